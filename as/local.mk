@@ -1,0 +1,1 @@
+# as/local.mk -- build rules for as/.

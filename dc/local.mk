@@ -1,0 +1,1 @@
+# dc/local.mk -- build rules for dc/.

@@ -1,0 +1,1 @@
+# lib/codec.mk -- codec part of libntm (sources, unit tests, fuzz targets).

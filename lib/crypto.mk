@@ -1,0 +1,1 @@
+# lib/crypto.mk -- crypto part of libntm (sources, unit tests, fuzz targets).

@@ -1,0 +1,1 @@
+# lib/pki.mk -- pki part of libntm (sources, unit tests, fuzz targets).

@@ -1,0 +1,1 @@
+# lib/state.mk -- state part of libntm (sources, unit tests, fuzz targets).

@@ -1,0 +1,1 @@
+# lib/store.mk -- store part of libntm (sources, unit tests, fuzz targets).

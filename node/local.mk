@@ -1,0 +1,1 @@
+# node/local.mk -- build rules for node/.

@@ -1,0 +1,1 @@
+# plugins/local.mk -- build rules for plugins/.

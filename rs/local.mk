@@ -1,0 +1,1 @@
+# rs/local.mk -- build rules for rs/.

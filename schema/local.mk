@@ -1,0 +1,1 @@
+# schema/local.mk -- build rules for schema/.
