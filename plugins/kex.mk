@@ -1,0 +1,1 @@
+# plugins/kex.mk -- key-exchange schemes.

@@ -1,0 +1,1 @@
+# tools/lab.mk -- the test lab (tools/ntm-lab).
