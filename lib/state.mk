@@ -1,1 +1,9 @@
-# lib/state.mk -- state part of libntm (sources, unit tests, fuzz targets).
+# lib/state.mk -- state part of libntm: replay window, fragment reassembly,
+# config loading and libuv glue, with their unit and golden tests.
+lib_libntm_la_SOURCES += lib/replay.c lib/replay.h
+
+check_PROGRAMS += tests/unit/test_replay
+TESTS += tests/unit/test_replay
+tests_unit_test_replay_SOURCES = tests/unit/test_replay.c
+tests_unit_test_replay_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_replay_LDADD = $(TEST_LIBS)
