@@ -7,3 +7,11 @@ TESTS += tests/unit/test_replay
 tests_unit_test_replay_SOURCES = tests/unit/test_replay.c
 tests_unit_test_replay_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_replay_LDADD = $(TEST_LIBS)
+
+lib_libntm_la_SOURCES += lib/frag.c lib/frag.h
+
+check_PROGRAMS += tests/unit/test_frag
+TESTS += tests/unit/test_frag
+tests_unit_test_frag_SOURCES = tests/unit/test_frag.c
+tests_unit_test_frag_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_frag_LDADD = $(TEST_LIBS)
