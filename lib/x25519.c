@@ -1,0 +1,60 @@
+/* x25519.c -- X25519 key pairs and shared secrets through nettle's curve25519. */
+#include "config.h"
+
+#include <errno.h>
+
+#include <nettle/curve25519.h>
+
+#include "crypto.h"
+#include "rand.h"
+#include "x25519.h"
+
+/* RFC 7748 §5 decodeScalar25519, applied to the stored key. */
+static void
+x25519_clamp(uint8_t k[X25519_KEY_SIZE])
+{
+	k[0] &= 248;
+	k[31] &= 127;
+	k[31] |= 64;
+}
+
+int
+x25519_keypair_generate(struct x25519_keypair *kp, struct ntm_rng *rng)
+{
+	int ret;
+
+	if ((ret = rng_bytes(rng, kp->priv, sizeof(kp->priv))) < 0) {
+		x25519_keypair_wipe(kp);
+		return ret;
+	}
+	x25519_clamp(kp->priv);
+	curve25519_mul_g(kp->pub, kp->priv);
+	return 0;
+}
+
+void
+x25519_keypair_wipe(struct x25519_keypair *kp)
+{
+	crypto_wipe(kp, sizeof(*kp));
+}
+
+void
+x25519_public(uint8_t pub[X25519_KEY_SIZE], const uint8_t priv[X25519_KEY_SIZE])
+{
+	/* nettle clamps the scalar itself (RFC 7748 conformant since 3.1). */
+	curve25519_mul_g(pub, priv);
+}
+
+int
+x25519_shared(uint8_t shared[X25519_KEY_SIZE],
+    const uint8_t priv[X25519_KEY_SIZE], const uint8_t peer[X25519_KEY_SIZE])
+{
+	static const uint8_t zero[X25519_KEY_SIZE];
+
+	curve25519_mul(shared, priv, peer);
+	if (crypto_ct_equal(shared, zero, X25519_KEY_SIZE)) {
+		crypto_wipe(shared, X25519_KEY_SIZE);
+		return -EINVAL;
+	}
+	return 0;
+}
