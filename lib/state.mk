@@ -15,3 +15,11 @@ TESTS += tests/unit/test_frag
 tests_unit_test_frag_SOURCES = tests/unit/test_frag.c
 tests_unit_test_frag_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_frag_LDADD = $(TEST_LIBS)
+
+lib_libntm_la_SOURCES += lib/loop.c lib/loop.h
+
+check_PROGRAMS += tests/unit/test_loop
+TESTS += tests/unit/test_loop
+tests_unit_test_loop_SOURCES = tests/unit/test_loop.c
+tests_unit_test_loop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_loop_LDADD = $(TEST_LIBS)
