@@ -170,6 +170,42 @@ test_wrong_key(void **state)
 	rng_free(g);
 }
 
+/*
+ * r is drawn below n, not merely below 2^bits(n): with n = 2^2047 + 1,
+ * about half of all 2048-bit draws lie at or above n and must be redrawn.
+ * Encapsulation needs only the public numbers, so n need not factor.
+ */
+static void
+test_secret_below_modulus(void **state)
+{
+	struct rsa_public_key pub;
+	uint8_t c[256], s[256];
+	struct ntm_rng *g;
+	mpz_t r;
+	int i;
+
+	rsa_public_key_init(&pub);
+	mpz_init(r);
+	mpz_setbit(pub.n, 2047);
+	mpz_add_ui(pub.n, pub.n, 1);
+	mpz_set_ui(pub.e, 65537);
+	assert_int_not_equal(rsa_public_key_prepare(&pub), 0);
+	assert_int_equal(pub.size, 256);
+	assert_non_null(g = rng_seeded_new("below", 5));
+	for (i = 0; i < 64; i++) {
+		assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), 0);
+		nettle_mpz_set_str_256_u(r, sizeof(s), s);
+		assert_true(mpz_sgn(r) > 0);
+		assert_true(mpz_cmp(r, pub.n) < 0);
+	}
+	/* An even modulus is no RSA key (and would break mpz_powm_sec). */
+	mpz_sub_ui(pub.n, pub.n, 1);
+	assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), -EINVAL);
+	rng_free(g);
+	mpz_clear(r);
+	rsa_public_key_clear(&pub);
+}
+
 static void
 test_bad_ciphertexts_refused(void **state)
 {
@@ -245,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_deterministic_with_seed),
 		cmocka_unit_test(test_wrong_key),
+		cmocka_unit_test(test_secret_below_modulus),
 		cmocka_unit_test(test_bad_ciphertexts_refused),
 		cmocka_unit_test(test_unsuitable_keys_refused),
 	};
