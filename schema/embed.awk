@@ -14,11 +14,19 @@ function fail(msg) {
 	exit 1
 }
 
-function cstring(s) {
-	gsub(/\\/, "\\\\", s)
-	gsub(/"/, "\\\"", s)
-	gsub(/\t/, "\\t", s)
-	return "\"" s "\\n\""
+# Character by character: awks disagree on backslashes in gsub replacements.
+function cstring(s,    out, c, i) {
+	out = ""
+	for (i = 1; i <= length(s); i++) {
+		c = substr(s, i, 1)
+		if (c == "\\" || c == "\"")
+			out = out "\\" c
+		else if (c == "\t")
+			out = out "\\t"
+		else
+			out = out c
+	}
+	return "\"" out "\\n\""
 }
 
 BEGIN {
@@ -37,7 +45,7 @@ BEGIN {
 	print "static const struct db_migration migrations[] = {"
 }
 
-/^--[ \t]*migration:/ {
+/^--[ \t]*migration([^a-z_]|$)/ {
 	v = $0
 	sub(/^--[ \t]*migration:[ \t]*/, "", v)
 	sub(/[ \t\r]*$/, "", v)
