@@ -38,19 +38,27 @@ rsakem_datum_free(gnutls_datum_t *d)
 	d->size = 0;
 }
 
-static int
-rsakem_pub_check(struct rsa_public_key *pub)
+/* Whether pub is a key the KEM accepts (the limits in rsakem.h). */
+static bool
+rsakem_pub_ok(const struct rsa_public_key *pub)
 {
 	size_t bits;
 
-	if (!rsa_public_key_prepare(pub))
-		return -EINVAL;
+	if (mpz_sgn(pub->n) <= 0)
+		return false;
 	bits = mpz_sizeinbase(pub->n, 2);
-	if (bits < RSAKEM_MIN_BITS || bits > RSAKEM_MAX_BITS)
-		return -EINVAL;
+	if (bits < RSAKEM_MIN_BITS || bits > RSAKEM_MAX_BITS ||
+	    pub->size != (bits + 7) / 8)
+		return false;
 	/* powm_sec needs an odd modulus; e = 1 would send r in the clear. */
-	if (!mpz_odd_p(pub->n) || !mpz_odd_p(pub->e) ||
-	    mpz_cmp_ui(pub->e, 3) < 0 || mpz_cmp(pub->e, pub->n) >= 0)
+	return mpz_odd_p(pub->n) && mpz_odd_p(pub->e) &&
+	    mpz_cmp_ui(pub->e, 3) >= 0 && mpz_cmp(pub->e, pub->n) < 0;
+}
+
+static int
+rsakem_pub_check(struct rsa_public_key *pub)
+{
+	if (!rsa_public_key_prepare(pub) || !rsakem_pub_ok(pub))
 		return -EINVAL;
 	return 0;
 }
@@ -166,8 +174,9 @@ rsakem_key_from_privkey(struct rsakem_key **out, gnutls_privkey_t gk)
 	nettle_mpz_set_str_256_u(pk->a, e1.size, e1.data);
 	nettle_mpz_set_str_256_u(pk->b, e2.size, e2.data);
 	/*
-	 * nettle wants c = q^-1 mod p.  GnuTLS's coefficient is that, but older
-	 * backends exported p^-1 mod q, so it is derived here, not trusted.
+	 * nettle wants c = q^-1 mod p.  GnuTLS documents u only as "the
+	 * coefficient", so c is derived from p and q rather than depend on
+	 * which of the two conventions an exporter follows.
 	 */
 	if (mpz_sgn(pk->p) <= 0 || mpz_sgn(pk->q) <= 0 ||
 	    !mpz_invert(pk->c, pk->q, pk->p)) {
@@ -203,13 +212,10 @@ rsakem_encapsulate(const struct rsa_public_key *pub, struct ntm_rng *rng,
 	size_t bits, excess;
 	int i, ret;
 
-	if (pub == NULL || c == NULL || secret == NULL || pub->size == 0 ||
-	    clen != pub->size || secretlen != pub->size ||
-	    !mpz_odd_p(pub->n) || mpz_sgn(pub->e) <= 0)
+	if (pub == NULL || c == NULL || secret == NULL || !rsakem_pub_ok(pub) ||
+	    clen != pub->size || secretlen != pub->size)
 		return -EINVAL;
 	bits = mpz_sizeinbase(pub->n, 2);
-	if (pub->size != (bits + 7) / 8)
-		return -EINVAL;
 	excess = pub->size * 8 - bits;
 	mpz_init(r);
 	mpz_init(x);
@@ -271,8 +277,8 @@ rsakem_decapsulate(const struct rsa_public_key *pub,
 	int ret;
 
 	if (pub == NULL || priv == NULL || c == NULL || secret == NULL ||
-	    pub->size == 0 || priv->size != pub->size || clen != pub->size ||
-	    secretlen != pub->size)
+	    !rsakem_pub_ok(pub) || priv->size != pub->size ||
+	    clen != pub->size || secretlen != pub->size)
 		return -EINVAL;
 	mpz_init(m);
 	mpz_init(r);

@@ -49,7 +49,8 @@ size_t	rsakem_key_size(const struct rsakem_key *);
 
 /*
  * Draws r from rng and writes c and the secret r, each exactly pub->size
- * bytes (clen and secretlen must equal it, else -EINVAL).  Returns 0, the
+ * bytes (clen and secretlen must equal it, and pub must be within the
+ * limits above, else -EINVAL).  Returns 0, the
  * rng's error, or -EINVAL; on error nothing secret is left in the outputs.
  */
 int	rsakem_encapsulate(const struct rsa_public_key *pub,

@@ -198,9 +198,21 @@ test_secret_below_modulus(void **state)
 		assert_true(mpz_sgn(r) > 0);
 		assert_true(mpz_cmp(r, pub.n) < 0);
 	}
+	/* e = 1 would send r itself; e even is no RSA exponent. */
+	mpz_set_ui(pub.e, 1);
+	assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), -EINVAL);
+	mpz_set_ui(pub.e, 65536);
+	assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), -EINVAL);
 	/* An even modulus is no RSA key (and would break mpz_powm_sec). */
+	mpz_set_ui(pub.e, 65537);
 	mpz_sub_ui(pub.n, pub.n, 1);
 	assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), -EINVAL);
+	/* Below RSAKEM_MIN_BITS. */
+	mpz_set_ui(pub.n, 0);
+	mpz_setbit(pub.n, 1023);
+	mpz_add_ui(pub.n, pub.n, 1);
+	assert_int_not_equal(rsa_public_key_prepare(&pub), 0);
+	assert_int_equal(rsakem_encapsulate(&pub, g, c, 128, s, 128), -EINVAL);
 	rng_free(g);
 	mpz_clear(r);
 	rsa_public_key_clear(&pub);
