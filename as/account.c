@@ -55,7 +55,7 @@ account_fqdn_valid(const char *fqdn)
 			return false;
 		if (c == '.') {
 			if (label == 0 || prev == '-')
-				return false;	/* empty label, or ends in - */
+				return false;	/* empty label or ends in - */
 			label = 0;
 			digits = true;
 		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -70,7 +70,7 @@ account_fqdn_valid(const char *fqdn)
 			if (c < '0' || c > '9')
 				digits = false;
 		} else
-			return false;	/* upper case, '_', non-ASCII ... */
+			return false;	/* upper case, '_', non-ASCII */
 		prev = c;
 	}
 	/* No trailing dot or '-', two labels at least, a non-numeric TLD. */
@@ -83,7 +83,7 @@ account_params_valid(const struct account_params *p)
 	return p != NULL && p->t_cost >= ARGON2_MIN_TIME &&
 	    p->lanes >= ARGON2_MIN_LANES && p->lanes <= ARGON2_MAX_LANES &&
 	    p->m_cost_kib >= 8 * p->lanes &&
-	    p->m_cost_kib <= 4u * 1024 * 1024;	/* 4 GiB: surely a mistake */
+	    p->m_cost_kib <= 4u * 1024 * 1024;	/* 4 GiB: a mistake */
 }
 
 static bool

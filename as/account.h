@@ -13,13 +13,13 @@ struct ntm_rng;
 enum account_limits {
 	ACCOUNT_LIMITS_INVALID = 0,
 	ACCOUNT_NAME_MAX = 64,		/* bytes */
-	ACCOUNT_FQDN_MAX = 253,		/* bytes, without the trailing dot */
+	ACCOUNT_FQDN_MAX = 253,		/* bytes, no trailing dot */
 	ACCOUNT_LABEL_MAX = 63,
 	ACCOUNT_PASSWORD_MIN = 8,	/* bytes */
-	ACCOUNT_PASSWORD_MAX = 1024,	/* bytes: bounds the work per check */
+	ACCOUNT_PASSWORD_MAX = 1024,	/* bytes: bounds work per check */
 	ACCOUNT_SALT_LEN = 16,
 	ACCOUNT_HASH_LEN = 32,
-	ACCOUNT_ENCODED_MAX = 256,	/* longest argon2id encoded string kept */
+	ACCOUNT_ENCODED_MAX = 256,	/* longest encoded hash kept */
 };
 
 /*

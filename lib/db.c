@@ -116,10 +116,12 @@ db_exec(struct db *db, const char *sql)
 	rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
 	if (rc == SQLITE_OK)
 		return 0;
+	if (msg == NULL)
+		return db_fail(db->h, rc, "exec");
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		log_debug("db %s: %s", db->path, msg ? msg : sqlite3_errstr(rc));
+		log_debug("db %s: %s", db->path, msg);
 	else
-		log_warnx("db %s: %s", db->path, msg ? msg : sqlite3_errstr(rc));
+		log_warnx("db %s: %s", db->path, msg);
 	sqlite3_free(msg);
 	return db_errno(rc);
 }
@@ -140,7 +142,7 @@ void
 db_rollback(struct db *db)
 {
 	if (sqlite3_get_autocommit(db->h))
-		return;		/* nothing open, or SQLite already rolled back */
+		return;	/* nothing open, or SQLite already rolled back */
 	(void)db_exec(db, "ROLLBACK");
 }
 

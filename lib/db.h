@@ -26,7 +26,7 @@ struct db_migration {
 };
 
 struct db_schema {
-	const char			*name;		/* "as", "dc": stored, checked */
+	const char			*name;	/* "as", "dc": stored, checked */
 	const struct db_migration	*migrations;
 	size_t				 count;
 };
@@ -141,7 +141,7 @@ int	 db_run(struct db *, int *changes, const char *sql,
 int	 db_query_int64(struct db *, int64_t *out, const char *sql,
 	    const char *fmt, ...);
 
-const char	*db_col_text(sqlite3_stmt *, int col);	/* "" for NULL */
+const char	*db_col_text(sqlite3_stmt *, int col); /* "" for NULL */
 int64_t		 db_col_int64(sqlite3_stmt *, int col);
 const void	*db_col_blob(sqlite3_stmt *, int col, size_t *len);
 bool		 db_col_null(sqlite3_stmt *, int col);

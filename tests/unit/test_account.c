@@ -279,7 +279,8 @@ test_fqdn_ownership(void **state)
 	assert_int_equal(add(f, "bob", "bob's password", bob), 0);
 	assert_int_equal(account_owns_fqdn(f->db, "ann", "alice.dc1.ntm.test"),
 	    1);
-	assert_int_equal(account_owns_fqdn(f->db, "ann", "bob.dc2.ntm.test"), 0);
+	assert_int_equal(account_owns_fqdn(f->db, "ann", "bob.dc2.ntm.test"),
+	    0);
 	assert_int_equal(account_owns_fqdn(f->db, "bob", "alice.dc1.ntm.test"),
 	    0);
 	assert_int_equal(account_owns_fqdn(f->db, "nobody",
@@ -291,7 +292,8 @@ test_fqdn_ownership(void **state)
 	    "alice.dc1.ntm.test."), -EINVAL);
 	assert_int_equal(account_owns_fqdn(f->db, "ann", "alice.dc1"), 0);
 
-	assert_int_equal(account_add_fqdn(f->db, "ann", "dave.dc1.ntm.test"), 0);
+	assert_int_equal(account_add_fqdn(f->db, "ann", "dave.dc1.ntm.test"),
+	    0);
 	assert_int_equal(account_owns_fqdn(f->db, "ann", "dave.dc1.ntm.test"),
 	    1);
 	assert_int_equal(account_remove_fqdn(f->db, "ann",
@@ -302,7 +304,8 @@ test_fqdn_ownership(void **state)
 	    "alice.dc1.ntm.test"), -ENOENT);
 	assert_int_equal(account_remove_fqdn(f->db, "ann", "bob.dc2.ntm.test"),
 	    -ENOENT);
-	assert_int_equal(account_owns_fqdn(f->db, "bob", "bob.dc2.ntm.test"), 1);
+	assert_int_equal(account_owns_fqdn(f->db, "bob", "bob.dc2.ntm.test"),
+	    1);
 }
 
 static void
@@ -311,7 +314,8 @@ test_invalid_names_refused(void **state)
 	static const char *const bad[] = {
 		"", ".", "alice", "alice.", "alice.dc1.ntm.test.",
 		".alice.dc1.ntm.test", "alice..dc1.ntm.test",
-		"Alice.dc1.ntm.test", "alice.DC1.ntm.test", "al_ice.dc1.ntm.test",
+		"Alice.dc1.ntm.test", "alice.DC1.ntm.test",
+		"al_ice.dc1.ntm.test",
 		"al ice.dc1.ntm.test", "-alice.dc1.ntm.test",
 		"alice-.dc1.ntm.test", "alice.dc1.ntm.test-", "alice.dc1.-test",
 		"al*ce.dc1.ntm.test", "al\xc3\xa9.dc1.ntm.test", "1.2.3.4",
@@ -416,7 +420,7 @@ test_password_not_stored(void **state)
 
 	/* Not in any page the database wrote, committed or not. */
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);
-	assert_true(file_contains(wal, "ann"));	/* the scan itself works */
+	assert_true(file_contains(wal, "ann"));	/* the scan works */
 	assert_false(file_contains(wal, password));
 	assert_int_equal(db_exec(f->db, "PRAGMA wal_checkpoint(TRUNCATE)"), 0);
 	assert_true(file_contains(f->path, "ann"));

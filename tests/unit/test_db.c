@@ -233,7 +233,8 @@ test_wal_and_pragmas(void **state)
 	char wal[PATH_MAX + 8];
 
 	assert_int_equal(db_open(f->path, &schema_v1, &db), 0);
-	assert_int_equal(count_rows(db, "PRAGMA synchronous"), 2);	/* FULL */
+	/* synchronous=FULL is 2. */
+	assert_int_equal(count_rows(db, "PRAGMA synchronous"), 2);
 	assert_int_equal(count_rows(db, "PRAGMA foreign_keys"), 1);
 	assert_int_equal(count_rows(db, "PRAGMA busy_timeout"),
 	    DB_BUSY_TIMEOUT_MS);
@@ -503,8 +504,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_database_refused,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back,
-		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_migration_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_schema_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_schema_refused,
