@@ -162,6 +162,28 @@ test_upgrade_v1_to_v2(void **state)
 	db_close(db);
 }
 
+/* Two handles on one file, as two processes would have. */
+static void
+test_two_connections(void **state)
+{
+	struct fixture *f = *state;
+	struct db *a, *b;
+
+	assert_int_equal(db_open(f->path, &schema_v2, &a), 0);
+	assert_int_equal(db_open(f->path, &schema_v2, &b), 0);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM schema_version"),
+	    2);
+	/* A reader does not block the writer, and sees commits at once. */
+	assert_int_equal(db_begin(a), 0);
+	assert_int_equal(db_run(a, NULL,
+	    "INSERT INTO pets (name, legs) VALUES ('rex', 4)", NULL), 0);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM pets"), 0);
+	assert_int_equal(db_commit(a), 0);
+	assert_int_equal(count_rows(b, "SELECT count(*) FROM pets"), 1);
+	db_close(a);
+	db_close(b);
+}
+
 static void
 test_newer_database_refused(void **state)
 {
@@ -358,6 +380,44 @@ test_statement_helpers(void **state)
 	db_close(db);
 }
 
+/* The embedded SQL is the file's text after the marker, byte for byte. */
+static void
+check_embedded(const char *file, const struct db_schema *schema)
+{
+	static const char marker[] = "\n-- migration: 1\n";
+	const char *top = getenv("top_srcdir");
+	char path[PATH_MAX], *text, *start;
+	FILE *fp;
+	long len;
+
+	if (top == NULL)
+		skip();		/* set by make check */
+	snprintf(path, sizeof(path), "%s/schema/%s", top, file);
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((len = ftell(fp)) > 0);
+	rewind(fp);
+	assert_non_null(text = calloc(1, (size_t)len + 1));
+	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
+	fclose(fp);
+	assert_non_null(start = strstr(text, marker));
+	/* Version 1 is the only migration so far: it runs to the end. */
+	assert_int_equal(schema->count, 1);
+	assert_int_equal(schema->migrations[0].version, 1);
+	assert_string_equal(schema->migrations[0].sql,
+	    start + sizeof(marker) - 1);
+	free(text);
+}
+
+static void
+test_embedded_text(void **state)
+{
+	assert_string_equal(schema_as.name, "as");
+	assert_string_equal(schema_dc.name, "dc");
+	check_embedded("as.sql", &schema_as);
+	check_embedded("dc.sql", &schema_dc);
+}
+
 /* A certificate row for the AS schema; serial from a small number. */
 static int
 insert_cert(struct db *db, int n, const char *fqdn, const char *vip4,
@@ -502,6 +562,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1_to_v2,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_connections,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_database_refused,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
@@ -518,6 +580,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_statement_helpers,
 		    setup, teardown),
+		cmocka_unit_test(test_embedded_text),
 		cmocka_unit_test_setup_teardown(test_as_schema,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dc_schema,
