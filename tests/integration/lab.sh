@@ -1,0 +1,253 @@
+#!/bin/sh
+# lab.sh -- integration test of tools/ntm-lab: the default topology comes up
+# routed and resolving, two labs coexist, and down removes every trace, also
+# of a lab whose processes were killed with -9.
+#
+#   lab A (t<pid>a), lab B (t<pid>b): tools/lab/flat.topo
+#
+#   parent resolver as dc1 dc2 rs  -- srv 198.51.100.0/24, 2001:db8:0:100::/64
+#                      [core]
+#   alice  dave  bob  carol        -- one /28 and /64 each in 203.0.113.0/24,
+#                                     2001:db8:0:NN::/64
+#
+#   lab C (t<pid>c) lives under a private state root (NTM_LAB_ROOT) so that
+#   its "down --all" cannot touch labs other tests run at the same time.
+
+. "$top_srcdir/tests/tap.sh"
+tap_need_root
+tap_need_cmd ip nsd unbound dig python3 setsid
+
+LABCMD="$top_srcdir/tools/ntm-lab"
+TOPO="$top_srcdir/tools/lab/flat.topo"
+A=t$$a
+B=t$$b
+C=t$$c
+D=t$$d
+CROOT=$(mktemp -d /run/ntm-lab-test.XXXXXX)
+NTM_BUILDDIR=$top_builddir
+export NTM_BUILDDIR
+
+cleanup() {
+	"$LABCMD" down --name "$A" >/dev/null 2>&1
+	"$LABCMD" down --name "$B" >/dev/null 2>&1
+	"$LABCMD" down --name "$D" >/dev/null 2>&1
+	NTM_LAB_ROOT=$CROOT "$LABCMD" down --name "$C" >/dev/null 2>&1
+	rm -rf "$CROOT"
+}
+trap cleanup EXIT INT TERM
+
+lab() {
+	"$LABCMD" "$@"
+}
+
+# icmp_echo LAB HOST ADDR: one echo request answered, with ping(8) or,
+# where iputils-ping is missing, a raw-socket echo in python3.
+icmp_echo() {
+	if command -v ping >/dev/null 2>&1; then
+		lab exec --name "$1" "$2" -- ping -n -c 1 -W 2 "$3"
+		return
+	fi
+	lab exec --name "$1" "$2" -- python3 - "$3" <<'EOF'
+import socket, struct, sys, time
+addr = sys.argv[1]
+v6 = ":" in addr
+fam, proto, req, rep = ((socket.AF_INET6, socket.IPPROTO_ICMPV6, 128, 129) if v6
+                        else (socket.AF_INET, socket.IPPROTO_ICMP, 8, 0))
+s = socket.socket(fam, socket.SOCK_RAW, proto)
+s.settimeout(2)
+ident = 0x4c41
+def csum(b):
+    b += b"\0" * (len(b) & 1)
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    t = (t >> 16) + (t & 0xffff)
+    return ~(t + (t >> 16)) & 0xffff
+pkt = struct.pack("!BBHHH", req, 0, 0, ident, 1) + b"ntm-lab"
+if not v6:
+    pkt = pkt[:2] + struct.pack("!H", csum(pkt)) + pkt[4:]
+s.sendto(pkt, (addr, 0))
+end = time.time() + 2
+while time.time() < end:
+    data, src = s.recvfrom(2048)
+    if not v6:
+        data = data[(data[0] & 15) * 4:]
+    if data[0] == rep and struct.unpack("!H", data[4:6])[0] == ident:
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# answer LAB HOST SERVER NAME TYPE [dig options]: the answer section, short.
+answer() {
+	l=$1 h=$2 srv=$3 name=$4 type=$5
+	shift 5
+	lab exec --name "$l" "$h" -- dig +short +time=2 +tries=2 "$@" @"$srv" "$name" "$type"
+}
+
+# json_field LAB EXPR: a python expression over the status JSON (as j).
+json_field() {
+	lab status --name "$1" --json | python3 -c "import json, sys; j = json.load(sys.stdin); print($2)"
+}
+
+lab_pids() {
+	json_field "$1" '" ".join(str(p["pid"]) for h in j["hosts"] for p in h["processes"] if p["pid"])'
+}
+
+# all_gone PID...: none of the processes exists (a zombie counts as gone).
+all_gone() {
+	for p in "$@"; do
+		[ -r "/proc/$p/stat" ] || continue
+		sed 's/.*) //' "/proc/$p/stat" | grep -q '^Z' || return 1
+	done
+}
+
+# no_trace LAB [ROOT]: no namespace, /etc/netns entry or state dir left.
+no_trace() {
+	left=$(ls -d /run/netns/ntm-"$1"-* /etc/netns/ntm-"$1"-* "${2:-/run/ntm-lab}/$1" 2>/dev/null)
+	[ -z "$left" ] || { echo "left: $left"; return 1; }
+}
+
+expected_hosts=$(awk '$1 == "router" || $1 == "host" { print $2 }' "$TOPO" | sort | tr '\n' ' ')
+
+# ---- lab A comes up routed and resolving -----------------------------------
+
+out=$(lab up --name "$A" 2>&1)
+rc=$?
+check_eq "up --name $A exits 0" 0 "$rc"
+case $out in
+"lab $A up: "*) ok "up reports the lab ready" ;;
+*) not_ok "up reports the lab ready" "$out" ;;
+esac
+if [ "$rc" -ne 0 ]; then
+	tap_done
+	exit 1
+fi
+
+check "alice pings bob's global IPv4 address across core" icmp_echo "$A" alice 203.0.113.50
+check "alice pings bob's global IPv6 address across core" icmp_echo "$A" alice 2001:db8:0:21::2
+check "carol pings dave's global IPv6 address" icmp_echo "$A" carol 2001:db8:0:12::2
+
+check_eq "resolver (v4) answers a parent-served A record" 198.51.100.4 \
+	"$(answer "$A" alice 198.51.100.3 as.ntm.test A)"
+check_eq "resolver (v6) answers a parent-served AAAA record" 2001:db8:0:100::7 \
+	"$(answer "$A" bob 2001:db8:0:100::3 rs.ntm.test AAAA)"
+check_eq "parent delegates dc1.ntm.test to ns1.dc1.ntm.test" ns1.dc1.ntm.test. \
+	"$(lab exec --name "$A" alice -- dig +norec +noall +authority +time=2 @198.51.100.2 \
+		ns1.dc1.ntm.test A | awk '$4 == "NS" { print $5 }')"
+check_eq "the delegation carries glue for ns1.dc1.ntm.test" "198.51.100.5 2001:db8:0:100::5" \
+	"$(lab exec --name "$A" alice -- dig +norec +noall +additional +time=2 @198.51.100.2 \
+		ns1.dc1.ntm.test A | awk '{ print $5 }' | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "parent delegates dc2's IPv4 reverse zone" "2.18.198.in-addr.arpa. ns1.dc2.ntm.test." \
+	"$(lab exec --name "$A" alice -- dig +norec +noall +authority +time=2 @198.51.100.2 \
+		-x 198.18.2.7 | awk '$4 == "NS" { print $1, $5 }')"
+check_eq "parent delegates dc1's IPv6 reverse zone" \
+	"1.0.0.0.2.6.f.6.d.6.4.7.e.6.d.f.ip6.arpa. ns1.dc1.ntm.test." \
+	"$(lab exec --name "$A" alice -- dig +norec +noall +authority +time=2 @2001:db8:0:100::2 \
+		-x fd6e:746d:6f62:1::9 | awk '$4 == "NS" { print $1, $5 }')"
+check_eq "the resolver refuses names outside the lab" REFUSED \
+	"$(lab exec --name "$A" alice -- dig +time=2 @198.51.100.3 example.com A |
+		sed -n 's/.*status: \([A-Z]*\),.*/\1/p')"
+
+dcstate=$(json_field "$A" '[p["state"] for h in j["hosts"] if h["name"] == "dc1" for p in h["processes"]][0]')
+if [ "$dcstate" = running ]; then
+	check_eq "the resolver follows the delegation to ntm-dc on dc1" 198.51.100.5 \
+		"$(answer "$A" bob 198.51.100.3 ns1.dc1.ntm.test A)"
+else
+	ok "# SKIP delegation to ntm-dc: ntm-dc on dc1 is '$dcstate'"
+fi
+
+check_eq "glibc on alice resolves through the lab resolver" "198.51.100.4" \
+	"$(lab exec --name "$A" alice -- getent ahostsv4 as.ntm.test | awk 'NR == 1 { print $1 }')"
+check_eq "alice's nsswitch.conf puts ntm before dns" "hosts: files ntm [NOTFOUND=return] dns" \
+	"$(lab exec --name "$A" alice -- awk '$1 == "hosts:" { $1 = $1; print }' /etc/nsswitch.conf)"
+check_eq "alice's nss.conf names her own control socket" "socket = /run/ntm-lab/$A/alice/ntmd.sock" \
+	"$(lab exec --name "$A" alice -- grep '^socket' /etc/ntmobile/nss.conf)"
+check_eq "exec exports the build tree's NSS module path" "$top_builddir/plugins/.libs" \
+	"$(lab exec --name "$A" alice -- sh -c 'echo "${LD_LIBRARY_PATH%%:*}"')"
+check_eq "a server's nsswitch.conf has no ntm" "hosts: files dns" \
+	"$(lab exec --name "$A" as -- awk '$1 == "hosts:" { $1 = $1; print }' /etc/nsswitch.conf)"
+
+check "status --json parses" sh -c "'$LABCMD' status --name '$A' --json | python3 -m json.tool"
+check_eq "status --json lists every host of the topology" "$expected_hosts" \
+	"$(json_field "$A" '" ".join(sorted(h["name"] for h in j["hosts"])) + " "')"
+check_eq "status --json: every namespace exists, nsd and unbound run" "True running running" \
+	"$(json_field "$A" 'all(h["namespace_exists"] for h in j["hosts"]), *[p["state"] for h in j["hosts"] for p in h["processes"] if p["name"] in ("nsd", "unbound")]' |
+		tr -d "(),'")"
+check_eq "status --json lists alice's addresses" "203.0.113.18/28 2001:db8:0:11::2/64" \
+	"$(json_field "$A" '" ".join(*[h["addresses"] for h in j["hosts"] if h["name"] == "alice"])')"
+check_eq "status --json says ntmd is not built (yet) on bob" "not built" \
+	"$(json_field "$A" '[p["state"] for h in j["hosts"] if h["name"] == "bob" for p in h["processes"]][0]')"
+check "status (table) lists parent's nsd as running" \
+	sh -c "'$LABCMD' status --name '$A' | grep -E '^parent .*nsd: running \\(pid [0-9]+\\)'"
+check_fails "status of a lab that does not exist fails" lab status --name "t$$none"
+check_fails "up of an existing lab name fails" lab up --name "$A"
+
+# ---- lab B beside lab A ----------------------------------------------------
+
+check "a second lab $B comes up while $A runs" lab up --name "$B"
+check "in $B, dave pings carol's IPv4 address" icmp_echo "$B" dave 203.0.113.66
+pidA=$(json_field "$A" '[p["pid"] for h in j["hosts"] if h["name"] == "parent" for p in h["processes"]][0]')
+pidB=$(json_field "$B" '[p["pid"] for h in j["hosts"] if h["name"] == "parent" for p in h["processes"]][0]')
+check_eq "each lab's NSD runs in its own namespace" "ntm-$A-parent ntm-$B-parent" \
+	"$(ip netns identify "$pidA") $(ip netns identify "$pidB")"
+pidsB=$(lab_pids "$B")
+check "down --name $B exits 0" lab down --name "$B"
+check "down --name $B leaves no namespace, /etc/netns entry or state dir" no_trace "$B"
+# shellcheck disable=SC2086
+check "down --name $B stops every process it started" all_gone $pidsB
+check "lab $A still answers after $B is gone" icmp_echo "$A" alice 2001:db8:0:21::2
+check_eq "lab $A's resolver still answers" 198.51.100.4 "$(answer "$A" dave 198.51.100.3 as.ntm.test A)"
+
+# ---- a crashed lab is removed by down --all ---------------------------------
+
+if NTM_LAB_ROOT=$CROOT lab up --name "$C" >/dev/null; then
+	pidsC=$(NTM_LAB_ROOT=$CROOT lab status --name "$C" --json | python3 -c \
+		'import json, sys; print(" ".join(str(p["pid"]) for h in json.load(sys.stdin)["hosts"] for p in h["processes"] if p["pid"]))')
+	# A process up never recorded (NSD's children are such too).
+	setsid ip netns exec "ntm-$C-alice" sleep 600 </dev/null >/dev/null 2>&1 &
+	stray=$!
+	# shellcheck disable=SC2086
+	kill -9 $pidsC
+	# shellcheck disable=SC2086
+	wait_for 5 all_gone $pidsC
+	check "killed lab shows as degraded" sh -c \
+		"NTM_LAB_ROOT='$CROOT' '$LABCMD' status --name '$C' | grep -q '^degraded'"
+	nspids=$(ip netns pids "ntm-$C-parent" | tr '\n' ' ')
+	check "down --all exits 0 on a killed lab" env NTM_LAB_ROOT="$CROOT" "$LABCMD" down --all
+	check "down --all leaves nothing of the killed lab" no_trace "$C" "$CROOT"
+	# shellcheck disable=SC2086
+	check "down --all stops what was left in the namespaces" all_gone $stray $nspids
+	check "down --all under another state root left lab $A alone" \
+		icmp_echo "$A" bob 203.0.113.18
+else
+	not_ok "lab $C (private root) comes up"
+fi
+
+# ---- a bad topology is refused, and nothing is left -------------------------
+
+bad=$(mktemp /tmp/ntm-lab-bad.XXXXXX)
+n=$(wc -l <"$TOPO")
+{
+	cat "$TOPO"
+	echo "host eve role=spy link=srv v4=198.51.100.9 v6=2001:db8:0:100::9"
+	echo "link lan-x router=nowhere v4=203.0.113.81/28 v6=2001:db8:0:31::1/64"
+	echo "host alice role=node link=srv v4=198.51.100.10 v6=2001:db8:0:100::a zone=dc1.ntm.test"
+} >"$bad"
+out=$(lab up "$bad" --name "$D" 2>&1)
+rc=$?
+rm -f "$bad"
+check_eq "up with a broken topology fails" 1 "$rc"
+check_eq "every topology error is reported as file:line" \
+	"$bad:$((n + 1)) $bad:$((n + 2)) $bad:$((n + 3))" \
+	"$(printf '%s\n' "$out" | grep -o "^$bad:[0-9]*" | tr '\n' ' ' | sed 's/ $//')"
+check "a refused topology leaves nothing behind" no_trace "$D"
+
+# ---- down of lab A ----------------------------------------------------------
+
+pidsA=$(lab_pids "$A")
+check "down --name $A exits 0" lab down --name "$A"
+check "down --name $A leaves no namespace, /etc/netns entry or state dir" no_trace "$A"
+# shellcheck disable=SC2086
+check "down --name $A stops every process it started" all_gone $pidsA
+check_eq "down of a lab that is gone says so and succeeds" "no lab named $A" "$(lab down --name "$A")"
+
+tap_done
