@@ -1,4 +1,4 @@
-/* aead.c -- AEAD keys over GnuTLS's cipher handles: seal and open into caller buffers. */
+/* aead.c -- AEAD keys on GnuTLS cipher handles; seal/open in caller memory. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* aead.h -- AES-256-GCM and ChaCha20-Poly1305 keys for signalling and the data plane (GnuTLS). */
+/* aead.h -- AES-256-GCM and ChaCha20-Poly1305 keys (GnuTLS), one API. */
 #ifndef NTM_AEAD_H
 #define NTM_AEAD_H
 
@@ -25,7 +25,7 @@ enum aead_sizes {
  */
 struct aead;
 
-/* Returns 0 and *out, -EINVAL (bad algorithm or key length), -ENOMEM or -EIO. */
+/* Returns 0 and *out; -EINVAL (algorithm, key length), -ENOMEM or -EIO. */
 int	aead_new(struct aead **out, enum aead_alg, const void *key,
 	    size_t keylen);
 void	aead_free(struct aead *);

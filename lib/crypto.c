@@ -1,4 +1,4 @@
-/* crypto.c -- SHA-256, HMAC-SHA256 and HKDF-SHA256 through nettle; constant-time compare, wiping. */
+/* crypto.c -- SHA-256, HMAC, HKDF (nettle), constant-time compare, wiping. */
 #include "config.h"
 
 #include <errno.h>
@@ -56,7 +56,7 @@ crypto_hkdf_extract(uint8_t prk[CRYPTO_SHA256_SIZE], const void *salt,
 	static const uint8_t zeros[CRYPTO_SHA256_SIZE];
 	struct hmac_sha256_ctx h;
 
-	/* An HMAC key shorter than a block is zero-padded, so "" equals zeros. */
+	/* HMAC zero-pads a short key, so the empty salt equals the zeros. */
 	if (saltlen == 0) {
 		salt = zeros;
 		saltlen = sizeof(zeros);

@@ -1,4 +1,4 @@
-/* crypto.h -- hashing, HMAC, HKDF, constant-time compare and wiping; includes the AEAD, X25519 and RSA-KEM headers. */
+/* crypto.h -- hashes, HKDF, compare, wipe; includes the AEAD, X25519, KEM. */
 #ifndef NTM_CRYPTO_H
 #define NTM_CRYPTO_H
 
@@ -33,8 +33,8 @@ void	crypto_hmac_sha256(uint8_t out[CRYPTO_SHA256_SIZE], const void *key,
  * (nothing written) when outlen exceeds CRYPTO_HKDF_MAX_OUTPUT or prk is
  * shorter than a hash output.
  */
-void	crypto_hkdf_extract(uint8_t prk[CRYPTO_SHA256_SIZE], const void *salt,
-	    size_t saltlen, const void *ikm, size_t ikmlen);
+void	crypto_hkdf_extract(uint8_t prk[CRYPTO_SHA256_SIZE],
+	    const void *salt, size_t saltlen, const void *ikm, size_t ikmlen);
 int	crypto_hkdf_expand(void *out, size_t outlen, const void *prk,
 	    size_t prklen, const void *info, size_t infolen);
 

@@ -1,4 +1,4 @@
-/* rand.c -- the system generator (gnutls_rnd) and a seeded ChaCha20 DRBG for tests. */
+/* rand.c -- system randomness (gnutls_rnd) and a seeded ChaCha20 DRBG. */
 #include "config.h"
 
 #include <errno.h>
@@ -34,7 +34,7 @@ struct ntm_rng {
 	enum rng_kind		kind;
 	struct chacha_ctx	chacha;
 	uint8_t			block[CHACHA_BLOCK_SIZE];
-	size_t			used;	/* bytes of block already handed out */
+	size_t			used;	/* of block, handed out */
 };
 
 static struct ntm_rng rng_system_instance = { .kind = RNG_KIND_SYSTEM };

@@ -1,4 +1,4 @@
-/* rsakem.c -- RSA-KEM: encapsulate with r^e mod n, decapsulate with blinded rsa_compute_root_tr. */
+/* rsakem.c -- RSA-KEM: c = r^e mod n; r back by blinded rsa_compute_root_tr. */
 #include "config.h"
 
 #include <errno.h>
@@ -287,8 +287,8 @@ rsakem_decapsulate(const struct rsa_public_key *pub,
 		ret = -EBADMSG;
 		goto done;
 	}
-	if (!rsa_compute_root_tr(pub, priv, &blind, rsakem_blind_random, r, m) ||
-	    blind.err < 0) {
+	if (!rsa_compute_root_tr(pub, priv, &blind, rsakem_blind_random, r,
+	    m) || blind.err < 0) {
 		ret = -EIO;
 		goto done;
 	}

@@ -1,4 +1,4 @@
-/* rsakem.h -- RSA-KEM with blinded raw RSA (nettle) for the rsa key-exchange scheme. */
+/* rsakem.h -- RSA-KEM with blinded raw RSA (nettle) for the rsa scheme. */
 #ifndef NTM_RSAKEM_H
 #define NTM_RSAKEM_H
 

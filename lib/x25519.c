@@ -1,4 +1,4 @@
-/* x25519.c -- X25519 key pairs and shared secrets through nettle's curve25519. */
+/* x25519.c -- X25519 key pairs and shared secrets with nettle's curve25519. */
 #include "config.h"
 
 #include <errno.h>

@@ -12,7 +12,7 @@ enum x25519_sizes {
 
 /* An ephemeral key pair; wipe it with x25519_keypair_wipe() when done. */
 struct x25519_keypair {
-	uint8_t	priv[X25519_KEY_SIZE];	/* clamped as RFC 7748 §5 says */
+	uint8_t	priv[X25519_KEY_SIZE];	/* clamped, RFC 7748 §5 */
 	uint8_t	pub[X25519_KEY_SIZE];
 };
 

@@ -1,4 +1,4 @@
-/* test_aead.c -- unit tests for AES-256-GCM and ChaCha20-Poly1305 seal/open (published vectors, tampering). */
+/* test_aead.c -- unit tests for AEAD seal/open: vectors and tampering. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* test_crypto.c -- unit tests for SHA-256, HMAC-SHA256, HKDF-SHA256, compare and wipe. */
+/* test_crypto.c -- unit tests for SHA-256, HMAC, HKDF, compare and wipe. */
 #include "config.h"
 
 #include <errno.h>

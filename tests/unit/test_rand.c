@@ -1,4 +1,4 @@
-/* test_rand.c -- unit tests for the system generator, the seeded DRBG and rng_uniform. */
+/* test_rand.c -- unit tests for the generators and rng_uniform. */
 #include "config.h"
 
 #include <errno.h>
@@ -160,7 +160,8 @@ test_uniform_no_modulo_bias(void **state)
 	for (i = 0; i < n; i++)
 		counts[rng_uniform(g, 3)]++;
 	for (i = 0; i < 3; i++)
-		assert_true(counts[i] > n * 31 / 100 && counts[i] < n * 36 / 100);
+		assert_true(counts[i] > n * 31 / 100 &&
+		    counts[i] < n * 36 / 100);
 	rng_free(g);
 }
 

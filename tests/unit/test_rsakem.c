@@ -1,4 +1,4 @@
-/* test_rsakem.c -- unit tests for RSA-KEM: GnuTLS keys to nettle, round trip, wrong key, bad ciphertexts. */
+/* test_rsakem.c -- unit tests for RSA-KEM: keys, round trip, refusals. */
 #include "config.h"
 
 #include <errno.h>
@@ -193,7 +193,8 @@ test_secret_below_modulus(void **state)
 	assert_int_equal(pub.size, 256);
 	assert_non_null(g = rng_seeded_new("below", 5));
 	for (i = 0; i < 64; i++) {
-		assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256), 0);
+		assert_int_equal(rsakem_encapsulate(&pub, g, c, 256, s, 256),
+		    0);
 		nettle_mpz_set_str_256_u(r, sizeof(s), s);
 		assert_true(mpz_sgn(r) > 0);
 		assert_true(mpz_cmp(r, pub.n) < 0);

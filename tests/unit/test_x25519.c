@@ -1,4 +1,4 @@
-/* test_x25519.c -- unit tests for X25519: RFC 7748 vectors, key pairs, low-order points refused. */
+/* test_x25519.c -- unit tests for X25519: RFC 7748 vectors, low order. */
 #include "config.h"
 
 #include <errno.h>
@@ -42,12 +42,18 @@ check_mul(const char *k, const char *u, const char *want)
 static void
 test_rfc7748_vectors(void **state)
 {
-	check_mul("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
-	    "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
-	    "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
-	check_mul("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
-	    "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
-	    "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
+	check_mul("a546e36bf0527c9d3b16154b82465edd"
+	    "62144c0ac1fc5a18506a2244ba449ac4",
+	    "e6db6867583030db3594c1a424b15f7c"
+	    "726624ec26b3353b10a903a6d0ab1c4c",
+	    "c3da55379de9c6908e94ea4df28d084f"
+	    "32eccf03491c71f754b4075577a28552");
+	check_mul("4b66e9d4d1b4673c5ad22691957d6af5"
+	    "c11b6421e0ea01d42ca4169e7918ba0d",
+	    "e5210f12786811d3f4b7959d0538ae2c"
+	    "31dbe7106fc03c3efc4cd549c715a493",
+	    "95cbde9476e8907d7aade45cb4b873f8"
+	    "8b595a68799fa152e6f8f7647aac7957");
 }
 
 /* RFC 7748 §5.2 iterated: k, u = X25519(k, u), k; after 1 and 1000 rounds. */
@@ -109,10 +115,14 @@ static void
 test_low_order_refused(void **state)
 {
 	static const char *bad[] = {
-	    "0000000000000000000000000000000000000000000000000000000000000000",
-	    "0100000000000000000000000000000000000000000000000000000000000000",
-	    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
-	    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "00000000000000000000000000000000"
+	    "00000000000000000000000000000000",
+	    "01000000000000000000000000000000"
+	    "00000000000000000000000000000000",
+	    "e0eb7a7c3b41b8ae1656e3faf19fc46a"
+	    "da098deb9c32b1fd866205165f49b800",
+	    "edffffffffffffffffffffffffffffff"
+	    "ffffffffffffffffffffffffffffff7f",
 	};
 	uint8_t priv[32], u[32], out[32], zero[32];
 	size_t i;
