@@ -13,6 +13,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <gnutls/crypto.h>
+
+#include "buf.h"
 #include "cert.h"
 #include "log.h"
 #include "rand.h"
@@ -483,6 +486,68 @@ cert_pubkey_of(gnutls_privkey_t key, gnutls_pubkey_t *out)
 	return 0;
 }
 
+/*
+ * Reads a DER header at the cursor: tag, then a definite length (short or
+ * long form, at most 4 length bytes); *len is checked against what is left.
+ */
+static int
+cert_der_header(struct rbuf *c, uint8_t *tag, size_t *len)
+{
+	uint8_t b, n;
+	size_t l = 0;
+
+	if (rbuf_get_u8(c, tag) < 0 || rbuf_get_u8(c, &b) < 0)
+		return -EINVAL;
+	if (b < 0x80)
+		l = b;
+	else {
+		n = b & 0x7f;
+		if (n == 0 || n > 4)
+			return -EINVAL;
+		while (n-- > 0) {
+			if (rbuf_get_u8(c, &b) < 0)
+				return -EINVAL;
+			l = l << 8 | b;
+		}
+	}
+	if (l > rbuf_left(c))
+		return -EINVAL;
+	*len = l;
+	return 0;
+}
+
+int
+cert_pubkey_hash(gnutls_pubkey_t pub, uint8_t out[CERT_KEYHASH_LEN])
+{
+	gnutls_datum_t spki = { NULL, 0 };
+	struct rbuf c, seq;
+	const uint8_t *bits;
+	uint8_t tag;
+	size_t len;
+	int rv = CERT_E_PARSE;
+
+	if (gnutls_pubkey_export2(pub, GNUTLS_X509_FMT_DER, &spki) < 0)
+		return CERT_E_GNUTLS;
+	/* SEQUENCE { AlgorithmIdentifier, BIT STRING subjectPublicKey } */
+	rbuf_init(&c, spki.data, spki.size);
+	if (cert_der_header(&c, &tag, &len) < 0 || tag != 0x30 ||
+	    rbuf_sub(&c, &seq, len) < 0 ||
+	    cert_der_header(&seq, &tag, &len) < 0 || tag != 0x30 ||
+	    rbuf_skip(&seq, len) < 0 ||
+	    cert_der_header(&seq, &tag, &len) < 0 || tag != 0x03 ||
+	    len < 1 || rbuf_skip(&seq, 1) < 0 ||	/* unused bits: 0 */
+	    rbuf_get_ptr(&seq, &bits, len - 1) < 0)
+		goto out;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, bits, len - 1, out) < 0) {
+		rv = CERT_E_GNUTLS;
+		goto out;
+	}
+	rv = 0;
+out:
+	gnutls_free(spki.data);
+	return rv;
+}
+
 /* ---- issuance ---- */
 
 static int	cert_dup(gnutls_x509_crt_t, gnutls_x509_crt_t *);
@@ -514,7 +579,7 @@ cert_body(gnutls_x509_crt_t crt, const char *cn, gnutls_pubkey_t pub,
     uint32_t lifetime)
 {
 	uint8_t serial[CERT_SERIAL_LEN], id[CERT_KEYID_MAX];
-	size_t idlen = sizeof(id);
+	size_t idlen = CERT_KEYHASH_LEN;
 	int rv;
 
 	if ((rv = cert_serial(rng, serial)) < 0)
@@ -525,10 +590,12 @@ cert_body(gnutls_x509_crt_t crt, const char *cn, gnutls_pubkey_t pub,
 	    gnutls_x509_crt_set_expiration_time(crt, now + (time_t)lifetime) < 0 ||
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 	    cn, (unsigned int)strlen(cn)) < 0 ||
-	    gnutls_x509_crt_set_pubkey(crt, pub) < 0 ||
-	    gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA1, id,
-	    &idlen) < 0 ||
-	    gnutls_x509_crt_set_subject_key_id(crt, id, idlen) < 0)
+	    gnutls_x509_crt_set_pubkey(crt, pub) < 0)
+		return CERT_E_GNUTLS;
+	/* RFC 5280 4.2.1.2 method 1; also the OCSP responder's byKey hash. */
+	if ((rv = cert_pubkey_hash(pub, id)) < 0)
+		return rv;
+	if (gnutls_x509_crt_set_subject_key_id(crt, id, idlen) < 0)
 		return CERT_E_GNUTLS;
 	if (issuer != NULL) {
 		idlen = sizeof(id);

@@ -47,6 +47,7 @@ enum cert_keytype {
 
 enum cert_limits {
 	CERT_SERIAL_LEN = 16,		/* 128-bit serials, top bit clear */
+	CERT_KEYHASH_LEN = 20,		/* SHA-1 key identifiers */
 	CERT_FQDN_MAX = 253,
 	CERT_ZONES_MAX = 32,		/* SAN dNSNames in one certificate */
 	CERT_ADDRS_MAX = 8,		/* SAN iPAddresses of a server */
@@ -183,6 +184,11 @@ int	 cert_key_read(const char *path, gnutls_privkey_t *out);
 int	 cert_crt_write(const char *path, gnutls_x509_crt_t);
 int	 cert_crt_read(const char *path, gnutls_x509_crt_t *out);
 int	 cert_pubkey_of(gnutls_privkey_t, gnutls_pubkey_t *out);
+/*
+ * SHA-1 of the subjectPublicKey BIT STRING's bits (RFC 5280 key identifier
+ * method 1): our subject key identifiers and the OCSP responder key hash.
+ */
+int	 cert_pubkey_hash(gnutls_pubkey_t, uint8_t out[CERT_KEYHASH_LEN]);
 
 /*
  * Issuance.  `now` is the issue time; serials are 16 random bytes from rng
