@@ -23,3 +23,30 @@ TESTS += tests/unit/test_loop
 tests_unit_test_loop_SOURCES = tests/unit/test_loop.c
 tests_unit_test_loop_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_loop_LDADD = $(TEST_LIBS)
+
+lib_libntm_la_SOURCES += lib/config.c lib/config_table.h
+
+check_PROGRAMS += tests/unit/test_config
+TESTS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c \
+	tests/config/testtable.c tests/config/testtable.h
+tests_unit_test_config_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/config
+tests_unit_test_config_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_config_LDADD = $(TEST_LIBS)
+
+# Golden config tests: tests/config/N.conf -> N.out through conftest.
+check_PROGRAMS += tests/config/conftest
+tests_config_conftest_SOURCES = tests/config/conftest.c \
+	tests/config/testtable.c tests/config/testtable.h
+tests_config_conftest_LDADD = $(NTM_LIBS)
+TESTS += tests/config/golden.sh
+dist_check_SCRIPTS += tests/config/golden.sh
+EXTRA_DIST += \
+	tests/config/defaults.conf tests/config/defaults.out \
+	tests/config/empty.conf tests/config/empty.out \
+	tests/config/errors.conf tests/config/errors.out \
+	tests/config/missing.conf tests/config/missing.out \
+	tests/config/ranges.conf tests/config/ranges.out \
+	tests/config/ranges2.conf tests/config/ranges2.out \
+	tests/config/syntax.conf tests/config/syntax.out \
+	tests/config/valid.conf tests/config/valid.out
