@@ -151,6 +151,13 @@ dcstate=$(json_field "$A" '[p["state"] for h in j["hosts"] if h["name"] == "dc1"
 if [ "$dcstate" = running ]; then
 	check_eq "the resolver follows the delegation to ntm-dc on dc1" 198.51.100.5 \
 		"$(answer "$A" bob 198.51.100.3 ns1.dc1.ntm.test A)"
+	check_eq "the resolver follows the delegation to ntm-dc on dc2 (v6)" 2001:db8:0:100::6 \
+		"$(answer "$A" alice 2001:db8:0:100::3 ns1.dc2.ntm.test AAAA)"
+	check_eq "the resolver reaches dc1's IPv4 reverse zone on ntm-dc" ns1.dc1.ntm.test. \
+		"$(answer "$A" carol 198.51.100.3 1.18.198.in-addr.arpa SOA | awk '{ print $1 }')"
+	check_eq "the resolver reaches dc2's IPv6 reverse zone on ntm-dc" ns1.dc2.ntm.test. \
+		"$(answer "$A" dave 198.51.100.3 2.0.0.0.2.6.f.6.d.6.4.7.e.6.d.f.ip6.arpa SOA |
+			awk '{ print $1 }')"
 else
 	ok "# SKIP delegation to ntm-dc: ntm-dc on dc1 is '$dcstate'"
 fi
