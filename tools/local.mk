@@ -1,1 +1,5 @@
-# tools/local.mk -- build rules for tools/.
+# tools/local.mk -- build rules for tools/: ntmctl (one file per noun).
+bin_PROGRAMS += tools/ntmctl
+tools_ntmctl_SOURCES = tools/ntmctl.c tools/ntmctl.h tools/ntmctl_ca.c
+tools_ntmctl_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
+tools_ntmctl_LDADD = $(NTM_LIBS)
