@@ -11,7 +11,10 @@
 #include "rand.h"
 #include "rsakem.h"
 
-/* Draws of r before giving up; each succeeds with probability above 1/2. */
+/*
+ * Draws of r before giving up: each lands in [1, n) with odds of about one
+ * half or better, so 128 misses in a row mean a broken generator.
+ */
 enum { RSAKEM_MAX_DRAWS = 128 };
 
 /*
