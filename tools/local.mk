@@ -3,3 +3,7 @@ bin_PROGRAMS += tools/ntmctl
 tools_ntmctl_SOURCES = tools/ntmctl.c tools/ntmctl.h tools/ntmctl_ca.c
 tools_ntmctl_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
 tools_ntmctl_LDADD = $(NTM_LIBS)
+
+# End to end: ntmctl ca checked by openssl and certtool (no root needed).
+TESTS += tests/integration/pki.sh
+dist_check_SCRIPTS += tests/integration/pki.sh
