@@ -4,7 +4,7 @@ lib_libntm_la_SOURCES += lib/crypto.c lib/crypto.h lib/aead.c lib/aead.h \
 	lib/rand.c lib/rand.h
 # rsakem.c does its own bignum arithmetic (mpz_powm_sec) on nettle's GMP
 # numbers; hogweed links GMP but does not re-export it.
-lib_libntm_la_LIBADD += -lgmp
+lib_libntm_la_LIBADD += $(GMP_LIBS)
 
 check_PROGRAMS += tests/unit/test_crypto tests/unit/test_aead \
 	tests/unit/test_x25519 tests/unit/test_rsakem tests/unit/test_rand
