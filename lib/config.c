@@ -37,8 +37,8 @@ struct config_ctx {
 	char			*line;		/* getline() buffer */
 	size_t			 linecap;
 	unsigned		 lineno;
-	bool			 skip;		/* in an unknown or broken section */
-	unsigned		*seen;		/* per row: line that set it, or 0 */
+	bool			 skip;		/* in a bad section */
+	unsigned		*seen;		/* per row: line set, or 0 */
 	struct config_errs	 errs;
 };
 
@@ -226,7 +226,8 @@ config_parse_prefix(const char *s, struct config_prefix *pfx, char *why,
 
 	memset(pfx, 0, sizeof(*pfx));
 	if ((slash = strchr(s, '/')) == NULL) {
-		snprintf(why, whylen, "'%s' is not a prefix: missing /length", s);
+		snprintf(why, whylen, "'%s' is not a prefix: missing /length",
+		    s);
 		return -EINVAL;
 	}
 	n = (size_t)(slash - s);
@@ -337,7 +338,8 @@ config_set_list(const struct config_key *k, struct config_list *l,
 		for (e = end; e > b && isspace((unsigned char)e[-1]); e--)
 			;
 		if (b == e) {
-			snprintf(why, whylen, "empty entry in list '%s'", value);
+			snprintf(why, whylen, "empty entry in list '%s'",
+			    value);
 			return -EINVAL;
 		}
 		if (l->n >= max) {
@@ -437,8 +439,8 @@ config_set(const struct config_key *k, void *conf, const char *value,
 		return 0;
 	case CONFIG_BOOL:
 		if (config_parse_bool(value, field) < 0) {
-			snprintf(why, whylen, "'%s' is not a boolean (yes or no)",
-			    value);
+			snprintf(why, whylen,
+			    "'%s' is not a boolean (yes or no)", value);
 			return -EINVAL;
 		}
 		return 0;
@@ -583,6 +585,8 @@ config_reader(char *str, int num, void *stream)
 		return NULL;
 	c->lineno++;
 	s = c->line;
+	if (c->lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;		/* UTF-8 byte order mark */
 	while (n > 0 && isspace((unsigned char)s[n - 1]))
 		s[--n] = '\0';
 	while (isspace((unsigned char)*s))
@@ -764,6 +768,7 @@ int
 config_load(const struct config_key *table, void *conf, const char *path,
     char **errors)
 {
+	struct stat st;
 	FILE *f;
 	int rc;
 
@@ -773,6 +778,13 @@ config_load(const struct config_key *table, void *conf, const char *path,
 			*errors = NULL;
 		config_zero(table, conf);
 		return rc;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		if (asprintf(errors, "%s: %s\n", path, strerror(EISDIR)) < 0)
+			*errors = NULL;
+		config_zero(table, conf);
+		return -EISDIR;
 	}
 	rc = config_load_file(table, conf, path, f, errors);
 	fclose(f);
@@ -789,7 +801,8 @@ config_load_string(const struct config_key *table, void *conf,
 
 	if (text[0] == '\0')
 		text = empty;
-	if ((f = fmemopen((void *)(uintptr_t)text, strlen(text), "r")) == NULL) {
+	f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	if (f == NULL) {
 		rc = -errno;
 		*errors = NULL;
 		config_zero(table, conf);

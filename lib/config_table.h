@@ -1,4 +1,4 @@
-/* config_table.h -- table-driven config loader (lib/config.c) on inih: typed keys, defaults, all errors at once. */
+/* config_table.h -- the table-driven config loader of lib/config.c: typed keys, all errors at once. */
 #ifndef NTM_CONFIG_TABLE_H
 #define NTM_CONFIG_TABLE_H
 

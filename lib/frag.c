@@ -96,7 +96,7 @@ frag_find(struct frag_table *t, const struct frag_peer *peer, uint32_t msgid)
 	return NULL;
 }
 
-/* The oldest partial message (of peer, or of anyone when peer is NULL) other than keep. */
+/* The oldest partial message of peer (anyone's if NULL), other than keep. */
 static struct frag_partial *
 frag_oldest(struct frag_table *t, const struct frag_peer *peer,
     const struct frag_partial *keep)

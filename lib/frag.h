@@ -141,6 +141,7 @@ void	frag_expire(struct frag_table *, uint64_t now);
 uint64_t frag_next_expiry(const struct frag_table *);
 /* Payload bytes and partial messages held for a peer. */
 size_t	frag_peer_bytes(const struct frag_table *, const struct frag_peer *);
-unsigned frag_peer_partials(const struct frag_table *, const struct frag_peer *);
+unsigned frag_peer_partials(const struct frag_table *,
+	    const struct frag_peer *);
 
 #endif

@@ -1,4 +1,4 @@
-/* replay.h -- sliding anti-replay window over 64-bit packet counters (RFC 6479 style bitmap ring). */
+/* replay.h -- sliding anti-replay window over 64-bit packet counters (RFC 6479 bitmap ring). */
 #ifndef NTM_REPLAY_H
 #define NTM_REPLAY_H
 

@@ -1,4 +1,4 @@
-/* conftest.c -- loads a config file with the test table and prints the errors or the values (golden tests). */
+/* conftest.c -- golden test driver: loads a file with the test table, prints errors or values. */
 #include "config.h"
 
 #include <stdio.h>

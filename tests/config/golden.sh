@@ -1,5 +1,5 @@
 #!/bin/sh
-# golden.sh -- config loader golden tests: each tests/config/N.conf through conftest must print N.out (TAP).
+# golden.sh -- config golden tests: conftest N.conf must print N.out (TAP).
 . "$top_srcdir/tests/tap.sh"
 
 driver="$top_builddir/tests/config/conftest"

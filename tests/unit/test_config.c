@@ -1,4 +1,4 @@
-/* test_config.c -- unit tests for the config loader, its value parsers and the private-file check. */
+/* test_config.c -- unit tests for the config loader, value parsers, private-file check. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -292,6 +292,30 @@ test_missing_file(void **state)
 	    "/nonexistent/x.conf: No such file or directory\n");
 	free(errors);
 	config_free(testconf_table, &c);
+	assert_int_equal(config_load(testconf_table, &c, "/tmp", &errors),
+	    -EISDIR);
+	assert_string_equal(errors, "/tmp: Is a directory\n");
+	free(errors);
+	config_free(testconf_table, &c);
+}
+
+static void
+test_bom_crlf_indent(void **state)
+{
+	static const char text[] =
+	    "\xef\xbb\xbf[server]\r\n"
+	    "name = dos\r\n"
+	    "    prefix4 = 10.0.0.0/8\r\n"	/* indented: not a continuation */
+	    "\tworkers = 7 ; seven\r\n";
+	struct testconf c;
+	char *errors = NULL;
+
+	assert_int_equal(config_load_string(testconf_table, &c, "dos.conf",
+	    text, &errors), 0);
+	assert_string_equal(c.name, "dos");
+	assert_int_equal(c.prefix4.len, 8);
+	assert_int_equal(c.workers, 7);
+	config_free(testconf_table, &c);
 }
 
 static void
@@ -344,6 +368,7 @@ main(void)
 		cmocka_unit_test(test_all_errors_at_once),
 		cmocka_unit_test(test_error_cap),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_bom_crlf_indent),
 		cmocka_unit_test(test_private_file),
 	};
 

@@ -423,6 +423,103 @@ test_peer_key(void **state)
 	    -EAFNOSUPPORT);
 }
 
+static uint64_t
+xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The bytes a well-behaved sender would put in piece i of message (p, id). */
+static size_t
+model_piece(unsigned p, uint32_t id, unsigned i, uint8_t *buf)
+{
+	size_t len = (p * 131 + id * 17 + i * 7) % 1100 + 1, k;
+
+	for (k = 0; k < len; k++)
+		buf[k] = (uint8_t)(p ^ id ^ (i << 4) ^ k);
+	return len;
+}
+
+static unsigned
+model_count(unsigned p, uint32_t id)
+{
+	return (p + id) % FRAG_MAX_COUNT + 1;
+}
+
+/*
+ * Random traffic from 8 peers: well-formed fragments in random order with
+ * duplicates, plus garbage (bad counts, conflicting copies), with time
+ * moving on.  After every input the limits hold, chunk accounting adds up,
+ * and every completed message is exactly what its sender split.
+ */
+static void
+test_random_invariants(void **state)
+{
+	struct fixture *f = *state;
+	struct frag_peer peers[8];
+	uint8_t piece[FRAG_PIECE_MAX], want[FRAG_MESSAGE_MAX], flipped;
+	uint64_t s = 0x2545f4914f6cdd1dULL, now = 0, r;
+	unsigned i, p, idx, count, held, j, completed = 0;
+	uint32_t id;
+	size_t len, wantlen;
+	char ip[32];
+	int rc;
+
+	for (p = 0; p < 8; p++) {
+		snprintf(ip, sizeof(ip), "2001:db8::%u", p + 1);
+		peers[p] = peer_of(ip, 4610);
+	}
+	for (i = 0; i < 200000; i++) {
+		r = xorshift(&s);
+		p = (unsigned)(r % 8);
+		id = (uint32_t)((r >> 8) % 6);
+		count = model_count(p, id);
+		idx = (unsigned)((r >> 16) % count);
+		len = model_piece(p, id, idx, piece);
+		if ((r >> 32) % 50 == 0)
+			piece[0] ^= 0xff;		/* conflicting copy */
+		if ((r >> 32) % 97 == 1)		/* count change, or invalid */
+			count = (unsigned)((r >> 40) % 20);
+		if ((r >> 32) % 10 == 2)
+			now += (r >> 48) % 300;
+		rc = frag_input(f->t, &peers[p], id, (uint8_t)idx,
+		    (uint8_t)count, piece, len, now, f->out, sizeof(f->out),
+		    &f->outlen);
+		assert_true(rc == 0 || rc == 1 || rc == -EINVAL || rc == -EBADMSG ||
+		    rc == -EMSGSIZE);
+		if (rc == 1) {
+			/*
+			 * The pieces 0..count-1 of (p, id), where the first
+			 * byte of each may be the corrupted copy's if that
+			 * one arrived first.
+			 */
+			for (wantlen = 0, j = 0; j < count; j++) {
+				len = model_piece(p, id, j, want + wantlen);
+				flipped = (uint8_t)~want[wantlen];
+				if (f->out[wantlen] == flipped)
+					want[wantlen] = flipped;
+				wantlen += len;
+			}
+			assert_int_equal(f->outlen, wantlen);
+			assert_memory_equal(f->out, want, wantlen);
+			completed++;
+		}
+		for (held = 0, j = 0; j < FRAG_TABLE_SLOTS; j++)
+			held += f->t->slot[j].have;
+		assert_int_equal(held + f->t->nfree, FRAG_TABLE_CHUNKS);
+		assert_true(frag_peer_bytes(f->t, &peers[p]) <= FRAG_PEER_BYTES);
+		assert_true(frag_peer_partials(f->t, &peers[p]) <=
+		    FRAG_PEER_PARTIALS);
+	}
+	assert_true(completed > 1000);
+	assert_true(f->t->stats.inconsistent > 100);
+	assert_true(f->t->stats.duplicates > 1000);
+	assert_true(f->t->stats.expired > 0);
+}
+
 int
 main(void)
 {
@@ -437,6 +534,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_peer_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_global_cap, setup, teardown),
 		cmocka_unit_test(test_peer_key),
+		cmocka_unit_test_setup_teardown(test_random_invariants, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -196,7 +196,8 @@ test_ring_wraparound_model(void **state)
 		r = xorshift(&s);
 		switch (r % 8) {
 		case 0:		/* late by up to 1.5 windows */
-			c = next > 1 ? next - 1 - (r >> 8) % (next - 1) % (3 * REPLAY_WINDOW / 2) : 1;
+			c = next > 1 ? next - 1 - (r >> 8) % (next - 1) %
+			    (3 * REPLAY_WINDOW / 2) : 1;
 			break;
 		case 1:		/* jump ahead, now and then past the window */
 			if ((r >> 40) % 16 == 0)
