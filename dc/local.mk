@@ -23,3 +23,7 @@ tests_unit_test_dns_LDADD = dc/libdc.la $(TEST_LIBS)
 tests_unit_test_zone_SOURCES = tests/unit/test_zone.c
 tests_unit_test_zone_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
 tests_unit_test_zone_LDADD = dc/libdc.la $(TEST_LIBS)
+
+# Integration tests (loopback, no root): dig/kdig and NSD against ntm-dc.
+TESTS += tests/integration/dc-dns.sh
+dist_check_SCRIPTS += tests/integration/dc-dns.sh
