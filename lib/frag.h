@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "proto.h"
+
 /*
  * DESIGN.md sections 4 and 12: no signalling datagram carries more than
  * 1200 bytes; a larger message goes as at most 16 fragments, reassembled
@@ -15,12 +17,14 @@
  * works on the decoded fields and the payload bytes.
  */
 enum frag_limit {
-	FRAG_MAX_COUNT = 16,		/* fragments per message */
-	FRAG_PIECE_MAX = 1200,		/* payload bytes per fragment */
-	FRAG_MESSAGE_MAX = 16384,	/* bytes per reassembled message */
-	FRAG_PEER_BYTES = 16384,	/* payload bytes buffered per peer */
+	/* The protocol's limits (lib/proto.h). */
+	FRAG_MAX_COUNT = PROTO_FRAGMENTS_MAX,	/* fragments per message */
+	FRAG_PIECE_MAX = PROTO_DATAGRAM_MAX,	/* bytes per fragment, at most */
+	FRAG_MESSAGE_MAX = PROTO_REASSEMBLY_MAX, /* bytes per message */
+	FRAG_PEER_BYTES = PROTO_REASSEMBLY_MAX,	/* bytes held per peer */
+	FRAG_TIMEOUT_MS = PROTO_TIMER_REASSEMBLY, /* from the first fragment */
+	/* This table's own sizes. */
 	FRAG_PEER_PARTIALS = 4,		/* partial messages per peer */
-	FRAG_TIMEOUT_MS = 2000,		/* from a message's first fragment */
 	FRAG_TABLE_SLOTS = 64,		/* partial messages in the table */
 	FRAG_TABLE_CHUNKS = 256,	/* buffered fragments in the table */
 };

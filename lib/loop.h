@@ -43,7 +43,10 @@ struct loop {
 	bool		 stopping;		/* on_stop was called */
 };
 
-/* Returns 0 or a negative errno (libuv's codes are negative errnos). */
+/*
+ * Returns 0 or a negative errno (libuv's codes are negative errnos).  After
+ * a failure, loop_shutdown() still closes what was set up.
+ */
 int	loop_init(struct loop *, uv_loop_t *, loop_cb on_reload,
 	    loop_cb on_stop, void *arg);
 /*

@@ -6,6 +6,9 @@
 
 #include "replay.h"
 
+_Static_assert(REPLAY_WINDOW % REPLAY_WORD_BITS == 0,
+    "the ring needs a whole number of words for the window");
+
 static size_t
 replay_word(uint64_t ctr)
 {

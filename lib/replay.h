@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 /*
  * Window contract (DESIGN.md sections 6 and 12):
  *
@@ -27,7 +29,7 @@
  * is allocated.  The struct is plain data owned by its tunnel direction.
  */
 enum {
-	REPLAY_WINDOW = 2048,
+	REPLAY_WINDOW = PROTO_REPLAY_WINDOW,	/* 2048, a multiple of 64 */
 	REPLAY_WORD_BITS = 64,
 	REPLAY_RING_WORDS = REPLAY_WINDOW / REPLAY_WORD_BITS + 1,
 };
