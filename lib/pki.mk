@@ -24,3 +24,5 @@ tests_unit_test_cert_LDADD = $(TEST_LIBS)
 tests_unit_test_ocsp_SOURCES = tests/unit/test_ocsp.c
 tests_unit_test_ocsp_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ocsp_LDADD = $(TEST_LIBS)
+
+dist_doc_DATA += doc/PKI.md

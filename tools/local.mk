@@ -7,3 +7,5 @@ tools_ntmctl_LDADD = $(NTM_LIBS)
 # End to end: ntmctl ca checked by openssl and certtool (no root needed).
 TESTS += tests/integration/pki.sh
 dist_check_SCRIPTS += tests/integration/pki.sh
+
+dist_man_MANS += doc/ntmctl.8
