@@ -131,6 +131,11 @@ loop_udp_socket(const struct sockaddr *sa, unsigned flags, int *fdp)
 	if ((flags & LOOP_UDP_REUSEADDR) && setsockopt(fd, SOL_SOCKET,
 	    SO_REUSEADDR, &one, sizeof(one)) < 0)
 		goto fail;
+	if ((flags & LOOP_UDP_PKTINFO) && (sa->sa_family == AF_INET ?
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) :
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+	    sizeof(one))) < 0)
+		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
 		goto fail;

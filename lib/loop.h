@@ -71,10 +71,13 @@ int	loop_shutdown(struct loop *);
  * IPV6_V6ONLY on for AF_INET6 (one socket per family, so a v4-mapped
  * address never aliases an IPv4 peer), SO_RCVBUF and SO_SNDBUF asked for
  * LOOP_UDP_BUFSIZE (the kernel caps them at net.core.[rw]mem_max), optional
- * SO_REUSEADDR, bound to sa.  On success *fdp is the caller's to close.
+ * SO_REUSEADDR, optional destination-address ancillary data (so a reply
+ * leaves from the address the request came to), bound to sa.  On success
+ * *fdp is the caller's to close.
  */
 enum loop_udp_flag {
 	LOOP_UDP_REUSEADDR = 1 << 0,
+	LOOP_UDP_PKTINFO = 1 << 1,	/* IP_PKTINFO / IPV6_RECVPKTINFO */
 };
 enum { LOOP_UDP_BUFSIZE = 4 * 1024 * 1024 };
 

@@ -154,8 +154,8 @@ roundtrip(const char *bindaddr)
 
 	memset(&rt, 0, sizeof(rt));
 	assert_int_equal(loop_addr_parse(bindaddr, 0, 0, &sa), 0);
-	rc = loop_udp_socket((struct sockaddr *)&sa, LOOP_UDP_REUSEADDR,
-	    &rt.fda);
+	rc = loop_udp_socket((struct sockaddr *)&sa, LOOP_UDP_REUSEADDR |
+	    LOOP_UDP_PKTINFO, &rt.fda);
 	if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT)
 		skip();		/* no such loopback in this namespace */
 	assert_int_equal(rc, 0);
@@ -180,7 +180,12 @@ roundtrip(const char *bindaddr)
 		assert_int_equal(getsockopt(rt.fda, IPPROTO_IPV6, IPV6_V6ONLY,
 		    &v, &len), 0);
 		assert_int_equal(v, 1);
-	}
+		assert_int_equal(getsockopt(rt.fda, IPPROTO_IPV6,
+		    IPV6_RECVPKTINFO, &v, &len), 0);
+	} else
+		assert_int_equal(getsockopt(rt.fda, IPPROTO_IP, IP_PKTINFO,
+		    &v, &len), 0);
+	assert_int_equal(v, 1);
 
 	assert_int_equal(uv_loop_init(&uv), 0);
 	assert_int_equal(loop_init(&l, &uv, NULL, NULL, NULL), 0);
@@ -266,6 +271,15 @@ on_stop_graceful(struct loop *l, void *arg)
 }
 
 static void
+on_stop_now(struct loop *l, void *arg)
+{
+	struct sigtest *st = arg;
+
+	st->stops++;
+	loop_stop(l);		/* graceful shutdown done at once */
+}
+
+static void
 sigtest_run(struct sigtest *st, loop_cb on_stop, int expect_signal)
 {
 	uv_loop_t uv;
@@ -302,6 +316,13 @@ test_signals(void **state)
 	assert_int_equal(st.stops, 1);
 	assert_true(st.ticks >= 3 && st.ticks < 50);
 	assert_int_equal(st.reloads, 0);
+
+	/* The daemon's on_stop finishes and calls loop_stop(). */
+	memset(&st, 0, sizeof(st));
+	st.script[1] = SIGTERM;
+	sigtest_run(&st, on_stop_now, SIGTERM);
+	assert_int_equal(st.stops, 1);
+	assert_true(st.ticks >= 2 && st.ticks < 50);
 }
 
 static void
