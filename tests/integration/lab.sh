@@ -173,6 +173,58 @@ check_eq "exec exports the build tree's NSS module path" "$top_builddir/plugins/
 check_eq "a server's nsswitch.conf has no ntm" "hosts: files dns" \
 	"$(lab exec --name "$A" as -- awk '$1 == "hosts:" { $1 = $1; print }' /etc/nsswitch.conf)"
 
+# ---- certificates (when ntmctl is built) --------------------------------------
+
+pki=$(json_field "$A" 'j["certificates"]')
+case $pki in
+made*)
+	S=/run/ntm-lab/$A
+	check "dc1's certificate verifies against the lab root through the AS CA" \
+		openssl verify -CAfile "$S/dc1/root.pem" -untrusted "$S/dc1/chain.pem" "$S/dc1/cert.pem"
+	check "dc1's certificate names its zone and reverse zones" sh -c \
+		"openssl x509 -noout -ext subjectAltName -in '$S/dc1/cert.pem' |
+		grep 'DNS:dc1.ntm.test' | grep 'DNS:1.18.198.in-addr.arpa' | grep -q 'IP Address:198.51.100.5'"
+	check "the RS and AS certificates verify too" sh -c \
+		"openssl verify -CAfile '$S/rs/root.pem' -untrusted '$S/rs/chain.pem' '$S/rs/cert.pem' '$S/as/cert.pem'"
+	check_eq "server keys are private to root" "600 600" \
+		"$(stat -c %a "$S/dc2/cert.key" "$S/rs/cert.key" | tr '\n' ' ' | sed 's/ $//')"
+	;;
+*)
+	ok "# SKIP certificates: $pki"
+	;;
+esac
+
+# ---- NSS on a node (when libnss_ntm and the test responder are built) --------
+
+RESPONDER=$top_builddir/tests/nss/ntm-nss-responder
+if [ -x "$RESPONDER" ] && [ -e "$top_builddir/plugins/.libs/libnss_ntm.so.2" ]; then
+	T=$(mktemp -d /tmp/ntm-lab-nss.XXXXXX)
+	cat >"$T/table" <<'EOF'
+RESOLVE bob.dc2.ntm.test any => OK bob.dc2.ntm.test 198.18.2.10 fd6e:746d:6f62:2::a
+RESOLVE bob.dc2.ntm.test inet => OK bob.dc2.ntm.test 198.18.2.10
+RESOLVE bob.dc2.ntm.test inet6 => OK bob.dc2.ntm.test fd6e:746d:6f62:2::a
+RESOLVE mallory.dc2.ntm.test any => NOTFOUND refused
+RESOLVE mallory.dc2.ntm.test inet => NOTFOUND refused
+RESOLVE mallory.dc2.ntm.test inet6 => NOTFOUND refused
+EOF
+	# A stand-in for ntmd on alice's control socket; left running, so
+	# that down must stop a process the lab did not start.
+	setsid "$LABCMD" exec --name "$A" alice -- "$RESPONDER" \
+		-s "/run/ntm-lab/$A/alice/ntmd.sock" -t "$T/table" -l "$T/log" \
+		</dev/null >/dev/null 2>&1 &
+	wait_for 5 grep -q '^listening' "$T/log"
+	check_eq "getent on alice asks alice's ntmd socket through libnss_ntm" "198.18.2.10" \
+		"$(lab exec --name "$A" alice -- getent ahostsv4 bob.dc2.ntm.test | awk 'NR == 1 { print $1 }')"
+	lab exec --name "$A" alice -- getent hosts mallory.dc2.ntm.test >/dev/null
+	check_eq "a refused peer is not found on alice (getent exit 2)" 2 "$?"
+	check "the refused name went to alice's ntmd socket" grep -q 'request RESOLVE mallory.dc2.ntm.test' "$T/log"
+	check_fails "dave (no ntmd) does not get bob's virtual IP" sh -c \
+		"'$LABCMD' exec --name '$A' dave -- getent ahostsv4 bob.dc2.ntm.test | grep -q 198.18.2.10"
+	rm -rf "$T"
+else
+	ok "# SKIP NSS on a node: libnss_ntm.so.2 or tests/nss/ntm-nss-responder not built"
+fi
+
 check "status --json parses" sh -c "'$LABCMD' status --name '$A' --json | python3 -m json.tool"
 check_eq "status --json lists every host of the topology" "$expected_hosts" \
 	"$(json_field "$A" '" ".join(sorted(h["name"] for h in j["hosts"])) + " "')"
