@@ -1,4 +1,4 @@
-/* cert.c -- ntmobile X.509: keys, PEM files, issuance from typed fields, CSR and chain checks. */
+/* cert.c -- X.509 keys, PEM files, issuance, CSR checks and chain checks. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -587,7 +587,8 @@ cert_body(gnutls_x509_crt_t crt, const char *cn, gnutls_pubkey_t pub,
 	if (gnutls_x509_crt_set_version(crt, 3) < 0 ||
 	    gnutls_x509_crt_set_serial(crt, serial, sizeof(serial)) < 0 ||
 	    gnutls_x509_crt_set_activation_time(crt, now - CERT_BACKDATE) < 0 ||
-	    gnutls_x509_crt_set_expiration_time(crt, now + (time_t)lifetime) < 0 ||
+	    gnutls_x509_crt_set_expiration_time(crt,
+	    now + (time_t)lifetime) < 0 ||
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 	    cn, (unsigned int)strlen(cn)) < 0 ||
 	    gnutls_x509_crt_set_pubkey(crt, pub) < 0)
@@ -1251,7 +1252,8 @@ cert_csr_extensions(gnutls_x509_crq_t crq)
 		if (strcmp(oid, "2.5.29.17") == 0 ||	/* subjectAltName */
 		    strcmp(oid, "2.5.29.14") == 0)	/* subjectKeyId */
 			continue;
-		if (strcmp(oid, "2.5.29.19") == 0) {	/* basicConstraints */
+		/* basicConstraints */
+		if (strcmp(oid, "2.5.29.19") == 0) {
 			ca = 0;
 			if (gnutls_x509_crq_get_basic_constraints(crq, NULL,
 			    &ca, &pathlen) < 0 || ca)

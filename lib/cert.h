@@ -1,4 +1,4 @@
-/* cert.h -- ntmobile X.509: keys, PEM files, issuance from typed fields, CSR and chain checks. */
+/* cert.h -- X.509 keys, PEM files, issuance, CSR checks and chain checks. */
 #ifndef NTM_CERT_H
 #define NTM_CERT_H
 
@@ -46,12 +46,12 @@ enum cert_keytype {
 };
 
 enum cert_limits {
-	CERT_SERIAL_LEN = 16,		/* 128-bit serials, top bit clear */
+	CERT_SERIAL_LEN = 16,		/* serial bytes, top bit clear */
 	CERT_KEYHASH_LEN = 20,		/* SHA-1 key identifiers */
 	CERT_FQDN_MAX = 253,
-	CERT_ZONES_MAX = 32,		/* SAN dNSNames in one certificate */
+	CERT_ZONES_MAX = 32,		/* SAN dNSNames per certificate */
 	CERT_ADDRS_MAX = 8,		/* SAN iPAddresses of a server */
-	CERT_BACKDATE = 300,		/* notBefore = issue time - 5 min (skew) */
+	CERT_BACKDATE = 300,		/* notBefore = issue - 5 min */
 	CERT_NODE_LIFETIME = 7 * 86400,
 	CERT_SERVER_LIFETIME = 365 * 86400,
 	CERT_AS_LIFETIME = 5 * 365 * 86400,
@@ -64,30 +64,30 @@ enum cert_limits {
  */
 enum cert_error {
 	CERT_E_FIRST = -1100,
-	CERT_E_KEY_PERMS = CERT_E_FIRST,	/* key file group/world accessible */
+	CERT_E_KEY_PERMS = CERT_E_FIRST, /* key file mode & 077 */
 	CERT_E_KEY_TYPE,		/* not P-256 or RSA-2048 */
 	CERT_E_PARSE,			/* not a certificate / key / CSR */
-	CERT_E_GNUTLS,			/* a GnuTLS call failed otherwise */
-	CERT_E_REQUEST,			/* issuance request fields are bad */
-	CERT_E_CHAIN,			/* no valid chain to a trusted root */
+	CERT_E_GNUTLS,			/* another GnuTLS failure */
+	CERT_E_REQUEST,			/* bad issuance request fields */
+	CERT_E_CHAIN,			/* no chain to a trusted root */
 	CERT_E_SIGNATURE,		/* a signature in the chain is bad */
-	CERT_E_CONSTRAINTS,		/* basic or name constraints violated */
-	CERT_E_EXPIRED,			/* now after notAfter (any chain member) */
+	CERT_E_CONSTRAINTS,		/* basic/name constraints broken */
+	CERT_E_EXPIRED,			/* now > notAfter, any cert */
 	CERT_E_NOT_YET_VALID,		/* now before notBefore */
 	CERT_E_ROLE,			/* not exactly the expected role */
-	CERT_E_FQDN,			/* no SAN dNSName equal to the FQDN */
-	CERT_E_VIP,			/* SAN iPAddress is not the virtual IP */
-	CERT_E_CSR_SIGNATURE,		/* CSR self-signature does not verify */
-	CERT_E_CSR_EXTENSION,		/* CSR asks for an extension (CA, KU...) */
-	CERT_E_CSR_NAME,		/* CSR subject/SAN names something else */
+	CERT_E_FQDN,			/* no SAN dNSName is the FQDN */
+	CERT_E_VIP,			/* no SAN iPAddress is the vIP */
+	CERT_E_CSR_SIGNATURE,		/* CSR self-signature is bad */
+	CERT_E_CSR_EXTENSION,		/* CSR asks for an extension */
+	CERT_E_CSR_NAME,		/* CSR names something not allowed */
 	CERT_E_LAST = CERT_E_CSR_NAME,
 };
 
 /*
  * What a certificate is issued from.  Only these typed fields reach the
  * certificate; nothing is copied from a CSR.  Pointers are borrowed for the
- * call.  Node certificates need fqdn, vip4 and vip6; DC certificates list
- * their zones (forward and reverse) which become SAN dNSNames after the fqdn;
+ * call.  Node certificates need fqdn and a vip4 and/or vip6; DC certificates
+ * list their zones (forward and reverse), SAN dNSNames after the fqdn;
  * servers may add their own addresses (addrs) as SAN iPAddresses.
  */
 struct cert_addr {
@@ -106,7 +106,7 @@ struct cert_request {
 	struct in6_addr		 vip6;
 	const struct cert_addr	*addrs;
 	size_t			 naddrs;
-	uint32_t		 lifetime;	/* seconds; 0 = role default */
+	uint32_t		 lifetime;	/* s; 0 = role default */
 	gnutls_pubkey_t		 pubkey;
 };
 
@@ -122,8 +122,8 @@ struct cert_ca_request {
 	const char		*domain;	/* e.g. "ntm.test" */
 	struct cert_prefix	 vrange4;
 	struct cert_prefix	 vrange6;
-	const struct cert_prefix *extra;	/* further permitted IP ranges */
-	size_t			 nextra;	/*   (server addresses) */
+	const struct cert_prefix *extra;	/* more permitted IP ranges */
+	size_t			 nextra;	/* (server addresses) */
 	uint32_t		 lifetime;
 	gnutls_pubkey_t		 pubkey;
 };
@@ -148,12 +148,12 @@ struct cert_info {
 	enum cert_keytype keytype;
 	bool		 is_ca;
 	char		 subject[256];
-	char		 fqdn[CERT_FQDN_MAX + 1];	/* first SAN dNSName */
-	size_t		 ndns;			/* SAN dNSNames in total */
+	char		 fqdn[CERT_FQDN_MAX + 1]; /* first SAN dNSName */
+	size_t		 ndns;		/* SAN dNSNames in total */
 	bool		 has_vip4;
 	struct in_addr	 vip4;			/* first IPv4 SAN */
 	bool		 has_vip6;
-	struct in6_addr	 vip6;			/* first IPv6 SAN */
+	struct in6_addr	 vip6;		/* first IPv6 SAN */
 	size_t		 nip;
 	uint8_t		 serial[CERT_SERIAL_LEN + 1];
 	size_t		 serial_len;
@@ -166,7 +166,8 @@ struct cert_trust;
 const char	*cert_strerror(int err);
 const char	*cert_role_name(enum cert_role);	/* "ntm-node", ... */
 const char	*cert_role_oid(enum cert_role);
-enum cert_role	 cert_role_parse(const char *);	/* "node" or "ntm-node" */
+/* Accepts "node" or "ntm-node" and so on. */
+enum cert_role	 cert_role_parse(const char *);
 
 /* Keys.  *out is the caller's (gnutls_privkey_deinit). */
 int	 cert_key_generate(enum cert_keytype, gnutls_privkey_t *out);
@@ -237,7 +238,8 @@ enum cert_role cert_role_of(gnutls_x509_crt_t);
 bool	 cert_has_dns(gnutls_x509_crt_t, const char *name);
 
 /* Name helpers shared by issuance and the CLI. */
-bool	 cert_name_valid(const char *name);	/* LDH labels, no trailing dot */
+/* LDH labels of 1-63 bytes, at most 253 bytes, no trailing dot. */
+bool	 cert_name_valid(const char *name);
 int	 cert_prefix_parse(const char *cidr, struct cert_prefix *);
 /*
  * The reverse DNS zones covering a prefix: in-addr.arpa on octet and

@@ -1,4 +1,4 @@
-/* crl.c -- X.509 v2 CRL of revoked serials, signed by the AS CA, written as PEM. */
+/* crl.c -- X.509 v2 CRL of revoked serials, signed by the AS CA, as PEM. */
 #include "config.h"
 
 #include <errno.h>

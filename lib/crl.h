@@ -1,4 +1,4 @@
-/* crl.h -- X.509 v2 CRL of revoked serials, signed by the AS CA, written as PEM. */
+/* crl.h -- X.509 v2 CRL of revoked serials, signed by the AS CA, as PEM. */
 #ifndef NTM_CRL_H
 #define NTM_CRL_H
 
@@ -16,7 +16,7 @@ enum crl_limits {
 };
 
 struct crl_entry {
-	uint8_t		serial[CRL_SERIAL_MAX];	/* raw INTEGER bytes */
+	uint8_t		serial[CRL_SERIAL_MAX]; /* INTEGER bytes */
 	size_t		serial_len;
 	time_t		revoked_at;
 };
@@ -29,9 +29,9 @@ struct crl_entry {
  * Per-entry reason codes are not written: GnuTLS has no API for CRL entry
  * extensions; OCSP responses carry the reason.
  */
-int	crl_build(const struct crl_entry *, size_t n, gnutls_x509_crt_t issuer,
-	    gnutls_privkey_t key, uint64_t number, time_t this_update,
-	    time_t next_update, gnutls_x509_crl_t *out);
+int	crl_build(const struct crl_entry *, size_t n,
+	    gnutls_x509_crt_t issuer, gnutls_privkey_t key, uint64_t number,
+	    time_t this_update, time_t next_update, gnutls_x509_crl_t *out);
 /* Writes the CRL as PEM (0644), replacing the file. */
 int	crl_write(const char *path, gnutls_x509_crl_t);
 

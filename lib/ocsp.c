@@ -1,4 +1,4 @@
-/* ocsp.c -- certificate status: RFC 6960 OCSP responses signed by the AS CA, and their check. */
+/* ocsp.c -- certificate status: AS-signed RFC 6960 responses, checked. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,7 +18,8 @@
 /* Generated from ocsp.asn by asn1Parser (lib/pki.mk). */
 extern const asn1_static_node ocsp_asn1_tab[];
 
-#define OCSP_OID_BASIC	"1.3.6.1.5.5.7.48.1.1"	/* id-pkix-ocsp-basic */
+/* id-pkix-ocsp-basic and SHA-1 */
+#define OCSP_OID_BASIC	"1.3.6.1.5.5.7.48.1.1"
 #define OCSP_OID_SHA1	"1.3.14.3.2.26"
 
 static const uint8_t ocsp_der_null[] = { 0x05, 0x00 };
@@ -439,7 +440,7 @@ ocsp_verify(const gnutls_datum_t *der, gnutls_x509_crt_t issuer,
 		res->status = OCSP_CERT_GOOD;
 		break;
 	case GNUTLS_OCSP_CERT_REVOKED:
-		/* Signed and about this certificate: final, whatever the age. */
+		/* Signed, about this certificate: final, whatever its age. */
 		res->status = OCSP_CERT_REVOKED;
 		res->revocation_time = rtime;
 		res->reason = (enum ocsp_reason)reason;

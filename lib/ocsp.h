@@ -1,4 +1,4 @@
-/* ocsp.h -- certificate status: RFC 6960 OCSP responses signed by the AS CA, and their check. */
+/* ocsp.h -- certificate status: AS-signed RFC 6960 responses, checked. */
 #ifndef NTM_OCSP_H
 #define NTM_OCSP_H
 
@@ -55,16 +55,15 @@ enum ocsp_error {
 	OCSP_E_FIRST = -1200,
 	OCSP_E_REVOKED = OCSP_E_FIRST,	/* valid response: revoked */
 	OCSP_E_PARSE,			/* not a DER OCSP response */
-	OCSP_E_NOT_SUCCESSFUL,		/* responseStatus not successful */
-	OCSP_E_PROFILE,			/* not basic / not one response / no
-					   nextUpdate */
+	OCSP_E_NOT_SUCCESSFUL,		/* responseStatus not 0 */
+	OCSP_E_PROFILE,			/* not the profile (see above) */
 	OCSP_E_SIGNATURE,		/* not signed by the AS CA */
-	OCSP_E_CERT_MISMATCH,		/* CertID is not this certificate */
+	OCSP_E_CERT_MISMATCH,		/* CertID is another certificate */
 	OCSP_E_UNKNOWN,			/* certStatus unknown */
 	OCSP_E_NOT_YET_VALID,		/* thisUpdate > now + skew */
 	OCSP_E_EXPIRED,			/* nextUpdate < now - skew */
-	OCSP_E_STALE,			/* older than a response already seen */
-	OCSP_E_ENCODE,			/* libtasn1 failed while building */
+	OCSP_E_STALE,			/* older than a response seen */
+	OCSP_E_ENCODE,			/* libtasn1 failed to build */
 	OCSP_E_SIGN,			/* the signing key failed */
 	OCSP_E_LAST = OCSP_E_SIGN,
 };
@@ -72,8 +71,8 @@ enum ocsp_error {
 /* What the AS asserts about one certificate. */
 struct ocsp_status {
 	enum ocsp_cert_status	 status;
-	time_t			 revocation_time;	/* REVOKED only */
-	enum ocsp_reason	 reason;		/* REVOKED only */
+	time_t			 revocation_time; /* REVOKED only */
+	enum ocsp_reason	 reason;	/* REVOKED only */
 	time_t			 produced_at;
 	time_t			 this_update;
 	time_t			 next_update;
@@ -96,7 +95,8 @@ struct ocsp_result {
 struct ocsp_signer;
 
 const char	*ocsp_strerror(int err);
-const char	*ocsp_reason_name(enum ocsp_reason);	/* "keyCompromise" */
+/* RFC 5280 names: "keyCompromise", ...; "none" for other values. */
+const char	*ocsp_reason_name(enum ocsp_reason);
 int		 ocsp_reason_parse(const char *, enum ocsp_reason *);
 
 int	 ocsp_signer_new(gnutls_x509_crt_t issuer, struct ocsp_signer **out);

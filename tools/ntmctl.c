@@ -1,4 +1,4 @@
-/* ntmctl.c -- ntmctl: main, the subcommand table and helpers shared by its nouns. */
+/* ntmctl.c -- ntmctl: main, the subcommand table and shared helpers. */
 #include "config.h"
 
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* ntmctl.h -- ntmctl: the subcommand table's entry points and shared CLI helpers. */
+/* ntmctl.h -- ntmctl: subcommand entry points and shared CLI helpers. */
 #ifndef NTM_NTMCTL_H
 #define NTM_NTMCTL_H
 
@@ -26,13 +26,15 @@ struct ntmctl_cmd {
 	int		(*run)(int argc, char *argv[]);
 };
 
-/* tools/ntmctl_ca.c: offline CA (init, issue, show, verify, revoke, crl, ocsp). */
+/* tools/ntmctl_ca.c: offline CA (init issue show verify revoke crl ocsp) */
 int	ntmctl_ca(int argc, char *argv[]);
 
 /* Prints "ntmctl: <message>" as one line on stderr; returns NTMCTL_FAIL. */
-int	ntmctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	ntmctl_err(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 /* Prints a usage error the same way; returns NTMCTL_USAGE. */
-int	ntmctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	ntmctl_usage(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 /* Writes s as a JSON string literal, quotes included. */
 void	ntmctl_json_str(FILE *, const char *s);
 

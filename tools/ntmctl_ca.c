@@ -1,4 +1,4 @@
-/* ntmctl_ca.c -- `ntmctl ca`: the offline CA (root, AS intermediate, server and node certificates, CRL, OCSP). */
+/* ntmctl_ca.c -- `ntmctl ca`: offline CA: root, AS CA, leaves, CRL, OCSP. */
 #include "config.h"
 
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-/* test_cert.c -- unit tests for certificate issuance, CSR checks and verification. */
+/* test_cert.c -- unit tests: certificate issuance, CSR checks, verification. */
 #include "config.h"
 
 #include <sys/stat.h>
@@ -18,7 +18,8 @@
 #include "cert.h"
 #include "rand.h"
 
-#define NOW	((time_t)1795000000)	/* 2026-11-18, the injected clock */
+/* The injected clock: 2026-11-18. */
+#define NOW	((time_t)1795000000)
 
 struct pki {
 	struct ntm_rng		*rng;

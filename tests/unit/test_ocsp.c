@@ -1,4 +1,4 @@
-/* test_ocsp.c -- unit tests for OCSP response signing and checking, and CRLs. */
+/* test_ocsp.c -- unit tests: OCSP response signing and checking, CRLs. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -173,7 +173,7 @@ test_flipped_byte_refused(void **state)
 
 	status_good(&st, NOW);
 	der = sign_for(f, f->as_key, f->alice, &st);
-	/* A byte of thisUpdate/producedAt ("2026...Z") inside the signed part. */
+	/* A byte of producedAt ("2026...Z"), inside the signed part. */
 	p = memmem(der.data, der.size, "2026", 4);
 	assert_non_null(p);
 	p[3] ^= 0x01;
