@@ -15,7 +15,7 @@ tests_fuzz_replay_msg_CFLAGS = $(AM_CFLAGS)
 tests_fuzz_replay_msg_LDADD = lib/libntm.la
 TESTS += tests/fuzz/replay_msg.sh
 dist_check_SCRIPTS += tests/fuzz/replay_msg.sh
-EXTRA_DIST += tests/fuzz/corpus/msg
+EXTRA_DIST += tests/fuzz/corpus/msg doc/PROTOCOL.md
 
 # Writes the seed corpus (make msg-corpus); its output is committed.
 check_PROGRAMS += tests/fuzz/gen_msg_corpus
@@ -27,10 +27,11 @@ tests_fuzz_gen_msg_corpus_LDADD = lib/libntm.la
 msg-corpus: tests/fuzz/gen_msg_corpus$(EXEEXT)
 	tests/fuzz/gen_msg_corpus$(EXEEXT) $(srcdir)/tests/fuzz/corpus/msg
 
+# The codec is compiled into the target itself so libFuzzer's coverage
+# instrumentation sees it (libntm's objects are built without it).
 if FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_msg
-tests_fuzz_fuzz_msg_SOURCES = tests/fuzz/fuzz_msg.c
+tests_fuzz_fuzz_msg_SOURCES = tests/fuzz/fuzz_msg.c lib/msg.c lib/buf.c
 tests_fuzz_fuzz_msg_CFLAGS = $(AM_CFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_msg_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
-tests_fuzz_fuzz_msg_LDADD = lib/libntm.la
 endif

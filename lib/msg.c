@@ -921,11 +921,11 @@ data_body_check(uint8_t type, size_t len)
 	case PROTO_MSG_TUNNEL_CONTROL:
 		return len > PROTO_TAG_LEN ? 0 : MSG_E_LENGTH;
 	case PROTO_MSG_RS_HELLO:
-		return len == PROTO_TAG_LEN ||
-		    len == PROTO_RANDOM_LEN + PROTO_TAG_LEN ? 0 : MSG_E_LENGTH;
-	case PROTO_MSG_RS_COOKIE:
+		/* Fixed size, so the cookie answer is never the larger. */
 		return len == PROTO_RANDOM_LEN + PROTO_TAG_LEN ? 0 :
 		    MSG_E_LENGTH;
+	case PROTO_MSG_RS_COOKIE:
+		return len == PROTO_RANDOM_LEN ? 0 : MSG_E_LENGTH;
 	default:
 		return MSG_E_DATA_TYPE;
 	}
@@ -936,19 +936,19 @@ msg_data_decode(const void *p, size_t len, struct msg_data *dh,
     const uint8_t **body, size_t *body_len)
 {
 	struct rbuf b;
-	uint16_t reserved;
+	uint8_t reserved;
 	int rc;
 
 	rbuf_init(&b, p, len);
 	if (rbuf_get_u8(&b, &dh->version) < 0 || rbuf_get_u8(&b, &dh->type) < 0 ||
-	    rbuf_get_u16(&b, &reserved) < 0 || rbuf_get_u32(&b, &dh->rid) < 0 ||
-	    rbuf_get_u64(&b, &dh->counter) < 0)
+	    rbuf_get_u8(&b, &dh->phase) < 0 || rbuf_get_u8(&b, &reserved) < 0 ||
+	    rbuf_get_u32(&b, &dh->rid) < 0 || rbuf_get_u64(&b, &dh->counter) < 0)
 		return MSG_E_SHORT_HEADER;
 	if (dh->version != PROTO_VERSION_1)
 		return MSG_E_VERSION;
 	if (!msg_type_is_data(dh->type))
 		return MSG_E_DATA_TYPE;
-	if (reserved != 0)
+	if (dh->phase > 1 || reserved != 0)
 		return MSG_E_RESERVED;
 	*body_len = rbuf_left(&b);
 	if ((rc = data_body_check(dh->type, *body_len)) < 0)
@@ -963,9 +963,12 @@ msg_data_encode(const struct msg_data *dh, struct wbuf *w)
 		return MSG_E_VERSION;
 	if (!msg_type_is_data(dh->type))
 		return MSG_E_DATA_TYPE;
+	if (dh->phase > 1)
+		return MSG_E_RESERVED;
 	wbuf_put_u8(w, dh->version);
 	wbuf_put_u8(w, dh->type);
-	wbuf_put_u16(w, 0);
+	wbuf_put_u8(w, dh->phase);
+	wbuf_put_u8(w, 0);
 	wbuf_put_u32(w, dh->rid);
 	wbuf_put_u64(w, dh->counter);
 	return wbuf_error(w);

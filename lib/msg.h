@@ -100,6 +100,7 @@ struct msg_addr {
 struct msg_data {
 	uint8_t		 version;
 	uint8_t		 type;
+	uint8_t		 phase;		/* key epoch & 1 */
 	uint32_t	 rid;		/* receiver id */
 	uint64_t	 counter;
 };
@@ -190,8 +191,9 @@ void	 msg_data_nonce(const struct msg_data *, uint8_t nonce[PROTO_NONCE_LEN]);
 
 /*
  * msg_data_decode: checks and reads a data-format packet's 16-byte header;
- * *body (borrowed) and *body_len get the rest, which must hold at least
- * the tag (and for RS_COOKIE exactly cookie + tag).
+ * *body (borrowed) and *body_len get the rest: DATA and TUNNEL_CONTROL
+ * more than a tag, RS_HELLO exactly cookie field + tag, RS_COOKIE exactly
+ * the cookie.
  */
 int	 msg_data_decode(const void *p, size_t len, struct msg_data *,
 	    const uint8_t **body, size_t *body_len);

@@ -57,7 +57,7 @@
  * so one read of byte 1 tells the two formats apart:
  *
  * +---------------+---------------+---------------+---------------+
- * |    version    |     type      |        reserved (zero)        |  0
+ * |    version    |     type      |   key phase   |reserved (zero)|  0
  * +---------------+---------------+---------------+---------------+
  * |                          receiver id                          |  4
  * +---------------+---------------+---------------+---------------+
@@ -66,6 +66,10 @@
  * |                                                               |
  * +---------------+---------------+---------------+---------------+ 16
  * |  ciphertext || 16-byte tag ...
+ *
+ * key phase is 0 or 1: the low bit of the tunnel's key epoch (rekeying).
+ * RS_HELLO's body is a 32-byte cookie field (zero without a cookie) and a
+ * tag; RS_COOKIE's body is the 32-byte cookie alone.
  */
 
 enum proto_version {

@@ -46,7 +46,7 @@ gen_encode(uint8_t type, uint8_t *out, size_t cap)
 static void
 gen_data(const char *name, uint8_t type, size_t body)
 {
-	struct msg_data dh = { PROTO_VERSION_1, type, 0x0a0b0c0d, 77 };
+	struct msg_data dh = { PROTO_VERSION_1, type, 1, 0x0a0b0c0d, 77 };
 	uint8_t out[256];
 	struct wbuf w;
 
@@ -98,9 +98,9 @@ main(int argc, char *argv[])
 	gen_write("ok-error-answer", out, len);
 	gen_data("ok-data", PROTO_MSG_DATA, 60);
 	gen_data("ok-tunnel-control", PROTO_MSG_TUNNEL_CONTROL, 52);
-	gen_data("ok-rs-hello", PROTO_MSG_RS_HELLO, PROTO_TAG_LEN);
-	gen_data("ok-rs-cookie", PROTO_MSG_RS_COOKIE,
+	gen_data("ok-rs-hello", PROTO_MSG_RS_HELLO,
 	    PROTO_RANDOM_LEN + PROTO_TAG_LEN);
+	gen_data("ok-rs-cookie", PROTO_MSG_RS_COOKIE, PROTO_RANDOM_LEN);
 	msg_sample(&m, PROTO_MSG_TICKET_BODY);
 	wbuf_init(&w, out, sizeof(out));
 	if (msg_ticket_body_encode(&m, &w) < 0)

@@ -608,7 +608,7 @@ test_nonce(void **state)
 	static const uint8_t want_data[PROTO_NONCE_LEN] = { PROTO_NONCE_DATA,
 	    PROTO_MSG_DATA, 0, 0, 0, 0, 0, 0, 0, 0, 0x10, 0x01 };
 	struct msg_header h = { 0 };
-	struct msg_data dh = { PROTO_VERSION_1, PROTO_MSG_DATA, 7, 0x1001 };
+	struct msg_data dh = { PROTO_VERSION_1, PROTO_MSG_DATA, 0, 7, 0x1001 };
 	uint8_t n[PROTO_NONCE_LEN];
 
 	h.type = PROTO_MSG_REGISTRATION;
@@ -623,7 +623,7 @@ test_nonce(void **state)
 static void
 test_data_packets(void **state)
 {
-	struct msg_data dh = { PROTO_VERSION_1, PROTO_MSG_DATA, 0xa1b2c3d4,
+	struct msg_data dh = { PROTO_VERSION_1, PROTO_MSG_DATA, 1, 0xa1b2c3d4,
 	    0x1122334455667788ULL }, got;
 	const uint8_t *body;
 	size_t blen;
@@ -635,10 +635,13 @@ test_data_packets(void **state)
 	assert_int_equal(msg_data_encode(&dh, &w), 0);
 	assert_int_equal(wbuf_len(&w), PROTO_DATA_HEADER_LEN);
 	assert_int_equal(pkt[1], PROTO_MSG_DATA);
+	assert_int_equal(pkt[2], 1);
+	assert_int_equal(pkt[3], 0);
 	assert_int_equal(load_be32(pkt + 4), 0xa1b2c3d4);
 	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
 	    0);
 	assert_int_equal(got.rid, 0xa1b2c3d4);
+	assert_int_equal(got.phase, 1);
 	assert_true(got.counter == 0x1122334455667788ULL);
 	assert_ptr_equal(body, pkt + PROTO_DATA_HEADER_LEN);
 	assert_int_equal(blen, 64);
@@ -647,24 +650,29 @@ test_data_packets(void **state)
 	    PROTO_TAG_LEN, &got, &body, &blen), MSG_E_LENGTH);
 	assert_int_equal(msg_data_decode(pkt, PROTO_DATA_HEADER_LEN - 1, &got,
 	    &body, &blen), MSG_E_SHORT_HEADER);
-	pkt[1] = PROTO_MSG_RS_COOKIE;	/* exactly cookie + tag */
+	pkt[1] = PROTO_MSG_RS_COOKIE;	/* exactly the cookie */
 	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
 	    MSG_E_LENGTH);
+	assert_int_equal(msg_data_decode(pkt, PROTO_DATA_HEADER_LEN + 32, &got,
+	    &body, &blen), 0);
+	/* a hello is always cookie field + tag, never smaller than a cookie */
+	pkt[1] = PROTO_MSG_RS_HELLO;
 	assert_int_equal(msg_data_decode(pkt, PROTO_DATA_HEADER_LEN + 48, &got,
 	    &body, &blen), 0);
-	pkt[1] = PROTO_MSG_RS_HELLO;	/* tag, or cookie + tag */
 	assert_int_equal(msg_data_decode(pkt, PROTO_DATA_HEADER_LEN + 16, &got,
-	    &body, &blen), 0);
-	assert_int_equal(msg_data_decode(pkt, PROTO_DATA_HEADER_LEN + 17, &got,
 	    &body, &blen), MSG_E_LENGTH);
 	pkt[1] = PROTO_MSG_TUNNEL_REQUEST;	/* header format, not data */
 	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
 	    MSG_E_DATA_TYPE);
 	pkt[1] = PROTO_MSG_DATA;
-	pkt[2] = 1;
+	pkt[2] = 2;			/* key phase is one bit */
 	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
 	    MSG_E_RESERVED);
 	pkt[2] = 0;
+	pkt[3] = 1;
+	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
+	    MSG_E_RESERVED);
+	pkt[3] = 0;
 	pkt[0] = 9;
 	assert_int_equal(msg_data_decode(pkt, sizeof(pkt), &got, &body, &blen),
 	    MSG_E_VERSION);
