@@ -1,4 +1,4 @@
-/* ctlmsg.c -- strict parser and formatter of the ntmd control line protocol and nss.conf. */
+/* ctlmsg.c -- strict parser/formatter of ntmd's control lines and nss.conf. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -10,7 +10,7 @@
 
 #include "ctlmsg.h"
 
-/* Most fields in one line: TUNNEL fqdn route state + CTLMSG_ADDR_MAX addresses. */
+/* Most fields in a line: TUNNEL fqdn route state, CTLMSG_ADDR_MAX addrs. */
 #define CTLMSG_FIELDS_MAX	(4 + CTLMSG_ADDR_MAX)
 /* Longest canonical address text, NUL excluded (INET6_ADDRSTRLEN - 1). */
 #define CTLMSG_ADDRTEXT_MAX	45
@@ -164,7 +164,7 @@ ctlmsg_addr_parse(struct ctlmsg_addr *a, const char *s, size_t len)
 	a->af = memchr(in, ':', len) != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(a->af, in, a->a) != 1)
 		goto bad;
-	/* Only the canonical spelling, so that a line formats back to itself. */
+	/* Only the canonical spelling, so a line formats back to itself. */
 	if (ctlmsg_addr_format(a, back, sizeof(back)) < 0 ||
 	    strcmp(back, in) != 0)
 		goto bad;
@@ -371,7 +371,7 @@ ctlmsg_parse(struct ctlmsg *m, const char *line, size_t len)
 	return 0;
 }
 
-/* A bounded text writer: the first error sticks, nothing is written past cap. */
+/* A bounded text writer: the first error sticks, nothing goes past cap. */
 struct ctlmsg_out {
 	char	*p;
 	size_t	 cap;
@@ -798,5 +798,6 @@ ctlmsg_conf_addr_ours(const struct ctlmsg_conf *c, const struct ctlmsg_addr *a)
 bool
 ctlmsg_conf_uid_ok(const struct ctlmsg_conf *c, uint32_t uid)
 {
-	return uid == 0 || (c->server_uid != UINT32_MAX && uid == c->server_uid);
+	return uid == 0 ||
+	    (c->server_uid != UINT32_MAX && uid == c->server_uid);
 }

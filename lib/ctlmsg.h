@@ -1,4 +1,4 @@
-/* ctlmsg.h -- the ntmd control-socket line protocol and nss.conf (doc/CONTROL.md). */
+/* ctlmsg.h -- ntmd control-socket line protocol and nss.conf (CONTROL.md). */
 #ifndef NTM_CTLMSG_H
 #define NTM_CTLMSG_H
 
@@ -59,8 +59,8 @@ enum ctlmsg_type {
 	CTLMSG_UNAVAIL,		/* UNAVAIL <reason>      final */
 	CTLMSG_ERROR,		/* ERROR <reason>        final: bad request */
 	CTLMSG_STAT,		/* STAT <key> <value>    one line of STATUS */
-	CTLMSG_TUNNEL,		/* TUNNEL <fqdn> <route> <state> <ip>...  one line of TUNNELS */
-	CTLMSG_END,		/* END                   final after STAT/TUNNEL lines */
+	CTLMSG_TUNNEL,		/* TUNNEL <fqdn> <route> <state> <ip>... */
+	CTLMSG_END,		/* END       final after STAT/TUNNEL lines */
 };
 
 enum ctlmsg_family {
@@ -70,7 +70,7 @@ enum ctlmsg_family {
 	CTLMSG_FAMILY_ANY,	/* "any": both */
 };
 
-/* An address in network byte order; af is AF_INET (4 bytes used) or AF_INET6. */
+/* An address in network byte order; af is AF_INET (4 bytes) or AF_INET6. */
 struct ctlmsg_addr {
 	int		af;
 	uint8_t		a[16];
@@ -119,7 +119,8 @@ int	ctlmsg_parse(struct ctlmsg *m, const char *line, size_t len);
  * Returns 0, -EINVAL when a field is not valid for m->type (the same rules
  * as the parser), or -ENOSPC when cap is too small.
  */
-int	ctlmsg_format(const struct ctlmsg *m, char *buf, size_t cap, size_t *lenp);
+int	ctlmsg_format(const struct ctlmsg *m, char *buf, size_t cap,
+	    size_t *lenp);
 
 /* Verbs and family names as they appear on the wire; NULL for INVALID. */
 const char *ctlmsg_type_name(enum ctlmsg_type);
@@ -145,7 +146,7 @@ int	ctlmsg_name_normalize(const char *in, char *out, size_t cap);
 /* True when name (protocol form) lies strictly below zone (protocol form). */
 bool	ctlmsg_name_in_zone(const char *name, const char *zone);
 
-/* Writes the canonical text of an address (inet_ntop) into buf, NUL included. */
+/* Writes the canonical text of an address (inet_ntop), NUL included. */
 int	ctlmsg_addr_format(const struct ctlmsg_addr *, char *buf, size_t cap);
 /* Parses the canonical text of an address; -EINVAL for any other spelling. */
 int	ctlmsg_addr_parse(struct ctlmsg_addr *, const char *s, size_t len);
@@ -167,15 +168,15 @@ struct ctlmsg_range {
 
 struct ctlmsg_conf {
 	char			socket[CTLMSG_PATH_MAX];
-	uint32_t		server_uid;	/* (uint32_t)-1: none besides 0 */
+	uint32_t		server_uid;	/* UINT32_MAX: only 0 */
 	uint32_t		setup_ms;
-	size_t			nzones;		/* 0: ask ntmd about every name */
+	size_t			nzones;		/* 0: ask ntmd about all */
 	char			zones[CTLMSG_CONF_ZONES][CTLMSG_NAME_MAX + 1];
 	size_t			nranges;
 	struct ctlmsg_range	ranges[CTLMSG_CONF_RANGES];
 };
 
-/* Fills c with the defaults: the socket of ports.md, no zones, the virtual ranges. */
+/* The defaults: the socket of ports.md, no zones, the virtual ranges. */
 void	ctlmsg_conf_default(struct ctlmsg_conf *c);
 /*
  * ctlmsg_conf_parse: applies text[0..len) over the values already in c

@@ -1,4 +1,4 @@
-/* nss_ntm.c -- glibc NSS "ntm" hosts module: asks ntmd, which sets up the tunnel, for a peer's virtual IP. */
+/* nss_ntm.c -- glibc NSS hosts module: asks ntmd for a peer's virtual IP. */
 #include "config.h"
 
 #include <errno.h>
@@ -135,7 +135,11 @@ nss_ntm_connect(const struct ctlmsg_conf *c, int *fdp)
 		err = errno;
 		if (err == EINTR)
 			continue;
-		if (err == EAGAIN && nss_ntm_left_ms(deadline) > 0) {
+		if (err == EAGAIN) {
+			if (nss_ntm_left_ms(deadline) == 0) {
+				rc = -ETIMEDOUT;
+				goto bad;
+			}
 			poll(NULL, 0, 10);
 			continue;
 		}

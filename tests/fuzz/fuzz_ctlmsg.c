@@ -1,4 +1,4 @@
-/* fuzz_ctlmsg.c -- libFuzzer target for the control line protocol and the nss.conf parser. */
+/* fuzz_ctlmsg.c -- libFuzzer target: control line protocol and nss.conf. */
 #include "config.h"
 
 #include <errno.h>

@@ -2,13 +2,16 @@
 # nss.sh -- libnss_ntm.so.2 under getent in a network namespace, against a
 # scripted stand-in for ntmd (tests/nss/responder.c).
 #
-#   netns ntm-nss-$$ (lo only)          /etc/netns/ntm-nss-$$/
-#     getent                              nsswitch.conf  hosts: files ntm [NOTFOUND=return] dns
-#       |  files: /etc/hosts              hosts          plainhost.example = 192.0.2.7, 2001:db8::7
-#       |  ntm:   libnss_ntm.so.2         ntmobile/nss.conf  socket, zones, setup_timeout
-#       |           '--UNIX socket--> ntm-nss-responder (root, or nobody)   $T/{root,nobody}/ntmd.sock
-#       |  dns:   127.0.0.1:53            resolv.conf: first nothing listens there,
-#       v                                 later tests/nss/dnsstub.py answers 192.0.2.99 to all
+#   netns ntm-nss-$$: lo, veth ntm-a/ntm-b (192.0.2.1, 2001:db8::1)
+#
+#   getent --nsswitch.conf: hosts: files ntm [NOTFOUND=return] dns
+#     |-- files: /etc/hosts       plainhost.example 192.0.2.7 2001:db8::7
+#     |-- ntm:   libnss_ntm.so.2  (build tree, LD_LIBRARY_PATH)
+#     |            reads /etc/ntmobile/nss.conf (from /etc/netns/NS/ntmobile)
+#     |            '-- UNIX socket $T/root/ntmd.sock   -> responder (root)
+#     |                            $T/nobody/ntmd.sock -> responder (nobody)
+#     '-- dns:   127.0.0.1:53     first nothing listens, later
+#                                 tests/nss/dnsstub.py answers 192.0.2.99
 #
 # The responder logs each connection and request; the DNS stub logs each
 # query: so the test sees not only what getent prints but which source was
@@ -23,7 +26,8 @@ MODDIR=$B/plugins/.libs
 RESPONDER=$B/tests/nss/ntm-nss-responder
 NSSCALL=$B/tests/nss/nsscall
 DNSSTUB=$top_srcdir/tests/nss/dnsstub.py
-[ -f "$MODDIR/libnss_ntm.so.2" ] || tap_skip_all "build plugins/libnss_ntm.la first"
+[ -f "$MODDIR/libnss_ntm.so.2" ] ||
+    tap_skip_all "build plugins/libnss_ntm.la first"
 
 NS=ntm-nss-$$
 ETC=/etc/netns/$NS
@@ -150,7 +154,8 @@ out=$(nx getent hosts alice.dc1.ntm.test)
 check_eq "getent hosts prints the responder's virtual IP" \
     "fd6e:746d:6f62:1::a alice.dc1.ntm.test" "$(echo "$out" | tr -s ' ')"
 
-out=$(nx getent ahosts alice.dc1.ntm.test | awk '{print $1}' | sort -u | tr '\n' ' ')
+out=$(nx getent ahosts alice.dc1.ntm.test | awk '{print $1}' | sort -u |
+    tr '\n' ' ')
 check_eq "getent ahosts gives the IPv4 and the IPv6 virtual IP" \
     "198.18.1.10 fd6e:746d:6f62:1::a " "$out"
 check_eq "getaddrinfo sent one RESOLVE any (gethostbyname4_r)" 1 \
@@ -175,7 +180,8 @@ nx getent hosts mallory.dc1.ntm.test >/dev/null 2>&1
 rc=$?
 t1=$(ms)
 check_eq "a refused name makes getent fail with exit 2" 2 "$rc"
-check "and it fails promptly ($((t1 - t0)) ms < 1000)" test $((t1 - t0)) -lt 1000
+check "and it fails promptly ($((t1 - t0)) ms < 1000)" \
+    test $((t1 - t0)) -lt 1000
 
 out=$(nx getent hosts plainhost.example | tr -s ' ')
 check_eq "a name outside NTMobile zones resolves from the netns /etc/hosts" \
@@ -196,7 +202,7 @@ check_eq "module: a refused name is NOTFOUND / HOST_NOT_FOUND" \
     "status NOTFOUND errno ENOENT h_errno HOST_NOT_FOUND" "$out"
 
 out=$(nx "$NSSCALL" name3-inet6 bob.dc2.ntm.test)
-check_eq "module: our name without an address of the family is NOTFOUND / NO_DATA" \
+check_eq "module: our name, no address of the family: NOTFOUND / NO_DATA" \
     "status NOTFOUND errno ENOENT h_errno NO_DATA" "$out"
 
 out=$(nx "$NSSCALL" name3-inet alice.dc1.ntm.test)
@@ -249,7 +255,8 @@ check "and the answer came after 1.5 s ($((t1 - t0)) ms)" \
     test $((t1 - t0)) -ge 1450
 
 out=$(grep -c '^bad-request' "$T/root/log")
-check_eq "every request the module sent parsed strictly at the responder" 0 "$out"
+check_eq "every request the module sent parsed strictly at the responder" \
+    0 "$out"
 
 # ---- a DNS server that answers everything with 192.0.2.99 ----
 
@@ -276,6 +283,33 @@ check_eq "and DNS was not asked about it ([NOTFOUND=return])" 0 \
 out=$(nx getent hosts alice.dc1.ntm.test | tr -s ' ')
 check_eq "an NTMobile name still comes from ntmd, not DNS" \
     "fd6e:746d:6f62:1::a alice.dc1.ntm.test" "$out"
+
+# ---- ntmd hung: its listen backlog is full ----
+
+cat >"$T/hung.py" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(0)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect(sys.argv[1])      # the one queued connection listen(0) allows
+open(sys.argv[2], "w").write("listening\n")
+time.sleep(120)
+EOF
+python3 "$T/hung.py" "$T/root/hung.sock" "$T/hung.log" &
+HUNGPID=$!
+PIDS="$PIDS $HUNGPID"
+wait_for 5 grep -q '^listening' "$T/hung.log"
+write_conf "$T/root/hung.sock"
+t0=$(ms)
+out=$(nx "$NSSCALL" name2-inet alice.dc1.ntm.test)
+t1=$(ms)
+check_eq "module: a connect that cannot complete is UNAVAIL / ETIMEDOUT" \
+    "status UNAVAIL errno ETIMEDOUT h_errno TRY_AGAIN" "$out"
+check "after the 100 ms connect limit ($((t1 - t0)) ms)" \
+    test $((t1 - t0)) -ge 100 -a $((t1 - t0)) -lt 600
+stop_pid "$HUNGPID"
+write_conf "$T/root/ntmd.sock"
 
 # ---- ntmd down ----
 
@@ -322,8 +356,9 @@ out=$(nx "$NSSCALL" name2-inet alice.dc1.ntm.test)
 check_eq "module: the wrong uid is UNAVAIL / EPERM" \
     "status UNAVAIL errno EPERM h_errno TRY_AGAIN" "$out"
 wait_for 2 grep -q '^no-request' "$T/nobody/log"
-check_eq "the module connected (getent twice, nsscall once) but sent no request" \
-    "0 3" "$(count '^request' "$T/nobody/log") $(count '^connect' "$T/nobody/log")"
+check_eq "the module connected (getent twice, nsscall once), sent nothing" \
+    "0 3" \
+    "$(count '^request' "$T/nobody/log") $(count '^connect' "$T/nobody/log")"
 
 write_conf "$T/nobody/ntmd.sock" "server_uid = 65534"
 out=$(nx getent hosts alice.dc1.ntm.test | tr -s ' ')

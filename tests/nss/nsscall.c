@@ -1,4 +1,4 @@
-/* nsscall.c -- test driver: calls the NSS module's entry points directly and prints what they return. */
+/* nsscall.c -- test driver: calls the NSS module's entry points directly. */
 #include "config.h"
 
 #include <arpa/inet.h>

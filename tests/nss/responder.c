@@ -1,4 +1,4 @@
-/* responder.c -- test stand-in for ntmd's control socket, answering from a scripted table. */
+/* responder.c -- test stand-in for ntmd's control socket: a scripted table. */
 #include "config.h"
 
 #include <errno.h>
@@ -215,7 +215,8 @@ responder_serve(int fd)
 		responder_log("no-request");
 		return;
 	}
-	if (ctlmsg_parse(&m, buf, (size_t)len) < 0 || ctlmsg_is_answer(m.type)) {
+	if (ctlmsg_parse(&m, buf, (size_t)len) < 0 ||
+	    ctlmsg_is_answer(m.type)) {
 		responder_log("bad-request %d", len);
 		responder_send(fd, "ERROR bad-request");
 		return;

@@ -1,4 +1,4 @@
-/* test_ctlmsg.c -- unit tests for the control line protocol and nss.conf parser. */
+/* test_ctlmsg.c -- unit tests for the control line protocol and nss.conf. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -20,7 +20,7 @@ parse_str(struct ctlmsg *m, const char *s)
 	return ctlmsg_parse(m, s, strlen(s));
 }
 
-/* Parses text (without LF), formats it back, and expects the same bytes + LF. */
+/* Parses text (without LF), formats it back, expects the same bytes + LF. */
 static void
 assert_round_trip(const char *text)
 {
@@ -196,8 +196,10 @@ test_refuse_names(void **state)
 	struct ctlmsg m;
 	char line[CTLMSG_LINE_MAX], label[80];
 
-	assert_int_equal(parse_str(&m, "RESOLVE Alice.dc1.ntm.test any"), -EINVAL);
-	assert_int_equal(parse_str(&m, "RESOLVE alice.dc1.ntm.test. any"), -EINVAL);
+	assert_int_equal(parse_str(&m, "RESOLVE Alice.dc1.ntm.test any"),
+	    -EINVAL);
+	assert_int_equal(parse_str(&m, "RESOLVE alice.dc1.ntm.test. any"),
+	    -EINVAL);
 	assert_int_equal(parse_str(&m, "RESOLVE a..b any"), -EINVAL);
 	assert_int_equal(parse_str(&m, "RESOLVE .a any"), -EINVAL);
 	assert_int_equal(parse_str(&m, "RESOLVE -a.b any"), -EINVAL);
@@ -227,7 +229,8 @@ test_name_length_limit(void **state)
 	name[253] = 'b';
 	name[254] = '\0';
 	assert_false(ctlmsg_name_valid(name, 254));
-	assert_int_equal(ctlmsg_name_normalize(name, out, sizeof(out)), -EINVAL);
+	assert_int_equal(ctlmsg_name_normalize(name, out, sizeof(out)),
+	    -EINVAL);
 }
 
 static void
@@ -245,8 +248,8 @@ test_refuse_addresses(void **state)
 		"REVERSE 1.2.3.4 5.6.7.8",
 		"REVERSE alice.dc1.ntm.test",
 		"REVERSE",
-		"OK a.b 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 "
-		    "1.2.3.4 1.2.3.4",		/* nine addresses */
+		"OK a.b 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 1.2.3.4 "
+		    "1.2.3.4 1.2.3.4 1.2.3.4",		/* nine addresses */
 	};
 	struct ctlmsg m;
 	size_t i;
@@ -278,8 +281,10 @@ test_refuse_overlong(void **state)
 	assert_int_equal(parse_str(&m, line), -EINVAL);
 	/* The splitter gives up after CTLMSG_LINE_MAX bytes without LF. */
 	memset(line, 'x', sizeof(line));
-	assert_int_equal(ctlmsg_line(line, CTLMSG_LINE_MAX - 1, &linelen), -EAGAIN);
-	assert_int_equal(ctlmsg_line(line, CTLMSG_LINE_MAX, &linelen), -EMSGSIZE);
+	assert_int_equal(ctlmsg_line(line, CTLMSG_LINE_MAX - 1, &linelen),
+	    -EAGAIN);
+	assert_int_equal(ctlmsg_line(line, CTLMSG_LINE_MAX, &linelen),
+	    -EMSGSIZE);
 	line[CTLMSG_LINE_MAX - 1] = '\n';
 	assert_int_equal(ctlmsg_line(line, sizeof(line), &linelen), 0);
 	assert_int_equal(linelen, CTLMSG_LINE_MAX - 1);
@@ -355,7 +360,8 @@ test_name_normalize(void **state)
 	    -EINVAL);
 	assert_int_equal(ctlmsg_name_normalize(".", out, sizeof(out)), -EINVAL);
 	assert_int_equal(ctlmsg_name_normalize("", out, sizeof(out)), -EINVAL);
-	assert_int_equal(ctlmsg_name_normalize("a b", out, sizeof(out)), -EINVAL);
+	assert_int_equal(ctlmsg_name_normalize("a b", out, sizeof(out)),
+	    -EINVAL);
 	assert_int_equal(ctlmsg_name_normalize("_ldap._tcp.a.b", out,
 	    sizeof(out)), -EINVAL);
 	assert_int_equal(ctlmsg_name_normalize("alice.dc1", out, 5), -ENOSPC);
@@ -367,7 +373,8 @@ test_name_in_zone(void **state)
 	assert_true(ctlmsg_name_in_zone("alice.dc1.ntm.test", "dc1.ntm.test"));
 	assert_true(ctlmsg_name_in_zone("alice.dc1.ntm.test", "ntm.test"));
 	assert_false(ctlmsg_name_in_zone("dc1.ntm.test", "dc1.ntm.test"));
-	assert_false(ctlmsg_name_in_zone("alice.xdc1.ntm.test", "dc1.ntm.test"));
+	assert_false(ctlmsg_name_in_zone("alice.xdc1.ntm.test",
+	    "dc1.ntm.test"));
 	assert_false(ctlmsg_name_in_zone("alicedc1.ntm.test", "dc1.ntm.test"));
 	assert_false(ctlmsg_name_in_zone("alice.dc2.ntm.test", "dc1.ntm.test"));
 	assert_false(ctlmsg_name_in_zone("www.example.com", "dc1.ntm.test"));
@@ -414,7 +421,8 @@ test_conf_full(void **state)
 	size_t line;
 
 	ctlmsg_conf_default(&c);
-	assert_int_equal(ctlmsg_conf_parse(&c, text, sizeof(text) - 1, &line), 0);
+	assert_int_equal(ctlmsg_conf_parse(&c, text, sizeof(text) - 1, &line),
+	    0);
 	assert_int_equal(line, 0);
 	assert_string_equal(c.socket, "/run/ntm-lab/alice/ntmd.sock");
 	assert_int_equal(c.server_uid, 998);
