@@ -1117,9 +1117,16 @@ cert_verify(const struct cert_trust *t, gnutls_x509_crt_t leaf,
 	const char *oid;
 	int rv;
 
+	/*
+	 * Leaves come only from the AS CA: its certificate must be there and
+	 * must be the leaf's issuer (GnuTLS would otherwise skip a useless
+	 * chain member and accept a leaf signed by the root itself).
+	 */
+	if (intermediate == NULL ||
+	    !gnutls_x509_crt_check_issuer(leaf, intermediate))
+		return CERT_E_CHAIN;
 	chain[0] = leaf;
-	if (intermediate != NULL)
-		chain[n++] = intermediate;
+	chain[n++] = intermediate;
 	if ((oid = cert_role_oid(ex->role)) != NULL) {
 		vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
 		vd.data = (unsigned char *)oid;
@@ -1145,7 +1152,7 @@ cert_verify(const struct cert_trust *t, gnutls_x509_crt_t leaf,
 	/* Dates against the injected clock: leaf, intermediate, root. */
 	if ((rv = cert_dates(leaf, now)) < 0)
 		return rv;
-	if (intermediate != NULL && (rv = cert_dates(intermediate, now)) < 0)
+	if ((rv = cert_dates(intermediate, now)) < 0)
 		return rv;
 	if (gnutls_x509_trust_list_get_issuer(t->tl, chain[n - 1], &root,
 	    0) == 0 && (rv = cert_dates(root, now)) < 0)

@@ -221,7 +221,7 @@ int	 cert_csr_check(gnutls_x509_crq_t, const char *fqdn,
  * (GnuTLS, time checks disabled, role as key purpose), every chain member's
  * dates against `now`, exactly one ntmobile role equal to expect->role, FQDN
  * equality (lower-case, one trailing dot ignored) and virtual IP equality.
- * `intermediate` may be NULL when the leaf is issued by a root.
+ * `intermediate` is the AS CA certificate and must be the leaf's issuer.
  */
 int	 cert_trust_new(const gnutls_x509_crt_t *roots, size_t n,
 	    struct cert_trust **out);

@@ -258,6 +258,19 @@ test_verify_wrong_root(void **state)
 	assert_int_equal(cert_verify(p->trust, p->node, NULL, &ex, NOW),
 	    CERT_E_CHAIN);
 	pki_free(q);
+	/* A leaf the root signed itself does not come through the AS CA. */
+	{
+		struct cert_issuer root_iss = { p->root, p->root_key };
+		struct cert_request req;
+		gnutls_x509_crt_t direct;
+
+		node_request(p, &req);
+		assert_int_equal(cert_issue(&req, &root_iss, p->rng, NOW,
+		    &direct), 0);
+		assert_int_equal(cert_verify(p->trust, direct, p->as, &ex,
+		    NOW), CERT_E_CHAIN);
+		gnutls_x509_crt_deinit(direct);
+	}
 }
 
 static void
