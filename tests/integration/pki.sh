@@ -1,10 +1,11 @@
 #!/bin/sh
-# pki.sh -- ntmctl ca end to end, checked by tools nobody here wrote (openssl, certtool).
+# pki.sh -- ntmctl ca end to end, checked by openssl and certtool.
 #
-#   ntmctl ca init ──> root.pem ─┬─> as.pem (AS CA, nameConstraints ntm.test + vranges)
-#                                └─> chain.pem
-#   ntmctl ca issue ─> dc1 / rs1 / as1 / alice (P-256) / bob (RSA-2048) / carol (CSR)
-#   ntmctl ca revoke bob ─> crl ─> crl.pem ; ocsp ─> good.der (alice), rev.der (bob)
+#   ca init ──> root.pem ─┬─> as.pem (AS CA, constrained: ntm.test, vranges)
+#                         └─> chain.pem
+#   ca issue ─> dc1, rs1, as1, alice (P-256), bob (RSA-2048), carol (CSR)
+#   ca revoke bob ─> ca crl ─> crl.pem
+#   ca ocsp ─> good.der (alice), rev.der (bob)
 #
 # No root needed; everything happens in a mktemp directory.
 . "$top_srcdir/tests/tap.sh"
@@ -51,8 +52,8 @@ check "issue RSA-2048 node certificate" $NTMCTL ca issue --dir ca \
 check_eq "node key written 0600" 600 "$(stat -c %a alice.key)"
 
 for c in dc1 rs1 as1 alice bob; do
-	check_eq "openssl verify accepts $c" "$c.pem: OK" \
-	    "$(openssl verify -CAfile ca/root.pem -untrusted ca/as.pem $c.pem 2>&1)"
+	check_eq "openssl verify accepts $c" "$c.pem: OK" "$(openssl verify \
+	    -CAfile ca/root.pem -untrusted ca/as.pem $c.pem 2>&1)"
 done
 for c in dc1 alice bob; do
 	out=$(cat $c.pem ca/as.pem ca/root.pem | certtool --verify-chain 2>&1)
@@ -63,7 +64,8 @@ done
 text=$(openssl x509 -in alice.pem -noout -text)
 contains "node SAN has the FQDN" "DNS:alice.dc1.ntm.test" "$text"
 contains "node SAN has the IPv4 vIP" "IP Address:198.18.1.10" "$text"
-contains "node SAN has the IPv6 vIP" "IP Address:FD6E:746D:6F62:1:0:0:0:10" "$text"
+contains "node SAN has the IPv6 vIP" \
+	"IP Address:FD6E:746D:6F62:1:0:0:0:10" "$text"
 contains "node EKU is ntm-node" "$ROLE_ARC.1" "$text"
 contains "node is not a CA" "CA:FALSE" "$text"
 contains "node has a subject key id" "Subject Key Identifier" "$text"
@@ -71,15 +73,19 @@ serial=$(openssl x509 -in alice.pem -noout -serial | cut -d= -f2)
 check_eq "serial is 16 bytes" 32 "${#serial}"
 text=$(openssl x509 -in dc1.pem -noout -text)
 contains "dc SAN lists its zone" "DNS:dc1.ntm.test" "$text"
-contains "dc SAN lists its IPv4 reverse zone" "DNS:1.18.198.in-addr.arpa" "$text"
+contains "dc SAN lists its IPv4 reverse zone" \
+	"DNS:1.18.198.in-addr.arpa" "$text"
 contains "dc SAN lists its IPv6 reverse zone" \
 	"DNS:1.0.0.0.2.6.f.6.d.6.4.7.e.6.d.f.ip6.arpa" "$text"
 contains "dc EKU is ntm-dc" "$ROLE_ARC.2" "$text"
-contains "rs EKU is ntm-rs" "$ROLE_ARC.3" "$(openssl x509 -in rs1.pem -noout -text)"
-contains "as EKU is ntm-as" "$ROLE_ARC.4" "$(openssl x509 -in as1.pem -noout -text)"
+contains "rs EKU is ntm-rs" "$ROLE_ARC.3" \
+	"$(openssl x509 -in rs1.pem -noout -text)"
+contains "as EKU is ntm-as" "$ROLE_ARC.4" \
+	"$(openssl x509 -in as1.pem -noout -text)"
 text=$(openssl x509 -in ca/as.pem -noout -text)
 contains "AS CA is constrained to the domain" "DNS:ntm.test" "$text"
-contains "AS CA is constrained to the IPv4 range" "IP:198.18.0.0/255.254.0.0" "$text"
+contains "AS CA is constrained to the IPv4 range" \
+	"IP:198.18.0.0/255.254.0.0" "$text"
 
 out=$($NTMCTL ca issue --dir ca --role node --fqdn eve.example.org \
 	--vip4 198.18.1.66 --out eve 2>&1)
@@ -118,7 +124,8 @@ openssl req -new -key carol.key -subj /CN=carol.dc2.ntm.test \
 check "issue from a CSR" $NTMCTL ca issue --dir ca --role node \
 	--fqdn carol.dc2.ntm.test --vip4 198.18.2.11 --csr carol.csr --out carol
 check_eq "CSR certificate verifies" "carol.pem: OK" \
-	"$(openssl verify -CAfile ca/root.pem -untrusted ca/as.pem carol.pem 2>&1)"
+	"$(openssl verify -CAfile ca/root.pem -untrusted ca/as.pem carol.pem \
+	2>&1)"
 openssl req -new -key carol.key -subj /CN=carol.dc2.ntm.test \
 	-addext basicConstraints=critical,CA:TRUE -out evil.csr 2>/dev/null
 out=$($NTMCTL ca issue --dir ca --role node --fqdn carol.dc2.ntm.test \
