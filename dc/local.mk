@@ -25,5 +25,25 @@ tests_unit_test_zone_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
 tests_unit_test_zone_LDADD = dc/libdc.la $(TEST_LIBS)
 
 # Integration tests (loopback, no root): dig/kdig and NSD against ntm-dc.
-TESTS += tests/integration/dc-dns.sh
-dist_check_SCRIPTS += tests/integration/dc-dns.sh
+TESTS += tests/integration/dc-dns.sh tests/integration/dc-xfr.sh
+dist_check_SCRIPTS += tests/integration/dc-dns.sh tests/integration/dc-xfr.sh
+
+# The query handler's fuzz target; its seed corpus is replayed by make check.
+check_PROGRAMS += tests/fuzz/replay_dns
+tests_fuzz_replay_dns_SOURCES = tests/fuzz/fuzz_dns.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_dns_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) -I$(top_srcdir)/dc
+tests_fuzz_replay_dns_LDADD = $(DC_LIBS)
+TESTS += tests/fuzz/replay_dns.sh
+dist_check_SCRIPTS += tests/fuzz/replay_dns.sh
+EXTRA_DIST += tests/fuzz/corpus/dns
+
+# The DC's DNS code is compiled into the target so libFuzzer instruments it.
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_dns
+tests_fuzz_fuzz_dns_SOURCES = tests/fuzz/fuzz_dns.c dc/dns.c dc/zone.c \
+	dc/rrl.c dc/xfr.c lib/buf.c
+tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
+	-I$(top_srcdir)/dc -fsanitize=fuzzer
+tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_dns_LDADD = $(NTM_LIBS)
+endif
