@@ -4,7 +4,7 @@
 # link exactly the objects the daemon runs.  The daemon's rule links
 # as/libas.la $(NTM_LIBS) $(ARGON2_LIBS).
 noinst_LTLIBRARIES += as/libas.la
-as_libas_la_SOURCES = as/account.c as/account.h
+as_libas_la_SOURCES = as/account.c as/account.h as/signer.c as/signer.h
 as_libas_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/as
 as_libas_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) $(ARGON2_CFLAGS)
 as_libas_la_LIBADD = $(ARGON2_LIBS)
@@ -19,3 +19,11 @@ tests_unit_test_account_SOURCES = tests/unit/test_account.c
 tests_unit_test_account_CPPFLAGS = $(AS_TEST_CPPFLAGS)
 tests_unit_test_account_CFLAGS = $(AS_TEST_CFLAGS)
 tests_unit_test_account_LDADD = $(AS_TEST_LIBS)
+
+check_PROGRAMS += tests/unit/test_signer
+TESTS += tests/unit/test_signer
+tests_unit_test_signer_SOURCES = tests/unit/test_signer.c
+tests_unit_test_signer_CPPFLAGS = $(AS_TEST_CPPFLAGS)
+tests_unit_test_signer_CFLAGS = $(AS_TEST_CFLAGS)
+tests_unit_test_signer_LDADD = $(AS_TEST_LIBS)
+
