@@ -483,7 +483,6 @@ ca_init(int argc, char *argv[])
 		return ntmctl_err("%s: exists; the CA in %s is already "
 		    "initialised", path, o.dir);
 
-	rv = NTMCTL_FAIL;
 	if ((rv = cert_key_generate(CERT_KEY_P256, &root_key)) < 0 ||
 	    (rv = cert_key_generate(CERT_KEY_P256, &as_key)) < 0 ||
 	    (rv = cert_pubkey_of(as_key, &as_pub)) < 0) {
@@ -768,6 +767,7 @@ static void
 ca_show_sans(gnutls_x509_crt_t crt, int want, int json)
 {
 	char buf[CERT_FQDN_MAX + 2], addr[INET6_ADDRSTRLEN];
+	const char *name;
 	unsigned int i;
 	size_t sz;
 	int type, n = 0;
@@ -783,20 +783,19 @@ ca_show_sans(gnutls_x509_crt_t crt, int want, int json)
 		if (type != want)
 			continue;
 		if (type == GNUTLS_SAN_IPADDRESS) {
-			if (inet_ntop(sz == 4 ? AF_INET : AF_INET6, buf, addr,
-			    sizeof(addr)) == NULL || (sz != 4 && sz != 16))
+			if ((sz != 4 && sz != 16) || inet_ntop(sz == 4 ?
+			    AF_INET : AF_INET6, buf, addr, sizeof(addr)) == NULL)
 				continue;
+			name = addr;
 		} else {
 			buf[sz] = '\0';
-			snprintf(addr, sizeof(addr), "%s", "");
+			name = buf;
 		}
 		if (json) {
 			printf("%s", n ? "," : "");
-			ntmctl_json_str(stdout, type == GNUTLS_SAN_IPADDRESS ?
-			    addr : buf);
+			ntmctl_json_str(stdout, name);
 		} else
-			printf("%s%s", n ? " " : "",
-			    type == GNUTLS_SAN_IPADDRESS ? addr : buf);
+			printf("%s%s", n ? " " : "", name);
 		n++;
 	}
 }
@@ -1191,10 +1190,9 @@ ca_ocsp(int argc, char *argv[])
 		rv = ntmctl_err("%s: %s", o.out, strerror(errno));
 		goto out;
 	}
-	if (o.json)
+	if (o.json) {
 		printf("{\"serial\":\"%s\",\"status\":\"%s\",\"out\":", hex,
 		    st.status == OCSP_CERT_GOOD ? "good" : "revoked");
-	if (o.json) {
 		ntmctl_json_str(stdout, o.out);
 		printf("}\n");
 	} else
