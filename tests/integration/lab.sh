@@ -67,7 +67,10 @@ if not v6:
 s.sendto(pkt, (addr, 0))
 end = time.time() + 2
 while time.time() < end:
-    data, src = s.recvfrom(2048)
+    try:
+        data, src = s.recvfrom(2048)
+    except socket.timeout:
+        sys.exit(1)
     if not v6:
         data = data[(data[0] & 15) * 4:]
     if data[0] == rep and struct.unpack("!H", data[4:6])[0] == ident:
