@@ -127,6 +127,7 @@ struct type_def {
 	int		(*check)(const struct msg *);
 };
 
+/* No attributes of its own (C has no empty arrays; padding is always allowed). */
 static const struct rule r_none[] = { OPT(PROTO_ATTR_PADDING) };
 static const struct rule r_reg_hello[] = {
 	REQ(PROTO_ATTR_TICKET), REQ(PROTO_ATTR_NONCE),
@@ -438,6 +439,18 @@ msg_attr_name(uint16_t type)
 	const struct attr_def *d = attr_lookup(type);
 
 	return d != NULL ? d->name : "unknown";
+}
+
+int
+msg_attr_limits(uint16_t type, size_t *min, size_t *max)
+{
+	const struct attr_def *d = attr_lookup(type);
+
+	if (d == NULL)
+		return -ENOENT;
+	*min = d->min;
+	*max = d->max;
+	return 0;
 }
 
 const char *
@@ -979,7 +992,7 @@ msg_ticket_split(const void *p, size_t len, struct msg_ticket *t)
 {
 	struct rbuf b;
 
-	if (len < PROTO_TICKET_MIN + 1 || len > PROTO_TICKET_MAX)
+	if (len < PROTO_TICKET_MIN || len > PROTO_TICKET_MAX)
 		return MSG_E_TICKET;
 	rbuf_init(&b, p, len);
 	t->aad = p;

@@ -121,6 +121,8 @@ const char	*msg_strerror(int err);
 const char	*msg_type_name(uint8_t type);
 const char	*msg_attr_name(uint16_t type);
 const char	*msg_status_name(uint8_t status);
+/* Value size limits of an attribute type this codec knows, or -ENOENT. */
+int		 msg_attr_limits(uint16_t type, size_t *min, size_t *max);
 /* A type this codec knows that travels in the common header. */
 bool		 msg_type_known(uint8_t type);
 /* Types that use the 16-byte data-plane format instead. */

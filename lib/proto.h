@@ -367,7 +367,7 @@ enum proto_limit {
 	PROTO_ACCOUNT_MAX = 64,
 	PROTO_PASSWORD_MAX = 256,
 	PROTO_TEXT_MAX = 256,
-	PROTO_TICKET_MIN = 1 + 4 + 12 + PROTO_TAG_LEN,
+	PROTO_TICKET_MIN = 1 + 4 + 12 + 1 + PROTO_TAG_LEN, /* 1+ byte of body */
 	PROTO_TICKET_MAX = 512,
 	PROTO_TICKET_HEADER_LEN = 1 + 4 + 12,	/* version, key id, nonce */
 	PROTO_DATAGRAM_MAX = 1200,	/* signalling UDP payload */

@@ -6,7 +6,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -699,7 +701,11 @@ test_ticket(void **state)
 	assert_ptr_equal(tk.ct, t + PROTO_TICKET_HEADER_LEN);
 	assert_int_equal(tk.ct_len, 100);
 	assert_ptr_equal(tk.tag, t + sizeof(t) - PROTO_TAG_LEN);
-	assert_int_equal(msg_ticket_split(t, PROTO_TICKET_MIN, &tk),
+	assert_int_equal(msg_ticket_split(t, PROTO_TICKET_MIN, &tk), 0);
+	assert_int_equal(tk.ct_len, 1);
+	assert_int_equal(msg_ticket_split(t, PROTO_TICKET_MIN - 1, &tk),
+	    MSG_E_TICKET);
+	assert_int_equal(msg_ticket_split(t, PROTO_TICKET_MAX + 1, &tk),
 	    MSG_E_TICKET);
 	t[0] = 2;
 	assert_int_equal(msg_ticket_split(t, sizeof(t), &tk), MSG_E_VERSION);
@@ -873,6 +879,120 @@ test_attr_count(void **state)
 	assert_int_equal(m.nattr, 0);
 }
 
+/* "TICKET_KEY_ID" -> "ticket-key-id", the codec's name for it. */
+static void
+doc_name(const char *in, size_t n, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < cap; i++)
+		out[i] = in[i] == '_' ? '-' :
+		    (in[i] >= 'A' && in[i] <= 'Z' ? (char)(in[i] + 32) : in[i]);
+	out[i] = '\0';
+}
+
+/* Size column: "32", "34–512" (en dash), "7 or 19". */
+static int
+doc_sizes(const char *col, size_t *lo, size_t *hi)
+{
+	unsigned a, b;
+
+	if (sscanf(col, "%u\xe2\x80\x93%u", &a, &b) == 2 ||
+	    sscanf(col, "%u or %u", &a, &b) == 2) {
+		*lo = a;
+		*hi = b;
+		return 0;
+	}
+	if (sscanf(col, "%u", &a) == 1) {
+		*lo = *hi = a;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * doc/PROTOCOL.md and the codec agree: every attribute row of section 3.1
+ * has the codec's number, name and size limits, every attribute the codec
+ * knows has a row, and every "NAME 0xNN" message mention matches the
+ * codec's type number, with each type mentioned.
+ */
+static void
+test_protocol_doc(void **state)
+{
+	static bool attr_seen[0x10000], type_seen[256];
+	const char *srcdir = getenv("top_srcdir");
+	char path[4096], line[1024], name[64], want[64];
+	FILE *f;
+	size_t i, rows = 0, mentions = 0, lo, hi, dlo, dhi;
+	unsigned v;
+
+	if (srcdir == NULL)
+		skip();
+	snprintf(path, sizeof(path), "%s/doc/PROTOCOL.md", srcdir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *q;
+
+		/* | 0x0001 | NONCE | 32 | ... */
+		if (strncmp(line, "| 0x", 4) == 0 && line[8] == ' ' &&
+		    line[9] == '|' &&
+		    sscanf(line + 2, "%x", &v) == 1) {
+			p = line + 11;
+			q = strchr(p, ' ');
+			assert_non_null(q);
+			doc_name(p, (size_t)(q - p), name, sizeof(name));
+			assert_string_equal(msg_attr_name((uint16_t)v), name);
+			assert_int_equal(msg_attr_limits((uint16_t)v, &lo, &hi),
+			    0);
+			p = strchr(q, '|');
+			assert_non_null(p);
+			assert_int_equal(doc_sizes(p + 2, &dlo, &dhi), 0);
+			if (lo != dlo || hi != dhi)
+				fail_msg("%s: doc %zu-%zu, codec %zu-%zu", name,
+				    dlo, dhi, lo, hi);
+			attr_seen[v] = true;
+			rows++;
+			continue;
+		}
+		/* REG_HELLO 0x01, or a table row | 0x30 | TUNNEL_KEEPALIVE | */
+		for (p = line; (p = strstr(p, " 0x")) != NULL; p++) {
+			q = p;
+			while (q > line && ((q[-1] >= 'A' && q[-1] <= 'Z') ||
+			    q[-1] == '_' || (q[-1] >= '0' && q[-1] <= '9')))
+				q--;
+			if (q == p || p - q < 4 ||
+			    sscanf(p + 1, "0x%2x", &v) != 1 ||
+			    (p[5] >= '0' && p[5] <= '9') ||
+			    (p[5] >= 'a' && p[5] <= 'f'))
+				continue;
+			doc_name(q, (size_t)(p - q), name, sizeof(name));
+			if (!msg_type_known((uint8_t)v) &&
+			    !msg_type_is_data((uint8_t)v))
+				fail_msg("doc names type 0x%02x (%s)", v, name);
+			assert_string_equal(msg_type_name((uint8_t)v), name);
+			type_seen[v] = true;
+			mentions++;
+		}
+		if (sscanf(line, "| 0x%2x | %63[A-Z_] |", &v, want) == 2) {
+			doc_name(want, strlen(want), name, sizeof(name));
+			assert_string_equal(msg_type_name((uint8_t)v), name);
+			type_seen[v] = true;
+			mentions++;
+		}
+	}
+	fclose(f);
+	for (v = 1; v < 0x10000; v++)
+		if (msg_attr_limits((uint16_t)v, &lo, &hi) == 0 && !attr_seen[v])
+			fail_msg("attribute %s (0x%04x) not in PROTOCOL.md",
+			    msg_attr_name((uint16_t)v), v);
+	for (i = 0; i < msg_sample_ntypes; i++)
+		if (!type_seen[msg_sample_types[i]])
+			fail_msg("type %s not in PROTOCOL.md",
+			    msg_type_name(msg_sample_types[i]));
+	assert_true(rows > 50);
+	assert_true(mentions >= msg_sample_ntypes);
+}
+
 int
 main(void)
 {
@@ -896,6 +1016,7 @@ main(void)
 		cmocka_unit_test(test_stream_framing),
 		cmocka_unit_test(test_transcripts),
 		cmocka_unit_test(test_accessors_and_names),
+		cmocka_unit_test(test_protocol_doc),
 	};
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + 64];
 	static char names[64][48];
