@@ -47,3 +47,5 @@ tests_fuzz_fuzz_dns_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
 tests_fuzz_fuzz_dns_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_dns_LDADD = $(NTM_LIBS)
 endif
+
+dist_man_MANS += doc/ntm-dc.8 doc/ntm-dc.conf.5
