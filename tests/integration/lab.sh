@@ -12,6 +12,9 @@
 #
 #   lab C (t<pid>c) lives under a private state root (NTM_LAB_ROOT) so that
 #   its "down --all" cannot touch labs other tests run at the same time.
+#   lab D (t<pid>d) is a broken topology that must be refused; lab E
+#   (t<pid>e) a small topology written here (router gw, 192.0.2.0/26 and
+#   192.0.2.64/26, zone lab.test): the script takes any topology file.
 
 . "$top_srcdir/tests/tap.sh"
 tap_need_root
@@ -23,6 +26,7 @@ A=t$$a
 B=t$$b
 C=t$$c
 D=t$$d
+E=t$$e
 CROOT=$(mktemp -d /run/ntm-lab-test.XXXXXX)
 NTM_BUILDDIR=$top_builddir
 export NTM_BUILDDIR
@@ -31,6 +35,7 @@ cleanup() {
 	"$LABCMD" down --name "$A" >/dev/null 2>&1
 	"$LABCMD" down --name "$B" >/dev/null 2>&1
 	"$LABCMD" down --name "$D" >/dev/null 2>&1
+	"$LABCMD" down --name "$E" >/dev/null 2>&1
 	NTM_LAB_ROOT=$CROOT "$LABCMD" down --name "$C" >/dev/null 2>&1
 	rm -rf "$CROOT"
 }
@@ -283,6 +288,39 @@ if NTM_LAB_ROOT=$CROOT lab up --name "$C" >/dev/null; then
 else
 	not_ok "lab $C (private root) comes up"
 fi
+
+# ---- a topology is data: another file, other names and addresses ------------
+
+small=$(mktemp /tmp/ntm-lab-small.XXXXXX)
+cat >"$small" <<'EOF'
+lab	zone=lab.test vnet4=198.18.0.0/16 vnet6=fd6e:746d:6f62::/48
+router	gw
+link	net1 router=gw v4=192.0.2.1/26 v6=2001:db8:1::1/64
+link	net2 router=gw v4=192.0.2.65/26 v6=2001:db8:2::1/64
+host	ns  role=parent   link=net1 v4=192.0.2.2 v6=2001:db8:1::2
+host	rec role=resolver link=net1 v4=192.0.2.3 v6=2001:db8:1::3
+host	dcx role=dc       link=net1 v4=192.0.2.4 v6=2001:db8:1::4 zone=x.lab.test vnet4=198.18.7.0/24 vnet6=fd6e:746d:6f62:7::/64
+host	n1  role=node     link=net2 v4=192.0.2.66 v6=2001:db8:2::2 zone=x.lab.test
+EOF
+if lab up "$small" --name "$E" >/dev/null; then
+	ok "a lab comes up from another topology file"
+	check_eq "its status lists that file's hosts" "dcx gw n1 ns rec" \
+		"$(json_field "$E" '" ".join(sorted(h["name"] for h in j["hosts"]))')"
+	check "n1 pings the parent across gw over IPv6" icmp_echo "$E" n1 2001:db8:1::2
+	check_eq "n1 resolves rec.lab.test through its resolver" 192.0.2.3 \
+		"$(lab exec --name "$E" n1 -- getent ahostsv4 rec.lab.test | awk 'NR == 1 { print $1 }')"
+	check_eq "the parent delegates 7.18.198.in-addr.arpa to the DC" ns1.x.lab.test. \
+		"$(lab exec --name "$E" n1 -- dig +norec +noall +authority +time=2 @192.0.2.2 \
+			-x 198.18.7.1 | awk '$4 == "NS" { print $5 }')"
+	check_eq "n1's nss.conf lists the topology's zone" "zones = x.lab.test" \
+		"$(lab exec --name "$E" n1 -- grep '^zones' /etc/ntmobile/nss.conf)"
+	check_eq "without an AS host no certificates are made, and status says why" \
+		"not made (no as host in the topology)" "$(json_field "$E" 'j["certificates"]')"
+	check "down --name $E leaves nothing" sh -c "'$LABCMD' down --name '$E' >/dev/null && ls /run/netns/ntm-$E-* /etc/netns/ntm-$E-* /run/ntm-lab/$E 2>/dev/null | wc -l | grep -qx 0"
+else
+	not_ok "a lab comes up from another topology file"
+fi
+rm -f "$small"
 
 # ---- a bad topology is refused, and nothing is left -------------------------
 
