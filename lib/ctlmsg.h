@@ -35,7 +35,7 @@ enum ctlmsg_limit {
 	CTLMSG_WAIT_MAX_MS = 30000,	/* longest WAIT a server may announce */
 	CTLMSG_CONNECT_MS = 100,	/* client: time allowed to connect */
 	CTLMSG_SETUP_MS = 3000,		/* client: default wait for an answer */
-	CTLMSG_CONF_MAX = 8192,		/* bytes of nss.conf read at most */
+	CTLMSG_CONF_MAX = 4096,		/* bytes of nss.conf read at most */
 	CTLMSG_CONF_ZONES = 16,
 	CTLMSG_CONF_RANGES = 16,
 	CTLMSG_PATH_MAX = 108,		/* sizeof(sun_path), NUL included */

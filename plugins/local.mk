@@ -60,4 +60,5 @@ tests_nss_nsscall_SOURCES = tests/nss/nsscall.c plugins/nss_ntm.c \
 	lib/ctlmsg.c lib/ctlmsg.h
 tests_nss_nsscall_CFLAGS = $(AM_CFLAGS)
 dist_check_SCRIPTS += tests/integration/nss.sh
+EXTRA_DIST += tests/nss/dnsstub.py
 TESTS += tests/integration/nss.sh

@@ -307,7 +307,7 @@ t1=$(ms)
 check_eq "module: a connect that cannot complete is UNAVAIL / ETIMEDOUT" \
     "status UNAVAIL errno ETIMEDOUT h_errno TRY_AGAIN" "$out"
 check "after the 100 ms connect limit ($((t1 - t0)) ms)" \
-    test $((t1 - t0)) -ge 100 -a $((t1 - t0)) -lt 600
+    test $((t1 - t0)) -ge 100 -a $((t1 - t0)) -lt 900
 stop_pid "$HUNGPID"
 write_conf "$T/root/ntmd.sock"
 
@@ -320,8 +320,8 @@ out=$(nx "$NSSCALL" name2-inet alice.dc1.ntm.test)
 t1=$(ms)
 check_eq "module: ntmd down is UNAVAIL at once" \
     "status UNAVAIL errno ENOENT h_errno TRY_AGAIN" "$out"
-check "within 100 ms ($((t1 - t0)) ms, process start included)" \
-    test $((t1 - t0)) -lt 300
+check "at once ($((t1 - t0)) ms with process start; setup_timeout is 1 s)" \
+    test $((t1 - t0)) -lt 800
 out=$(nx getent hosts alice.dc1.ntm.test | tr -s ' ')
 check_eq "with ntmd down an NTMobile name falls through to DNS" \
     "2001:db8::99 alice.dc1.ntm.test" "$out"

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <cmocka.h>
@@ -459,6 +460,7 @@ test_conf_errors(void **state)
 {
 	struct ctlmsg_conf c;
 	const char *text;
+	char *big;
 	size_t line;
 
 	expect_conf_error("sockett = /x\n", 1);
@@ -475,6 +477,15 @@ test_conf_errors(void **state)
 	expect_conf_error("setup_timeout = 31s\n", 1);
 	expect_conf_error("setup_timeout = 3 s\n", 1);
 	expect_conf_error("just words\n", 1);
+	/* A file longer than CTLMSG_CONF_MAX is refused, not truncated. */
+	big = calloc(1, CTLMSG_CONF_MAX + 2);
+	assert_non_null(big);
+	memset(big, '#', CTLMSG_CONF_MAX + 1);
+	ctlmsg_conf_default(&c);
+	assert_int_equal(ctlmsg_conf_parse(&c, big, CTLMSG_CONF_MAX, &line), 0);
+	assert_int_equal(ctlmsg_conf_parse(&c, big, CTLMSG_CONF_MAX + 1,
+	    &line), -EINVAL);
+	free(big);
 	ctlmsg_conf_default(&c);
 	assert_int_equal(ctlmsg_conf_parse(&c, "setup_timeout = 5s\n", 19,
 	    &line), 0);
