@@ -1287,6 +1287,123 @@ check_vips(const struct msg *m)
 	return 0;
 }
 
+/* Points *p at a fixed-size attribute's value, or NULL when absent. */
+static const uint8_t *
+attr_ptr(const struct msg *m, uint16_t type, size_t len)
+{
+	const struct msg_attr *a = msg_attr_find(m, type);
+
+	return a != NULL && a->len == len ? a->val : NULL;
+}
+
+int
+msg_route_read(const struct msg *m, struct msg_route *r)
+{
+	const struct msg_attr *a;
+
+	memset(r, 0, sizeof(*r));
+	if ((m->hdr.type != PROTO_MSG_ROUTE_DIRECTION &&
+	    m->hdr.type != PROTO_MSG_ROUTE_HANDOFF) ||
+	    m->hdr.status != PROTO_STATUS_OK)
+		return MSG_E_TYPE;
+	r->path_id = attr_ptr(m, PROTO_ATTR_PATH_ID, PROTO_ID_LEN);
+	r->tunnel_key = attr_ptr(m, PROTO_ATTR_TUNNEL_KEY, PROTO_KEY_LEN);
+	r->temp_key = attr_ptr(m, PROTO_ATTR_TEMP_KEY, PROTO_KEY_LEN);
+	r->peer_cert_hash = attr_ptr(m, PROTO_ATTR_PEER_CERT_HASH,
+	    PROTO_HASH_LEN);
+	r->peer_serial = msg_attr_find(m, PROTO_ATTR_PEER_SERIAL);
+	r->peer_status = msg_attr_find(m, PROTO_ATTR_PEER_STATUS);
+	if (r->path_id == NULL || r->tunnel_key == NULL ||
+	    r->temp_key == NULL || r->peer_cert_hash == NULL ||
+	    r->peer_serial == NULL || r->peer_status == NULL ||
+	    msg_attr_u8(m, PROTO_ATTR_ROUTE, &r->route) < 0 ||
+	    msg_attr_u8(m, PROTO_ATTR_ROLE, &r->role) < 0 ||
+	    msg_attr_u8(m, PROTO_ATTR_KEX, &r->kex) < 0 ||
+	    msg_attr_u64(m, PROTO_ATTR_EXPIRY, &r->expiry) < 0 ||
+	    msg_attr_u32(m, PROTO_ATTR_RECV_ID, &r->recv_id) < 0 ||
+	    msg_attr_u32(m, PROTO_ATTR_PEER_RECV_ID, &r->peer_recv_id) < 0 ||
+	    (a = msg_attr_find(m, PROTO_ATTR_PEER_FQDN)) == NULL)
+		return MSG_E_ATTR_MISSING;
+	r->peer_fqdn = a->val;
+	r->peer_fqdn_len = a->len;
+	if ((a = msg_attr_find(m, PROTO_ATTR_FQDN)) != NULL) {
+		r->fqdn = a->val;
+		r->fqdn_len = a->len;
+	}
+	r->peer_vip4 = attr_ptr(m, PROTO_ATTR_PEER_VIP4, 4);
+	r->peer_vip6 = attr_ptr(m, PROTO_ATTR_PEER_VIP6, 16);
+	r->binding_key = attr_ptr(m, PROTO_ATTR_BINDING_KEY, PROTO_KEY_LEN);
+	r->aead_offers = msg_attr_find(m, PROTO_ATTR_AEAD_OFFERS);
+	if (msg_attr_u32(m, PROTO_ATTR_PUNCH_DEADLINE, &r->punch_deadline) < 0)
+		r->punch_deadline = PROTO_TIMER_PUNCH_DEADLINE;
+	for (a = NULL; (a = msg_attr_next(m, PROTO_ATTR_PEER_ADDR, a)) != NULL &&
+	    r->npeer_addr < PROTO_ADDRS_MAX;)
+		if (msg_addr_parse(a, &r->peer_addr[r->npeer_addr]) == 0)
+			r->npeer_addr++;
+	for (a = NULL; (a = msg_attr_next(m, PROTO_ATTR_RELAY_ADDR, a)) != NULL &&
+	    r->nrelay_addr < 2;)
+		if (msg_addr_parse(a, &r->relay_addr[r->nrelay_addr]) == 0)
+			r->nrelay_addr++;
+	return 0;
+}
+
+int
+msg_route_write(struct msg *m, const struct msg_route *r)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < r->npeer_addr && i < PROTO_ADDRS_MAX; i++)
+		if (r->peer_addr[i].family != PROTO_FAMILY_IPV4 &&
+		    r->peer_addr[i].family != PROTO_FAMILY_IPV6)
+			return -EINVAL;
+	for (i = 0; i < r->nrelay_addr && i < 2; i++)
+		if (r->relay_addr[i].family != PROTO_FAMILY_IPV4 &&
+		    r->relay_addr[i].family != PROTO_FAMILY_IPV6)
+			return -EINVAL;
+	/* Each adder fails only with -E2BIG; check once at the end. */
+	rc |= msg_add_bytes(m, PROTO_ATTR_PATH_ID, r->path_id, PROTO_ID_LEN);
+	rc |= msg_add_u8(m, PROTO_ATTR_ROUTE, r->route);
+	rc |= msg_add_u8(m, PROTO_ATTR_ROLE, r->role);
+	rc |= msg_add_u8(m, PROTO_ATTR_KEX, r->kex);
+	rc |= msg_add_u64(m, PROTO_ATTR_EXPIRY, r->expiry);
+	rc |= msg_add_bytes(m, PROTO_ATTR_PEER_FQDN, r->peer_fqdn,
+	    r->peer_fqdn_len);
+	if (r->peer_vip4 != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_PEER_VIP4, r->peer_vip4, 4);
+	if (r->peer_vip6 != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_PEER_VIP6, r->peer_vip6, 16);
+	for (i = 0; i < r->npeer_addr && i < PROTO_ADDRS_MAX; i++)
+		rc |= msg_add_addr(m, PROTO_ATTR_PEER_ADDR, &r->peer_addr[i]);
+	for (i = 0; i < r->nrelay_addr && i < 2; i++)
+		rc |= msg_add_addr(m, PROTO_ATTR_RELAY_ADDR, &r->relay_addr[i]);
+	rc |= msg_add_u32(m, PROTO_ATTR_RECV_ID, r->recv_id);
+	rc |= msg_add_u32(m, PROTO_ATTR_PEER_RECV_ID, r->peer_recv_id);
+	rc |= msg_add_bytes(m, PROTO_ATTR_TUNNEL_KEY, r->tunnel_key,
+	    PROTO_KEY_LEN);
+	rc |= msg_add_bytes(m, PROTO_ATTR_TEMP_KEY, r->temp_key, PROTO_KEY_LEN);
+	if (r->binding_key != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_BINDING_KEY, r->binding_key,
+		    PROTO_KEY_LEN);
+	rc |= msg_add_bytes(m, PROTO_ATTR_PEER_CERT_HASH, r->peer_cert_hash,
+	    PROTO_HASH_LEN);
+	if (r->peer_serial != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_PEER_SERIAL,
+		    r->peer_serial->val, r->peer_serial->len);
+	if (r->peer_status != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_PEER_STATUS,
+		    r->peer_status->val, r->peer_status->len);
+	if (r->punch_deadline != 0)
+		rc |= msg_add_u32(m, PROTO_ATTR_PUNCH_DEADLINE,
+		    r->punch_deadline);
+	if (r->aead_offers != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_AEAD_OFFERS,
+		    r->aead_offers->val, r->aead_offers->len);
+	if (r->fqdn != NULL)
+		rc |= msg_add_bytes(m, PROTO_ATTR_FQDN, r->fqdn, r->fqdn_len);
+	return rc != 0 ? -E2BIG : 0;
+}
+
 static void
 put_attr(struct wbuf *w, uint16_t type, const uint8_t *val, size_t len)
 {

@@ -237,6 +237,49 @@ int	 msg_add_u64(struct msg *, uint16_t type, uint64_t);
 int	 msg_add_addr(struct msg *, uint16_t type, const struct msg_addr *);
 
 /*
+ * Typed view of a ROUTE_DIRECTION or ROUTE_HANDOFF (PROTOCOL.md 6.1).
+ * Byte fields point into the message's input (borrowed, like the attributes);
+ * absent optional fields are NULL or zero-count.
+ */
+struct msg_route {
+	const uint8_t	*path_id;		/* PROTO_ID_LEN */
+	uint8_t		 route;			/* enum proto_route */
+	uint8_t		 role;			/* enum proto_role */
+	uint8_t		 kex;			/* enum proto_kex */
+	uint64_t	 expiry;		/* Unix seconds */
+	const uint8_t	*peer_fqdn;
+	size_t		 peer_fqdn_len;
+	const uint8_t	*peer_vip4;		/* 4 or NULL */
+	const uint8_t	*peer_vip6;		/* 16 or NULL */
+	size_t		 npeer_addr;
+	struct msg_addr	 peer_addr[PROTO_ADDRS_MAX];
+	size_t		 nrelay_addr;
+	struct msg_addr	 relay_addr[2];
+	uint32_t	 recv_id;
+	uint32_t	 peer_recv_id;
+	const uint8_t	*tunnel_key;		/* PROTO_KEY_LEN */
+	const uint8_t	*temp_key;		/* PROTO_KEY_LEN */
+	const uint8_t	*binding_key;		/* PROTO_KEY_LEN or NULL */
+	const uint8_t	*peer_cert_hash;	/* PROTO_HASH_LEN */
+	const struct msg_attr *peer_serial;
+	const struct msg_attr *peer_status;
+	uint32_t	 punch_deadline;	/* ms; default when absent */
+	const struct msg_attr *aead_offers;	/* or NULL */
+	const uint8_t	*fqdn;			/* ROUTE_HANDOFF only */
+	size_t		 fqdn_len;
+};
+
+/*
+ * msg_route_read: fills *r from a decoded, status-OK ROUTE_DIRECTION or
+ * ROUTE_HANDOFF (MSG_E_TYPE otherwise, MSG_E_ATTR_MISSING if the message was
+ * not validated).  msg_route_write adds r's fields to a message made with
+ * msg_init() (byte fields borrowed until encoding); it returns 0, -E2BIG
+ * when the builder is full, or -EINVAL for an address of unknown family.
+ */
+int	 msg_route_read(const struct msg *, struct msg_route *r);
+int	 msg_route_write(struct msg *, const struct msg_route *r);
+
+/*
  * Handshake transcripts (PROTOCOL.md "Handshake"): the exact bytes whose
  * SHA-256 the signatures and key schedule cover.  msg_transcript_request
  * writes T_I from a Tunnel Request and the responder's certificate hash;

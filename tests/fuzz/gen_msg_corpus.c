@@ -78,6 +78,19 @@ main(int argc, char *argv[])
 		gen_write(name, out, len);
 	}
 
+	/* The same as bare bodies for fuzz_body(): type, status, attributes. */
+	for (i = 0; i < msg_sample_ntypes; i++) {
+		msg_sample(&m, msg_sample_types[i]);
+		out[0] = m.hdr.type;
+		out[1] = m.hdr.status;
+		wbuf_init(&w, out + 2, sizeof(out) - 2);
+		if (msg_attrs_encode(&m, &w) < 0)
+			return 1;
+		snprintf(name, sizeof(name), "body-%s",
+		    msg_type_name(msg_sample_types[i]));
+		gen_write(name, out, 2 + wbuf_len(&w));
+	}
+
 	/* A fragment, an error answer, data packets, a ticket body. */
 	msg_init(&f, PROTO_MSG_ROUTE_DIRECTION);
 	f.hdr.flags |= PROTO_F_FRAGMENT;

@@ -879,6 +879,66 @@ test_attr_count(void **state)
 	assert_int_equal(m.nattr, 0);
 }
 
+/* The typed Route Direction view reads what the builder wrote, and back. */
+static void
+test_route_typed(void **state)
+{
+	struct msg m, d, b, d2;
+	struct msg_route r, r2;
+	size_t len;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	msg_sample(&m, PROTO_MSG_ROUTE_DIRECTION);
+	len = encode_msg(&m);
+	memcpy(copy, wire, len);
+	assert_int_equal(msg_decode(copy, len, &d), 0);
+	assert_int_equal(msg_route_read(&d, &r), 0);
+	assert_int_equal(r.route, PROTO_ROUTE_PUNCH);
+	assert_int_equal(r.role, PROTO_ROLE_RESPONDER);
+	assert_int_equal(r.kex, PROTO_KEX_ECDHE);
+	assert_true(r.expiry == 1795000000);
+	assert_memory_equal(r.peer_fqdn, "alice.dc1.ntm.test", 18);
+	assert_int_equal(r.peer_fqdn_len, 18);
+	assert_non_null(r.peer_vip4);
+	assert_int_equal(r.peer_vip4[3], 2);
+	assert_int_equal(r.npeer_addr, 2);
+	assert_int_equal(r.peer_addr[1].family, PROTO_FAMILY_IPV6);
+	assert_int_equal(r.nrelay_addr, 1);
+	assert_int_equal(r.recv_id, 0x0a0b0c0d);
+	assert_int_equal(r.peer_recv_id, 0x01020304);
+	assert_non_null(r.binding_key);
+	assert_int_equal(r.peer_status->len, 300);
+	assert_int_equal(r.punch_deadline, PROTO_TIMER_PUNCH_DEADLINE);
+	assert_null(r.fqdn);
+	assert_true(r.path_id >= copy && r.path_id < copy + len);
+
+	/* write it back into a fresh message: same attributes */
+	msg_init(&b, PROTO_MSG_ROUTE_DIRECTION);
+	memcpy(b.hdr.id, r.path_id, PROTO_ID_LEN);
+	assert_int_equal(msg_route_write(&b, &r), 0);
+	len = encode_msg(&b);
+	assert_int_equal(msg_decode(wire, len, &d2), 0);
+	assert_int_equal(msg_route_read(&d2, &r2), 0);
+	assert_int_equal(r2.npeer_addr, r.npeer_addr);
+	assert_memory_equal(r2.tunnel_key, r.tunnel_key, PROTO_KEY_LEN);
+	assert_int_equal(d2.nattr, d.nattr);
+
+	/* not a route message, or an error answer */
+	msg_sample(&m, PROTO_MSG_NTM_ACK);
+	assert_int_equal(msg_route_read(&m, &r), MSG_E_TYPE);
+	msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+	m.hdr.status = PROTO_STATUS_REFUSED_POLICY;
+	assert_int_equal(msg_route_read(&m, &r), MSG_E_TYPE);
+	/* a handoff carries the FQDN it is for */
+	msg_sample(&m, PROTO_MSG_ROUTE_HANDOFF);
+	assert_int_equal(msg_route_read(&m, &r), 0);
+	assert_int_equal(r.fqdn_len, strlen("bob.dc2.ntm.test"));
+	/* unknown address family refused by the writer */
+	r.peer_addr[0].family = 5;
+	msg_init(&b, PROTO_MSG_ROUTE_HANDOFF);
+	assert_int_equal(msg_route_write(&b, &r), -EINVAL);
+}
+
 /* "TICKET_KEY_ID" -> "ticket-key-id", the codec's name for it. */
 static void
 doc_name(const char *in, size_t n, char *out, size_t cap)
@@ -1017,6 +1077,7 @@ main(void)
 		cmocka_unit_test(test_transcripts),
 		cmocka_unit_test(test_accessors_and_names),
 		cmocka_unit_test(test_protocol_doc),
+		cmocka_unit_test(test_route_typed),
 	};
 	struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + 64];
 	static char names[64][48];
