@@ -1,0 +1,343 @@
+/* handshake.c -- tunnel handshake: transcript, Sig_I/Sig_R, key schedule. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nettle/sha2.h>
+
+#include "buf.h"
+#include "cert.h"
+#include "crypto.h"
+#include "handshake.h"
+#include "msg.h"
+
+/* The key share the signature covered: its type, length and hash. */
+struct handshake_verified {
+	enum handshake_side	 side;
+	uint8_t			 kex;
+	uint16_t		 attr;		/* PROTO_ATTR_INVALID: none */
+	size_t			 len;
+	uint8_t			 hash[HANDSHAKE_HASH_LEN];
+};
+
+static const char *const handshake_errstr[] = {
+	"certificate key is neither ECDSA P-256 nor RSA-2048",
+	"a signed handshake field is missing",
+	"handshake message carries no signature",
+	"handshake signature does not verify",
+	"signing the handshake failed",
+};
+
+const char *
+handshake_strerror(int err)
+{
+	if (err >= HANDSHAKE_E_FIRST && err <= HANDSHAKE_E_LAST)
+		return handshake_errstr[err - HANDSHAKE_E_FIRST];
+	if (err < 0)
+		return strerror(-err);
+	return "success";
+}
+
+int
+handshake_cert_hash(gnutls_x509_crt_t crt, uint8_t out[HANDSHAKE_HASH_LEN])
+{
+	gnutls_datum_t der = { NULL, 0 };
+
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der) < 0)
+		return -EINVAL;
+	crypto_sha256(out, der.data, der.size);
+	gnutls_free(der.data);
+	return 0;
+}
+
+/* The one signature algorithm each accepted certificate key type has. */
+static gnutls_sign_algorithm_t
+handshake_sign_alg(gnutls_pubkey_t pub)
+{
+	switch (cert_key_type(pub)) {
+	case CERT_KEY_P256:
+		return GNUTLS_SIGN_ECDSA_SECP256R1_SHA256;
+	case CERT_KEY_RSA2048:
+		return GNUTLS_SIGN_RSA_PSS_RSAE_SHA256;
+	default:
+		return GNUTLS_SIGN_UNKNOWN;
+	}
+}
+
+/* Appends T_I or T_R; any codec failure means a signed field is absent. */
+static int
+handshake_put_request(struct wbuf *w, const struct msg *req,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN])
+{
+	if (msg_transcript_request(req, cert_hash_r, w) < 0)
+		return HANDSHAKE_E_TRANSCRIPT;
+	return 0;
+}
+
+static int
+handshake_put_response(struct wbuf *w, const struct msg *resp,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN])
+{
+	if (msg_transcript_response(resp, cert_hash_r, w) < 0)
+		return HANDSHAKE_E_TRANSCRIPT;
+	return 0;
+}
+
+/*
+ * The signed bytes: context string with its NUL, then the transcript hash
+ * of the request alone (Sig_I) or of request and response (Sig_R, th).
+ */
+enum {
+	HANDSHAKE_CONTEXT_LEN = sizeof(HANDSHAKE_CONTEXT_INITIATOR),
+	HANDSHAKE_TBS_LEN = HANDSHAKE_CONTEXT_LEN + HANDSHAKE_HASH_LEN,
+};
+
+_Static_assert(sizeof(HANDSHAKE_CONTEXT_INITIATOR) ==
+    sizeof(HANDSHAKE_CONTEXT_RESPONDER), "context strings differ in length");
+
+static int
+handshake_tbs(uint8_t tbs[HANDSHAKE_TBS_LEN], enum handshake_side side,
+    const struct msg *req, const struct msg *resp,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN])
+{
+	uint8_t buf[HANDSHAKE_TRANSCRIPT_MAX];
+	struct wbuf w;
+	int ret;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	if ((ret = handshake_put_request(&w, req, cert_hash_r)) < 0)
+		return ret;
+	if (side == HANDSHAKE_SIDE_RESPONSE) {
+		if ((ret = handshake_put_response(&w, resp, cert_hash_r)) < 0)
+			return ret;
+		memcpy(tbs, HANDSHAKE_CONTEXT_RESPONDER, HANDSHAKE_CONTEXT_LEN);
+	} else
+		memcpy(tbs, HANDSHAKE_CONTEXT_INITIATOR, HANDSHAKE_CONTEXT_LEN);
+	crypto_sha256(tbs + HANDSHAKE_CONTEXT_LEN, buf, wbuf_len(&w));
+	return 0;
+}
+
+static int
+handshake_sign(enum handshake_side side, const struct msg *req,
+    const struct msg *resp, const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
+    gnutls_privkey_t key, uint8_t *sig, size_t cap, size_t *siglen)
+{
+	uint8_t tbs[HANDSHAKE_TBS_LEN];
+	gnutls_datum_t d = { tbs, sizeof(tbs) }, s = { NULL, 0 };
+	gnutls_sign_algorithm_t alg;
+	gnutls_pubkey_t pub = NULL;
+	int ret;
+
+	*siglen = 0;
+	if (cert_pubkey_of(key, &pub) < 0)
+		return HANDSHAKE_E_KEY_TYPE;
+	alg = handshake_sign_alg(pub);
+	gnutls_pubkey_deinit(pub);
+	if (alg == GNUTLS_SIGN_UNKNOWN)
+		return HANDSHAKE_E_KEY_TYPE;
+	if ((ret = handshake_tbs(tbs, side, req, resp, cert_hash_r)) < 0)
+		return ret;
+	if (gnutls_privkey_sign_data2(key, alg, 0, &d, &s) < 0)
+		return HANDSHAKE_E_SIGN;
+	if (s.size > cap)
+		ret = -ENOSPC;
+	else {
+		memcpy(sig, s.data, s.size);
+		*siglen = s.size;
+		ret = 0;
+	}
+	gnutls_free(s.data);
+	return ret;
+}
+
+/* The first key share in the order msg_transcript_request() takes it. */
+static const struct msg_attr *
+handshake_share(const struct msg *m, enum handshake_side side)
+{
+	static const uint16_t req_shares[] = { PROTO_ATTR_EPHEMERAL,
+	    PROTO_ATTR_KEM_CT, PROTO_ATTR_END_KEY_CT };
+	const struct msg_attr *a;
+	size_t i;
+
+	if (side == HANDSHAKE_SIDE_RESPONSE)
+		return msg_attr_find(m, PROTO_ATTR_EPHEMERAL);
+	for (i = 0; i < sizeof(req_shares) / sizeof(req_shares[0]); i++)
+		if ((a = msg_attr_find(m, req_shares[i])) != NULL)
+			return a;
+	return NULL;
+}
+
+static int
+handshake_verify(enum handshake_side side, const struct msg *req,
+    const struct msg *resp, const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
+    gnutls_pubkey_t pub, struct handshake_verified **out)
+{
+	const struct msg *signed_msg = side == HANDSHAKE_SIDE_RESPONSE ?
+	    resp : req;
+	uint8_t tbs[HANDSHAKE_TBS_LEN];
+	gnutls_datum_t d = { tbs, sizeof(tbs) }, s;
+	const struct msg_attr *sig, *share;
+	struct handshake_verified *v;
+	gnutls_sign_algorithm_t alg;
+	uint8_t kex;
+	int ret;
+
+	*out = NULL;
+	if ((alg = handshake_sign_alg(pub)) == GNUTLS_SIGN_UNKNOWN)
+		return HANDSHAKE_E_KEY_TYPE;
+	if ((sig = msg_attr_find(signed_msg, PROTO_ATTR_SIGNATURE)) == NULL ||
+	    sig->len == 0)
+		return HANDSHAKE_E_NO_SIGNATURE;
+	if (msg_attr_u8(req, PROTO_ATTR_KEX, &kex) < 0)
+		return HANDSHAKE_E_TRANSCRIPT;
+	if ((ret = handshake_tbs(tbs, side, req, resp, cert_hash_r)) < 0)
+		return ret;
+	s.data = (unsigned char *)sig->val;
+	s.size = sig->len;
+	if (gnutls_pubkey_verify_data2(pub, alg, 0, &d, &s) < 0)
+		return HANDSHAKE_E_SIGNATURE;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	v->side = side;
+	v->kex = kex;
+	if ((share = handshake_share(signed_msg, side)) != NULL) {
+		v->attr = share->type;
+		v->len = share->len;
+		crypto_sha256(v->hash, share->val, share->len);
+	} else
+		v->attr = PROTO_ATTR_INVALID;
+	*out = v;
+	return 0;
+}
+
+int
+handshake_sign_request(const struct msg *req,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN], gnutls_privkey_t key,
+    uint8_t *sig, size_t cap, size_t *siglen)
+{
+	return handshake_sign(HANDSHAKE_SIDE_REQUEST, req, NULL, cert_hash_r,
+	    key, sig, cap, siglen);
+}
+
+int
+handshake_verify_request(const struct msg *req,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN], gnutls_pubkey_t pub_i,
+    struct handshake_verified **out)
+{
+	return handshake_verify(HANDSHAKE_SIDE_REQUEST, req, NULL,
+	    cert_hash_r, pub_i, out);
+}
+
+int
+handshake_sign_response(const struct msg *req, const struct msg *resp,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN], gnutls_privkey_t key,
+    uint8_t *sig, size_t cap, size_t *siglen)
+{
+	return handshake_sign(HANDSHAKE_SIDE_RESPONSE, req, resp, cert_hash_r,
+	    key, sig, cap, siglen);
+}
+
+int
+handshake_verify_response(const struct msg *req, const struct msg *resp,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN], gnutls_pubkey_t pub_r,
+    struct handshake_verified **out)
+{
+	return handshake_verify(HANDSHAKE_SIDE_RESPONSE, req, resp,
+	    cert_hash_r, pub_r, out);
+}
+
+void
+handshake_verified_free(struct handshake_verified *v)
+{
+	if (v == NULL)
+		return;
+	crypto_wipe(v, sizeof(*v));
+	free(v);
+}
+
+enum handshake_side
+handshake_verified_side(const struct handshake_verified *v)
+{
+	return v == NULL ? HANDSHAKE_SIDE_INVALID : v->side;
+}
+
+bool
+handshake_verified_covers(const struct handshake_verified *v,
+    enum handshake_side side, uint8_t kex, uint16_t attr, const void *val,
+    size_t len)
+{
+	uint8_t h[HANDSHAKE_HASH_LEN];
+
+	if (v == NULL || v->side != side || v->kex != kex || v->attr != attr)
+		return false;
+	if (attr == PROTO_ATTR_INVALID)
+		return len == 0;
+	if (val == NULL || len != v->len)
+		return false;
+	crypto_sha256(h, val, len);
+	return crypto_ct_equal(h, v->hash, sizeof(h));
+}
+
+int
+handshake_transcript_hash(const struct msg *req, const struct msg *resp,
+    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
+    uint8_t th[HANDSHAKE_HASH_LEN])
+{
+	uint8_t buf[HANDSHAKE_TRANSCRIPT_MAX];
+	struct wbuf w;
+	int ret;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	if ((ret = handshake_put_request(&w, req, cert_hash_r)) < 0 ||
+	    (ret = handshake_put_response(&w, resp, cert_hash_r)) < 0)
+		return ret;
+	crypto_sha256(th, buf, wbuf_len(&w));
+	return 0;
+}
+
+/* One key: HKDF-Expand(PRK, label || th, 32). */
+static int
+handshake_expand(uint8_t out[HANDSHAKE_KEY_LEN],
+    const uint8_t prk[CRYPTO_SHA256_SIZE], const char *label,
+    const uint8_t th[HANDSHAKE_HASH_LEN])
+{
+	uint8_t info[64];
+	size_t n = strlen(label);
+
+	if (n + HANDSHAKE_HASH_LEN > sizeof(info))
+		return -EINVAL;
+	memcpy(info, label, n);
+	memcpy(info + n, th, HANDSHAKE_HASH_LEN);
+	return crypto_hkdf_expand(out, HANDSHAKE_KEY_LEN, prk,
+	    CRYPTO_SHA256_SIZE, info, n + HANDSHAKE_HASH_LEN);
+}
+
+int
+handshake_derive(const uint8_t temp_key[HANDSHAKE_KEY_LEN],
+    const uint8_t *ikm, size_t ikmlen, const uint8_t th[HANDSHAKE_HASH_LEN],
+    struct handshake_keys *k)
+{
+	uint8_t prk[CRYPTO_SHA256_SIZE];
+	int ret;
+
+	if (temp_key == NULL || ikm == NULL || ikmlen == 0 || th == NULL)
+		return -EINVAL;
+	crypto_hkdf_extract(prk, temp_key, HANDSHAKE_KEY_LEN, ikm, ikmlen);
+	if ((ret = handshake_expand(k->i2r, prk, HANDSHAKE_LABEL_I2R,
+	    th)) < 0 ||
+	    (ret = handshake_expand(k->r2i, prk, HANDSHAKE_LABEL_R2I,
+	    th)) < 0 ||
+	    (ret = handshake_expand(k->rekey, prk, HANDSHAKE_LABEL_REKEY,
+	    th)) < 0)
+		handshake_keys_wipe(k);
+	crypto_wipe(prk, sizeof(prk));
+	return ret;
+}
+
+void
+handshake_keys_wipe(struct handshake_keys *k)
+{
+	crypto_wipe(k, sizeof(*k));
+}
