@@ -1,442 +1,315 @@
-/* config.c -- ntm-dc.conf: INI (inih) into struct dc_config, every error as file:line: message. */
+/* config.c -- ntm-dc.conf through lib/config's table loader, then the DC's own checks. */
 #include "config.h"
-
-#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
 #include <ldns/ldns.h>
 
+#include "config_table.h"
 #include "dc.h"
+#include "loop.h"
 
-struct config_parse {
-	struct dc_config	*cfg;
-	FILE			*fp;
-	int			 line;
-	int			 errors;
-	int			 secret_line;
+/* The file as the table loader reads it; turned into struct dc_config. */
+struct dc_conf_file {
+	char			*zone;
+	char			*zone_file;
+	struct config_list	 listen;
+	struct config_prefix	 prefix4, prefix6;
+	int64_t			 node_ttl;
+	uint64_t		 tcp_idle_ms;
+	int64_t			 tcp_clients;
+	char			*db_path;
+	struct config_list	 allow;
+	char			*key_name;
+	int			 key_algorithm;
+	char			*key_secret_file;
+	struct config_list	 notify;
+	bool			 rrl_enabled;
+	int64_t			 rrl_rate, rrl_burst, rrl_slip;
+	int64_t			 rrl_v4, rrl_v6, rrl_slots;
 };
 
-static void
-config_error(struct config_parse *p, const char *fmt, ...)
+enum { CONF_TSIG_HMAC_SHA256 = 1 };
+
+static const struct config_enum conf_algorithms[] = {
+	{ "hmac-sha256", CONF_TSIG_HMAC_SHA256 },
+	{ NULL, 0 },
+};
+
+#define F(field)	offsetof(struct dc_conf_file, field)
+static const struct config_key conf_table[] = {
+	{ "dns", "zone", CONFIG_STRING, F(zone), NULL, 0, 0, CONFIG_REQUIRED,
+	    0, NULL },
+	{ "dns", "zone_file", CONFIG_PATH, F(zone_file), NULL, 0, 0,
+	    CONFIG_REQUIRED, 0, NULL },
+	{ "dns", "listen", CONFIG_LIST, F(listen), "0.0.0.0:53, [::]:53", 1,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "dns", "prefix4", CONFIG_PREFIX, F(prefix4), NULL, 0, 0, 0, 0, NULL },
+	{ "dns", "prefix6", CONFIG_PREFIX, F(prefix6), NULL, 0, 0, 0, 0, NULL },
+	{ "dns", "node_ttl", CONFIG_INT, F(node_ttl), "60", 1, 86400, 0, 0,
+	    NULL },
+	{ "dns", "tcp_idle_timeout", CONFIG_DURATION, F(tcp_idle_ms), "10s",
+	    100, 3600000, 0, 0, NULL },
+	{ "dns", "tcp_clients", CONFIG_INT, F(tcp_clients), "128", 1, 65536, 0,
+	    0, NULL },
+	{ "database", "path", CONFIG_PATH, F(db_path), NULL, 0, 0, 0, 0, NULL },
+	{ "xfr", "allow", CONFIG_LIST, F(allow), NULL, 0, CONFIG_LIST_MAX, 0,
+	    0, NULL },
+	{ "xfr", "key_name", CONFIG_STRING, F(key_name), NULL, 0, 0, 0, 0,
+	    NULL },
+	{ "xfr", "key_algorithm", CONFIG_ENUM, F(key_algorithm), "hmac-sha256",
+	    0, 0, 0, 0, conf_algorithms },
+	{ "xfr", "key_secret_file", CONFIG_PATH, F(key_secret_file), NULL, 0,
+	    0, 0, 0, NULL },
+	{ "xfr", "notify", CONFIG_LIST, F(notify), NULL, 0, CONFIG_LIST_MAX,
+	    0, 0, NULL },
+	{ "rrl", "enabled", CONFIG_BOOL, F(rrl_enabled), "yes", 0, 0, 0, 0,
+	    NULL },
+	{ "rrl", "rate", CONFIG_INT, F(rrl_rate), "100", 1, 1000000, 0, 0,
+	    NULL },
+	{ "rrl", "burst", CONFIG_INT, F(rrl_burst), "200", 1, 1000000, 0, 0,
+	    NULL },
+	{ "rrl", "slip", CONFIG_INT, F(rrl_slip), "2", 0, 100, 0, 0, NULL },
+	{ "rrl", "ipv4_prefix", CONFIG_INT, F(rrl_v4), "24", 8, 32, 0, 0,
+	    NULL },
+	{ "rrl", "ipv6_prefix", CONFIG_INT, F(rrl_v6), "56", 16, 128, 0, 0,
+	    NULL },
+	{ "rrl", "slots", CONFIG_INT, F(rrl_slots), "4096", 16, 1 << 24, 0, 0,
+	    NULL },
+	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
+};
+#undef F
+
+static int
+config_error(const char *path, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void
-config_error(struct config_parse *p, const char *fmt, ...)
+/* Errors found after loading have no line: "file: [section] key: reason". */
+static int
+config_error(const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%d: ", p->cfg->path, p->line);
+	fprintf(stderr, "%s: ", path);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	p->errors++;
+	return 1;
 }
 
-/* inih reads line by line through this, which lets errors carry a line. */
-static char *
-config_reader(char *str, int num, void *stream)
-{
-	struct config_parse *p = stream;
-	char *r = fgets(str, num, p->fp);
-
-	if (r != NULL)
-		p->line++;
-	return r;
-}
-
+/* A reverse zone per prefix: the length must end on a label boundary. */
 static int
-config_u32(struct config_parse *p, const char *name, const char *v,
-    uint32_t min, uint32_t max, uint32_t *out)
+config_prefix(const char *path, const char *key, const struct config_prefix *p,
+    int family, struct dc_config *cfg)
 {
-	unsigned long n;
-	char *end;
-
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || v[0] == '-' ||
-	    n < min || n > max) {
-		config_error(p, "%s: expected a number from %u to %u, got "
-		    "\"%s\"", name, min, max, v);
-		return -EINVAL;
-	}
-	*out = (uint32_t)n;
-	return 0;
-}
-
-static int
-config_bool(struct config_parse *p, const char *name, const char *v,
-    bool *out)
-{
-	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
-	    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
-		*out = true;
-	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
-	    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
-		*out = false;
-	else {
-		config_error(p, "%s: expected yes or no, got \"%s\"", name, v);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int
-config_str(struct config_parse *p, char **dst, const char *v)
-{
-	char *n;
-
-	if ((n = strdup(v)) == NULL) {
-		config_error(p, "out of memory");
-		return -ENOMEM;
-	}
-	free(*dst);
-	*dst = n;
-	return 0;
-}
-
-int
-config_parse_sockaddr(const char *text, uint16_t defport,
-    struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = NULL, *close;
-	unsigned long pn = defport;
-	char *end;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	if (text[0] == '[') {
-		if ((close = strchr(text, ']')) == NULL)
-			return -EINVAL;
-		hl = (size_t)(close - text - 1);
-		if (close[1] == ':')
-			port = close + 2;
-		else if (close[1] != '\0')
-			return -EINVAL;
-		text++;
-	} else if (strchr(text, ':') != NULL &&
-	    strchr(text, ':') == strrchr(text, ':')) {
-		close = strchr(text, ':');
-		hl = (size_t)(close - text);
-		port = close + 1;
-	} else
-		hl = strlen(text);
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, hl);
-	host[hl] = '\0';
-	if (port != NULL) {
-		errno = 0;
-		pn = strtoul(port, &end, 10);
-		if (errno != 0 || end == port || *end != '\0' || pn > 65535)
-			return -EINVAL;
-	}
-	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pn);
-	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pn);
-	} else
-		return -EINVAL;
-	return 0;
-}
-
-static void
-config_prefix(struct config_parse *p, const char *name, const char *v,
-    int family)
-{
-	struct zone_config *z = &p->cfg->zcfg;
-	char buf[INET6_ADDRSTRLEN + 8], *slash;
-	uint32_t len;
-	uint8_t addr[16];
-	unsigned i, step = family == AF_INET ? 8 : 4;
+	struct zone_config *z = &cfg->zcfg;
+	unsigned step = family == AF_INET ? 8 : 4;
 	unsigned max = family == AF_INET ? 24 : 124;
 
-	if (strlen(v) >= sizeof(buf) || (strcpy(buf, v),
-	    (slash = strchr(buf, '/')) == NULL)) {
-		config_error(p, "%s: expected address/length, got \"%s\"",
-		    name, v);
-		return;
-	}
-	*slash++ = '\0';
-	if (inet_pton(family, buf, addr) != 1) {
-		config_error(p, "%s: \"%s\" is not an IPv%d address", name, buf,
+	if (p->family == 0)
+		return 0;
+	if (p->family != family)
+		return config_error(path, "[dns] %s: not an IPv%d prefix", key,
 		    family == AF_INET ? 4 : 6);
-		return;
-	}
-	if (config_u32(p, name, slash, step, max, &len) < 0)
-		return;
-	if (len % step != 0) {
-		config_error(p, "%s: the length must be a multiple of %u (one "
-		    "reverse zone per prefix)", name, step);
-		return;
-	}
-	for (i = len; i < (family == AF_INET ? 32U : 128U); i++)
-		if (addr[i / 8] & (0x80 >> (i % 8))) {
-			config_error(p, "%s: host bits set in %s", name, v);
-			return;
-		}
+	if (p->len == 0 || p->len % step != 0 || p->len > max)
+		return config_error(path, "[dns] %s: the length must be a "
+		    "multiple of %u up to %u (one reverse zone per prefix)",
+		    key, step, max);
 	if (family == AF_INET) {
-		memcpy(&z->prefix4, addr, 4);
-		z->prefix4_len = len;
+		memcpy(&z->prefix4, p->addr, 4);
+		z->prefix4_len = p->len;
 		z->have4 = true;
 	} else {
-		memcpy(&z->prefix6, addr, 16);
-		z->prefix6_len = len;
+		memcpy(&z->prefix6, p->addr, 16);
+		z->prefix6_len = p->len;
 		z->have6 = true;
 	}
+	return 0;
 }
 
-/* Calls fn for each item of a comma- or space-separated list. */
-static void
-config_list(struct config_parse *p, const char *name, const char *v,
-    void (*fn)(struct config_parse *, const char *, const char *))
+/* The TSIG secret: base64 on the first line of a private file. */
+static int
+config_secret(const char *path, const char *file, struct xfr_config *x)
 {
-	char item[256];
+	char why[256], line[XFR_SECRET_MAX + 2];
+	ldns_rdf *raw = NULL;
 	size_t n;
+	FILE *fp;
+	int errors = 0;
 
-	while (*v != '\0') {
-		while (*v == ',' || isspace((unsigned char)*v))
-			v++;
-		n = strcspn(v, ", \t");
-		if (n == 0)
-			break;
-		if (n >= sizeof(item)) {
-			config_error(p, "%s: item too long", name);
-			return;
-		}
-		memcpy(item, v, n);
-		item[n] = '\0';
-		fn(p, name, item);
-		v += n;
+	if (config_check_private_file(file, why, sizeof(why)) < 0)
+		return config_error(path, "[xfr] key_secret_file: %s", why);
+	if ((fp = fopen(file, "r")) == NULL)
+		return config_error(path, "[xfr] key_secret_file: %s: %s",
+		    file, strerror(errno));
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n == 0 || n >= sizeof(x->key_secret) ||
+	    ldns_str2rdf_b64(&raw, line) != LDNS_STATUS_OK ||
+	    ldns_rdf_size(raw) < 16)
+		errors = config_error(path, "[xfr] key_secret_file: %s: "
+		    "expected base64 of at least 16 bytes", file);
+	else
+		memcpy(x->key_secret, line, n + 1);
+	if (raw != NULL) {
+		explicit_bzero(ldns_rdf_data(raw), ldns_rdf_size(raw));
+		ldns_rdf_deep_free(raw);
 	}
+	explicit_bzero(line, sizeof(line));
+	return errors;
 }
 
-static void
-config_listen(struct config_parse *p, const char *name, const char *v)
+/*
+ * The loader splits lists at commas; addresses may also be separated by
+ * blanks ("listen = 192.0.2.1 2001:db8::1"), so each entry is split again.
+ */
+static int
+config_words(const char *path, const struct config_list *l,
+    int (*fn)(const char *, const char *, struct dc_config *),
+    struct dc_config *c)
 {
-	struct dc_config *c = p->cfg;
+	char word[256];
+	const char *p;
+	size_t i, n;
+	int errors = 0;
 
-	if (c->nlisten >= DC_LISTEN_MAX) {
-		config_error(p, "%s: at most %d addresses", name,
-		    DC_LISTEN_MAX);
-		return;
-	}
-	if (config_parse_sockaddr(v, DC_DNS_PORT, &c->listen[c->nlisten]) < 0)
-		config_error(p, "%s: \"%s\" is not address[:port]", name, v);
-	else
-		c->nlisten++;
-}
-
-static void
-config_allow(struct config_parse *p, const char *name, const char *v)
-{
-	int rc = xfr_acl_add(&p->cfg->xfr, v);
-
-	if (rc == -ENOSPC)
-		config_error(p, "%s: at most %d entries", name, XFR_ACL_MAX);
-	else if (rc < 0)
-		config_error(p, "%s: \"%s\" is not address[/length]", name, v);
-}
-
-static void
-config_notify(struct config_parse *p, const char *name, const char *v)
-{
-	struct xfr_config *x = &p->cfg->xfr;
-
-	if (x->nnotify >= XFR_NOTIFY_MAX) {
-		config_error(p, "%s: at most %d targets", name, XFR_NOTIFY_MAX);
-		return;
-	}
-	if (config_parse_sockaddr(v, DC_DNS_PORT, &x->notify[x->nnotify]) < 0)
-		config_error(p, "%s: \"%s\" is not address[:port]", name, v);
-	else
-		x->nnotify++;
-}
-
-static void
-config_dns(struct config_parse *p, const char *name, const char *v)
-{
-	struct dc_config *c = p->cfg;
-
-	if (strcmp(name, "zone") == 0)
-		config_str(p, &c->zone, v);
-	else if (strcmp(name, "zone_file") == 0)
-		config_str(p, &c->zone_file, v);
-	else if (strcmp(name, "listen") == 0)
-		config_list(p, name, v, config_listen);
-	else if (strcmp(name, "prefix4") == 0)
-		config_prefix(p, name, v, AF_INET);
-	else if (strcmp(name, "prefix6") == 0)
-		config_prefix(p, name, v, AF_INET6);
-	else if (strcmp(name, "node_ttl") == 0)
-		config_u32(p, name, v, 1, 86400, &c->zcfg.node_ttl);
-	else if (strcmp(name, "tcp_idle_timeout") == 0)
-		config_u32(p, name, v, 1, 3600, &c->tcp_idle_s);
-	else if (strcmp(name, "tcp_clients") == 0)
-		config_u32(p, name, v, 1, 65536, &c->tcp_clients);
-	else
-		config_error(p, "unknown key \"%s\" in [dns]", name);
-}
-
-static void
-config_xfr(struct config_parse *p, const char *name, const char *v)
-{
-	struct xfr_config *x = &p->cfg->xfr;
-	size_t n;
-
-	if (strcmp(name, "allow") == 0)
-		config_list(p, name, v, config_allow);
-	else if (strcmp(name, "notify") == 0)
-		config_list(p, name, v, config_notify);
-	else if (strcmp(name, "key_name") == 0) {
-		n = strlen(v);
-		if (n == 0 || n + 2 > sizeof(x->key_name))
-			config_error(p, "%s: bad key name", name);
-		else
-			snprintf(x->key_name, sizeof(x->key_name), "%s%s", v,
-			    v[n - 1] == '.' ? "" : ".");
-	} else if (strcmp(name, "key_algorithm") == 0) {
-		if (strcasecmp(v, "hmac-sha256") != 0 &&
-		    strcasecmp(v, "hmac-sha256.") != 0)
-			config_error(p, "%s: only hmac-sha256 is supported",
-			    name);
-	} else if (strcmp(name, "key_secret") == 0) {
-		ldns_rdf *raw = NULL;
-
-		n = strlen(v);
-		if (n == 0 || n >= sizeof(x->key_secret) ||
-		    ldns_str2rdf_b64(&raw, v) != LDNS_STATUS_OK ||
-		    ldns_rdf_size(raw) < 16)
-			config_error(p, "%s: expected base64 of at least 16 "
-			    "bytes", name);
-		else {
-			memcpy(x->key_secret, v, n + 1);
-			p->secret_line = p->line;
+	for (i = 0; i < l->n; i++)
+		for (p = l->v[i]; *p != '\0'; p += n) {
+			p += strspn(p, " \t");
+			if ((n = strcspn(p, " \t")) == 0)
+				break;
+			if (n >= sizeof(word)) {
+				errors += config_error(path, "list item too long");
+				continue;
+			}
+			memcpy(word, p, n);
+			word[n] = '\0';
+			errors += fn(path, word, c);
 		}
-		if (raw != NULL) {
-			explicit_bzero(ldns_rdf_data(raw), ldns_rdf_size(raw));
-			ldns_rdf_deep_free(raw);
-		}
-	} else
-		config_error(p, "unknown key \"%s\" in [xfr]", name);
-}
-
-static void
-config_rrl(struct config_parse *p, const char *name, const char *v)
-{
-	struct rrl_config *r = &p->cfg->rrl;
-
-	if (strcmp(name, "enabled") == 0)
-		config_bool(p, name, v, &r->enabled);
-	else if (strcmp(name, "rate") == 0)
-		config_u32(p, name, v, 1, 1000000, &r->rate);
-	else if (strcmp(name, "burst") == 0)
-		config_u32(p, name, v, 1, 1000000, &r->burst);
-	else if (strcmp(name, "slip") == 0)
-		config_u32(p, name, v, 0, 100, &r->slip);
-	else if (strcmp(name, "ipv4_prefix") == 0)
-		config_u32(p, name, v, 8, 32, &r->v4_prefix);
-	else if (strcmp(name, "ipv6_prefix") == 0)
-		config_u32(p, name, v, 16, 128, &r->v6_prefix);
-	else if (strcmp(name, "slots") == 0)
-		config_u32(p, name, v, 16, 1U << 24, &r->slots);
-	else
-		config_error(p, "unknown key \"%s\" in [rrl]", name);
+	return errors;
 }
 
 static int
-config_handler(void *user, const char *section, const char *name,
-    const char *value)
+config_listen(const char *path, const char *w, struct dc_config *c)
 {
-	struct config_parse *p = user;
+	if (c->nlisten >= DC_LISTEN_MAX)
+		return config_error(path, "[dns] listen: at most %d addresses",
+		    DC_LISTEN_MAX);
+	if (loop_addr_parse(w, DC_DNS_PORT, 0, &c->listen[c->nlisten]) < 0)
+		return config_error(path, "[dns] listen: \"%s\" is not "
+		    "address[:port]", w);
+	c->nlisten++;
+	return 0;
+}
 
-	if (name == NULL)		/* a section line by itself */
-		return 1;
-	if (strcmp(section, "dns") == 0)
-		config_dns(p, name, value);
-	else if (strcmp(section, "database") == 0) {
-		if (strcmp(name, "path") == 0)
-			config_str(p, &p->cfg->db_path, value);
-		else
-			config_error(p, "unknown key \"%s\" in [database]",
-			    name);
-	} else if (strcmp(section, "xfr") == 0)
-		config_xfr(p, name, value);
-	else if (strcmp(section, "rrl") == 0)
-		config_rrl(p, name, value);
-	else
-		config_error(p, "unknown section [%s]", section);
-	return 1;		/* keep going: report every error at once */
+static int
+config_allow(const char *path, const char *w, struct dc_config *c)
+{
+	if (xfr_acl_add(&c->xfr, w) < 0)
+		return config_error(path, "[xfr] allow: \"%s\" is not "
+		    "address[/length], or more than %d entries", w, XFR_ACL_MAX);
+	return 0;
+}
+
+static int
+config_notify(const char *path, const char *w, struct dc_config *c)
+{
+	struct xfr_config *x = &c->xfr;
+
+	if (x->nnotify >= XFR_NOTIFY_MAX)
+		return config_error(path, "[xfr] notify: at most %d targets",
+		    XFR_NOTIFY_MAX);
+	if (loop_addr_parse(w, DC_DNS_PORT, 0, &x->notify[x->nnotify]) < 0)
+		return config_error(path, "[xfr] notify: \"%s\" is not "
+		    "address[:port]", w);
+	x->nnotify++;
+	return 0;
+}
+
+static int
+config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
+{
+	struct xfr_config *x = &c->xfr;
+	int errors = 0;
+
+	c->zone = f->zone;
+	c->zone_file = f->zone_file;
+	c->db_path = f->db_path;
+	f->zone = f->zone_file = f->db_path = NULL;
+	errors += config_words(path, &f->listen, config_listen, c);
+	errors += config_prefix(path, "prefix4", &f->prefix4, AF_INET, c);
+	errors += config_prefix(path, "prefix6", &f->prefix6, AF_INET6, c);
+	c->zcfg.node_ttl = (uint32_t)f->node_ttl;
+	c->zcfg.origin = c->zone;
+	c->zcfg.file = c->zone_file;
+	c->tcp_idle_ms = f->tcp_idle_ms;
+	c->tcp_clients = (uint32_t)f->tcp_clients;
+	errors += config_words(path, &f->allow, config_allow, c);
+	errors += config_words(path, &f->notify, config_notify, c);
+	if ((f->key_name != NULL) != (f->key_secret_file != NULL))
+		errors += config_error(path, "[xfr] key_name and "
+		    "key_secret_file go together");
+	else if (f->key_name != NULL) {
+		if (strlen(f->key_name) + 2 > sizeof(x->key_name))
+			errors += config_error(path, "[xfr] key_name: too long");
+		else {
+			size_t n = strlen(f->key_name);
+
+			snprintf(x->key_name, sizeof(x->key_name), "%s%s",
+			    f->key_name, f->key_name[n - 1] == '.' ? "" : ".");
+			errors += config_secret(path, f->key_secret_file, x);
+			x->have_key = errors == 0;
+		}
+	}
+	c->rrl.enabled = f->rrl_enabled;
+	c->rrl.rate = (uint32_t)f->rrl_rate;
+	c->rrl.burst = (uint32_t)f->rrl_burst;
+	c->rrl.slip = (uint32_t)f->rrl_slip;
+	c->rrl.v4_prefix = (unsigned)f->rrl_v4;
+	c->rrl.v6_prefix = (unsigned)f->rrl_v6;
+	c->rrl.slots = (uint32_t)f->rrl_slots;
+	return errors;
 }
 
 int
-config_load(const char *path, struct dc_config *cfg)
+config_dc_load(const char *path, struct dc_config *cfg)
 {
-	struct config_parse p = { .cfg = cfg };
-	struct stat st;
-	int rc;
+	struct dc_conf_file f;
+	char *report = NULL;
+	int rc, errors;
 
 	memset(cfg, 0, sizeof(*cfg));
-	rrl_config_default(&cfg->rrl);
-	cfg->tcp_idle_s = DC_TCP_IDLE_DEFAULT_S;
-	cfg->tcp_clients = DC_TCP_CLIENTS_DEFAULT;
-	cfg->zcfg.node_ttl = DNS_NODE_TTL_DEFAULT;
 	if ((cfg->path = strdup(path)) == NULL)
 		return -ENOMEM;
-	if ((p.fp = fopen(path, "r")) == NULL) {
-		rc = -errno;
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return rc;
+	rc = config_load(conf_table, &f, path, &report);
+	if (report != NULL)
+		fputs(report, stderr);
+	else if (rc < 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-rc));
+	free(report);
+	if (rc < 0 && rc != -EINVAL) {
+		config_free(conf_table, &f);
+		return 1;
 	}
-	rc = ini_parse_stream(config_reader, &p, config_handler, &p);
-	if (rc > 0) {
-		p.line = rc;
-		config_error(&p, "syntax error");
-	}
-	if (fstat(fileno(p.fp), &st) == 0 && (st.st_mode & S_IROTH) &&
-	    p.secret_line > 0) {
-		p.line = p.secret_line;
-		config_error(&p, "key_secret in a world-readable file "
-		    "(chmod o-r)");
-	}
-	fclose(p.fp);
-	p.line = 0;
-	if (cfg->zone == NULL)
-		config_error(&p, "[dns] zone is missing");
-	if (cfg->zone_file == NULL)
-		config_error(&p, "[dns] zone_file is missing");
-	if ((cfg->xfr.key_name[0] != '\0') != (cfg->xfr.key_secret[0] != '\0'))
-		config_error(&p, "[xfr] key_name and key_secret go together");
-	cfg->xfr.have_key = cfg->xfr.key_secret[0] != '\0';
-	if (cfg->nlisten == 0) {
-		(void)config_parse_sockaddr("0.0.0.0", DC_DNS_PORT,
-		    &cfg->listen[0]);
-		(void)config_parse_sockaddr("::", DC_DNS_PORT, &cfg->listen[1]);
-		cfg->nlisten = 2;
-	}
-	cfg->zcfg.origin = cfg->zone;
-	cfg->zcfg.file = cfg->zone_file;
-	return p.errors;
+	/* Bad lines leave their fields zero; check the rest all the same. */
+	errors = config_convert(path, &f, cfg) + (rc < 0 ? 1 : 0);
+	config_free(conf_table, &f);
+	return errors;
 }
 
 void
-config_free(struct dc_config *cfg)
+config_dc_free(struct dc_config *cfg)
 {
 	free(cfg->path);
 	free(cfg->zone);

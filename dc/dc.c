@@ -196,18 +196,18 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		dc_usage();
 	log_init("ntm-dc", 1, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if ((rc = config_load(path, &dc.cfg)) != 0) {
-		config_free(&dc.cfg);
+	if ((rc = config_dc_load(path, &dc.cfg)) != 0) {
+		config_dc_free(&dc.cfg);
 		return 1;
 	}
 	if (dc_zone_build(&dc.cfg, !check, true, &dc.srv.zone) < 0) {
-		config_free(&dc.cfg);
+		config_dc_free(&dc.cfg);
 		return 1;
 	}
 	if (check) {
 		printf("configuration OK\n");
 		zone_free(dc.srv.zone);
-		config_free(&dc.cfg);
+		config_dc_free(&dc.cfg);
 		return 0;
 	}
 	if (dc.cfg.db_path != NULL)
@@ -229,7 +229,7 @@ main(int argc, char *argv[])
 	dc.srv.xfr = &dc.cfg.xfr;
 	ncfg.listen = dc.cfg.listen;
 	ncfg.nlisten = dc.cfg.nlisten;
-	ncfg.tcp_idle_ms = (uint64_t)dc.cfg.tcp_idle_s * 1000;
+	ncfg.tcp_idle_ms = dc.cfg.tcp_idle_ms;
 	ncfg.tcp_clients = dc.cfg.tcp_clients;
 	ncfg.rng = rng_system();
 	if ((rc = dnsnet_new(dc.loop, &dc.srv, &ncfg, &dc.net)) < 0) {
@@ -255,6 +255,6 @@ main(int argc, char *argv[])
 	zone_free(dc.srv.zone);
 	rrl_free(dc.rrl);
 	uv_loop_close(dc.loop);
-	config_free(&dc.cfg);
+	config_dc_free(&dc.cfg);
 	return 0;
 }

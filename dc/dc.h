@@ -15,8 +15,6 @@
 enum dc_default {
 	DC_LISTEN_MAX = 16,
 	DC_DNS_PORT = 53,
-	DC_TCP_IDLE_DEFAULT_S = 10,
-	DC_TCP_CLIENTS_DEFAULT = 128,
 };
 
 /* Everything ntm-dc.conf says.  Strings are owned (config_free). */
@@ -28,7 +26,7 @@ struct dc_config {
 	struct zone_config	 zcfg;		/* prefixes, node TTL; strings borrowed */
 	struct sockaddr_storage	 listen[DC_LISTEN_MAX];
 	size_t			 nlisten;
-	uint32_t		 tcp_idle_s;
+	uint64_t		 tcp_idle_ms;
 	uint32_t		 tcp_clients;
 	struct rrl_config	 rrl;
 	struct xfr_config	 xfr;
@@ -36,15 +34,15 @@ struct dc_config {
 
 /* config.c */
 /*
- * config_load: reads an INI file into cfg (defaults first).  Every problem
- * is printed to stderr as "file:line: message"; returns the number of
- * problems (0: usable) or a negative errno when the file cannot be read.
- * config_free releases the strings and wipes the TSIG secret.
+ * config_dc_load: reads ntm-dc.conf (lib/config_table.h's loader, then the
+ * DC's own checks: prefixes on label boundaries, addresses, the TSIG key
+ * in a private file).  Every problem is printed to stderr, as
+ * "file:line: [section] key: reason" where the line is known and
+ * "file: [section] key: reason" otherwise.  Returns the number of problems
+ * (0: usable) or a negative errno when the file cannot be read.
+ * config_dc_free releases the strings and wipes the TSIG secret.
  */
-int	config_load(const char *path, struct dc_config *cfg);
-void	config_free(struct dc_config *cfg);
-/* Parses "addr", "addr:port", "[v6]:port" into ss; 0 or -EINVAL. */
-int	config_parse_sockaddr(const char *text, uint16_t defport,
-	    struct sockaddr_storage *ss);
+int	config_dc_load(const char *path, struct dc_config *cfg);
+void	config_dc_free(struct dc_config *cfg);
 
 #endif

@@ -59,7 +59,7 @@ zone_file = $T/dc1.zone
 listen = 127.0.0.1:$PORT, [::1]:$PORT
 prefix4 = 198.18.1.0/24
 prefix6 = fd6e:746d:6f62:1::/64
-tcp_idle_timeout = 1
+tcp_idle_timeout = 1s
 
 [database]
 path = $T/dc.db
@@ -68,7 +68,7 @@ path = $T/dc.db
 allow = 127.0.0.1
 key_name = xfr-key
 key_algorithm = hmac-sha256
-key_secret = $KEY
+key_secret_file = $T/xfr.key
 
 [rrl]
 rate = 50
@@ -77,33 +77,36 @@ slip = 2
 # per source address here, so that 127.0.0.2 is "another source"
 ipv4_prefix = 32
 EOF
-chmod 600 "$T/dc.conf"
+echo "$KEY" > "$T/xfr.key"
+chmod 600 "$T/xfr.key"
 
 # ---- configuration check ---------------------------------------------------
 check_eq "ntm-dc -n prints configuration OK" "configuration OK" \
     "$("$DC" -n -f "$T/dc.conf" 2>&1)"
 check "ntm-dc -n does not create the database" test ! -e "$T/dc.db"
-sed -e 's/^prefix4 = .*/prefix4 = 198.18.1.0\/23/' -e 's/^rate = .*/rate = lots/' \
+sed -e 's/^prefix4 = .*/prefix4 = 198.18.0.0\/23/' -e 's/^rate = .*/rate = lots/' \
     "$T/dc.conf" > "$T/bad.conf"
-chmod 600 "$T/bad.conf"
 out=$("$DC" -n -f "$T/bad.conf" 2>&1)
 rc=$?
 check_eq "a bad configuration exits 1" 1 "$rc"
-lp=$(grep -n '^prefix4' "$T/bad.conf" | cut -d: -f1)
 lr=$(grep -n '^rate' "$T/bad.conf" | cut -d: -f1)
-ls=$(grep -n '^key_secret' "$T/bad.conf" | cut -d: -f1)
 case $out in
-*"$T/bad.conf:$lp: prefix4: the length must be a multiple of 8"*"$T/bad.conf:$lr: rate: expected a number"*)
-	ok "every configuration error is reported as file:line: message" ;;
-*)	not_ok "every configuration error is reported as file:line: message" "$out" ;;
+*"$T/bad.conf:$lr: [rrl] rate: 'lots' is not an integer"*)
+	ok "a bad value is reported as file:line: [section] key: reason" ;;
+*)	not_ok "a bad value is reported as file:line: [section] key: reason" "$out" ;;
 esac
-chmod 644 "$T/bad.conf"
-sed -i -e 's/^prefix4 = .*/prefix4 = 198.18.1.0\/24/' -e 's/^rate = .*/rate = 50/' "$T/bad.conf"
-case $("$DC" -n -f "$T/bad.conf" 2>&1) in
-*"bad.conf:$ls: key_secret in a world-readable file"*)
-	ok "a world-readable TSIG secret is refused" ;;
-*)	not_ok "a world-readable TSIG secret is refused" ;;
+case $out in
+*"$T/bad.conf: [dns] prefix4: the length must be a multiple of 8"*)
+	ok "and, in the same run, a prefix that is not one reverse zone" ;;
+*)	not_ok "and, in the same run, a prefix that is not one reverse zone" "$out" ;;
 esac
+chmod 644 "$T/xfr.key"
+case $("$DC" -n -f "$T/dc.conf" 2>&1) in
+*"[xfr] key_secret_file: $T/xfr.key: group or others may access it"*)
+	ok "a TSIG secret file readable by others is refused" ;;
+*)	not_ok "a TSIG secret file readable by others is refused" ;;
+esac
+chmod 600 "$T/xfr.key"
 
 # ---- start -----------------------------------------------------------------
 "$DC" -d -f "$T/dc.conf" > "$T/log" 2>&1 &

@@ -69,10 +69,11 @@ path = $T/dc.db
 allow = 127.0.0.1
 key_name = xfr-key
 key_algorithm = hmac-sha256
-key_secret = $KEY
+key_secret_file = $T/xfr.key
 notify = 127.0.0.1:$NSDPORT
 EOF
-chmod 600 "$T/dc.conf"
+echo "$KEY" > "$T/xfr.key"
+chmod 600 "$T/xfr.key"
 
 cat > "$T/nsd.conf" <<EOF
 server:
