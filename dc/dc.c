@@ -223,7 +223,8 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	dc.loop = uv_default_loop();
-	if (dc.cfg.rrl.enabled && (dc.rrl = rrl_new(&dc.cfg.rrl)) == NULL)
+	if (dc.cfg.rrl.enabled && (dc.rrl = rrl_new(&dc.cfg.rrl,
+	    rng_system())) == NULL)
 		fatalx("out of memory");
 	dc.srv.rrl = dc.rrl;
 	dc.srv.xfr = &dc.cfg.xfr;

@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "log.h"
+#include "loop.h"
 #include "rrl.h"
 #include "xfr.h"
 #include "zone.h"
@@ -458,6 +459,20 @@ dns_build_tsig(struct dns_server *srv, const struct dns_request *req,
 	return n;
 }
 
+/* Bad input is counted, and logged at debug level with where it came from. */
+static void
+dns_log_bad(const struct dns_request *req, const char *what)
+{
+	char addr[LOOP_ADDRSTRLEN] = "?";
+
+	if (log_getlevel() < LOG_LEVEL_DEBUG)
+		return;
+	if (req->src != NULL)
+		(void)loop_addr_format(req->src, addr, sizeof(addr));
+	log_debug("dns: %s (%zu bytes, %s) from %s", what, req->len,
+	    req->transport == DNS_TRANSPORT_TCP ? "tcp" : "udp", addr);
+}
+
 enum dns_action
 dns_answer(struct dns_server *srv, const struct dns_request *req,
     uint8_t *out, size_t outcap, size_t *outlen)
@@ -475,6 +490,7 @@ dns_answer(struct dns_server *srv, const struct dns_request *req,
 	rc = dns_parse(req->wire, req->len, &q);
 	if (rc == -EBADMSG) {
 		srv->stats.malformed_dropped++;
+		dns_log_bad(req, "malformed message or response dropped");
 		return DNS_ACTION_DROP;
 	}
 	if (req->transport == DNS_TRANSPORT_UDP) {
@@ -495,6 +511,8 @@ dns_answer(struct dns_server *srv, const struct dns_request *req,
 	} else
 		limit = DNS_TCP_MAX;
 	if (rc < 0) {
+		dns_log_bad(req, rc == -DNS_RCODE_FORMERR ? "FORMERR" :
+		    "NOTIMP");
 		dns_count(srv, (uint16_t)-rc);
 		*outlen = dns_write_short(&q, req->wire, false, (uint16_t)-rc,
 		    false, false, out, outcap < limit ? outcap : limit);

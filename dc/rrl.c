@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rand.h"
 #include "rrl.h"
 
 enum {
@@ -24,6 +25,7 @@ struct rrl_slot {
 
 struct rrl {
 	struct rrl_config	 cfg;
+	uint64_t		 hkey[2];	/* SipHash-style key, random */
 	uint32_t		 mask;
 	struct rrl_slot		*slots;
 };
@@ -41,7 +43,7 @@ rrl_config_default(struct rrl_config *cfg)
 }
 
 struct rrl *
-rrl_new(const struct rrl_config *cfg)
+rrl_new(const struct rrl_config *cfg, struct ntm_rng *rng)
 {
 	struct rrl *r;
 	uint32_t n = 1;
@@ -50,6 +52,10 @@ rrl_new(const struct rrl_config *cfg)
 		n <<= 1;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
+	if (rng_bytes(rng, r->hkey, sizeof(r->hkey)) < 0) {
+		free(r);
+		return NULL;
+	}
 	if ((r->slots = calloc(n, sizeof(*r->slots))) == NULL) {
 		free(r);
 		return NULL;
@@ -110,17 +116,46 @@ rrl_key(const struct rrl *r, const struct sockaddr *sa, uint8_t *key)
 	return false;
 }
 
-static uint32_t
-rrl_hash(const uint8_t *key)
-{
-	uint32_t h = 2166136261U;
-	int i;
+#define RRL_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
 
-	for (i = 0; i < RRL_KEY_LEN; i++) {
-		h ^= key[i];
-		h *= 16777619U;
+static void
+rrl_sipround(uint64_t v[4])
+{
+	v[0] += v[1]; v[1] = RRL_ROTL(v[1], 13); v[1] ^= v[0];
+	v[0] = RRL_ROTL(v[0], 32);
+	v[2] += v[3]; v[3] = RRL_ROTL(v[3], 16); v[3] ^= v[2];
+	v[0] += v[3]; v[3] = RRL_ROTL(v[3], 21); v[3] ^= v[0];
+	v[2] += v[1]; v[1] = RRL_ROTL(v[1], 17); v[1] ^= v[2];
+	v[2] = RRL_ROTL(v[2], 32);
+}
+
+/* SipHash-2-4 of the slot key (a fixed 24-byte block, length included). */
+static uint32_t
+rrl_hash(const struct rrl *r, const uint8_t *key)
+{
+	uint64_t v[4], m;
+	uint8_t block[24] = { 0 };
+	int i, j;
+
+	memcpy(block, key, RRL_KEY_LEN);
+	block[23] = RRL_KEY_LEN;
+	v[0] = r->hkey[0] ^ 0x736f6d6570736575ULL;
+	v[1] = r->hkey[1] ^ 0x646f72616e646f6dULL;
+	v[2] = r->hkey[0] ^ 0x6c7967656e657261ULL;
+	v[3] = r->hkey[1] ^ 0x7465646279746573ULL;
+	for (i = 0; i < 3; i++) {
+		m = 0;
+		for (j = 7; j >= 0; j--)
+			m = m << 8 | block[i * 8 + j];
+		v[3] ^= m;
+		rrl_sipround(v);
+		rrl_sipround(v);
+		v[0] ^= m;
 	}
-	return h;
+	v[2] ^= 0xff;
+	for (i = 0; i < 4; i++)
+		rrl_sipround(v);
+	return (uint32_t)(v[0] ^ v[1] ^ v[2] ^ v[3]);
 }
 
 static void
@@ -144,14 +179,14 @@ rrl_check(struct rrl *r, const struct sockaddr *src, uint64_t now)
 
 	if (r == NULL || !r->cfg.enabled || !rrl_key(r, src, key))
 		return RRL_PASS;
-	s = &r->slots[rrl_hash(key) & r->mask];
-	if (!s->used || memcmp(s->key, key, RRL_KEY_LEN) != 0) {
-		/* A colliding prefix keeps the slot while it is limited. */
-		if (s->used) {
-			rrl_refill(r, s, now);
-			if (s->tokens_ms < (uint64_t)r->cfg.burst * RRL_MS)
-				return RRL_PASS;
-		}
+	s = &r->slots[rrl_hash(r, key) & r->mask];
+	if (s->used && memcmp(s->key, key, RRL_KEY_LEN) != 0) {
+		/* Another prefix's slot: share its bucket until it is full. */
+		rrl_refill(r, s, now);
+		if (s->tokens_ms >= (uint64_t)r->cfg.burst * RRL_MS)
+			s->used = false;
+	}
+	if (!s->used) {
 		memcpy(s->key, key, RRL_KEY_LEN);
 		s->used = true;
 		s->tokens_ms = (uint64_t)r->cfg.burst * RRL_MS;

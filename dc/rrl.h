@@ -13,9 +13,11 @@
  * up to `burst`.  An answer without a token is dropped, except every
  * `slip`-th one, which goes out as a minimal TC=1 answer so that a real
  * client behind a spoofed flood retries over TCP (slip 0: drop all).
- * The table has a fixed number of slots (no allocation per source); a
- * prefix that collides with a busier one takes its slot over once that
- * slot has refilled.  TCP is never limited.
+ * The table has a fixed number of slots (no allocation per source), indexed
+ * by a hash keyed with random bytes so that a flood cannot aim at another
+ * prefix's slot.  A prefix that lands on a slot in use shares that bucket
+ * until the bucket is full again, then takes the slot over: a collision
+ * can only limit sooner, never let a flood through.  TCP is never limited.
  */
 enum rrl_verdict {
 	RRL_INVALID = 0,
@@ -44,11 +46,15 @@ struct rrl_config {
 };
 
 struct rrl;
+struct ntm_rng;
 
 /* Fills cfg with the defaults above (enabled). */
 void	rrl_config_default(struct rrl_config *cfg);
-/* Caller frees with rrl_free(); NULL on allocation failure. */
-struct rrl *rrl_new(const struct rrl_config *cfg);
+/*
+ * rrl_new: the hash key comes from rng (borrowed for the call only).
+ * Caller frees with rrl_free(); NULL on allocation or rng failure.
+ */
+struct rrl *rrl_new(const struct rrl_config *cfg, struct ntm_rng *rng);
 void	rrl_free(struct rrl *);		/* accepts NULL */
 /* One answer to `src` at `now` (ms, monotonic). */
 enum rrl_verdict rrl_check(struct rrl *, const struct sockaddr *src,

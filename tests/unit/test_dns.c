@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "dns.h"
+#include "rand.h"
 #include "rrl.h"
 #include "xfr.h"
 #include "zone.h"
@@ -475,7 +476,7 @@ test_rrl(void **state)
 	rc.rate = 5;
 	rc.burst = 5;
 	rc.slip = 2;
-	f->rrl = rrl_new(&rc);
+	f->rrl = rrl_new(&rc, rng_system());
 	f->srv.rrl = f->rrl;
 	n = mkquery(q, sizeof(q), 0, "alice.dc1.ntm.test", 1, 0, 0, 0);
 	/* a flood of 20 from 127.0.0.1 within one millisecond */
@@ -522,7 +523,7 @@ test_rrl_refill(void **state)
 	rc.rate = 10;
 	rc.burst = 2;
 	rc.slip = 0;
-	r = rrl_new(&rc);
+	r = rrl_new(&rc, rng_system());
 	inet_pton(AF_INET6, "2001:db8:0:1::1", &s.sin6_addr);
 	inet_pton(AF_INET6, "2001:db8:0:ff::2", &t.sin6_addr);	/* same /56 */
 	assert_int_equal(rrl_check(r, (struct sockaddr *)&s, 0), RRL_PASS);
@@ -534,6 +535,37 @@ test_rrl_refill(void **state)
 	assert_int_equal(rrl_check(r, (struct sockaddr *)&s, 100), RRL_PASS);
 	assert_int_equal(rrl_check(r, (struct sockaddr *)&s, 100), RRL_DROP);
 	rrl_free(r);
+}
+
+/* However prefixes collide in a small table, none gets more than its burst. */
+static void
+test_rrl_collisions(void **state)
+{
+	struct rrl_config rc;
+	struct ntm_rng *rng = rng_seeded_new("rrl", 3);
+	struct rrl *r;
+	struct sockaddr_in s = { .sin_family = AF_INET };
+	int p, i, pass, total = 0;
+
+	rrl_config_default(&rc);
+	rc.rate = 1;
+	rc.burst = 3;
+	rc.slip = 0;
+	rc.slots = 16;
+	r = rrl_new(&rc, rng);
+	assert_non_null(r);
+	for (p = 0; p < 64; p++) {
+		s.sin_addr.s_addr = htonl(0xc6336400U + ((uint32_t)p << 8));
+		for (pass = 0, i = 0; i < 10; i++)
+			pass += rrl_check(r, (struct sockaddr *)&s, 5) == RRL_PASS;
+		assert_true(pass <= 3);
+		total += pass;
+	}
+	/* 64 prefixes in 16 slots: at most 16 full buckets were handed out */
+	assert_true(total <= 16 * 3);
+	assert_true(total >= 3);
+	rrl_free(r);
+	rng_free(rng);
 }
 
 static void
@@ -642,6 +674,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_rrl, setup, teardown),
 		cmocka_unit_test(test_rrl_refill),
+		cmocka_unit_test(test_rrl_collisions),
 		cmocka_unit_test_setup_teardown(test_xfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 	};
