@@ -215,6 +215,7 @@ static void __attribute__((noreturn))
 signer_child(int fd, const char *keyfile, pid_t parent)
 {
 	gnutls_privkey_t key = NULL;
+	sigset_t none;
 	uint8_t *buf;
 	struct msghdr msg;
 	struct iovec iov;
@@ -226,6 +227,8 @@ signer_child(int fd, const char *keyfile, pid_t parent)
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() != parent)
 		_exit(0);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Ctrl-C on the AS's terminal: the AS shuts down and sends EOF. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

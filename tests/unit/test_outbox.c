@@ -288,6 +288,31 @@ test_invalid_notices_refused(void **state)
 	assert_null(outbox_kind_name(OUTBOX_KIND_INVALID));
 }
 
+/* Acks of several DCs in one transaction commit or vanish together. */
+static void
+test_acks_batched(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a, b;
+
+	a = add(f->db, "dc1", OUTBOX_KIND_ISSUED, s1, "a");
+	b = add(f->db, OUTBOX_ALL, OUTBOX_KIND_REVOKED, s2, "b");
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(outbox_ack(f->db, "dc1", b), 0);
+	assert_int_equal(outbox_ack(f->db, "dc2", b), 0);
+	db_rollback(f->db);
+	assert_int_equal(cursor(f->db, "dc1"), 0);
+	assert_int_equal(cursor(f->db, "dc2"), 0);
+
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(outbox_ack(f->db, "dc1", a), 0);
+	assert_int_equal(outbox_ack(f->db, "dc1", b), 0);
+	assert_int_equal(outbox_ack(f->db, "dc2", b), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	assert_int_equal(cursor(f->db, "dc1"), b);
+	assert_int_equal(cursor(f->db, "dc2"), b);
+}
+
 /*
  * The caller's transaction decides: a notice rolled back with its
  * certificate row never appears; committed, both do.
@@ -682,6 +707,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_never_backwards,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_notices_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_acks_batched,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing,
 		    setup, teardown),

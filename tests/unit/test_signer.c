@@ -31,7 +31,9 @@
 
 #include "buf.h"
 #include "cert.h"
+#include "crl.h"
 #include "log.h"
+#include "ocsp.h"
 #include "rand.h"
 #include "signer.h"
 
@@ -49,7 +51,7 @@ struct fixture {
 	char		 dir[PATH_MAX - 32];
 	char		 key[PATH_MAX];		/* P-256, 0600 */
 	char		 masked[PATH_MAX];	/* its scalar XOR pad */
-	char		 ed[PATH_MAX];		/* Ed25519, 0600 */
+	char		 ed[PATH_MAX];		/* Ed25519 or RSA, 0600 */
 	struct signer	*signer;
 	gnutls_privkey_t ext;
 };
@@ -108,6 +110,7 @@ key_make(const char *path, gnutls_pk_algorithm_t pk, const char *maskpath)
 	}
 	bits = pk == GNUTLS_PK_ECDSA ?
 	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1) :
+	    pk == GNUTLS_PK_RSA ? 2048 :
 	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_ED25519);
 	for (;;) {
 		if (gnutls_privkey_init(&key) < 0 ||
@@ -305,25 +308,27 @@ make_ca(struct fixture *f, time_t now)
 }
 
 /*
- * Issuance as the AS does it: cert_issue() with the forwarded key; the
- * node certificate and a CRL verify against the CA certificate.
+ * Issuance as the AS does it, with the forwarded key: cert_issue(),
+ * crl_build() and ocsp_sign(); each verifies against the CA certificate.
  */
 static void
-test_certificate_and_crl_verify(void **state)
+issue_and_verify(struct fixture *f)
 {
-	struct fixture *f = *state;
 	time_t now = time(NULL);
 	struct ntm_rng *rng;
 	gnutls_x509_crt_t ca, leaf = NULL;
 	gnutls_x509_crl_t crl;
 	gnutls_datum_t der;
+	struct crl_entry entry;
+	struct ocsp_signer *os;
+	struct ocsp_status st;
+	struct ocsp_result res;
 	gnutls_privkey_t nodekey;
 	gnutls_pubkey_t nodepub;
 	struct cert_request req;
 	struct cert_issuer iss;
 	unsigned int status = ~0u;
 
-	start(f);
 	ca = make_ca(f, now);
 	assert_int_equal(gnutls_x509_crt_verify(ca, &ca, 1, 0, &status), 0);
 	assert_int_equal(status, 0);
@@ -350,23 +355,31 @@ test_certificate_and_crl_verify(void **state)
 	/* The leaf's key is not the signer's. */
 	assert_false(signer_matches_crt(f->signer, leaf));
 
-	assert_int_equal(gnutls_x509_crl_init(&crl), 0);
-	assert_int_equal(gnutls_x509_crl_set_version(crl, 2), 0);
-	assert_int_equal(gnutls_x509_crl_set_this_update(crl, now), 0);
-	assert_int_equal(gnutls_x509_crl_set_next_update(crl, now + 600), 0);
-	assert_int_equal(gnutls_x509_crl_set_crt(crl, leaf, now), 0);
-	assert_int_equal(gnutls_x509_crl_privkey_sign(crl, ca, f->ext,
-	    GNUTLS_DIG_SHA256, 0), 0);
-	assert_int_equal(gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_DER,
-	    &der), 0);
-	gnutls_x509_crl_deinit(crl);
-	assert_int_equal(gnutls_x509_crl_init(&crl), 0);
-	assert_int_equal(gnutls_x509_crl_import(crl, &der,
-	    GNUTLS_X509_FMT_DER), 0);
-	gnutls_free(der.data);
+	/* A CRL listing the leaf, built by lib/crl with the forwarded key. */
+	memset(&entry, 0, sizeof(entry));
+	entry.serial_len = sizeof(entry.serial);
+	assert_int_equal(gnutls_x509_crt_get_serial(leaf, entry.serial,
+	    &entry.serial_len), 0);
+	entry.revoked_at = now;
+	assert_int_equal(crl_build(&entry, 1, ca, f->ext, 1, now, now + 600,
+	    &crl), 0);
 	status = ~0u;
 	assert_int_equal(gnutls_x509_crl_verify(crl, &ca, 1, 0, &status), 0);
 	assert_int_equal(status, 0);
+	assert_int_equal(gnutls_x509_crt_check_revocation(leaf, &crl, 1), 1);
+
+	/* The leaf's status, signed by lib/ocsp with the forwarded key. */
+	assert_int_equal(ocsp_signer_new(ca, &os), 0);
+	memset(&st, 0, sizeof(st));
+	st.status = OCSP_CERT_GOOD;
+	st.produced_at = st.this_update = now;
+	st.next_update = now + OCSP_VALIDITY_DEFAULT;
+	assert_int_equal(ocsp_sign(os, f->ext, entry.serial, entry.serial_len,
+	    &st, &der), 0);
+	assert_int_equal(ocsp_verify(&der, ca, leaf, now, 0, &res), 0);
+	assert_int_equal(res.status, OCSP_CERT_GOOD);
+	gnutls_free(der.data);
+	ocsp_signer_free(os);
 
 	gnutls_x509_crl_deinit(crl);
 	gnutls_x509_crt_deinit(leaf);
@@ -374,6 +387,32 @@ test_certificate_and_crl_verify(void **state)
 	gnutls_pubkey_deinit(nodepub);
 	gnutls_privkey_deinit(nodekey);
 	rng_free(rng);
+}
+
+static void
+test_cert_crl_ocsp_verify(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f);
+	issue_and_verify(f);
+}
+
+/*
+ * An RSA CA key: GnuTLS hands the external key a PKCS#1 DigestInfo to sign
+ * as RSA_RAW.
+ */
+static void
+test_rsa_key_issues(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(key_make(f->ed, GNUTLS_PK_RSA, NULL), 0);
+	assert_int_equal(signer_start(f->ed, &f->signer), 0);
+	assert_int_equal(signer_privkey(f->signer, &f->ext), 0);
+	assert_int_equal(gnutls_privkey_get_pk_algorithm(f->ext, NULL),
+	    GNUTLS_PK_RSA);
+	issue_and_verify(f);
 }
 
 /* EdDSA cannot sign a digest: the whole data goes through SIGN_DATA. */
@@ -543,6 +582,33 @@ test_parent_never_holds_key(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/*
+ * Each signer process draws its own ECDSA nonces: two children forked from
+ * the same parent state sign the same digest differently (a repeated nonce
+ * under one key would give the key away).
+ */
+static void
+test_children_draw_own_nonces(void **state)
+{
+	struct fixture *f = *state;
+	gnutls_datum_t a = { NULL, 0 }, b = { NULL, 0 };
+	uint8_t h[32] = { 6 };
+
+	start(f);
+	assert_int_equal(signer_sign_hash(f->signer, GNUTLS_SIGN_ECDSA_SHA256,
+	    h, sizeof(h), &a), 0);
+	gnutls_privkey_deinit(f->ext);
+	f->ext = NULL;
+	signer_stop(f->signer);
+	f->signer = NULL;
+	start(f);
+	assert_int_equal(signer_sign_hash(f->signer, GNUTLS_SIGN_ECDSA_SHA256,
+	    h, sizeof(h), &b), 0);
+	assert_false(a.size == b.size && memcmp(a.data, b.data, a.size) == 0);
+	gnutls_free(a.data);
+	gnutls_free(b.data);
 }
 
 /* A dead signer makes the next call fail at once, and every later one. */
@@ -864,11 +930,15 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sign_hash_verifies,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_certificate_and_crl_verify,
+		cmocka_unit_test_setup_teardown(test_cert_crl_ocsp_verify,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_key_issues,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ed25519_signs_data,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_parent_never_holds_key,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_children_draw_own_nonces,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_killed_child_fails_fast,
 		    setup, teardown),
