@@ -118,13 +118,16 @@ expected_hosts=$(awk '$1 == "router" || $1 == "host" { print $2 }' "$TOPO" | sor
 
 # ---- lab A comes up routed and resolving -----------------------------------
 
-out=$(lab up --name "$A" 2>&1)
+out=$(lab up --name "$A" 2>"$CROOT/up.err")
 rc=$?
 check_eq "up --name $A exits 0" 0 "$rc"
 case $out in
 "lab $A up: "*) ok "up reports the lab ready" ;;
 *) not_ok "up reports the lab ready" "$out" ;;
 esac
+# Warnings mean something the lab should start was not (e.g. ntm-dc
+# refusing the configuration the lab writes).
+check_eq "up warns about nothing" "" "$(cat "$CROOT/up.err")"
 if [ "$rc" -ne 0 ]; then
 	tap_done
 	exit 1
