@@ -233,8 +233,11 @@ signer_child(int fd, const char *keyfile, pid_t parent)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);	/* the AS's handlers mean nothing here */
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
+	signal(SIGUSR2, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
 	closelog();	/* its socket is closed below; syslog() reopens */
 	signer_child_close_fds(fd);
 
@@ -368,6 +371,8 @@ signer_recv(struct signer *s, uint8_t type, uint64_t deadline,
 	ssize_t n;
 	int rv;
 
+	out->data = NULL;
+	out->size = 0;
 	for (;;) {
 		memset(&msg, 0, sizeof(msg));
 		iov.iov_base = buf;
@@ -402,8 +407,6 @@ signer_recv(struct signer *s, uint8_t type, uint64_t deadline,
 	}
 	if (status != 0)
 		return -(int)status;
-	out->data = NULL;
-	out->size = 0;
 	if (blen == 0)
 		return 0;
 	if ((out->data = gnutls_malloc(blen)) == NULL)
@@ -583,7 +586,7 @@ out:
 int
 signer_start(const char *keyfile, struct signer **out)
 {
-	gnutls_datum_t none;
+	gnutls_datum_t none = { NULL, 0 };
 	struct signer *s;
 	pid_t parent = getpid();
 	int sv[2], r;
