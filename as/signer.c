@@ -233,7 +233,8 @@ signer_child(int fd, const char *keyfile, pid_t parent)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, SIG_DFL);	/* the AS's handlers mean nothing here */
+	/* The AS's own handlers mean nothing here. */
+	signal(SIGTERM, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGUSR1, SIG_DFL);
 	signal(SIGUSR2, SIG_DFL);
