@@ -147,8 +147,10 @@ dns_parse_additional(struct rbuf *r, uint16_t arcount, struct dns_query *q)
 			q->edns_size = class;
 			q->edns_version = (uint8_t)(ttl >> 16);
 			q->edns_flags = (uint16_t)ttl;
-		} else if (type == DNS_TYPE_TSIG)
+		} else if (type == DNS_TYPE_TSIG) {
 			q->tsig = true;
+			q->tsig_off = (size_t)(owner - r->p);
+		}
 	}
 	return 0;
 }
@@ -439,14 +441,19 @@ dns_build_tsig(struct dns_server *srv, const struct dns_request *req,
 {
 	struct xfr_mac *mac = NULL;
 	size_t n;
-	int rc;
+	int rc = -ENOKEY;
 
 	if (srv->xfr == NULL ||
 	    (rc = xfr_tsig_verify(srv->xfr, req->wire, req->len, &mac)) < 0) {
 		srv->stats.tsig_bad++;
 		dns_count(srv, DNS_RCODE_NOTAUTH);
-		return dns_write_short(q, req->wire, true, DNS_RCODE_NOTAUTH,
-		    false, false, out, cap);
+		n = dns_write_short(q, req->wire, true, DNS_RCODE_NOTAUTH,
+		    false, false, out, cap < limit ? cap : limit);
+		if (n > 0)
+			(void)xfr_tsig_error(req->wire, req->len, q,
+			    rc == -EACCES ? DNS_TSIG_BADSIG : DNS_TSIG_BADKEY,
+			    out, &n, cap < limit ? cap : limit);
+		return n;
 	}
 	if (limit > cap)
 		limit = cap;

@@ -73,6 +73,14 @@ enum dns_rcode {
 	DNS_RCODE_COUNT = 17,		/* size of the per-rcode counters */
 };
 
+/* TSIG error field values (RFC 8945 5.2); 16 is BADSIG here, not BADVERS. */
+enum dns_tsig_error {
+	DNS_TSIG_NOERROR = 0,
+	DNS_TSIG_BADSIG = 16,
+	DNS_TSIG_BADKEY = 17,
+	DNS_TSIG_BADTIME = 18,
+};
+
 enum dns_type {
 	DNS_TYPE_INVALID = 0,
 	DNS_TYPE_A = 1,
@@ -100,7 +108,7 @@ enum dns_type {
 enum dns_class {
 	DNS_CLASS_INVALID = 0,
 	DNS_CLASS_IN = 1,
-	DNS_CLASS_ANY = 255,
+	DNS_CLASS_ANY = 255,		/* also the class of TSIG records */
 };
 
 enum dns_limit {
@@ -191,6 +199,7 @@ struct dns_query {
 	uint8_t		 edns_version;
 	uint16_t	 edns_flags;
 	bool		 tsig;		/* a TSIG record ends the message */
+	size_t		 tsig_off;	/* where it starts */
 };
 
 /*

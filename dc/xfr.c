@@ -193,6 +193,63 @@ out:
 	return rc;
 }
 
+/* An uncompressed name at the cursor; its bytes go to *name. */
+static int
+xfr_get_name(struct rbuf *r, const uint8_t **name, size_t *len)
+{
+	size_t start = r->off;
+	uint8_t l;
+
+	do {
+		if (rbuf_get_u8(r, &l) < 0 || (l & DNS_PTR_MASK) ||
+		    rbuf_skip(r, l) < 0 || r->off - start > DNS_NAME_MAX)
+			return -EINVAL;
+	} while (l != 0);
+	*name = r->p + start;
+	*len = r->off - start;
+	return 0;
+}
+
+int
+xfr_tsig_error(const uint8_t *query, size_t qlen, const struct dns_query *q,
+    uint16_t error, uint8_t *msg, size_t *len, size_t cap)
+{
+	const uint8_t *owner, *alg, *times;
+	size_t ownlen, alglen;
+	uint16_t rdlen, macsize, arcount;
+	struct rbuf r;
+	struct wbuf w;
+
+	if (!q->tsig || *len < DNS_HEADER_LEN)
+		return -EINVAL;
+	rbuf_init(&r, query, qlen);
+	if (rbuf_skip(&r, q->tsig_off) < 0 ||
+	    xfr_get_name(&r, &owner, &ownlen) < 0 ||
+	    rbuf_skip(&r, 8) < 0 || rbuf_get_u16(&r, &rdlen) < 0 ||
+	    xfr_get_name(&r, &alg, &alglen) < 0 ||
+	    rbuf_get_ptr(&r, &times, 8) < 0 ||	/* time signed, fudge */
+	    rbuf_get_u16(&r, &macsize) < 0 || rbuf_skip(&r, macsize) < 0)
+		return -EINVAL;
+	wbuf_init(&w, msg + *len, cap - *len);
+	wbuf_put_bytes(&w, owner, ownlen);
+	wbuf_put_u16(&w, DNS_TYPE_TSIG);
+	wbuf_put_u16(&w, DNS_CLASS_ANY);
+	wbuf_put_u32(&w, 0);
+	wbuf_put_u16(&w, (uint16_t)(alglen + 8 + 2 + 2 + 2 + 2));
+	wbuf_put_bytes(&w, alg, alglen);
+	wbuf_put_bytes(&w, times, 8);
+	wbuf_put_u16(&w, 0);			/* no MAC */
+	wbuf_put_u16(&w, q->id);		/* original id */
+	wbuf_put_u16(&w, error);
+	wbuf_put_u16(&w, 0);			/* other len */
+	if (wbuf_error(&w) < 0)
+		return -ENOSPC;
+	*len += wbuf_len(&w);
+	arcount = load_be16(msg + DNS_OFF_ARCOUNT);
+	store_be16(msg + DNS_OFF_ARCOUNT, (uint16_t)(arcount + 1));
+	return 0;
+}
+
 /* ---- transfers ------------------------------------------------------------ */
 
 /* Builds the framed messages of a transfer in a growing buffer. */
@@ -383,6 +440,22 @@ xfr_refuse(struct xfr_writer *w, uint16_t rcode)
 	w->x = x;
 }
 
+/* Adds the TSIG error record to the one-message refusal just written. */
+static void
+xfr_refuse_tsig(struct xfr_writer *w, const struct dns_request *req,
+    const struct dns_query *q, uint16_t error)
+{
+	size_t mlen = w->len - w->msg - 2;
+
+	if ((w->err = xfr_reserve(w, DNS_TSIG_RESERVE)) < 0)
+		return;
+	if (xfr_tsig_error(req->wire, req->len, q, error, w->buf + w->msg + 2,
+	    &mlen, mlen + DNS_TSIG_RESERVE) < 0)
+		return;
+	store_be16(w->buf + w->msg, (uint16_t)mlen);
+	w->len = w->msg + 2 + mlen;
+}
+
 int
 xfr_answer(struct dns_server *srv, const struct dns_request *req,
     uint8_t **out, size_t *outlen)
@@ -433,6 +506,9 @@ xfr_answer(struct dns_server *srv, const struct dns_request *req,
 			srv->stats.tsig_bad += q.tsig;
 			srv->stats.rcode[DNS_RCODE_NOTAUTH]++;
 			xfr_refuse(&w, DNS_RCODE_NOTAUTH);
+			if (q.tsig && w.err == 0)
+				xfr_refuse_tsig(&w, req, &q, rc == -EACCES ?
+				    DNS_TSIG_BADSIG : DNS_TSIG_BADKEY);
 			goto done;
 		}
 		w.x = srv->xfr;

@@ -71,6 +71,15 @@ int	xfr_tsig_sign(const struct xfr_config *, uint8_t *msg, size_t *len,
 	    size_t cap, const struct xfr_mac *prior, bool timers_only,
 	    struct xfr_mac **next);
 void	xfr_mac_free(struct xfr_mac *);		/* accepts NULL */
+/*
+ * xfr_tsig_error: appends to the answer in msg[0..*len) the unsigned TSIG
+ * record of a TSIG error (RFC 8945 5.3.2: the request's key, algorithm and
+ * times, no MAC, `error`) and counts it in ARCOUNT.  Returns 0, -EINVAL
+ * when the request's TSIG cannot be copied (compressed names), -ENOSPC.
+ */
+int	xfr_tsig_error(const uint8_t *query, size_t qlen,
+	    const struct dns_query *q, uint16_t error, uint8_t *msg,
+	    size_t *len, size_t cap);
 
 /*
  * xfr_answer: the answer to an AXFR or IXFR query that came over TCP.

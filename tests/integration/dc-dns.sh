@@ -259,8 +259,11 @@ out=$($D @127.0.0.1 dc1.ntm.test AXFR)
 case $out in *"Transfer failed"*) ok "AXFR without the TSIG key fails" ;;
 *) not_ok "AXFR without the TSIG key fails" "$out" ;; esac
 out=$($D @127.0.0.1 dc1.ntm.test AXFR -y hmac-sha256:xfr-key:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTM=)
-case $out in *"Transfer failed"*|*"tsig verify failure"*|*"NOTAUTH"*) ok "AXFR with a wrong TSIG secret fails" ;;
-*) not_ok "AXFR with a wrong TSIG secret fails" "$out" ;; esac
+case $out in *"TSIG"*"BADSIG"*"Transfer failed"*) ok "AXFR with a wrong TSIG secret fails with TSIG error BADSIG" ;;
+*) not_ok "AXFR with a wrong TSIG secret fails with TSIG error BADSIG" "$out" ;; esac
+out=$($D @127.0.0.1 dc1.ntm.test SOA -y hmac-sha256:other-key:$KEY)
+case $out in *"status: NOTAUTH"*"other-key."*"BADKEY"*) ok "a query signed with an unknown key gets NOTAUTH, TSIG error BADKEY" ;;
+*) not_ok "a query signed with an unknown key gets NOTAUTH, TSIG error BADKEY" "$out" ;; esac
 out=$($D -b 127.0.0.2 @127.0.0.1 dc1.ntm.test AXFR -y hmac-sha256:xfr-key:$KEY)
 case $out in *"Transfer failed"*) ok "AXFR with the key from 127.0.0.2 (outside the ACL) fails" ;;
 *) not_ok "AXFR with the key from 127.0.0.2 (outside the ACL) fails" "$out" ;; esac

@@ -618,13 +618,61 @@ test_xfr(void **state)
 	free(out);
 	assert_int_equal(f->srv.stats.xfr, 1);
 
-	/* same signed query from outside the ACL: REFUSED */
+	/* signed with a wrong secret: NOTAUTH with TSIG error BADSIG */
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str("dc1.ntm.test."),
+	    LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt_tsig_sign(p, "xfr-key.",
+	    "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTM=", 300,
+	    "hmac-sha256.", NULL), LDNS_STATUS_OK);
+	free(wire);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &wlen), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	req.wire = wire;
+	req.len = wlen;
+	assert_int_equal(xfr_answer(&f->srv, &req, &out, &outlen), 0);
+	assert_int_equal(ldns_wire2pkt(&p, out + 2, outlen - 2),
+	    LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOTAUTH);
+	assert_non_null(ldns_pkt_tsig(p));
+	assert_int_equal(ldns_rdf2native_int16(ldns_rr_rdf(ldns_pkt_tsig(p),
+	    5)), DNS_TSIG_BADSIG);
+	ldns_pkt_free(p);
+	free(out);
+	/* the same over the query path (a SOA check), and an unknown key */
+	store_be16(wire + DNS_HEADER_LEN + 14, DNS_TYPE_SOA);
+	assert_int_equal(ask(f, wire, wlen, DNS_TRANSPORT_UDP),
+	    DNS_ACTION_ANSWER);
+	assert_int_equal(ldns_wire2pkt(&p, f->out, f->outlen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOTAUTH);
+	assert_int_equal(ldns_rdf2native_int16(ldns_rr_rdf(ldns_pkt_tsig(p),
+	    5)), DNS_TSIG_BADSIG);
+	ldns_pkt_free(p);
+	strcpy(f->xfr.key_name, "another-key.");
+	assert_int_equal(ask(f, wire, wlen, DNS_TRANSPORT_UDP),
+	    DNS_ACTION_ANSWER);
+	assert_int_equal(ldns_wire2pkt(&p, f->out, f->outlen), LDNS_STATUS_OK);
+	assert_int_equal(ldns_rdf2native_int16(ldns_rr_rdf(ldns_pkt_tsig(p),
+	    5)), DNS_TSIG_BADKEY);
+	ldns_pkt_free(p);
+	strcpy(f->xfr.key_name, "xfr-key.");
+	assert_int_equal(f->srv.stats.tsig_bad, 3);
+
+	/* a correctly signed query from outside the ACL: REFUSED */
+	free(wire);
+	p = ldns_pkt_query_new(ldns_dname_new_frm_str("dc1.ntm.test."),
+	    LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0);
+	assert_int_equal(ldns_pkt_tsig_sign(p, "xfr-key.", KEY_SECRET, 300,
+	    "hmac-sha256.", NULL), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt2wire(&wire, p, &wlen), LDNS_STATUS_OK);
+	ldns_pkt_free(p);
+	req.wire = wire;
+	req.len = wlen;
 	inet_pton(AF_INET, "192.0.2.7", &f->src.sin_addr);
 	assert_int_equal(xfr_answer(&f->srv, &req, &out, &outlen), 0);
 	assert_int_equal(out[2 + 3] & 0xf, DNS_RCODE_REFUSED);
 	free(out);
 	free(wire);
-	assert_int_equal(f->srv.stats.xfr_refused, 2);
+	assert_int_equal(f->srv.stats.xfr_refused, 3);
 }
 
 static void
