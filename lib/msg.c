@@ -1436,6 +1436,8 @@ msg_transcript_request(const struct msg *req,
 
 	if (req->hdr.type != PROTO_MSG_TUNNEL_REQUEST)
 		return MSG_E_TYPE;
+	if (req->hdr.flags & PROTO_F_FRAGMENT)
+		return MSG_E_FRAG;	/* reassemble first */
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if ((rc = put_from(w, req, fields[i])) < 0)
 			return rc;
@@ -1460,6 +1462,8 @@ msg_transcript_response(const struct msg *resp,
 
 	if (resp->hdr.type != PROTO_MSG_TUNNEL_RESPONSE)
 		return MSG_E_TYPE;
+	if (resp->hdr.flags & PROTO_F_FRAGMENT)
+		return MSG_E_FRAG;
 	if ((rc = put_from(w, resp, PROTO_ATTR_NONCE)) < 0)
 		return rc;
 	if ((eph = msg_attr_find(resp, PROTO_ATTR_EPHEMERAL)) != NULL)

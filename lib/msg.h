@@ -284,7 +284,8 @@ int	 msg_route_write(struct msg *, const struct msg_route *r);
  * SHA-256 the signatures and key schedule cover.  msg_transcript_request
  * writes T_I from a Tunnel Request and the responder's certificate hash;
  * msg_transcript_response writes T_R from a Tunnel Response and the same
- * hash.  Both fail with MSG_E_ATTR_MISSING if a field is absent.
+ * hash.  Both fail with MSG_E_ATTR_MISSING if a field is absent and with
+ * MSG_E_FRAG on a single fragment (transcripts cover whole messages).
  */
 int	 msg_transcript_request(const struct msg *req,
 	    const uint8_t cert_hash_r[PROTO_HASH_LEN], struct wbuf *);

@@ -793,6 +793,16 @@ test_transcripts(void **state)
 	assert_int_equal(wbuf_len(&w), (4 + 32) * 2 + 4 + 1 + 4 + 32);
 	assert_int_equal(load_be16(t + 72), PROTO_ATTR_AEAD);
 	assert_int_equal(msg_transcript_response(&req, h_r, &w), MSG_E_TYPE);
+	/* a lone fragment has no transcript (found by fuzz_msg) */
+	resp.nattr = 0;
+	resp.hdr.flags |= PROTO_F_FRAGMENT;
+	resp.frag.count = 2;
+	resp.frag.payload = t;
+	resp.frag.len = 1;
+	assert_int_equal(msg_transcript_response(&resp, h_r, &w), MSG_E_FRAG);
+	req.nattr = 0;
+	req.hdr.flags |= PROTO_F_FRAGMENT;
+	assert_int_equal(msg_transcript_request(&req, h_r, &w), MSG_E_FRAG);
 }
 
 static void
