@@ -91,7 +91,7 @@ RESOLVE slow.dc1.ntm.test inet => @sleep 3000; OK slow.dc1.ntm.test 198.18.1.12
 RESOLVE patient.dc1.ntm.test inet => WAIT 3000; @sleep 1500; OK patient.dc1.ntm.test 198.18.1.13
 RESOLVE garbled.dc1.ntm.test inet => @raw OK Garbled.dc1.ntm.test 198.18.1.14
 RESOLVE hangup.dc1.ntm.test inet => @close
-RESOLVE other.example.org inet => UNAVAIL not-in-zone
+RESOLVE www.example.com any => UNAVAIL not-in-zone
 * => NOTFOUND no-such-node
 EOF
 
@@ -257,6 +257,28 @@ check "and the answer came after 1.5 s ($((t1 - t0)) ms)" \
 out=$(grep -c '^bad-request' "$T/root/log")
 check_eq "every request the module sent parsed strictly at the responder" \
     0 "$out"
+
+# ---- nss.conf without zones: ntmd decides ----
+
+cat >"$ETC/ntmobile/nss.conf" <<EOF
+socket = $T/root/ntmd.sock
+EOF
+out=$(nx "$NSSCALL" name4 www.example.com)
+check_eq "module: no zones: asks ntmd, UNAVAIL not-in-zone stands aside" \
+    "status UNAVAIL errno ENOENT h_errno HOST_NOT_FOUND" "$out"
+check_eq "and ntmd did get the question" 1 \
+    "$(count 'request RESOLVE www.example.com any' "$T/root/log")"
+out=$(nx "$NSSCALL" name alice.dc1.ntm.test)
+check_eq "module: gethostbyname_r asks for IPv4" \
+    "status SUCCESS errno 0 h_errno NETDB_SUCCESS
+name alice.dc1.ntm.test
+addr 198.18.1.10" "$out"
+out=$(nx "$NSSCALL" addr2 fd6e:746d:6f62:1::a)
+check_eq "module: gethostbyaddr2_r of a virtual IPv6 address" \
+    "status SUCCESS errno 0 h_errno NETDB_SUCCESS
+name alice.dc1.ntm.test
+addr fd6e:746d:6f62:1::a" "$out"
+write_conf "$T/root/ntmd.sock"
 
 # ---- a DNS server that answers everything with 192.0.2.99 ----
 

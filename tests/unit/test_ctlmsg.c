@@ -140,6 +140,11 @@ test_parse_fields(void **state)
 	assert_string_equal(m.word, "direct");
 	assert_string_equal(m.value, "setup");
 	assert_int_equal(m.naddr, 1);
+	assert_string_equal(ctlmsg_type_name(CTLMSG_NOTFOUND), "NOTFOUND");
+	assert_null(ctlmsg_type_name(CTLMSG_INVALID));
+	assert_string_equal(ctlmsg_family_name(CTLMSG_FAMILY_INET6), "inet6");
+	assert_null(ctlmsg_family_name(CTLMSG_FAMILY_INVALID));
+	assert_null(ctlmsg_family_name((enum ctlmsg_family)99));
 	assert_true(ctlmsg_is_answer(CTLMSG_TUNNEL));
 	assert_false(ctlmsg_is_answer(CTLMSG_RESOLVE));
 }
