@@ -17,7 +17,7 @@
 struct handshake_verified {
 	enum handshake_side	 side;
 	uint8_t			 kex;
-	uint16_t		 attr;		/* PROTO_ATTR_INVALID: none */
+	uint16_t		 attr;	/* PROTO_ATTR_INVALID: none */
 	size_t			 len;
 	uint8_t			 hash[HANDSHAKE_HASH_LEN];
 };
@@ -28,6 +28,7 @@ static const char *const handshake_errstr[] = {
 	"handshake message carries no signature",
 	"handshake signature does not verify",
 	"signing the handshake failed",
+	"no AEAD in common, or one that was not offered",
 };
 
 const char *
@@ -38,6 +39,26 @@ handshake_strerror(int err)
 	if (err < 0)
 		return strerror(-err);
 	return "success";
+}
+
+enum proto_status
+handshake_status(int err)
+{
+	switch (err) {
+	case 0:
+		return PROTO_STATUS_OK;
+	case HANDSHAKE_E_KEY_TYPE:
+		return PROTO_STATUS_CERT_INVALID;
+	case HANDSHAKE_E_TRANSCRIPT:
+		return PROTO_STATUS_MALFORMED;
+	case HANDSHAKE_E_NO_SIGNATURE:
+	case HANDSHAKE_E_SIGNATURE:
+		return PROTO_STATUS_AUTH_FAILED;
+	case HANDSHAKE_E_AEAD:
+		return PROTO_STATUS_AEAD_NOT_ALLOWED;
+	default:
+		return PROTO_STATUS_INTERNAL;
+	}
 }
 
 int
@@ -169,6 +190,20 @@ handshake_share(const struct msg *m, enum handshake_side side)
 	return NULL;
 }
 
+/* Whether resp's AEAD choice is among req's offers. */
+static bool
+handshake_aead_offered(const struct msg *req, const struct msg *resp)
+{
+	const struct msg_attr *offers;
+	uint8_t choice;
+
+	if (msg_attr_u8(resp, PROTO_ATTR_AEAD, &choice) < 0 ||
+	    (offers = msg_attr_find(req, PROTO_ATTR_AEAD_OFFERS)) == NULL)
+		return false;
+	return choice != PROTO_AEAD_INVALID &&
+	    memchr(offers->val, choice, offers->len) != NULL;
+}
+
 static int
 handshake_verify(enum handshake_side side, const struct msg *req,
     const struct msg *resp, const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
@@ -198,6 +233,9 @@ handshake_verify(enum handshake_side side, const struct msg *req,
 	s.size = sig->len;
 	if (gnutls_pubkey_verify_data2(pub, alg, 0, &d, &s) < 0)
 		return HANDSHAKE_E_SIGNATURE;
+	if (side == HANDSHAKE_SIDE_RESPONSE &&
+	    !handshake_aead_offered(req, resp))
+		return HANDSHAKE_E_AEAD;
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return -ENOMEM;
 	v->side = side;
@@ -246,6 +284,40 @@ handshake_verify_response(const struct msg *req, const struct msg *resp,
 {
 	return handshake_verify(HANDSHAKE_SIDE_RESPONSE, req, resp,
 	    cert_hash_r, pub_r, out);
+}
+
+int
+handshake_aead_choose(const struct msg *req, const uint8_t *prefs,
+    size_t nprefs, uint8_t *choice)
+{
+	const struct msg_attr *offers;
+	size_t i;
+
+	*choice = PROTO_AEAD_INVALID;
+	if ((offers = msg_attr_find(req, PROTO_ATTR_AEAD_OFFERS)) == NULL)
+		return HANDSHAKE_E_AEAD;
+	for (i = 0; i < nprefs; i++) {
+		if (handshake_aead_alg(prefs[i]) == AEAD_ALG_INVALID)
+			continue;
+		if (memchr(offers->val, prefs[i], offers->len) != NULL) {
+			*choice = prefs[i];
+			return 0;
+		}
+	}
+	return HANDSHAKE_E_AEAD;
+}
+
+enum aead_alg
+handshake_aead_alg(uint8_t id)
+{
+	switch (id) {
+	case PROTO_AEAD_AES256_GCM:
+		return AEAD_ALG_AES256GCM;
+	case PROTO_AEAD_CHACHA20_POLY1305:
+		return AEAD_ALG_CHACHA20POLY1305;
+	default:
+		return AEAD_ALG_INVALID;
+	}
 }
 
 void

@@ -10,6 +10,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
+#include "aead.h"
 #include "msg.h"
 #include "proto.h"
 
@@ -46,7 +47,8 @@ enum handshake_err {
 	HANDSHAKE_E_NO_SIGNATURE,	/* no SIGNATURE attribute */
 	HANDSHAKE_E_SIGNATURE,		/* signature does not verify */
 	HANDSHAKE_E_SIGN,		/* the key could not sign */
-	HANDSHAKE_E_LAST = HANDSHAKE_E_SIGN,
+	HANDSHAKE_E_AEAD,		/* no AEAD in common / not offered */
+	HANDSHAKE_E_LAST = HANDSHAKE_E_AEAD,
 };
 
 enum handshake_limits {
@@ -79,6 +81,8 @@ enum handshake_side {
 };
 
 const char	*handshake_strerror(int err);
+/* The Tunnel Response status for an error of this module. */
+enum proto_status handshake_status(int err);
 
 /* SHA-256 of the certificate's DER: CERT_HASH, PEER_CERT_HASH. */
 int	 handshake_cert_hash(gnutls_x509_crt_t,
@@ -109,11 +113,24 @@ int	 handshake_sign_response(const struct msg *req,
 	    const struct msg *resp,
 	    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN], gnutls_privkey_t,
 	    uint8_t *sig, size_t cap, size_t *siglen);
-/* MN: checks Sig_R with CN's certificate key; as verify_request. */
+/*
+ * MN: checks Sig_R with CN's certificate key, as verify_request does, and
+ * then that the AEAD chosen is one that req offered (HANDSHAKE_E_AEAD).
+ */
 int	 handshake_verify_response(const struct msg *req,
 	    const struct msg *resp,
 	    const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
 	    gnutls_pubkey_t pub_r, struct handshake_verified **out);
+
+/*
+ * CN: the AEAD of the Tunnel Response, the first of its own preferences
+ * (enum proto_aead ids, best first) that req's AEAD_OFFERS lists.
+ * Returns 0 and *choice, or HANDSHAKE_E_AEAD (status AEAD_NOT_ALLOWED).
+ */
+int	 handshake_aead_choose(const struct msg *req, const uint8_t *prefs,
+	    size_t nprefs, uint8_t *choice);
+/* lib/aead's algorithm for a wire AEAD id; AEAD_ALG_INVALID if none. */
+enum aead_alg handshake_aead_alg(uint8_t id);
 
 void	 handshake_verified_free(struct handshake_verified *);
 enum handshake_side handshake_verified_side(const struct handshake_verified *);

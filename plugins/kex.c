@@ -49,10 +49,11 @@ kex_status(int err)
 	case KEX_E_KEY_TYPE:
 		return PROTO_STATUS_CERT_INVALID;
 	case KEX_E_UNVERIFIED:
-		return PROTO_STATUS_AUTH_FAILED;
-	case KEX_E_FIELD:
 	case KEX_E_PEER_KEY:
 	case KEX_E_DECRYPT:
+		/* PROTOCOL.md 9.2, 9.3: a signed but unusable share. */
+		return PROTO_STATUS_AUTH_FAILED;
+	case KEX_E_FIELD:
 		return PROTO_STATUS_MALFORMED;
 	default:
 		return PROTO_STATUS_INTERNAL;
@@ -334,6 +335,21 @@ kex_finish(struct kex *kx, const struct handshake_verified *verified,
 		return kex_fail(kx, ret);
 	kx->stage = KEX_STAGE_DONE;
 	return 0;
+}
+
+int
+kex_derive(struct kex *kx, const uint8_t temp_key[PROTO_KEY_LEN],
+    const uint8_t th[PROTO_HASH_LEN], struct handshake_keys *keys)
+{
+	int ret;
+
+	if (kx->stage != KEX_STAGE_DONE || kx->ikm_len == 0)
+		return KEX_E_STATE;
+	ret = handshake_derive(temp_key, kx->ikm, kx->ikm_len, th, keys);
+	crypto_wipe(kx->ikm, sizeof(kx->ikm));
+	kx->ikm_len = 0;
+	kx->stage = ret == 0 ? KEX_STAGE_SPENT : KEX_STAGE_FAILED;
+	return ret;
 }
 
 int

@@ -12,11 +12,14 @@
 #include "proto.h"
 #include "x25519.h"
 
+struct handshake_keys;
 struct handshake_verified;
 struct ntm_rng;
 
 /*
- * A tunnel handshake (DESIGN.md §5, §5.1) runs one scheme on each side:
+ * A tunnel handshake (DESIGN.md §5.1, PROTOCOL.md 8-9) runs one scheme on
+ * each side.  "MN" and "CN" below mean the handshake roles of PROTOCOL.md
+ * 8.1 (initiator and responder; on the reverse route CN initiates):
  *
  *   MN (initiator)                         CN (responder)
  *   kex_new(INITIATOR)
@@ -29,13 +32,14 @@ struct ntm_rng;
  *                                            the Tunnel Response (ecdhe only)
  *   handshake_verify_response() -> token
  *   kex_finish(token)
- *   kex_ikm()                              kex_ikm()
+ *   kex_derive(temp key, th)               kex_derive(temp key, th)
  *
  * The token (lib/handshake.h) is made only by a signature check that
  * covered the very field the scheme consumes, so CN's private-key
  * operation (rsa) and every scheme's use of a peer field happen only after
  * the peer's signature verified; without it the call fails with
- * KEX_E_UNVERIFIED.  Both sides then feed kex_ikm() to handshake_derive().
+ * KEX_E_UNVERIFIED.  kex_derive() runs the key schedule
+ * (handshake_derive()) and wipes the IKM.
  *
  * There is no fallback: a failed setup returns an error and the caller
  * reports it; nothing here picks another scheme.
@@ -84,7 +88,8 @@ enum kex_stage {
 	KEX_STAGE_NEW,
 	KEX_STAGE_OFFERED,		/* MN after kex_offer */
 	KEX_STAGE_DONE,			/* IKM ready */
-	KEX_STAGE_FAILED,		/* any error: the state is spent */
+	KEX_STAGE_SPENT,		/* keys derived, IKM wiped */
+	KEX_STAGE_FAILED,		/* any error: secrets wiped */
 };
 
 struct kex;
@@ -199,7 +204,17 @@ int	 kex_respond(struct kex *, const struct kex_input *in,
  */
 int	 kex_finish(struct kex *, const struct handshake_verified *verified,
 	    const uint8_t *answer, size_t len);
-/* The input keying material, borrowed until kex_free(); KEX_E_STATE before. */
+/*
+ * The input keying material, borrowed until kex_derive() or kex_free();
+ * KEX_E_STATE before the exchange is done and after kex_derive().
+ */
 int	 kex_ikm(const struct kex *, const uint8_t **ikm, size_t *len);
+/*
+ * Both sides, once done: handshake_derive() from the temporary key, the
+ * IKM and th (handshake_transcript_hash()), then wipes the IKM.  Returns
+ * 0, KEX_E_STATE, or handshake_derive()'s error.
+ */
+int	 kex_derive(struct kex *, const uint8_t temp_key[PROTO_KEY_LEN],
+	    const uint8_t th[PROTO_HASH_LEN], struct handshake_keys *keys);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 
+#include <nettle/bignum.h>
+
 #include "crypto.h"
 #include "handshake.h"
 #include "kex.h"
@@ -18,12 +20,37 @@ kex_rsa_key_check(const struct rsakem_key *k)
 	return rsakem_key_size(k) == PROTO_RSA_KEM_LEN ? 0 : KEX_E_KEY_TYPE;
 }
 
+/*
+ * PROTOCOL.md 9.2: 1 < r < n - 1.  lib/rsakem draws r in [1, n); r = 1
+ * and r = n - 1 (c = 1 and c = n - 1, e being odd) would send r in all
+ * but name, so MN draws again and CN refuses them.
+ */
+static bool
+kex_rsa_r_ok(const struct rsakem_key *k, const uint8_t *r)
+{
+	mpz_t x;
+	bool ok;
+
+	mpz_init(x);
+	nettle_mpz_set_str_256_u(x, PROTO_RSA_KEM_LEN, r);
+	ok = mpz_cmp_ui(x, 1) > 0;
+	mpz_add_ui(x, x, 1);
+	ok = ok && mpz_cmp(x, k->pub.n) < 0;
+	/* x held r + 1; its limbs are wiped before they are freed. */
+	crypto_wipe(x->_mp_d, (size_t)x->_mp_alloc * sizeof(mp_limb_t));
+	mpz_clear(x);
+	return ok;
+}
+
+/* Draws before giving up; each fails with odds of about 2^-2046. */
+enum { KEX_RSA_DRAWS = 4 };
+
 /* MN: c = r^e mod n to CN's key; r is the IKM. */
 static int
 kex_rsa_offer(struct kex *kx, const struct kex_input *in, uint8_t *field)
 {
 	struct rsakem_key *k = NULL;
-	int ret;
+	int i, ret;
 
 	if (in->peer_pub == NULL)
 		return -EINVAL;
@@ -31,10 +58,18 @@ kex_rsa_offer(struct kex *kx, const struct kex_input *in, uint8_t *field)
 		return ret == -EINVAL ? KEX_E_KEY_TYPE : ret;
 	if ((ret = kex_rsa_key_check(k)) < 0)
 		goto done;
-	if ((ret = rsakem_encapsulate(&k->pub, kx->rng, field,
-	    PROTO_RSA_KEM_LEN, kx->ikm, PROTO_RSA_KEM_LEN)) < 0)
-		goto done;
-	kx->ikm_len = PROTO_RSA_KEM_LEN;
+	ret = -EIO;
+	for (i = 0; i < KEX_RSA_DRAWS; i++) {
+		if ((ret = rsakem_encapsulate(&k->pub, kx->rng, field,
+		    PROTO_RSA_KEM_LEN, kx->ikm, PROTO_RSA_KEM_LEN)) < 0)
+			goto done;
+		if (kex_rsa_r_ok(k, kx->ikm))
+			break;
+		crypto_wipe(kx->ikm, PROTO_RSA_KEM_LEN);
+		ret = -EIO;
+	}
+	if (ret == 0)
+		kx->ikm_len = PROTO_RSA_KEM_LEN;
  done:
 	rsakem_key_free(k);
 	return ret;
@@ -67,6 +102,10 @@ kex_rsa_respond(struct kex *kx, const struct kex_input *in,
 	    PROTO_RSA_KEM_LEN, kx->ikm, PROTO_RSA_KEM_LEN);
 	if (ret == -EBADMSG)
 		ret = KEX_E_DECRYPT;
+	if (ret == 0 && !kex_rsa_r_ok(k, kx->ikm)) {
+		crypto_wipe(kx->ikm, PROTO_RSA_KEM_LEN);
+		ret = KEX_E_DECRYPT;
+	}
 	if (ret == 0)
 		kx->ikm_len = PROTO_RSA_KEM_LEN;
  done:

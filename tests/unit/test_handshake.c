@@ -107,6 +107,9 @@ group_teardown(void **state)
  * encoded, and decoded again into req/resp (which borrow reqbuf/respbuf).
  */
 struct wire {
+	const uint8_t	*offers;	/* NULL: both, ChaCha20 first */
+	size_t		 noffers;
+	uint8_t		 choice;	/* 0: ChaCha20-Poly1305 */
 	uint8_t		 path[PROTO_ID_LEN];
 	uint8_t		 nonce_i[PROTO_RANDOM_LEN];
 	uint8_t		 nonce_r[PROTO_RANDOM_LEN];
@@ -151,8 +154,12 @@ wire_request(struct wire *w, const struct ident *mn, const struct ident *cn,
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_PATH_ID, w->path,
 	    sizeof(w->path)), 0);
 	assert_int_equal(msg_add_u8(m, PROTO_ATTR_KEX, PROTO_KEX_ECDHE), 0);
-	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_AEAD_OFFERS, offers,
-	    sizeof(offers)), 0);
+	if (w->offers == NULL) {
+		w->offers = offers;
+		w->noffers = sizeof(offers);
+	}
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_AEAD_OFFERS, w->offers,
+	    w->noffers), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_NONCE, w->nonce_i,
 	    sizeof(w->nonce_i)), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_EPHEMERAL, w->eph_i,
@@ -190,8 +197,8 @@ wire_response(struct wire *w, const struct ident *cn)
 	    sizeof(w->nonce_r)), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_EPHEMERAL, w->eph_r,
 	    sizeof(w->eph_r)), 0);
-	assert_int_equal(msg_add_u8(m, PROTO_ATTR_AEAD,
-	    PROTO_AEAD_CHACHA20_POLY1305), 0);
+	assert_int_equal(msg_add_u8(m, PROTO_ATTR_AEAD, w->choice != 0 ?
+	    w->choice : PROTO_AEAD_CHACHA20_POLY1305), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_CERT_HASH, cn->hash,
 	    sizeof(cn->hash)), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_STATUS, status_bytes,
@@ -601,6 +608,56 @@ test_transcript_hash(void **state)
 	free(w);
 }
 
+/* CN's preference among MN's offers; MN refuses a choice not offered. */
+static void
+test_aead_choice(void **state)
+{
+	static const uint8_t aes_only[] = { PROTO_AEAD_AES256_GCM };
+	static const uint8_t prefs[] = { PROTO_AEAD_AES256_GCM,
+	    PROTO_AEAD_CHACHA20_POLY1305 };
+	static const uint8_t unknown[] = { 0, 7 };
+	struct pki *p = *state;
+	struct wire *w = wire_new();
+	struct handshake_verified *v = NULL;
+	uint8_t choice;
+
+	wire_request(w, &p->alice, &p->bob, true);
+	assert_int_equal(handshake_aead_choose(&w->req, prefs, 2, &choice), 0);
+	assert_int_equal(choice, PROTO_AEAD_AES256_GCM);
+	assert_int_equal(handshake_aead_choose(&w->req, prefs + 1, 1,
+	    &choice), 0);
+	assert_int_equal(choice, PROTO_AEAD_CHACHA20_POLY1305);
+	assert_int_equal(handshake_aead_choose(&w->req, prefs, 0, &choice),
+	    HANDSHAKE_E_AEAD);
+	assert_int_equal(handshake_aead_choose(&w->req, unknown, 2, &choice),
+	    HANDSHAKE_E_AEAD);
+	assert_int_equal(choice, PROTO_AEAD_INVALID);
+	free(w);
+
+	/* MN offers AES only; CN wants ChaCha20 only. */
+	w = wire_new();
+	w->offers = aes_only;
+	w->noffers = sizeof(aes_only);
+	wire_request(w, &p->alice, &p->bob, true);
+	assert_int_equal(handshake_aead_choose(&w->req, prefs + 1, 1,
+	    &choice), HANDSHAKE_E_AEAD);
+	assert_int_equal(handshake_status(HANDSHAKE_E_AEAD),
+	    PROTO_STATUS_AEAD_NOT_ALLOWED);
+	/* A validly signed response choosing what was not offered. */
+	wire_response(w, &p->bob);
+	assert_int_equal(handshake_verify_response(&w->req, &w->resp,
+	    p->bob.hash, p->bob.pub, &v), HANDSHAKE_E_AEAD);
+	assert_null(v);
+	free(w);
+
+	assert_int_equal(handshake_aead_alg(PROTO_AEAD_AES256_GCM),
+	    AEAD_ALG_AES256GCM);
+	assert_int_equal(handshake_aead_alg(PROTO_AEAD_CHACHA20_POLY1305),
+	    AEAD_ALG_CHACHA20POLY1305);
+	assert_int_equal(handshake_aead_alg(0), AEAD_ALG_INVALID);
+	assert_int_equal(handshake_aead_alg(3), AEAD_ALG_INVALID);
+}
+
 /* Each error has its own message, so logs tell the failures apart. */
 static void
 test_strerror(void **state)
@@ -615,6 +672,11 @@ test_strerror(void **state)
 			    handshake_strerror(f));
 	}
 	assert_string_equal(handshake_strerror(-ENOMEM), strerror(ENOMEM));
+	assert_int_equal(handshake_status(HANDSHAKE_E_SIGNATURE),
+	    PROTO_STATUS_AUTH_FAILED);
+	assert_int_equal(handshake_status(HANDSHAKE_E_KEY_TYPE),
+	    PROTO_STATUS_CERT_INVALID);
+	assert_int_equal(handshake_status(0), PROTO_STATUS_OK);
 }
 
 int
@@ -631,6 +693,7 @@ main(void)
 		cmocka_unit_test(test_cert_hash_is_sha256_of_der),
 		cmocka_unit_test(test_key_schedule),
 		cmocka_unit_test(test_transcript_hash),
+		cmocka_unit_test(test_aead_choice),
 		cmocka_unit_test(test_strerror),
 	};
 

@@ -142,11 +142,17 @@ struct hs {
 	uint8_t			 respbuf[1024];
 	size_t			 reqlen, resplen;
 	struct handshake_verified *tok_cn, *tok_mn;
+	uint8_t			 ikm_mn[KEX_IKM_MAX];
+	uint8_t			 ikm_cn[KEX_IKM_MAX];
+	size_t			 ikm_mn_len, ikm_cn_len;
 	struct handshake_keys	 keys_mn, keys_cn;
 };
 
+/* MN offers AES first; CN prefers ChaCha20, and its preference wins. */
 static const uint8_t offers[] = { PROTO_AEAD_AES256_GCM,
     PROTO_AEAD_CHACHA20_POLY1305 };
+static const uint8_t cn_prefs[] = { PROTO_AEAD_CHACHA20_POLY1305,
+    PROTO_AEAD_AES256_GCM };
 static const char status_bytes[] = "stapled status";
 
 static struct ntm_rng *
@@ -251,8 +257,7 @@ hs_cn_respond(struct hs *h)
 	const struct msg_attr *share, *nonce;
 	struct msg *m = &h->resp;
 	const uint8_t *ikm;
-	size_t ikmlen;
-	uint8_t kex, th[HANDSHAKE_HASH_LEN];
+	uint8_t kex, aead, th[HANDSHAKE_HASH_LEN];
 	int ret;
 
 	assert_int_equal(msg_decode(h->reqbuf, h->reqlen, &h->dreq), 0);
@@ -263,6 +268,8 @@ hs_cn_respond(struct hs *h)
 	if ((ret = kex_new(&h->kcn, &h->cn_allowed, kex, PROTO_ROLE_RESPONDER,
 	    h->rng_cn)) < 0)
 		return ret;
+	assert_int_equal(handshake_aead_choose(&h->dreq, cn_prefs,
+	    sizeof(cn_prefs), &aead), 0);
 	assert_non_null(nonce = msg_attr_find(&h->dreq, PROTO_ATTR_NONCE));
 	in.nonce_i = nonce->val;
 	assert_non_null(share = msg_attr_find(&h->dreq,
@@ -281,7 +288,7 @@ hs_cn_respond(struct hs *h)
 	if (h->answerlen > 0)
 		assert_int_equal(msg_add_bytes(m, kex_ops(h->kcn)->answer_attr,
 		    h->answer, h->answerlen), 0);
-	assert_int_equal(msg_add_u8(m, PROTO_ATTR_AEAD, offers[0]), 0);
+	assert_int_equal(msg_add_u8(m, PROTO_ATTR_AEAD, aead), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_CERT_HASH, h->cn->hash,
 	    sizeof(h->cn->hash)), 0);
 	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_STATUS, status_bytes,
@@ -294,9 +301,13 @@ hs_cn_respond(struct hs *h)
 	    &h->resplen), 0);
 	assert_int_equal(handshake_transcript_hash(&h->dreq, m, h->cn->hash,
 	    th), 0);
-	assert_int_equal(kex_ikm(h->kcn, &ikm, &ikmlen), 0);
-	assert_int_equal(handshake_derive(h->temp_key, ikm, ikmlen, th,
-	    &h->keys_cn), 0);
+	assert_int_equal(kex_ikm(h->kcn, &ikm, &h->ikm_cn_len), 0);
+	memcpy(h->ikm_cn, ikm, h->ikm_cn_len);
+	assert_int_equal(kex_derive(h->kcn, h->temp_key, th, &h->keys_cn), 0);
+	/* The IKM is gone once the keys exist (PROTOCOL.md 8.4). */
+	assert_int_equal(kex_ikm(h->kcn, &ikm, &h->ikm_cn_len), KEX_E_STATE);
+	assert_true(crypto_ct_equal(h->kcn->ikm,
+	    (uint8_t[KEX_IKM_MAX]){ 0 }, KEX_IKM_MAX));
 	return 0;
 }
 
@@ -306,7 +317,6 @@ hs_mn_finish(struct hs *h)
 {
 	const struct msg_attr *answer;
 	const uint8_t *ikm;
-	size_t ikmlen;
 	uint8_t th[HANDSHAKE_HASH_LEN];
 	int ret;
 
@@ -321,9 +331,11 @@ hs_mn_finish(struct hs *h)
 		return ret;
 	assert_int_equal(handshake_transcript_hash(&h->req, &h->dresp,
 	    h->cn->hash, th), 0);
-	assert_int_equal(kex_ikm(h->kmn, &ikm, &ikmlen), 0);
-	assert_int_equal(handshake_derive(h->temp_key, ikm, ikmlen, th,
-	    &h->keys_mn), 0);
+	assert_int_equal(kex_ikm(h->kmn, &ikm, &h->ikm_mn_len), 0);
+	memcpy(h->ikm_mn, ikm, h->ikm_mn_len);
+	assert_int_equal(kex_derive(h->kmn, h->temp_key, th, &h->keys_mn), 0);
+	assert_int_equal(kex_derive(h->kmn, h->temp_key, th, &h->keys_mn),
+	    KEX_E_STATE);
 	return 0;
 }
 
@@ -354,16 +366,17 @@ test_ecdhe_exchange(void **state)
 {
 	struct pki *p = *state;
 	struct hs *h = hs_run(&p->alice, &p->bob, PROTO_KEX_ECDHE, "ecdhe");
-	const uint8_t *a, *b;
-	size_t alen, blen;
+	uint8_t aead;
 
 	assert_tunnel_keys(h);
 	assert_int_equal(h->fieldlen, 32);
 	assert_int_equal(h->answerlen, 32);
-	assert_int_equal(kex_ikm(h->kmn, &a, &alen), 0);
-	assert_int_equal(kex_ikm(h->kcn, &b, &blen), 0);
-	assert_int_equal(alen, 32);
-	assert_memory_equal(a, b, 32);
+	assert_int_equal(h->ikm_mn_len, 32);
+	assert_int_equal(h->ikm_cn_len, 32);
+	assert_memory_equal(h->ikm_mn, h->ikm_cn, 32);
+	/* CN's AEAD preference, among MN's offers, is in the transcript. */
+	assert_int_equal(msg_attr_u8(&h->dresp, PROTO_ATTR_AEAD, &aead), 0);
+	assert_int_equal(aead, PROTO_AEAD_CHACHA20_POLY1305);
 	/* The ephemeral private keys are gone once the secret is made. */
 	assert_true(crypto_ct_equal(h->kmn->eph.priv,
 	    (uint8_t[32]){ 0 }, 32));
@@ -377,8 +390,6 @@ test_rsa_exchange(void **state)
 {
 	struct pki *p = *state;
 	struct hs *h;
-	const uint8_t *a, *b;
-	size_t alen, blen;
 
 	/* ECDSA initiator, RSA responder; then RSA on both sides. */
 	h = hs_run(&p->alice, &p->carol, PROTO_KEX_RSA, "rsa");
@@ -386,13 +397,11 @@ test_rsa_exchange(void **state)
 	assert_int_equal(h->fieldlen, PROTO_RSA_KEM_LEN);
 	assert_int_equal(h->answerlen, 0);
 	assert_null(msg_attr_find(&h->dresp, PROTO_ATTR_EPHEMERAL));
-	assert_int_equal(kex_ikm(h->kmn, &a, &alen), 0);
-	assert_int_equal(kex_ikm(h->kcn, &b, &blen), 0);
-	assert_int_equal(alen, PROTO_RSA_KEM_LEN);
-	assert_int_equal(blen, PROTO_RSA_KEM_LEN);
-	assert_memory_equal(a, b, alen);
+	assert_int_equal(h->ikm_mn_len, PROTO_RSA_KEM_LEN);
+	assert_int_equal(h->ikm_cn_len, PROTO_RSA_KEM_LEN);
+	assert_memory_equal(h->ikm_mn, h->ikm_cn, PROTO_RSA_KEM_LEN);
 	/* c is not r. */
-	assert_memory_not_equal(a, h->field, alen);
+	assert_memory_not_equal(h->ikm_mn, h->field, PROTO_RSA_KEM_LEN);
 	hs_free(h);
 
 	h = hs_run(&p->dave, &p->carol, PROTO_KEX_RSA, "rsa2");
@@ -405,16 +414,14 @@ test_shared_exchange(void **state)
 {
 	struct pki *p = *state;
 	struct hs *h = hs_run(&p->alice, &p->bob, PROTO_KEX_SHARED, "shared");
-	const uint8_t *a;
-	size_t alen;
 
 	assert_tunnel_keys(h);
 	assert_int_equal(h->fieldlen, PROTO_END_KEY_CT_LEN);
 	assert_int_equal(h->answerlen, 0);
-	assert_int_equal(kex_ikm(h->kmn, &a, &alen), 0);
-	assert_int_equal(alen, 32);
+	assert_int_equal(h->ikm_mn_len, 32);
+	assert_memory_equal(h->ikm_mn, h->ikm_cn, 32);
 	/* The end key does not travel in the clear. */
-	assert_null(memmem(h->reqbuf, h->reqlen, a, alen));
+	assert_null(memmem(h->reqbuf, h->reqlen, h->ikm_mn, 32));
 	hs_free(h);
 }
 
@@ -652,6 +659,37 @@ test_rsa_decaps_needs_verified_signature(void **state)
 	hs_free(h);
 }
 
+/* Every scheme: no token, no use of the peer's field. */
+static void
+test_every_scheme_needs_token(void **state)
+{
+	static const uint8_t schemes[] = { PROTO_KEX_SHARED, PROTO_KEX_RSA,
+	    PROTO_KEX_ECDHE };
+	struct pki *p = *state;
+	struct kex_input in;
+	const struct msg_attr *share, *nonce;
+	uint8_t answer[KEX_FIELD_MAX];
+	struct hs *h;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(schemes); i++) {
+		h = hs_new(&p->alice, &p->carol, schemes[i], "token");
+		assert_int_equal(hs_mn_request(h), 0);
+		assert_int_equal(msg_decode(h->reqbuf, h->reqlen, &h->dreq), 0);
+		assert_int_equal(kex_new(&h->kcn, &h->cn_allowed, schemes[i],
+		    PROTO_ROLE_RESPONDER, h->rng_cn), 0);
+		nonce = msg_attr_find(&h->dreq, PROTO_ATTR_NONCE);
+		share = msg_attr_find(&h->dreq, kex_ops(h->kcn)->offer_attr);
+		in = (struct kex_input){ h->temp_key, nonce->val, NULL,
+		    p->carol.key };
+		assert_int_equal(kex_respond(h->kcn, &in, NULL, share->val,
+		    share->len, answer, sizeof(answer), &len),
+		    KEX_E_UNVERIFIED);
+		assert_int_equal(len, 0);
+		hs_free(h);
+	}
+}
+
 /* MN uses eph_R only after Sig_R verified. */
 static void
 test_finish_needs_verified_response(void **state)
@@ -746,6 +784,22 @@ test_ecdhe_all_zero_refused(void **state)
 	}
 }
 
+/* n - 1 of an RSA-2048 key, 256 bytes big-endian (n is odd). */
+static void
+modulus_minus_one(gnutls_pubkey_t pub, uint8_t out[PROTO_RSA_KEM_LEN])
+{
+	gnutls_datum_t m, e;
+
+	assert_int_equal(gnutls_pubkey_export_rsa_raw2(pub, &m, &e,
+	    GNUTLS_EXPORT_FLAG_NO_LZ), 0);
+	assert_int_equal(m.size, PROTO_RSA_KEM_LEN);
+	memcpy(out, m.data, PROTO_RSA_KEM_LEN);
+	assert_true(out[PROTO_RSA_KEM_LEN - 1] & 1);
+	out[PROTO_RSA_KEM_LEN - 1] &= 0xfe;
+	gnutls_free(m.data);
+	gnutls_free(e.data);
+}
+
 /* A signed but bad field: CN cannot use it. */
 static void
 test_bad_fields_refused(void **state)
@@ -769,12 +823,44 @@ test_bad_fields_refused(void **state)
 	assert_int_equal(hs_cn_respond(h), KEX_E_DECRYPT);
 	hs_free(h);
 
+	/* shared: the sealing key depends on nonce_I too. */
+	h = hs_new(&p->alice, &p->bob, PROTO_KEX_SHARED, "nonce");
+	assert_int_equal(hs_mn_request(h), 0);
+	assert_int_equal(msg_decode(h->reqbuf, h->reqlen, &h->dreq), 0);
+	assert_int_equal(handshake_verify_request(&h->dreq, p->bob.hash,
+	    p->alice.pub, &h->tok_cn), 0);
+	assert_int_equal(kex_new(&h->kcn, &h->cn_allowed, PROTO_KEX_SHARED,
+	    PROTO_ROLE_RESPONDER, h->rng_cn), 0);
+	h->nonce_i[0] ^= 1;
+	assert_int_equal(kex_respond(h->kcn, &(struct kex_input){ h->temp_key,
+	    h->nonce_i, NULL, NULL }, h->tok_cn,
+	    msg_attr_find(&h->dreq, PROTO_ATTR_END_KEY_CT)->val,
+	    PROTO_END_KEY_CT_LEN, h->answer, sizeof(h->answer),
+	    &h->answerlen), KEX_E_DECRYPT);
+	hs_free(h);
+
 	/* rsa: c not below n. */
 	memset(big, 0xff, sizeof(big));
 	h = hs_new(&p->alice, &p->carol, PROTO_KEX_RSA, "big");
 	h->force_share = big;
 	assert_int_equal(hs_mn_request(h), 0);
 	assert_int_equal(hs_cn_respond(h), KEX_E_DECRYPT);
+	hs_free(h);
+
+	/* rsa: r = 1 (c = 1) and r = n - 1 (c = n - 1), PROTOCOL.md 9.2. */
+	memset(big, 0, sizeof(big));
+	big[sizeof(big) - 1] = 1;
+	h = hs_new(&p->alice, &p->carol, PROTO_KEX_RSA, "one");
+	h->force_share = big;
+	assert_int_equal(hs_mn_request(h), 0);
+	assert_int_equal(hs_cn_respond(h), KEX_E_DECRYPT);
+	hs_free(h);
+	modulus_minus_one(p->carol.pub, big);
+	h = hs_new(&p->alice, &p->carol, PROTO_KEX_RSA, "n-1");
+	h->force_share = big;
+	assert_int_equal(hs_mn_request(h), 0);
+	assert_int_equal(hs_cn_respond(h), KEX_E_DECRYPT);
+	assert_int_equal(kex_status(KEX_E_DECRYPT), PROTO_STATUS_AUTH_FAILED);
 	hs_free(h);
 }
 
@@ -899,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_rsa_toward_ecdsa_refused),
 		cmocka_unit_test(test_rsa_responder_with_ecdsa_key_refused),
 		cmocka_unit_test(test_rsa_decaps_needs_verified_signature),
+		cmocka_unit_test(test_every_scheme_needs_token),
 		cmocka_unit_test(test_finish_needs_verified_response),
 		cmocka_unit_test(test_wrong_order_refused),
 		cmocka_unit_test(test_ecdhe_all_zero_refused),
