@@ -50,3 +50,12 @@ EXTRA_DIST += \
 	tests/config/ranges2.conf tests/config/ranges2.out \
 	tests/config/syntax.conf tests/config/syntax.out \
 	tests/config/valid.conf tests/config/valid.out
+
+# TLS 1.3 server channels on libuv (DESIGN.md 3, PROTOCOL.md 12).
+lib_libntm_la_SOURCES += lib/tls.c lib/tls.h lib/tls_creds.c lib/tls_local.h
+
+check_PROGRAMS += tests/unit/test_tls
+TESTS += tests/unit/test_tls
+tests_unit_test_tls_SOURCES = tests/unit/test_tls.c
+tests_unit_test_tls_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_tls_LDADD = $(TEST_LIBS)
