@@ -190,7 +190,8 @@ config_words(const char *path, const struct config_list *l,
 			if ((n = strcspn(p, " \t")) == 0)
 				break;
 			if (n >= sizeof(word)) {
-				errors += config_error(path, "list item too long");
+				errors += config_error(path,
+				    "list item too long");
 				continue;
 			}
 			memcpy(word, p, n);
@@ -218,7 +219,8 @@ config_allow(const char *path, const char *w, struct dc_config *c)
 {
 	if (xfr_acl_add(&c->xfr, w) < 0)
 		return config_error(path, "[xfr] allow: \"%s\" is not "
-		    "address[/length], or more than %d entries", w, XFR_ACL_MAX);
+		    "address[/length], or more than %d entries", w,
+		    XFR_ACL_MAX);
 	return 0;
 }
 
@@ -262,7 +264,8 @@ config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 		    "key_secret_file go together");
 	else if (f->key_name != NULL) {
 		if (strlen(f->key_name) + 2 > sizeof(x->key_name))
-			errors += config_error(path, "[xfr] key_name: too long");
+			errors += config_error(path,
+			    "[xfr] key_name: too long");
 		else {
 			size_t n = strlen(f->key_name);
 

@@ -22,8 +22,8 @@ struct dc_config {
 	char			*path;
 	char			*zone;		/* [dns] zone */
 	char			*zone_file;	/* [dns] zone_file */
-	char			*db_path;	/* [database] path; NULL: no nodes */
-	struct zone_config	 zcfg;		/* prefixes, node TTL; strings borrowed */
+	char			*db_path;	/* NULL: no nodes */
+	struct zone_config	 zcfg;		/* its strings borrowed */
 	struct sockaddr_storage	 listen[DC_LISTEN_MAX];
 	size_t			 nlisten;
 	uint64_t		 tcp_idle_ms;

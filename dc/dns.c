@@ -20,9 +20,9 @@ struct dns_reply {
 	bool			 tc;
 	const struct zone_rrset	*answer;
 	const struct zone_rrset	*authority;
-	size_t			 auth_owner;	/* offset of its owner in the message */
-	const struct zone_rrset	*glue_from;	/* whose glue goes to additional */
-	bool			 glue_needed;	/* referral: no glue, no answer */
+	size_t			 auth_owner;	/* where its owner is */
+	const struct zone_rrset	*glue_from;	/* whose glue to add */
+	bool			 glue_needed;	/* referral: glue or TC */
 };
 
 void
@@ -75,7 +75,7 @@ dns_name_str(const uint8_t *name, size_t len, char *buf, size_t buflen)
 	return 0;
 }
 
-/* Skips a name in a section after the question; pointers end it, never followed. */
+/* Skips a name after the question; a pointer ends it and is never followed. */
 static int
 dns_skip_name(struct rbuf *r)
 {
@@ -205,7 +205,8 @@ dns_put_header(struct wbuf *w, const struct dns_query *q, uint16_t rcode,
 {
 	uint16_t flags;
 
-	flags = DNS_FLAG_QR | (q->flags & (DNS_OPCODE_MASK << DNS_OPCODE_SHIFT));
+	flags = DNS_FLAG_QR |
+	    (q->flags & (DNS_OPCODE_MASK << DNS_OPCODE_SHIFT));
 	flags |= q->flags & (DNS_FLAG_RD | DNS_FLAG_CD);
 	if (aa)
 		flags |= DNS_FLAG_AA;
@@ -386,7 +387,9 @@ dns_meta_type(uint16_t t)
 static void
 dns_count(struct dns_server *srv, uint16_t rcode)
 {
-	srv->stats.rcode[rcode < DNS_RCODE_COUNT ? rcode : DNS_RCODE_SERVFAIL]++;
+	if (rcode >= DNS_RCODE_COUNT)
+		rcode = DNS_RCODE_SERVFAIL;
+	srv->stats.rcode[rcode]++;
 }
 
 /* The answer to a parsed query, without TSIG. */
@@ -404,7 +407,8 @@ dns_build(struct dns_server *srv, const struct dns_request *req,
 		    false, false, out, cap);
 	}
 	if (dns_meta_type(q->qtype) ||
-	    (q->qtype == DNS_TYPE_AXFR && req->transport == DNS_TRANSPORT_UDP)) {
+	    (q->qtype == DNS_TYPE_AXFR &&
+	    req->transport == DNS_TRANSPORT_UDP)) {
 		uint16_t rc = q->qtype == DNS_TYPE_AXFR ? DNS_RCODE_FORMERR :
 		    DNS_RCODE_NOTIMP;
 

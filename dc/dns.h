@@ -115,7 +115,7 @@ enum dns_limit {
 	DNS_NAME_MAX = 255,		/* wire form, with the root label */
 	DNS_LABEL_MAX = 63,
 	DNS_UDP_PLAIN_MAX = 512,	/* UDP answer without EDNS */
-	DNS_UDP_MAX = 1232,		/* our EDNS payload cap (DNS flag day 2020) */
+	DNS_UDP_MAX = 1232,		/* EDNS payload cap (flag day 2020) */
 	DNS_TCP_MAX = 65535,
 	DNS_EDNS_VERSION = 0,
 	DNS_EDNS_DO = 0x8000,
@@ -144,14 +144,14 @@ enum dns_action {
  * the loop thread writes them.
  */
 struct dns_stats {
-	uint64_t	queries;		/* every datagram or TCP message */
+	uint64_t	queries;		/* datagrams and TCP messages */
 	uint64_t	udp;
 	uint64_t	tcp;
 	uint64_t	rcode[DNS_RCODE_COUNT];	/* answers sent, by rcode */
-	uint64_t	malformed_dropped;	/* too short to answer, or a response */
-	uint64_t	truncated;		/* TC=1 answers (size, not RRL) */
+	uint64_t	malformed_dropped;	/* unanswerable, or responses */
+	uint64_t	truncated;		/* TC=1 for size, not RRL */
 	uint64_t	rrl_dropped;
-	uint64_t	rrl_slipped;		/* TC=1 minimal answers from RRL */
+	uint64_t	rrl_slipped;		/* minimal TC=1 from RRL */
 	uint64_t	xfr;			/* AXFR/IXFR served */
 	uint64_t	xfr_refused;
 	uint64_t	tsig_bad;
@@ -219,12 +219,13 @@ int	dns_parse(const uint8_t *wire, size_t len, struct dns_query *q);
  * min(EDNS size, DNS_UDP_MAX) or 512 anyway) and sets *outlen.  Updates
  * srv->stats and the RRL state.  Returns the action for the I/O layer.
  */
-enum dns_action dns_answer(struct dns_server *srv, const struct dns_request *req,
-	    uint8_t *out, size_t outcap, size_t *outlen);
+enum dns_action dns_answer(struct dns_server *srv,
+	    const struct dns_request *req, uint8_t *out, size_t outcap,
+	    size_t *outlen);
 
 /* Lower-cases a wire-format name in place (ASCII only, labels untouched). */
 void	dns_name_lower(uint8_t *name, size_t len);
-/* Writes `name` (wire form) as text with a trailing dot; returns 0 or -ENOSPC. */
+/* Writes `name` (wire form) as text with a trailing dot; 0 or -ENOSPC. */
 int	dns_name_str(const uint8_t *name, size_t len, char *buf, size_t buflen);
 /* Adds the stats to the log at info level, one line. */
 void	dns_stats_log(const struct dns_stats *);

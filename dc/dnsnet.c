@@ -136,7 +136,7 @@ dnsnet_handle_closed(uv_handle_t *h)
 	dnsnet_maybe_free(net);
 }
 
-/* ---- UDP ------------------------------------------------------------------ */
+/* ---- UDP ---------------------------------------------------------------- */
 
 static void
 dnsnet_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -201,7 +201,7 @@ dnsnet_udp_open(struct dnsnet *net, const struct sockaddr *sa,
 	return 0;
 }
 
-/* ---- TCP ------------------------------------------------------------------ */
+/* ---- TCP ---------------------------------------------------------------- */
 
 static void
 dnsnet_conn_closed(uv_handle_t *h)
@@ -346,7 +346,7 @@ dnsnet_conn_query(struct dnsnet_conn *c, const uint8_t *msg, size_t len)
 			dnsnet_conn_send(c, data, outlen);
 		break;
 	default:
-		/* A message we cannot answer ends the stream's framing trust. */
+		/* Past a message we cannot answer, the framing is suspect. */
 		dnsnet_conn_close(c, "malformed message");
 		break;
 	}
@@ -473,7 +473,7 @@ dnsnet_tcp_open(struct dnsnet *net, const struct sockaddr *sa)
 	return 0;
 }
 
-/* ---- NOTIFY ---------------------------------------------------------------- */
+/* ---- NOTIFY ------------------------------------------------------------- */
 
 static void
 dnsnet_notify_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
@@ -508,7 +508,8 @@ static void
 dnsnet_notify_send(struct dnsnet *net, struct dnsnet_job *j)
 {
 	const struct xfr_config *x = net->srv->xfr;
-	const struct sockaddr *t = (const struct sockaddr *)&x->notify[j->target];
+	const struct sockaddr *t =
+	    (const struct sockaddr *)&x->notify[j->target];
 	struct dnsnet_udp *u = t->sa_family == AF_INET ? net->nsock4 :
 	    net->nsock6;
 	uint8_t msg[DNSNET_NOTIFY_MSG];
@@ -623,7 +624,7 @@ dnsnet_notify(struct dnsnet *net)
 	    XFR_NOTIFY_RETRY_MS);
 }
 
-/* ---- life cycle ------------------------------------------------------------ */
+/* ---- life cycle --------------------------------------------------------- */
 
 int
 dnsnet_new(uv_loop_t *loop, struct dns_server *srv,

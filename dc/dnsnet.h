@@ -12,11 +12,11 @@
 #include "dns.h"
 
 struct dnsnet_config {
-	const struct sockaddr_storage	*listen;	/* borrowed during dnsnet_new */
+	const struct sockaddr_storage	*listen;	/* read by dnsnet_new */
 	size_t				 nlisten;
-	uint64_t			 tcp_idle_ms;	/* close a quiet connection */
-	unsigned			 tcp_clients;	/* connections at once */
-	struct ntm_rng			*rng;		/* NOTIFY ids; borrowed */
+	uint64_t			 tcp_idle_ms;	/* quiet: closed */
+	unsigned			 tcp_clients;	/* at once */
+	struct ntm_rng			*rng;		/* NOTIFY ids */
 };
 
 struct dnsnet;

@@ -18,9 +18,9 @@ enum {
 struct rrl_slot {
 	uint8_t		key[RRL_KEY_LEN];
 	bool		used;
-	uint64_t	tokens_ms;	/* tokens scaled by RRL_MS for exact refill */
+	uint64_t	tokens_ms;	/* tokens x RRL_MS: exact refill */
 	uint64_t	last;
-	uint32_t	limited;	/* answers refused since the bucket ran dry */
+	uint32_t	limited;	/* refused since the bucket ran dry */
 };
 
 struct rrl {

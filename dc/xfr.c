@@ -73,7 +73,8 @@ xfr_prefix_match(const uint8_t *a, const uint8_t *p, unsigned bits)
 
 	if (memcmp(a, p, full) != 0)
 		return false;
-	return rest == 0 || ((a[full] ^ p[full]) & (0xff00 >> rest) & 0xff) == 0;
+	return rest == 0 ||
+	    ((a[full] ^ p[full]) & (0xff00 >> rest) & 0xff) == 0;
 }
 
 bool
@@ -250,7 +251,7 @@ xfr_tsig_error(const uint8_t *query, size_t qlen, const struct dns_query *q,
 	return 0;
 }
 
-/* ---- transfers ------------------------------------------------------------ */
+/* ---- transfers ---------------------------------------------------------- */
 
 /* Builds the framed messages of a transfer in a growing buffer. */
 struct xfr_writer {
@@ -259,9 +260,10 @@ struct xfr_writer {
 	const uint8_t		*qwire;
 	uint8_t			*buf;
 	size_t			 len, cap;
-	size_t			 msg;		/* offset of the current length prefix */
-	uint16_t		 count;		/* records in the current message */
-	struct xfr_mac		*mac;		/* request MAC, then each message's */
+	/* The message being written: offset of its length prefix, records. */
+	size_t			 msg;
+	uint16_t		 count;
+	struct xfr_mac		*mac;		/* request MAC, then the last */
 	int			 nmsg;
 	int			 err;
 };
@@ -342,7 +344,7 @@ xfr_msg_end(struct xfr_writer *w)
 	w->nmsg++;
 }
 
-/* Appends one record: full owner, then the template record minus its pointer. */
+/* Appends one record: full owner, then the template minus its pointer. */
 static void
 xfr_put_record(struct xfr_writer *w, const uint8_t *owner, size_t ownlen,
     const uint8_t *rec, size_t reclen)
@@ -407,8 +409,9 @@ xfr_ixfr_serial(const uint8_t *wire, size_t len, const struct dns_query *q,
 	/* owner, type, class, ttl, rdlen; then mname, rname, serial */
 	for (name = 0; name < 3; name++) {
 		if (name == 1) {
-			if (rbuf_get_u16(&r, &type) < 0 || type != DNS_TYPE_SOA ||
-			    rbuf_skip(&r, 6) < 0 || rbuf_get_u16(&r, &rdlen) < 0 ||
+			if (rbuf_get_u16(&r, &type) < 0 ||
+			    type != DNS_TYPE_SOA || rbuf_skip(&r, 6) < 0 ||
+			    rbuf_get_u16(&r, &rdlen) < 0 ||
 			    rbuf_left(&r) < rdlen)
 				return -EINVAL;
 		}
@@ -571,7 +574,8 @@ xfr_notify_build(const struct zone *z, int idx, const struct xfr_config *x,
 	wbuf_put_bytes(&w, apex->name, apex->namelen);
 	wbuf_put_u16(&w, DNS_TYPE_SOA);
 	wbuf_put_u16(&w, DNS_CLASS_IN);
-	wbuf_put_bytes(&w, soa->wire, soa->len);	/* owner C0 0C: the question */
+	/* The template's owner pointer C0 0C names the question: the apex. */
+	wbuf_put_bytes(&w, soa->wire, soa->len);
 	if (wbuf_error(&w) < 0)
 		return -ENOSPC;
 	n = wbuf_len(&w);
@@ -594,5 +598,6 @@ xfr_notify_is_reply(const uint8_t *wire, size_t len, uint16_t id)
 		return false;
 	flags = load_be16(wire + DNS_OFF_FLAGS);
 	return (flags & DNS_FLAG_QR) &&
-	    ((flags >> DNS_OPCODE_SHIFT) & DNS_OPCODE_MASK) == DNS_OPCODE_NOTIFY;
+	    ((flags >> DNS_OPCODE_SHIFT) & DNS_OPCODE_MASK) ==
+	    DNS_OPCODE_NOTIFY;
 }

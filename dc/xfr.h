@@ -17,7 +17,7 @@ enum xfr_limit {
 	XFR_NOTIFY_MAX = 16,
 	XFR_KEY_NAME_MAX = 256,
 	XFR_SECRET_MAX = 256,		/* base64 text */
-	XFR_MSG_MAX = 16384,		/* records per AXFR message up to this size */
+	XFR_MSG_MAX = 16384,		/* AXFR message size before TSIG */
 	XFR_TSIG_FUDGE = 300,		/* seconds */
 	XFR_NOTIFY_RETRY_MS = 2000,
 	XFR_NOTIFY_TRIES = 5,

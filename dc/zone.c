@@ -244,7 +244,7 @@ zone_rrset_clear(struct zone_rrset *rs)
 	memset(rs, 0, sizeof(*rs));
 }
 
-/* Drops an entry that holds nothing and has no children, then its empty ancestors. */
+/* Drops an entry without data or children, then its empty ancestors. */
 static void
 zone_entry_release(struct zone *z, struct zone_entry *e)
 {
@@ -425,7 +425,8 @@ zone_rr_in_zone(const ldns_rr *rr, const uint8_t *apex, size_t apexlen,
 	dns_name_lower(lname, n);
 	*len = n;
 	for (off = 0; off < n; off += zone_parent_off(lname + off)) {
-		if (n - off == apexlen && memcmp(lname + off, apex, apexlen) == 0)
+		if (n - off == apexlen &&
+		    memcmp(lname + off, apex, apexlen) == 0)
 			return true;
 		if (lname[off] == 0)
 			break;
@@ -475,8 +476,8 @@ zone_read_file(const struct zone_config *cfg, const ldns_rdf *origin,
 		case LDNS_STATUS_SYNTAX_ORIGIN:
 			break;
 		case LDNS_STATUS_SYNTAX_INCLUDE:
-			zone_err(err, errlen, "%s:%d: $INCLUDE is not supported",
-			    cfg->file, line > at ? line - 1 : at);
+			zone_err(err, errlen, "%s:%d: $INCLUDE is not "
+			    "supported", cfg->file, line > at ? line - 1 : at);
 			nerr++;
 			break;
 		default:
@@ -594,11 +595,12 @@ zone_glue(struct zone *z, struct zone_rrset *rs)
 		    (t = zone_lookup(z, tname, tlen)) == NULL)
 			continue;
 		for (i = 0; i < 2; i++) {
-			const struct zone_rrset *a = zone_entry_rrset(t, types[i]);
+			const struct zone_rrset *a;
 			int rc;
 
-			if (a != NULL && (rc = zone_glue_append(rs, tname, tlen,
-			    a)) < 0)
+			a = zone_entry_rrset(t, types[i]);
+			if (a != NULL && (rc = zone_glue_append(rs, tname,
+			    tlen, a)) < 0)
 				return rc;
 		}
 	}
@@ -860,8 +862,10 @@ zone_new(const struct zone_config *cfg, struct zone **zp, char *err,
 	}
 	z->serial = load_be32(soa->wire + soa->len - ZONE_SOA_SERIAL_FROM_END);
 	if ((rc = zone_make_soa_neg(&z->apex[0], soa)) < 0 ||
-	    (cfg->have4 && (rc = zone_add_reverse(z, ZONE_APEX_REVERSE4)) < 0) ||
-	    (cfg->have6 && (rc = zone_add_reverse(z, ZONE_APEX_REVERSE6)) < 0))
+	    (cfg->have4 &&
+	    (rc = zone_add_reverse(z, ZONE_APEX_REVERSE4)) < 0) ||
+	    (cfg->have6 &&
+	    (rc = zone_add_reverse(z, ZONE_APEX_REVERSE6)) < 0))
 		goto fail;
 	ldns_rr_list_deep_free(list);
 	ldns_rdf_deep_free(origin);
@@ -1208,7 +1212,7 @@ zone_node_remove(struct zone *z, const char *fqdn)
 
 /* ---- database ------------------------------------------------------------ */
 
-/* The one place that opens the DC database (created with schema/dc.sql if absent). */
+/* The one place that opens the DC database (db_open creates it if absent). */
 static int
 zone_db_open(const char *path, struct db **dbp, sqlite3 **sqp)
 {
@@ -1229,7 +1233,7 @@ zone_origin_text(const struct zone *z, char *buf, size_t len)
 		return -ENOSPC;
 	n = strlen(buf);
 	if (n > 1)
-		buf[n - 1] = '\0';	/* the table stores names without the dot */
+		buf[n - 1] = '\0';	/* the table has no trailing dots */
 	return 0;
 }
 

@@ -42,13 +42,13 @@ enum zone_limit {
 	ZONE_APEX_MAX = 3,
 	ZONE_OWNER_PTR_LEN = 2,
 	ZONE_RR_FIXED_LEN = 10,		/* type, class, ttl, rdlen */
-	ZONE_SOA_SERIAL_FROM_END = 20,	/* serial refresh retry expire minimum */
+	ZONE_SOA_SERIAL_FROM_END = 20,	/* serial .. minimum: 5 x 4 bytes */
 	ZONE_FILE_MAX_RRSET = 60000,	/* wire bytes of one RRset */
 };
 
 enum zone_entry_flag {
 	ZONE_ENTRY_APEX = 0x01,
-	ZONE_ENTRY_CUT = 0x02,		/* delegation point (NS below the apex) */
+	ZONE_ENTRY_CUT = 0x02,		/* delegation (NS below the apex) */
 	ZONE_ENTRY_OCCLUDED = 0x04,	/* at or below a cut: glue only */
 };
 
@@ -67,8 +67,8 @@ struct zone_entry {
 	struct zone_entry	*next;		/* hash chain */
 	int			 apex;		/* index into zone->apex */
 	uint8_t			 flags;
-	unsigned		 children;	/* entries whose parent this is */
-	struct zone_entry	*cut;		/* OCCLUDED: the delegation point */
+	unsigned		 children;	/* entries naming it parent */
+	struct zone_entry	*cut;		/* OCCLUDED: the delegation */
 	struct zone_rrset	*rrsets;
 	size_t			 nrrsets;
 	size_t			 namelen;
@@ -86,7 +86,7 @@ struct zone_apex {
 
 struct zone_config {
 	const char		*origin;	/* "dc1.ntm.test" */
-	const char		*file;		/* zone file; NULL: SOA/NS required elsewhere */
+	const char		*file;		/* the zone file (required) */
 	bool			 have4, have6;
 	struct in_addr		 prefix4;
 	unsigned		 prefix4_len;	/* multiple of 8, 8..24 */
@@ -135,7 +135,7 @@ int	zone_db_save_serial(const struct zone *, const char *dbpath);
 uint32_t zone_serial(const struct zone *);
 /* Sets the serial (all apexes), patching every precomputed SOA. */
 void	zone_set_serial(struct zone *, uint32_t serial);
-/* A digest of every record except the SOA serial, to see if a reload changed data. */
+/* A digest of every record but the SOA serial: did a reload change data? */
 uint64_t zone_digest(const struct zone *);
 
 /*

@@ -32,7 +32,7 @@ fuzz_fail(const char *what)
 	abort();
 }
 
-/* The zone every input is asked against: static records, a delegation, nodes. */
+/* The zone every input asks: static records, a delegation, nodes. */
 static void
 fuzz_init(void)
 {
@@ -53,8 +53,7 @@ fuzz_init(void)
 		fuzz_fail("temporary zone file");
 	fputs(text, fp);
 	for (i = 0; i < 30; i++)
-		fprintf(fp, "big IN TXT \"%d padding padding padding padding\"\n",
-		    i);
+		fprintf(fp, "big IN TXT \"%d padding padding padding\"\n", i);
 	fclose(fp);
 	c.origin = "dc1.ntm.test";
 	c.file = path;
@@ -74,7 +73,8 @@ fuzz_init(void)
 	xfr_acl_add(&fz_xfr, "127.0.0.0/8");
 	fz_xfr.have_key = true;
 	strcpy(fz_xfr.key_name, "xfr-key.");
-	strcpy(fz_xfr.key_secret, "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
+	strcpy(fz_xfr.key_secret,
+	    "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=");
 }
 
 /* Every transfer message is framed and parses. */

@@ -243,7 +243,8 @@ test_nxdomain_nodata(void **state)
 	assert_int_equal(ldns_pkt_nscount(p), 1);
 	/* SOA of the zone, TTL = SOA minimum (RFC 2308) */
 	assert_rr(p, LDNS_SECTION_AUTHORITY, 0, "dc1.ntm.test.\t300\tIN\tSOA\t"
-	    "ns1.dc1.ntm.test. hostmaster.dc1.ntm.test. 8 7200 900 1209600 300");
+	    "ns1.dc1.ntm.test. hostmaster.dc1.ntm.test. 8 7200 900 1209600 "
+	    "300");
 	ldns_pkt_free(p);
 
 	p = ask_pkt(f, "alice.dc1.ntm.test", DNS_TYPE_MX, 0);
@@ -485,7 +486,8 @@ test_rrl(void **state)
 			dropped++;
 		else if (load_be16(f->out + 2) & DNS_FLAG_TC) {
 			slipped++;
-			assert_int_equal(load_be16(f->out + DNS_OFF_ANCOUNT), 0);
+			assert_int_equal(load_be16(f->out + DNS_OFF_ANCOUNT),
+			    0);
 		} else
 			answered++;
 	}
@@ -528,7 +530,8 @@ test_rrl_refill(void **state)
 	inet_pton(AF_INET6, "2001:db8:0:ff::2", &t.sin6_addr);	/* same /56 */
 	assert_int_equal(rrl_check(r, (struct sockaddr *)&s, 0), RRL_PASS);
 	assert_int_equal(rrl_check(r, (struct sockaddr *)&t, 0), RRL_PASS);
-	for (i = 0; i < 5; i++)		/* slip 0: every excess answer dropped */
+	/* slip 0: every answer above the rate is dropped */
+	for (i = 0; i < 5; i++)
 		assert_int_equal(rrl_check(r, (struct sockaddr *)&s, 50),
 		    RRL_DROP);
 	/* 10/s: one token per 100 ms */
@@ -557,7 +560,8 @@ test_rrl_collisions(void **state)
 	for (p = 0; p < 64; p++) {
 		s.sin_addr.s_addr = htonl(0xc6336400U + ((uint32_t)p << 8));
 		for (pass = 0, i = 0; i < 10; i++)
-			pass += rrl_check(r, (struct sockaddr *)&s, 5) == RRL_PASS;
+			pass += rrl_check(r, (struct sockaddr *)&s, 5) ==
+			    RRL_PASS;
 		assert_true(pass <= 3);
 		total += pass;
 	}
@@ -608,7 +612,8 @@ test_xfr(void **state)
 	    LDNS_STATUS_OK);
 	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
 	assert_non_null(ldns_pkt_tsig(p));
-	/* SOA, NS, ns1 A, www CNAME, sub NS, ns.sub A, 40 TXT, alice A+AAAA, SOA */
+	/* SOA, NS, ns1 A, www CNAME, sub NS, ns.sub A, 40 TXT, alice A AAAA,
+	   SOA */
 	assert_int_equal(ldns_pkt_ancount(p), 49);
 	assert_int_equal(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(p),
 	    0)), LDNS_RR_TYPE_SOA);
@@ -705,7 +710,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_a_aaaa_ptr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_aaaa_ptr, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_case_insensitive_echo,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nxdomain_nodata, setup,

@@ -136,8 +136,8 @@ test_load_file(void **state)
 	assert_int_equal(zone_find_apex(z, w, n, &off), 1);
 	assert_int_equal(off, 0);
 	assert_non_null(rrset(z, "1.18.198.in-addr.arpa", 6));
-	n = wire("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.6.f.6.d.6.4.7.e.6.d.f"
-	    ".ip6.arpa", w);
+	n = wire("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.2.6.f.6.d.6.4.7.e.6"
+	    ".d.f.ip6.arpa", w);
 	assert_int_equal(zone_find_apex(z, w, n, &off), 2);
 	assert_int_equal(off, 32);
 	n = wire("example.com", w);
