@@ -1,6 +1,7 @@
 /* signer.c -- the AS CA key in its own process, reached over a socketpair by typed sign requests. */
 #include "config.h"
 
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@ struct signer {
 	pthread_mutex_t		 lock;		/* one request at a time */
 	int			 fd;
 	pid_t			 pid;
+	int			 pidfd;		/* -1: signal by pid */
 	unsigned int		 timeout_ms;
 	bool			 broken;	/* no request may follow */
 	gnutls_pubkey_t		 pub;
@@ -314,6 +316,20 @@ signer_wait(struct signer *s, short events, uint64_t deadline)
 }
 
 /*
+ * Signals the child through its pidfd where the kernel gives one: a pid
+ * reaped by someone else could name another process by now, a pidfd never
+ * does (it then fails with ESRCH).
+ */
+static void
+signer_kill(const struct signer *s)
+{
+	if (s->pidfd != -1)
+		(void)pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+	else if (s->pid > 0)
+		(void)kill(s->pid, SIGKILL);
+}
+
+/*
  * A failed exchange leaves an answer in doubt; no later request may be
  * paired with it, so the child goes (signer_stop() reaps it).
  */
@@ -325,8 +341,7 @@ signer_break(struct signer *s, int err)
 	s->broken = true;
 	log_warnx("signer (pid %ld): %s; the CA key is unavailable",
 	    (long)s->pid, strerror(-err));
-	if (s->pid > 0)
-		(void)kill(s->pid, SIGKILL);
+	signer_kill(s);
 }
 
 static int
@@ -496,23 +511,50 @@ signer_sign_hash(struct signer *s, gnutls_sign_algorithm_t algo,
 	    sig);
 }
 
-/* Reaps the child, killing it if it has not left after EOF in time. */
-static void
-signer_reap(pid_t pid)
+/* Waits until the child has exited or `ms` have passed; true if it has. */
+static bool
+signer_exited(const struct signer *s, unsigned int ms)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	unsigned int waited;
-	pid_t r;
+	struct pollfd pfd;
+	uint64_t deadline = signer_now_ms() + ms, now;
+	siginfo_t si;
 
-	for (waited = 0; waited < SIGNER_STOP_WAIT_MS; waited += 10) {
-		r = waitpid(pid, NULL, WNOHANG);
-		if (r == pid || (r == -1 && errno != EINTR))
-			return;	/* ECHILD: a SIGCHLD handler reaped it */
+	if (s->pidfd != -1) {
+		pfd.fd = s->pidfd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		while ((now = signer_now_ms()) < deadline) {
+			if (poll(&pfd, 1, (int)(deadline - now)) != -1 ||
+			    errno != EINTR)
+				break;
+		}
+		return (pfd.revents & POLLIN) != 0;
+	}
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == -1 && errno != EINTR)
+			return true;	/* ECHILD: reaped elsewhere */
+		if (si.si_pid == s->pid)
+			return true;
+		if (signer_now_ms() >= deadline)
+			return false;
 		nanosleep(&tick, NULL);
 	}
-	log_warnx("signer (pid %ld): no exit after EOF, killing", (long)pid);
-	(void)kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+}
+
+/* Reaps the child, killing it if it has not left after EOF in time. */
+static void
+signer_reap(struct signer *s)
+{
+	if (!signer_exited(s, SIGNER_STOP_WAIT_MS)) {
+		log_warnx("signer (pid %ld): no exit after EOF, killing",
+		    (long)s->pid);
+		signer_kill(s);
+	}
+	/* ECHILD: the AS reaped it itself, against signer.h's advice. */
+	while (waitpid(s->pid, NULL, 0) == -1 && errno == EINTR)
 		;
 }
 
@@ -524,7 +566,9 @@ signer_stop(struct signer *s)
 	if (s->fd != -1)
 		close(s->fd);
 	if (s->pid > 0)
-		signer_reap(s->pid);
+		signer_reap(s);
+	if (s->pidfd != -1)
+		close(s->pidfd);
 	gnutls_pubkey_deinit(s->pub);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -596,6 +640,7 @@ signer_start(const char *keyfile, struct signer **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -ENOMEM;
 	s->fd = -1;
+	s->pidfd = -1;
 	s->timeout_ms = SIGNER_TIMEOUT_MS;
 	if ((r = pthread_mutex_init(&s->lock, NULL)) != 0) {
 		free(s);
@@ -624,6 +669,9 @@ signer_start(const char *keyfile, struct signer **out)
 	}
 	close(sv[1]);
 	s->fd = sv[0];
+	/* Kernels before 5.3 or a seccomp filter: fall back to the pid. */
+	if ((s->pidfd = pidfd_open(s->pid, 0)) == -1)
+		log_debug("signer: pidfd_open: %s", strerror(errno));
 
 	r = signer_recv(s, SIGNER_MSG_READY,
 	    signer_now_ms() + s->timeout_ms, &none);
@@ -642,8 +690,8 @@ signer_start(const char *keyfile, struct signer **out)
 	*out = s;
 	return 0;
 fail:
-	if (s->pid > 0 && r == -ETIMEDOUT)
-		(void)kill(s->pid, SIGKILL);
+	if (r == -ETIMEDOUT)
+		signer_kill(s);
 	signer_stop(s);
 	return r;
 }

@@ -92,6 +92,11 @@ int	 signer_start(const char *keyfile, struct signer **out);
  * signer_stop: closes the socket (the child sees EOF and exits), reaps the
  * child, killing it after SIGNER_STOP_WAIT_MS, and frees.  Every privkey
  * made by signer_privkey() must be deinitialised before.  Accepts NULL.
+ *
+ * The child is signalled through a pidfd (Linux 5.3+; the pid otherwise),
+ * so it is never confused with a process that took its pid.  Even so, the
+ * AS should leave reaping it to signer_stop() (no waitpid(-1) loop in a
+ * SIGCHLD handler), or the pid fallback could signal a stranger.
  */
 void	 signer_stop(struct signer *);
 

@@ -922,6 +922,29 @@ test_stop_reaps_child(void **state)
 	signer_stop(NULL);
 }
 
+/* A child that does not leave on EOF is killed after the grace period. */
+static void
+test_stop_kills_stuck_child(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t0, dt;
+	pid_t pid;
+
+	start(f);
+	pid = signer_pid(f->signer);
+	gnutls_privkey_deinit(f->ext);
+	f->ext = NULL;
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	t0 = mono_ms();
+	signer_stop(f->signer);
+	f->signer = NULL;
+	dt = mono_ms() - t0;
+	assert_true(dt >= SIGNER_STOP_WAIT_MS - 20 &&
+	    dt < SIGNER_STOP_WAIT_MS + 2000);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_int_equal(errno, ESRCH);
+}
+
 int
 main(void)
 {
@@ -957,6 +980,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_threads_share_signer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_reaps_child,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_kills_stuck_child,
 		    setup, teardown),
 	};
 
