@@ -29,6 +29,7 @@ struct tls_conn {
 	uv_shutdown_t		 shutdown;
 	int			 handles;	/* initialised, not closed */
 	const struct tls_config	*cfg;		/* the owner's */
+	struct tls_stats	*stats;		/* the owner's */
 	struct tls_listener	*listener;	/* one of these two owns it */
 	struct tls_client	*client;
 	struct tls_conn		*next, *prev;	/* listener's list */
@@ -55,6 +56,7 @@ struct tls_conn {
 struct tls_listener {
 	uv_tcp_t		 tcp;
 	struct tls_config	 cfg;
+	struct tls_stats	 stats;
 	struct tls_conn		*conns;
 	bool			 freeing;
 	bool			 closed;	/* tcp close callback ran */
@@ -64,6 +66,7 @@ struct tls_client {
 	uv_loop_t		*uv;
 	uv_timer_t		 retry;
 	struct tls_config	 cfg;
+	struct tls_stats	 stats;
 	struct sockaddr_storage	 sa;
 	char			 addr[LOOP_ADDRSTRLEN];
 	struct tls_conn		*conn;
@@ -280,8 +283,15 @@ tls_verify_session(gnutls_session_t session)
 		}
 	}
 	if ((rv = c->cfg->verify(c->cfg->verify_ctx, chain, n,
-	    tls_now(c->cfg))) < 0)
+	    tls_now(c->cfg))) < 0) {
+		/* Name what was refused; the peer struct stays empty. */
+		if (cert_info(chain[0], &info) == 0)
+			(c->server ? log_debug : log_info)("%s %s: refused %s "
+			    "certificate of '%s': %s", tls_name(c->cfg),
+			    c->peer.addr, cert_role_name(info.role), info.fqdn,
+			    tls_strerror(rv));
 		goto out;
+	}
 	if ((rv = cert_info(chain[0], &info)) < 0)
 		goto out;
 	c->peer.role = info.role;
@@ -377,6 +387,7 @@ tls_frame_input(struct tls_conn *c, const uint8_t *p, size_t len)
 		    TLS_LEN32_HEADER : 0;
 		c->frame_have = 0;
 		c->frame_need = 0;
+		c->stats->frames_in++;
 		if (c->cfg->on_frame != NULL)
 			c->cfg->on_frame(c, c->frame + skip, want - skip,
 			    c->cfg->arg);
@@ -477,21 +488,38 @@ tls_conn_begin_close(struct tls_conn *c, int reason)
 		tls_conn_close_handles(c);
 }
 
+/*
+ * Why a connection ends is logged at info level where an operator has
+ * something to fix (a server we dial refused, a timeout, no common ALPN),
+ * at debug level where anyone could cause it by connecting to us; frame
+ * errors were already logged with their sizes.
+ */
+static bool
+tls_fail_notable(const struct tls_conn *c, int reason)
+{
+	if (reason == -ETIMEDOUT || reason == TLS_E_ALPN ||
+	    reason == TLS_E_CREDS)
+		return true;
+	return !c->server && c->verify_err != 0;
+}
+
 static void
 tls_conn_fail(struct tls_conn *c, int reason)
 {
+	void (*say)(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 	if (c->state == TLS_CONN_CLOSING)
 		return;
-	if (reason == -ETIMEDOUT || reason == TLS_E_FRAMING ||
-	    reason == TLS_E_FRAME_TOO_BIG || reason == TLS_E_ALPN ||
-	    reason == TLS_E_CREDS)
-		log_info("%s %s%s%s: closing: %s", tls_name(c->cfg),
-		    c->peer.addr, c->peer.fqdn[0] != '\0' ? " " : "",
-		    c->peer.fqdn, tls_strerror(reason));
-	else
-		log_debug("%s %s%s%s: closing: %s", tls_name(c->cfg),
-		    c->peer.addr, c->peer.fqdn[0] != '\0' ? " " : "",
-		    c->peer.fqdn, tls_strerror(reason));
+	if (reason == TLS_E_FRAME_TOO_BIG || reason == TLS_E_FRAMING)
+		c->stats->frame_errors++;
+	else if (c->state != TLS_CONN_OPEN && c->verify_err != 0)
+		c->stats->refused++;
+	else if (c->state != TLS_CONN_OPEN && reason != -ECANCELED)
+		c->stats->failed++;
+	say = tls_fail_notable(c, reason) ? log_info : log_debug;
+	say("%s %s%s%s: closing: %s", tls_name(c->cfg), c->peer.addr,
+	    c->peer.fqdn[0] != '\0' ? " " : "", c->peer.fqdn,
+	    tls_strerror(reason));
 	if (c->state == TLS_CONN_OPEN && c->session != NULL)
 		gnutls_bye(c->session, GNUTLS_SHUT_WR);
 	tls_conn_begin_close(c, reason);
@@ -549,6 +577,7 @@ tls_handshake_done(struct tls_conn *c)
 		return;
 	}
 	c->state = TLS_CONN_OPEN;
+	c->stats->established++;
 	tls_timer_arm(c, c->cfg->idle_timeout_ms);
 	if (c->client != NULL)
 		c->client->backoff_ms = c->cfg->backoff_min_ms;
@@ -700,8 +729,8 @@ tls_session_new(struct tls_conn *c)
  * here on it is freed only through tls_conn_begin_close()).
  */
 static int
-tls_conn_new(uv_loop_t *uv, const struct tls_config *cfg, bool server,
-    struct tls_conn **out)
+tls_conn_new(uv_loop_t *uv, const struct tls_config *cfg,
+    struct tls_stats *stats, bool server, struct tls_conn **out)
 {
 	struct tls_conn *c;
 	int rv;
@@ -710,6 +739,7 @@ tls_conn_new(uv_loop_t *uv, const struct tls_config *cfg, bool server,
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -ENOMEM;
 	c->cfg = cfg;
+	c->stats = stats;
 	c->server = server;
 	if ((rv = uv_tcp_init(uv, &c->tcp)) < 0) {
 		free(c);
@@ -779,6 +809,7 @@ tls_send(struct tls_conn *c, const void *bytes, size_t len)
 	wire += (wire / TLS_RECORD_MAX + 1) *
 	    gnutls_record_overhead_size(c->session);
 	if (c->queued + wire > c->cfg->queue_max) {
+		c->stats->nobufs++;
 		c->want_drain = true;
 		return -ENOBUFS;
 	}
@@ -804,6 +835,7 @@ tls_send(struct tls_conn *c, const void *bytes, size_t len)
 		tls_conn_fail(c, tls_gnutls_reason(c, rv));
 		return -EPIPE;
 	}
+	c->stats->frames_out++;
 	return 0;
 }
 
@@ -861,12 +893,13 @@ tls_accept_cb(uv_stream_t *s, int status)
 		    uv_strerror(status));
 		return;
 	}
-	if ((rv = tls_conn_new(s->loop, &l->cfg, true, &c)) < 0) {
+	if ((rv = tls_conn_new(s->loop, &l->cfg, &l->stats, true, &c)) < 0) {
 		log_warnx("%s: accept: %s", tls_name(&l->cfg),
 		    uv_strerror(rv));
 		return;
 	}
 	c->listener = l;
+	l->stats.connects++;
 	c->next = l->conns;
 	if (l->conns != NULL)
 		l->conns->prev = c;
@@ -923,6 +956,12 @@ tls_listener_addr(const struct tls_listener *l, struct sockaddr_storage *ss)
 	return uv_tcp_getsockname(&l->tcp, (struct sockaddr *)ss, &len);
 }
 
+const struct tls_stats *
+tls_listener_stats(const struct tls_listener *l)
+{
+	return &l->stats;
+}
+
 void
 tls_listener_free(struct tls_listener *l)
 {
@@ -962,6 +1001,7 @@ tls_connect_cb(uv_connect_t *req, int status)
 		tls_conn_fail(c, status);
 		return;
 	}
+	c->stats->connects++;
 	tls_conn_peer_addr(c);
 	tls_conn_start(c);
 }
@@ -972,7 +1012,7 @@ tls_client_connect(struct tls_client *cl)
 	struct tls_conn *c;
 	int rv;
 
-	if ((rv = tls_conn_new(cl->uv, &cl->cfg, false, &c)) < 0) {
+	if ((rv = tls_conn_new(cl->uv, &cl->cfg, &cl->stats, false, &c)) < 0) {
 		log_warnx("%s %s: %s", tls_name(&cl->cfg), cl->addr,
 		    uv_strerror(rv));
 		tls_client_lost(cl);
@@ -1075,6 +1115,12 @@ tls_client_send(struct tls_client *cl, const void *bytes, size_t len)
 	if (c == NULL)
 		return -ENOTCONN;
 	return tls_send(c, bytes, len);
+}
+
+const struct tls_stats *
+tls_client_stats(const struct tls_client *cl)
+{
+	return &cl->stats;
 }
 
 void

@@ -171,6 +171,18 @@ struct tls_config {
 
 const char	*tls_strerror(int err);
 
+/* Counters of one listener or client link, for ntmctl. */
+struct tls_stats {
+	uint64_t	 connects;	/* TCP connections accepted or made */
+	uint64_t	 established;	/* handshake done, peer verified */
+	uint64_t	 refused;	/* peer certificate refused */
+	uint64_t	 failed;	/* other failures before established */
+	uint64_t	 frame_errors;	/* oversized or malformed frames */
+	uint64_t	 frames_in;
+	uint64_t	 frames_out;
+	uint64_t	 nobufs;	/* tls_send() said -ENOBUFS */
+};
+
 /*
  * Credentials: the trust store (roots) and this server's own chain and key.
  * One creds may serve any number of listeners and clients and must outlive
@@ -230,6 +242,7 @@ int	tls_listen(uv_loop_t *, const struct tls_config *,
 int	tls_listener_addr(const struct tls_listener *,
 	    struct sockaddr_storage *);
 void	tls_listener_free(struct tls_listener *);
+const struct tls_stats *tls_listener_stats(const struct tls_listener *);
 
 /*
  * Client side: a persistent link to one server.  It connects at once and,
@@ -246,6 +259,7 @@ int	tls_client_new(uv_loop_t *, const struct tls_config *,
 struct tls_conn *tls_client_conn(const struct tls_client *);
 int	tls_client_send(struct tls_client *, const void *, size_t);
 void	tls_client_free(struct tls_client *);
+const struct tls_stats *tls_client_stats(const struct tls_client *);
 /* The next reconnect delay for a backoff of delay_ms: [delay/2, delay]. */
 uint32_t tls_backoff_jitter(uint32_t delay_ms, struct ntm_rng *);
 

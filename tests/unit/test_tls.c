@@ -360,14 +360,20 @@ fx_teardown(void **state)
 }
 
 static void
-fx_listen(struct fx *fx)
+fx_listen_on(struct fx *fx, const char *where)
 {
 	struct sockaddr_storage ss;
 
-	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	assert_int_equal(loop_addr_parse(where, 0, 0, &ss), 0);
 	assert_int_equal(tls_listen(&fx->uv, &fx->srv.cfg,
 	    (struct sockaddr *)&ss, &fx->l), 0);
 	assert_int_equal(tls_listener_addr(fx->l, &fx->addr), 0);
+}
+
+static void
+fx_listen(struct fx *fx)
+{
+	fx_listen_on(fx, "127.0.0.1:0");
 }
 
 static void
@@ -502,9 +508,10 @@ test_exchange_len32(void **state)
 	size_t i;
 
 	fx_as_to_dc(fx, TLS_FRAMING_LEN32);
-	fx_listen(fx);
+	fx_listen_on(fx, "[::1]:0");		/* and over IPv6 */
 	fx_connect(fx, &fx->addr);
 	RUN_UNTIL(fx, fx->cli.connected == 1 && fx->srv.connected == 1);
+	assert_non_null(strstr(tls_conn_peer(fx->srv.conn)->addr, "[::1]:"));
 	big = malloc(TLS_LEN32_FRAME_MAX);
 	assert_non_null(big);
 	for (i = 0; i < TLS_LEN32_FRAME_MAX; i++)
@@ -782,6 +789,8 @@ test_server_refuses_node(void **state)
 	RUN_UNTIL(fx, fx->srv.closed >= 1 && fx->cli.closed >= 1);
 	assert_int_equal(fx->srv.connected, 0);
 	assert_int_equal(fx->srv.reason, CERT_E_ROLE);
+	assert_true(tls_listener_stats(fx->l)->refused >= 1);
+	assert_int_equal(tls_listener_stats(fx->l)->established, 0);
 	/* The client learns it through the alert. */
 	assert_int_equal(fx->cli.reason, TLS_E_ALERT);
 	assert_int_equal(fx->srv.nframes, 0);
@@ -802,6 +811,8 @@ test_client_refuses_node(void **state)
 	assert_int_equal(fx->srv.connected, 0);
 	assert_int_equal(fx->cli.reason, CERT_E_ROLE);
 	assert_int_equal(fx->srv.reason, TLS_E_ALERT);
+	assert_true(tls_client_stats(fx->cl)->refused >= 1);
+	assert_true(tls_listener_stats(fx->l)->failed >= 1);
 }
 
 /* Right role, wrong name: a DC for another zone. */
@@ -886,6 +897,9 @@ test_oversized_frame(void **state)
 	assert_int_equal(fx->srv.nframes, 1);
 	assert_int_equal(fx->srv.lens[0], 1024);
 	assert_int_equal(fx->srv.reason, TLS_E_FRAME_TOO_BIG);
+	assert_int_equal(tls_listener_stats(fx->l)->frame_errors, 1);
+	assert_int_equal(tls_listener_stats(fx->l)->frames_in, 1);
+	assert_int_equal(tls_client_stats(fx->cl)->frames_out, 2);
 	/* The server said bye: for the client a clean close. */
 	assert_int_equal(fx->cli.reason, 0);
 }
@@ -935,6 +949,8 @@ test_reconnect(void **state)
 	assert_int_equal(tls_listen(&fx->uv, &fx->srv.cfg,
 	    (struct sockaddr *)&at, &fx->l), 0);
 	RUN_UNTIL(fx, fx->cli.connected == 2 && fx->srv.connected == 2);
+	assert_int_equal(tls_client_stats(fx->cl)->established, 2);
+	assert_true(tls_client_stats(fx->cl)->failed >= 2);
 	len = msg_make(m, sizeof(m), 99, 0);
 	assert_int_equal(tls_client_send(fx->cl, m, len), 0);
 	RUN_UNTIL(fx, fx->srv.nframes == 1);
@@ -1071,6 +1087,7 @@ test_queue_bound(void **state)
 		sent++;
 	}
 	assert_int_equal(rv, -ENOBUFS);
+	assert_int_equal(tls_client_stats(fx->cl)->nobufs, 1);
 	assert_true(sent >= 4 && sent < 9);
 	assert_true(tls_conn_queued(fx->cli.conn) <= 8192);
 	/* The connection stays up; on_drain says when to go on. */
@@ -1167,6 +1184,116 @@ test_caller_key(void **state)
 	assert_int_equal(fx->cli.peer_role, CERT_ROLE_DC);
 }
 
+/* Both ends must speak ntmobile/1 inside TLS. */
+static void
+test_alpn_mismatch(void **state)
+{
+	struct fx *fx = *state;
+
+	fx_as_to_dc(fx, TLS_FRAMING_MSG);
+	fx->cli.cfg.alpn = "http/1.1";
+	fx_listen(fx);
+	fx_connect(fx, &fx->addr);
+	RUN_UNTIL(fx, fx->srv.closed >= 1 && fx->cli.closed >= 1);
+	assert_int_equal(fx->srv.connected, 0);
+	assert_int_equal(fx->cli.connected, 0);
+	assert_int_equal(fx->srv.reason, TLS_E_ALPN);
+}
+
+/*
+ * An external key as the AS signer process offers one: GnuTLS only sees
+ * callbacks.  Here they sign with a key the test holds and count calls.
+ */
+struct extkey {
+	gnutls_privkey_t	 real;
+	int			 signs;
+};
+
+static int
+ext_sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *arg,
+    unsigned int flags, const gnutls_datum_t *data, gnutls_datum_t *sig)
+{
+	struct extkey *e = arg;
+
+	e->signs++;
+	return gnutls_privkey_sign_data2(e->real, algo, 0, data, sig);
+}
+
+static int
+ext_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo, void *arg,
+    unsigned int flags, const gnutls_datum_t *hash, gnutls_datum_t *sig)
+{
+	struct extkey *e = arg;
+
+	e->signs++;
+	return gnutls_privkey_sign_hash2(e->real, algo, 0, hash, sig);
+}
+
+static int
+ext_info(gnutls_privkey_t key, unsigned int flags, void *arg)
+{
+	gnutls_sign_algorithm_t algo;
+
+	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO) {
+		algo = (gnutls_sign_algorithm_t)
+		    GNUTLS_FLAGS_TO_SIGN_ALGO(flags);
+		return algo == GNUTLS_SIGN_ECDSA_SECP256R1_SHA256;
+	}
+	switch (flags) {
+	case GNUTLS_PRIVKEY_INFO_PK_ALGO:
+		return GNUTLS_PK_ECDSA;
+	case GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS:
+		return 256;
+	case GNUTLS_PRIVKEY_INFO_SIGN_ALGO:
+		return GNUTLS_SIGN_ECDSA_SECP256R1_SHA256;
+	default:
+		return -1;
+	}
+}
+
+static void
+test_external_key(void **state)
+{
+	struct fx *fx = *state;
+	struct extkey e = { NULL, 0 };
+	gnutls_privkey_t key;
+	gnutls_x509_crt_t *chain;
+	gnutls_datum_t pem;
+	unsigned int n, i;
+	int before;
+
+	/* The AS listens with a key it cannot read, only ask to sign. */
+	side_init(fx, &fx->srv, "", NULL, CERT_ROLE_NODE, NULL);
+	fx->srv.cfg.client_auth = TLS_CLIENT_AUTH_OPTIONAL;
+	assert_int_equal(cert_key_read(path_of(fx->pki, "as.key"), &e.real),
+	    0);
+	assert_int_equal(gnutls_privkey_init(&key), 0);
+	assert_int_equal(gnutls_privkey_import_ext4(key, &e, ext_sign_data,
+	    ext_sign_hash, NULL, NULL, ext_info, 0), 0);
+	assert_int_equal(gnutls_load_file(path_of(fx->pki, "as.pem"), &pem),
+	    0);
+	assert_int_equal(gnutls_x509_crt_list_import2(&chain, &n, &pem,
+	    GNUTLS_X509_FMT_PEM, 0), 0);
+	gnutls_free(pem.data);
+	assert_int_equal(n, 2);
+	assert_int_equal(tls_creds_set_key(fx->srv.creds, chain, n, key), 0);
+	/* GnuTLS checks that key and certificate match by signing. */
+	before = e.signs;
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(chain[i]);
+	gnutls_free(chain);
+	side_init(fx, &fx->cli, "", "node", CERT_ROLE_AS, "as.ntm.test");
+	fx_listen(fx);
+	fx_connect(fx, &fx->addr);
+	RUN_UNTIL(fx, fx->cli.connected == 1 && fx->srv.connected == 1);
+	assert_int_equal(fx->cli.peer_role, CERT_ROLE_AS);
+	assert_int_equal(fx->srv.peer_role, CERT_ROLE_NODE);
+	/* The handshake's CertificateVerify went through the callbacks. */
+	assert_int_equal(e.signs, before + 1);
+	fx_reset(fx);
+	gnutls_privkey_deinit(e.real);
+}
+
 static void
 test_backoff_jitter(void **state)
 {
@@ -1227,6 +1354,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_creds_files, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_caller_key, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_alpn_mismatch, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_external_key, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test(test_backoff_jitter),
 	};
