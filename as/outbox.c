@@ -234,6 +234,33 @@ outbox_cursor(struct db *db, const char *dc, uint64_t *seq)
 }
 
 int
+outbox_dcs(struct db *db, outbox_dc_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	bool stopped = false;
+	int count = 0, r;
+
+	if (cb == NULL)
+		return -EINVAL;
+	r = db_prepare(db, &st, "SELECT dc, acked_seq FROM dc_cursors "
+	    "ORDER BY dc", NULL);
+	if (r < 0)
+		return r;
+	while ((r = db_step(st)) == DB_ROW) {
+		if ((r = cb(db_col_text(st, 0),
+		    (uint64_t)db_col_int64(st, 1), arg)) != 0) {
+			stopped = true;
+			break;
+		}
+		count++;
+	}
+	db_finalize(st);
+	if (stopped || r < 0)
+		return r;
+	return count;
+}
+
+int
 outbox_ack(struct db *db, const char *dc, uint64_t seq)
 {
 	int64_t newest = 0;

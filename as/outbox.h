@@ -15,7 +15,10 @@ struct db;
  * for all (OUTBOX_ALL: revocations).  Each notice gets a sequence number
  * from one counter that never goes back, even after pruning (the table is
  * AUTOINCREMENT), so seqs are increasing per DC though not contiguous: a DC
- * sees the gaps left by other DCs' notices.
+ * sees the gaps left by other DCs' notices.  SQLite has one writer at a
+ * time and a seq is drawn under the write lock held to commit, so notices
+ * become visible in seq order: a cursor never passes a seq that commits
+ * later.
  *
  * Delivery is at least once and in seq order.  A DC acknowledges by seq
  * ("everything for me up to seq is applied") and keeps the last seq it
@@ -121,6 +124,15 @@ int	 outbox_pending(struct db *, const char *dc, uint64_t after_seq,
 int	 outbox_ack(struct db *, const char *dc, uint64_t seq);
 /* The stored cursor of `dc` (-ENOENT if unregistered). */
 int	 outbox_cursor(struct db *, const char *dc, uint64_t *seq);
+
+/*
+ * outbox_dcs: calls `cb` with each registered DC and its cursor, by name,
+ * so the AS can reconcile the registry with its configuration.  `dc` is
+ * borrowed for the call.  Returns the count, the callback's non-zero value
+ * if it stopped the walk, or a negative errno.
+ */
+typedef int	(*outbox_dc_cb)(const char *dc, uint64_t cursor, void *arg);
+int	 outbox_dcs(struct db *, outbox_dc_cb cb, void *arg);
 
 /*
  * outbox_prune: deletes the notices every DC concerned has acknowledged (a

@@ -288,6 +288,50 @@ test_invalid_notices_refused(void **state)
 	assert_null(outbox_kind_name(OUTBOX_KIND_INVALID));
 }
 
+struct dclist {
+	size_t		 n;
+	char		 name[4][OUTBOX_DC_MAX + 1];
+	uint64_t	 cursor[4];
+};
+
+static int
+dclist_add(const char *dc, uint64_t cursor, void *arg)
+{
+	struct dclist *l = arg;
+
+	assert_true(l->n < 4);
+	snprintf(l->name[l->n], sizeof(l->name[0]), "%s", dc);
+	l->cursor[l->n++] = cursor;
+	return 0;
+}
+
+/* The registry lists DCs by name with their cursors. */
+static void
+test_dc_registry(void **state)
+{
+	struct fixture *f = *state;
+	struct dclist l;
+	uint64_t a;
+
+	a = add(f->db, "dc2", OUTBOX_KIND_ISSUED, s1, "a");
+	assert_int_equal(outbox_ack(f->db, "dc2", a), 0);
+	assert_int_equal(outbox_dc_add(f->db, "dc0.ntm.test"), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(outbox_dcs(f->db, dclist_add, &l), 3);
+	assert_string_equal(l.name[0], "dc0.ntm.test");
+	assert_string_equal(l.name[1], "dc1");
+	assert_string_equal(l.name[2], "dc2");
+	assert_int_equal(l.cursor[0], 0);
+	assert_int_equal(l.cursor[2], a);
+
+	assert_int_equal(outbox_dc_remove(f->db, "dc1"), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(outbox_dcs(f->db, dclist_add, &l), 2);
+	assert_string_equal(l.name[1], "dc2");
+	assert_int_equal(outbox_add(f->db, "dc1", OUTBOX_KIND_ISSUED, s1,
+	    "x", 1, t0, NULL), -ENOENT);
+}
+
 /* Acks of several DCs in one transaction commit or vanish together. */
 static void
 test_acks_batched(void **state)
@@ -707,6 +751,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_never_backwards,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_notices_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dc_registry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acks_batched,
 		    setup, teardown),
