@@ -204,6 +204,28 @@ handshake_aead_offered(const struct msg *req, const struct msg *resp)
 	    memchr(offers->val, choice, offers->len) != NULL;
 }
 
+/* A token for the verified (or tunnel-authenticated) message m. */
+static int
+handshake_token(const struct msg *m, enum handshake_side side, uint8_t kex,
+    struct handshake_verified **out)
+{
+	const struct msg_attr *share;
+	struct handshake_verified *v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	v->side = side;
+	v->kex = kex;
+	if ((share = handshake_share(m, side)) != NULL) {
+		v->attr = share->type;
+		v->len = share->len;
+		crypto_sha256(v->hash, share->val, share->len);
+	} else
+		v->attr = PROTO_ATTR_INVALID;
+	*out = v;
+	return 0;
+}
+
 static int
 handshake_verify(enum handshake_side side, const struct msg *req,
     const struct msg *resp, const uint8_t cert_hash_r[HANDSHAKE_HASH_LEN],
@@ -213,8 +235,7 @@ handshake_verify(enum handshake_side side, const struct msg *req,
 	    resp : req;
 	uint8_t tbs[HANDSHAKE_TBS_LEN];
 	gnutls_datum_t d = { tbs, sizeof(tbs) }, s;
-	const struct msg_attr *sig, *share;
-	struct handshake_verified *v;
+	const struct msg_attr *sig;
 	gnutls_sign_algorithm_t alg;
 	uint8_t kex;
 	int ret;
@@ -236,18 +257,7 @@ handshake_verify(enum handshake_side side, const struct msg *req,
 	if (side == HANDSHAKE_SIDE_RESPONSE &&
 	    !handshake_aead_offered(req, resp))
 		return HANDSHAKE_E_AEAD;
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return -ENOMEM;
-	v->side = side;
-	v->kex = kex;
-	if ((share = handshake_share(signed_msg, side)) != NULL) {
-		v->attr = share->type;
-		v->len = share->len;
-		crypto_sha256(v->hash, share->val, share->len);
-	} else
-		v->attr = PROTO_ATTR_INVALID;
-	*out = v;
-	return 0;
+	return handshake_token(signed_msg, side, kex, out);
 }
 
 int
@@ -369,6 +379,35 @@ handshake_transcript_hash(const struct msg *req, const struct msg *resp,
 	return 0;
 }
 
+int
+handshake_verified_tunnel(const struct msg *m, uint8_t kex,
+    struct handshake_verified **out)
+{
+	*out = NULL;
+	switch (m->hdr.type) {
+	case PROTO_MSG_REKEY_REQUEST:
+		return handshake_token(m, HANDSHAKE_SIDE_REQUEST, kex, out);
+	case PROTO_MSG_REKEY_RESPONSE:
+		return handshake_token(m, HANDSHAKE_SIDE_RESPONSE, kex, out);
+	default:
+		return -EINVAL;
+	}
+}
+
+int
+handshake_rekey_hash(const struct msg *req, const struct msg *resp,
+    uint8_t th[HANDSHAKE_HASH_LEN])
+{
+	uint8_t buf[HANDSHAKE_TRANSCRIPT_MAX];
+	struct wbuf w;
+
+	wbuf_init(&w, buf, sizeof(buf));
+	if (msg_attrs_encode(req, &w) < 0 || msg_attrs_encode(resp, &w) < 0)
+		return HANDSHAKE_E_TRANSCRIPT;
+	crypto_sha256(th, buf, wbuf_len(&w));
+	return 0;
+}
+
 /* One key: HKDF-Expand(PRK, label || th, 32). */
 static int
 handshake_expand(uint8_t out[HANDSHAKE_KEY_LEN],
@@ -386,17 +425,16 @@ handshake_expand(uint8_t out[HANDSHAKE_KEY_LEN],
 	    CRYPTO_SHA256_SIZE, info, n + HANDSHAKE_HASH_LEN);
 }
 
-int
-handshake_derive(const uint8_t temp_key[HANDSHAKE_KEY_LEN],
-    const uint8_t *ikm, size_t ikmlen, const uint8_t th[HANDSHAKE_HASH_LEN],
+/* The schedule of 8.4 and 10.3 from a 32-byte salt. */
+static int
+handshake_schedule(const uint8_t salt[HANDSHAKE_KEY_LEN], const uint8_t *ikm,
+    size_t ikmlen, const uint8_t th[HANDSHAKE_HASH_LEN],
     struct handshake_keys *k)
 {
 	uint8_t prk[CRYPTO_SHA256_SIZE];
 	int ret;
 
-	if (temp_key == NULL || ikm == NULL || ikmlen == 0 || th == NULL)
-		return -EINVAL;
-	crypto_hkdf_extract(prk, temp_key, HANDSHAKE_KEY_LEN, ikm, ikmlen);
+	crypto_hkdf_extract(prk, salt, HANDSHAKE_KEY_LEN, ikm, ikmlen);
 	if ((ret = handshake_expand(k->i2r, prk, HANDSHAKE_LABEL_I2R,
 	    th)) < 0 ||
 	    (ret = handshake_expand(k->r2i, prk, HANDSHAKE_LABEL_R2I,
@@ -406,6 +444,26 @@ handshake_derive(const uint8_t temp_key[HANDSHAKE_KEY_LEN],
 		handshake_keys_wipe(k);
 	crypto_wipe(prk, sizeof(prk));
 	return ret;
+}
+
+int
+handshake_derive(const uint8_t temp_key[HANDSHAKE_KEY_LEN],
+    const uint8_t *ikm, size_t ikmlen, const uint8_t th[HANDSHAKE_HASH_LEN],
+    struct handshake_keys *k)
+{
+	if (temp_key == NULL || ikm == NULL || ikmlen == 0 || th == NULL)
+		return -EINVAL;
+	return handshake_schedule(temp_key, ikm, ikmlen, th, k);
+}
+
+int
+handshake_rekey_derive(const uint8_t k_rekey[HANDSHAKE_KEY_LEN],
+    const uint8_t *ikm, size_t ikmlen, const uint8_t th[HANDSHAKE_HASH_LEN],
+    struct handshake_keys *k)
+{
+	if (k_rekey == NULL || (ikm == NULL && ikmlen > 0) || th == NULL)
+		return -EINVAL;
+	return handshake_schedule(k_rekey, ikm, ikmlen, th, k);
 }
 
 void

@@ -157,4 +157,27 @@ int	 handshake_derive(const uint8_t temp_key[HANDSHAKE_KEY_LEN],
 	    const uint8_t th[HANDSHAKE_HASH_LEN], struct handshake_keys *);
 void	 handshake_keys_wipe(struct handshake_keys *);
 
+/*
+ * Rekey (PROTOCOL.md 10.3): REKEY_REQUEST and REKEY_RESPONSE travel inside
+ * the tunnel, authenticated by its AEAD rather than by signatures.
+ *
+ *   th  = SHA-256(attribute list of the request || of the response)
+ *   PRK = HKDF-Extract(salt = k_rekey, IKM), IKM empty for shared
+ *
+ * then the three keys as above.  handshake_verified_tunnel() makes the
+ * token for a REKEY_REQUEST (side REQUEST) or REKEY_RESPONSE (side
+ * RESPONSE): call it only for a message that was opened with the
+ * tunnel's current key.  `kex` is the tunnel's scheme.  Returns 0 and
+ * *out, -EINVAL for another message type, -ENOMEM.
+ */
+int	 handshake_verified_tunnel(const struct msg *m, uint8_t kex,
+	    struct handshake_verified **out);
+/* 0, or HANDSHAKE_E_TRANSCRIPT when the lists exceed the transcript max. */
+int	 handshake_rekey_hash(const struct msg *req, const struct msg *resp,
+	    uint8_t th[HANDSHAKE_HASH_LEN]);
+/* As handshake_derive(), salt k_rekey; ikmlen may be 0 (ikm NULL). */
+int	 handshake_rekey_derive(const uint8_t k_rekey[HANDSHAKE_KEY_LEN],
+	    const uint8_t *ikm, size_t ikmlen,
+	    const uint8_t th[HANDSHAKE_HASH_LEN], struct handshake_keys *);
+
 #endif

@@ -222,6 +222,17 @@ kex_allowed_format(const struct kex_allowed *a, char *buf, size_t cap)
 }
 
 int
+kex_new_rekey(struct kex **out, const struct kex_allowed *allowed,
+    uint8_t id, enum proto_role role, struct ntm_rng *rng)
+{
+	int ret;
+
+	if ((ret = kex_new(out, allowed, id, role, rng)) == 0)
+		(*out)->rekey = true;
+	return ret;
+}
+
+int
 kex_new(struct kex **out, const struct kex_allowed *allowed, uint8_t id,
     enum proto_role role, struct ntm_rng *rng)
 {
@@ -261,6 +272,25 @@ kex_ops(const struct kex *kx)
 	return kx->ops;
 }
 
+/* A shared rekey exchanges nothing: no field, no call into the scheme. */
+static bool
+kex_no_field(const struct kex *kx)
+{
+	return kx->rekey && kx->ops->rekey_no_field;
+}
+
+uint16_t
+kex_field_attr(const struct kex *kx)
+{
+	return kex_no_field(kx) ? PROTO_ATTR_INVALID : kx->ops->offer_attr;
+}
+
+size_t
+kex_field_len(const struct kex *kx)
+{
+	return kex_no_field(kx) ? 0 : kx->ops->offer_len;
+}
+
 /* After any failure the state is spent: secrets go, the stage says so. */
 static int
 kex_fail(struct kex *kx, int err)
@@ -281,13 +311,13 @@ kex_offer(struct kex *kx, const struct kex_input *in, uint8_t *field,
 	*len = 0;
 	if (kx->role != PROTO_ROLE_INITIATOR || kx->stage != KEX_STAGE_NEW)
 		return KEX_E_STATE;
-	if (in == NULL || cap < kx->ops->offer_len)
+	if (in == NULL || cap < kex_field_len(kx))
 		return -EINVAL;
-	if ((ret = kx->ops->offer(kx, in, field)) < 0) {
-		crypto_wipe(field, kx->ops->offer_len);
+	if (!kex_no_field(kx) && (ret = kx->ops->offer(kx, in, field)) < 0) {
+		crypto_wipe(field, kex_field_len(kx));
 		return kex_fail(kx, ret);
 	}
-	*len = kx->ops->offer_len;
+	*len = kex_field_len(kx);
 	kx->stage = KEX_STAGE_OFFERED;
 	return 0;
 }
@@ -304,13 +334,14 @@ kex_respond(struct kex *kx, const struct kex_input *in,
 	if (kx->role != PROTO_ROLE_RESPONDER || kx->stage != KEX_STAGE_NEW)
 		return KEX_E_STATE;
 	if (!handshake_verified_covers(verified, HANDSHAKE_SIDE_REQUEST,
-	    (uint8_t)ops->id, ops->offer_attr, field, len))
+	    (uint8_t)ops->id, kex_field_attr(kx), field, len))
 		return kex_fail(kx, KEX_E_UNVERIFIED);
-	if (len != ops->offer_len)
+	if (len != kex_field_len(kx))
 		return kex_fail(kx, KEX_E_FIELD);
 	if (in == NULL || cap < ops->answer_len)
 		return kex_fail(kx, -EINVAL);
-	if ((ret = ops->respond(kx, in, verified, field, answer)) < 0)
+	if (!kex_no_field(kx) &&
+	    (ret = ops->respond(kx, in, verified, field, answer)) < 0)
 		return kex_fail(kx, ret);
 	*answer_len = ops->answer_len;
 	kx->stage = KEX_STAGE_DONE;
@@ -331,21 +362,26 @@ kex_finish(struct kex *kx, const struct handshake_verified *verified,
 		return kex_fail(kx, KEX_E_UNVERIFIED);
 	if (len != ops->answer_len)
 		return kex_fail(kx, KEX_E_FIELD);
-	if ((ret = ops->finish(kx, answer)) < 0)
+	if (!kex_no_field(kx) && (ret = ops->finish(kx, answer)) < 0)
 		return kex_fail(kx, ret);
 	kx->stage = KEX_STAGE_DONE;
 	return 0;
 }
 
 int
-kex_derive(struct kex *kx, const uint8_t temp_key[PROTO_KEY_LEN],
+kex_derive(struct kex *kx, const uint8_t salt[PROTO_KEY_LEN],
     const uint8_t th[PROTO_HASH_LEN], struct handshake_keys *keys)
 {
 	int ret;
 
-	if (kx->stage != KEX_STAGE_DONE || kx->ikm_len == 0)
+	if (kx->stage != KEX_STAGE_DONE ||
+	    (kx->ikm_len == 0 && !kex_no_field(kx)))
 		return KEX_E_STATE;
-	ret = handshake_derive(temp_key, kx->ikm, kx->ikm_len, th, keys);
+	if (kx->rekey)
+		ret = handshake_rekey_derive(salt,
+		    kx->ikm_len > 0 ? kx->ikm : NULL, kx->ikm_len, th, keys);
+	else
+		ret = handshake_derive(salt, kx->ikm, kx->ikm_len, th, keys);
 	crypto_wipe(kx->ikm, sizeof(kx->ikm));
 	kx->ikm_len = 0;
 	kx->stage = ret == 0 ? KEX_STAGE_SPENT : KEX_STAGE_FAILED;
@@ -355,7 +391,8 @@ kex_derive(struct kex *kx, const uint8_t temp_key[PROTO_KEY_LEN],
 int
 kex_ikm(const struct kex *kx, const uint8_t **ikm, size_t *len)
 {
-	if (kx->stage != KEX_STAGE_DONE || kx->ikm_len == 0)
+	if (kx->stage != KEX_STAGE_DONE ||
+	    (kx->ikm_len == 0 && !kex_no_field(kx)))
 		return KEX_E_STATE;
 	*ikm = kx->ikm;
 	*len = kx->ikm_len;

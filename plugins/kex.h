@@ -97,9 +97,11 @@ struct kex;
 /*
  * One scheme.  offer_attr/answer_attr are the Tunnel Request and Response
  * attributes carrying its fields (answer_attr PROTO_ATTR_INVALID: none),
- * with their exact lengths.  The functions are called through kex_offer(),
- * kex_respond() and kex_finish(), which check the stage, role, lengths and
- * token first; each writes the IKM into the state when it has it.
+ * with their exact lengths; a rekey uses the same ones, except that with
+ * rekey_no_field it sends no field at all and has an empty IKM.  The
+ * functions are called through kex_offer(), kex_respond() and
+ * kex_finish(), which check the stage, role, lengths and token first; each
+ * writes the IKM into the state when it has it.
  */
 struct kex_ops {
 	enum proto_kex	 id;
@@ -108,6 +110,7 @@ struct kex_ops {
 	size_t		 offer_len;
 	uint16_t	 answer_attr;
 	size_t		 answer_len;
+	bool		 rekey_no_field;
 	int	(*offer)(struct kex *, const struct kex_input *,
 		    uint8_t *field);
 	int	(*respond)(struct kex *, const struct kex_input *,
@@ -124,6 +127,7 @@ struct kex {
 	const struct kex_ops	*ops;
 	enum proto_role		 role;
 	enum kex_stage		 stage;
+	bool			 rekey;		/* in-tunnel, 10.3 */
 	struct ntm_rng		*rng;		/* borrowed */
 	struct x25519_keypair	 eph;		/* ecdhe: own key */
 	uint8_t			 ikm[KEX_IKM_MAX];
@@ -170,8 +174,22 @@ int	 kex_allowed_format(const struct kex_allowed *, char *buf,
  */
 int	 kex_new(struct kex **out, const struct kex_allowed *allowed,
 	    uint8_t id, enum proto_role role, struct ntm_rng *rng);
+/*
+ * The same for an in-tunnel rekey (PROTOCOL.md 10.3) of a tunnel set up
+ * with scheme `id`; still refused if `allowed` no longer lists it.  The
+ * REKEY_REQUEST sender is the INITIATOR here.  Fields travel in
+ * REKEY_REQUEST/_RESPONSE; tokens come from handshake_verified_tunnel().
+ */
+int	 kex_new_rekey(struct kex **out, const struct kex_allowed *allowed,
+	    uint8_t id, enum proto_role role, struct ntm_rng *rng);
 void	 kex_free(struct kex *);
 const struct kex_ops *kex_ops(const struct kex *);
+/*
+ * The attribute and length of the initiator's field in this exchange
+ * (ops->offer_attr, or PROTO_ATTR_INVALID and 0 in a shared rekey).
+ */
+uint16_t kex_field_attr(const struct kex *);
+size_t	 kex_field_len(const struct kex *);
 
 /*
  * MN: writes the Tunnel Request field (ops->offer_len bytes, the attribute
@@ -205,16 +223,19 @@ int	 kex_respond(struct kex *, const struct kex_input *in,
 int	 kex_finish(struct kex *, const struct handshake_verified *verified,
 	    const uint8_t *answer, size_t len);
 /*
- * The input keying material, borrowed until kex_derive() or kex_free();
- * KEX_E_STATE before the exchange is done and after kex_derive().
+ * The input keying material, borrowed until kex_derive() or kex_free()
+ * (empty in a shared rekey); KEX_E_STATE before the exchange is done and
+ * after kex_derive().
  */
 int	 kex_ikm(const struct kex *, const uint8_t **ikm, size_t *len);
 /*
- * Both sides, once done: handshake_derive() from the temporary key, the
- * IKM and th (handshake_transcript_hash()), then wipes the IKM.  Returns
- * 0, KEX_E_STATE, or handshake_derive()'s error.
+ * Both sides, once done: the key schedule, then the IKM is wiped.  salt
+ * is the temporary key and th handshake_transcript_hash()'s
+ * (handshake_derive()), or in a rekey k_rekey and handshake_rekey_hash()'s
+ * (handshake_rekey_derive()).  Returns 0, KEX_E_STATE, or the error of
+ * the derivation.
  */
-int	 kex_derive(struct kex *, const uint8_t temp_key[PROTO_KEY_LEN],
+int	 kex_derive(struct kex *, const uint8_t salt[PROTO_KEY_LEN],
 	    const uint8_t th[PROTO_HASH_LEN], struct handshake_keys *keys);
 
 #endif

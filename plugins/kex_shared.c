@@ -108,6 +108,7 @@ const struct kex_ops kex_shared_ops = {
 	.offer_len = PROTO_END_KEY_CT_LEN,
 	.answer_attr = PROTO_ATTR_INVALID,
 	.answer_len = 0,
+	.rekey_no_field = true,		/* the nonces alone */
 	.offer = kex_shared_offer,
 	.respond = kex_shared_respond,
 	.finish = kex_shared_finish,

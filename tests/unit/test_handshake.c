@@ -579,6 +579,57 @@ test_key_schedule(void **state)
 	assert_memory_equal(&k, &k2, sizeof(k));
 }
 
+/* Rekey: th over both attribute lists, salt k_rekey, IKM may be empty. */
+static void
+test_rekey_schedule(void **state)
+{
+	uint8_t nonce_a[32], nonce_b[32], k_rekey[32], th[32], ref[32];
+	uint8_t t[256];
+	struct msg req, resp;
+	struct handshake_keys k;
+	struct handshake_verified *v = NULL;
+	struct wbuf b;
+
+	(void)state;
+	fill(nonce_a, 32, 0x11);
+	fill(nonce_b, 32, 0x22);
+	fill(k_rekey, 32, 0x33);
+	msg_init(&req, PROTO_MSG_REKEY_REQUEST);
+	assert_int_equal(msg_add_u32(&req, PROTO_ATTR_KEY_EPOCH, 7), 0);
+	assert_int_equal(msg_add_bytes(&req, PROTO_ATTR_NONCE, nonce_a, 32), 0);
+	msg_init(&resp, PROTO_MSG_REKEY_RESPONSE);
+	assert_int_equal(msg_add_u32(&resp, PROTO_ATTR_KEY_EPOCH, 7), 0);
+	assert_int_equal(msg_add_bytes(&resp, PROTO_ATTR_NONCE, nonce_b, 32),
+	    0);
+	assert_int_equal(handshake_rekey_hash(&req, &resp, th), 0);
+	wbuf_init(&b, t, sizeof(t));
+	assert_int_equal(msg_attrs_encode(&req, &b), 0);
+	assert_int_equal(msg_attrs_encode(&resp, &b), 0);
+	assert_int_equal(wbuf_len(&b), 2 * (8 + 36));
+	crypto_sha256(ref, t, wbuf_len(&b));
+	assert_memory_equal(th, ref, 32);
+
+	assert_int_equal(handshake_rekey_derive(k_rekey, NULL, 0, th, &k), 0);
+	ref_key(ref, k_rekey, NULL, 0, "ntmobile v1 key i2r", th);
+	assert_memory_equal(k.i2r, ref, 32);
+	ref_key(ref, k_rekey, NULL, 0, "ntmobile v1 key rekey", th);
+	assert_memory_equal(k.rekey, ref, 32);
+	/* The first handshake never has an empty IKM. */
+	assert_int_equal(handshake_derive(k_rekey, NULL, 0, th, &k), -EINVAL);
+
+	/* Tunnel tokens: side from the message type; the share they cover. */
+	assert_int_equal(handshake_verified_tunnel(&req, PROTO_KEX_SHARED, &v),
+	    0);
+	assert_int_equal(handshake_verified_side(v), HANDSHAKE_SIDE_REQUEST);
+	assert_true(handshake_verified_covers(v, HANDSHAKE_SIDE_REQUEST,
+	    PROTO_KEX_SHARED, PROTO_ATTR_INVALID, NULL, 0));
+	handshake_verified_free(v);
+	assert_int_equal(handshake_verified_tunnel(&resp, PROTO_KEX_SHARED,
+	    &v), 0);
+	assert_int_equal(handshake_verified_side(v), HANDSHAKE_SIDE_RESPONSE);
+	handshake_verified_free(v);
+}
+
 /* th covers the request and the response: the AEAD choice among them. */
 static void
 test_transcript_hash(void **state)
@@ -693,6 +744,7 @@ main(void)
 		cmocka_unit_test(test_cert_hash_is_sha256_of_der),
 		cmocka_unit_test(test_key_schedule),
 		cmocka_unit_test(test_transcript_hash),
+		cmocka_unit_test(test_rekey_schedule),
 		cmocka_unit_test(test_aead_choice),
 		cmocka_unit_test(test_strerror),
 	};

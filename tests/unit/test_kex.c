@@ -954,6 +954,181 @@ test_ecdhe_dc_derives_nothing(void **state)
 	hs_free(h);
 }
 
+/*
+ * An in-tunnel rekey (PROTOCOL.md 10.3) after a handshake h: MN sends
+ * REKEY_REQUEST, CN answers REKEY_RESPONSE; both messages are encoded and
+ * decoded as inner messages, whose authentication is the tunnel AEAD's.
+ */
+struct rekey {
+	struct kex		*ki, *kr;
+	struct handshake_verified *tr, *ti;
+	uint8_t			 nonce_i[PROTO_RANDOM_LEN];
+	uint8_t			 nonce_r[PROTO_RANDOM_LEN];
+	uint8_t			 field[KEX_FIELD_MAX];
+	uint8_t			 answer[KEX_FIELD_MAX];
+	size_t			 fieldlen, answerlen;
+	struct msg		 req, resp, dreq, dresp;
+	uint8_t			 reqbuf[1024], respbuf[512];
+	size_t			 reqlen, resplen;
+	uint8_t			 th[HANDSHAKE_HASH_LEN];
+	struct handshake_keys	 keys_i, keys_r;
+};
+
+static void
+rekey_run(struct hs *h, struct rekey *r)
+{
+	struct kex_input in_i = { NULL, NULL, h->cn->pub, NULL };
+	struct kex_input in_r = { NULL, NULL, NULL, h->cn->key };
+	const struct msg_attr *a;
+	uint8_t th[HANDSHAKE_HASH_LEN];
+
+	memset(r, 0, sizeof(*r));
+	/* MN */
+	assert_int_equal(kex_new_rekey(&r->ki, &h->mn_allowed, h->scheme,
+	    PROTO_ROLE_INITIATOR, h->rng_mn), 0);
+	assert_int_equal(rng_bytes(h->rng_mn, r->nonce_i, 32), 0);
+	assert_int_equal(kex_offer(r->ki, &in_i, r->field, sizeof(r->field),
+	    &r->fieldlen), 0);
+	msg_init(&r->req, PROTO_MSG_REKEY_REQUEST);
+	memcpy(r->req.hdr.id, h->path, sizeof(h->path));
+	assert_int_equal(msg_add_u32(&r->req, PROTO_ATTR_KEY_EPOCH, 1), 0);
+	assert_int_equal(msg_add_bytes(&r->req, PROTO_ATTR_NONCE, r->nonce_i,
+	    32), 0);
+	if (r->fieldlen > 0)
+		assert_int_equal(msg_add_bytes(&r->req,
+		    kex_field_attr(r->ki), r->field, r->fieldlen), 0);
+	assert_int_equal(msg_encode(&r->req, r->reqbuf, sizeof(r->reqbuf),
+	    &r->reqlen), 0);
+	/* CN */
+	assert_int_equal(msg_decode(r->reqbuf, r->reqlen, &r->dreq), 0);
+	assert_int_equal(handshake_verified_tunnel(&r->dreq, h->scheme,
+	    &r->tr), 0);
+	assert_int_equal(kex_new_rekey(&r->kr, &h->cn_allowed, h->scheme,
+	    PROTO_ROLE_RESPONDER, h->rng_cn), 0);
+	a = msg_attr_find(&r->dreq, kex_field_attr(r->kr));
+	assert_int_equal(kex_respond(r->kr, &in_r, r->tr,
+	    a != NULL ? a->val : NULL, a != NULL ? a->len : 0, r->answer,
+	    sizeof(r->answer), &r->answerlen), 0);
+	assert_int_equal(rng_bytes(h->rng_cn, r->nonce_r, 32), 0);
+	msg_init(&r->resp, PROTO_MSG_REKEY_RESPONSE);
+	memcpy(r->resp.hdr.id, h->path, sizeof(h->path));
+	assert_int_equal(msg_add_u32(&r->resp, PROTO_ATTR_KEY_EPOCH, 1), 0);
+	assert_int_equal(msg_add_bytes(&r->resp, PROTO_ATTR_NONCE, r->nonce_r,
+	    32), 0);
+	if (r->answerlen > 0)
+		assert_int_equal(msg_add_bytes(&r->resp, PROTO_ATTR_EPHEMERAL,
+		    r->answer, r->answerlen), 0);
+	assert_int_equal(msg_encode(&r->resp, r->respbuf, sizeof(r->respbuf),
+	    &r->resplen), 0);
+	assert_int_equal(handshake_rekey_hash(&r->dreq, &r->resp, th), 0);
+	assert_int_equal(kex_derive(r->kr, h->keys_cn.rekey, th, &r->keys_r),
+	    0);
+	/* MN */
+	assert_int_equal(msg_decode(r->respbuf, r->resplen, &r->dresp), 0);
+	assert_int_equal(handshake_verified_tunnel(&r->dresp, h->scheme,
+	    &r->ti), 0);
+	a = msg_attr_find(&r->dresp, PROTO_ATTR_EPHEMERAL);
+	assert_int_equal(kex_finish(r->ki, r->ti, a != NULL ? a->val : NULL,
+	    a != NULL ? a->len : 0), 0);
+	assert_int_equal(handshake_rekey_hash(&r->req, &r->dresp, r->th), 0);
+	assert_memory_equal(th, r->th, sizeof(th));
+	assert_int_equal(kex_derive(r->ki, h->keys_mn.rekey, r->th,
+	    &r->keys_i), 0);
+}
+
+static void
+rekey_free(struct rekey *r)
+{
+	kex_free(r->ki);
+	kex_free(r->kr);
+	handshake_verified_free(r->ti);
+	handshake_verified_free(r->tr);
+}
+
+static void
+test_rekey_every_scheme(void **state)
+{
+	static const uint8_t schemes[] = { PROTO_KEX_SHARED, PROTO_KEX_RSA,
+	    PROTO_KEX_ECDHE };
+	static const size_t fieldlen[] = { 0, PROTO_RSA_KEM_LEN,
+	    PROTO_X25519_LEN };
+	struct pki *p = *state;
+	struct rekey *r = calloc(1, sizeof(*r));
+	struct hs *h;
+	size_t i;
+
+	assert_non_null(r);
+	for (i = 0; i < sizeof(schemes); i++) {
+		h = hs_run(&p->alice, &p->carol, schemes[i], "rekey");
+		rekey_run(h, r);
+		assert_int_equal(r->fieldlen, fieldlen[i]);
+		assert_memory_equal(&r->keys_i, &r->keys_r, sizeof(r->keys_i));
+		assert_memory_not_equal(r->keys_i.i2r, r->keys_i.r2i, 32);
+		assert_memory_not_equal(r->keys_i.i2r, h->keys_mn.i2r, 32);
+		assert_memory_not_equal(r->keys_i.rekey, h->keys_mn.rekey, 32);
+		rekey_free(r);
+		hs_free(h);
+	}
+	free(r);
+}
+
+/*
+ * Rekeying a shared tunnel uses no new secret: whoever derived the first
+ * keys (a DC, from the temporary key) follows every rekey.  An ecdhe
+ * rekey brings a fresh X25519 secret, so k_rekey and the wire alone do
+ * not give the new keys.
+ */
+static void
+test_rekey_secrecy(void **state)
+{
+	struct pki *p = *state;
+	struct rekey *r = calloc(1, sizeof(*r));
+	struct handshake_keys dc, next;
+	struct hs *h;
+
+	assert_non_null(r);
+	h = hs_run(&p->alice, &p->bob, PROTO_KEX_SHARED, "rekey-dc");
+	assert_int_equal(dc_derive(h, &p->alice, &p->bob, &dc), 0);
+	rekey_run(h, r);
+	assert_int_equal(handshake_rekey_derive(dc.rekey, NULL, 0, r->th,
+	    &next), 0);
+	assert_memory_equal(&next, &r->keys_i, sizeof(next));
+	rekey_free(r);
+	hs_free(h);
+
+	h = hs_run(&p->alice, &p->bob, PROTO_KEX_ECDHE, "rekey-dc");
+	rekey_run(h, r);
+	assert_int_equal(handshake_rekey_derive(h->keys_mn.rekey, NULL, 0,
+	    r->th, &next), 0);
+	assert_memory_not_equal(next.i2r, r->keys_i.i2r, 32);
+	rekey_free(r);
+	hs_free(h);
+	free(r);
+}
+
+static void
+test_rekey_refusals(void **state)
+{
+	struct pki *p = *state;
+	struct hs *h = hs_run(&p->alice, &p->bob, PROTO_KEX_ECDHE, "rekey-no");
+	struct handshake_verified *v = (struct handshake_verified *)1;
+	struct kex_allowed rsa_only;
+	struct kex *kx;
+
+	/* Only rekey messages make tunnel tokens. */
+	assert_int_equal(handshake_verified_tunnel(&h->dreq, PROTO_KEX_ECDHE,
+	    &v), -EINVAL);
+	assert_null(v);
+	/* A scheme dropped from kex_allowed is not rekeyed with. */
+	assert_int_equal(kex_allowed_parse("rsa", &rsa_only), 0);
+	assert_int_equal(kex_new_rekey(&kx, &rsa_only, PROTO_KEX_ECDHE,
+	    PROTO_ROLE_INITIATOR, h->rng_mn), KEX_E_NOT_ALLOWED);
+	/* A rekey key schedule needs its salt. */
+	assert_int_equal(handshake_rekey_derive(NULL, NULL, 0, h->temp_key,
+	    &h->keys_mn), -EINVAL);
+	hs_free(h);
+}
+
 static void
 test_strerror(void **state)
 {
@@ -992,6 +1167,9 @@ main(void)
 		cmocka_unit_test(test_bad_fields_refused),
 		cmocka_unit_test(test_shared_dc_reads_everything),
 		cmocka_unit_test(test_ecdhe_dc_derives_nothing),
+		cmocka_unit_test(test_rekey_every_scheme),
+		cmocka_unit_test(test_rekey_secrecy),
+		cmocka_unit_test(test_rekey_refusals),
 		cmocka_unit_test(test_strerror),
 	};
 
