@@ -236,10 +236,18 @@ dnsnet_conn_close(struct dnsnet_conn *c, const char *why)
 	uv_close((uv_handle_t *)&c->idle, dnsnet_conn_closed);
 }
 
+static void dnsnet_conn_touch(struct dnsnet_conn *);
+
+/* Quiet for tcp_idle_ms; a client still reading a transfer is not idle. */
 static void
 dnsnet_conn_idle(uv_timer_t *t)
 {
-	dnsnet_conn_close(t->data, "idle");
+	struct dnsnet_conn *c = t->data;
+
+	if (c->writes > 0)
+		dnsnet_conn_touch(c);
+	else
+		dnsnet_conn_close(c, "idle");
 }
 
 static void
@@ -482,10 +490,12 @@ dnsnet_notify_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	struct dnsnet_udp *u = (struct dnsnet_udp *)h;
 	struct dnsnet *net = u->net;
 	const struct xfr_config *x = net->srv->xfr;
-	char name[INET6_ADDRSTRLEN + 8];
+	const struct zone_apex *apex;
+	char name[INET6_ADDRSTRLEN + 8], zname[DNS_NAME_MAX * 4 + 2];
+	uint8_t rcode;
 	size_t i;
 
-	if (nread <= 0 || addr == NULL || x == NULL)
+	if (nread < DNS_HEADER_LEN || addr == NULL || x == NULL)
 		return;
 	for (i = 0; i < net->njobs; i++) {
 		struct dnsnet_job *j = &net->jobs[i];
@@ -497,10 +507,20 @@ dnsnet_notify_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		    (size_t)nread, j->id))
 			continue;
 		j->done = true;
-		net->srv->stats.notify_acked++;
 		dnsnet_addr_str(addr, name, sizeof(name));
-		log_info("notify: %s acknowledged zone %d serial %u", name,
-		    j->apex, zone_serial(net->srv->zone));
+		apex = zone_apex_get(net->srv->zone, j->apex);
+		if (apex == NULL || dns_name_str(apex->name, apex->namelen,
+		    zname, sizeof(zname)) < 0)
+			strcpy(zname, "?");
+		rcode = (uint8_t)(buf->base[3] & DNS_RCODE_MASK);
+		if (rcode != DNS_RCODE_NOERROR) {
+			log_info("notify: %s answered rcode %u for zone %s "
+			    "(not a secondary of it?)", name, rcode, zname);
+			continue;
+		}
+		net->srv->stats.notify_acked++;
+		log_info("notify: %s acknowledged zone %s serial %u", name,
+		    zname, zone_serial(net->srv->zone));
 	}
 }
 
