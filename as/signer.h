@@ -76,10 +76,11 @@ struct signer;
  * key needs them.
  *
  * The child: becomes non-dumpable (no core file, no ptrace by the same
- * user), dies with its parent (PR_SET_PDEATHSIG), closes every descriptor
- * but stderr and its end of the socketpair, refuses a key file that gives
- * any access to group or others, announces READY, then answers requests
- * until EOF and exits.
+ * user), dies with its parent (PR_SET_PDEATHSIG), ignores SIGINT/SIGHUP
+ * (the AS's shutdown closes the socket), closes every descriptor but 0-2
+ * and its end of the socketpair, refuses a key file that gives any access
+ * to group or others, announces READY, then answers requests until EOF and
+ * exits.
  *
  * Returns 0 and *out (the caller's: signer_stop()), or a negative errno:
  * -EPERM for a group/world-accessible key file, -ENOENT for a missing one,
@@ -100,8 +101,10 @@ int	 signer_start(const char *keyfile, struct signer **out);
  */
 void	 signer_stop(struct signer *);
 
-/* The child's pid and the parent's end of the socket (borrowed: an event
- * loop may watch it for hang-up; nothing else may read or write it). */
+/*
+ * The child's pid and the parent's end of the socket (borrowed: an event
+ * loop may watch it for hang-up; nothing else may read or write it).
+ */
 pid_t	 signer_pid(const struct signer *);
 int	 signer_fd(const struct signer *);
 
