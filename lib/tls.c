@@ -58,6 +58,7 @@ struct tls_listener {
 	struct tls_config	 cfg;
 	struct tls_stats	 stats;
 	struct tls_conn		*conns;
+	size_t			 nconns;
 	bool			 freeing;
 	bool			 closed;	/* tcp close callback ran */
 };
@@ -123,6 +124,8 @@ tls_config_defaults(struct tls_config *cfg)
 		cfg->alpn = TLS_ALPN;
 	if (cfg->queue_max == 0)
 		cfg->queue_max = TLS_QUEUE_MAX;
+	if (cfg->conns_max == 0)
+		cfg->conns_max = TLS_CONNS_MAX;
 	if (cfg->handshake_timeout_ms == 0)
 		cfg->handshake_timeout_ms = TLS_HANDSHAKE_TIMEOUT_MS;
 	if (cfg->backoff_min_ms == 0)
@@ -414,6 +417,7 @@ tls_conn_free(struct tls_conn *c)
 	if (c->cfg->on_closed != NULL)
 		c->cfg->on_closed(c, c->reason, c->cfg->arg);
 	if (l != NULL) {
+		l->nconns--;
 		if (c->prev != NULL)
 			c->prev->next = c->next;
 		else
@@ -900,6 +904,7 @@ tls_accept_cb(uv_stream_t *s, int status)
 	}
 	c->listener = l;
 	l->stats.connects++;
+	l->nconns++;
 	c->next = l->conns;
 	if (l->conns != NULL)
 		l->conns->prev = c;
@@ -910,6 +915,12 @@ tls_accept_cb(uv_stream_t *s, int status)
 		return;
 	}
 	tls_conn_peer_addr(c);
+	if (l->nconns > l->cfg.conns_max) {
+		log_debug("%s %s: %zu connections already", tls_name(&l->cfg),
+		    c->peer.addr, l->cfg.conns_max);
+		tls_conn_fail(c, -EBUSY);
+		return;
+	}
 	tls_conn_start(c);
 }
 

@@ -67,6 +67,7 @@ enum tls_limit {
 	TLS_LINGER_MS = 1000,		/* flushing the last bytes on close */
 	TLS_READ_CHUNK = 16384,
 	TLS_CHAIN_MAX = 8,		/* certificates accepted from a peer */
+	TLS_CONNS_MAX = 1024,		/* default: connections per listener */
 };
 
 /*
@@ -132,6 +133,12 @@ typedef time_t	(*tls_clock_fn)(void *arg);
  * be freed (do not use the conn afterwards).  on_drain (optional): the
  * queue went below half of queue_max after tls_send() said -ENOBUFS.
  * Any of them may call tls_send() and tls_close() on that conn.
+ *
+ * TLS 1.3 ends the client's handshake before the server has checked the
+ * client certificate: a client refused by the server gets on_connected and
+ * then on_closed with TLS_E_ALERT.  So a client learns it was accepted from
+ * the first answer, not from on_connected.  Servers never report a peer
+ * they refused.
  */
 typedef void	(*tls_connected_fn)(struct tls_conn *, const struct tls_peer *,
 		    void *arg);
@@ -156,8 +163,10 @@ struct tls_config {
 	const char		*alpn;		/* NULL: TLS_ALPN */
 	size_t			 frame_max;	/* bytes; see the framing */
 	size_t			 queue_max;	/* TLS_QUEUE_MAX */
+	size_t			 conns_max;	/* listeners: TLS_CONNS_MAX */
 	uint32_t		 handshake_timeout_ms;
-	uint32_t		 idle_timeout_ms; /* 0: no idle timeout */
+	/* Close after this long without a byte from the peer; 0: never. */
+	uint32_t		 idle_timeout_ms;
 	uint32_t		 backoff_min_ms; /* clients only */
 	uint32_t		 backoff_max_ms;
 	struct ntm_rng		*rng;		/* jitter; NULL: rng_system() */
@@ -233,7 +242,8 @@ int	tls_verify_cert(void *expect, const gnutls_x509_crt_t *chain,
 
 /*
  * Server side.  Listens on sa (port 0: any; tls_listener_addr() tells
- * which).  tls_listener_free() stops accepting and closes every one of its
+ * which).  A connection beyond conns_max is closed at once (-EBUSY).
+ * tls_listener_free() stops accepting and closes every one of its
  * connections (their on_closed runs with -ECANCELED, or 0 when they were
  * open and said bye); the memory goes in the last close callback.
  */

@@ -1294,6 +1294,77 @@ test_external_key(void **state)
 	gnutls_privkey_deinit(e.real);
 }
 
+/* A listener holds at most conns_max connections. */
+static void
+test_conns_max(void **state)
+{
+	struct fx *fx = *state;
+	struct side other;
+	struct tls_client *second;
+
+	fx_as_to_dc(fx, TLS_FRAMING_MSG);
+	fx->srv.cfg.conns_max = 1;
+	fx_listen(fx);
+	fx_connect(fx, &fx->addr);
+	RUN_UNTIL(fx, fx->cli.connected == 1 && fx->srv.connected == 1);
+	side_init(fx, &other, "", "as", CERT_ROLE_DC, NULL);
+	assert_int_equal(tls_client_new(&fx->uv, &other.cfg,
+	    (struct sockaddr *)&fx->addr, &second), 0);
+	RUN_UNTIL(fx, fx->srv.closed >= 1 && other.closed >= 1);
+	assert_int_equal(fx->srv.reason, -EBUSY);
+	assert_int_equal(other.connected, 0);
+	/* The first connection is still there and still works. */
+	assert_non_null(tls_client_conn(fx->cl));
+	assert_int_equal(fx->cli.closed, 0);
+	/* Once it is gone, the other one gets in. */
+	tls_client_free(fx->cl);
+	fx->cl = NULL;
+	RUN_UNTIL(fx, other.connected == 1);
+	tls_client_free(second);
+	RUN_UNTIL(fx, other.conn == NULL);
+	uv_run(&fx->uv, UV_RUN_NOWAIT);
+	side_clear(&other);
+	fx_reset(fx);
+	tls_creds_free(other.creds);
+}
+
+/* Reconnect delays double from backoff_min_ms up to backoff_max_ms. */
+static void
+test_backoff_timing(void **state)
+{
+	struct fx *fx = *state;
+	struct sockaddr_storage ss;
+	uv_tcp_t probe;
+	uint64_t at[8];
+	int len = sizeof(ss), n = 0, i;
+
+	/* A port where nothing listens: bind one, learn it, close it. */
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	uv_tcp_init(&fx->uv, &probe);
+	assert_int_equal(uv_tcp_bind(&probe, (struct sockaddr *)&ss, 0), 0);
+	assert_int_equal(uv_tcp_getsockname(&probe, (struct sockaddr *)&ss,
+	    &len), 0);
+	uv_close((uv_handle_t *)&probe, NULL);
+	uv_run(&fx->uv, UV_RUN_NOWAIT);
+
+	fx_as_to_dc(fx, TLS_FRAMING_MSG);
+	fx->cli.cfg.backoff_min_ms = 40;
+	fx->cli.cfg.backoff_max_ms = 160;
+	fx_connect(fx, &ss);
+	while (n < 7) {
+		RUN_UNTIL(fx, fx->cli.closed > n);
+		at[n++] = uv_now(&fx->uv);
+	}
+	assert_int_equal(fx->cli.reason, -ECONNREFUSED);
+	/* Delay i is drawn from [d/2, d] with d = 40, 80, 160, 160 ... */
+	for (i = 1; i < n; i++) {
+		uint64_t d = i == 1 ? 40 : i == 2 ? 80 : 160;
+
+		assert_true(at[i] - at[i - 1] >= d / 2);
+		assert_true(at[i] - at[i - 1] <= d + 500);
+	}
+}
+
 static void
 test_backoff_jitter(void **state)
 {
@@ -1358,6 +1429,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_alpn_mismatch, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_external_key, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_conns_max, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_timing, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test(test_backoff_jitter),
 	};
