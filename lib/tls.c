@@ -12,7 +12,10 @@
 #include "tls.h"
 #include "tls_local.h"
 
-enum { TLS_RECORD_MAX = 16384 };	/* plaintext bytes per TLS record */
+enum {
+	TLS_RECORD_MAX = 16384,		/* plaintext bytes per TLS record */
+	TLS_WARNINGS_MAX = 16,		/* non-fatal errors in one read */
+};
 
 enum tls_conn_state {
 	TLS_CONN_INVALID = 0,
@@ -501,9 +504,11 @@ tls_conn_begin_close(struct tls_conn *c, int reason)
 static bool
 tls_fail_notable(const struct tls_conn *c, int reason)
 {
-	if (reason == -ETIMEDOUT || reason == TLS_E_ALPN ||
-	    reason == TLS_E_CREDS)
+	if (reason == TLS_E_ALPN || reason == TLS_E_CREDS)
 		return true;
+	/* A verified peer gone quiet; or a server we dial that is. */
+	if (reason == -ETIMEDOUT)
+		return !c->server || c->state == TLS_CONN_OPEN;
 	return !c->server && c->verify_err != 0;
 }
 
@@ -550,7 +555,7 @@ tls_timer_cb(uv_timer_t *t)
 		tls_conn_fail(c, -ETIMEDOUT);
 		break;
 	case TLS_CONN_OPEN:
-		log_info("%s %s %s: idle for %u ms", tls_name(c->cfg),
+		log_debug("%s %s %s: idle for %u ms", tls_name(c->cfg),
 		    c->peer.addr, c->peer.fqdn, c->cfg->idle_timeout_ms);
 		tls_conn_fail(c, -ETIMEDOUT);
 		break;
@@ -620,7 +625,7 @@ tls_conn_input(struct tls_conn *c)
 {
 	uint8_t pt[TLS_READ_CHUNK];
 	ssize_t n;
-	int rv;
+	int rv, warnings = 0;
 
 	if (c->state == TLS_CONN_HANDSHAKE) {
 		rv = gnutls_handshake(c->session);
@@ -644,7 +649,9 @@ tls_conn_input(struct tls_conn *c)
 			break;
 		}
 		if (n < 0) {
-			if (gnutls_error_is_fatal((int)n) == 0)
+			/* Warning alerts and the like, but not forever. */
+			if (gnutls_error_is_fatal((int)n) == 0 &&
+			    ++warnings < TLS_WARNINGS_MAX)
 				continue;
 			tls_conn_fail(c, tls_gnutls_reason(c, (int)n));
 			break;
