@@ -1,0 +1,1 @@
+# dc/core.mk -- DC registry, signalling core and route decision.
