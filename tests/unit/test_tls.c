@@ -1145,6 +1145,9 @@ test_creds_files(void **state)
 	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
 	assert_int_equal(tls_listen(&fx->uv, &cfg, (struct sockaddr *)&ss,
 	    &l), -EINVAL);
+	/* A key that is not the certificate's. */
+	assert_int_equal(tls_creds_load_key(cr, path_of(fx->pki, "dc.pem"),
+	    path_of(fx->pki, "as.key")), TLS_E_CREDS);
 	assert_int_equal(tls_creds_load(cr, path_of(fx->pki, "root.pem"),
 	    path_of(fx->pki, "dc.pem"), path_of(fx->pki, "dc.key")), 0);
 	assert_non_null(tls_creds_trust(cr));
