@@ -345,7 +345,11 @@ dns_resolve(const struct zone *z, const struct dns_query *q,
 	}
 	apex = zone_apex_get(z, a);
 	e = zone_lookup(z, q->lname, q->qname_len);
-	if (e != NULL && (e->flags & (ZONE_ENTRY_CUT | ZONE_ENTRY_OCCLUDED)))
+	/* DS belongs to the parent side of a cut (RFC 4035 3.1.4.1). */
+	if (e != NULL && (e->flags & ZONE_ENTRY_OCCLUDED))
+		cut = e->cut;
+	else if (e != NULL && (e->flags & ZONE_ENTRY_CUT) &&
+	    q->qtype != DNS_TYPE_DS)
 		cut = e->cut;
 	else if (e == NULL)
 		cut = zone_find_cut(z, q->lname, q->qname_len);

@@ -285,6 +285,15 @@ test_refused_referral_cname(void **state)
 	    "ns.sub.dc1.ntm.test.\t3600\tIN\tA\t198.18.1.53");
 	ldns_pkt_free(p);
 
+	/* DS at the cut is answered by the parent: NODATA, authoritative */
+	p = ask_pkt(f, "sub.dc1.ntm.test", DNS_TYPE_DS, 0);
+	assert_true(ldns_pkt_aa(p));
+	assert_int_equal(ldns_pkt_ancount(p), 0);
+	assert_rr(p, LDNS_SECTION_AUTHORITY, 0, "dc1.ntm.test.\t300\tIN\tSOA\t"
+	    "ns1.dc1.ntm.test. hostmaster.dc1.ntm.test. 8 7200 900 1209600 "
+	    "300");
+	ldns_pkt_free(p);
+
 	p = ask_pkt(f, "www.dc1.ntm.test", DNS_TYPE_A, 0);
 	assert_rr(p, LDNS_SECTION_ANSWER, 0,
 	    "www.dc1.ntm.test.\t3600\tIN\tCNAME\tns1.dc1.ntm.test.");
