@@ -182,7 +182,8 @@ handshake_share(const struct msg *m, enum handshake_side side)
 	const struct msg_attr *a;
 	size_t i;
 
-	if (side == HANDSHAKE_SIDE_RESPONSE)
+	if (side == HANDSHAKE_SIDE_RESPONSE ||
+	    side == HANDSHAKE_SIDE_REKEY_RESPONSE)
 		return msg_attr_find(m, PROTO_ATTR_EPHEMERAL);
 	for (i = 0; i < sizeof(req_shares) / sizeof(req_shares[0]); i++)
 		if ((a = msg_attr_find(m, req_shares[i])) != NULL)
@@ -386,9 +387,11 @@ handshake_verified_tunnel(const struct msg *m, uint8_t kex,
 	*out = NULL;
 	switch (m->hdr.type) {
 	case PROTO_MSG_REKEY_REQUEST:
-		return handshake_token(m, HANDSHAKE_SIDE_REQUEST, kex, out);
+		return handshake_token(m, HANDSHAKE_SIDE_REKEY_REQUEST, kex,
+		    out);
 	case PROTO_MSG_REKEY_RESPONSE:
-		return handshake_token(m, HANDSHAKE_SIDE_RESPONSE, kex, out);
+		return handshake_token(m, HANDSHAKE_SIDE_REKEY_RESPONSE, kex,
+		    out);
 	default:
 		return -EINVAL;
 	}

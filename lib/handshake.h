@@ -78,6 +78,8 @@ enum handshake_side {
 	HANDSHAKE_SIDE_INVALID = 0,
 	HANDSHAKE_SIDE_REQUEST,		/* Sig_I checked (at CN) */
 	HANDSHAKE_SIDE_RESPONSE,	/* Sig_R checked (at MN) */
+	HANDSHAKE_SIDE_REKEY_REQUEST,	/* opened in the tunnel */
+	HANDSHAKE_SIDE_REKEY_RESPONSE,
 };
 
 const char	*handshake_strerror(int err);
@@ -165,8 +167,8 @@ void	 handshake_keys_wipe(struct handshake_keys *);
  *   PRK = HKDF-Extract(salt = k_rekey, IKM), IKM empty for shared
  *
  * then the three keys as above.  handshake_verified_tunnel() makes the
- * token for a REKEY_REQUEST (side REQUEST) or REKEY_RESPONSE (side
- * RESPONSE): call it only for a message that was opened with the
+ * token for a REKEY_REQUEST (side REKEY_REQUEST) or REKEY_RESPONSE (side
+ * REKEY_RESPONSE): call it only for a message that was opened with the
  * tunnel's current key.  `kex` is the tunnel's scheme.  Returns 0 and
  * *out, -EINVAL for another message type, -ENOMEM.
  */

@@ -291,6 +291,15 @@ kex_field_len(const struct kex *kx)
 	return kex_no_field(kx) ? 0 : kx->ops->offer_len;
 }
 
+enum handshake_side
+kex_token_side(const struct kex *kx, bool request)
+{
+	if (kx->rekey)
+		return request ? HANDSHAKE_SIDE_REKEY_REQUEST :
+		    HANDSHAKE_SIDE_REKEY_RESPONSE;
+	return request ? HANDSHAKE_SIDE_REQUEST : HANDSHAKE_SIDE_RESPONSE;
+}
+
 /* After any failure the state is spent: secrets go, the stage says so. */
 static int
 kex_fail(struct kex *kx, int err)
@@ -333,7 +342,7 @@ kex_respond(struct kex *kx, const struct kex_input *in,
 	*answer_len = 0;
 	if (kx->role != PROTO_ROLE_RESPONDER || kx->stage != KEX_STAGE_NEW)
 		return KEX_E_STATE;
-	if (!handshake_verified_covers(verified, HANDSHAKE_SIDE_REQUEST,
+	if (!handshake_verified_covers(verified, kex_token_side(kx, true),
 	    (uint8_t)ops->id, kex_field_attr(kx), field, len))
 		return kex_fail(kx, KEX_E_UNVERIFIED);
 	if (len != kex_field_len(kx))
@@ -357,7 +366,7 @@ kex_finish(struct kex *kx, const struct handshake_verified *verified,
 
 	if (kx->role != PROTO_ROLE_INITIATOR || kx->stage != KEX_STAGE_OFFERED)
 		return KEX_E_STATE;
-	if (!handshake_verified_covers(verified, HANDSHAKE_SIDE_RESPONSE,
+	if (!handshake_verified_covers(verified, kex_token_side(kx, false),
 	    (uint8_t)ops->id, ops->answer_attr, answer, len))
 		return kex_fail(kx, KEX_E_UNVERIFIED);
 	if (len != ops->answer_len)

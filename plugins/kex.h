@@ -9,11 +9,10 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 
+#include "handshake.h"
 #include "proto.h"
 #include "x25519.h"
 
-struct handshake_keys;
-struct handshake_verified;
 struct ntm_rng;
 
 /*
@@ -178,7 +177,9 @@ int	 kex_new(struct kex **out, const struct kex_allowed *allowed,
  * The same for an in-tunnel rekey (PROTOCOL.md 10.3) of a tunnel set up
  * with scheme `id`; still refused if `allowed` no longer lists it.  The
  * REKEY_REQUEST sender is the INITIATOR here.  Fields travel in
- * REKEY_REQUEST/_RESPONSE; tokens come from handshake_verified_tunnel().
+ * REKEY_REQUEST/_RESPONSE; tokens come from handshake_verified_tunnel(),
+ * and only such tokens are accepted by a rekey state (and only signature
+ * tokens by a handshake state).
  */
 int	 kex_new_rekey(struct kex **out, const struct kex_allowed *allowed,
 	    uint8_t id, enum proto_role role, struct ntm_rng *rng);
@@ -190,6 +191,8 @@ const struct kex_ops *kex_ops(const struct kex *);
  */
 uint16_t kex_field_attr(const struct kex *);
 size_t	 kex_field_len(const struct kex *);
+/* The token side kex_respond() (request) or kex_finish() requires. */
+enum handshake_side kex_token_side(const struct kex *, bool request);
 
 /*
  * MN: writes the Tunnel Request field (ops->offer_len bytes, the attribute

@@ -89,7 +89,7 @@ kex_rsa_respond(struct kex *kx, const struct kex_input *in,
 	int ret;
 
 	(void)answer;
-	if (!handshake_verified_covers(verified, HANDSHAKE_SIDE_REQUEST,
+	if (!handshake_verified_covers(verified, kex_token_side(kx, true),
 	    PROTO_KEX_RSA, PROTO_ATTR_KEM_CT, field, PROTO_RSA_KEM_LEN))
 		return KEX_E_UNVERIFIED;
 	if (in->own_priv == NULL)

@@ -620,13 +620,17 @@ test_rekey_schedule(void **state)
 	/* Tunnel tokens: side from the message type; the share they cover. */
 	assert_int_equal(handshake_verified_tunnel(&req, PROTO_KEX_SHARED, &v),
 	    0);
-	assert_int_equal(handshake_verified_side(v), HANDSHAKE_SIDE_REQUEST);
-	assert_true(handshake_verified_covers(v, HANDSHAKE_SIDE_REQUEST,
+	assert_int_equal(handshake_verified_side(v),
+	    HANDSHAKE_SIDE_REKEY_REQUEST);
+	assert_true(handshake_verified_covers(v, HANDSHAKE_SIDE_REKEY_REQUEST,
+	    PROTO_KEX_SHARED, PROTO_ATTR_INVALID, NULL, 0));
+	assert_false(handshake_verified_covers(v, HANDSHAKE_SIDE_REQUEST,
 	    PROTO_KEX_SHARED, PROTO_ATTR_INVALID, NULL, 0));
 	handshake_verified_free(v);
 	assert_int_equal(handshake_verified_tunnel(&resp, PROTO_KEX_SHARED,
 	    &v), 0);
-	assert_int_equal(handshake_verified_side(v), HANDSHAKE_SIDE_RESPONSE);
+	assert_int_equal(handshake_verified_side(v),
+	    HANDSHAKE_SIDE_REKEY_RESPONSE);
 	handshake_verified_free(v);
 }
 

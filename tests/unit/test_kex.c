@@ -1123,6 +1123,34 @@ test_rekey_refusals(void **state)
 	assert_int_equal(kex_allowed_parse("rsa", &rsa_only), 0);
 	assert_int_equal(kex_new_rekey(&kx, &rsa_only, PROTO_KEX_ECDHE,
 	    PROTO_ROLE_INITIATOR, h->rng_mn), KEX_E_NOT_ALLOWED);
+	/* Signature tokens do not drive a rekey state, nor the reverse. */
+	{
+		const struct msg_attr *eph = msg_attr_find(&h->dreq,
+		    PROTO_ATTR_EPHEMERAL);
+		struct kex_input in = { NULL, NULL, NULL, NULL };
+		uint8_t answer[KEX_FIELD_MAX];
+		struct msg rk;
+		size_t len;
+
+		assert_int_equal(kex_new_rekey(&kx, &h->cn_allowed,
+		    PROTO_KEX_ECDHE, PROTO_ROLE_RESPONDER, h->rng_cn), 0);
+		assert_int_equal(kex_respond(kx, &in, h->tok_cn, eph->val,
+		    eph->len, answer, sizeof(answer), &len),
+		    KEX_E_UNVERIFIED);
+		kex_free(kx);
+
+		msg_init(&rk, PROTO_MSG_REKEY_REQUEST);
+		assert_int_equal(msg_add_bytes(&rk, PROTO_ATTR_EPHEMERAL,
+		    eph->val, eph->len), 0);
+		assert_int_equal(handshake_verified_tunnel(&rk,
+		    PROTO_KEX_ECDHE, &v), 0);
+		assert_int_equal(kex_new(&kx, &h->cn_allowed, PROTO_KEX_ECDHE,
+		    PROTO_ROLE_RESPONDER, h->rng_cn), 0);
+		assert_int_equal(kex_respond(kx, &in, v, eph->val, eph->len,
+		    answer, sizeof(answer), &len), KEX_E_UNVERIFIED);
+		kex_free(kx);
+		handshake_verified_free(v);
+	}
 	/* A rekey key schedule needs its salt. */
 	assert_int_equal(handshake_rekey_derive(NULL, NULL, 0, h->temp_key,
 	    &h->keys_mn), -EINVAL);
