@@ -303,6 +303,81 @@ test_name_constraints(void **state)
 	    CERT_E_REQUEST);
 }
 
+/* A certificate claiming two roles, built by hand (cert_issue cannot). */
+static void
+test_two_roles_refused(void **state)
+{
+	struct pki *p = *state;
+	struct cert_expect ex;
+	gnutls_x509_crt_t crt, copy;
+	gnutls_datum_t der;
+	uint8_t serial[1] = { 0x42 }, id[20];
+	const char *fqdn = "alice.dc1.ntm.test";
+
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, 1), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt, NOW - 60), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt, NOW + 60), 0);
+	assert_int_equal(gnutls_x509_crt_set_pubkey(crt, p->node_pub), 0);
+	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, fqdn, (unsigned int)strlen(fqdn)),
+	    0);
+	assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt,
+	    GNUTLS_SAN_DNSNAME, fqdn, (unsigned int)strlen(fqdn),
+	    GNUTLS_FSAN_APPEND), 0);
+	assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt, 0, -1), 0);
+	assert_int_equal(gnutls_x509_crt_set_key_purpose_oid(crt,
+	    NTM_OID_ROLE_NODE, 0), 0);
+	assert_int_equal(gnutls_x509_crt_set_key_purpose_oid(crt,
+	    NTM_OID_ROLE_DC, 0), 0);
+	assert_int_equal(cert_pubkey_hash(p->as_pub, id), 0);
+	assert_int_equal(gnutls_x509_crt_set_authority_key_id(crt, id, 20), 0);
+	assert_int_equal(gnutls_x509_crt_privkey_sign(crt, p->as, p->as_key,
+	    GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
+	    &der), 0);
+	assert_int_equal(gnutls_x509_crt_init(&copy), 0);
+	assert_int_equal(gnutls_x509_crt_import(copy, &der,
+	    GNUTLS_X509_FMT_DER), 0);
+	gnutls_free(der.data);
+	assert_int_equal(cert_role_of(copy), CERT_ROLE_INVALID);
+	expect_node(p, &ex);
+	ex.vip4 = NULL;
+	ex.vip6 = NULL;
+	/* GnuTLS alone accepts it for the node role ... */
+	{
+		gnutls_x509_trust_list_t tl;
+		gnutls_x509_crt_t chain[2] = { copy, p->as }, root;
+		gnutls_typed_vdata_st vd = { GNUTLS_DT_KEY_PURPOSE_OID,
+		    (unsigned char *)NTM_OID_ROLE_NODE, 0 };
+		unsigned int status = 1;
+
+		assert_int_equal(gnutls_x509_trust_list_init(&tl, 0), 0);
+		assert_int_equal(gnutls_x509_crt_init(&root), 0);
+		assert_int_equal(gnutls_x509_crt_export2(p->root,
+		    GNUTLS_X509_FMT_DER, &der), 0);
+		assert_int_equal(gnutls_x509_crt_import(root, &der,
+		    GNUTLS_X509_FMT_DER), 0);
+		gnutls_free(der.data);
+		assert_int_equal(gnutls_x509_trust_list_add_cas(tl, &root, 1,
+		    0), 1);
+		assert_int_equal(gnutls_x509_trust_list_verify_crt2(tl, chain,
+		    2, &vd, 1, GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &status,
+		    NULL), 0);
+		assert_int_equal(status, 0);
+		gnutls_x509_trust_list_deinit(tl, 1);
+	}
+	/* ... but it does not carry exactly one role. */
+	assert_int_equal(cert_verify(p->trust, copy, p->as, &ex, NOW),
+	    CERT_E_ROLE);
+	ex.role = CERT_ROLE_DC;
+	assert_int_equal(cert_verify(p->trust, copy, p->as, &ex, NOW),
+	    CERT_E_ROLE);
+	gnutls_x509_crt_deinit(copy);
+	gnutls_x509_crt_deinit(crt);
+}
+
 static void
 test_dc_cert_zones(void **state)
 {
@@ -627,6 +702,7 @@ main(void)
 		cmocka_unit_test(test_verify_dates),
 		cmocka_unit_test(test_verify_wrong_root),
 		cmocka_unit_test(test_name_constraints),
+		cmocka_unit_test(test_two_roles_refused),
 		cmocka_unit_test(test_dc_cert_zones),
 		cmocka_unit_test(test_rsa_node),
 		cmocka_unit_test(test_issue_with_external_key),
