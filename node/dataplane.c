@@ -1,0 +1,897 @@
+/* dataplane.c -- node data plane: tunnel table, DATA seal/open with inner address checks, batched UDP <-> TUN forwarding. */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "aead.h"
+#include "buf.h"
+#include "crypto.h"
+#include "dataplane.h"
+#include "log.h"
+#include "loop.h"
+#include "msg.h"
+#include "proto.h"
+#include "replay.h"
+
+/* One receive key: the AEAD of a key phase and its replay window. */
+struct dataplane_rxkey {
+	struct aead		*aead;
+	struct replay_window	 win;
+};
+
+struct dataplane_tunnel {
+	/* Hash chains: by our receiver id, by the peer's VIPs. */
+	struct dataplane_tunnel	*next_rid, *next_v4, *next_v6;
+	uint32_t		 rid, peer_rid;
+	struct aead		*tx;
+	uint64_t		 tx_counter;	/* last counter sent */
+	uint8_t			 tx_phase;
+	struct dataplane_rxkey	 rx[2];		/* by key phase */
+	bool			 has_vip4, has_vip6;
+	uint8_t			 peer_vip4[4];
+	uint8_t			 peer_vip6[16];
+	struct sockaddr_storage	 peer_addr;
+	struct dataplane_stats	 stats;
+};
+
+struct dataplane {
+	struct dataplane_conf	  conf;
+	uint64_t		  hkey[2];	/* hash key, from the rng */
+	size_t			  mask;		/* buckets - 1 */
+	size_t			  ntunnels;
+	struct dataplane_tunnel	**by_rid, **by_v4, **by_v6;
+	struct dataplane_stats	  stats;	/* drops without a tunnel */
+};
+
+/* An inner IP packet's addresses, pointing into the packet. */
+struct dataplane_ip {
+	int		 family;
+	const uint8_t	*src, *dst;
+	size_t		 len;		/* the packet's own length */
+};
+
+enum {
+	DATAPLANE_DEFAULT_TUNNELS = 1024,
+	IP_VERSION_4 = 4,
+	IP_VERSION_6 = 6,
+	IPV4_ADDR_LEN = 4,
+	IPV6_ADDR_LEN = 16,
+	IPV4_SKIP_TO_TOTAL = 1,		/* DSCP/ECN */
+	IPV4_SKIP_TO_SRC = 8,		/* id, flags, ttl, protocol, checksum */
+	IPV6_SKIP_TO_PLEN = 3,		/* rest of class, flow label */
+	IPV6_SKIP_TO_SRC = 2,		/* next header, hop limit */
+};
+
+static const char *const dataplane_verdict_names[DATAPLANE_VERDICT_COUNT] = {
+	[DATAPLANE_OK] = "ok",
+	[DATAPLANE_DROP_MALFORMED] = "malformed",
+	[DATAPLANE_DROP_UNKNOWN_RID] = "unknown_rid",
+	[DATAPLANE_DROP_NO_KEY] = "no_key",
+	[DATAPLANE_DROP_REPLAY] = "replay",
+	[DATAPLANE_DROP_AUTH] = "auth",
+	[DATAPLANE_DROP_INNER_SRC] = "inner_src",
+	[DATAPLANE_DROP_INNER_DST] = "inner_dst",
+	[DATAPLANE_DROP_NO_TUNNEL] = "no_tunnel",
+	[DATAPLANE_DROP_TX] = "tx",
+};
+
+const char *
+dataplane_verdict_name(enum dataplane_verdict v)
+{
+	if ((unsigned)v >= DATAPLANE_VERDICT_COUNT)
+		return "?";
+	return dataplane_verdict_names[v];
+}
+
+/* ---- hash tables ---------------------------------------------------- */
+
+static size_t
+dataplane_mix(const struct dataplane *dp, uint64_t a, uint64_t b)
+{
+	uint64_t h;
+
+	h = (a ^ dp->hkey[0]) * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 29;
+	h = (h ^ b ^ dp->hkey[1]) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return (size_t)h & dp->mask;
+}
+
+static size_t
+dataplane_hash_rid(const struct dataplane *dp, uint32_t rid)
+{
+	return dataplane_mix(dp, rid, 0);
+}
+
+static size_t
+dataplane_hash_v4(const struct dataplane *dp, const uint8_t *a)
+{
+	return dataplane_mix(dp, load_be32(a), 4);
+}
+
+static size_t
+dataplane_hash_v6(const struct dataplane *dp, const uint8_t *a)
+{
+	return dataplane_mix(dp, load_be64(a), load_be64(a + 8));
+}
+
+struct dataplane_tunnel *
+dataplane_lookup_rid(const struct dataplane *dp, uint32_t rid)
+{
+	struct dataplane_tunnel *t;
+
+	for (t = dp->by_rid[dataplane_hash_rid(dp, rid)]; t != NULL;
+	    t = t->next_rid)
+		if (t->rid == rid)
+			return t;
+	return NULL;
+}
+
+struct dataplane_tunnel *
+dataplane_lookup_vip(const struct dataplane *dp, int family,
+    const uint8_t *addr)
+{
+	struct dataplane_tunnel *t;
+
+	if (family == AF_INET) {
+		for (t = dp->by_v4[dataplane_hash_v4(dp, addr)]; t != NULL;
+		    t = t->next_v4)
+			if (memcmp(t->peer_vip4, addr, IPV4_ADDR_LEN) == 0)
+				return t;
+	} else if (family == AF_INET6) {
+		for (t = dp->by_v6[dataplane_hash_v6(dp, addr)]; t != NULL;
+		    t = t->next_v6)
+			if (memcmp(t->peer_vip6, addr, IPV6_ADDR_LEN) == 0)
+				return t;
+	}
+	return NULL;
+}
+
+int
+dataplane_new(struct dataplane **out, const struct dataplane_conf *conf,
+    struct ntm_rng *rng)
+{
+	struct dataplane *dp;
+	size_t want, n;
+	int rc;
+
+	*out = NULL;
+	if (conf == NULL || rng == NULL || (!conf->has_vip4 && !conf->has_vip6) ||
+	    conf->max_tunnels > DATAPLANE_TUNNELS_MAX)
+		return -EINVAL;
+	if ((dp = calloc(1, sizeof(*dp))) == NULL)
+		return -ENOMEM;
+	dp->conf = *conf;
+	if (dp->conf.max_tunnels == 0)
+		dp->conf.max_tunnels = DATAPLANE_DEFAULT_TUNNELS;
+	/* Twice as many buckets as tunnels: chains stay about one long. */
+	want = dp->conf.max_tunnels * 2;
+	for (n = 16; n < want; n <<= 1)
+		;
+	dp->mask = n - 1;
+	if ((rc = rng_bytes(rng, dp->hkey, sizeof(dp->hkey))) < 0)
+		goto fail;
+	rc = -ENOMEM;
+	if ((dp->by_rid = calloc(n, sizeof(*dp->by_rid))) == NULL ||
+	    (dp->by_v4 = calloc(n, sizeof(*dp->by_v4))) == NULL ||
+	    (dp->by_v6 = calloc(n, sizeof(*dp->by_v6))) == NULL)
+		goto fail;
+	*out = dp;
+	return 0;
+fail:
+	dataplane_free(dp);
+	return rc;
+}
+
+static void
+dataplane_tunnel_free(struct dataplane_tunnel *t)
+{
+	if (t == NULL)
+		return;
+	aead_free(t->tx);
+	aead_free(t->rx[0].aead);
+	aead_free(t->rx[1].aead);
+	crypto_wipe(t, sizeof(*t));
+	free(t);
+}
+
+void
+dataplane_free(struct dataplane *dp)
+{
+	struct dataplane_tunnel *t, *next;
+	size_t i;
+
+	if (dp == NULL)
+		return;
+	if (dp->by_rid != NULL)
+		for (i = 0; i <= dp->mask; i++)
+			for (t = dp->by_rid[i]; t != NULL; t = next) {
+				next = t->next_rid;
+				dataplane_tunnel_free(t);
+			}
+	free(dp->by_rid);
+	free(dp->by_v4);
+	free(dp->by_v6);
+	free(dp);
+}
+
+int
+dataplane_rid_new(struct dataplane *dp, struct ntm_rng *rng, uint32_t *rid)
+{
+	uint8_t b[4];
+	int rc, tries;
+
+	/* The table is at most 2^16 full of 2^32 ids: a hit is rare. */
+	for (tries = 0; tries < 64; tries++) {
+		if ((rc = rng_bytes(rng, b, sizeof(b))) < 0)
+			return rc;
+		*rid = load_be32(b);
+		if (*rid != 0 && dataplane_lookup_rid(dp, *rid) == NULL)
+			return 0;
+	}
+	return -EAGAIN;
+}
+
+static bool
+dataplane_is_own(const struct dataplane *dp, int family, const uint8_t *a)
+{
+	if (family == AF_INET)
+		return dp->conf.has_vip4 &&
+		    memcmp(dp->conf.vip4, a, IPV4_ADDR_LEN) == 0;
+	return dp->conf.has_vip6 && memcmp(dp->conf.vip6, a, IPV6_ADDR_LEN) == 0;
+}
+
+int
+dataplane_tunnel_add(struct dataplane *dp,
+    const struct dataplane_tunnel_conf *c, struct dataplane_tunnel **out)
+{
+	struct dataplane_tunnel *t;
+	const uint8_t *ktx, *krx;
+	size_t h;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (c->rid == 0 || (!c->has_vip4 && !c->has_vip6) ||
+	    (c->has_vip4 && dataplane_is_own(dp, AF_INET, c->peer_vip4)) ||
+	    (c->has_vip6 && dataplane_is_own(dp, AF_INET6, c->peer_vip6)))
+		return -EINVAL;
+	switch (c->role) {
+	case DATAPLANE_ROLE_INITIATOR:
+		ktx = c->key_i2r;
+		krx = c->key_r2i;
+		break;
+	case DATAPLANE_ROLE_RESPONDER:
+		ktx = c->key_r2i;
+		krx = c->key_i2r;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (dataplane_lookup_rid(dp, c->rid) != NULL ||
+	    (c->has_vip4 && dataplane_lookup_vip(dp, AF_INET,
+	    c->peer_vip4) != NULL) ||
+	    (c->has_vip6 && dataplane_lookup_vip(dp, AF_INET6,
+	    c->peer_vip6) != NULL))
+		return -EEXIST;
+	if (dp->ntunnels >= dp->conf.max_tunnels)
+		return -ENOSPC;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return -ENOMEM;
+	if ((rc = aead_new(&t->tx, c->alg, ktx, PROTO_KEY_LEN)) < 0 ||
+	    (rc = aead_new(&t->rx[0].aead, c->alg, krx, PROTO_KEY_LEN)) < 0) {
+		dataplane_tunnel_free(t);
+		return rc;
+	}
+	replay_init(&t->rx[0].win);
+	t->rid = c->rid;
+	t->peer_rid = c->peer_rid;
+	t->has_vip4 = c->has_vip4;
+	t->has_vip6 = c->has_vip6;
+	memcpy(t->peer_vip4, c->peer_vip4, sizeof(t->peer_vip4));
+	memcpy(t->peer_vip6, c->peer_vip6, sizeof(t->peer_vip6));
+	t->peer_addr = c->peer_addr;
+
+	h = dataplane_hash_rid(dp, t->rid);
+	t->next_rid = dp->by_rid[h];
+	dp->by_rid[h] = t;
+	if (t->has_vip4) {
+		h = dataplane_hash_v4(dp, t->peer_vip4);
+		t->next_v4 = dp->by_v4[h];
+		dp->by_v4[h] = t;
+	}
+	if (t->has_vip6) {
+		h = dataplane_hash_v6(dp, t->peer_vip6);
+		t->next_v6 = dp->by_v6[h];
+		dp->by_v6[h] = t;
+	}
+	dp->ntunnels++;
+	if (out != NULL)
+		*out = t;
+	return 0;
+}
+
+void
+dataplane_tunnel_remove(struct dataplane *dp, struct dataplane_tunnel *t)
+{
+	struct dataplane_tunnel **pp;
+
+	if (t == NULL)
+		return;
+	for (pp = &dp->by_rid[dataplane_hash_rid(dp, t->rid)]; *pp != NULL;
+	    pp = &(*pp)->next_rid)
+		if (*pp == t) {
+			*pp = t->next_rid;
+			break;
+		}
+	if (t->has_vip4)
+		for (pp = &dp->by_v4[dataplane_hash_v4(dp, t->peer_vip4)];
+		    *pp != NULL; pp = &(*pp)->next_v4)
+			if (*pp == t) {
+				*pp = t->next_v4;
+				break;
+			}
+	if (t->has_vip6)
+		for (pp = &dp->by_v6[dataplane_hash_v6(dp, t->peer_vip6)];
+		    *pp != NULL; pp = &(*pp)->next_v6)
+			if (*pp == t) {
+				*pp = t->next_v6;
+				break;
+			}
+	dp->ntunnels--;
+	dataplane_tunnel_free(t);
+}
+
+const struct dataplane_stats *
+dataplane_tunnel_stats(const struct dataplane_tunnel *t)
+{
+	return &t->stats;
+}
+
+const struct dataplane_stats *
+dataplane_table_stats(const struct dataplane *dp)
+{
+	return &dp->stats;
+}
+
+const struct sockaddr *
+dataplane_tunnel_peer(const struct dataplane_tunnel *t)
+{
+	return (const struct sockaddr *)&t->peer_addr;
+}
+
+uint32_t
+dataplane_tunnel_rid(const struct dataplane_tunnel *t)
+{
+	return t->rid;
+}
+
+static void
+dataplane_stats_add(struct dataplane_stats *sum,
+    const struct dataplane_stats *s)
+{
+	size_t i;
+
+	sum->packets_in += s->packets_in;
+	sum->bytes_in += s->bytes_in;
+	sum->packets_out += s->packets_out;
+	sum->bytes_out += s->bytes_out;
+	for (i = 0; i < DATAPLANE_VERDICT_COUNT; i++)
+		sum->drops[i] += s->drops[i];
+}
+
+void
+dataplane_stats_sum(const struct dataplane *dp, struct dataplane_stats *out)
+{
+	const struct dataplane_tunnel *t;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	dataplane_stats_add(out, &dp->stats);
+	for (i = 0; i <= dp->mask; i++)
+		for (t = dp->by_rid[i]; t != NULL; t = t->next_rid)
+			dataplane_stats_add(out, &t->stats);
+}
+
+/* ---- pure packet functions ------------------------------------------ */
+
+/*
+ * Reads an inner IPv4 or IPv6 header far enough for its addresses and
+ * length.  IPv4: IHL of at least 5 words, total length covering the header
+ * and inside the input.  IPv6: the fixed header and its payload length
+ * inside the input (jumbograms are not carried: the MTU is far below).
+ */
+static int
+dataplane_ip_parse(const uint8_t *p, size_t len, struct dataplane_ip *ip)
+{
+	struct rbuf b;
+	uint8_t vihl;
+	uint16_t total, plen;
+	size_t ihl;
+
+	rbuf_init(&b, p, len);
+	if (rbuf_get_u8(&b, &vihl) < 0)
+		return -EBADMSG;
+	switch (vihl >> 4) {
+	case IP_VERSION_4:
+		ihl = (size_t)(vihl & 0x0f) * 4;
+		if (ihl < IPV4_HEADER_MIN ||
+		    rbuf_skip(&b, IPV4_SKIP_TO_TOTAL) < 0 ||
+		    rbuf_get_u16(&b, &total) < 0 ||
+		    rbuf_skip(&b, IPV4_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, IPV4_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, IPV4_ADDR_LEN) < 0)
+			return -EBADMSG;
+		if (total < ihl || total > len)
+			return -EBADMSG;
+		ip->family = AF_INET;
+		ip->len = total;
+		return 0;
+	case IP_VERSION_6:
+		if (rbuf_skip(&b, IPV6_SKIP_TO_PLEN) < 0 ||
+		    rbuf_get_u16(&b, &plen) < 0 ||
+		    rbuf_skip(&b, IPV6_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, IPV6_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, IPV6_ADDR_LEN) < 0)
+			return -EBADMSG;
+		if ((size_t)plen > rbuf_left(&b))
+			return -EBADMSG;
+		ip->family = AF_INET6;
+		ip->len = IPV6_HEADER_LEN + (size_t)plen;
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
+
+static bool
+dataplane_is_peer(const struct dataplane_tunnel *t, const struct dataplane_ip *ip)
+{
+	if (ip->family == AF_INET)
+		return t->has_vip4 &&
+		    memcmp(t->peer_vip4, ip->src, IPV4_ADDR_LEN) == 0;
+	return t->has_vip6 && memcmp(t->peer_vip6, ip->src, IPV6_ADDR_LEN) == 0;
+}
+
+int
+dataplane_seal(struct dataplane_tunnel *t, uint8_t type, const uint8_t *inner,
+    size_t inlen, uint8_t *out, size_t outcap, size_t *outlen)
+{
+	uint8_t nonce[PROTO_NONCE_LEN];
+	struct msg_data dh;
+	struct wbuf w;
+	int rc;
+
+	if ((type != PROTO_MSG_DATA && type != PROTO_MSG_TUNNEL_CONTROL) ||
+	    inner == NULL || inlen == 0 || inlen > DATAPLANE_INNER_MAX)
+		return -EINVAL;
+	if (outcap < inlen + DATAPLANE_OVERHEAD)
+		return -ENOSPC;
+	if (t->tx_counter >= REPLAY_COUNTER_MAX)
+		return -EKEYEXPIRED;
+	/* Spent before use: a failed seal never gives its counter back. */
+	t->tx_counter++;
+	dh.version = PROTO_VERSION_1;
+	dh.type = type;
+	dh.phase = t->tx_phase;
+	dh.rid = t->peer_rid;
+	dh.counter = t->tx_counter;
+	wbuf_init(&w, out, PROTO_DATA_HEADER_LEN);
+	if ((rc = msg_data_encode(&dh, &w)) < 0)
+		return -EIO;
+	msg_data_nonce(&dh, nonce);
+	if ((rc = aead_seal(t->tx, nonce, out, PROTO_DATA_HEADER_LEN, inner,
+	    inlen, out + PROTO_DATA_HEADER_LEN,
+	    outcap - PROTO_DATA_HEADER_LEN)) < 0)
+		return rc;
+	*outlen = inlen + DATAPLANE_OVERHEAD;
+	t->stats.packets_out++;
+	t->stats.bytes_out += inlen;
+	return 0;
+}
+
+/* Counts v on the tunnel if there is one, else on the table. */
+static enum dataplane_verdict
+dataplane_drop(struct dataplane *dp, struct dataplane_tunnel *t,
+    enum dataplane_verdict v)
+{
+	if (t != NULL)
+		t->stats.drops[v]++;
+	else
+		dp->stats.drops[v]++;
+	return v;
+}
+
+enum dataplane_verdict
+dataplane_open(struct dataplane *dp, uint8_t *pkt, size_t len,
+    const struct sockaddr *from, struct dataplane_rx *rx)
+{
+	uint8_t nonce[PROTO_NONCE_LEN];
+	struct dataplane_tunnel *t;
+	struct dataplane_rxkey *k;
+	struct dataplane_ip ip;
+	struct msg_data dh;
+	const uint8_t *body;
+	uint8_t *ct;
+	size_t blen;
+
+	(void)from;
+	memset(rx, 0, sizeof(*rx));
+	if (pkt == NULL || msg_data_decode(pkt, len, &dh, &body, &blen) < 0 ||
+	    (dh.type != PROTO_MSG_DATA && dh.type != PROTO_MSG_TUNNEL_CONTROL))
+		return dataplane_drop(dp, NULL, DATAPLANE_DROP_MALFORMED);
+	if ((t = dataplane_lookup_rid(dp, dh.rid)) == NULL)
+		return dataplane_drop(dp, NULL, DATAPLANE_DROP_UNKNOWN_RID);
+	k = &t->rx[dh.phase];
+	if (k->aead == NULL)
+		return dataplane_drop(dp, t, DATAPLANE_DROP_NO_KEY);
+	if (!replay_check(&k->win, dh.counter))
+		return dataplane_drop(dp, t, DATAPLANE_DROP_REPLAY);
+	msg_data_nonce(&dh, nonce);
+	ct = pkt + PROTO_DATA_HEADER_LEN;
+	if (aead_open(k->aead, nonce, pkt, PROTO_DATA_HEADER_LEN, ct, blen,
+	    ct, blen) < 0)
+		return dataplane_drop(dp, t, DATAPLANE_DROP_AUTH);
+	if (replay_update(&k->win, dh.counter) < 0)
+		return dataplane_drop(dp, t, DATAPLANE_DROP_REPLAY);
+	rx->tunnel = t;
+	rx->type = dh.type;
+	rx->inner = ct;
+	rx->inner_len = blen - PROTO_TAG_LEN;
+	if (dh.type == PROTO_MSG_DATA) {
+		if (dataplane_ip_parse(rx->inner, rx->inner_len, &ip) < 0)
+			return dataplane_drop(dp, t, DATAPLANE_DROP_MALFORMED);
+		if (!dataplane_is_peer(t, &ip))
+			return dataplane_drop(dp, t, DATAPLANE_DROP_INNER_SRC);
+		if (!dataplane_is_own(dp, ip.family, ip.dst))
+			return dataplane_drop(dp, t, DATAPLANE_DROP_INNER_DST);
+		/* Link-layer padding after the IP packet is not delivered. */
+		rx->inner_len = ip.len;
+	}
+	t->stats.packets_in++;
+	t->stats.bytes_in += rx->inner_len;
+	return DATAPLANE_OK;
+}
+
+struct dataplane_tunnel *
+dataplane_route(const struct dataplane *dp, const uint8_t *inner, size_t len,
+    enum dataplane_verdict *why)
+{
+	struct dataplane_tunnel *t;
+	struct dataplane_ip ip;
+
+	if (dataplane_ip_parse(inner, len, &ip) < 0) {
+		*why = DATAPLANE_DROP_MALFORMED;
+		return NULL;
+	}
+	if (!dataplane_is_own(dp, ip.family, ip.src)) {
+		*why = DATAPLANE_DROP_INNER_SRC;
+		return NULL;
+	}
+	if ((t = dataplane_lookup_vip(dp, ip.family, ip.dst)) == NULL) {
+		*why = DATAPLANE_DROP_NO_TUNNEL;
+		return NULL;
+	}
+	*why = DATAPLANE_OK;
+	return t;
+}
+
+/* ---- I/O: UDP sockets and the TUN fd under uv_poll_t ----------------- */
+
+enum {
+	/* Batches per wakeup before yielding to the other direction. */
+	DATAPLANE_ROUNDS = 8,
+};
+
+static void
+dataplane_io_log_drop(const struct sockaddr *from, enum dataplane_verdict v)
+{
+	char a[LOOP_ADDRSTRLEN];
+
+	if (log_getlevel() < LOG_LEVEL_DEBUG)
+		return;
+	if (from == NULL || loop_addr_format(from, a, sizeof(a)) < 0)
+		strcpy(a, "tun");
+	log_debug("dataplane: drop from %s: %s", a, dataplane_verdict_name(v));
+}
+
+static void
+dataplane_io_deliver(struct dataplane_io *io, struct dataplane_slot *s)
+{
+	const struct sockaddr *from = (const struct sockaddr *)&s->addr;
+	struct dataplane_rx rx;
+	enum dataplane_verdict v;
+
+	if (s->len >= 2 && s->buf[1] != PROTO_MSG_DATA &&
+	    s->buf[1] != PROTO_MSG_TUNNEL_CONTROL && io->on_signal != NULL) {
+		io->on_signal(io, s->buf, s->len, from);
+		return;
+	}
+	if ((v = dataplane_open(io->dp, s->buf, s->len, from, &rx)) !=
+	    DATAPLANE_OK) {
+		dataplane_io_log_drop(from, v);
+		return;
+	}
+	if (rx.type == PROTO_MSG_TUNNEL_CONTROL) {
+		if (io->on_control != NULL)
+			io->on_control(io, rx.tunnel, rx.inner, rx.inner_len,
+			    from);
+		return;
+	}
+	/* The kernel takes a whole packet per write or nothing. */
+	if (write(io->tunfd, rx.inner, rx.inner_len) < 0)
+		io->tun_write_errors++;
+}
+
+static void
+dataplane_io_udp(struct dataplane_io *io, int fd)
+{
+	struct dataplane_slot *s;
+	int i, n, round;
+
+	for (round = 0; round < DATAPLANE_ROUNDS; round++) {
+		for (i = 0; i < DATAPLANE_BATCH; i++) {
+			s = &io->slots[i];
+			io->iovs[i].iov_base = s->buf;
+			io->iovs[i].iov_len = sizeof(s->buf);
+			memset(&io->msgs[i], 0, sizeof(io->msgs[i]));
+			io->msgs[i].msg_hdr.msg_name = &s->addr;
+			io->msgs[i].msg_hdr.msg_namelen = sizeof(s->addr);
+			io->msgs[i].msg_hdr.msg_iov = &io->iovs[i];
+			io->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, io->msgs, DATAPLANE_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("dataplane: recvmmsg");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			s = &io->slots[i];
+			s->len = io->msgs[i].msg_len;
+			if (io->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				io->dp->stats.drops[DATAPLANE_DROP_MALFORMED]++;
+				continue;
+			}
+			dataplane_io_deliver(io, s);
+		}
+		if (n < DATAPLANE_BATCH)
+			return;
+	}
+}
+
+static int
+dataplane_io_fd_for(const struct dataplane_io *io, const struct sockaddr *sa)
+{
+	return sa->sa_family == AF_INET ? io->fd4 :
+	    sa->sa_family == AF_INET6 ? io->fd6 : -1;
+}
+
+/*
+ * Sends msgs[0..n) in runs of one outer family.  What the socket refuses
+ * (a full send buffer, an unreachable peer) is counted and dropped: inner
+ * TCP retransmits, and queueing here would only add latency.
+ */
+static void
+dataplane_io_flush(struct dataplane_io *io, int n)
+{
+	const struct sockaddr *sa;
+	int start, end, fd, sent;
+
+	for (start = 0; start < n; start = end) {
+		sa = io->msgs[start].msg_hdr.msg_name;
+		for (end = start + 1; end < n &&
+		    ((const struct sockaddr *)io->msgs[end].msg_hdr.msg_name)->
+		    sa_family == sa->sa_family; end++)
+			;
+		fd = dataplane_io_fd_for(io, sa);
+		while (start < end) {
+			if (fd < 0) {
+				sent = -1;
+				errno = EAFNOSUPPORT;
+			} else
+				sent = sendmmsg(fd, &io->msgs[start],
+				    (unsigned)(end - start), MSG_DONTWAIT);
+			if (sent <= 0) {
+				if (sent < 0 && errno == EINTR)
+					continue;
+				io->dp->stats.drops[DATAPLANE_DROP_TX] +=
+				    (uint64_t)(end - start);
+				break;
+			}
+			start += sent;
+		}
+	}
+}
+
+static void
+dataplane_io_tun(struct dataplane_io *io)
+{
+	struct dataplane_tunnel *t;
+	struct dataplane_slot *s;
+	enum dataplane_verdict why;
+	uint8_t *inner;
+	ssize_t r;
+	size_t outlen;
+	int i, n, round;
+	bool empty = false;
+
+	for (round = 0; round < DATAPLANE_ROUNDS && !empty; round++) {
+		for (n = 0, i = 0; i < DATAPLANE_BATCH; i++) {
+			s = &io->slots[n];
+			inner = s->buf + PROTO_DATA_HEADER_LEN;
+			r = read(io->tunfd, inner,
+			    sizeof(s->buf) - DATAPLANE_OVERHEAD);
+			if (r <= 0) {
+				if (r < 0 && errno != EAGAIN &&
+				    errno != EWOULDBLOCK && errno != EINTR)
+					log_warn("dataplane: read tun");
+				empty = true;
+				break;
+			}
+			if ((t = dataplane_route(io->dp, inner, (size_t)r,
+			    &why)) == NULL) {
+				io->dp->stats.drops[why]++;
+				if (why == DATAPLANE_DROP_NO_TUNNEL &&
+				    io->on_miss != NULL)
+					io->on_miss(io, inner, (size_t)r);
+				continue;
+			}
+			if (dataplane_seal(t, PROTO_MSG_DATA, inner, (size_t)r,
+			    s->buf, sizeof(s->buf), &outlen) < 0) {
+				t->stats.drops[DATAPLANE_DROP_TX]++;
+				continue;
+			}
+			s->len = outlen;
+			memcpy(&s->addr, dataplane_tunnel_peer(t),
+			    loop_addr_len(dataplane_tunnel_peer(t)));
+			io->iovs[n].iov_base = s->buf;
+			io->iovs[n].iov_len = outlen;
+			memset(&io->msgs[n], 0, sizeof(io->msgs[n]));
+			io->msgs[n].msg_hdr.msg_name = &s->addr;
+			io->msgs[n].msg_hdr.msg_namelen =
+			    loop_addr_len((struct sockaddr *)&s->addr);
+			io->msgs[n].msg_hdr.msg_iov = &io->iovs[n];
+			io->msgs[n].msg_hdr.msg_iovlen = 1;
+			n++;
+		}
+		dataplane_io_flush(io, n);
+	}
+}
+
+static void
+dataplane_io_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct dataplane_io *io = h->data;
+
+	if (status < 0) {
+		log_warnx("dataplane: poll: %s", uv_strerror(status));
+		return;
+	}
+	if (!(events & UV_READABLE))
+		return;
+	if (h == &io->polltun)
+		dataplane_io_tun(io);
+	else
+		dataplane_io_udp(io, h == &io->poll4 ? io->fd4 : io->fd6);
+}
+
+/* Handle i: 0 IPv4 socket, 1 IPv6 socket, 2 TUN (bit i of io->polls). */
+static uv_poll_t *
+dataplane_io_handle(struct dataplane_io *io, int i)
+{
+	return i == 0 ? &io->poll4 : i == 1 ? &io->poll6 : &io->polltun;
+}
+
+static int
+dataplane_io_poll(struct dataplane_io *io, uv_loop_t *loop, int i, int fd)
+{
+	uv_poll_t *h = dataplane_io_handle(io, i);
+	int rc;
+
+	if (fd < 0)
+		return 0;
+	if ((rc = uv_poll_init(loop, h, fd)) < 0)
+		return rc;
+	h->data = io;
+	io->polls |= 1u << i;
+	return uv_poll_start(h, UV_READABLE, dataplane_io_poll_cb);
+}
+
+int
+dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
+    struct dataplane *dp, int fd4, int fd6, int tunfd)
+{
+	int rc;
+
+	io->dp = dp;
+	io->fd4 = fd4;
+	io->fd6 = fd6;
+	io->tunfd = tunfd;
+	io->polls = 0;
+	io->nclosing = 0;
+	io->slots = NULL;
+	io->msgs = NULL;
+	io->iovs = NULL;
+	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
+		return -EINVAL;
+	if ((io->slots = calloc(DATAPLANE_BATCH, sizeof(*io->slots))) == NULL ||
+	    (io->msgs = calloc(DATAPLANE_BATCH, sizeof(*io->msgs))) == NULL ||
+	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL)
+		return -ENOMEM;
+	if ((rc = dataplane_io_poll(io, loop, 0, fd4)) < 0 ||
+	    (rc = dataplane_io_poll(io, loop, 1, fd6)) < 0 ||
+	    (rc = dataplane_io_poll(io, loop, 2, tunfd)) < 0)
+		return rc;
+	return 0;
+}
+
+static void
+dataplane_io_done(struct dataplane_io *io)
+{
+	free(io->slots);
+	free(io->msgs);
+	free(io->iovs);
+	io->slots = NULL;
+	io->msgs = NULL;
+	io->iovs = NULL;
+	if (io->on_close != NULL)
+		io->on_close(io);
+}
+
+static void
+dataplane_io_closed(uv_handle_t *h)
+{
+	struct dataplane_io *io = h->data;
+
+	if (--io->nclosing == 0)
+		dataplane_io_done(io);
+}
+
+void
+dataplane_io_close(struct dataplane_io *io, dataplane_close_cb cb)
+{
+	int i;
+
+	io->on_close = cb;
+	io->nclosing = 0;
+	for (i = 0; i < 3; i++)
+		if (io->polls & (1u << i))
+			io->nclosing++;
+	if (io->nclosing == 0) {
+		dataplane_io_done(io);
+		return;
+	}
+	for (i = 0; i < 3; i++)
+		if (io->polls & (1u << i))
+			uv_close((uv_handle_t *)dataplane_io_handle(io, i),
+			    dataplane_io_closed);
+	io->polls = 0;
+}
+
+int
+dataplane_io_send_control(struct dataplane_io *io, struct dataplane_tunnel *t,
+    const uint8_t *msg, size_t len)
+{
+	uint8_t out[PROTO_DATAGRAM_MAX + DATAPLANE_OVERHEAD];
+	const struct sockaddr *sa = dataplane_tunnel_peer(t);
+	size_t outlen;
+	int fd, rc;
+
+	if (len > PROTO_DATAGRAM_MAX)
+		return -EMSGSIZE;
+	if ((fd = dataplane_io_fd_for(io, sa)) < 0)
+		return -EAFNOSUPPORT;
+	if ((rc = dataplane_seal(t, PROTO_MSG_TUNNEL_CONTROL, msg, len, out,
+	    sizeof(out), &outlen)) < 0)
+		return rc;
+	if (sendto(fd, out, outlen, MSG_DONTWAIT, sa, loop_addr_len(sa)) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,257 @@
+/* dataplane.h -- node data plane: tunnels keyed by receiver id and peer virtual IP, seal/open of DATA packets, batched UDP and TUN I/O. */
+#ifndef NTM_NODE_DATAPLANE_H
+#define NTM_NODE_DATAPLANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "aead.h"
+#include "proto.h"
+#include "rand.h"
+#include "replay.h"
+
+/*
+ * The wire format is lib/proto.h's data-plane packet (PROTOCOL.md 10.1):
+ *
+ *   version | type | key phase | 0 | receiver id (32) | counter (64)
+ *   ciphertext || tag (16)
+ *
+ * AAD = those 16 header bytes; nonce = 0x02 || type || 0x0000 || counter
+ * (msg_data_nonce()).  The first counter a key sends is 1 (lib/replay.h
+ * never accepts 0): "starts at 0, incremented per packet" in PROTOCOL.md
+ * is read as "incremented before each packet".
+ *
+ * The pure half (dataplane_seal, dataplane_open, dataplane_route) touches
+ * no socket and allocates nothing per packet.  The I/O half
+ * (dataplane_io_*) runs them over a UDP socket per family and the TUN fd
+ * under uv_poll_t with recvmmsg/sendmmsg batches from a preallocated pool.
+ */
+
+/* What happened to a received packet; an index into dataplane_stats.drops. */
+enum dataplane_verdict {
+	DATAPLANE_OK = 0,		/* authenticated and accepted */
+	DATAPLANE_DROP_MALFORMED,	/* header, size, or inner IP framing */
+	DATAPLANE_DROP_UNKNOWN_RID,	/* no tunnel has this receiver id */
+	DATAPLANE_DROP_NO_KEY,		/* no receive key for the key phase */
+	DATAPLANE_DROP_REPLAY,		/* counter seen or too old */
+	DATAPLANE_DROP_AUTH,		/* tag did not verify */
+	DATAPLANE_DROP_INNER_SRC,	/* not the peer's certified virtual IP */
+	DATAPLANE_DROP_INNER_DST,	/* not one of our virtual IPs */
+	DATAPLANE_DROP_NO_TUNNEL,	/* TUN packet to a VIP without tunnel */
+	DATAPLANE_DROP_TX,		/* could not seal or send */
+	DATAPLANE_VERDICT_COUNT,
+};
+
+enum dataplane_limit {
+	DATAPLANE_LIMIT_INVALID = 0,
+	DATAPLANE_OVERHEAD = PROTO_DATA_HEADER_LEN + PROTO_TAG_LEN,
+	/* Largest inner packet handled; the TUN MTU is well below it. */
+	DATAPLANE_INNER_MAX = 65535 - DATAPLANE_OVERHEAD,
+	/* One pool slot: header, inner packet up to this, tag. */
+	DATAPLANE_SLOT_SIZE = 2048,
+	DATAPLANE_BATCH = 32,		/* recvmmsg/sendmmsg/TUN reads per wakeup */
+	DATAPLANE_TUNNELS_MAX = 65536,
+	IPV4_HEADER_MIN = 20,
+	IPV6_HEADER_LEN = 40,
+	UDP_HEADER_LEN = 8,
+};
+
+struct dataplane_stats {
+	uint64_t	packets_in;	/* delivered inner packets */
+	uint64_t	bytes_in;	/* inner bytes delivered */
+	uint64_t	packets_out;	/* sealed packets */
+	uint64_t	bytes_out;	/* inner bytes sealed */
+	uint64_t	drops[DATAPLANE_VERDICT_COUNT];	/* [DATAPLANE_OK] unused */
+};
+
+/* Which handshake role we had: it decides which key we send with. */
+enum dataplane_role {
+	DATAPLANE_ROLE_INVALID = 0,
+	DATAPLANE_ROLE_INITIATOR,	/* we send with k_I->R */
+	DATAPLANE_ROLE_RESPONDER,	/* we send with k_R->I */
+};
+
+/*
+ * Everything a tunnel starts with, from the Route Direction and the
+ * handshake.  Keys are copied into AEAD contexts; the caller wipes its own
+ * copies.  A zero has_vip4/has_vip6 means the peer's certificate holds no
+ * address of that family, so no inner packet of that family is accepted
+ * from it or routed to it.
+ */
+struct dataplane_tunnel_conf {
+	uint32_t		 rid;		/* ours: peers send to it */
+	uint32_t		 peer_rid;	/* the peer's: we send to it */
+	enum aead_alg		 alg;
+	enum dataplane_role	 role;
+	uint8_t			 key_i2r[PROTO_KEY_LEN];
+	uint8_t			 key_r2i[PROTO_KEY_LEN];
+	bool			 has_vip4, has_vip6;
+	uint8_t			 peer_vip4[4];
+	uint8_t			 peer_vip6[16];
+	struct sockaddr_storage	 peer_addr;	/* outer destination */
+};
+
+/* Our own virtual IPs: inner destinations we accept. */
+struct dataplane_conf {
+	bool		 has_vip4, has_vip6;
+	uint8_t		 vip4[4];
+	uint8_t		 vip6[16];
+	size_t		 max_tunnels;	/* sizes the hash tables; 0: 1024 */
+};
+
+struct dataplane;
+struct dataplane_tunnel;
+
+/*
+ * dataplane_new: an empty table.  rng keys the hash of peer virtual IPs (so
+ * no peer can choose addresses that collide).  Returns 0, -EINVAL or
+ * -ENOMEM.  dataplane_free() frees the table and every tunnel in it.
+ */
+int	dataplane_new(struct dataplane **, const struct dataplane_conf *,
+	    struct ntm_rng *);
+void	dataplane_free(struct dataplane *);
+
+/*
+ * dataplane_rid_new: a random receiver id, non-zero and not in use, for a
+ * tunnel whose Route Direction did not fix one.  0 or a negative errno.
+ */
+int	dataplane_rid_new(struct dataplane *, struct ntm_rng *, uint32_t *);
+
+/*
+ * dataplane_tunnel_add: a tunnel from conf, owned by the table.  *out (may
+ * be NULL) is borrowed until dataplane_tunnel_remove() or dataplane_free().
+ * Returns 0; -EINVAL (rid 0, no VIP, a peer VIP equal to one of ours, bad
+ * keys); -EEXIST (rid, or a peer VIP already routed to another tunnel);
+ * -ENOSPC (max_tunnels reached); -ENOMEM.
+ */
+int	dataplane_tunnel_add(struct dataplane *,
+	    const struct dataplane_tunnel_conf *, struct dataplane_tunnel **out);
+/* Unlinks and frees the tunnel (keys wiped).  Accepts NULL. */
+void	dataplane_tunnel_remove(struct dataplane *, struct dataplane_tunnel *);
+
+struct dataplane_tunnel *dataplane_lookup_rid(const struct dataplane *,
+	    uint32_t rid);
+/* By the peer's virtual IP; family AF_INET (4 bytes) or AF_INET6 (16). */
+struct dataplane_tunnel *dataplane_lookup_vip(const struct dataplane *,
+	    int family, const uint8_t *addr);
+
+const struct dataplane_stats *dataplane_tunnel_stats(
+	    const struct dataplane_tunnel *);
+/* Drops that belong to no tunnel (malformed, unknown rid, no tunnel). */
+const struct dataplane_stats *dataplane_table_stats(const struct dataplane *);
+/* The table's own counters plus every tunnel's, into *out. */
+void	dataplane_stats_sum(const struct dataplane *, struct dataplane_stats *);
+const char *dataplane_verdict_name(enum dataplane_verdict);
+/* Where sealed packets go; the I/O half reads it, roaming will change it. */
+const struct sockaddr *dataplane_tunnel_peer(const struct dataplane_tunnel *);
+uint32_t dataplane_tunnel_rid(const struct dataplane_tunnel *);
+
+/*
+ * dataplane_seal: builds one outer packet of `type` (PROTO_MSG_DATA or
+ * PROTO_MSG_TUNNEL_CONTROL) in out: 16-byte header, then inner sealed,
+ * then the tag; *outlen = inlen + DATAPLANE_OVERHEAD.  inner may already
+ * sit at out + PROTO_DATA_HEADER_LEN (sealed in place, no copy) or
+ * anywhere else that does not overlap the header.  Returns 0; -EINVAL (type,
+ * empty or oversized inner); -ENOSPC (outcap); -EKEYEXPIRED when the send
+ * counter is exhausted (rekey first); -EIO.  Counts packets_out/bytes_out.
+ */
+int	dataplane_seal(struct dataplane_tunnel *, uint8_t type,
+	    const uint8_t *inner, size_t inlen, uint8_t *out, size_t outcap,
+	    size_t *outlen);
+
+/* A packet dataplane_open() accepted: pointers into the caller's buffer. */
+struct dataplane_rx {
+	struct dataplane_tunnel	*tunnel;	/* borrowed */
+	uint8_t			 type;		/* DATA or TUNNEL_CONTROL */
+	uint8_t			*inner;		/* plaintext, in place */
+	size_t			 inner_len;	/* an IP packet's own length */
+};
+
+/*
+ * dataplane_open: checks the header, finds the tunnel by receiver id,
+ * checks the replay window, opens in place (pkt is modified), records the
+ * counter, and for DATA checks the inner IPv4/IPv6 header: its length, the
+ * source (the peer's certified virtual IP) and the destination (one of
+ * ours).  `from` is where the datagram came from (kept for roaming; not
+ * checked, since relayed packets come from the RS).  Returns DATAPLANE_OK
+ * with *rx filled, or the drop reason, which is also counted (on the
+ * tunnel when one was found, else on the table).
+ */
+enum dataplane_verdict dataplane_open(struct dataplane *, uint8_t *pkt,
+	    size_t len, const struct sockaddr *from, struct dataplane_rx *rx);
+
+/*
+ * dataplane_route: the tunnel for an inner packet read from the TUN device,
+ * by its destination; NULL (and the reason in *why) when the packet is not
+ * IP, is truncated, its source is not one of our virtual IPs, or no tunnel
+ * has its destination.  Counts nothing: the caller decides (a miss may
+ * start a tunnel setup, DESIGN.md 7).
+ */
+struct dataplane_tunnel *dataplane_route(const struct dataplane *,
+	    const uint8_t *inner, size_t len, enum dataplane_verdict *why);
+
+/*
+ * The I/O half.  One per process, embedded by its owner; the uv_poll_t
+ * handles are embedded here, so the struct lives until the close callback
+ * passed to dataplane_io_close() has run (dataplane_io_close() is needed
+ * even after a failed start).  Sockets and the TUN fd are
+ * borrowed (the owner closes them after that callback); -1 where a family
+ * is not used.  Callbacks (all optional) get borrowed bytes valid only
+ * during the call:
+ *
+ *   on_signal   a datagram on the tunnel port that is not DATA or
+ *               TUNNEL_CONTROL (Tunnel Request/Response, RS cookies)
+ *   on_control  the plaintext of an authenticated TUNNEL_CONTROL packet
+ *   on_miss     a TUN packet to a virtual IP without a tunnel (setup
+ *               trigger, DESIGN.md 7)
+ */
+struct dataplane_io;
+typedef void	(*dataplane_signal_cb)(struct dataplane_io *,
+	    const uint8_t *, size_t, const struct sockaddr *from);
+typedef void	(*dataplane_control_cb)(struct dataplane_io *,
+	    struct dataplane_tunnel *, const uint8_t *, size_t,
+	    const struct sockaddr *from);
+typedef void	(*dataplane_miss_cb)(struct dataplane_io *, const uint8_t *,
+	    size_t);
+typedef void	(*dataplane_close_cb)(struct dataplane_io *);
+
+struct dataplane_slot {
+	struct sockaddr_storage	 addr;
+	size_t			 len;
+	uint8_t			 buf[DATAPLANE_SLOT_SIZE];
+};
+
+struct dataplane_io {
+	struct dataplane	*dp;		/* borrowed */
+	int			 fd4, fd6, tunfd;	/* borrowed */
+	uv_poll_t		 poll4, poll6, polltun;
+	unsigned		 polls, nclosing;	/* handle bits */
+	dataplane_signal_cb	 on_signal;
+	dataplane_control_cb	 on_control;
+	dataplane_miss_cb	 on_miss;
+	dataplane_close_cb	 on_close;
+	void			*arg;		/* for the owner's callbacks */
+	/* Preallocated batch: DATAPLANE_BATCH slots and their headers. */
+	struct dataplane_slot	*slots;
+	struct mmsghdr		*msgs;
+	struct iovec		*iovs;
+	uint64_t		 tun_write_errors;
+};
+
+/*
+ * dataplane_io_start: allocates the pool and starts polling.  Returns 0 or
+ * a negative errno (nothing left running then; call dataplane_io_close()
+ * anyway to free the pool).
+ */
+int	dataplane_io_start(struct dataplane_io *, uv_loop_t *,
+	    struct dataplane *, int fd4, int fd6, int tunfd);
+/* Stops polling; cb runs once every handle is closed, then the pool is freed. */
+void	dataplane_io_close(struct dataplane_io *, dataplane_close_cb cb);
+/* Seals and sends one TUNNEL_CONTROL packet now.  0 or a negative errno. */
+int	dataplane_io_send_control(struct dataplane_io *,
+	    struct dataplane_tunnel *, const uint8_t *, size_t);
+
+#endif
