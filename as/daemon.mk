@@ -1,0 +1,1 @@
+# as/daemon.mk -- the ntm-as daemon.

@@ -1,0 +1,1 @@
+# node/daemon.mk -- the ntmd daemon.
