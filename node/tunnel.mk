@@ -1,0 +1,1 @@
+# node/tunnel.mk -- node tunnel establishment.
