@@ -1,0 +1,1 @@
+# bench/servers.mk -- benchmarks of the AS and the DC.

@@ -1,0 +1,1 @@
+# tests/fuzz/extra.mk -- fuzz targets for certificate, status and fragment input.
