@@ -1368,6 +1368,103 @@ test_backoff_timing(void **state)
 	}
 }
 
+/* OpenSSL's s_client as a peer nobody here wrote. */
+struct child {
+	uv_process_t	 proc;
+	bool		 exited;
+	int64_t		 status;
+};
+
+static void
+child_exit(uv_process_t *p, int64_t status, int sig)
+{
+	struct child *ch = p->data;
+
+	ch->exited = true;
+	ch->status = sig != 0 ? -sig : status;
+	uv_close((uv_handle_t *)p, NULL);
+}
+
+/* Runs openssl s_client against the test listener with stdin from `in`. */
+static int
+s_client(struct fx *fx, struct child *ch, const char *version, int in)
+{
+	char port[16];
+	char *args[] = {
+		"openssl", "s_client", "-connect", NULL, (char *)version,
+		"-alpn", "ntmobile/1", "-cert", NULL, "-key", NULL,
+		"-quiet", "-no_ign_eof", NULL,
+	};
+	char cert[128], key[128];
+	uv_process_options_t o;
+	uv_stdio_container_t io[3];
+
+	snprintf(port, sizeof(port), "127.0.0.1:%u", ntohs(((struct
+	    sockaddr_in *)&fx->addr)->sin_port));
+	snprintf(cert, sizeof(cert), "%s", path_of(fx->pki, "as.pem"));
+	snprintf(key, sizeof(key), "%s", path_of(fx->pki, "as.key"));
+	args[3] = port;
+	args[8] = cert;
+	args[10] = key;
+	memset(&o, 0, sizeof(o));
+	memset(ch, 0, sizeof(*ch));
+	io[0].flags = UV_INHERIT_FD;
+	io[0].data.fd = in;
+	io[1].flags = UV_IGNORE;
+	io[2].flags = UV_IGNORE;
+	o.file = "openssl";
+	o.args = args;
+	o.stdio = io;
+	o.stdio_count = 3;
+	o.exit_cb = child_exit;
+	ch->proc.data = ch;
+	return uv_spawn(&fx->uv, &ch->proc, &o);
+}
+
+static void
+test_openssl_client(void **state)
+{
+	struct fx *fx = *state;
+	static struct child ch;	/* outlives a failed assertion */
+	uint8_t m[PROTO_HEADER_LEN + 16];
+	size_t len;
+	FILE *f;
+	int rv;
+
+	fx_as_to_dc(fx, TLS_FRAMING_MSG);
+	/* s_client sends its leaf alone: the DC knows the AS CA itself. */
+	fx->srv.expect.intermediate = tls_creds_issuer(fx->srv.creds);
+	fx_listen(fx);
+	len = msg_make(m, sizeof(m), 4242, 16);
+	assert_non_null(f = tmpfile());
+	assert_int_equal(fwrite(m, 1, len, f), len);
+	fflush(f);
+	rewind(f);
+	if ((rv = s_client(fx, &ch, "-tls1_3", fileno(f))) == UV_ENOENT) {
+		fclose(f);
+		skip();
+	}
+	assert_int_equal(rv, 0);
+	RUN_UNTIL(fx, ch.exited && fx->srv.closed == 1);
+	/* OpenSSL's TLS 1.3 with a client certificate: known as the AS. */
+	assert_int_equal(fx->srv.connected, 1);
+	assert_int_equal(fx->srv.peer_role, CERT_ROLE_AS);
+	assert_int_equal(fx->srv.nframes, 1);
+	assert_int_equal(fx->srv.lens[0], len);
+	assert_memory_equal(fx->srv.frames[0], m, len);
+	assert_int_equal(fx->srv.reason, 0);	/* it said close_notify */
+	fclose(f);
+
+	/* TLS 1.2 is not spoken here. */
+	assert_non_null(f = tmpfile());
+	assert_int_equal(s_client(fx, &ch, "-tls1_2", fileno(f)), 0);
+	RUN_UNTIL(fx, ch.exited && fx->srv.closed == 2);
+	assert_true(ch.status != 0);
+	assert_int_equal(fx->srv.connected, 1);
+	assert_int_equal(fx->srv.reason, TLS_E_HANDSHAKE);
+	fclose(f);
+}
+
 static void
 test_backoff_jitter(void **state)
 {
@@ -1436,6 +1533,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_conns_max, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_timing, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_openssl_client, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test(test_backoff_jitter),
 	};
