@@ -1,1 +1,9 @@
-# node/daemon.mk -- the ntmd daemon.
+# node/daemon.mk -- the ntmd daemon: its core files join libnode (so the
+# tests link exactly what ntmd runs), main, man pages, tests.
+node_libnode_la_SOURCES += node/dcclient.c node/dcclient.h
+
+check_PROGRAMS += tests/unit/test_dcclient
+TESTS += tests/unit/test_dcclient
+tests_unit_test_dcclient_SOURCES = tests/unit/test_dcclient.c
+tests_unit_test_dcclient_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
+tests_unit_test_dcclient_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)

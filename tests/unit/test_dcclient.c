@@ -1,0 +1,627 @@
+/* test_dcclient.c -- the node's registration client against a DC written here from PROTOCOL.md 7. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aead.h"
+#include "buf.h"
+#include "crypto.h"
+#include "dcclient.h"
+#include "msg.h"
+#include "proto.h"
+#include "rand.h"
+
+/*
+ * The DC side is spelled out from the protocol text, not from dcclient.c:
+ * it derives the session keys with HKDF and the labels of PROTOCOL.md 7
+ * step 3, so a client deriving them any other way fails these tests.
+ */
+struct fakedc {
+	uint8_t		 k_nd[PROTO_KEY_LEN];
+	uint8_t		 nonce_n[PROTO_RANDOM_LEN];
+	uint8_t		 cookie[PROTO_RANDOM_LEN];
+	uint8_t		 sid[PROTO_ID_LEN];
+	struct aead	*rx;		/* k_N->DC */
+	struct aead	*tx;		/* k_DC->N */
+	uint64_t	 seq;
+	struct msg_addr	 observed;
+};
+
+struct fixture {
+	struct ntm_rng	*rng;
+	struct dcclient	 dc;
+	struct fakedc	 fdc;
+	uint8_t		 ticket[64];
+};
+
+static const uint64_t T0 = 1700000000000ULL;	/* ms; ticket valid 1 day */
+
+static int
+setup(void **state)
+{
+	struct fixture *f;
+	struct msg_addr la;
+
+	f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->rng = rng_seeded_new("dcclient", 8);
+	assert_non_null(f->rng);
+	memset(f->ticket, 0x5a, sizeof(f->ticket));
+	memset(f->fdc.k_nd, 0x11, sizeof(f->fdc.k_nd));
+	dcclient_init(&f->dc, f->rng);
+	assert_int_equal(dcclient_set_ticket(&f->dc, f->ticket,
+	    sizeof(f->ticket), f->fdc.k_nd, T0 / 1000 + 86400), 0);
+	memset(&la, 0, sizeof(la));
+	la.family = PROTO_FAMILY_IPV4;
+	la.port = PROTO_PORT_TUNNEL;
+	memcpy(la.addr, "\xc0\xa8\x01\x0a", 4);
+	assert_int_equal(dcclient_set_addrs(&f->dc, &la, 1, T0), 0);
+	f->fdc.observed = la;
+	memcpy(f->fdc.observed.addr, "\xcb\x00\x71\x05", 4);
+	f->fdc.observed.port = 40000;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	dcclient_clear(&f->dc);
+	aead_free(f->fdc.rx);
+	aead_free(f->fdc.tx);
+	rng_free(f->rng);
+	free(f);
+	return 0;
+}
+
+/* Pops the next action, which must be of the given type. */
+static void
+expect_action(struct dcclient *dc, enum dcclient_action_type type,
+    struct dcclient_action *a)
+{
+	assert_true(dcclient_poll(dc, a));
+	assert_int_equal(a->type, type);
+}
+
+static void
+expect_none(struct dcclient *dc)
+{
+	struct dcclient_action a;
+
+	assert_false(dcclient_poll(dc, &a));
+}
+
+/* DC: reads a REG_HELLO and answers a REG_CHALLENGE (status OK). */
+static void
+dc_challenge(struct fixture *f, const struct dcclient_action *hello,
+    uint8_t *out, size_t *outlen)
+{
+	const struct msg_attr *t, *n;
+	struct msg m;
+	uint8_t salt[64], prk[32], k1[32], k2[32];
+
+	assert_int_equal(msg_decode(hello->data, hello->len, &m), 0);
+	assert_int_equal(m.hdr.type, PROTO_MSG_REG_HELLO);
+	assert_false(m.hdr.flags & PROTO_F_SEALED);
+	assert_true(m.hdr.seq == 0);
+	assert_memory_equal(m.hdr.id, (uint8_t[PROTO_ID_LEN]){ 0 },
+	    PROTO_ID_LEN);
+	assert_non_null(t = msg_attr_find(&m, PROTO_ATTR_TICKET));
+	assert_int_equal(t->len, sizeof(f->ticket));
+	assert_memory_equal(t->val, f->ticket, sizeof(f->ticket));
+	assert_non_null(n = msg_attr_find(&m, PROTO_ATTR_NONCE));
+	memcpy(f->fdc.nonce_n, n->val, PROTO_RANDOM_LEN);
+
+	memset(f->fdc.cookie, 0xc0, sizeof(f->fdc.cookie));
+	f->fdc.cookie[0]++;
+	memset(f->fdc.sid, 0x51, sizeof(f->fdc.sid));
+	f->fdc.sid[15]++;
+	memcpy(salt, f->fdc.nonce_n, 32);
+	memcpy(salt + 32, f->fdc.cookie, 32);
+	crypto_hkdf_extract(prk, salt, 64, f->fdc.k_nd, 32);
+	assert_int_equal(crypto_hkdf_expand(k1, 32, prk, 32,
+	    "ntmobile v1 node to dc", 22), 0);
+	assert_int_equal(crypto_hkdf_expand(k2, 32, prk, 32,
+	    "ntmobile v1 dc to node", 22), 0);
+	aead_free(f->fdc.rx);
+	aead_free(f->fdc.tx);
+	assert_int_equal(aead_new(&f->fdc.rx, AEAD_ALG_AES256GCM, k1, 32), 0);
+	assert_int_equal(aead_new(&f->fdc.tx, AEAD_ALG_AES256GCM, k2, 32), 0);
+	f->fdc.seq = 0;
+
+	msg_init(&m, PROTO_MSG_REG_CHALLENGE);
+	m.hdr.txid = ((const uint8_t *)hello->data)[8] << 24 |
+	    hello->data[9] << 16 | hello->data[10] << 8 | hello->data[11];
+	memcpy(m.hdr.id, f->fdc.sid, PROTO_ID_LEN);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_COOKIE, f->fdc.cookie,
+	    32), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, f->fdc.nonce_n,
+	    32), 0);
+	assert_int_equal(msg_encode(&m, out, PROTO_DATAGRAM_MAX, outlen), 0);
+	/* No amplification: the answer is not longer than the hello. */
+	assert_true(*outlen <= hello->len);
+}
+
+/* DC: opens a sealed message from the node in place and decodes it. */
+static void
+dc_open(struct fixture *f, struct dcclient_action *a, struct msg *m)
+{
+	struct msg_header h;
+	struct rbuf r;
+	uint8_t nonce[12];
+
+	rbuf_init(&r, a->data, a->len);
+	assert_int_equal(msg_header_decode(&r, &h), 0);
+	assert_true(h.flags & PROTO_F_SEALED);
+	assert_memory_equal(h.id, f->fdc.sid, PROTO_ID_LEN);
+	msg_nonce(&h, nonce);
+	assert_int_equal(aead_open(f->fdc.rx, nonce, a->data, PROTO_HEADER_LEN,
+	    a->data + PROTO_HEADER_LEN, h.length, a->data + PROTO_HEADER_LEN,
+	    h.length), 0);
+	assert_int_equal(msg_decode(a->data, a->len, m), 0);
+}
+
+/* DC: seals an answer (m built by the caller, txid set) under k_DC->N. */
+static void
+dc_seal(struct fixture *f, struct msg *m, uint8_t *out, size_t *outlen)
+{
+	uint8_t nonce[12];
+
+	memcpy(m->hdr.id, f->fdc.sid, PROTO_ID_LEN);
+	m->hdr.seq = ++f->fdc.seq;
+	assert_int_equal(msg_encode(m, out, PROTO_DATAGRAM_MAX, outlen), 0);
+	msg_nonce(&m->hdr, nonce);
+	assert_int_equal(aead_seal(f->fdc.tx, nonce, out, PROTO_HEADER_LEN,
+	    out + PROTO_HEADER_LEN, *outlen - PROTO_HEADER_LEN - PROTO_TAG_LEN,
+	    out + PROTO_HEADER_LEN, *outlen - PROTO_HEADER_LEN), 0);
+}
+
+static void
+dc_ack(struct fixture *f, uint32_t txid, uint32_t keepalive, uint8_t *out,
+    size_t *outlen)
+{
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_REGISTRATION_ACK);
+	m.hdr.txid = txid;
+	assert_int_equal(msg_add_addr(&m, PROTO_ATTR_OBSERVED_ADDR,
+	    &f->fdc.observed), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_NAT, PROTO_NAT_BEHIND), 0);
+	assert_int_equal(msg_add_u32(&m, PROTO_ATTR_LIFETIME, 120), 0);
+	assert_int_equal(msg_add_u32(&m, PROTO_ATTR_KEEPALIVE, keepalive), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN,
+	    "alice.dc1.ntm.test", 18), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_VIP4,
+	    "\xc6\x12\x01\x0a", 4), 0);
+	dc_seal(f, &m, out, outlen);
+}
+
+/* Runs a whole registration at `now`; leaves the client REGISTERED. */
+static void
+register_at(struct fixture *f, uint64_t now)
+{
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	struct msg m;
+	size_t len;
+
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_challenge(f, &a, pkt, &len);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, now), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_open(f, &a, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_REGISTRATION);
+	dc_ack(f, m.hdr.txid, 25, pkt, &len);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, now), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_REGISTERED, &a);
+	assert_true(dcclient_registered(&f->dc));
+}
+
+static void
+test_cookie_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX], ack[PROTO_DATAGRAM_MAX];
+	const struct msg_attr *la;
+	struct msg_addr addr;
+	struct msg m;
+	size_t len, acklen;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	assert_int_equal(f->dc.state, DCCLIENT_HELLO);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_challenge(f, &a, pkt, &len);
+	expect_none(&f->dc);
+
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 10), 0);
+	assert_int_equal(f->dc.state, DCCLIENT_REGISTERING);
+	/* The same challenge again is not for a waiting REG_HELLO. */
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 11), -ENOMSG);
+
+	/* REGISTRATION: under k_N->DC, id = sid, sequence 1, addresses. */
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_open(f, &a, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_REGISTRATION);
+	assert_true(m.hdr.seq == 1);
+	assert_non_null(la = msg_attr_find(&m, PROTO_ATTR_LOCAL_ADDR));
+	assert_int_equal(msg_addr_parse(la, &addr), 0);
+	assert_int_equal(addr.port, PROTO_PORT_TUNNEL);
+	assert_memory_equal(addr.addr, "\xc0\xa8\x01\x0a", 4);
+
+	dc_ack(f, m.hdr.txid, 25, ack, &acklen);
+	/* One flipped byte of the tag: dropped, still registering. */
+	ack[acklen - 1] ^= 1;
+	assert_int_equal(dcclient_input(&f->dc, ack, acklen, T0 + 20),
+	    -EBADMSG);
+	ack[acklen - 1] ^= 1;
+	assert_int_equal(f->dc.state, DCCLIENT_REGISTERING);
+	assert_int_equal(dcclient_input(&f->dc, ack, acklen, T0 + 20), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_REGISTERED, &a);
+	assert_true(dcclient_registered(&f->dc));
+	assert_int_equal(f->dc.reg.nat, PROTO_NAT_BEHIND);
+	assert_int_equal(f->dc.reg.lifetime_s, 120);
+	assert_int_equal(f->dc.reg.keepalive_s, 25);
+	assert_string_equal(f->dc.reg.fqdn, "alice.dc1.ntm.test");
+	assert_true(f->dc.reg.has_vip4);
+	assert_int_equal(f->dc.reg.observed.port, 40000);
+	assert_int_equal(f->dc.stats.registrations, 1);
+	/* The same ACK again is a replay. */
+	assert_int_equal(dcclient_input(&f->dc, ack, acklen, T0 + 21),
+	    -EALREADY);
+	assert_int_equal(f->dc.stats.dropped, 3);
+	expect_none(&f->dc);
+}
+
+static void
+test_keys_follow_protocol(void **state)
+{
+	uint8_t knd[32], nn[32], ck[32], a[32], b[32], salt[64], prk[32];
+	uint8_t ea[32], eb[32];
+
+	(void)state;
+	memset(knd, 1, 32);
+	memset(nn, 2, 32);
+	memset(ck, 3, 32);
+	assert_int_equal(dcclient_derive(knd, nn, ck, a, b), 0);
+	memcpy(salt, nn, 32);
+	memcpy(salt + 32, ck, 32);
+	crypto_hkdf_extract(prk, salt, 64, knd, 32);
+	crypto_hkdf_expand(ea, 32, prk, 32, "ntmobile v1 node to dc", 22);
+	crypto_hkdf_expand(eb, 32, prk, 32, "ntmobile v1 dc to node", 22);
+	assert_memory_equal(a, ea, 32);
+	assert_memory_equal(b, eb, 32);
+	/* One key per direction, and a new cookie makes new keys. */
+	assert_memory_not_equal(a, b, 32);
+	ck[0] ^= 1;
+	assert_int_equal(dcclient_derive(knd, nn, ck, ea, eb), 0);
+	assert_memory_not_equal(a, ea, 32);
+}
+
+static void
+test_challenge_with_wrong_nonce(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_challenge(f, &a, pkt, &len);
+	/* The nonce echo is the last attribute's value, at the end. */
+	pkt[len - 1] ^= 0x80;
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0), -ENOMSG);
+	assert_int_equal(f->dc.state, DCCLIENT_HELLO);
+	expect_none(&f->dc);
+}
+
+static void
+test_retransmission_schedule(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a, first;
+	static const uint64_t at[] = { 250, 750, 1750, 3750 };
+	uint8_t nonce[32];
+	size_t i;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &first);
+	memcpy(nonce, f->dc.nonce_n, 32);
+	for (i = 0; i < 4; i++) {
+		assert_true(dcclient_next_timer(&f->dc) == T0 + at[i]);
+		dcclient_timer(&f->dc, T0 + at[i] - 1);
+		expect_none(&f->dc);
+		dcclient_timer(&f->dc, T0 + at[i]);
+		expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+		/* Byte for byte the first send. */
+		assert_int_equal(a.len, first.len);
+		assert_memory_equal(a.data, first.data, a.len);
+	}
+	/* Five sends in all; the request fails 4 s after the last. */
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 7750);
+	dcclient_timer(&f->dc, T0 + 7749);
+	expect_none(&f->dc);
+	dcclient_timer(&f->dc, T0 + 7750);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	assert_int_equal(a.status, PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(f->dc.state, DCCLIENT_BACKOFF);
+	assert_int_equal(f->dc.stats.retransmits, 4);
+	assert_int_equal(f->dc.stats.failures, 1);
+	/* Back off 1 s, then a new REG_HELLO with a new nonce. */
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 8750);
+	dcclient_timer(&f->dc, T0 + 8750);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_REG_HELLO);
+	assert_memory_not_equal(f->dc.nonce_n, nonce, 32);
+	/* A second failure doubles the back-off. */
+	for (i = 0; i < 4; i++) {
+		dcclient_timer(&f->dc, T0 + 8750 + at[i]);
+		expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	}
+	dcclient_timer(&f->dc, T0 + 8750 + 7750);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 8750 + 7750 + 2000);
+}
+
+static void
+test_keepalive_schedule(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	struct msg m, ka;
+	size_t len;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 25000);
+	dcclient_timer(&f->dc, T0 + 24999);
+	expect_none(&f->dc);
+	dcclient_timer(&f->dc, T0 + 25000);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_open(f, &a, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_KEEPALIVE);
+	assert_true(m.hdr.seq == 2);
+	assert_int_equal(m.nattr, 0);
+	/* It is retransmitted like any request while unanswered. */
+	dcclient_timer(&f->dc, T0 + 25250);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_KEEPALIVE);
+
+	msg_init(&ka, PROTO_MSG_KEEPALIVE_ACK);
+	ka.hdr.txid = m.hdr.txid;
+	assert_int_equal(msg_add_addr(&ka, PROTO_ATTR_OBSERVED_ADDR,
+	    &f->fdc.observed), 0);
+	dc_seal(f, &ka, pkt, &len);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 25300), 0);
+	expect_none(&f->dc);
+	assert_int_equal(f->dc.stats.keepalives, 1);
+	/* The next one 25 s after the answer, not after the first send. */
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 50300);
+	dcclient_timer(&f->dc, T0 + 25550);
+	expect_none(&f->dc);
+
+	/* The NAT rebinds: the DC sees another port, the node re-registers. */
+	dcclient_timer(&f->dc, T0 + 50300);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	dc_open(f, &a, &m);
+	msg_init(&ka, PROTO_MSG_KEEPALIVE_ACK);
+	ka.hdr.txid = m.hdr.txid;
+	f->fdc.observed.port++;
+	assert_int_equal(msg_add_addr(&ka, PROTO_ATTR_OBSERVED_ADDR,
+	    &f->fdc.observed), 0);
+	dc_seal(f, &ka, pkt, &len);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 50400), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_REG_HELLO);
+	assert_int_equal(f->dc.state, DCCLIENT_HELLO);
+}
+
+static void
+test_reregistration_after_failed_keepalive(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint64_t t;
+	int sends = 0;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	/* The DC restarted and drops everything: 5 keep-alives, then fail. */
+	for (t = T0 + 25000; t < T0 + 25000 + 7750; t += 250) {
+		dcclient_timer(&f->dc, t);
+		while (dcclient_poll(&f->dc, &a)) {
+			assert_int_equal(a.type, DCCLIENT_ACT_SEND);
+			assert_int_equal(a.data[1], PROTO_MSG_KEEPALIVE);
+			sends++;
+		}
+	}
+	assert_int_equal(sends, 5);
+	dcclient_timer(&f->dc, T0 + 25000 + 7750);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	/* A new registration at once, with a new nonce, then a full one. */
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_REG_HELLO);
+	assert_int_equal(f->dc.state, DCCLIENT_HELLO);
+	/* Put the HELLO back for register_at(). */
+	f->dc.out_head = (f->dc.out_head + DCCLIENT_OUTBOX - 1) %
+	    DCCLIENT_OUTBOX;
+	f->dc.out_n++;
+	register_at(f, T0 + 33000);
+	assert_int_equal(f->dc.stats.registrations, 2);
+}
+
+static void
+test_reregistration_at_two_thirds(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	/* Keep-alives go out but nothing answers for 80 s (2/3 of 120). */
+	f->dc.req_type = 0;
+	f->dc.keepalive_due = UINT64_MAX;
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 80000);
+	dcclient_timer(&f->dc, T0 + 80000);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	assert_int_equal(a.status, PROTO_STATUS_EXPIRED);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_REG_HELLO);
+}
+
+static void
+test_ticket_expiry_and_refusal(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	struct msg m;
+	size_t len;
+
+	/* A ticket past its expiry is not even sent. */
+	assert_int_equal(dcclient_start(&f->dc, T0 + 86400000ULL),
+	    -EKEYEXPIRED);
+	expect_action(&f->dc, DCCLIENT_ACT_NEED_TICKET, &a);
+	assert_int_equal(f->dc.state, DCCLIENT_NO_TICKET);
+	assert_int_equal(dcclient_set_ticket(&f->dc, f->ticket,
+	    sizeof(f->ticket), f->fdc.k_nd, T0 / 1000 + 86400), 0);
+	assert_int_equal(f->dc.state, DCCLIENT_IDLE);
+
+	/* A DC that refuses the ticket. */
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(msg_decode(a.data, a.len, &m), 0);
+	msg_init(&m, PROTO_MSG_REG_CHALLENGE);
+	m.hdr.status = PROTO_STATUS_BAD_TICKET;
+	m.hdr.txid = f->dc.req_txid;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, f->dc.nonce_n,
+	    32), 0);
+	assert_int_equal(msg_encode(&m, pkt, sizeof(pkt), &len), 0);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 5), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_NEED_TICKET, &a);
+	assert_int_equal(a.status, PROTO_STATUS_BAD_TICKET);
+	assert_true(dcclient_next_timer(&f->dc) == UINT64_MAX);
+
+	/* Registered, the ticket runs out: the node must see the AS. */
+	assert_int_equal(dcclient_set_ticket(&f->dc, f->ticket,
+	    sizeof(f->ticket), f->fdc.k_nd, T0 / 1000 + 30), 0);
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 25000);
+	dcclient_timer(&f->dc, T0 + 25000);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_true(dcclient_next_timer(&f->dc) <= T0 + 30000);
+	dcclient_timer(&f->dc, T0 + 30000);
+	expect_action(&f->dc, DCCLIENT_ACT_NEED_TICKET, &a);
+	assert_int_equal(a.status, PROTO_STATUS_EXPIRED);
+}
+
+static void
+test_rate_limited_waits(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	uint8_t pkt[PROTO_DATAGRAM_MAX];
+	struct msg m;
+	size_t len;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	msg_init(&m, PROTO_MSG_REG_CHALLENGE);
+	m.hdr.status = PROTO_STATUS_RATE_LIMITED;
+	m.hdr.txid = f->dc.req_txid;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, f->dc.nonce_n,
+	    32), 0);
+	assert_int_equal(msg_add_u32(&m, PROTO_ATTR_RETRY_AFTER, 5000), 0);
+	assert_int_equal(msg_encode(&m, pkt, sizeof(pkt), &len), 0);
+	assert_int_equal(dcclient_input(&f->dc, pkt, len, T0 + 5), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_LOST, &a);
+	assert_int_equal(a.status, PROTO_STATUS_RATE_LIMITED);
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 5005);
+}
+
+static void
+test_new_addresses_reregister(void **state)
+{
+	struct fixture *f = *state;
+	struct dcclient_action a;
+	struct msg_addr na[2];
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	na[0] = f->dc.local[0];
+	assert_int_equal(dcclient_set_addrs(&f->dc, na, 1, T0 + 10), 0);
+	expect_none(&f->dc);
+	memset(&na[1], 0, sizeof(na[1]));
+	na[1].family = PROTO_FAMILY_IPV6;
+	na[1].port = PROTO_PORT_TUNNEL;
+	na[1].addr[0] = 0x20;
+	na[1].addr[15] = 1;
+	assert_int_equal(dcclient_set_addrs(&f->dc, na, 2, T0 + 20), 0);
+	expect_action(&f->dc, DCCLIENT_ACT_SEND, &a);
+	assert_int_equal(a.data[1], PROTO_MSG_REG_HELLO);
+	na[0].family = 5;
+	assert_int_equal(dcclient_set_addrs(&f->dc, na, 1, T0), -EINVAL);
+}
+
+static void
+test_garbage_dropped(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t junk[64];
+
+	memset(junk, 0xff, sizeof(junk));
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	assert_true(dcclient_input(&f->dc, junk, 10, T0) < 0);
+	assert_true(dcclient_input(&f->dc, junk, sizeof(junk), T0) < 0);
+	junk[0] = PROTO_VERSION_1;
+	junk[1] = PROTO_MSG_ROUTE_DIRECTION;
+	assert_int_equal(dcclient_input(&f->dc, junk, sizeof(junk), T0),
+	    -EPROTO);
+	junk[1] = PROTO_MSG_REGISTRATION_ACK;
+	assert_int_equal(dcclient_input(&f->dc, junk, sizeof(junk), T0),
+	    -ENOTCONN);
+	assert_int_equal(f->dc.stats.dropped, 4);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cookie_round_trip, setup,
+		    teardown),
+		cmocka_unit_test(test_keys_follow_protocol),
+		cmocka_unit_test_setup_teardown(test_challenge_with_wrong_nonce,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmission_schedule,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_schedule, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reregistration_after_failed_keepalive, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_reregistration_at_two_thirds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_expiry_and_refusal,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_limited_waits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_new_addresses_reregister,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
