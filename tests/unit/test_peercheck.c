@@ -1,0 +1,503 @@
+/* test_peercheck.c -- peer verification: chain, role, status, name, dates, virtual IPs, cache. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cert.h"
+#include "crypto.h"
+#include "log.h"
+#include "ocsp.h"
+#include "peercheck.h"
+#include "rand.h"
+
+#define NOW	((time_t)1795000000)
+
+struct ca {
+	gnutls_privkey_t	 root_key, as_key;
+	gnutls_x509_crt_t	 root, as;
+	struct ocsp_signer	*signer;
+};
+
+struct leaf {
+	gnutls_privkey_t	 key;
+	gnutls_x509_crt_t	 crt;
+	gnutls_datum_t		 der;
+	uint8_t			 hash[32];
+	uint8_t			 serial[32];
+	size_t			 serial_len;
+	uint8_t			 vip4[4];
+	uint8_t			 vip6[16];
+};
+
+struct fix {
+	struct ntm_rng		*rng;
+	struct ca		 ca, other;
+	struct cert_trust	*trust;
+	struct leaf		 bob;		/* good, P-256, v4 + v6 */
+	struct leaf		 bob_other;	/* same name, other root */
+	struct leaf		 bob_old;	/* expired by NOW */
+	struct leaf		 bob_rs;	/* role ntm-rs */
+	struct leaf		 alice;
+	struct peercheck	*pc;
+};
+
+static void
+ca_make(struct fix *f, struct ca *c)
+{
+	struct cert_ca_request car;
+	struct cert_issuer iss;
+	gnutls_pubkey_t pub;
+
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->root_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->as_key), 0);
+	assert_int_equal(cert_make_root(c->root_key, "ntm.test", 0, f->rng,
+	    NOW - 30 * 86400, &c->root), 0);
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	assert_int_equal(cert_pubkey_of(c->as_key, &pub), 0);
+	car.pubkey = pub;
+	iss.crt = c->root;
+	iss.key = c->root_key;
+	assert_int_equal(cert_make_as_ca(&car, &iss, f->rng, NOW - 30 * 86400,
+	    &c->as), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(ocsp_signer_new(c->as, &c->signer), 0);
+}
+
+static void
+ca_free(struct ca *c)
+{
+	ocsp_signer_free(c->signer);
+	gnutls_x509_crt_deinit(c->as);
+	gnutls_x509_crt_deinit(c->root);
+	gnutls_privkey_deinit(c->as_key);
+	gnutls_privkey_deinit(c->root_key);
+}
+
+static void
+leaf_make(struct fix *f, struct leaf *l, const struct ca *c,
+    enum cert_role role, const char *fqdn, const char *v4, const char *v6,
+    time_t issued, uint32_t lifetime)
+{
+	struct cert_issuer iss = { c->as, c->as_key };
+	struct cert_request req;
+	gnutls_pubkey_t pub;
+
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &l->key), 0);
+	assert_int_equal(cert_pubkey_of(l->key, &pub), 0);
+	memset(&req, 0, sizeof(req));
+	req.role = role;
+	req.fqdn = fqdn;
+	if (v4 != NULL) {
+		req.has_vip4 = true;
+		assert_int_equal(inet_pton(AF_INET, v4, &req.vip4), 1);
+		memcpy(l->vip4, &req.vip4, 4);
+	}
+	if (v6 != NULL) {
+		req.has_vip6 = true;
+		assert_int_equal(inet_pton(AF_INET6, v6, &req.vip6), 1);
+		memcpy(l->vip6, &req.vip6, 16);
+	}
+	req.lifetime = lifetime;
+	req.pubkey = pub;
+	assert_int_equal(cert_issue(&req, &iss, f->rng, issued, &l->crt), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(gnutls_x509_crt_export2(l->crt, GNUTLS_X509_FMT_DER,
+	    &l->der), 0);
+	crypto_sha256(l->hash, l->der.data, l->der.size);
+	l->serial_len = sizeof(l->serial);
+	assert_int_equal(gnutls_x509_crt_get_serial(l->crt, l->serial,
+	    &l->serial_len), 0);
+}
+
+static void
+leaf_free(struct leaf *l)
+{
+	gnutls_free(l->der.data);
+	gnutls_x509_crt_deinit(l->crt);
+	gnutls_privkey_deinit(l->key);
+}
+
+/* A status about l, signed by c's AS, issued at t. */
+static gnutls_datum_t
+status_make(const struct ca *c, const struct leaf *l, enum ocsp_cert_status s,
+    time_t t)
+{
+	struct ocsp_status st;
+	gnutls_datum_t der;
+
+	memset(&st, 0, sizeof(st));
+	st.status = s;
+	st.produced_at = t;
+	st.this_update = t;
+	st.next_update = t + OCSP_VALIDITY_DEFAULT;
+	if (s == OCSP_CERT_REVOKED) {
+		st.revocation_time = t - 10;
+		st.reason = OCSP_REASON_KEY_COMPROMISE;
+	}
+	assert_int_equal(ocsp_sign(c->signer, c->as_key, l->serial,
+	    l->serial_len, &st, &der), 0);
+	return der;
+}
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct peercheck_conf conf;
+
+	assert_non_null(f);
+	log_init("test_peercheck", 1, LOG_LEVEL_ERR);
+	f->rng = rng_seeded_new("test_peercheck", 14);
+	ca_make(f, &f->ca);
+	ca_make(f, &f->other);
+	assert_int_equal(cert_trust_new(&f->ca.root, 1, &f->trust), 0);
+	leaf_make(f, &f->bob, &f->ca, CERT_ROLE_NODE, "bob.dc2.ntm.test",
+	    "198.18.2.10", "fd6e:746d:6f62:2::10", NOW - 3600, 86400);
+	leaf_make(f, &f->bob_other, &f->other, CERT_ROLE_NODE,
+	    "bob.dc2.ntm.test", "198.18.2.10", "fd6e:746d:6f62:2::10",
+	    NOW - 3600, 86400);
+	leaf_make(f, &f->bob_old, &f->ca, CERT_ROLE_NODE, "bob.dc2.ntm.test",
+	    "198.18.2.10", "fd6e:746d:6f62:2::10", NOW - 3 * 86400, 86400);
+	leaf_make(f, &f->bob_rs, &f->ca, CERT_ROLE_RS, "bob.dc2.ntm.test",
+	    NULL, NULL, NOW - 3600, 86400);
+	leaf_make(f, &f->alice, &f->ca, CERT_ROLE_NODE, "alice.dc1.ntm.test",
+	    "198.18.1.10", NULL, NOW - 3600, 86400);
+	memset(&conf, 0, sizeof(conf));
+	conf.trust = f->trust;
+	conf.as_ca = f->ca.as;
+	assert_int_equal(peercheck_new(&f->pc, &conf), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+
+	peercheck_free(f->pc);
+	leaf_free(&f->alice);
+	leaf_free(&f->bob_rs);
+	leaf_free(&f->bob_old);
+	leaf_free(&f->bob_other);
+	leaf_free(&f->bob);
+	cert_trust_free(f->trust);
+	ca_free(&f->other);
+	ca_free(&f->ca);
+	rng_free(f->rng);
+	free(f);
+	return 0;
+}
+
+/* What a Route Direction toward bob directs. */
+static struct peercheck_expect
+expect_bob(const struct leaf *l)
+{
+	struct peercheck_expect ex;
+
+	memset(&ex, 0, sizeof(ex));
+	ex.fqdn = "bob.dc2.ntm.test";
+	ex.vip4 = l->vip4;
+	ex.vip6 = l->vip6;
+	ex.cert_hash = l->hash;
+	ex.serial = l->serial;
+	ex.serial_len = l->serial_len;
+	return ex;
+}
+
+static int
+verify(struct fix *f, const struct leaf *l, const gnutls_datum_t *st,
+    const struct peercheck_expect *ex, time_t now)
+{
+	return peercheck_verify(f->pc, l->der.data, l->der.size, st->data,
+	    st->size, ex, now, NULL);
+}
+
+static void
+test_good_peer_and_cache(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_pubkey_t pub = NULL;
+	const uint8_t *der;
+	size_t len;
+
+	assert_int_equal(peercheck_verify(f->pc, f->bob.der.data,
+	    f->bob.der.size, st.data, st.size, &ex, NOW, &pub), 0);
+	assert_non_null(pub);
+	assert_int_equal(cert_key_type(pub), CERT_KEY_P256);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(peercheck_stats(f->pc)->verified, 1);
+	assert_int_equal(peercheck_stats(f->pc)->cache_hits, 0);
+	/* Same pair again: no signature work, same answer. */
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW + 1), 0);
+	assert_int_equal(peercheck_stats(f->pc)->cache_hits, 1);
+	/* The cached pair still obeys the clock and the expectation. */
+	assert_int_equal(verify(f, &f->bob, &st, &ex,
+	    NOW + OCSP_VALIDITY_DEFAULT + PEERCHECK_SKEW + 60),
+	    PEERCHECK_E_STATUS_EXPIRED);
+	ex.fqdn = "carol.dc2.ntm.test";
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), PEERCHECK_E_FQDN);
+	/* The certificate is kept by its hash (peers may send CERT_HASH). */
+	assert_int_equal(peercheck_cert_find(f->pc, f->bob.hash, &der, &len),
+	    0);
+	assert_int_equal(len, f->bob.der.size);
+	assert_memory_equal(der, f->bob.der.data, len);
+	assert_int_equal(peercheck_cert_find(f->pc, f->alice.hash, &der,
+	    &len), -ENOENT);
+	gnutls_free(st.data);
+}
+
+static void
+test_other_root_refused(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob_other);
+	gnutls_datum_t st = status_make(&f->other, &f->bob_other,
+	    OCSP_CERT_GOOD, NOW - 60);
+
+	assert_int_equal(verify(f, &f->bob_other, &st, &ex, NOW),
+	    PEERCHECK_E_CHAIN);
+	assert_int_equal(peercheck_status(PEERCHECK_E_CHAIN),
+	    PROTO_STATUS_CERT_INVALID);
+	assert_int_equal(peercheck_stats(f->pc)->refused[PEERCHECK_E_CHAIN -
+	    PEERCHECK_E_FIRST], 1);
+	gnutls_free(st.data);
+}
+
+static void
+test_dates_with_skew(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob_old);
+	time_t end = NOW - 3 * 86400 + 86400;
+	gnutls_datum_t st = status_make(&f->ca, &f->bob_old, OCSP_CERT_GOOD,
+	    end + 100);
+
+	/* notAfter passed by more than the skew. */
+	assert_int_equal(verify(f, &f->bob_old, &st, &ex, end + 400),
+	    PEERCHECK_E_EXPIRED);
+	assert_int_equal(peercheck_status(PEERCHECK_E_EXPIRED),
+	    PROTO_STATUS_EXPIRED);
+	/* Within five minutes of it: tolerated. */
+	assert_int_equal(verify(f, &f->bob_old, &st, &ex, end + 200), 0);
+	gnutls_free(st.data);
+	/* Not yet valid, beyond the skew (notBefore is issue - 5 min). */
+	ex = expect_bob(&f->bob);
+	st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD, NOW - 3600 - 900);
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW - 3600 - 1000),
+	    PEERCHECK_E_NOT_YET_VALID);
+	gnutls_free(st.data);
+}
+
+static void
+test_revoked_is_final(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t rev = status_make(&f->ca, &f->bob, OCSP_CERT_REVOKED,
+	    NOW - 30);
+	gnutls_datum_t good = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 10);
+	bool revoked = false;
+
+	assert_int_equal(verify(f, &f->bob, &rev, &ex, NOW),
+	    PEERCHECK_E_REVOKED);
+	assert_int_equal(peercheck_status(PEERCHECK_E_REVOKED),
+	    PROTO_STATUS_REVOKED);
+	(void)peercheck_newest(f->pc, f->bob.serial, f->bob.serial_len,
+	    &revoked);
+	assert_true(revoked);
+	/* A newer good status (a DC hiding the revocation) changes nothing. */
+	assert_int_equal(verify(f, &f->bob, &good, &ex, NOW),
+	    PEERCHECK_E_REVOKED);
+	assert_int_equal(peercheck_status_check(f->pc, ex.fqdn, f->bob.serial,
+	    f->bob.serial_len, good.data, good.size, NOW),
+	    PEERCHECK_E_REVOKED);
+	gnutls_free(good.data);
+	gnutls_free(rev.data);
+}
+
+static void
+test_stale_and_expired_status(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t older = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 300);
+	gnutls_datum_t newer = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 100);
+	gnutls_datum_t old = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 3600);
+
+	assert_int_equal(verify(f, &f->bob, &newer, &ex, NOW), 0);
+	assert_int_equal(peercheck_newest(f->pc, f->bob.serial,
+	    f->bob.serial_len, NULL), NOW - 100);
+	/* Still within its dates, but older than one seen. */
+	assert_int_equal(verify(f, &f->bob, &older, &ex, NOW),
+	    PEERCHECK_E_STALE);
+	assert_int_equal(peercheck_status(PEERCHECK_E_STALE),
+	    PROTO_STATUS_STALE_STATUS);
+	assert_int_equal(peercheck_status_check(f->pc, ex.fqdn, f->bob.serial,
+	    f->bob.serial_len, older.data, older.size, NOW),
+	    PEERCHECK_E_STALE);
+	/* Past its nextUpdate (10 min) by more than the skew. */
+	assert_int_equal(verify(f, &f->bob, &old, &ex, NOW),
+	    PEERCHECK_E_STATUS_EXPIRED);
+	gnutls_free(old.data);
+	gnutls_free(newer.data);
+	gnutls_free(older.data);
+}
+
+static void
+test_wrong_role_refused(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob_rs);
+	gnutls_datum_t st = status_make(&f->ca, &f->bob_rs, OCSP_CERT_GOOD,
+	    NOW - 60);
+
+	ex.vip4 = f->bob.vip4;
+	ex.vip6 = NULL;
+	assert_int_equal(verify(f, &f->bob_rs, &st, &ex, NOW),
+	    PEERCHECK_E_ROLE);
+	gnutls_free(st.data);
+}
+
+static void
+test_name_address_serial_hash(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_datum_t st_alice = status_make(&f->ca, &f->alice,
+	    OCSP_CERT_GOOD, NOW - 60);
+	uint8_t other4[4] = { 198, 18, 2, 11 };
+	uint8_t serial[32];
+
+	ex.fqdn = "alice.dc1.ntm.test";
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), PEERCHECK_E_FQDN);
+	ex = expect_bob(&f->bob);
+	ex.vip4 = other4;
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), PEERCHECK_E_VIP);
+	/* The certificate has an IPv6 address the DC did not direct. */
+	ex = expect_bob(&f->bob);
+	ex.vip6 = NULL;
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), PEERCHECK_E_VIP);
+	ex = expect_bob(&f->bob);
+	memcpy(serial, f->bob.serial, f->bob.serial_len);
+	serial[f->bob.serial_len - 1] ^= 1;
+	ex.serial = serial;
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), PEERCHECK_E_SERIAL);
+	ex = expect_bob(&f->bob);
+	ex.cert_hash = f->alice.hash;
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW),
+	    PEERCHECK_E_CERT_HASH);
+	/* A good status about another certificate. */
+	ex = expect_bob(&f->bob);
+	assert_int_equal(verify(f, &f->bob, &st_alice, &ex, NOW),
+	    PEERCHECK_E_STATUS);
+	/* Garbage certificate. */
+	assert_int_equal(peercheck_verify(f->pc, (const uint8_t *)"junk", 4,
+	    st.data, st.size, &ex, NOW, NULL), PEERCHECK_E_CERT_PARSE);
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), 0);
+	gnutls_free(st_alice.data);
+	gnutls_free(st.data);
+}
+
+/* The Route Direction's status, checked before the certificate arrives. */
+static void
+test_status_alone(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_datum_t other = status_make(&f->other, &f->bob_other,
+	    OCSP_CERT_GOOD, NOW - 60);
+	gnutls_datum_t rev = status_make(&f->ca, &f->alice,
+	    OCSP_CERT_REVOKED, NOW - 60);
+	const char *n = "bob.dc2.ntm.test";
+
+	assert_int_equal(peercheck_status_check(f->pc, n, f->bob.serial,
+	    f->bob.serial_len, st.data, st.size, NOW), 0);
+	assert_int_equal(peercheck_newest(f->pc, f->bob.serial,
+	    f->bob.serial_len, NULL), NOW - 60);
+	/* Directed serial differs from the status's. */
+	assert_int_equal(peercheck_status_check(f->pc, n, f->alice.serial,
+	    f->alice.serial_len, st.data, st.size, NOW), PEERCHECK_E_STATUS);
+	/* Signed by another AS. */
+	assert_int_equal(peercheck_status_check(f->pc, n, f->bob_other.serial,
+	    f->bob_other.serial_len, other.data, other.size, NOW),
+	    PEERCHECK_E_STATUS);
+	assert_int_equal(peercheck_status_check(f->pc, n, f->alice.serial,
+	    f->alice.serial_len, rev.data, rev.size, NOW),
+	    PEERCHECK_E_REVOKED);
+	assert_int_equal(peercheck_status_check(f->pc, n, f->bob.serial,
+	    f->bob.serial_len, st.data, st.size,
+	    NOW + OCSP_VALIDITY_DEFAULT + PEERCHECK_SKEW + 1),
+	    PEERCHECK_E_STATUS_EXPIRED);
+	assert_int_equal(peercheck_status_check(f->pc, n, f->bob.serial,
+	    f->bob.serial_len, (const uint8_t *)"x", 1, NOW),
+	    PEERCHECK_E_STATUS);
+	gnutls_free(rev.data);
+	gnutls_free(other.data);
+	gnutls_free(st.data);
+}
+
+static void
+test_error_names(void **state)
+{
+	int e, g;
+
+	(void)state;
+	for (e = PEERCHECK_E_FIRST; e <= PEERCHECK_E_LAST; e++) {
+		assert_non_null(peercheck_strerror(e));
+		assert_int_not_equal(peercheck_status(e), PROTO_STATUS_OK);
+		assert_int_not_equal(peercheck_status(e),
+		    PROTO_STATUS_INTERNAL);
+		for (g = e + 1; g <= PEERCHECK_E_LAST; g++)
+			assert_string_not_equal(peercheck_strerror(e),
+			    peercheck_strerror(g));
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good_peer_and_cache,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_root_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dates_with_skew,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_is_final,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_and_expired_status,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wrong_role_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_address_serial_hash,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_alone,
+		    setup, teardown),
+		cmocka_unit_test(test_error_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
