@@ -7,3 +7,10 @@ TESTS += tests/unit/test_dcclient
 tests_unit_test_dcclient_SOURCES = tests/unit/test_dcclient.c
 tests_unit_test_dcclient_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
 tests_unit_test_dcclient_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
+node_libnode_la_SOURCES += node/control.c node/control.h node/ntmd.h
+
+check_PROGRAMS += tests/unit/test_control
+TESTS += tests/unit/test_control
+tests_unit_test_control_SOURCES = tests/unit/test_control.c
+tests_unit_test_control_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
+tests_unit_test_control_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
