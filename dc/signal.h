@@ -1,0 +1,162 @@
+/* signal.h -- the DC's sans-I/O signalling core on UDP 4610: registration, keep-alive, expiry. */
+#ifndef NTM_DC_SIGNAL_H
+#define NTM_DC_SIGNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "msg.h"
+#include "proto.h"
+#include "registry.h"
+
+struct ntm_rng;
+
+/*
+ * signal_input() consumes one datagram (bytes, source address, the time)
+ * and fills a struct signal_out with what to do: datagrams to send and
+ * rows to persist.  signal_next_timer() says when signal_timer() has work
+ * (registration and cookie expiry).  No sockets, no clock, no globals:
+ * dc/sigio.c does the I/O, tests drive it directly.
+ *
+ * Implemented (PROTOCOL.md 5, 7, 15):
+ *   REG_HELLO -> REG_CHALLENGE   ticket opened (key id, tag, body, expiry,
+ *                                FQDN one label below the zone, serial not
+ *                                revoked); a pending row per ticket id; a
+ *                                retransmitted hello (same nonce) gets the
+ *                                same challenge, byte for byte
+ *   REGISTRATION -> _ACK         keys from K_ND and both nonces; observed
+ *                                address and NAT state; lifetime and
+ *                                keep-alive interval; a persist action
+ *   KEEPALIVE -> _ACK            refreshes the entry; a new source address
+ *                                (NAT rebinding) becomes the observed one
+ *   expiry                       registrations not refreshed within the
+ *                                lifetime, cookies after 10 s
+ * Every sealed message is checked against the session's replay window
+ * before it is processed; a duplicate of the request last answered, within
+ * PROTO cache time (8 s), gets the cached answer again byte for byte.
+ * Bad input is dropped silently and counted (struct signal_stats).
+ *
+ * Amplification: an answer to an address that has not proven it receives
+ * (the REG_HELLO's source that then sent the REGISTRATION, or the observed
+ * address of such a registration) is at most SIGNAL_AMPLIFICATION times the
+ * bytes received in that datagram; a REGISTRATION_ACK that would be larger
+ * is sent without its optional FQDN/VIP attributes, and dropped (counted)
+ * if still too large.  REG_CHALLENGE is never larger than its REG_HELLO.
+ *
+ * Not implemented yet: DIRECTION_REQUEST / ROUTE_DIRECTION / NTM_ACK (they
+ * are counted in drop_unsupported and dropped), STATUS_NOTICE, fragmented
+ * input (dropped, counted in drop_fragment).
+ */
+enum signal_limit {
+	SIGNAL_LIMIT_INVALID = 0,
+	SIGNAL_SENDS_MAX = 2,		/* datagrams per input */
+	SIGNAL_PERSISTS_MAX = 1,	/* rows per input */
+	SIGNAL_AMPLIFICATION = 3,	/* answer bytes per byte, unproven */
+	SIGNAL_CACHE_MS = 8000,		/* answers kept for retransmissions */
+	SIGNAL_DECODE_ERRORS = 21,	/* MSG_E_SHORT_HEADER .. MSG_E_TICKET */
+	SIGNAL_FQDN_BUF = PROTO_FQDN_MAX + 1,
+	SIGNAL_VIP_TEXT = 46,		/* INET6_ADDRSTRLEN */
+};
+
+struct signal_config {
+	const char	*zone;		/* forward zone, lower case, no dot */
+	uint32_t	 lifetime_s;	/* granted lifetime; 0: 120 */
+	uint32_t	 keepalive_s;	/* behind NAT; 0: 25 */
+};
+
+struct signal_hooks {
+	struct registry_hooks zone;	/* see registry.h */
+	/*
+	 * revoked: is this certificate serial revoked?  (The DC's status
+	 * store: cert_status.revoked.)  NULL: nothing is known revoked.
+	 */
+	bool		(*revoked)(void *arg, const uint8_t *serial,
+			    size_t len);
+	void		*arg;
+};
+
+struct signal_send {
+	struct msg_addr	 to;
+	size_t		 len;
+	uint8_t		 buf[PROTO_DATAGRAM_MAX];
+};
+
+/* A nodes-table row (schema/dc.sql): upsert by fqdn. */
+struct signal_persist {
+	char		 fqdn[SIGNAL_FQDN_BUF];
+	char		 vip4[SIGNAL_VIP_TEXT];	/* "" when none */
+	char		 vip6[SIGNAL_VIP_TEXT];
+};
+
+struct signal_out {
+	size_t			 nsend;
+	struct signal_send	 send[SIGNAL_SENDS_MAX];
+	size_t			 npersist;
+	struct signal_persist	 persist[SIGNAL_PERSISTS_MAX];
+};
+
+/* Counters for `ntmctl dc stats`; signal_stats_foreach names them. */
+struct signal_stats {
+	uint64_t	 rx;
+	uint64_t	 rx_bytes;
+	uint64_t	 tx;
+	uint64_t	 tx_bytes;
+	uint64_t	 drop_decode[SIGNAL_DECODE_ERRORS];	/* by MSG_E_* */
+	uint64_t	 drop_type;		/* not a node->DC type */
+	uint64_t	 drop_unknown_session;
+	uint64_t	 drop_aead;		/* tag did not verify */
+	uint64_t	 drop_replay;
+	uint64_t	 drop_amplification;
+	uint64_t	 drop_fragment;
+	uint64_t	 drop_unsupported;
+	uint64_t	 drop_internal;		/* allocation, crypto setup */
+	uint64_t	 hellos;
+	uint64_t	 challenges;
+	uint64_t	 bad_ticket;
+	uint64_t	 expired_ticket;
+	uint64_t	 foreign_ticket;	/* FQDN outside the zone */
+	uint64_t	 revoked_ticket;
+	uint64_t	 rate_limited;
+	uint64_t	 registrations;
+	uint64_t	 keepalives;
+	uint64_t	 rebinds;		/* observed address changed */
+	uint64_t	 cache_resends;
+	uint64_t	 expired;		/* registrations timed out */
+};
+
+struct signal;
+
+/*
+ * signal_new: cfg and hooks are copied (cfg->zone too); rng is borrowed for
+ * the core's life.  The caller frees with signal_free().
+ */
+int	signal_new(struct signal **, const struct signal_config *cfg,
+	    const struct signal_hooks *hooks, struct ntm_rng *rng);
+void	signal_free(struct signal *);		/* accepts NULL */
+/* A ticket key from the AS (NOTICE_TICKET_KEY or the ticket_keys table). */
+int	signal_ticket_key_add(struct signal *, uint32_t id,
+	    const uint8_t key[PROTO_KEY_LEN]);
+
+/*
+ * signal_input: one datagram of len bytes from `from`.  `now` is the
+ * protocol clock (ms, monotonic), `wall` the date for ticket expiry.
+ * out is cleared first, then filled.
+ */
+void	signal_input(struct signal *, const void *p, size_t len,
+	    const struct msg_addr *from, uint64_t now, time_t wall,
+	    struct signal_out *out);
+/* Call when signal_next_timer() is due: expires what is over at `now`. */
+void	signal_timer(struct signal *, uint64_t now, struct signal_out *out);
+/* When signal_timer() next has work (ms); UINT64_MAX: nothing to do. */
+uint64_t signal_next_timer(const struct signal *);
+
+const struct signal_stats *signal_stats(const struct signal *);
+/* Calls fn(name, value) for every counter, in a fixed order. */
+void	signal_stats_foreach(const struct signal *,
+	    void (*fn)(const char *name, uint64_t value, void *), void *arg);
+/* The registry, borrowed (peer lookups, revocation: registry_forget). */
+struct registry *signal_registry(struct signal *);
+
+#endif

@@ -1,0 +1,677 @@
+/* test_signal.c -- the DC signalling core against a simulated node built from the same codec. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "aead.h"
+#include "crypto.h"
+#include "msg.h"
+#include "rand.h"
+#include "signal.h"
+#include "ticket.h"
+
+#define WALL	((time_t)1800000000)
+
+static const uint8_t tkey[PROTO_KEY_LEN] = { 0x42, 0x43, 0x44 };
+
+/* A node as ntmd would be, written from PROTOCOL.md 7 independently. */
+struct node {
+	uint8_t		 ticket[PROTO_TICKET_MAX];
+	size_t		 ticket_len;
+	uint8_t		 k_nd[PROTO_KEY_LEN];
+	uint8_t		 nonce[PROTO_RANDOM_LEN];
+	uint8_t		 sid[PROTO_ID_LEN];
+	uint8_t		 k_n2dc[PROTO_KEY_LEN];
+	uint8_t		 k_dc2n[PROTO_KEY_LEN];
+	uint64_t	 seq;
+	uint32_t	 txid;
+	struct msg_addr	 local;
+	struct msg_addr	 from;		/* where its datagrams come from */
+};
+
+struct env {
+	struct ntm_rng	*rng;
+	struct signal	*sig;
+	struct signal_out out;
+	int		 zone_sets;
+	char		 zone_fqdn[256];
+	bool		 revoke_all;
+};
+
+static int
+zone_set(void *arg, const char *fqdn, const char *v4, const char *v6)
+{
+	struct env *env = arg;
+
+	env->zone_sets++;
+	snprintf(env->zone_fqdn, sizeof(env->zone_fqdn), "%s", fqdn);
+	return 0;
+}
+
+static bool
+revoked(void *arg, const uint8_t *serial, size_t len)
+{
+	struct env *env = arg;
+
+	return env->revoke_all;
+}
+
+static struct msg_addr
+v4(const char *a, uint16_t port)
+{
+	struct msg_addr m;
+	unsigned b[4];
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sscanf(a, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]),
+	    4);
+	m.family = PROTO_FAMILY_IPV4;
+	m.port = port;
+	m.addr[0] = (uint8_t)b[0];
+	m.addr[1] = (uint8_t)b[1];
+	m.addr[2] = (uint8_t)b[2];
+	m.addr[3] = (uint8_t)b[3];
+	return m;
+}
+
+static int
+setup(void **state)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	struct signal_config cfg = { "dc1.ntm.test", 0, 0 };
+	struct signal_hooks hooks;
+
+	assert_non_null(env);
+	env->rng = rng_seeded_new("dc", 2);
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.zone.node_set = zone_set;
+	hooks.zone.arg = env;
+	hooks.revoked = revoked;
+	hooks.arg = env;
+	assert_int_equal(signal_new(&env->sig, &cfg, &hooks, env->rng), 0);
+	assert_int_equal(signal_ticket_key_add(env->sig, 7, tkey), 0);
+	*state = env;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct env *env = *state;
+
+	signal_free(env->sig);
+	rng_free(env->rng);
+	free(env);
+	return 0;
+}
+
+/* The AS's part: a ticket for fqdn under key id, sealed with key. */
+static void
+node_init(struct node *n, const char *fqdn, uint32_t key_id,
+    const uint8_t key[PROTO_KEY_LEN], uint64_t expiry, unsigned seed)
+{
+	struct ticket_keyring as;
+	struct ticket_body b;
+	struct ntm_rng *rng = rng_seeded_new(&seed, sizeof(seed));
+
+	memset(n, 0, sizeof(*n));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(rng_bytes(rng, b.id, sizeof(b.id)), 0);
+	assert_int_equal(rng_bytes(rng, b.key, sizeof(b.key)), 0);
+	memcpy(n->k_nd, b.key, sizeof(n->k_nd));
+	snprintf(b.fqdn, sizeof(b.fqdn), "%s", fqdn);
+	b.fqdn_len = strlen(fqdn);
+	b.has_vip4 = b.has_vip6 = true;
+	memcpy(b.vip4, "\xc6\x12\x01\x05", 4);
+	memcpy(b.vip6, "\xfd\x6e\x74\x6d\x6f\x62\x00\x01\0\0\0\0\0\0\0\x05",
+	    16);
+	b.expiry = expiry;
+	b.serial_len = 1;
+	b.serial[0] = 0x2a;
+	ticket_keyring_init(&as);
+	assert_int_equal(ticket_keyring_add(&as, key_id, key), 0);
+	assert_int_equal(ticket_seal(&as, key_id, &b, rng, n->ticket,
+	    sizeof(n->ticket), &n->ticket_len), 0);
+	ticket_keyring_clear(&as);
+	assert_int_equal(rng_bytes(rng, n->nonce, sizeof(n->nonce)), 0);
+	rng_free(rng);
+	n->txid = 100 + seed;
+	n->local = v4("192.168.1.10", 4620);
+	n->from = v4("198.51.100.77", 40001);
+}
+
+static size_t
+node_hello(struct node *n, uint8_t *buf)
+{
+	struct msg m;
+	size_t len;
+
+	msg_init(&m, PROTO_MSG_REG_HELLO);
+	m.hdr.txid = n->txid;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_TICKET, n->ticket,
+	    n->ticket_len), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, n->nonce,
+	    PROTO_RANDOM_LEN), 0);
+	assert_int_equal(msg_encode(&m, buf, PROTO_DATAGRAM_MAX, &len), 0);
+	return len;
+}
+
+/* Takes the challenge; derives the keys as PROTOCOL.md 7 step 3 says. */
+static void
+node_challenge(struct node *n, const uint8_t *p, size_t len)
+{
+	struct msg m;
+	const struct msg_attr *cookie, *nonce;
+	uint8_t salt[64], prk[32];
+
+	assert_int_equal(msg_decode(p, len, &m), 0);
+	assert_int_equal(m.hdr.type, PROTO_MSG_REG_CHALLENGE);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_OK);
+	assert_int_equal(m.hdr.txid, n->txid);
+	cookie = msg_attr_find(&m, PROTO_ATTR_COOKIE);
+	nonce = msg_attr_find(&m, PROTO_ATTR_NONCE);
+	assert_non_null(cookie);
+	assert_memory_equal(nonce->val, n->nonce, PROTO_RANDOM_LEN);
+	memcpy(n->sid, m.hdr.id, PROTO_ID_LEN);
+	memcpy(salt, n->nonce, 32);
+	memcpy(salt + 32, cookie->val, 32);
+	crypto_hkdf_extract(prk, salt, sizeof(salt), n->k_nd, 32);
+	assert_int_equal(crypto_hkdf_expand(n->k_n2dc, 32, prk, 32,
+	    "ntmobile v1 node to dc", 22), 0);
+	assert_int_equal(crypto_hkdf_expand(n->k_dc2n, 32, prk, 32,
+	    "ntmobile v1 dc to node", 22), 0);
+}
+
+/* Encodes and seals m (type set by the caller) under k_N->DC. */
+static size_t
+node_seal(struct node *n, struct msg *m, uint8_t *buf)
+{
+	struct aead *a;
+	uint8_t nonce[PROTO_NONCE_LEN];
+	size_t len;
+
+	m->hdr.txid = ++n->txid;
+	m->hdr.seq = ++n->seq;
+	memcpy(m->hdr.id, n->sid, PROTO_ID_LEN);
+	assert_int_equal(msg_encode(m, buf, PROTO_DATAGRAM_MAX, &len), 0);
+	assert_int_equal(aead_new(&a, AEAD_ALG_AES256GCM, n->k_n2dc, 32), 0);
+	msg_nonce(&m->hdr, nonce);
+	assert_int_equal(aead_seal(a, nonce, buf, PROTO_HEADER_LEN,
+	    buf + PROTO_HEADER_LEN, len - PROTO_HEADER_LEN - PROTO_TAG_LEN,
+	    buf + PROTO_HEADER_LEN, PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN), 0);
+	aead_free(a);
+	return len;
+}
+
+static size_t
+node_registration(struct node *n, uint8_t *buf)
+{
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_REGISTRATION);
+	assert_int_equal(msg_add_addr(&m, PROTO_ATTR_LOCAL_ADDR, &n->local),
+	    0);
+	return node_seal(n, &m, buf);
+}
+
+static size_t
+node_keepalive(struct node *n, uint8_t *buf)
+{
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_KEEPALIVE);
+	return node_seal(n, &m, buf);
+}
+
+/* Opens an answer from the DC under k_DC->N into m (borrowing copy). */
+static void
+node_open(struct node *n, const struct signal_send *snd, uint8_t *copy,
+    struct msg *m)
+{
+	struct aead *a;
+	struct msg_header h;
+	struct rbuf b;
+	uint8_t nonce[PROTO_NONCE_LEN];
+
+	memcpy(copy, snd->buf, snd->len);
+	rbuf_init(&b, copy, snd->len);
+	assert_int_equal(msg_header_decode(&b, &h), 0);
+	assert_memory_equal(h.id, n->sid, PROTO_ID_LEN);
+	assert_int_equal(aead_new(&a, AEAD_ALG_AES256GCM, n->k_dc2n, 32), 0);
+	msg_nonce(&h, nonce);
+	assert_int_equal(aead_open(a, nonce, copy, PROTO_HEADER_LEN,
+	    copy + PROTO_HEADER_LEN, h.length, copy + PROTO_HEADER_LEN,
+	    PROTO_DATAGRAM_MAX), 0);
+	aead_free(a);
+	assert_int_equal(msg_body_decode(&h, copy + PROTO_HEADER_LEN,
+	    h.length - PROTO_TAG_LEN, m), 0);
+}
+
+static void
+input(struct env *env, const uint8_t *p, size_t len,
+    const struct msg_addr *from, uint64_t now)
+{
+	signal_input(env->sig, p, len, from, now, WALL, &env->out);
+}
+
+/* Hello and challenge at `now`, from n->from. */
+static void
+do_hello(struct env *env, struct node *n, uint64_t now)
+{
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len = node_hello(n, buf);
+
+	input(env, buf, len, &n->from, now);
+	assert_int_equal(env->out.nsend, 1);
+	assert_true(env->out.send[0].len <= len);
+	assert_memory_equal(&env->out.send[0].to, &n->from, sizeof(n->from));
+	node_challenge(n, env->out.send[0].buf, env->out.send[0].len);
+}
+
+static void
+do_register(struct env *env, struct node *n, uint64_t now, struct msg *ack,
+    uint8_t *copy)
+{
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	do_hello(env, n, now);
+	len = node_registration(n, buf);
+	input(env, buf, len, &n->from, now);
+	assert_int_equal(env->out.nsend, 1);
+	node_open(n, &env->out.send[0], copy, ack);
+	assert_int_equal(ack->hdr.type, PROTO_MSG_REGISTRATION_ACK);
+	assert_int_equal(ack->hdr.status, PROTO_STATUS_OK);
+}
+
+static void
+test_registration_round_trip(void **state)
+{
+	struct env *env = *state;
+	struct node n, g;
+	struct msg ack;
+	struct msg_addr obs;
+	uint8_t copy[PROTO_DATAGRAM_MAX], nat;
+	uint32_t lifetime, ka;
+	struct registry_entry *e;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 1);
+	do_register(env, &n, 1000, &ack, copy);
+	/* The DC opened it with the keys the node derived on its own. */
+	assert_int_equal(msg_addr_parse(msg_attr_find(&ack,
+	    PROTO_ATTR_OBSERVED_ADDR), &obs), 0);
+	assert_memory_equal(&obs, &n.from, sizeof(obs));
+	assert_int_equal(msg_attr_u8(&ack, PROTO_ATTR_NAT, &nat), 0);
+	assert_int_equal(nat, PROTO_NAT_BEHIND);
+	assert_int_equal(msg_attr_u32(&ack, PROTO_ATTR_LIFETIME, &lifetime), 0);
+	assert_int_equal(lifetime, 120);
+	assert_int_equal(msg_attr_u32(&ack, PROTO_ATTR_KEEPALIVE, &ka), 0);
+	assert_int_equal(ka, 25);
+	assert_non_null(msg_attr_find(&ack, PROTO_ATTR_FQDN));
+	assert_int_equal(ack.hdr.seq, 1);
+	/* The registry, the zone and the nodes table hear of it. */
+	e = registry_find_fqdn(signal_registry(env->sig), "alice.dc1.ntm.test",
+	    18);
+	assert_non_null(e);
+	assert_true(e->flags & REGISTRY_F_NAT);
+	assert_int_equal(env->zone_sets, 1);
+	assert_string_equal(env->zone_fqdn, "alice.dc1.ntm.test");
+	assert_int_equal(env->out.npersist, 1);
+	assert_string_equal(env->out.persist[0].vip4, "198.18.1.5");
+	assert_string_equal(env->out.persist[0].vip6, "fd6e:746d:6f62:1::5");
+	assert_int_equal(registry_pending_count(signal_registry(env->sig)), 0);
+
+	/* A node on a global address: no NAT, keep-alive at lifetime / 3. */
+	node_init(&g, "dave.dc1.ntm.test", 7, tkey, WALL + 3600, 2);
+	g.local = g.from = v4("203.0.113.9", 4620);
+	do_register(env, &g, 2000, &ack, copy);
+	assert_int_equal(msg_attr_u8(&ack, PROTO_ATTR_NAT, &nat), 0);
+	assert_int_equal(nat, PROTO_NAT_NONE);
+	assert_int_equal(msg_attr_u32(&ack, PROTO_ATTR_KEEPALIVE, &ka), 0);
+	assert_int_equal(ka, 40);
+	assert_int_equal(signal_stats(env->sig)->registrations, 2);
+}
+
+static void
+test_retransmissions_from_cache(void **state)
+{
+	struct env *env = *state;
+	struct node n;
+	uint8_t hello[PROTO_DATAGRAM_MAX], reg[PROTO_DATAGRAM_MAX];
+	uint8_t first[PROTO_DATAGRAM_MAX];
+	size_t hlen, rlen, flen;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 3);
+	hlen = node_hello(&n, hello);
+	input(env, hello, hlen, &n.from, 0);
+	assert_int_equal(env->out.nsend, 1);
+	flen = env->out.send[0].len;
+	memcpy(first, env->out.send[0].buf, flen);
+	/* The same hello 250 ms later: the same challenge, byte for byte. */
+	input(env, hello, hlen, &n.from, 250);
+	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(env->out.send[0].len, flen);
+	assert_memory_equal(env->out.send[0].buf, first, flen);
+	node_challenge(&n, first, flen);
+
+	rlen = node_registration(&n, reg);
+	input(env, reg, rlen, &n.from, 500);
+	assert_int_equal(env->out.nsend, 1);
+	flen = env->out.send[0].len;
+	memcpy(first, env->out.send[0].buf, flen);
+	/* The ack was lost: the retransmitted REGISTRATION gets it again. */
+	input(env, reg, rlen, &n.from, 750);
+	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(env->out.send[0].len, flen);
+	assert_memory_equal(env->out.send[0].buf, first, flen);
+	assert_int_equal(signal_stats(env->sig)->cache_resends, 1);
+	assert_int_equal(signal_stats(env->sig)->registrations, 1);
+	/* Past the 8 s the answer is kept, a copy is only a replay. */
+	input(env, reg, rlen, &n.from, 500 + SIGNAL_CACHE_MS);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(signal_stats(env->sig)->drop_replay, 1);
+}
+
+static void
+test_keepalive_refresh_and_expiry(void **state)
+{
+	struct env *env = *state;
+	struct registry *reg = signal_registry(env->sig);
+	struct node n;
+	struct msg ack, m;
+	struct msg_addr obs;
+	uint8_t copy[PROTO_DATAGRAM_MAX], buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 4);
+	do_register(env, &n, 0, &ack, copy);
+	assert_true(signal_next_timer(env->sig) == 120000);
+	/* Keep-alive at 100 s: answered, and the lifetime restarts. */
+	len = node_keepalive(&n, buf);
+	input(env, buf, len, &n.from, 100000);
+	assert_int_equal(env->out.nsend, 1);
+	node_open(&n, &env->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_KEEPALIVE_ACK);
+	assert_int_equal(m.hdr.seq, 2);
+	assert_int_equal(msg_addr_parse(msg_attr_find(&m,
+	    PROTO_ATTR_OBSERVED_ADDR), &obs), 0);
+	assert_memory_equal(&obs, &n.from, sizeof(obs));
+	assert_true(signal_next_timer(env->sig) == 220000);
+	signal_timer(env->sig, 120000, &env->out);
+	signal_timer(env->sig, 219999, &env->out);
+	assert_int_equal(registry_count(reg), 1);
+	signal_timer(env->sig, 220000, &env->out);
+	assert_int_equal(registry_count(reg), 0);
+	assert_int_equal(signal_stats(env->sig)->expired, 1);
+	assert_true(signal_next_timer(env->sig) == UINT64_MAX);
+	/* After expiry the session is unknown: dropped, not answered. */
+	len = node_keepalive(&n, buf);
+	input(env, buf, len, &n.from, 221000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(signal_stats(env->sig)->drop_unknown_session, 1);
+}
+
+static void
+test_nat_rebinding(void **state)
+{
+	struct env *env = *state;
+	struct node n;
+	struct msg ack, m;
+	struct msg_addr obs, moved = v4("198.51.100.77", 50123);
+	uint8_t copy[PROTO_DATAGRAM_MAX], buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+	struct registry_entry *e;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 5);
+	do_register(env, &n, 0, &ack, copy);
+	len = node_keepalive(&n, buf);
+	input(env, buf, len, &moved, 25000);
+	assert_int_equal(env->out.nsend, 1);
+	/* Answered to where it came from, telling the node its new address. */
+	assert_memory_equal(&env->out.send[0].to, &moved, sizeof(moved));
+	node_open(&n, &env->out.send[0], copy, &m);
+	assert_int_equal(msg_addr_parse(msg_attr_find(&m,
+	    PROTO_ATTR_OBSERVED_ADDR), &obs), 0);
+	assert_memory_equal(&obs, &moved, sizeof(obs));
+	e = registry_find_sid(signal_registry(env->sig), n.sid);
+	assert_memory_equal(&e->observed, &moved, sizeof(moved));
+	assert_false(e->flags & REGISTRY_F_PROVEN);
+	assert_int_equal(signal_stats(env->sig)->rebinds, 1);
+	/* Never more than 3x what the unproven address sent. */
+	assert_true(env->out.send[0].len <= SIGNAL_AMPLIFICATION * len);
+}
+
+static void
+test_replayed_and_forged_dropped(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	struct node n;
+	struct msg ack;
+	uint8_t copy[PROTO_DATAGRAM_MAX], ka1[PROTO_DATAGRAM_MAX],
+	    ka2[PROTO_DATAGRAM_MAX], junk[64];
+	size_t l1, l2;
+	uint64_t aead_before;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 6);
+	do_register(env, &n, 0, &ack, copy);
+	l1 = node_keepalive(&n, ka1);
+	input(env, ka1, l1, &n.from, 1000);
+	assert_int_equal(env->out.nsend, 1);
+	l2 = node_keepalive(&n, ka2);
+	input(env, ka2, l2, &n.from, 2000);
+	assert_int_equal(env->out.nsend, 1);
+	/* An old keep-alive whose answer is no longer the cached one. */
+	input(env, ka1, l1, &n.from, 3000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_replay, 1);
+
+	/* A forged one: fresh sequence number, wrong tag. */
+	l1 = node_keepalive(&n, ka1);
+	ka1[l1 - 1] ^= 0x80;
+	aead_before = st->drop_aead;
+	input(env, ka1, l1, &n.from, 4000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_aead, aead_before + 1);
+	/* It did not move the window: the genuine message still passes. */
+	ka1[l1 - 1] ^= 0x80;
+	input(env, ka1, l1, &n.from, 4100);
+	assert_int_equal(env->out.nsend, 1);
+
+	/* Another session id: unknown, dropped. */
+	l2 = node_keepalive(&n, ka2);
+	ka2[PROTO_HEADER_LEN - 1] ^= 1;
+	input(env, ka2, l2, &n.from, 5000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_true(st->drop_unknown_session >= 1);
+
+	/* Garbage: decode errors, counted by kind. */
+	memset(junk, 0, sizeof(junk));
+	input(env, junk, 10, &n.from, 6000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_decode[-(MSG_E_SHORT_HEADER -
+	    MSG_E_SHORT_HEADER)], 1);
+	input(env, junk, sizeof(junk), &n.from, 6000);
+	assert_int_equal(st->drop_decode[-(MSG_E_VERSION -
+	    MSG_E_SHORT_HEADER)], 1);
+	/* A DC-to-node type sent to the DC. */
+	memcpy(junk, ack.hdr.id, 0);
+	l1 = env->out.send[0].len;
+	input(env, env->out.send[0].buf, l1, &n.from, 6000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_true(st->drop_type >= 1);
+}
+
+static void
+test_amplification_limit(void **state)
+{
+	struct env *env = *state;
+	struct node n;
+	struct msg m;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+	char long_name[128];
+	struct msg_addr spoofed = v4("192.0.2.66", 9999);
+
+	/* A 63-byte label makes the full REGISTRATION_ACK > 3x. */
+	snprintf(long_name, sizeof(long_name), "%.*s.dc1.ntm.test", 63,
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	node_init(&n, long_name, 7, tkey, WALL + 3600, 7);
+	/* The cookie went to one address, the REGISTRATION comes from another. */
+	do_hello(env, &n, 0);
+	len = node_registration(&n, buf);
+	input(env, buf, len, &spoofed, 10);
+	assert_int_equal(env->out.nsend, 1);
+	assert_true(env->out.send[0].len <= SIGNAL_AMPLIFICATION * len);
+	node_open(&n, &env->out.send[0], copy, &m);
+	assert_null(msg_attr_find(&m, PROTO_ATTR_FQDN));
+	assert_non_null(msg_attr_find(&m, PROTO_ATTR_OBSERVED_ADDR));
+
+	/* From the address that received the cookie: the full answer. */
+	n.nonce[0] ^= 1;
+	n.seq = 0;
+	do_hello(env, &n, 1000);
+	len = node_registration(&n, buf);
+	input(env, buf, len, &n.from, 1010);
+	assert_int_equal(env->out.nsend, 1);
+	assert_true(env->out.send[0].len > SIGNAL_AMPLIFICATION * len);
+	node_open(&n, &env->out.send[0], copy, &m);
+	assert_non_null(msg_attr_find(&m, PROTO_ATTR_FQDN));
+}
+
+static void
+test_bad_tickets(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	static const uint8_t other[PROTO_KEY_LEN] = { 1 };
+	struct node n;
+	struct msg m;
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	/* Expired. */
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL, 8);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(env->out.nsend, 1);
+	assert_true(env->out.send[0].len <= len);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_EXPIRED);
+	assert_null(msg_attr_find(&m, PROTO_ATTR_COOKIE));
+	assert_int_equal(st->expired_ticket, 1);
+	/* Sealed with a key the DC does not hold under that id. */
+	node_init(&n, "alice.dc1.ntm.test", 7, other, WALL + 60, 9);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_BAD_TICKET);
+	/* Another key id. */
+	node_init(&n, "alice.dc1.ntm.test", 8, tkey, WALL + 60, 10);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_BAD_TICKET);
+	assert_int_equal(st->bad_ticket, 2);
+	/* A name in another DC's zone, and one two labels down. */
+	node_init(&n, "bob.dc2.ntm.test", 7, tkey, WALL + 60, 11);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_BAD_TICKET);
+	node_init(&n, "x.bob.dc1.ntm.test", 7, tkey, WALL + 60, 12);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_BAD_TICKET);
+	assert_int_equal(st->foreign_ticket, 2);
+	/* Revoked serial. */
+	env->revoke_all = true;
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 60, 13);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_REVOKED);
+	assert_int_equal(registry_pending_count(signal_registry(env->sig)), 0);
+}
+
+static void
+test_stale_cookie(void **state)
+{
+	struct env *env = *state;
+	struct node n;
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 14);
+	do_hello(env, &n, 0);
+	len = node_registration(&n, buf);
+	/* The cookie lives 10 s. */
+	signal_timer(env->sig, PROTO_TIMER_COOKIE, &env->out);
+	input(env, buf, len, &n.from, PROTO_TIMER_COOKIE);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(registry_count(signal_registry(env->sig)), 0);
+	assert_int_equal(signal_stats(env->sig)->drop_unknown_session, 1);
+}
+
+static void
+count_cb(const char *name, uint64_t v, void *arg)
+{
+	int *n = arg;
+
+	(*n)++;
+	assert_non_null(name);
+}
+
+static void
+test_stats_names(void **state)
+{
+	struct env *env = *state;
+	int n = 0;
+
+	signal_stats_foreach(env->sig, count_cb, &n);
+	assert_int_equal(n, 26 + SIGNAL_DECODE_ERRORS);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_registration_round_trip,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retransmissions_from_cache,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_keepalive_refresh_and_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_rebinding, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_replayed_and_forged_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_amplification_limit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_tickets, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_cookie, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stats_names, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
