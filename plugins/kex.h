@@ -53,7 +53,7 @@ enum kex_err {
 	KEX_E_UNVERIFIED,	/* no signature covers the peer's field */
 	KEX_E_FIELD,		/* peer's field of the wrong length */
 	KEX_E_PEER_KEY,		/* X25519 with the peer gives all zero */
-	KEX_E_DECRYPT,		/* peer's field does not open */
+	KEX_E_DECRYPT,		/* does not open; rsa: c >= n, bad r */
 	KEX_E_STATE,		/* call out of order, or wrong role */
 	KEX_E_LAST = KEX_E_STATE,
 };
@@ -195,8 +195,8 @@ size_t	 kex_field_len(const struct kex *);
 enum handshake_side kex_token_side(const struct kex *, bool request);
 
 /*
- * MN: writes the Tunnel Request field (ops->offer_len bytes, the attribute
- * ops->offer_attr) into field[cap] and sets *len.
+ * MN: writes its field (kex_field_len() bytes, for the attribute
+ * kex_field_attr()) into field[cap] and sets *len.
  *   shared: a fresh 32-byte end key sealed under a key derived from
  *           in->temp_key and in->nonce_i;
  *   rsa:    c = r^e mod n to in->peer_pub (KEX_E_KEY_TYPE unless
