@@ -178,7 +178,9 @@ struct dataplane_rx {
  * ours).  `from` is where the datagram came from (kept for roaming; not
  * checked, since relayed packets come from the RS).  Returns DATAPLANE_OK
  * with *rx filled, or the drop reason, which is also counted (on the
- * tunnel when one was found, else on the table).
+ * tunnel when one was found, else on the table).  After a drop *rx is
+ * empty if the packet did not authenticate; after an inner-check drop it
+ * shows the authenticated packet that was refused (for logging).
  */
 enum dataplane_verdict dataplane_open(struct dataplane *, uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct dataplane_rx *rx);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -83,13 +84,44 @@ netlink_addr_len(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
+/*
+ * Before the link goes up: no IPv6 link-local address (the kernel would
+ * otherwise make one and send router solicitations and MLD reports from
+ * it into the tunnel, packets no peer accepts) and no multicast.
+ */
+static int
+netlink_link_quiet(struct netlink *n, unsigned ifindex, void *buf)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	struct nlattr *spec, *af;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	ifi->ifi_flags = 0;
+	ifi->ifi_change = IFF_MULTICAST;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	af = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE,
+	    IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, af);
+	mnl_attr_nest_end(nlh, spec);
+	return netlink_request(n, nlh, buf);
+}
+
 int
 netlink_link_up(struct netlink *n, unsigned ifindex)
 {
 	uint8_t buf[NETLINK_BUFSIZE];
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
+	int rc;
 
+	if ((rc = netlink_link_quiet(n, ifindex, buf)) < 0)
+		return rc;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWLINK;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));

@@ -14,7 +14,10 @@ struct netlink;
 
 int	netlink_open(struct netlink **);
 void	netlink_close(struct netlink *);		/* accepts NULL */
-/* Sets IFF_UP on the link. */
+/*
+ * Brings the link up without IPv6 link-local address generation and without
+ * multicast, so the kernel sends nothing into the tunnel on its own.
+ */
 int	netlink_link_up(struct netlink *, unsigned ifindex);
 /*
  * Adds (or replaces) an address on the link: a virtual IP as a /32 or
