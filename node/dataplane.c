@@ -31,6 +31,10 @@ struct dataplane_tunnel {
 	struct aead		*tx;
 	uint64_t		 tx_counter;	/* last counter sent */
 	uint8_t			 tx_phase;
+	uint32_t		 epoch;		/* of the receive key installed last */
+	struct aead		*tx_next;	/* installed, not yet sent with */
+	enum aead_alg		 alg;
+	enum dataplane_role	 role;
 	struct dataplane_rxkey	 rx[2];		/* by key phase */
 	bool			 has_vip4, has_vip6;
 	uint8_t			 peer_vip4[4];
@@ -194,6 +198,7 @@ dataplane_tunnel_free(struct dataplane_tunnel *t)
 	if (t == NULL)
 		return;
 	aead_free(t->tx);
+	aead_free(t->tx_next);
 	aead_free(t->rx[0].aead);
 	aead_free(t->rx[1].aead);
 	crypto_wipe(t, sizeof(*t));
@@ -289,6 +294,8 @@ dataplane_tunnel_add(struct dataplane *dp,
 		return rc;
 	}
 	replay_init(&t->rx[0].win);
+	t->alg = c->alg;
+	t->role = c->role;
 	t->rid = c->rid;
 	t->peer_rid = c->peer_rid;
 	t->has_vip4 = c->has_vip4;
@@ -345,6 +352,78 @@ dataplane_tunnel_remove(struct dataplane *dp, struct dataplane_tunnel *t)
 			}
 	dp->ntunnels--;
 	dataplane_tunnel_free(t);
+}
+
+void
+dataplane_tunnel_set_peer(struct dataplane_tunnel *t, const struct sockaddr *sa)
+{
+	socklen_t len = loop_addr_len(sa);
+
+	if (len == 0)
+		return;
+	memset(&t->peer_addr, 0, sizeof(t->peer_addr));
+	memcpy(&t->peer_addr, sa, len);
+}
+
+bool
+dataplane_tunnel_needs_rekey(const struct dataplane_tunnel *t)
+{
+	return t->tx_counter >= (uint64_t)1 << PROTO_REKEY_PACKETS_LOG2;
+}
+
+int
+dataplane_tunnel_install(struct dataplane_tunnel *t, uint32_t epoch,
+    const uint8_t key_i2r[PROTO_KEY_LEN], const uint8_t key_r2i[PROTO_KEY_LEN])
+{
+	struct aead *tx = NULL, *rx = NULL;
+	const uint8_t *ktx, *krx;
+	struct dataplane_rxkey *k;
+	int rc;
+
+	if (epoch != t->epoch + 1)
+		return -EINVAL;
+	/* One rekey at a time: the next would evict the current rx key. */
+	if (t->tx_next != NULL)
+		return -EBUSY;
+	ktx = t->role == DATAPLANE_ROLE_INITIATOR ? key_i2r : key_r2i;
+	krx = t->role == DATAPLANE_ROLE_INITIATOR ? key_r2i : key_i2r;
+	if ((rc = aead_new(&tx, t->alg, ktx, PROTO_KEY_LEN)) < 0 ||
+	    (rc = aead_new(&rx, t->alg, krx, PROTO_KEY_LEN)) < 0) {
+		aead_free(tx);
+		return rc;
+	}
+	/* The slot of this phase holds the key before the current one. */
+	k = &t->rx[epoch & 1];
+	aead_free(k->aead);
+	k->aead = rx;
+	replay_init(&k->win);
+	aead_free(t->tx_next);
+	t->tx_next = tx;
+	t->epoch = epoch;
+	return 0;
+}
+
+int
+dataplane_tunnel_switch(struct dataplane_tunnel *t)
+{
+	if (t->tx_next == NULL)
+		return -ENOENT;
+	aead_free(t->tx);
+	t->tx = t->tx_next;
+	t->tx_next = NULL;
+	t->tx_phase = t->epoch & 1;
+	t->tx_counter = 0;
+	return 0;
+}
+
+void
+dataplane_tunnel_retire(struct dataplane_tunnel *t)
+{
+	struct dataplane_rxkey *k = &t->rx[(t->epoch & 1) ^ 1];
+
+	aead_free(k->aead);
+	k->aead = NULL;
+	replay_init(&k->win);
 }
 
 const struct dataplane_stats *

@@ -150,6 +150,38 @@ const struct sockaddr *dataplane_tunnel_peer(const struct dataplane_tunnel *);
 uint32_t dataplane_tunnel_rid(const struct dataplane_tunnel *);
 
 /*
+ * Roaming: where sealed packets go from now on.  Call only after an
+ * authenticated TUNNEL_UPDATE (PROTOCOL.md 10.3) named the new address.
+ */
+void	dataplane_tunnel_set_peer(struct dataplane_tunnel *,
+	    const struct sockaddr *);
+
+/*
+ * Rekeying (PROTOCOL.md 10.3), in three steps driven by the in-tunnel
+ * REKEY exchange and its timer:
+ *
+ *   dataplane_tunnel_install()  after the new keys exist (epoch = current
+ *       + 1, else -EINVAL): receives under the new key phase at once,
+ *       with a fresh replay window; the key of two epochs ago goes.
+ *       -EBUSY while an installed key waits for its switch.
+ *   dataplane_tunnel_switch()   when this side starts sending with them:
+ *       right after REKEY_RESPONSE as responder, on receiving it as
+ *       initiator.  The counter restarts at 1.  -ENOENT if none installed.
+ *   dataplane_tunnel_retire()   PROTO_TIMER_OLD_KEY after the switch:
+ *       packets under the old key phase are dropped (NO_KEY) from now on.
+ *
+ * dataplane_tunnel_needs_rekey() is true once 2^PROTO_REKEY_PACKETS_LOG2
+ * packets were sent under the current key (the 1 h limit is the caller's
+ * timer).  Keys are copied; the caller wipes its own.
+ */
+int	dataplane_tunnel_install(struct dataplane_tunnel *, uint32_t epoch,
+	    const uint8_t key_i2r[PROTO_KEY_LEN],
+	    const uint8_t key_r2i[PROTO_KEY_LEN]);
+int	dataplane_tunnel_switch(struct dataplane_tunnel *);
+void	dataplane_tunnel_retire(struct dataplane_tunnel *);
+bool	dataplane_tunnel_needs_rekey(const struct dataplane_tunnel *);
+
+/*
  * dataplane_seal: builds one outer packet of `type` (PROTO_MSG_DATA or
  * PROTO_MSG_TUNNEL_CONTROL) in out: 16-byte header, then inner sealed,
  * then the tag; *outlen = inlen + DATAPLANE_OVERHEAD.  inner may already

@@ -9,6 +9,9 @@
 #   routes 198.18.0.0/15, fd6e:746d:6f62::/48 -> ntm0 (both sides)
 #   dptest -I (initiator)                             dptest (responder)
 #   veth va 192.0.2.1/24 ---- UDP 4620 ---- vb 192.0.2.2/24
+#           2001:db8::1/64                         2001:db8::2/64
+#
+# First AES-256-GCM over outer IPv4, then ChaCha20-Poly1305 over outer IPv6.
 #
 # dptest is a harness with a fixed key pair on its command line; the
 # product's key exchange is not involved.  Counters come from the
@@ -51,6 +54,8 @@ ip -n "$NB" link set lo up
 ip -n "$NA" link add va type veth peer name vb netns "$NB"
 ip -n "$NA" addr add 192.0.2.1/24 dev va
 ip -n "$NB" addr add 192.0.2.2/24 dev vb
+ip -n "$NA" addr add 2001:db8::1/64 dev va nodad
+ip -n "$NB" addr add 2001:db8::2/64 dev vb nodad
 ip -n "$NA" link set va up
 ip -n "$NB" link set vb up
 
@@ -180,5 +185,55 @@ check_eq "and nothing else was dropped" "drop_auth=1" \
     "$(printf '%s\n' "$sb" | tr ' ' '\n' | grep '^drop_' | grep -v '=0$')"
 check "the tunnel still works after the forgery" \
     ip netns exec "$NA" ping -c 1 -W 2 $B4
+
+# ---- again with ChaCha20-Poly1305 over outer IPv6 ----------------------
+kill "$PA" "$PB"
+wait "$PA" "$PB"
+check "ntm0 and its routes go away with the data plane" \
+    sh -c "! ip -n $NA link show ntm0 && ! ip -n $NA route get $B4"
+ip netns exec "$NA" "$DPTEST" -I -c chacha -a $A4 -A $A6 -b $B4 -B $B6 \
+    -l "[2001:db8::1]:4620" -p "[2001:db8::2]:4620" -r 7 -R 8 \
+    -k $KI -K $KR -s "$T/a.stats" > "$T/a.log" 2>&1 &
+PA=$!
+PIDS="$PIDS $PA"
+ip netns exec "$NB" "$DPTEST" -c chacha -a $B4 -A $B6 -b $A4 -B $A6 \
+    -l "[2001:db8::2]:4620" -p "[2001:db8::1]:4620" -r 8 -R 7 \
+    -k $KI -K $KR -s "$T/b.stats" > "$T/b.log" 2>&1 &
+PB=$!
+PIDS="$PIDS $PB"
+if wait_for 5 grep -q "ready on ntm0 .*chacha20-poly1305" "$T/a.log" &&
+    wait_for 5 grep -q "ready on ntm0 .*chacha20-poly1305" "$T/b.log"; then
+	ok "dptest up with chacha20-poly1305 over outer IPv6"
+else
+	not_ok "dptest up with chacha20-poly1305 over outer IPv6" \
+	    "$(cat "$T/a.log" "$T/b.log")"
+fi
+check "ping over the virtual IPv4 addresses (outer IPv6)" \
+    ip netns exec "$NA" ping -c 3 -i 0.2 -W 2 $B4
+check "ping over the virtual IPv6 addresses (outer IPv6)" \
+    ip netns exec "$NA" ping -6 -c 3 -i 0.2 -W 2 $B6
+rm -f "$T/dst"
+ip netns exec "$NB" socat -u TCP4-LISTEN:5003,bind=$B4,reuseaddr \
+    CREATE:"$T/dst" > "$T/socat.log" 2>&1 &
+SOCAT=$!
+PIDS="$PIDS $SOCAT"
+if wait_for 5 sh -c "ip netns exec $NB ss -ltn | grep -q '$B4:5003'"; then
+	ip netns exec "$NA" socat -u OPEN:"$T/src" TCP4:$B4:5003 \
+	    >> "$T/socat.log" 2>&1
+	wait_for 10 sh -c "! kill -0 $SOCAT"
+	check_eq "4 MiB over IPv4 virtual IPs arrive intact (outer IPv6)" \
+	    "$(sha256sum < "$T/src")" "$(sha256sum < "$T/dst" 2>/dev/null)"
+else
+	not_ok "socat listens on the virtual IPv4 address" "$(cat "$T/socat.log")"
+fi
+sb=$(stats B)
+check_eq "B counted no drops (outer IPv6)" "" \
+    "$(printf '%s\n' "$sb" | tr ' ' '\n' | grep '^drop_' | grep -v '=0$')"
+n=$(field bytes_in "$sb")
+if [ "${n:-0}" -gt 4194304 ]; then
+	ok "B delivered the transfer's bytes (outer IPv6): $n"
+else
+	not_ok "B delivered the transfer's bytes (outer IPv6)" "$sb"
+fi
 
 tap_done

@@ -700,6 +700,98 @@ test_table(void **state)
 	assert_int_equal(dataplane_tunnel_add(p->a, &tc, &t), 0);
 }
 
+/* Open a packet A seals now, at B; returns the verdict. */
+static enum dataplane_verdict
+a_to_b(struct pair *p, uint8_t *out, size_t *outlen)
+{
+	uint8_t inner[PKT_MAX];
+	struct dataplane_rx rx;
+	size_t len;
+
+	len = ip4_packet(inner, A_VIP4, B_VIP4, PAYLOAD);
+	*outlen = seal(p->ta, inner, len, out);
+	return dataplane_open(p->b, out, *outlen, NULL, &rx);
+}
+
+static void
+test_rekey(void **state)
+{
+	struct pair *p = *state;
+	uint8_t k1[PROTO_KEY_LEN], k2[PROTO_KEY_LEN], inner[PKT_MAX];
+	uint8_t out[PKT_MAX], late[PKT_MAX];
+	struct dataplane_rx rx;
+	size_t len, outlen, latelen;
+
+	memset(k1, 0x5a, sizeof(k1));
+	memset(k2, 0xa5, sizeof(k2));
+	assert_false(dataplane_tunnel_needs_rekey(p->ta));
+	assert_int_equal(a_to_b(p, out, &outlen), DATAPLANE_OK);
+	assert_int_equal(dataplane_tunnel_switch(p->ta), -ENOENT);
+	assert_int_equal(dataplane_tunnel_install(p->ta, 2, k1, k2), -EINVAL);
+	assert_int_equal(dataplane_tunnel_install(p->ta, 1, k1, k2), 0);
+	assert_int_equal(dataplane_tunnel_install(p->ta, 2, k1, k2), -EBUSY);
+	assert_int_equal(dataplane_tunnel_install(p->tb, 1, k1, k2), 0);
+
+	/* Installed but not switched: A still sends under phase 0. */
+	assert_int_equal(a_to_b(p, out, &outlen), DATAPLANE_OK);
+	assert_int_equal(out[2], 0);
+	/* A packet of the old phase, delivered late. */
+	len = ip4_packet(inner, A_VIP4, B_VIP4, PAYLOAD);
+	latelen = seal(p->ta, inner, len, late);
+
+	/* B (responder) switches first; A receives phase 1 already. */
+	assert_int_equal(dataplane_tunnel_switch(p->tb), 0);
+	len = ip4_packet(inner, B_VIP4, A_VIP4, PAYLOAD);
+	outlen = seal(p->tb, inner, len, out);
+	assert_int_equal(out[2], 1);
+	assert_true(load_be64(out + 8) == 1);
+	assert_int_equal(dataplane_open(p->a, out, outlen, NULL, &rx),
+	    DATAPLANE_OK);
+
+	/* A switches: its counter restarts, B's new window takes it. */
+	assert_int_equal(dataplane_tunnel_switch(p->ta), 0);
+	assert_int_equal(a_to_b(p, out, &outlen), DATAPLANE_OK);
+	assert_int_equal(out[2], 1);
+	assert_true(load_be64(out + 8) == 1);
+
+	/* The old key still opens until retired, then the phase is gone. */
+	memcpy(out, late, latelen);
+	assert_int_equal(dataplane_open(p->b, out, latelen, NULL, &rx),
+	    DATAPLANE_OK);
+	dataplane_tunnel_retire(p->tb);
+	memcpy(out, late, latelen);
+	assert_int_equal(dataplane_open(p->b, out, latelen, NULL, &rx),
+	    DATAPLANE_DROP_NO_KEY);
+
+	/* The next rekey reuses phase 0 with yet another key. */
+	assert_int_equal(dataplane_tunnel_install(p->ta, 2, k2, k1), 0);
+	assert_int_equal(dataplane_tunnel_install(p->tb, 2, k2, k1), 0);
+	assert_int_equal(dataplane_tunnel_switch(p->ta), 0);
+	assert_int_equal(a_to_b(p, out, &outlen), DATAPLANE_OK);
+	assert_int_equal(out[2], 0);
+	/* Epoch 0's packet carries phase 0 too, but epoch 2's key refuses it. */
+	assert_int_equal(dataplane_open(p->b, late, latelen, NULL, &rx),
+	    DATAPLANE_DROP_AUTH);
+}
+
+static void
+test_set_peer(void **state)
+{
+	struct pair *p = *state;
+	struct sockaddr_in6 sin6;
+	const struct sockaddr_in6 *got;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_port = htons(40000);
+	pton(AF_INET6, "2001:db8::7", (uint8_t *)&sin6.sin6_addr);
+	dataplane_tunnel_set_peer(p->ta, (struct sockaddr *)&sin6);
+	got = (const struct sockaddr_in6 *)dataplane_tunnel_peer(p->ta);
+	assert_int_equal(got->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(got->sin6_port), 40000);
+	assert_memory_equal(&got->sin6_addr, &sin6.sin6_addr, 16);
+}
+
 #define PAIR_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, setup_gcm, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_chacha, teardown)
@@ -736,6 +828,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_route,
 		    setup_gcm, teardown),
 		cmocka_unit_test_setup_teardown(test_table,
+		    setup_gcm, teardown),
+		PAIR_TEST(test_rekey),
+		cmocka_unit_test_setup_teardown(test_set_peer,
 		    setup_gcm, teardown),
 	};
 
