@@ -128,7 +128,12 @@ sigio_execute(struct sigio *io, uv_udp_t *via)
 		io->queue[io->nqueue++] = *row;
 		io->stats.persist_queued++;
 	}
-	io->out.nsend = io->out.npersist = 0;
+	if (io->out.nrelay > 0) {
+		io->stats.relay_unsent += io->out.nrelay;
+		log_warnx("sigio: a punch or relay route needs the RS, and "
+		    "RELAY_DIRECTION is not sent yet");
+	}
+	io->out.nsend = io->out.npersist = io->out.nrelay = 0;
 	sigio_persist_start(io);
 }
 

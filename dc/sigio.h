@@ -23,7 +23,9 @@ struct signal;
  *   persist  nodes-table upserts, batched and written in one transaction
  *            on a libuv worker thread (uv_queue_work), never on the loop;
  *   timers   one uv_timer_t armed at signal_next_timer() after every
- *            event, firing signal_timer().
+ *            event, firing signal_timer();
+ *   relay    not carried out: there is no DC -> RS TLS channel yet, so a
+ *            RELAY_DIRECTION is counted (relay_unsent) and logged.
  *
  * The protocol clock is uv_now() (ms, monotonic); ticket dates use time().
  */
@@ -42,6 +44,7 @@ struct sigio_stats {
 	uint64_t	 persist_dropped;	/* queue full, or no vip4/vip6 */
 	uint64_t	 persist_written;
 	uint64_t	 persist_errors;
+	uint64_t	 relay_unsent;	/* RELAY_DIRECTIONs: no RS channel yet */
 };
 
 struct sigio;

@@ -12,8 +12,37 @@
 #include "crypto.h"
 #include "log.h"
 #include "rand.h"
+#include "route.h"
 #include "signal.h"
 #include "ticket.h"
+
+/*
+ * A direction between MN's DIRECTION_REQUEST and CN's NTM_ACK.  CN's Route
+ * Direction is kept sealed, so a retransmission is a byte-identical copy;
+ * MN's is kept encoded but unsealed until it is sent (its sequence number
+ * is taken then).
+ */
+struct signal_path {
+	struct signal_path	*next;
+	uint8_t			 id[PROTO_ID_LEN];
+	uint8_t			 mn_sid[PROTO_ID_LEN];
+	uint8_t			 cn_sid[PROTO_ID_LEN];
+	uint32_t		 mn_txid;
+	uint64_t		 mn_req_seq;
+	uint64_t		 next_send;	/* ms: retransmit, or give up */
+	uint64_t		 interval;
+	unsigned		 sends;
+	enum proto_route	 route;
+	struct msg_addr		 cn_to;
+	size_t			 cn_len;
+	uint8_t			 cn_buf[PROTO_DATAGRAM_MAX];
+	size_t			 mn_len;
+	uint8_t			 mn_buf[PROTO_DATAGRAM_MAX];
+};
+
+enum {
+	SIGNAL_GIVE_UP_MS = 4000,	/* after the last send (PROTOCOL.md 5.5) */
+};
 
 struct signal {
 	struct registry		*reg;
@@ -24,6 +53,11 @@ struct signal {
 	size_t			 zone_len;
 	uint32_t		 lifetime_s;
 	uint32_t		 keepalive_s;
+	uint32_t		 punch_deadline;
+	struct msg_addr		 relay[SIGNAL_RELAYS_MAX];
+	size_t			 nrelay;
+	struct signal_path	*paths;
+	size_t			 npaths;
 	struct signal_stats	 stats;
 };
 
@@ -80,6 +114,10 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	    PROTO_TIMER_REGISTRATION / 1000;
 	s->keepalive_s = cfg->keepalive_s != 0 ? cfg->keepalive_s :
 	    PROTO_TIMER_KEEPALIVE / 1000;
+	s->punch_deadline = cfg->punch_deadline_ms;
+	s->nrelay = cfg->nrelay < SIGNAL_RELAYS_MAX ? cfg->nrelay :
+	    SIGNAL_RELAYS_MAX;
+	memcpy(s->relay, cfg->relay, sizeof(s->relay));
 	s->rng = rng;
 	if (hooks != NULL)
 		s->hooks = *hooks;
@@ -93,11 +131,24 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	return 0;
 }
 
+static void
+signal_path_free(struct signal_path *p)
+{
+	crypto_wipe(p, sizeof(*p));
+	free(p);
+}
+
 void
 signal_free(struct signal *s)
 {
+	struct signal_path *p, *next;
+
 	if (s == NULL)
 		return;
+	for (p = s->paths; p != NULL; p = next) {
+		next = p->next;
+		signal_path_free(p);
+	}
 	registry_free(s->reg);
 	ticket_keyring_clear(&s->keys);
 	free(s);
@@ -331,53 +382,78 @@ signal_open(struct signal *s, const struct signal_rx *rx,
 }
 
 /*
- * Encodes and seals answer m to the node of e at `to`, as the answer to
- * the request in rx, and caches it.  limit: most bytes allowed (0: none).
- * Returns 0, -EMSGSIZE when over the limit (nothing sent, no sequence
- * number used), or another negative errno.
+ * Seals an encoded message (header || body || room for the tag) in place
+ * under e's k_DC->N with e's next sequence number, queues it for `to`, and
+ * caches it as the answer to (req_type, req_seq) when cache is set.
+ */
+static int
+signal_seal_emit(struct signal *s, struct registry_entry *e, uint8_t *buf,
+    size_t len, const struct msg_addr *to, bool cache, uint8_t req_type,
+    uint64_t req_seq, uint64_t now, struct signal_out *out)
+{
+	struct msg_header h;
+	struct aead *a;
+	uint8_t nonce[PROTO_NONCE_LEN];
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	h.type = buf[1];
+	h.seq = e->tx_seq + 1;
+	store_be64(buf + 12, h.seq);
+	if (aead_new(&a, AEAD_ALG_AES256GCM, e->key_tx, PROTO_KEY_LEN) < 0)
+		return -ENOMEM;
+	msg_nonce(&h, nonce);
+	rc = aead_seal(a, nonce, buf, PROTO_HEADER_LEN, buf + PROTO_HEADER_LEN,
+	    len - PROTO_HEADER_LEN - PROTO_TAG_LEN, buf + PROTO_HEADER_LEN,
+	    PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN);
+	aead_free(a);
+	if (rc < 0)
+		return rc;
+	e->tx_seq++;
+	if (cache) {
+		if (e->cache.cap < len) {
+			uint8_t *nb = realloc(e->cache.bytes, len);
+
+			if (nb == NULL)
+				return -ENOMEM;
+			e->cache.bytes = nb;
+			e->cache.cap = len;
+		}
+		memcpy(e->cache.bytes, buf, len);
+		e->cache.len = len;
+		e->cache.req_seq = req_seq;
+		e->cache.req_type = req_type;
+		e->cache.sent = now;
+	}
+	signal_emit(s, out, to, buf, len);
+	return 0;
+}
+
+/*
+ * Encodes and seals answer m to the request in rx (same transaction id,
+ * header id = the session id unless m has one set) and caches it.
+ * limit: most bytes allowed (0: none).  Returns 0, -EMSGSIZE when over the
+ * limit (nothing sent, no sequence number used), or another negative errno.
  */
 static int
 signal_answer(struct signal *s, struct registry_entry *e,
     const struct signal_rx *rx, struct msg *m, size_t limit,
     struct signal_out *out)
 {
-	struct aead *a;
-	uint8_t buf[PROTO_DATAGRAM_MAX], nonce[PROTO_NONCE_LEN];
+	static const uint8_t zero[PROTO_ID_LEN];
+	uint8_t buf[PROTO_DATAGRAM_MAX];
 	size_t len;
 	int rc;
 
 	m->hdr.txid = rx->h.txid;
-	m->hdr.seq = e->tx_seq + 1;
-	memcpy(m->hdr.id, e->sid, PROTO_ID_LEN);
+	if (memcmp(m->hdr.id, zero, PROTO_ID_LEN) == 0)
+		memcpy(m->hdr.id, e->sid, PROTO_ID_LEN);
 	if ((rc = msg_encode(m, buf, sizeof(buf), &len)) < 0)
 		return rc;
 	if (limit != 0 && len > limit)
 		return -EMSGSIZE;
-	if (aead_new(&a, AEAD_ALG_AES256GCM, e->key_tx, PROTO_KEY_LEN) < 0)
-		return -ENOMEM;
-	msg_nonce(&m->hdr, nonce);
-	rc = aead_seal(a, nonce, buf, PROTO_HEADER_LEN, buf + PROTO_HEADER_LEN,
-	    len - PROTO_HEADER_LEN - PROTO_TAG_LEN, buf + PROTO_HEADER_LEN,
-	    sizeof(buf) - PROTO_HEADER_LEN);
-	aead_free(a);
-	if (rc < 0)
-		return rc;
-	e->tx_seq++;
-	if (e->cache.cap < len) {
-		uint8_t *nb = realloc(e->cache.bytes, len);
-
-		if (nb == NULL)
-			return -ENOMEM;
-		e->cache.bytes = nb;
-		e->cache.cap = len;
-	}
-	memcpy(e->cache.bytes, buf, len);
-	e->cache.len = len;
-	e->cache.req_seq = rx->h.seq;
-	e->cache.req_type = rx->h.type;
-	e->cache.sent = rx->now;
-	signal_emit(s, out, rx->from, buf, len);
-	return 0;
+	return signal_seal_emit(s, e, buf, len, rx->from, true, rx->h.type,
+	    rx->h.seq, rx->now, out);
 }
 
 /* Most bytes an answer to rx may have: 0 when the source is proven. */
@@ -526,6 +602,381 @@ signal_keepalive(struct signal *s, struct registry_entry *e,
 		s->stats.drop_internal++;
 }
 
+/* An error answer to MN's DIRECTION_REQUEST, now or after CN answered. */
+static void
+signal_direction_error(struct signal *s, struct registry_entry *mn,
+    uint32_t txid, uint64_t req_seq, uint8_t status, uint64_t now,
+    struct signal_out *out)
+{
+	struct msg m;
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	s->stats.directions_refused++;
+	msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+	m.hdr.status = status;
+	m.hdr.txid = txid;
+	memcpy(m.hdr.id, mn->sid, PROTO_ID_LEN);
+	if (msg_encode(&m, buf, sizeof(buf), &len) < 0 ||
+	    signal_seal_emit(s, mn, buf, len, &mn->observed, true,
+	    PROTO_MSG_DIRECTION_REQUEST, req_seq, now, out) < 0)
+		s->stats.drop_internal++;
+}
+
+/* An error answer to the request in rx, within the amplification limit. */
+static void
+signal_direction_refuse(struct signal *s, struct registry_entry *mn,
+    const struct signal_rx *rx, uint8_t status, struct signal_out *out)
+{
+	struct msg m;
+	int rc;
+
+	s->stats.directions_refused++;
+	msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+	m.hdr.status = status;
+	rc = signal_answer(s, mn, rx, &m, signal_limit(mn, rx), out);
+	if (rc == -EMSGSIZE)
+		s->stats.drop_amplification++;
+	else if (rc < 0)
+		s->stats.drop_internal++;
+}
+
+static void
+signal_route_node(const struct registry_entry *e, struct route_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->nlocal = e->nlocal;
+	memcpy(n->local, e->local, e->nlocal * sizeof(e->local[0]));
+	n->observed = e->observed;
+}
+
+/* A random receiver id: non-zero and not `other`. */
+static int
+signal_recv_id(struct signal *s, uint32_t other, uint32_t *id)
+{
+	do {
+		if (rng_bytes(s->rng, id, sizeof(*id)) < 0)
+			return -EIO;
+	} while (*id == 0 || *id == other);
+	return 0;
+}
+
+/* Secrets of one direction, wiped when the request is done. */
+struct signal_keys {
+	uint8_t		 path_id[PROTO_ID_LEN];
+	uint8_t		 tunnel[PROTO_KEY_LEN];
+	uint8_t		 temp[PROTO_KEY_LEN];
+	uint8_t		 bind_mn[PROTO_KEY_LEN];
+	uint8_t		 bind_cn[PROTO_KEY_LEN];
+	uint32_t	 rid_mn, rid_cn, txid_cn;
+};
+
+/*
+ * Encodes one side's ROUTE_DIRECTION (header with sequence number 0 and
+ * room for the tag) into buf.  `to_mn` picks the side.
+ */
+static int
+signal_route_encode(struct signal *s, const struct signal_keys *k,
+    const struct route_decision *d, bool to_mn, const struct registry_entry *peer,
+    const uint8_t *peer_hash, const struct msg_attr *peer_serial,
+    const struct msg_attr *peer_status, const struct msg_attr *offers,
+    uint8_t kex, time_t wall, uint32_t txid, uint8_t *buf, size_t *len)
+{
+	struct msg m;
+	struct msg_route r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.path_id = k->path_id;
+	r.route = (uint8_t)d->route;
+	if (to_mn)
+		r.role = (uint8_t)d->mn_role;
+	else
+		r.role = d->mn_role == PROTO_ROLE_INITIATOR ?
+		    PROTO_ROLE_RESPONDER : PROTO_ROLE_INITIATOR;
+	r.kex = kex;
+	r.expiry = (uint64_t)wall + PROTO_TIMER_ROUTE_EXPIRY / 1000;
+	r.peer_fqdn = (const uint8_t *)registry_entry_fqdn(peer);
+	r.peer_fqdn_len = peer->fqdn_len;
+	r.peer_vip4 = (peer->flags & REGISTRY_F_VIP4) ? peer->vip4 : NULL;
+	r.peer_vip6 = (peer->flags & REGISTRY_F_VIP6) ? peer->vip6 : NULL;
+	if (to_mn) {
+		r.npeer_addr = d->nto_mn;
+		memcpy(r.peer_addr, d->to_mn, sizeof(r.peer_addr));
+		r.recv_id = k->rid_mn;
+		r.peer_recv_id = k->rid_cn;
+		r.binding_key = d->relay ? k->bind_mn : NULL;
+	} else {
+		r.npeer_addr = d->nto_cn;
+		memcpy(r.peer_addr, d->to_cn, sizeof(r.peer_addr));
+		r.recv_id = k->rid_cn;
+		r.peer_recv_id = k->rid_mn;
+		r.binding_key = d->relay ? k->bind_cn : NULL;
+		r.aead_offers = offers;
+	}
+	if (d->relay) {
+		r.nrelay_addr = s->nrelay;
+		memcpy(r.relay_addr, s->relay, sizeof(r.relay_addr));
+	}
+	r.tunnel_key = k->tunnel;
+	r.temp_key = k->temp;
+	r.peer_cert_hash = peer_hash;
+	r.peer_serial = peer_serial;
+	r.peer_status = peer_status;
+	r.punch_deadline = d->punch_deadline;
+	msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+	m.hdr.txid = txid;
+	memcpy(m.hdr.id, k->path_id, PROTO_ID_LEN);
+	if ((rc = msg_route_write(&m, &r)) < 0)
+		return rc;
+	rc = msg_encode(&m, buf, PROTO_DATAGRAM_MAX, len);
+	crypto_wipe(&m, sizeof(m));
+	return rc;
+}
+
+static void
+signal_direction(struct signal *s, struct registry_entry *mn,
+    const struct signal_rx *rx, const struct msg *req, struct signal_out *out)
+{
+	const struct msg_attr *peer, *hash, *status, *offers;
+	struct msg_attr mn_serial, cn_serial, cn_status;
+	struct signal_cert cert;
+	struct signal_keys k;
+	struct signal_path *p = NULL;
+	struct route_node rn_mn, rn_cn;
+	struct route_decision d;
+	struct registry_entry *cn = NULL;
+	char cn_name[SIGNAL_FQDN_BUF], text[80];
+	uint8_t kex, st = PROTO_STATUS_OK;
+	int rc;
+
+	s->stats.directions++;
+	memset(&k, 0, sizeof(k));
+	peer = msg_attr_find(req, PROTO_ATTR_PEER_FQDN);
+	hash = msg_attr_find(req, PROTO_ATTR_CERT_HASH);
+	status = msg_attr_find(req, PROTO_ATTR_STATUS);
+	offers = msg_attr_find(req, PROTO_ATTR_AEAD_OFFERS);
+	if (peer == NULL || hash == NULL || status == NULL ||
+	    msg_attr_u8(req, PROTO_ATTR_KEX, &kex) < 0) {
+		s->stats.drop_internal++;	/* the codec checked these */
+		return;
+	}
+	memcpy(cn_name, peer->val, peer->len);
+	cn_name[peer->len] = '\0';
+	memset(&mn_serial, 0, sizeof(mn_serial));
+	mn_serial.type = PROTO_ATTR_PEER_SERIAL;
+	mn_serial.val = mn->serial;
+	mn_serial.len = mn->serial_len;
+
+	if (!signal_in_zone(s, cn_name, peer->len))
+		st = PROTO_STATUS_UNAVAILABLE;	/* another DC: no federation */
+	else if ((cn = registry_find_fqdn(s->reg, cn_name, peer->len)) ==
+	    NULL || rx->now >= cn->expires)
+		st = PROTO_STATUS_NOT_REGISTERED;
+	else if (cn == mn)
+		st = PROTO_STATUS_REFUSED_POLICY;
+	else if (s->hooks.revoked != NULL && ((mn->serial_len > 0 &&
+	    s->hooks.revoked(s->hooks.arg, mn->serial, mn->serial_len)) ||
+	    (cn->serial_len > 0 &&
+	    s->hooks.revoked(s->hooks.arg, cn->serial, cn->serial_len))))
+		st = PROTO_STATUS_REVOKED;
+	else if (s->hooks.allowed != NULL && !s->hooks.allowed(s->hooks.arg,
+	    registry_entry_fqdn(mn), cn_name))
+		st = PROTO_STATUS_REFUSED_POLICY;
+	else if (mn->serial_len == 0 || s->hooks.cert == NULL ||
+	    s->hooks.cert(s->hooks.arg, cn_name, &cert) < 0 ||
+	    cert.hash == NULL || cert.serial_len == 0 ||
+	    cert.serial_len > PROTO_SERIAL_MAX || cert.status_len == 0)
+		st = PROTO_STATUS_UNAVAILABLE;
+	else if (s->npaths >= SIGNAL_PATHS_MAX)
+		st = PROTO_STATUS_RATE_LIMITED;
+	if (st == PROTO_STATUS_OK) {
+		signal_route_node(mn, &rn_mn);
+		signal_route_node(cn, &rn_cn);
+		if (route_decide(&rn_mn, &rn_cn, s->punch_deadline, &d) < 0)
+			st = PROTO_STATUS_INTERNAL;
+		else if (d.relay && s->nrelay == 0)
+			st = PROTO_STATUS_UNAVAILABLE;	/* no RS configured */
+	}
+	if (st != PROTO_STATUS_OK) {
+		log_debug("signal: direction %s -> %s refused: %s",
+		    registry_entry_fqdn(mn), cn_name, msg_status_name(st));
+		signal_direction_refuse(s, mn, rx, st, out);
+		return;
+	}
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    rng_bytes(s->rng, k.path_id, sizeof(k.path_id)) < 0 ||
+	    rng_bytes(s->rng, k.tunnel, sizeof(k.tunnel)) < 0 ||
+	    rng_bytes(s->rng, k.temp, sizeof(k.temp)) < 0 ||
+	    rng_bytes(s->rng, &k.txid_cn, sizeof(k.txid_cn)) < 0 ||
+	    signal_recv_id(s, 0, &k.rid_mn) < 0 ||
+	    signal_recv_id(s, k.rid_mn, &k.rid_cn) < 0 ||
+	    (d.relay && (rng_bytes(s->rng, k.bind_mn, sizeof(k.bind_mn)) < 0 ||
+	    rng_bytes(s->rng, k.bind_cn, sizeof(k.bind_cn)) < 0))) {
+		s->stats.drop_internal++;
+		goto done;
+	}
+	memset(&cn_serial, 0, sizeof(cn_serial));
+	cn_serial.type = PROTO_ATTR_PEER_SERIAL;
+	cn_serial.val = cert.serial;
+	cn_serial.len = (uint16_t)cert.serial_len;
+	memset(&cn_status, 0, sizeof(cn_status));
+	cn_status.type = PROTO_ATTR_PEER_STATUS;
+	cn_status.val = cert.status;
+	cn_status.len = cert.status_len > UINT16_MAX ? UINT16_MAX :
+	    (uint16_t)cert.status_len;
+	rc = signal_route_encode(s, &k, &d, false, mn, hash->val, &mn_serial,
+	    status, offers, kex, rx->wall, k.txid_cn, p->cn_buf, &p->cn_len);
+	if (rc == 0)
+		rc = signal_route_encode(s, &k, &d, true, cn, cert.hash,
+		    &cn_serial, &cn_status, NULL, kex, rx->wall, rx->h.txid,
+		    p->mn_buf, &p->mn_len);
+	if (rc < 0) {
+		signal_direction_refuse(s, mn, rx, rc == MSG_E_TOO_BIG ||
+		    rc == -ENOSPC ? PROTO_STATUS_TOO_LARGE :
+		    PROTO_STATUS_INTERNAL, out);
+		goto done;
+	}
+	memcpy(p->id, k.path_id, PROTO_ID_LEN);
+	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
+	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
+	p->mn_txid = rx->h.txid;
+	p->mn_req_seq = rx->h.seq;
+	p->route = d.route;
+	p->cn_to = cn->observed;
+	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
+	if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to, false, 0,
+	    0, rx->now, out) < 0) {
+		s->stats.drop_internal++;
+		goto done;
+	}
+	p->sends = 1;
+	p->interval = PROTO_TIMER_RETRANSMIT;
+	p->next_send = rx->now + p->interval;
+	p->next = s->paths;
+	s->paths = p;
+	s->npaths++;
+	if (d.relay) {
+		struct signal_relay *rl = &out->relay[0];
+
+		memcpy(rl->path_id, k.path_id, PROTO_ID_LEN);
+		rl->recv_id = k.rid_mn;
+		rl->peer_recv_id = k.rid_cn;
+		memcpy(rl->binding_key, k.bind_mn, PROTO_KEY_LEN);
+		memcpy(rl->peer_binding_key, k.bind_cn, PROTO_KEY_LEN);
+		rl->observed = mn->observed;
+		rl->peer_addr = cn->observed;
+		rl->expiry = (uint64_t)rx->wall +
+		    PROTO_TIMER_ROUTE_EXPIRY / 1000;
+		out->nrelay = 1;
+	}
+	log_debug("signal: direction %s -> %s: %s route, CN at %s",
+	    registry_entry_fqdn(mn), cn_name, route_name(d.route),
+	    signal_addr_text(&p->cn_to, text, sizeof(text)));
+	p = NULL;
+done:
+	if (p != NULL)
+		signal_path_free(p);
+	crypto_wipe(&k, sizeof(k));
+}
+
+static struct signal_path **
+signal_path_find(struct signal *s, const uint8_t *id)
+{
+	struct signal_path **pp;
+
+	for (pp = &s->paths; *pp != NULL; pp = &(*pp)->next)
+		if (memcmp((*pp)->id, id, PROTO_ID_LEN) == 0)
+			return pp;
+	return NULL;
+}
+
+static void
+signal_path_remove(struct signal *s, struct signal_path **pp)
+{
+	struct signal_path *p = *pp;
+
+	*pp = p->next;
+	s->npaths--;
+	signal_path_free(p);
+}
+
+/* CN's answer to its Route Direction: now MN may have its own. */
+static void
+signal_ntm_ack(struct signal *s, struct registry_entry *cn,
+    const struct signal_rx *rx, const struct msg *m, struct signal_out *out)
+{
+	const struct msg_attr *a = msg_attr_find(m, PROTO_ATTR_PATH_ID);
+	struct signal_path **pp, *p;
+	struct registry_entry *mn;
+
+	if (a == NULL || a->len != PROTO_ID_LEN ||
+	    (pp = signal_path_find(s, a->val)) == NULL ||
+	    memcmp((*pp)->cn_sid, cn->sid, PROTO_ID_LEN) != 0) {
+		s->stats.drop_unknown_path++;
+		return;
+	}
+	p = *pp;
+	s->stats.ntm_acks++;
+	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
+		signal_path_remove(s, pp);
+		return;
+	}
+	if (m->hdr.status != PROTO_STATUS_OK) {
+		log_debug("signal: %s refused the direction from %s: %s",
+		    registry_entry_fqdn(cn), registry_entry_fqdn(mn),
+		    msg_status_name(m->hdr.status));
+		signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq,
+		    m->hdr.status, rx->now, out);
+		signal_path_remove(s, pp);
+		return;
+	}
+	if (signal_seal_emit(s, mn, p->mn_buf, p->mn_len, &mn->observed, true,
+	    PROTO_MSG_DIRECTION_REQUEST, p->mn_req_seq, rx->now, out) < 0)
+		s->stats.drop_internal++;
+	else {
+		s->stats.directions_routed++;
+		s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
+	}
+	signal_path_remove(s, pp);
+}
+
+/* Retransmits CN's Route Directions that got no NTM_ACK; gives up after 5. */
+static void
+signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
+{
+	struct signal_path **pp = &s->paths, *p;
+	struct registry_entry *cn, *mn;
+
+	while ((p = *pp) != NULL) {
+		if (now < p->next_send) {
+			pp = &p->next;
+			continue;
+		}
+		if (out->nsend >= SIGNAL_SENDS_MAX)
+			return;		/* the rest at the next call */
+		if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES &&
+		    (cn = registry_find_sid(s->reg, p->cn_sid)) != NULL) {
+			signal_emit(s, out, &p->cn_to, p->cn_buf, p->cn_len);
+			s->stats.cn_retransmits++;
+			p->sends++;
+			if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES) {
+				p->interval *= 2;
+				p->next_send = now + p->interval;
+			} else
+				p->next_send = now + SIGNAL_GIVE_UP_MS;
+			pp = &p->next;
+			continue;
+		}
+		s->stats.cn_timeouts++;
+		if ((mn = registry_find_sid(s->reg, p->mn_sid)) != NULL)
+			signal_direction_error(s, mn, p->mn_txid,
+			    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE, now, out);
+		signal_path_remove(s, pp);
+	}
+}
+
 /* A sealed message on a live registration. */
 static void
 signal_sealed(struct signal *s, const struct signal_rx *rx,
@@ -567,7 +1018,8 @@ signal_sealed(struct signal *s, const struct signal_rx *rx,
 		s->stats.drop_fragment++;
 		goto done;
 	}
-	if (m.hdr.status != PROTO_STATUS_OK) {
+	if (m.hdr.status != PROTO_STATUS_OK &&
+	    rx->h.type != PROTO_MSG_NTM_ACK) {
 		s->stats.drop_type++;
 		goto done;
 	}
@@ -577,7 +1029,13 @@ signal_sealed(struct signal *s, const struct signal_rx *rx,
 		signal_keepalive(s, e, rx, out);
 		break;
 	case PROTO_MSG_DIRECTION_REQUEST:
+		registry_refresh(s->reg, e, rx->now);
+		signal_direction(s, e, rx, &m, out);
+		break;
 	case PROTO_MSG_NTM_ACK:
+		registry_refresh(s->reg, e, rx->now);
+		signal_ntm_ack(s, e, rx, &m, out);
+		break;
 	case PROTO_MSG_STATUS_NOTICE_ACK:
 		registry_refresh(s->reg, e, rx->now);
 		s->stats.drop_unsupported++;
@@ -604,6 +1062,7 @@ signal_input(struct signal *s, const void *p, size_t len,
 
 	out->nsend = 0;
 	out->npersist = 0;
+	out->nrelay = 0;
 	s->stats.rx++;
 	s->stats.rx_bytes += len;
 	memset(&rx, 0, sizeof(rx));
@@ -665,13 +1124,21 @@ signal_timer(struct signal *s, uint64_t now, struct signal_out *out)
 {
 	out->nsend = 0;
 	out->npersist = 0;
+	out->nrelay = 0;
 	registry_expire(s->reg, now, signal_expired_cb, s);
+	signal_paths_timer(s, now, out);
 }
 
 uint64_t
 signal_next_timer(const struct signal *s)
 {
-	return registry_next_expiry(s->reg);
+	const struct signal_path *p;
+	uint64_t t = registry_next_expiry(s->reg);
+
+	for (p = s->paths; p != NULL; p = p->next)
+		if (p->next_send < t)
+			t = p->next_send;
+	return t;
 }
 
 void
@@ -708,6 +1175,19 @@ signal_stats_foreach(const struct signal *s,
 	fn("drop_fragment", st->drop_fragment, arg);
 	fn("drop_unsupported", st->drop_unsupported, arg);
 	fn("drop_internal", st->drop_internal, arg);
+	fn("directions", st->directions, arg);
+	fn("directions_refused", st->directions_refused, arg);
+	fn("directions_routed", st->directions_routed, arg);
+	fn("paths_pending", s->npaths, arg);
+	fn("ntm_acks", st->ntm_acks, arg);
+	fn("cn_retransmits", st->cn_retransmits, arg);
+	fn("cn_timeouts", st->cn_timeouts, arg);
+	fn("drop_unknown_path", st->drop_unknown_path, arg);
+	for (i = PROTO_ROUTE_DIRECT; i <= PROTO_ROUTE_MAX; i++) {
+		snprintf(name, sizeof(name), "route_%s",
+		    route_name((enum proto_route)i));
+		fn(name, st->route[i], arg);
+	}
 	for (i = 0; i < SIGNAL_DECODE_ERRORS; i++) {
 		snprintf(name, sizeof(name), "drop_decode: %s",
 		    msg_strerror(MSG_E_SHORT_HEADER - i));

@@ -1,4 +1,4 @@
-/* signal.h -- the DC's sans-I/O signalling core on UDP 4610: registration, keep-alive, expiry. */
+/* signal.h -- the DC's sans-I/O signalling core on UDP 4610: registration, keep-alive, expiry, one-DC direction. */
 #ifndef NTM_DC_SIGNAL_H
 #define NTM_DC_SIGNAL_H
 
@@ -33,6 +33,16 @@ struct ntm_rng;
  *                                (NAT rebinding) becomes the observed one
  *   expiry                       registrations not refreshed within the
  *                                lifetime, cookies after 10 s
+ *   DIRECTION_REQUEST            one DC (MN and CN both registered here):
+ *                                policy, revocation and registration checks,
+ *                                route decision (dc/route.h), path id, tunnel
+ *                                and temporary keys, receiver ids (and RS
+ *                                binding keys on punch and relay); the
+ *                                ROUTE_DIRECTION to CN first, retransmitted
+ *                                250 ms doubling, 5 sends; on CN's NTM_ACK the
+ *                                ROUTE_DIRECTION to MN (DESIGN.md 4 order);
+ *                                CN's refusal, or no NTM_ACK, is MN's error
+ *                                answer
  * Every sealed message is checked against the session's replay window
  * before it is processed; a duplicate of the request last answered, within
  * PROTO cache time (8 s), gets the cached answer again byte for byte.
@@ -45,25 +55,43 @@ struct ntm_rng;
  * is sent without its optional FQDN/VIP attributes, and dropped (counted)
  * if still too large.  REG_CHALLENGE is never larger than its REG_HELLO.
  *
- * Not implemented yet: DIRECTION_REQUEST / ROUTE_DIRECTION / NTM_ACK (they
- * are counted in drop_unsupported and dropped), STATUS_NOTICE, fragmented
- * input (dropped, counted in drop_fragment).
+ * Not implemented yet: a CN in another DC's zone (federation: answered
+ * UNAVAILABLE), STATUS_NOTICE / _ACK (counted in drop_unsupported),
+ * fragmented input (dropped, counted in drop_fragment) and fragmented
+ * output (a Route Direction over 1200 bytes is answered TOO_LARGE).  The
+ * RELAY_DIRECTION for the RS is handed out as an action (signal_out.relay)
+ * but nothing sends it over the DC -> RS channel yet.
  */
 enum signal_limit {
 	SIGNAL_LIMIT_INVALID = 0,
-	SIGNAL_SENDS_MAX = 2,		/* datagrams per input */
+	SIGNAL_SENDS_MAX = 4,		/* datagrams per input */
 	SIGNAL_PERSISTS_MAX = 1,	/* rows per input */
 	SIGNAL_AMPLIFICATION = 3,	/* answer bytes per byte, unproven */
 	SIGNAL_CACHE_MS = 8000,		/* answers kept for retransmissions */
 	SIGNAL_DECODE_ERRORS = 21,	/* MSG_E_SHORT_HEADER .. MSG_E_TICKET */
 	SIGNAL_FQDN_BUF = PROTO_FQDN_MAX + 1,
 	SIGNAL_VIP_TEXT = 46,		/* INET6_ADDRSTRLEN */
+	SIGNAL_PATHS_MAX = 4096,	/* directions waiting for NTM_ACK */
+	SIGNAL_RELAYS_MAX = 2,		/* RS addresses (IPv4, IPv6) */
 };
 
 struct signal_config {
 	const char	*zone;		/* forward zone, lower case, no dot */
 	uint32_t	 lifetime_s;	/* granted lifetime; 0: 120 */
 	uint32_t	 keepalive_s;	/* behind NAT; 0: 25 */
+	uint32_t	 punch_deadline_ms;	/* 0: 1000 */
+	/* The RS's relay addresses for punch and relay routes (none: refused). */
+	struct msg_addr	 relay[SIGNAL_RELAYS_MAX];
+	size_t		 nrelay;
+};
+
+/* A node's certificate as the DC's status store knows it (borrowed). */
+struct signal_cert {
+	const uint8_t	*hash;		/* PROTO_HASH_LEN */
+	const uint8_t	*serial;
+	size_t		 serial_len;
+	const uint8_t	*status;	/* stapled DER OCSP response */
+	size_t		 status_len;
 };
 
 struct signal_hooks {
@@ -74,6 +102,18 @@ struct signal_hooks {
 	 */
 	bool		(*revoked)(void *arg, const uint8_t *serial,
 			    size_t len);
+	/*
+	 * cert: CN's certificate hash, serial and newest status, for MN's
+	 * Route Direction (pointers borrowed until the hook is called
+	 * again).  0, or -ENOENT (answered UNAVAILABLE).  NULL: -ENOENT.
+	 */
+	int		(*cert)(void *arg, const char *fqdn,
+			    struct signal_cert *);
+	/*
+	 * allowed: the direction policy for MN -> CN.  NULL: every pair
+	 * within the deployment is allowed (the DESIGN.md default).
+	 */
+	bool		(*allowed)(void *arg, const char *mn, const char *cn);
 	void		*arg;
 };
 
@@ -90,11 +130,25 @@ struct signal_persist {
 	char		 vip6[SIGNAL_VIP_TEXT];
 };
 
+/* RELAY_DIRECTION for the RS (PROTOCOL.md 6.5), on punch and relay routes. */
+struct signal_relay {
+	uint8_t		 path_id[PROTO_ID_LEN];
+	uint32_t	 recv_id;		/* MN side */
+	uint32_t	 peer_recv_id;		/* CN side */
+	uint8_t		 binding_key[PROTO_KEY_LEN];	/* MN side */
+	uint8_t		 peer_binding_key[PROTO_KEY_LEN];
+	struct msg_addr	 observed;		/* MN */
+	struct msg_addr	 peer_addr;		/* CN */
+	uint64_t	 expiry;		/* Unix seconds */
+};
+
 struct signal_out {
 	size_t			 nsend;
 	struct signal_send	 send[SIGNAL_SENDS_MAX];
 	size_t			 npersist;
 	struct signal_persist	 persist[SIGNAL_PERSISTS_MAX];
+	size_t			 nrelay;
+	struct signal_relay	 relay[1];
 };
 
 /* Counters for `ntmctl dc stats`; signal_stats_foreach names them. */
@@ -124,6 +178,14 @@ struct signal_stats {
 	uint64_t	 rebinds;		/* observed address changed */
 	uint64_t	 cache_resends;
 	uint64_t	 expired;		/* registrations timed out */
+	uint64_t	 directions;		/* DIRECTION_REQUESTs taken */
+	uint64_t	 directions_refused;	/* answered with an error */
+	uint64_t	 directions_routed;	/* ROUTE_DIRECTION to MN sent */
+	uint64_t	 route[PROTO_ROUTE_MAX + 1];	/* by enum proto_route */
+	uint64_t	 cn_retransmits;
+	uint64_t	 cn_timeouts;		/* no NTM_ACK after 5 sends */
+	uint64_t	 ntm_acks;
+	uint64_t	 drop_unknown_path;	/* NTM_ACK for no pending path */
 };
 
 struct signal;

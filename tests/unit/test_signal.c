@@ -45,7 +45,31 @@ struct env {
 	int		 zone_sets;
 	char		 zone_fqdn[256];
 	bool		 revoke_all;
+	bool		 refuse_policy;
 };
+
+static const uint8_t cn_hash[PROTO_HASH_LEN] = { 0xdd, 0xdd, 0xdd };
+static const uint8_t cn_serial[] = { 0x0d, 0x01 };
+static const char cn_status[] = "STATUS-OF-THE-CN";
+
+static int
+cert_hook(void *arg, const char *fqdn, struct signal_cert *c)
+{
+	c->hash = cn_hash;
+	c->serial = cn_serial;
+	c->serial_len = sizeof(cn_serial);
+	c->status = (const uint8_t *)cn_status;
+	c->status_len = strlen(cn_status);
+	return 0;
+}
+
+static bool
+allowed_hook(void *arg, const char *mn, const char *cn)
+{
+	struct env *env = arg;
+
+	return !env->refuse_policy;
+}
 
 static int
 zone_set(void *arg, const char *fqdn, const char *v4, const char *v6)
@@ -87,7 +111,8 @@ static int
 setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
-	struct signal_config cfg = { "dc1.ntm.test", 0, 0 };
+	struct signal_config cfg = { "dc1.ntm.test", 0, 0, 0,
+	    { { PROTO_FAMILY_IPV4, 4613, { 192, 0, 2, 13 } } }, 1 };
 	struct signal_hooks hooks;
 
 	assert_non_null(env);
@@ -96,6 +121,8 @@ setup(void **state)
 	hooks.zone.node_set = zone_set;
 	hooks.zone.arg = env;
 	hooks.revoked = revoked;
+	hooks.cert = cert_hook;
+	hooks.allowed = allowed_hook;
 	hooks.arg = env;
 	assert_int_equal(signal_new(&env->sig, &cfg, &hooks, env->rng), 0);
 	assert_int_equal(signal_ticket_key_add(env->sig, 7, tkey), 0);
@@ -630,6 +657,332 @@ test_stale_cookie(void **state)
 	assert_int_equal(signal_stats(env->sig)->drop_unknown_session, 1);
 }
 
+
+static const uint8_t mn_hash[PROTO_HASH_LEN] = { 0xaa, 0xaa };
+static const char mn_status[] = "STATUS-OF-THE-MN";
+
+static size_t
+node_direction(struct node *n, const char *peer, uint8_t *buf)
+{
+	static const uint8_t offers[] = { PROTO_AEAD_AES256_GCM,
+	    PROTO_AEAD_CHACHA20_POLY1305 };
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
+	    strlen(peer)), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX, PROTO_KEX_ECDHE), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH, mn_hash,
+	    sizeof(mn_hash)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, mn_status,
+	    strlen(mn_status)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_AEAD_OFFERS, offers,
+	    sizeof(offers)), 0);
+	return node_seal(n, &m, buf);
+}
+
+static size_t
+node_ntm_ack(struct node *n, const uint8_t *path_id, uint8_t status,
+    uint8_t *buf)
+{
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_NTM_ACK);
+	m.hdr.status = status;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PATH_ID, path_id,
+	    PROTO_ID_LEN), 0);
+	return node_seal(n, &m, buf);
+}
+
+/* Opens a Route Direction; its header id is the path id, not the session. */
+static void
+node_open_route(struct node *n, const struct signal_send *snd, uint8_t *copy,
+    struct msg *m)
+{
+	struct aead *a;
+	struct msg_header h;
+	struct rbuf b;
+	uint8_t nonce[PROTO_NONCE_LEN];
+
+	memcpy(copy, snd->buf, snd->len);
+	rbuf_init(&b, copy, snd->len);
+	assert_int_equal(msg_header_decode(&b, &h), 0);
+	assert_int_equal(h.type, PROTO_MSG_ROUTE_DIRECTION);
+	assert_int_equal(aead_new(&a, AEAD_ALG_AES256GCM, n->k_dc2n, 32), 0);
+	msg_nonce(&h, nonce);
+	assert_int_equal(aead_open(a, nonce, copy, PROTO_HEADER_LEN,
+	    copy + PROTO_HEADER_LEN, h.length, copy + PROTO_HEADER_LEN,
+	    PROTO_DATAGRAM_MAX), 0);
+	aead_free(a);
+	assert_int_equal(msg_body_decode(&h, copy + PROTO_HEADER_LEN,
+	    h.length - PROTO_TAG_LEN, m), 0);
+}
+
+/* alice behind a NAT, dave on a global address, both registered. */
+static void
+two_nodes(struct env *env, struct node *alice, struct node *dave)
+{
+	struct msg ack;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	node_init(alice, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 20);
+	do_register(env, alice, 0, &ack, copy);
+	node_init(dave, "dave.dc1.ntm.test", 7, tkey, WALL + 3600, 21);
+	dave->local = dave->from = v4("203.0.113.9", 4620);
+	do_register(env, dave, 0, &ack, copy);
+}
+
+static void
+test_direction_one_dc(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	struct node alice, dave;
+	struct msg mc, mm;
+	struct msg_route rc, rm;
+	uint8_t req[PROTO_DATAGRAM_MAX], buf[PROTO_DATAGRAM_MAX];
+	uint8_t ccopy[PROTO_DATAGRAM_MAX], mcopy[PROTO_DATAGRAM_MAX];
+	uint8_t first[PROTO_DATAGRAM_MAX];
+	size_t rlen, len, flen;
+	uint32_t req_txid;
+
+	two_nodes(env, &alice, &dave);
+	rlen = node_direction(&alice, "dave.dc1.ntm.test", req);
+	req_txid = alice.txid;
+	input(env, req, rlen, &alice.from, 10000);
+	/* CN hears first; MN nothing yet. */
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &dave.from,
+	    sizeof(dave.from));
+	node_open_route(&dave, &env->out.send[0], ccopy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_memory_equal(mc.hdr.id, rc.path_id, PROTO_ID_LEN);
+	assert_int_equal(rc.route, PROTO_ROUTE_DIRECT);
+	assert_int_equal(rc.role, PROTO_ROLE_RESPONDER);
+	assert_int_equal(rc.kex, PROTO_KEX_ECDHE);
+	assert_true(rc.expiry == (uint64_t)WALL + 30);
+	assert_int_equal(rc.peer_fqdn_len, 18);
+	assert_memory_equal(rc.peer_fqdn, "alice.dc1.ntm.test", 18);
+	assert_int_equal(rc.npeer_addr, 1);
+	assert_memory_equal(&rc.peer_addr[0], &alice.from, sizeof(alice.from));
+	assert_memory_equal(rc.peer_cert_hash, mn_hash, PROTO_HASH_LEN);
+	assert_int_equal(rc.peer_status->len, strlen(mn_status));
+	assert_memory_equal(rc.peer_status->val, mn_status, strlen(mn_status));
+	assert_int_equal(rc.peer_serial->len, 1);
+	assert_int_equal(rc.peer_serial->val[0], 0x2a);
+	assert_non_null(rc.aead_offers);
+	assert_null(rc.binding_key);
+	assert_non_null(rc.peer_vip4);
+	assert_int_equal(st->directions_routed, 0);
+	/* MN retransmits while CN has not answered: dropped. */
+	input(env, req, rlen, &alice.from, 10250);
+	assert_int_equal(env->out.nsend, 0);
+
+	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &dave.from, 10300);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &alice.from,
+	    sizeof(alice.from));
+	flen = env->out.send[0].len;
+	memcpy(first, env->out.send[0].buf, flen);
+	node_open_route(&alice, &env->out.send[0], mcopy, &mm);
+	assert_int_equal(mm.hdr.txid, req_txid);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_memory_equal(rm.path_id, rc.path_id, PROTO_ID_LEN);
+	assert_int_equal(rm.role, PROTO_ROLE_INITIATOR);
+	assert_memory_equal(rm.tunnel_key, rc.tunnel_key, PROTO_KEY_LEN);
+	assert_memory_equal(rm.temp_key, rc.temp_key, PROTO_KEY_LEN);
+	assert_memory_not_equal(rm.tunnel_key, rm.temp_key, PROTO_KEY_LEN);
+	assert_int_equal(rm.recv_id, rc.peer_recv_id);
+	assert_int_equal(rm.peer_recv_id, rc.recv_id);
+	assert_int_not_equal(rm.recv_id, rm.peer_recv_id);
+	assert_memory_equal(rm.peer_fqdn, "dave.dc1.ntm.test", 17);
+	assert_memory_equal(&rm.peer_addr[0], &dave.from, sizeof(dave.from));
+	assert_memory_equal(rm.peer_cert_hash, cn_hash, PROTO_HASH_LEN);
+	assert_memory_equal(rm.peer_status->val, cn_status, strlen(cn_status));
+	assert_memory_equal(rm.peer_serial->val, cn_serial, sizeof(cn_serial));
+	assert_int_equal(st->directions_routed, 1);
+	assert_int_equal(st->route[PROTO_ROUTE_DIRECT], 1);
+	/* The answer was lost: MN's retransmission gets the same bytes. */
+	input(env, req, rlen, &alice.from, 10600);
+	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(env->out.send[0].len, flen);
+	assert_memory_equal(env->out.send[0].buf, first, flen);
+	/* A second NTM_ACK for the finished path is not an answer to anything. */
+	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &dave.from, 10700);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_unknown_path, 1);
+}
+
+static void
+test_direction_reverse_and_punch(void **state)
+{
+	struct env *env = *state;
+	struct node alice, dave, carol;
+	struct msg ack, mc, mm;
+	struct msg_route rc, rm;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX],
+	    copy2[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	two_nodes(env, &alice, &dave);
+	/* MN global, CN behind NAT: CN initiates toward MN. */
+	len = node_direction(&dave, "alice.dc1.ntm.test", buf);
+	input(env, buf, len, &dave.from, 1000);
+	assert_int_equal(env->out.nsend, 1);
+	node_open_route(&alice, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.route, PROTO_ROUTE_REVERSE);
+	assert_int_equal(rc.role, PROTO_ROLE_INITIATOR);
+	assert_memory_equal(&rc.peer_addr[0], &dave.from, sizeof(dave.from));
+	len = node_ntm_ack(&alice, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &alice.from, 1100);
+	node_open_route(&dave, &env->out.send[0], copy2, &mm);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_int_equal(rm.role, PROTO_ROLE_RESPONDER);
+
+	/* Two different NATs: punch, with RS binding keys and a relay. */
+	node_init(&carol, "carol.dc1.ntm.test", 7, tkey, WALL + 3600, 22);
+	carol.local = v4("10.7.7.7", 4620);
+	carol.from = v4("203.0.113.200", 61000);
+	do_register(env, &carol, 2000, &ack, copy);
+	len = node_direction(&alice, "carol.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 3000);
+	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(env->out.nrelay, 1);
+	node_open_route(&carol, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.route, PROTO_ROUTE_PUNCH);
+	assert_non_null(rc.binding_key);
+	assert_int_equal(rc.nrelay_addr, 1);
+	assert_int_equal(rc.punch_deadline, PROTO_TIMER_PUNCH_DEADLINE);
+	assert_memory_equal(env->out.relay[0].path_id, rc.path_id,
+	    PROTO_ID_LEN);
+	assert_memory_equal(env->out.relay[0].peer_binding_key,
+	    rc.binding_key, PROTO_KEY_LEN);
+	assert_int_equal(env->out.relay[0].peer_recv_id, rc.recv_id);
+	len = node_ntm_ack(&carol, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &carol.from, 3100);
+	node_open_route(&alice, &env->out.send[0], copy2, &mm);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_memory_equal(env->out.relay[0].binding_key, rm.binding_key,
+	    PROTO_KEY_LEN);
+	assert_memory_not_equal(rm.binding_key, rc.binding_key,
+	    PROTO_KEY_LEN);
+}
+
+/* The status of MN's answer to a request for `peer`. */
+static uint8_t
+direction_status(struct env *env, struct node *mn, const char *peer,
+    uint64_t now)
+{
+	struct msg m;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len = node_direction(mn, peer, buf);
+
+	input(env, buf, len, &mn->from, now);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &mn->from, sizeof(mn->from));
+	node_open(mn, &env->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_ROUTE_DIRECTION);
+	assert_int_equal(m.hdr.txid, mn->txid);
+	return m.hdr.status;
+}
+
+static void
+test_direction_refused(void **state)
+{
+	struct env *env = *state;
+	struct node alice, dave;
+	struct msg mc, m;
+	struct msg_route rc;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	two_nodes(env, &alice, &dave);
+	assert_int_equal(direction_status(env, &alice, "carol.dc1.ntm.test",
+	    100), PROTO_STATUS_NOT_REGISTERED);
+	assert_int_equal(direction_status(env, &alice, "bob.dc2.ntm.test",
+	    200), PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(direction_status(env, &alice, "alice.dc1.ntm.test",
+	    300), PROTO_STATUS_REFUSED_POLICY);
+	env->refuse_policy = true;
+	assert_int_equal(direction_status(env, &alice, "dave.dc1.ntm.test",
+	    400), PROTO_STATUS_REFUSED_POLICY);
+	env->refuse_policy = false;
+	env->revoke_all = true;
+	assert_int_equal(direction_status(env, &alice, "dave.dc1.ntm.test",
+	    500), PROTO_STATUS_REVOKED);
+	env->revoke_all = false;
+	assert_int_equal(signal_stats(env->sig)->directions_refused, 5);
+
+	/* CN refuses in its NTM_ACK: MN gets CN's reason. */
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 1000);
+	node_open_route(&dave, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_KEX_NOT_ALLOWED,
+	    buf);
+	input(env, buf, len, &dave.from, 1100);
+	assert_int_equal(env->out.nsend, 1);
+	node_open(&alice, &env->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_KEX_NOT_ALLOWED);
+	assert_int_equal(m.hdr.txid, alice.txid);
+	/* Only CN's session may acknowledge CN's direction. */
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 2000);
+	node_open_route(&dave, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	len = node_ntm_ack(&alice, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &alice.from, 2100);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(signal_stats(env->sig)->drop_unknown_path, 1);
+}
+
+static void
+test_direction_cn_silent(void **state)
+{
+	struct env *env = *state;
+	struct node alice, dave;
+	struct msg m;
+	uint8_t buf[PROTO_DATAGRAM_MAX], first[PROTO_DATAGRAM_MAX],
+	    copy[PROTO_DATAGRAM_MAX];
+	size_t len, flen;
+	uint64_t t = 5000, due[] = { 250, 500, 1000, 2000 };
+	unsigned i;
+
+	two_nodes(env, &alice, &dave);
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, t);
+	flen = env->out.send[0].len;
+	memcpy(first, env->out.send[0].buf, flen);
+	/* 250 ms doubling, byte-identical copies, 5 sends in all. */
+	for (i = 0; i < 4; i++) {
+		t += due[i];
+		assert_true(signal_next_timer(env->sig) == t);
+		signal_timer(env->sig, t - 1, &env->out);
+		assert_int_equal(env->out.nsend, 0);
+		signal_timer(env->sig, t, &env->out);
+		assert_int_equal(env->out.nsend, 1);
+		assert_memory_equal(&env->out.send[0].to, &dave.from,
+		    sizeof(dave.from));
+		assert_int_equal(env->out.send[0].len, flen);
+		assert_memory_equal(env->out.send[0].buf, first, flen);
+	}
+	/* 4 s after the last send MN is told. */
+	t += 4000;
+	assert_true(signal_next_timer(env->sig) == t);
+	signal_timer(env->sig, t, &env->out);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &alice.from,
+	    sizeof(alice.from));
+	node_open(&alice, &env->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(signal_stats(env->sig)->cn_retransmits, 4);
+	assert_int_equal(signal_stats(env->sig)->cn_timeouts, 1);
+}
+
 static void
 count_cb(const char *name, uint64_t v, void *arg)
 {
@@ -646,7 +999,7 @@ test_stats_names(void **state)
 	int n = 0;
 
 	signal_stats_foreach(env->sig, count_cb, &n);
-	assert_int_equal(n, 26 + SIGNAL_DECODE_ERRORS);
+	assert_int_equal(n, 34 + PROTO_ROUTE_MAX + SIGNAL_DECODE_ERRORS);
 }
 
 int
@@ -669,6 +1022,14 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_cookie, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_direction_one_dc, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_direction_reverse_and_punch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direction_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_direction_cn_silent,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
 		    teardown),
 	};
