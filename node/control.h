@@ -31,17 +31,17 @@ enum control_limit {
  * reaches into the daemon: this view is the whole contract.
  */
 struct control_view {
-	const char		*fqdn;		/* own name, "" before enrolling */
+	const char		*fqdn;		/* own name, or "" */
 	size_t			 nzones;	/* NTMobile zones ntmd knows */
 	const char		*zones[CONTROL_ZONES_MAX];
 	bool			 has_vip4, has_vip6;
 	struct ctlmsg_addr	 vip4, vip6;	/* own virtual IPs */
 	struct config_prefix	 range4, range6;	/* system-wide ranges */
-	bool			 registered;	/* live registration with the DC */
+	bool			 registered;	/* registered with the DC */
 	bool			 stopping;
 	bool			 can_resolve;	/* a tunnel resolver is wired */
 	uint32_t		 setup_ms;	/* announced in WAIT */
-	uint32_t		 daemon_uid;	/* may ask STATUS besides root */
+	uint32_t		 daemon_uid;	/* may STATUS besides root */
 	/* STAT lines for STATUS: adds them with control_reply_stat(). */
 	void			(*stats)(void *arg, struct control_reply *);
 	/* TUNNEL lines for TUNNELS: adds them with control_reply_add(). */
@@ -65,8 +65,8 @@ struct control_reply {
 	struct ctlmsg		 req;		/* the parsed request */
 	size_t			 nlines;
 	size_t			 len;
-	char			 buf[CONTROL_LINES_MAX * CTLMSG_LINE_MAX];
 	int			 err;		/* sticky: -ENOSPC, -EINVAL */
+	char			 buf[CONTROL_LINES_MAX * CTLMSG_LINE_MAX];
 };
 
 /*

@@ -14,3 +14,15 @@ TESTS += tests/unit/test_control
 tests_unit_test_control_SOURCES = tests/unit/test_control.c
 tests_unit_test_control_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
 tests_unit_test_control_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
+node_libnode_la_SOURCES += node/config.c node/store.c node/store.h
+
+sbin_PROGRAMS += node/ntmd
+node_ntmd_SOURCES = node/ntmd.c
+node_ntmd_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) $(CAPNG_CFLAGS)
+node_ntmd_LDADD = node/libnode.la $(LIBMNL_LIBS) $(CAPNG_LIBS) $(NTM_LIBS)
+
+# Root: ntmd in a namespace, TUN, routes, ntmctl status, -n, privileges.
+TESTS += tests/integration/ntmd.sh
+dist_check_SCRIPTS += tests/integration/ntmd.sh
+
+dist_man_MANS += doc/ntmd.8 doc/ntmd.conf.5

@@ -83,7 +83,7 @@ struct dcclient_reg {
 	uint32_t		 keepalive_s;
 	uint64_t		 registered_at;	/* ms, the last ACK */
 	uint64_t		 refreshed_at;	/* ms, the last answer */
-	char			 fqdn[PROTO_FQDN_MAX + 1];	/* "" if absent */
+	char			 fqdn[PROTO_FQDN_MAX + 1]; /* or "" */
 	bool			 has_vip4, has_vip6;
 	uint8_t			 vip4[4], vip6[16];
 };

@@ -9,3 +9,4 @@ TESTS += tests/integration/pki.sh
 dist_check_SCRIPTS += tests/integration/pki.sh
 
 dist_man_MANS += doc/ntmctl.8
+tools_ntmctl_SOURCES += tools/ntmctl_node.c

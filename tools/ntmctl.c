@@ -12,6 +12,9 @@
 static const struct ntmctl_cmd ntmctl_cmds[] = {
 	{ "ca", "offline certificate authority: init, issue, show, verify, "
 	    "revoke, crl, ocsp", ntmctl_ca },
+	{ "resolve", "a node's virtual IPs through ntmd", ntmctl_node },
+	{ "status", "ntmd's registration, addresses, counters", ntmctl_node },
+	{ "tunnels", "ntmd's tunnels: peer, route, state", ntmctl_node },
 };
 
 static void

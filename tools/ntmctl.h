@@ -28,6 +28,8 @@ struct ntmctl_cmd {
 
 /* tools/ntmctl_ca.c: offline CA (init issue show verify revoke crl ocsp) */
 int	ntmctl_ca(int argc, char *argv[]);
+/* tools/ntmctl_node.c: ntmd control socket (status tunnels resolve) */
+int	ntmctl_node(int argc, char *argv[]);
 
 /* Prints "ntmctl: <message>" as one line on stderr; returns NTMCTL_FAIL. */
 int	ntmctl_err(const char *fmt, ...)

@@ -61,6 +61,8 @@ ask(const struct control_view *v, const char *line, uint32_t uid,
 
 	r = malloc(sizeof(*r));
 	assert_non_null(r);
+	/* The handler must not rely on zeroed memory. */
+	memset(r, 0xa5, sizeof(*r));
 	control_handle(v, line, strlen(line), uid, r);
 	assert_int_equal(r->err, 0);
 	r->buf[r->len] = '\0';

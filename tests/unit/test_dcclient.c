@@ -610,7 +610,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive_schedule, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_reregistration_after_failed_keepalive, setup, teardown),
+		    test_reregistration_after_failed_keepalive, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_reregistration_at_two_thirds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_expiry_and_refusal,

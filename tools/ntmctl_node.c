@@ -1,0 +1,357 @@
+/* ntmctl_node.c -- ntmctl status, tunnels, resolve: ntmd's control socket (doc/CONTROL.md) for people and scripts. */
+#include "config.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctlmsg.h"
+#include "ntmctl.h"
+
+enum {
+	NODE_ANSWERS_MAX = 256,		/* lines kept from one answer */
+	NODE_TIMEOUT_MS = CTLMSG_WAIT_MAX_MS + 1000,
+};
+
+struct node_opts {
+	bool			 json;
+	const char		*socket;	/* NULL: from nss.conf */
+	enum ctlmsg_family	 family;
+};
+
+/* The socket path: -s, else nss.conf's "socket", else the default. */
+static void
+node_socket_path(const struct node_opts *o, char *out, size_t cap)
+{
+	struct ctlmsg_conf c;
+	char text[CTLMSG_CONF_MAX];
+	size_t len, errline;
+	FILE *fp;
+
+	if (o->socket != NULL) {
+		snprintf(out, cap, "%s", o->socket);
+		return;
+	}
+	ctlmsg_conf_default(&c);
+	if ((fp = fopen(CTLMSG_CONF_PATH, "r")) != NULL) {
+		len = fread(text, 1, sizeof(text), fp);
+		fclose(fp);
+		(void)ctlmsg_conf_parse(&c, text, len, &errline);
+	}
+	snprintf(out, cap, "%s", c.socket);
+}
+
+static int64_t
+node_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Sends one request and collects the answer lines up to the final one.
+ * Returns the number of answers in a[], or -1 after printing why.
+ */
+static int
+node_ask(const struct node_opts *o, const struct ctlmsg *req,
+    struct ctlmsg *a, size_t max)
+{
+	struct sockaddr_un sun;
+	char path[CTLMSG_PATH_MAX], buf[CTLMSG_LINE_MAX * 2], line[1100];
+	struct pollfd pfd;
+	size_t have = 0, ll, n = 0;
+	int64_t deadline;
+	ssize_t r;
+	int fd, rc;
+
+	node_socket_path(o, path, sizeof(path));
+	if (ctlmsg_format(req, line, sizeof(line), &ll) < 0)
+		return ntmctl_err("cannot format the request"), -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return ntmctl_err("socket: %s", strerror(errno)), -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ntmctl_err("ntmd is not running (%s: %s)", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (write(fd, line, ll) != (ssize_t)ll) {
+		ntmctl_err("%s: write: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	deadline = node_ms() + NODE_TIMEOUT_MS;
+	for (;;) {
+		while ((rc = ctlmsg_line(buf, have, &ll)) == 0) {
+			if (n == max || ctlmsg_parse(&a[n], buf, ll) < 0 ||
+			    !ctlmsg_is_answer(a[n].type)) {
+				ntmctl_err("ntmd sent a line that does not "
+				    "parse");
+				close(fd);
+				return -1;
+			}
+			memmove(buf, buf + ll + 1, have - ll - 1);
+			have -= ll + 1;
+			switch (a[n++].type) {
+			case CTLMSG_WAIT:
+			case CTLMSG_STAT:
+			case CTLMSG_TUNNEL:
+				continue;
+			default:
+				close(fd);
+				return (int)n;
+			}
+		}
+		if (rc == -EMSGSIZE) {
+			ntmctl_err("ntmd sent an overlong line");
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(deadline - node_ms())) <= 0) {
+			ntmctl_err("no answer from ntmd");
+			break;
+		}
+		if ((r = read(fd, buf + have, sizeof(buf) - have)) <= 0) {
+			ntmctl_err("ntmd closed the connection early");
+			break;
+		}
+		have += (size_t)r;
+	}
+	close(fd);
+	return -1;
+}
+
+/* Non-final answers that end a request badly: one line, exit 1. */
+static int
+node_fail(const struct node_opts *o, const struct ctlmsg *m)
+{
+	if (o->json) {
+		printf("{\"error\":");
+		ntmctl_json_str(stdout, ctlmsg_type_name(m->type));
+		printf(",\"reason\":");
+		ntmctl_json_str(stdout, m->word);
+		printf("}\n");
+	}
+	return ntmctl_err("%s %s", ctlmsg_type_name(m->type), m->word);
+}
+
+static bool
+node_is_number(const char *s)
+{
+	if (*s == '\0' || (s[0] == '0' && s[1] != '\0'))
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+static int
+node_status(const struct node_opts *o)
+{
+	struct ctlmsg req, *a;
+	int n, i, rc = NTMCTL_OK;
+
+	if ((a = calloc(NODE_ANSWERS_MAX, sizeof(*a))) == NULL)
+		return ntmctl_err("out of memory");
+	memset(&req, 0, sizeof(req));
+	req.type = CTLMSG_STATUS;
+	if ((n = node_ask(o, &req, a, NODE_ANSWERS_MAX)) < 0) {
+		free(a);
+		return NTMCTL_FAIL;
+	}
+	if (a[n - 1].type != CTLMSG_END) {
+		rc = node_fail(o, &a[n - 1]);
+		free(a);
+		return rc;
+	}
+	if (o->json)
+		putchar('{');
+	for (i = 0; i < n - 1; i++) {
+		if (a[i].type != CTLMSG_STAT)
+			continue;
+		if (o->json) {
+			if (i > 0)
+				putchar(',');
+			ntmctl_json_str(stdout, a[i].word);
+			putchar(':');
+			if (node_is_number(a[i].value))
+				fputs(a[i].value, stdout);
+			else
+				ntmctl_json_str(stdout, a[i].value);
+		} else
+			printf("%-18s %s\n", a[i].word, a[i].value);
+	}
+	if (o->json)
+		puts("}");
+	free(a);
+	return rc;
+}
+
+static void
+node_addrs_json(const struct ctlmsg *m)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i;
+
+	putchar('[');
+	for (i = 0; i < m->naddr; i++) {
+		if (ctlmsg_addr_format(&m->addr[i], a, sizeof(a)) < 0)
+			continue;
+		if (i > 0)
+			putchar(',');
+		ntmctl_json_str(stdout, a);
+	}
+	putchar(']');
+}
+
+static void
+node_addrs_text(const struct ctlmsg *m)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i;
+
+	for (i = 0; i < m->naddr; i++)
+		if (ctlmsg_addr_format(&m->addr[i], a, sizeof(a)) == 0)
+			printf("%s%s", i > 0 ? " " : "", a);
+}
+
+static int
+node_tunnels(const struct node_opts *o)
+{
+	struct ctlmsg req, *a;
+	int n, i, rc, k = 0;
+
+	if ((a = calloc(NODE_ANSWERS_MAX, sizeof(*a))) == NULL)
+		return ntmctl_err("out of memory");
+	memset(&req, 0, sizeof(req));
+	req.type = CTLMSG_TUNNELS;
+	if ((n = node_ask(o, &req, a, NODE_ANSWERS_MAX)) < 0) {
+		free(a);
+		return NTMCTL_FAIL;
+	}
+	if (a[n - 1].type != CTLMSG_END) {
+		rc = node_fail(o, &a[n - 1]);
+		free(a);
+		return rc;
+	}
+	if (o->json)
+		putchar('[');
+	else
+		printf("%-32s %-8s %-8s %s\n", "PEER", "ROUTE", "STATE",
+		    "ADDRESSES");
+	for (i = 0; i < n - 1; i++) {
+		if (a[i].type != CTLMSG_TUNNEL)
+			continue;
+		if (o->json) {
+			printf("%s{\"peer\":", k++ > 0 ? "," : "");
+			ntmctl_json_str(stdout, a[i].name);
+			printf(",\"route\":");
+			ntmctl_json_str(stdout, a[i].word);
+			printf(",\"state\":");
+			ntmctl_json_str(stdout, a[i].value);
+			printf(",\"addresses\":");
+			node_addrs_json(&a[i]);
+			putchar('}');
+		} else {
+			printf("%-32s %-8s %-8s ", a[i].name, a[i].word,
+			    a[i].value);
+			node_addrs_text(&a[i]);
+			putchar('\n');
+		}
+	}
+	if (o->json)
+		puts("]");
+	free(a);
+	return NTMCTL_OK;
+}
+
+static int
+node_resolve(const struct node_opts *o, const char *name)
+{
+	struct ctlmsg req, a[16];
+	const struct ctlmsg *fin;
+	int n;
+
+	memset(&req, 0, sizeof(req));
+	req.type = CTLMSG_RESOLVE;
+	req.family = o->family;
+	if (ctlmsg_name_normalize(name, req.name, sizeof(req.name)) < 0)
+		return ntmctl_usage("'%s' is not a host name", name);
+	if ((n = node_ask(o, &req, a, sizeof(a) / sizeof(a[0]))) < 0)
+		return NTMCTL_FAIL;
+	fin = &a[n - 1];
+	if (fin->type != CTLMSG_OK)
+		return node_fail(o, fin);
+	if (o->json) {
+		printf("{\"name\":");
+		ntmctl_json_str(stdout, fin->name);
+		printf(",\"addresses\":");
+		node_addrs_json(fin);
+		puts("}");
+	} else {
+		printf("%s ", fin->name);
+		node_addrs_text(fin);
+		putchar('\n');
+	}
+	return NTMCTL_OK;
+}
+
+/*
+ * ntmctl status|tunnels|resolve [--json] [-s socket] ...: argv[0] is the
+ * noun, as the dispatch table in ntmctl.c passes it.
+ */
+int
+ntmctl_node(int argc, char *argv[])
+{
+	struct node_opts o = { .family = CTLMSG_FAMILY_ANY };
+	const char *noun = argv[0], *arg = NULL;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
+			o.socket = argv[++i];
+		else if (strcmp(argv[i], "-4") == 0)
+			o.family = CTLMSG_FAMILY_INET;
+		else if (strcmp(argv[i], "-6") == 0)
+			o.family = CTLMSG_FAMILY_INET6;
+		else if (argv[i][0] == '-')
+			return ntmctl_usage("%s: unknown option '%s'", noun,
+			    argv[i]);
+		else if (arg == NULL)
+			arg = argv[i];
+		else
+			return ntmctl_usage("%s: too many arguments", noun);
+	}
+	if (strcmp(noun, "resolve") == 0) {
+		if (arg == NULL)
+			return ntmctl_usage("usage: ntmctl resolve [-4|-6] "
+			    "[--json] [-s socket] NAME");
+		return node_resolve(&o, arg);
+	}
+	if (arg != NULL)
+		return ntmctl_usage("%s: unexpected argument '%s'", noun, arg);
+	if (strcmp(noun, "status") == 0)
+		return node_status(&o);
+	if (strcmp(noun, "tunnels") == 0)
+		return node_tunnels(&o);
+	return ntmctl_usage("unknown command '%s'", noun);
+}
