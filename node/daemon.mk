@@ -5,8 +5,10 @@ node_libnode_la_SOURCES += node/dcclient.c node/dcclient.h
 check_PROGRAMS += tests/unit/test_dcclient
 TESTS += tests/unit/test_dcclient
 tests_unit_test_dcclient_SOURCES = tests/unit/test_dcclient.c
-tests_unit_test_dcclient_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
-tests_unit_test_dcclient_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
+tests_unit_test_dcclient_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node \
+	-I$(top_srcdir)/dc
+tests_unit_test_dcclient_LDADD = node/libnode.la dc/libdc.la $(LIBMNL_LIBS) \
+	$(TEST_LIBS)
 node_libnode_la_SOURCES += node/control.c node/control.h node/ntmd.h
 
 check_PROGRAMS += tests/unit/test_control

@@ -17,6 +17,8 @@
 #include "msg.h"
 #include "proto.h"
 #include "rand.h"
+#include "signal.h"
+#include "ticket.h"
 
 /*
  * The DC side is spelled out from the protocol text, not from dcclient.c:
@@ -596,6 +598,165 @@ test_garbage_dropped(void **state)
 	assert_int_equal(f->dc.stats.dropped, 4);
 }
 
+/*
+ * The client against the DC's own core (dc/signal), in one process: what
+ * runs in ntmd against what runs in ntm-dc, through the real ticket.
+ */
+struct world {
+	struct ntm_rng	*rng;
+	struct signal	*sig;
+	struct dcclient	 dc;
+	struct msg_addr	 from;		/* the node as the DC sees it */
+	int		 zone_sets;
+};
+
+static int
+world_zone_set(void *arg, const char *fqdn, const char *v4, const char *v6)
+{
+	struct world *w = arg;
+
+	(void)fqdn;
+	(void)v4;
+	(void)v6;
+	w->zone_sets++;
+	return 0;
+}
+
+static void
+world_dc(struct world *w)
+{
+	static const uint8_t tkey[PROTO_KEY_LEN] = { 0x42, 0x43 };
+	struct signal_config cfg;
+	struct signal_hooks hooks;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.zone = "dc1.ntm.test";
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.zone.node_set = world_zone_set;
+	hooks.zone.arg = w;
+	hooks.arg = w;
+	signal_free(w->sig);
+	assert_int_equal(signal_new(&w->sig, &cfg, &hooks, w->rng), 0);
+	assert_int_equal(signal_ticket_key_add(w->sig, 7, tkey), 0);
+}
+
+/* Delivers the client's datagrams to the DC and back until both are quiet. */
+static void
+world_pump(struct world *w, uint64_t now)
+{
+	struct dcclient_action a;
+	struct signal_out *out;
+	size_t i;
+	int rounds = 0;
+
+	out = malloc(sizeof(*out));
+	assert_non_null(out);
+	while (dcclient_poll(&w->dc, &a)) {
+		assert_true(++rounds < 50);
+		if (a.type != DCCLIENT_ACT_SEND)
+			continue;
+		signal_input(w->sig, a.data, a.len, &w->from, now,
+		    (time_t)(now / 1000), out);
+		for (i = 0; i < out->nsend; i++)
+			(void)dcclient_input(&w->dc, out->send[i].buf,
+			    out->send[i].len, now);
+	}
+	free(out);
+}
+
+static void
+test_against_dc_signal(void **state)
+{
+	static const uint8_t tkey[PROTO_KEY_LEN] = { 0x42, 0x43 };
+	struct ticket_keyring kr;
+	struct ticket_body b;
+	struct world *w;
+	struct msg_addr la;
+	uint8_t ticket[PROTO_TICKET_MAX];
+	size_t tlen;
+	uint64_t t;
+
+	(void)state;
+	w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	w->rng = rng_seeded_new("interop", 7);
+	world_dc(w);
+
+	/* The AS's side: a ticket for alice sealed under key 7. */
+	ticket_keyring_init(&kr);
+	assert_int_equal(ticket_keyring_add(&kr, 7, tkey), 0);
+	memset(&b, 0, sizeof(b));
+	memset(b.id, 0x1d, sizeof(b.id));
+	memset(b.key, 0x77, sizeof(b.key));
+	b.fqdn_len = strlen("alice.dc1.ntm.test");
+	memcpy(b.fqdn, "alice.dc1.ntm.test", b.fqdn_len + 1);
+	b.has_vip4 = true;
+	memcpy(b.vip4, "\xc6\x12\x01\x0a", 4);
+	b.expiry = T0 / 1000 + 86400;
+	assert_int_equal(ticket_seal(&kr, 7, &b, w->rng, ticket,
+	    sizeof(ticket), &tlen), 0);
+	ticket_keyring_clear(&kr);
+
+	dcclient_init(&w->dc, w->rng);
+	assert_int_equal(dcclient_set_ticket(&w->dc, ticket, tlen, b.key,
+	    b.expiry), 0);
+	memset(&la, 0, sizeof(la));
+	la.family = PROTO_FAMILY_IPV4;
+	la.port = PROTO_PORT_TUNNEL;
+	memcpy(la.addr, "\x0a\x00\x00\x02", 4);
+	assert_int_equal(dcclient_set_addrs(&w->dc, &la, 1, T0), 0);
+	/* Behind a NAT: the DC sees 203.0.113.5:40000. */
+	w->from = la;
+	memcpy(w->from.addr, "\xcb\x00\x71\x05", 4);
+	w->from.port = 40000;
+
+	assert_int_equal(dcclient_start(&w->dc, T0), 0);
+	world_pump(w, T0);
+	assert_true(dcclient_registered(&w->dc));
+	assert_int_equal(w->dc.reg.nat, PROTO_NAT_BEHIND);
+	assert_int_equal(w->dc.reg.observed.port, 40000);
+	assert_memory_equal(w->dc.reg.observed.addr, w->from.addr, 4);
+	assert_int_equal(w->dc.reg.lifetime_s, 120);
+	assert_int_equal(w->dc.reg.keepalive_s, 25);
+	assert_int_equal(signal_stats(w->sig)->registrations, 1);
+	assert_int_equal(w->zone_sets, 1);
+
+	/* Keep-alive on schedule, answered by the DC. */
+	t = dcclient_next_timer(&w->dc);
+	assert_true(t == T0 + 25000);
+	dcclient_timer(&w->dc, t);
+	world_pump(w, t);
+	assert_int_equal(w->dc.stats.keepalives, 1);
+	assert_int_equal(signal_stats(w->sig)->keepalives, 1);
+
+	/* The NAT rebinds: the next keep-alive tells, the node registers. */
+	w->from.port = 40001;
+	t = dcclient_next_timer(&w->dc);
+	dcclient_timer(&w->dc, t);
+	world_pump(w, t);
+	assert_true(dcclient_registered(&w->dc));
+	assert_int_equal(w->dc.reg.observed.port, 40001);
+	assert_int_equal(w->dc.stats.registrations, 2);
+
+	/* The DC restarts and forgets the session: the node notices alone. */
+	world_dc(w);
+	t = dcclient_next_timer(&w->dc);
+	while (!dcclient_registered(&w->dc) ||
+	    w->dc.stats.registrations < 3) {
+		assert_true(t < T0 + 120000);
+		dcclient_timer(&w->dc, t);
+		world_pump(w, t);
+		t = dcclient_next_timer(&w->dc);
+	}
+	assert_int_equal(w->dc.stats.failures, 1);
+	assert_int_equal(signal_stats(w->sig)->registrations, 1);
+
+	dcclient_clear(&w->dc);
+	signal_free(w->sig);
+	rng_free(w->rng);
+	free(w);
+}
+
 int
 main(void)
 {
@@ -622,6 +783,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup,
 		    teardown),
+		cmocka_unit_test(test_against_dc_signal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
