@@ -35,6 +35,9 @@ struct dataplane_tunnel {
 	struct aead		*tx_next;	/* installed, not yet sent with */
 	enum aead_alg		 alg;
 	enum dataplane_role	 role;
+	/* Timers: times of the last events, in the caller's clock (ms). */
+	uint64_t		 t_sent, t_recv, t_keyed, t_switched;
+	bool			 keepalive, rekey_reported, retire_pending;
 	struct dataplane_rxkey	 rx[2];		/* by key phase */
 	bool			 has_vip4, has_vip6;
 	uint8_t			 peer_vip4[4];
@@ -426,6 +429,84 @@ dataplane_tunnel_retire(struct dataplane_tunnel *t)
 	replay_init(&k->win);
 }
 
+/* ---- timers --------------------------------------------------------- */
+
+void
+dataplane_timers_start(struct dataplane_tunnel *t, uint64_t now,
+    bool keepalive)
+{
+	t->t_sent = t->t_recv = t->t_keyed = now;
+	t->keepalive = keepalive;
+	t->rekey_reported = false;
+	t->retire_pending = false;
+}
+
+void
+dataplane_timers_data_sent(struct dataplane_tunnel *t, uint64_t now)
+{
+	t->t_sent = now;
+}
+
+void
+dataplane_timers_data_received(struct dataplane_tunnel *t, uint64_t now)
+{
+	t->t_recv = now;
+}
+
+void
+dataplane_timers_key_switched(struct dataplane_tunnel *t, uint64_t now)
+{
+	t->t_keyed = t->t_switched = now;
+	t->rekey_reported = false;
+	t->retire_pending = true;
+}
+
+/* When the current key asks for a rekey, by age. */
+static uint64_t
+dataplane_timers_rekey_at(const struct dataplane_tunnel *t)
+{
+	uint64_t at = t->t_keyed + PROTO_TIMER_REKEY;
+
+	if (t->role == DATAPLANE_ROLE_RESPONDER)
+		at += PROTO_TIMER_OLD_KEY;
+	return at;
+}
+
+unsigned
+dataplane_timers_due(struct dataplane_tunnel *t, uint64_t now)
+{
+	unsigned ev = DATAPLANE_TIMER_NONE;
+
+	if (t->keepalive && now >= t->t_sent + PROTO_TIMER_TUNNEL_KEEPALIVE)
+		ev |= DATAPLANE_TIMER_KEEPALIVE;
+	if (!t->rekey_reported && (now >= dataplane_timers_rekey_at(t) ||
+	    dataplane_tunnel_needs_rekey(t))) {
+		ev |= DATAPLANE_TIMER_REKEY;
+		t->rekey_reported = true;
+	}
+	if (t->retire_pending && now >= t->t_switched + PROTO_TIMER_OLD_KEY) {
+		ev |= DATAPLANE_TIMER_RETIRE;
+		t->retire_pending = false;
+	}
+	if (now >= t->t_recv + PROTO_TIMER_TUNNEL_IDLE)
+		ev |= DATAPLANE_TIMER_IDLE;
+	return ev;
+}
+
+uint64_t
+dataplane_timers_next(const struct dataplane_tunnel *t, uint64_t now)
+{
+	uint64_t next = t->t_recv + PROTO_TIMER_TUNNEL_IDLE;
+
+	if (t->keepalive && t->t_sent + PROTO_TIMER_TUNNEL_KEEPALIVE < next)
+		next = t->t_sent + PROTO_TIMER_TUNNEL_KEEPALIVE;
+	if (!t->rekey_reported && dataplane_timers_rekey_at(t) < next)
+		next = dataplane_timers_rekey_at(t);
+	if (t->retire_pending && t->t_switched + PROTO_TIMER_OLD_KEY < next)
+		next = t->t_switched + PROTO_TIMER_OLD_KEY;
+	return next > now ? next : now;
+}
+
 const struct dataplane_stats *
 dataplane_tunnel_stats(const struct dataplane_tunnel *t)
 {
@@ -696,6 +777,7 @@ dataplane_io_deliver(struct dataplane_io *io, struct dataplane_slot *s)
 		dataplane_io_log_drop(from, v);
 		return;
 	}
+	dataplane_timers_data_received(rx.tunnel, uv_now(io->loop));
 	if (rx.type == PROTO_MSG_TUNNEL_CONTROL) {
 		if (io->on_control != NULL)
 			io->on_control(io, rx.tunnel, rx.inner, rx.inner_len,
@@ -827,6 +909,7 @@ dataplane_io_tun(struct dataplane_io *io)
 				t->stats.drops[DATAPLANE_DROP_TX]++;
 				continue;
 			}
+			dataplane_timers_data_sent(t, uv_now(io->loop));
 			s->len = outlen;
 			memcpy(&s->addr, dataplane_tunnel_peer(t),
 			    loop_addr_len(dataplane_tunnel_peer(t)));
@@ -890,6 +973,7 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	int rc;
 
 	io->dp = dp;
+	io->loop = loop;
 	io->fd4 = fd4;
 	io->fd6 = fd6;
 	io->tunfd = tunfd;
@@ -972,5 +1056,6 @@ dataplane_io_send_control(struct dataplane_io *io, struct dataplane_tunnel *t,
 		return rc;
 	if (sendto(fd, out, outlen, MSG_DONTWAIT, sa, loop_addr_len(sa)) < 0)
 		return -errno;
+	dataplane_timers_data_sent(t, uv_now(io->loop));
 	return 0;
 }

@@ -182,6 +182,46 @@ void	dataplane_tunnel_retire(struct dataplane_tunnel *);
 bool	dataplane_tunnel_needs_rekey(const struct dataplane_tunnel *);
 
 /*
+ * Timers (PROTOCOL.md 10.3, 14), driven by named events in the manner of
+ * WireGuard's timers.c.  `now` is one monotonic millisecond clock for all
+ * calls on a table (the I/O half uses uv_now() of its loop).  Nothing here
+ * arms a timer: dataplane_timers_due() says what is due and
+ * dataplane_timers_next() when to ask again.
+ *
+ *   dataplane_timers_start()          after dataplane_tunnel_add(); keepalive
+ *                                     when either side is behind NAT
+ *   dataplane_timers_data_sent()      after sealing any packet
+ *   dataplane_timers_data_received()  after dataplane_open() accepted one
+ *   dataplane_timers_key_switched()   after dataplane_tunnel_switch()
+ */
+enum dataplane_timer_event {
+	DATAPLANE_TIMER_NONE = 0,
+	/* Nothing sent for PROTO_TIMER_TUNNEL_KEEPALIVE: send TUNNEL_KEEPALIVE. */
+	DATAPLANE_TIMER_KEEPALIVE = 1 << 0,
+	/*
+	 * The key is 1 h old or has sent 2^32 packets: start a rekey.  Reported
+	 * once per key; the responder gets it PROTO_TIMER_OLD_KEY later than
+	 * the initiator, so it steps in only when the initiator did not.
+	 */
+	DATAPLANE_TIMER_REKEY = 1 << 1,
+	/* PROTO_TIMER_OLD_KEY after a switch: call dataplane_tunnel_retire(). */
+	DATAPLANE_TIMER_RETIRE = 1 << 2,
+	/* Nothing received for PROTO_TIMER_TUNNEL_IDLE: remove the tunnel. */
+	DATAPLANE_TIMER_IDLE = 1 << 3,
+};
+
+void	dataplane_timers_start(struct dataplane_tunnel *, uint64_t now,
+	    bool keepalive);
+void	dataplane_timers_data_sent(struct dataplane_tunnel *, uint64_t now);
+void	dataplane_timers_data_received(struct dataplane_tunnel *,
+	    uint64_t now);
+void	dataplane_timers_key_switched(struct dataplane_tunnel *, uint64_t now);
+/* Events due at now (enum dataplane_timer_event bits). */
+unsigned dataplane_timers_due(struct dataplane_tunnel *, uint64_t now);
+/* The earliest time at which dataplane_timers_due() can report more. */
+uint64_t dataplane_timers_next(const struct dataplane_tunnel *, uint64_t now);
+
+/*
  * dataplane_seal: builds one outer packet of `type` (PROTO_MSG_DATA or
  * PROTO_MSG_TUNNEL_CONTROL) in out: 16-byte header, then inner sealed,
  * then the tag; *outlen = inlen + DATAPLANE_OVERHEAD.  inner may already
@@ -241,6 +281,9 @@ struct dataplane_tunnel *dataplane_route(const struct dataplane *,
  *   on_control  the plaintext of an authenticated TUNNEL_CONTROL packet
  *   on_miss     a TUN packet to a virtual IP without a tunnel (setup
  *               trigger, DESIGN.md 7)
+ *
+ * It reports dataplane_timers_data_sent() and _data_received() itself,
+ * with uv_now() of its loop as the clock.
  */
 struct dataplane_io;
 typedef void	(*dataplane_signal_cb)(struct dataplane_io *,
@@ -260,6 +303,7 @@ struct dataplane_slot {
 
 struct dataplane_io {
 	struct dataplane	*dp;		/* borrowed */
+	uv_loop_t		*loop;		/* borrowed; its uv_now() drives timers */
 	int			 fd4, fd6, tunfd;	/* borrowed */
 	uv_poll_t		 poll4, poll6, polltun;
 	unsigned		 polls, nclosing;	/* handle bits */

@@ -792,6 +792,70 @@ test_set_peer(void **state)
 	assert_memory_equal(&got->sin6_addr, &sin6.sin6_addr, 16);
 }
 
+static void
+test_timers(void **state)
+{
+	struct pair *p = *state;
+	const uint64_t t0 = 1000000;
+	uint64_t now;
+
+	dataplane_timers_start(p->ta, t0, true);	/* initiator, NAT */
+	dataplane_timers_start(p->tb, t0, false);	/* responder */
+	assert_int_equal(dataplane_timers_due(p->ta, t0), DATAPLANE_TIMER_NONE);
+	assert_true(dataplane_timers_next(p->ta, t0) ==
+	    t0 + PROTO_TIMER_TUNNEL_KEEPALIVE);
+	/* No keep-alive without NAT: the next event is the idle limit. */
+	assert_true(dataplane_timers_next(p->tb, t0) ==
+	    t0 + PROTO_TIMER_TUNNEL_IDLE);
+
+	now = t0 + PROTO_TIMER_TUNNEL_KEEPALIVE - 1;
+	assert_int_equal(dataplane_timers_due(p->ta, now), DATAPLANE_TIMER_NONE);
+	now++;
+	assert_int_equal(dataplane_timers_due(p->ta, now),
+	    DATAPLANE_TIMER_KEEPALIVE);
+	dataplane_timers_data_sent(p->ta, now);
+	assert_int_equal(dataplane_timers_due(p->ta, now + 1000),
+	    DATAPLANE_TIMER_NONE);
+
+	/* Received traffic holds off the idle close. */
+	now = t0 + PROTO_TIMER_TUNNEL_IDLE - 1;
+	dataplane_timers_data_received(p->tb, now);
+	assert_int_equal(dataplane_timers_due(p->tb, now + 1),
+	    DATAPLANE_TIMER_NONE);
+	now += PROTO_TIMER_TUNNEL_IDLE;
+	assert_int_equal(dataplane_timers_due(p->tb, now),
+	    DATAPLANE_TIMER_IDLE);
+
+	/* Rekey after an hour: initiator first, once; responder 10 s later. */
+	dataplane_timers_start(p->ta, t0, false);
+	dataplane_timers_start(p->tb, t0, false);
+	now = t0 + PROTO_TIMER_REKEY;
+	dataplane_timers_data_received(p->ta, now);
+	dataplane_timers_data_received(p->tb, now);
+	assert_int_equal(dataplane_timers_due(p->ta, now),
+	    DATAPLANE_TIMER_REKEY);
+	assert_int_equal(dataplane_timers_due(p->ta, now + 1),
+	    DATAPLANE_TIMER_NONE);
+	assert_int_equal(dataplane_timers_due(p->tb, now),
+	    DATAPLANE_TIMER_NONE);
+	assert_true(dataplane_timers_next(p->tb, now) ==
+	    now + PROTO_TIMER_OLD_KEY);
+	assert_int_equal(dataplane_timers_due(p->tb, now + PROTO_TIMER_OLD_KEY),
+	    DATAPLANE_TIMER_REKEY);
+
+	/* After the switch: the old key retires 10 s later, once. */
+	dataplane_timers_key_switched(p->ta, now);
+	assert_true(dataplane_timers_next(p->ta, now) ==
+	    now + PROTO_TIMER_OLD_KEY);
+	assert_int_equal(dataplane_timers_due(p->ta, now + PROTO_TIMER_OLD_KEY),
+	    DATAPLANE_TIMER_RETIRE);
+	assert_int_equal(dataplane_timers_due(p->ta,
+	    now + PROTO_TIMER_OLD_KEY + 1), DATAPLANE_TIMER_NONE);
+	/* And the new key's hour starts at the switch. */
+	assert_int_equal(dataplane_timers_due(p->ta, now + PROTO_TIMER_REKEY - 1)
+	    & DATAPLANE_TIMER_REKEY, 0);
+}
+
 #define PAIR_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, setup_gcm, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_chacha, teardown)
@@ -830,6 +894,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_table,
 		    setup_gcm, teardown),
 		PAIR_TEST(test_rekey),
+		cmocka_unit_test_setup_teardown(test_timers,
+		    setup_gcm, teardown),
 		cmocka_unit_test_setup_teardown(test_set_peer,
 		    setup_gcm, teardown),
 	};
