@@ -141,8 +141,7 @@ dc_challenge(struct fixture *f, const struct dcclient_action *hello,
 	f->fdc.seq = 0;
 
 	msg_init(&m, PROTO_MSG_REG_CHALLENGE);
-	m.hdr.txid = ((const uint8_t *)hello->data)[8] << 24 |
-	    hello->data[9] << 16 | hello->data[10] << 8 | hello->data[11];
+	m.hdr.txid = load_be32(hello->data + 8);
 	memcpy(m.hdr.id, f->fdc.sid, PROTO_ID_LEN);
 	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_COOKIE, f->fdc.cookie,
 	    32), 0);
