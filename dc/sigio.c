@@ -324,6 +324,16 @@ sigio_stats(const struct sigio *io)
 }
 
 int
+sigio_sockname(const struct sigio *io, size_t i, struct sockaddr_storage *ss)
+{
+	int len = sizeof(*ss);
+
+	if (i >= io->nudp)
+		return -EINVAL;
+	return uv_udp_getsockname(&io->udp[i], (struct sockaddr *)ss, &len);
+}
+
+int
 sigio_start(struct sigio **out, uv_loop_t *loop, struct signal *sig,
     const struct sockaddr_storage *listen, size_t n, const char *db_path)
 {

@@ -66,6 +66,10 @@ int	sigio_start(struct sigio **out, uv_loop_t *, struct signal *sig,
  */
 void	sigio_close(struct sigio *);
 const struct sigio_stats *sigio_stats(const struct sigio *);
+/* The address socket i is bound to (port 0 in the listen address: the one
+ * the kernel picked).  0, -EINVAL for no such socket, or libuv's error. */
+int	sigio_sockname(const struct sigio *, size_t i,
+	    struct sockaddr_storage *);
 
 /* Address conversions: 0, or -EAFNOSUPPORT. */
 int	sigio_addr_from_sockaddr(struct msg_addr *, const struct sockaddr *);

@@ -12,11 +12,20 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "aead.h"
 #include "crypto.h"
+#include "db.h"
+#include "loop.h"
 #include "msg.h"
 #include "rand.h"
 #include "signal.h"
+#include "sigio.h"
 #include "ticket.h"
 
 #define WALL	((time_t)1800000000)
@@ -983,6 +992,103 @@ test_direction_cn_silent(void **state)
 	assert_int_equal(signal_stats(env->sig)->cn_timeouts, 1);
 }
 
+/* Runs the loop until the client socket has a datagram (2 s at most). */
+static ssize_t
+loop_recv(uv_loop_t *loop, int fd, uint8_t *buf, size_t cap)
+{
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		if ((n = recv(fd, buf, cap, MSG_DONTWAIT)) > 0)
+			return n;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* Through real UDP sockets: sigio feeds the core and writes the nodes table. */
+static void
+test_sigio_loopback(void **state)
+{
+	struct env *env = *state;
+	struct sigio *io;
+	struct sockaddr_storage listen, bound;
+	struct sockaddr_in me;
+	socklen_t mlen = sizeof(me);
+	struct signal_send snd;
+	struct node n;
+	struct msg ack;
+	struct db *db;
+	sqlite3_stmt *st;
+	uv_loop_t loop;
+	char dir[] = "/tmp/test_signal_XXXXXX", path[64];
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+	ssize_t got;
+	int fd, i;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dc.db", dir);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &listen), 0);
+	assert_int_equal(sigio_start(&io, &loop, env->sig, &listen, 1, path),
+	    0);
+	assert_int_equal(sigio_sockname(io, 0, &bound), 0);
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&me, 0, sizeof(me));
+	me.sin_family = AF_INET;
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &mlen), 0);
+	node_init(&n, "alice.dc1.ntm.test", 7, tkey, (uint64_t)time(NULL) +
+	    3600, 30);
+	n.from = n.local = v4("127.0.0.1", ntohs(me.sin_port));
+
+	len = node_hello(&n, buf);
+	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&bound,
+	    sizeof(struct sockaddr_in)), (ssize_t)len);
+	got = loop_recv(&loop, fd, buf, sizeof(buf));
+	assert_true(got > 0);
+	node_challenge(&n, buf, (size_t)got);
+	len = node_registration(&n, buf);
+	assert_int_equal(sendto(fd, buf, len, 0, (struct sockaddr *)&bound,
+	    sizeof(struct sockaddr_in)), (ssize_t)len);
+	got = loop_recv(&loop, fd, snd.buf, sizeof(snd.buf));
+	assert_true(got > 0);
+	snd.len = (size_t)got;
+	node_open(&n, &snd, copy, &ack);
+	assert_int_equal(ack.hdr.type, PROTO_MSG_REGISTRATION_ACK);
+	/* The row reaches the database from the worker thread. */
+	for (i = 0; i < 5000 && sigio_stats(io)->persist_written == 0; i++) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	assert_int_equal(sigio_stats(io)->persist_written, 1);
+	sigio_close(io);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(fd);
+
+	assert_int_equal(db_open(path, &schema_dc, &db), 0);
+	assert_int_equal(db_prepare(db, &st, "SELECT vip4, vip6 FROM nodes "
+	    "WHERE fqdn = ?", "t", "alice.dc1.ntm.test"), 0);
+	assert_int_equal(db_step(st), DB_ROW);
+	assert_string_equal(db_col_text(st, 0), "198.18.1.5");
+	assert_string_equal(db_col_text(st, 1), "fd6e:746d:6f62:1::5");
+	db_finalize(st);
+	db_close(db);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dc.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dc.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 count_cb(const char *name, uint64_t v, void *arg)
 {
@@ -1030,6 +1136,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_direction_cn_silent,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigio_loopback, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
 		    teardown),
 	};
