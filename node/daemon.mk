@@ -16,7 +16,8 @@ TESTS += tests/unit/test_control
 tests_unit_test_control_SOURCES = tests/unit/test_control.c
 tests_unit_test_control_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
 tests_unit_test_control_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
-node_libnode_la_SOURCES += node/config.c node/store.c node/store.h
+node_libnode_la_SOURCES += node/config.c node/store.c node/store.h \
+	node/enroll.c node/enroll.h
 
 sbin_PROGRAMS += node/ntmd
 node_ntmd_SOURCES = node/ntmd.c

@@ -1,23 +1,33 @@
-/* test_dcclient.c -- the node's registration client against a DC written here from PROTOCOL.md 7. */
+/* test_dcclient.c -- the node's clients: DC registration (against PROTOCOL.md 7 and dc/signal) and the AS enrollment messages. */
 #include "config.h"
+
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "aead.h"
 #include "buf.h"
 #include "crypto.h"
+#include "cert.h"
 #include "dcclient.h"
+#include "enroll.h"
 #include "msg.h"
 #include "proto.h"
 #include "rand.h"
 #include "signal.h"
+#include "store.h"
 #include "ticket.h"
 
 /*
@@ -756,6 +766,243 @@ test_against_dc_signal(void **state)
 	free(w);
 }
 
+/*
+ * Enrollment messages (PROTOCOL.md 6.6): the CSR passes the AS's own check
+ * (lib/cert), the request carries what the AS needs, and an AUTH_RESPONSE
+ * built as the AS builds it is read, verified against the root and saved.
+ */
+struct pki {
+	struct ntm_rng		*rng;
+	gnutls_privkey_t	 root_key, as_key, node_key, other_key;
+	gnutls_x509_crt_t	 root, as, node;
+	struct cert_trust	*trust;
+	gnutls_datum_t		 node_der, as_der;
+};
+
+static const time_t NOW = 1800000000;
+
+static void
+pki_make(struct pki *p)
+{
+	struct cert_ca_request car;
+	struct cert_request cr;
+	struct cert_issuer ri, ai;
+	gnutls_pubkey_t pub;
+
+	memset(p, 0, sizeof(*p));
+	p->rng = rng_seeded_new("enroll", 6);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->root_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->as_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->node_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->other_key), 0);
+	assert_int_equal(cert_make_root(p->root_key, "ntm.test", 0, p->rng,
+	    NOW - 86400, &p->root), 0);
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	assert_int_equal(cert_pubkey_of(p->as_key, &pub), 0);
+	car.pubkey = pub;
+	ri.crt = p->root;
+	ri.key = p->root_key;
+	assert_int_equal(cert_make_as_ca(&car, &ri, p->rng, NOW - 86400,
+	    &p->as), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(cert_trust_new(&p->root, 1, &p->trust), 0);
+
+	memset(&cr, 0, sizeof(cr));
+	cr.role = CERT_ROLE_NODE;
+	cr.fqdn = "alice.dc1.ntm.test";
+	cr.has_vip4 = true;
+	inet_pton(AF_INET, "198.18.1.10", &cr.vip4);
+	cr.lifetime = 3 * 86400;
+	assert_int_equal(cert_pubkey_of(p->node_key, &pub), 0);
+	cr.pubkey = pub;
+	ai.crt = p->as;
+	ai.key = p->as_key;
+	assert_int_equal(cert_issue(&cr, &ai, p->rng, NOW - 3600, &p->node),
+	    0);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(gnutls_x509_crt_export2(p->node, GNUTLS_X509_FMT_DER,
+	    &p->node_der), 0);
+	assert_int_equal(gnutls_x509_crt_export2(p->as, GNUTLS_X509_FMT_DER,
+	    &p->as_der), 0);
+}
+
+static void
+pki_free(struct pki *p)
+{
+	gnutls_free(p->node_der.data);
+	gnutls_free(p->as_der.data);
+	gnutls_x509_crt_deinit(p->node);
+	gnutls_x509_crt_deinit(p->as);
+	gnutls_x509_crt_deinit(p->root);
+	cert_trust_free(p->trust);
+	gnutls_privkey_deinit(p->root_key);
+	gnutls_privkey_deinit(p->as_key);
+	gnutls_privkey_deinit(p->node_key);
+	gnutls_privkey_deinit(p->other_key);
+	rng_free(p->rng);
+}
+
+/* An AUTH_RESPONSE for alice, as PROTOCOL.md 6.6 lists it. */
+static void
+auth_response(const struct pki *p, uint32_t txid, const char *vip4,
+    uint8_t *out, size_t *len)
+{
+	static const uint8_t ticket[40] = { 1, 0, 0, 0, 7 };
+	static const uint8_t tid[16] = { 0x1d }, knd[32] = { 0x77 };
+	struct msg *m = calloc(1, sizeof(*m));
+	struct msg_addr dca;
+	uint8_t v4[4];
+
+	assert_non_null(m);
+	msg_init(m, PROTO_MSG_AUTH_RESPONSE);
+	m->hdr.txid = txid;
+	memset(&dca, 0, sizeof(dca));
+	dca.family = PROTO_FAMILY_IPV4;
+	dca.port = PROTO_PORT_DC;
+	memcpy(dca.addr, "\xc0\x00\x02\x35", 4);
+	inet_pton(AF_INET, vip4, v4);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_CERT, p->node_der.data,
+	    p->node_der.size), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_CERT, p->as_der.data,
+	    p->as_der.size), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_STATUS, "OCSP", 4), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_TICKET, ticket,
+	    sizeof(ticket)), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_TICKET_ID, tid, 16), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_TICKET_KEY, knd, 32), 0);
+	assert_int_equal(msg_add_u64(m, PROTO_ATTR_EXPIRY, NOW + 86400), 0);
+	assert_int_equal(msg_add_addr(m, PROTO_ATTR_DC_ADDR, &dca), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_FQDN,
+	    "alice.dc1.ntm.test", 18), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_ZONE, "dc1.ntm.test",
+	    12), 0);
+	assert_int_equal(msg_add_bytes(m, PROTO_ATTR_VIP4, v4, 4), 0);
+	assert_int_equal(msg_encode(m, out, ENROLL_REPLY_MAX, len), 0);
+	free(m);
+}
+
+static void
+test_enroll_messages(void **state)
+{
+	struct pki p;
+	struct enroll_reply r;
+	struct store_ticket st;
+	gnutls_datum_t csr;
+	gnutls_x509_crq_t crq;
+	gnutls_pubkey_t pub;
+	gnutls_x509_crt_t back;
+	struct msg m;
+	const struct msg_attr *a;
+	uint8_t *buf;
+	char dir[] = "/tmp/test_enroll_node.XXXXXX", path[64];
+	struct cert_info ci;
+	size_t len;
+	time_t renew;
+
+	(void)state;
+	pki_make(&p);
+	buf = malloc(ENROLL_REPLY_MAX);
+	assert_non_null(buf);
+
+	/* The CSR is one the AS accepts for this name, and no other. */
+	assert_int_equal(enroll_csr_make(p.node_key, "alice.dc1.ntm.test",
+	    &csr), 0);
+	assert_int_equal(gnutls_x509_crq_init(&crq), 0);
+	assert_int_equal(gnutls_x509_crq_import(crq, &csr,
+	    GNUTLS_X509_FMT_DER), 0);
+	assert_int_equal(cert_csr_check(crq, "alice.dc1.ntm.test", &pub), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_true(cert_csr_check(crq, "bob.dc2.ntm.test", &pub) < 0);
+	gnutls_x509_crq_deinit(crq);
+
+	/* ENROLL_REQUEST: account, password, CSR; a TLS message. */
+	assert_int_equal(enroll_request_encode(PROTO_MSG_ENROLL_REQUEST, 99,
+	    "alice", "secret", &csr, buf, ENROLL_REPLY_MAX, &len), 0);
+	assert_int_equal(msg_decode(buf, len, &m), 0);
+	assert_int_equal(m.hdr.type, PROTO_MSG_ENROLL_REQUEST);
+	assert_int_equal(m.hdr.flags, 0);
+	assert_int_equal(m.hdr.txid, 99);
+	assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_ACCOUNT));
+	assert_int_equal(a->len, 5);
+	assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_CSR));
+	assert_int_equal(a->len, csr.size);
+	assert_int_equal(enroll_request_encode(PROTO_MSG_ENROLL_REQUEST, 99,
+	    "alice", NULL, &csr, buf, ENROLL_REPLY_MAX, &len), -EINVAL);
+	assert_int_equal(enroll_request_encode(PROTO_MSG_AUTH_REQUEST, 100,
+	    NULL, NULL, NULL, buf, ENROLL_REPLY_MAX, &len), 0);
+	assert_int_equal(len, PROTO_HEADER_LEN);
+	gnutls_free(csr.data);
+
+	/* The answer: read, verified against the root, for our key. */
+	auth_response(&p, 7, "198.18.1.10", buf, &len);
+	assert_int_equal(enroll_reply_parse(buf, len, 8, &r), -ENOMSG);
+	assert_int_equal(enroll_reply_parse(buf, len, 7, &r), 0);
+	assert_int_equal(r.status, PROTO_STATUS_OK);
+	assert_string_equal(r.fqdn, "alice.dc1.ntm.test");
+	assert_string_equal(r.zone, "dc1.ntm.test");
+	assert_int_equal(r.ndc, 1);
+	assert_int_equal(r.dc[0].port, PROTO_PORT_DC);
+	assert_true(r.expiry == (uint64_t)NOW + 86400);
+	assert_int_equal(enroll_reply_verify(&r, p.trust, "alice.dc1.ntm.test",
+	    p.node_key, NOW, &renew), 0);
+	/* Renewal at two thirds of the certificate's lifetime. */
+	assert_int_equal(cert_info(p.node, &ci), 0);
+	assert_true(renew == ci.not_before +
+	    (ci.not_after - ci.not_before) * 2 / 3);
+	assert_true(renew > NOW + 86400 && renew < ci.not_after);
+	assert_true(enroll_reply_verify(&r, p.trust, "bob.dc2.ntm.test",
+	    p.node_key, NOW, NULL) < 0);
+	assert_int_equal(enroll_reply_verify(&r, p.trust, NULL, p.other_key,
+	    NOW, NULL), -EKEYREJECTED);
+	assert_true(enroll_reply_verify(&r, p.trust, NULL, NULL,
+	    NOW + 4 * 86400, NULL) < 0);
+
+	/* Saved 0600 where ntmd reads it at the next start. */
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(enroll_reply_save(&r, dir), 0);
+	assert_int_equal(store_ticket_load(dir, &st), 0);
+	assert_int_equal(st.len, r.ticket_len);
+	assert_memory_equal(st.k_nd, r.k_nd, PROTO_KEY_LEN);
+	assert_true(st.expiry == r.expiry);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_CERT);
+	assert_int_equal(cert_crt_read(path, &back), 0);
+	assert_int_equal(gnutls_x509_crt_equals(back, p.node), 1);
+	gnutls_x509_crt_deinit(back);
+	enroll_reply_free(&r);
+
+	/* A reply naming an address the certificate does not hold. */
+	auth_response(&p, 7, "198.18.1.11", buf, &len);
+	assert_int_equal(enroll_reply_parse(buf, len, 7, &r), 0);
+	assert_true(enroll_reply_verify(&r, p.trust, NULL, NULL, NOW, NULL) <
+	    0);
+	enroll_reply_free(&r);
+
+	/* A refusal: status and RETRY_AFTER, nothing else needed. */
+	msg_init(&m, PROTO_MSG_AUTH_RESPONSE);
+	m.hdr.txid = 7;
+	m.hdr.status = PROTO_STATUS_RATE_LIMITED;
+	assert_int_equal(msg_add_u32(&m, PROTO_ATTR_RETRY_AFTER, 30000), 0);
+	assert_int_equal(msg_encode(&m, buf, ENROLL_REPLY_MAX, &len), 0);
+	assert_int_equal(enroll_reply_parse(buf, len, 7, &r), 0);
+	assert_int_equal(r.status, PROTO_STATUS_RATE_LIMITED);
+	assert_int_equal(r.retry_after_ms, 30000);
+	assert_int_equal(enroll_reply_save(&r, dir), -EINVAL);
+	enroll_reply_free(&r);
+
+	store_ticket_remove(dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_CERT);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_STATUS);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	free(buf);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -783,6 +1030,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup,
 		    teardown),
 		cmocka_unit_test(test_against_dc_signal),
+		cmocka_unit_test(test_enroll_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
