@@ -10,3 +10,5 @@ dist_check_SCRIPTS += tests/integration/pki.sh
 
 dist_man_MANS += doc/ntmctl.8
 tools_ntmctl_SOURCES += tools/ntmctl_node.c
+tools_ntmctl_SOURCES += tools/ntmctl_account.c
+tools_ntmctl_SOURCES += tools/ntmctl_as.c

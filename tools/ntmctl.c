@@ -10,9 +10,11 @@
 
 /* One line per noun; keep sorted. */
 static const struct ntmctl_cmd ntmctl_cmds[] = {
+	{ "account", "ntm-as accounts: add, list, remove", ntmctl_account },
 	{ "ca", "offline certificate authority: init, issue, show, verify, "
 	    "revoke, crl, ocsp", ntmctl_ca },
 	{ "resolve", "a node's virtual IPs through ntmd", ntmctl_node },
+	{ "revoke", "revoke a node's certificates at ntm-as", ntmctl_as },
 	{ "status", "ntmd's registration, addresses, counters", ntmctl_node },
 	{ "tunnels", "ntmd's tunnels: peer, route, state", ntmctl_node },
 };

@@ -30,6 +30,8 @@ struct ntmctl_cmd {
 int	ntmctl_ca(int argc, char *argv[]);
 /* tools/ntmctl_node.c: ntmd control socket (status tunnels resolve) */
 int	ntmctl_node(int argc, char *argv[]);
+int	ntmctl_account(int argc, char *argv[]);	/* ntmctl_account.c */
+int	ntmctl_as(int argc, char *argv[]);	/* ntmctl_as.c: revoke */
 
 /* Prints "ntmctl: <message>" as one line on stderr; returns NTMCTL_FAIL. */
 int	ntmctl_err(const char *fmt, ...)
