@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -835,16 +836,67 @@ dataplane_io_fd_for(const struct dataplane_io *io, const struct sockaddr *sa)
 }
 
 /*
+ * Coalesces slots[0..n) (sealed, iovs[i] pointing at each) into messages:
+ * consecutive packets to one peer of one size, plus a last shorter one,
+ * go out as one UDP GSO send (UDP_SEGMENT) that the kernel splits into
+ * datagrams of that size; without GSO each packet is its own message.
+ * Returns the number of messages built in io->msgs.
+ */
+static int
+dataplane_io_coalesce(struct dataplane_io *io, int n)
+{
+	struct cmsghdr *cm;
+	struct msghdr *mh;
+	size_t seg, total;
+	int i, j, k;
+
+	for (i = 0, k = 0; i < n; i = j, k++) {
+		seg = total = io->iovs[i].iov_len;
+		j = i + 1;
+		if (io->gso) {
+			while (j < n && j - i < DATAPLANE_GSO_SEGMENTS &&
+			    io->iovs[j].iov_len <= seg &&
+			    (total += io->iovs[j].iov_len) <= DATAPLANE_GSO_BYTES &&
+			    loop_addr_equal((struct sockaddr *)&io->slots[j].addr,
+			    (struct sockaddr *)&io->slots[i].addr)) {
+				j++;
+				if (io->iovs[j - 1].iov_len < seg)
+					break;
+			}
+		}
+		mh = &io->msgs[k].msg_hdr;
+		memset(&io->msgs[k], 0, sizeof(io->msgs[k]));
+		mh->msg_name = &io->slots[i].addr;
+		mh->msg_namelen = loop_addr_len((struct sockaddr *)&io->slots[i].addr);
+		mh->msg_iov = &io->iovs[i];
+		mh->msg_iovlen = (size_t)(j - i);
+		if (j - i > 1) {
+			mh->msg_control = io->ctrl[k];
+			mh->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+			cm = CMSG_FIRSTHDR(mh);
+			cm->cmsg_level = IPPROTO_UDP;
+			cm->cmsg_type = UDP_SEGMENT;
+			cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			*(uint16_t *)(void *)CMSG_DATA(cm) = (uint16_t)seg;
+		}
+	}
+	return k;
+}
+
+/*
  * Sends msgs[0..n) in runs of one outer family.  What the socket refuses
  * (a full send buffer, an unreachable peer) is counted and dropped: inner
- * TCP retransmits, and queueing here would only add latency.
+ * TCP retransmits, and queueing here would only add latency.  A GSO send
+ * the kernel refuses (EIO: no checksum offload on the route's device)
+ * turns GSO off for good.
  */
 static void
 dataplane_io_flush(struct dataplane_io *io, int n)
 {
 	const struct sockaddr *sa;
-	int start, end, fd, sent;
+	int start, end, fd, sent, i;
 
+	n = dataplane_io_coalesce(io, n);
 	for (start = 0; start < n; start = end) {
 		sa = io->msgs[start].msg_hdr.msg_name;
 		for (end = start + 1; end < n &&
@@ -862,8 +914,14 @@ dataplane_io_flush(struct dataplane_io *io, int n)
 			if (sent <= 0) {
 				if (sent < 0 && errno == EINTR)
 					continue;
-				io->dp->stats.drops[DATAPLANE_DROP_TX] +=
-				    (uint64_t)(end - start);
+				if (sent < 0 && errno == EIO && io->gso) {
+					log_info("dataplane: UDP GSO refused, "
+					    "sending datagrams one by one");
+					io->gso = false;
+				}
+				for (i = start; i < end; i++)
+					io->dp->stats.drops[DATAPLANE_DROP_TX] +=
+					    io->msgs[i].msg_hdr.msg_iovlen;
 				break;
 			}
 			start += sent;
@@ -915,12 +973,6 @@ dataplane_io_tun(struct dataplane_io *io)
 			    loop_addr_len(dataplane_tunnel_peer(t)));
 			io->iovs[n].iov_base = s->buf;
 			io->iovs[n].iov_len = outlen;
-			memset(&io->msgs[n], 0, sizeof(io->msgs[n]));
-			io->msgs[n].msg_hdr.msg_name = &s->addr;
-			io->msgs[n].msg_hdr.msg_namelen =
-			    loop_addr_len((struct sockaddr *)&s->addr);
-			io->msgs[n].msg_hdr.msg_iov = &io->iovs[n];
-			io->msgs[n].msg_hdr.msg_iovlen = 1;
 			n++;
 		}
 		dataplane_io_flush(io, n);
@@ -966,6 +1018,27 @@ dataplane_io_poll(struct dataplane_io *io, uv_loop_t *loop, int i, int fd)
 	return uv_poll_start(h, UV_READABLE, dataplane_io_poll_cb);
 }
 
+/* Does the kernel know UDP_SEGMENT (Linux 4.18)?  A closed family counts as yes. */
+static bool
+dataplane_io_gso_probe(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return fd < 0 ||
+	    getsockopt(fd, IPPROTO_UDP, UDP_SEGMENT, &v, &len) == 0;
+}
+
+int
+dataplane_io_gso(struct dataplane_io *io, bool on)
+{
+	if (on && (!dataplane_io_gso_probe(io->fd4) ||
+	    !dataplane_io_gso_probe(io->fd6)))
+		return -EOPNOTSUPP;
+	io->gso = on;
+	return 0;
+}
+
 int
 dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
     struct dataplane *dp, int fd4, int fd6, int tunfd)
@@ -982,12 +1055,15 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	io->slots = NULL;
 	io->msgs = NULL;
 	io->iovs = NULL;
+	io->ctrl = NULL;
 	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
 		return -EINVAL;
 	if ((io->slots = calloc(DATAPLANE_BATCH, sizeof(*io->slots))) == NULL ||
 	    (io->msgs = calloc(DATAPLANE_BATCH, sizeof(*io->msgs))) == NULL ||
-	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL)
+	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL ||
+	    (io->ctrl = calloc(DATAPLANE_BATCH, sizeof(*io->ctrl))) == NULL)
 		return -ENOMEM;
+	io->gso = false;
 	if ((rc = dataplane_io_poll(io, loop, 0, fd4)) < 0 ||
 	    (rc = dataplane_io_poll(io, loop, 1, fd6)) < 0 ||
 	    (rc = dataplane_io_poll(io, loop, 2, tunfd)) < 0)
@@ -1001,9 +1077,11 @@ dataplane_io_done(struct dataplane_io *io)
 	free(io->slots);
 	free(io->msgs);
 	free(io->iovs);
+	free(io->ctrl);
 	io->slots = NULL;
 	io->msgs = NULL;
 	io->iovs = NULL;
+	io->ctrl = NULL;
 	if (io->on_close != NULL)
 		io->on_close(io);
 }
