@@ -11,6 +11,7 @@
 #include <cap-ng.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -117,8 +118,8 @@ ntmd_dc_flush(struct ntmd *n)
 			break;
 		case DCCLIENT_ACT_REGISTERED:
 			inet_ntop(n->dc.reg.observed.family ==
-			    PROTO_FAMILY_IPV4 ? AF_INET : AF_INET6, n->dc.reg.observed.addr, obs,
-			    sizeof(obs));
+			    PROTO_FAMILY_IPV4 ? AF_INET : AF_INET6,
+			    n->dc.reg.observed.addr, obs, sizeof(obs));
 			log_info("%s: registered with the DC, observed %s port "
 			    "%u, %s NAT, lifetime %us, keep-alive %us",
 			    n->dc.reg.fqdn[0] != '\0' ? n->dc.reg.fqdn : "node",
@@ -485,12 +486,17 @@ ntmd_control(struct ntmd *n)
 
 /*
  * Runs as cfg.user from here on, keeping CAP_NET_ADMIN (routes, and later
- * address changes on the TUN).  The state directory is the user's.
+ * address changes on the TUN).  The state directory and ntmd's files in it
+ * become the user's (they may have been put there by root).
  */
 static void
 ntmd_drop(struct ntmd *n)
 {
+	static const char *const files[] = { STORE_KEY, STORE_CERT,
+	    STORE_STATUS, STORE_TICKET, STORE_TICKET_KEY };
+	char path[PATH_MAX];
 	struct passwd *pw;
+	size_t i;
 
 	n->uid = (uint32_t)geteuid();
 	if (n->cfg.user == NULL)
@@ -499,6 +505,13 @@ ntmd_drop(struct ntmd *n)
 		fatalx("user %s: no such user", n->cfg.user);
 	if (chown(n->cfg.state_dir, pw->pw_uid, pw->pw_gid) < 0)
 		fatal("chown %s", n->cfg.state_dir);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", n->cfg.state_dir,
+		    files[i]);
+		if (lchown(path, pw->pw_uid, pw->pw_gid) < 0 &&
+		    errno != ENOENT)
+			fatal("chown %s", path);
+	}
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 	    CAP_NET_ADMIN) < 0 ||
