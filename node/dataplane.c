@@ -924,6 +924,9 @@ dataplane_io_flush(struct dataplane_io *io, int n)
 					    io->msgs[i].msg_hdr.msg_iovlen;
 				break;
 			}
+			for (i = start; i < start + sent; i++)
+				if (io->msgs[i].msg_hdr.msg_iovlen > 1)
+					io->gso_sends++;
 			start += sent;
 		}
 	}
@@ -1056,6 +1059,9 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	io->msgs = NULL;
 	io->iovs = NULL;
 	io->ctrl = NULL;
+	io->gso = false;
+	io->gso_sends = 0;
+	io->tun_write_errors = 0;
 	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
 		return -EINVAL;
 	if ((io->slots = calloc(DATAPLANE_BATCH, sizeof(*io->slots))) == NULL ||
@@ -1063,7 +1069,6 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL ||
 	    (io->ctrl = calloc(DATAPLANE_BATCH, sizeof(*io->ctrl))) == NULL)
 		return -ENOMEM;
-	io->gso = false;
 	if ((rc = dataplane_io_poll(io, loop, 0, fd4)) < 0 ||
 	    (rc = dataplane_io_poll(io, loop, 1, fd6)) < 0 ||
 	    (rc = dataplane_io_poll(io, loop, 2, tunfd)) < 0)

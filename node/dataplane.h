@@ -323,6 +323,7 @@ struct dataplane_io {
 	struct iovec		*iovs;
 	uint8_t			(*ctrl)[DATAPLANE_CTRL_SIZE];	/* UDP_SEGMENT */
 	bool			 gso;		/* UDP GSO sends */
+	uint64_t		 gso_sends;	/* sends of 2+ datagrams */
 	uint64_t		 tun_write_errors;
 };
 

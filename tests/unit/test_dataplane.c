@@ -13,8 +13,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "buf.h"
 #include "dataplane.h"
+#include "loop.h"
 #include "proto.h"
 #include "rand.h"
 
@@ -856,6 +860,234 @@ test_timers(void **state)
 	    & DATAPLANE_TIMER_REKEY, 0);
 }
 
+/*
+ * The I/O half without root: a SOCK_DGRAM socketpair stands in for each
+ * TUN fd (one packet per read and write, as a TUN device), UDP sockets on
+ * loopback carry the outer packets.  A socketpair queues at most
+ * net.unix.max_dgram_qlen (10) datagrams, so bursts here are 8 packets:
+ * several per recvmmsg and per GSO send, not full batches (tun.sh runs
+ * those through a real TUN device).
+ */
+struct io_side {
+	struct dataplane_io	 io;
+	int			 udp, tun[2];	/* tun[0] to the io, tun[1] ours */
+	struct sockaddr_storage	 addr;
+	int			 signals, controls, misses, closed;
+	uint8_t			 last[PKT_MAX];
+	size_t			 lastlen;
+};
+
+static void
+io_on_signal(struct dataplane_io *io, const uint8_t *p, size_t len,
+    const struct sockaddr *from)
+{
+	struct io_side *s = io->arg;
+
+	s->signals++;
+	assert_non_null(from);
+	memcpy(s->last, p, len);
+	s->lastlen = len;
+}
+
+static void
+io_on_control(struct dataplane_io *io, struct dataplane_tunnel *t,
+    const uint8_t *p, size_t len, const struct sockaddr *from)
+{
+	struct io_side *s = io->arg;
+
+	s->controls++;
+	assert_non_null(t);
+	memcpy(s->last, p, len);
+	s->lastlen = len;
+}
+
+static void
+io_on_miss(struct dataplane_io *io, const uint8_t *p, size_t len)
+{
+	struct io_side *s = io->arg;
+
+	s->misses++;
+}
+
+static void
+io_on_close(struct dataplane_io *io)
+{
+	struct io_side *s = io->arg;
+
+	s->closed++;
+}
+
+static void
+io_side_open(struct io_side *s)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(s->addr);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(loop_udp_socket((struct sockaddr *)&sin, 0, &s->udp),
+	    0);
+	assert_int_equal(getsockname(s->udp, (struct sockaddr *)&s->addr,
+	    &len), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0, s->tun), 0);
+	s->io.arg = s;
+	s->io.on_signal = io_on_signal;
+	s->io.on_control = io_on_control;
+	s->io.on_miss = io_on_miss;
+}
+
+/* Runs the loop until the side's test end has a packet (or gives up). */
+static ssize_t
+io_recv(uv_loop_t *loop, struct io_side *s, uint8_t *buf, size_t cap)
+{
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if ((r = recv(s->tun[1], buf, cap, MSG_DONTWAIT)) >= 0)
+			return r;
+		uv_run(loop, UV_RUN_NOWAIT);
+		usleep(500);
+	}
+	return -1;
+}
+
+static void
+io_spin(uv_loop_t *loop, int *counter, int want)
+{
+	int i;
+
+	for (i = 0; i < 2000 && *counter < want; i++) {
+		uv_run(loop, UV_RUN_NOWAIT);
+		usleep(500);
+	}
+	assert_int_equal(*counter, want);
+}
+
+enum {
+	IO_BURST = 8,
+	IO_ROUNDS = 12,
+};
+#define IO_SIZE(i)	((i) % 4 == 3 ? 500 - (size_t)(i) : 1000)
+
+static void
+io_burst(uv_loop_t *loop, struct io_side *a, struct io_side *b, int n)
+{
+	uint8_t inner[PKT_MAX], got[PKT_MAX];
+	ssize_t r;
+	size_t len;
+	int i;
+
+	/* Runs of equal sizes ended by a shorter one: GSO coalesces them. */
+	for (i = 0; i < n; i++) {
+		len = ip4_packet(inner, A_VIP4, B_VIP4, IO_SIZE(i));
+		inner[IPV4_HEADER_MIN] = (uint8_t)i;
+		assert_int_equal(write(a->tun[1], inner, len), (ssize_t)len);
+	}
+	for (i = 0; i < n; i++) {
+		len = ip4_packet(inner, A_VIP4, B_VIP4, IO_SIZE(i));
+		inner[IPV4_HEADER_MIN] = (uint8_t)i;
+		r = io_recv(loop, b, got, sizeof(got));
+		assert_int_equal(r, (ssize_t)len);
+		assert_memory_equal(got, inner, len);
+	}
+}
+
+static void
+test_io(void **state)
+{
+	struct pair *p = *state;
+	struct io_side *a, *b;
+	uv_loop_t loop;
+	uint8_t inner[PKT_MAX], got[PKT_MAX];
+	const uint8_t ctl[] = "keepalive";
+	struct dataplane_stats sum;
+	size_t len;
+	uint8_t sig[40];
+	int i;
+
+	a = calloc(1, sizeof(*a));
+	b = calloc(1, sizeof(*b));
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	io_side_open(a);
+	io_side_open(b);
+	dataplane_tunnel_set_peer(p->ta, (struct sockaddr *)&b->addr);
+	dataplane_tunnel_set_peer(p->tb, (struct sockaddr *)&a->addr);
+	assert_int_equal(dataplane_io_start(&a->io, &loop, p->a, a->udp, -1,
+	    a->tun[0]), 0);
+	assert_int_equal(dataplane_io_start(&b->io, &loop, p->b, b->udp, -1,
+	    b->tun[0]), 0);
+
+	/* One packet each way, then bursts larger than a batch. */
+	len = ip4_packet(inner, A_VIP4, B_VIP4, PAYLOAD);
+	assert_int_equal(write(a->tun[1], inner, len), (ssize_t)len);
+	assert_int_equal(io_recv(&loop, b, got, sizeof(got)), (ssize_t)len);
+	assert_memory_equal(got, inner, len);
+	len = ip6_packet(inner, B_VIP6, A_VIP6, PAYLOAD);
+	assert_int_equal(write(b->tun[1], inner, len), (ssize_t)len);
+	assert_int_equal(io_recv(&loop, a, got, sizeof(got)), (ssize_t)len);
+	assert_memory_equal(got, inner, len);
+	for (i = 0; i < IO_ROUNDS; i++)
+		io_burst(&loop, a, b, IO_BURST);
+	assert_int_equal(a->io.gso_sends, 0);
+	/* The same through UDP GSO sends. */
+	assert_int_equal(dataplane_io_gso(&a->io, true), 0);
+	for (i = 0; i < IO_ROUNDS; i++)
+		io_burst(&loop, a, b, IO_BURST);
+	assert_true(a->io.gso_sends > 0);
+
+	/* A destination without a tunnel: the miss callback, counted. */
+	len = ip4_packet(inner, A_VIP4, OTHER4, PAYLOAD);
+	assert_int_equal(write(a->tun[1], inner, len), (ssize_t)len);
+	io_spin(&loop, &a->misses, 1);
+	assert_int_equal(drops(dataplane_table_stats(p->a),
+	    DATAPLANE_DROP_NO_TUNNEL), 1);
+
+	/* A common-header datagram on the tunnel port goes to on_signal. */
+	memset(sig, 0, sizeof(sig));
+	sig[0] = PROTO_VERSION_1;
+	sig[1] = PROTO_MSG_TUNNEL_REQUEST;
+	assert_int_equal(sendto(a->udp, sig, sizeof(sig), 0,
+	    (struct sockaddr *)&b->addr, sizeof(struct sockaddr_in)),
+	    (ssize_t)sizeof(sig));
+	io_spin(&loop, &b->signals, 1);
+	assert_int_equal(b->lastlen, sizeof(sig));
+
+	/* An in-tunnel message reaches on_control as plaintext. */
+	assert_int_equal(dataplane_io_send_control(&a->io, p->ta, ctl,
+	    sizeof(ctl)), 0);
+	io_spin(&loop, &b->controls, 1);
+	assert_int_equal(b->lastlen, sizeof(ctl));
+	assert_memory_equal(b->last, ctl, sizeof(ctl));
+
+	dataplane_stats_sum(p->b, &sum);
+	assert_int_equal(sum.packets_in, 1 + 2 * IO_ROUNDS * IO_BURST + 1);
+	assert_int_equal(sum.drops[DATAPLANE_DROP_AUTH] +
+	    sum.drops[DATAPLANE_DROP_MALFORMED] +
+	    sum.drops[DATAPLANE_DROP_REPLAY], 0);
+	assert_int_equal(a->io.tun_write_errors + b->io.tun_write_errors, 0);
+
+	dataplane_io_close(&a->io, io_on_close);
+	dataplane_io_close(&b->io, io_on_close);
+	while (uv_run(&loop, UV_RUN_NOWAIT) != 0)
+		;
+	assert_int_equal(a->closed, 1);
+	assert_int_equal(b->closed, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(a->udp);
+	close(b->udp);
+	close(a->tun[0]);
+	close(a->tun[1]);
+	close(b->tun[0]);
+	close(b->tun[1]);
+	free(a);
+	free(b);
+}
+
 #define PAIR_TEST(f) \
 	cmocka_unit_test_setup_teardown(f, setup_gcm, teardown), \
 	cmocka_unit_test_setup_teardown(f, setup_chacha, teardown)
@@ -898,6 +1130,7 @@ main(void)
 		    setup_gcm, teardown),
 		cmocka_unit_test_setup_teardown(test_set_peer,
 		    setup_gcm, teardown),
+		PAIR_TEST(test_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
