@@ -74,6 +74,7 @@ struct setup {
 	uint8_t		*reqbody;	/* initiator: T_I's message */
 	struct msg	 req;		/* decoded from reqbody */
 	struct tx	*tx;		/* request, or cached response */
+	struct sockaddr_storage req_from; /* responder: whom tx answered */
 };
 
 /* A live tunnel: what a second lookup reuses. */
@@ -655,6 +656,23 @@ addr_of(const struct sockaddr *sa, struct msg_addr *a)
 	}
 }
 
+/*
+ * A cached answer goes again only where the first went: a replayed
+ * request from a forged source must not reflect it elsewhere.
+ */
+static bool
+sockaddr_same(const struct sockaddr *a, const struct sockaddr *b)
+{
+	struct msg_addr x, y;
+
+	if (a->sa_family != b->sa_family)
+		return false;
+	addr_of(a, &x);
+	addr_of(b, &y);
+	return x.family != PROTO_FAMILY_INVALID && x.port == y.port &&
+	    memcmp(x.addr, y.addr, sizeof(x.addr)) == 0;
+}
+
 static void
 dc_send(struct tunnel *t, struct setup *s, bool retransmit)
 {
@@ -891,9 +909,15 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
 		if (t->setup[i] != NULL && t->setup[i]->mn &&
 		    t->setup[i]->state == SETUP_WAIT_ROUTE &&
-		    t->setup[i]->txid == m->hdr.txid &&
-		    strcmp(t->setup[i]->peer, peer) == 0)
+		    t->setup[i]->txid == m->hdr.txid)
 			s = t->setup[i];
+	if (s != NULL && strcmp(s->peer, peer) != 0) {
+		/* The answer to our request directs another node. */
+		setup_fail(t, s, PROTO_STATUS_CERT_INVALID,
+		    "route direction names another peer");
+		timer_update(t);
+		return -EPROTO;
+	}
 	if (s == NULL) {
 		/* CN: a new request from our DC. */
 		if ((s = setup_add(t)) == NULL)
@@ -1175,6 +1199,11 @@ response_send(struct tunnel *t, struct setup *s, struct msg *m,
 	    s->tx)) < 0)
 		return rc;
 	addr_of(from, &to);
+	memset(&s->req_from, 0, sizeof(s->req_from));
+	if (from->sa_family == AF_INET)
+		memcpy(&s->req_from, from, sizeof(struct sockaddr_in));
+	else if (from->sa_family == AF_INET6)
+		memcpy(&s->req_from, from, sizeof(struct sockaddr_in6));
 	tx_send(t, s, s->tx, &to, 1, false);
 	return 0;
 }
@@ -1380,7 +1409,8 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 	if (!replay_check(&s->rx, h.seq)) {
 		t->stats.replays++;
 		/* A repeated request gets the cached answer, byte for byte. */
-		if (request && s->state == SETUP_DONE && s->tx != NULL) {
+		if (request && s->state == SETUP_DONE && s->tx != NULL &&
+		    sockaddr_same(from, (const struct sockaddr *)&s->req_from)) {
 			struct msg_addr to;
 
 			addr_of(from, &to);

@@ -883,6 +883,44 @@ test_cn_refuses_revoked_mn(void **state)
 	    0);
 }
 
+/*
+ * CN's own checks of the Tunnel Request: MN presents a certificate from
+ * another root that a DC directed (with a status our AS signed for its
+ * serial, so the early status check passes).  CN refuses before any
+ * private-key operation and MN learns why.
+ */
+static void
+test_cn_refuses_foreign_initiator(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	enum proto_status st;
+
+	node_init(&mn, p, &p->bob_other, "alice.dc1.ntm.test", NULL,
+	    "192.0.2.1", "foreign/mn");
+	node_init(&cn, p, &p->bob, "bob.dc2.ntm.test", NULL, "203.0.113.7",
+	    "foreign/cn");
+	gnutls_free(mn.status.data);
+	mn.status = status_make(&p->ca, &p->bob_other, OCSP_CERT_GOOD,
+	    NOW_S - 60);
+	assert_int_equal(tunnel_set_status(mn.t, mn.status.data,
+	    mn.status.size), 0);
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "foreign");
+	r.about_mn.fqdn = "alice.dc1.ntm.test";
+	st = run_setup(&r, &mn, &cn, 1);
+	assert_int_equal(st, PROTO_STATUS_CERT_INVALID);
+	assert_non_null(strstr(last(&mn, TUNNEL_ACT_ANSWER)->reason,
+	    "peer refused"));
+	assert_int_equal(peercheck_stats(cn.pc)->refused[PEERCHECK_E_CHAIN -
+	    PEERCHECK_E_FIRST], 1);
+	assert_int_equal(count(&cn, TUNNEL_ACT_INSTALL), 0);
+	assert_int_equal(count(&mn, TUNNEL_ACT_INSTALL), 0);
+	assert_int_equal(tunnel_stats(cn.t)->refused, 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
 static void
 tweak_stale(struct pki *p, struct run *r, struct node *mn, struct node *cn)
 {
@@ -993,6 +1031,17 @@ test_replayed_path_id(void **state)
 	assert_int_equal(resp->len, first_resp.len);
 	assert_memory_equal(resp->msg, first_resp.msg, first_resp.len);
 
+	/* Not from a forged source: the cache is not reflected elsewhere. */
+	{
+		struct sockaddr_in victim = mn.addr;
+
+		victim.sin_port = htons(53);
+		acts = cn.nact;
+		assert_int_equal(tunnel_peer_input(cn.t, req->msg, req->len,
+		    (const struct sockaddr *)&victim, cn.now), -EALREADY);
+		assert_int_equal(cn.nact, acts);
+	}
+
 	/* After the cache time: the path id stays spent. */
 	cn.now += TUNNEL_CACHE_MS + 1;
 	tunnel_timeout(cn.t, cn.now);
@@ -1052,6 +1101,30 @@ test_request_without_route_direction(void **state)
 		assert_int_equal(count(&dave, TUNNEL_ACT_SEND_PEER), 0);
 	}
 	node_free(&dave);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* The DC's answer to our Direction Request must direct the name asked. */
+static void
+test_route_direction_for_another_name(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "othername");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "othername");
+	r.about_cn.fqdn = "carol.dc2.ntm.test";
+	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 4, mn.now),
+	    0);
+	assert_int_equal(route_to(&mn, &r.d, last(&mn,
+	    TUNNEL_ACT_SEND_DC)->txid, PROTO_ROLE_INITIATOR, true,
+	    &r.about_cn), -EPROTO);
+	assert_int_equal(last(&mn, TUNNEL_ACT_ANSWER)->status,
+	    PROTO_STATUS_CERT_INVALID);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 0);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_DC), 1);
 	node_free(&cn);
 	node_free(&mn);
 }
@@ -1394,11 +1467,13 @@ main(void)
 		cmocka_unit_test(test_refuse_vip_mismatch),
 		cmocka_unit_test(test_refuse_revoked),
 		cmocka_unit_test(test_cn_refuses_revoked_mn),
+		cmocka_unit_test(test_cn_refuses_foreign_initiator),
 		cmocka_unit_test(test_refuse_stale_status),
 		cmocka_unit_test(test_refuse_kex_not_allowed),
 		cmocka_unit_test(test_refuse_rsa_toward_ecdsa),
 		cmocka_unit_test(test_replayed_path_id),
 		cmocka_unit_test(test_request_without_route_direction),
+		cmocka_unit_test(test_route_direction_for_another_name),
 		cmocka_unit_test(test_expired_route_direction),
 		cmocka_unit_test(test_direction_request_retransmission),
 		cmocka_unit_test(test_tunnel_request_retransmission),
