@@ -27,11 +27,14 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
  *   bit  7   6 5   4 3 2   1 0
  *       cert  seen  clock   mode
  *
- * mode 0, 1, 3: the body is a DER OCSPResponse, checked with ocsp_verify
+ * mode 0, 1: the body is a DER OCSPResponse, checked with ocsp_verify
  * against the fixed AS CA for certificate `cert` (0 alice, 1 bob) at the
  * clock fz_clock[clock], with newest_seen fz_seen[seen].
- * mode 2: the body describes a status (fz_sign_input); ocsp_sign makes the
+ * mode 2: the body describes a status (fz_sign); ocsp_sign makes the
  * response and ocsp_verify must say exactly what the status said.
+ * mode 3: the body is the DER tbsResponseData; it is signed here with the
+ * AS key and wrapped (fz_wrap), so mutations of the signed part reach the
+ * checks after the signature; then as mode 0.
  *
  * The AS key is fixed below and the certificates are issued from a seeded
  * generator at a fixed time, so their CertIDs (issuer name and key hash,
@@ -194,6 +197,98 @@ fz_raw(const uint8_t *body, size_t len, int which, time_t now, time_t seen)
 		fz_fail("a response verifies under the root too");
 }
 
+/* Size of a DER TLV whose contents are len bytes (len < 2^24). */
+static size_t
+fz_tlv_len(size_t len)
+{
+	return 2 + len + (len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ?
+	    2 : 3);
+}
+
+/* Writes a DER tag and length at p; returns the end of what it wrote. */
+static uint8_t *
+fz_der_hdr(uint8_t *p, uint8_t tag, size_t len)
+{
+	size_t n = fz_tlv_len(len) - len - 2;
+
+	*p++ = tag;
+	if (n == 0)
+		*p++ = (uint8_t)len;
+	else {
+		*p++ = (uint8_t)(0x80 | n);
+		while (n-- > 0)
+			*p++ = (uint8_t)(len >> (8 * n));
+	}
+	return p;
+}
+
+/*
+ * OCSPResponse { successful, [0] { id-pkix-ocsp-basic, OCTET STRING
+ * BasicOCSPResponse { tbs, ecdsa-with-SHA256, BIT STRING signature } } }
+ * with tbs signed by the AS key.  Returns its length, 0 if cap is short.
+ */
+static size_t
+fz_wrap(const uint8_t *tbs, size_t tbslen, uint8_t *out, size_t cap)
+{
+	static const uint8_t alg[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+	    0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+	static const uint8_t basic_oid[] = { 0x06, 0x09, 0x2b, 0x06, 0x01,
+	    0x05, 0x05, 0x07, 0x30, 0x01, 0x01 };
+	static const uint8_t status[] = { 0x0a, 0x01, 0x00 };
+	gnutls_datum_t t = { (unsigned char *)tbs, (unsigned int)tbslen };
+	gnutls_datum_t sig = { NULL, 0 };
+	size_t basic, bytes, outer;
+	uint8_t *p = out;
+
+	if (gnutls_privkey_sign_data2(fz.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
+	    &t, &sig) < 0)
+		fz_fail("signing");
+	/* Contents lengths, from the inside out. */
+	basic = tbslen + sizeof(alg) + fz_tlv_len(1 + sig.size);
+	bytes = sizeof(basic_oid) + fz_tlv_len(fz_tlv_len(basic));
+	outer = sizeof(status) + fz_tlv_len(fz_tlv_len(bytes));
+	if (fz_tlv_len(outer) > cap) {
+		gnutls_free(sig.data);
+		return 0;
+	}
+	p = fz_der_hdr(p, 0x30, outer);
+	memcpy(p, status, sizeof(status));
+	p += sizeof(status);
+	p = fz_der_hdr(p, 0xa0, fz_tlv_len(bytes));
+	p = fz_der_hdr(p, 0x30, bytes);
+	memcpy(p, basic_oid, sizeof(basic_oid));
+	p += sizeof(basic_oid);
+	p = fz_der_hdr(p, 0x04, fz_tlv_len(basic));
+	p = fz_der_hdr(p, 0x30, basic);
+	memcpy(p, tbs, tbslen);
+	p += tbslen;
+	memcpy(p, alg, sizeof(alg));
+	p += sizeof(alg);
+	p = fz_der_hdr(p, 0x03, 1 + sig.size);
+	*p++ = 0;
+	memcpy(p, sig.data, sig.size);
+	p += sig.size;
+	gnutls_free(sig.data);
+	return (size_t)(p - out);
+}
+
+/* mode 3: a tbsResponseData, signed and wrapped here, then as mode 0. */
+static void
+fz_tbs(const uint8_t *body, size_t len, int which, time_t now, time_t seen)
+{
+	uint8_t *der;
+	size_t n, cap = len + 256;
+
+	if (len > 65536)
+		return;
+	if ((der = malloc(cap)) == NULL)
+		fz_fail("malloc");
+	if ((n = fz_wrap(body, len, der, cap)) == 0)
+		fz_fail("wrapping");
+	fz_raw(der, n, which, now, seen);
+	free(der);
+}
+
 /* Bytes read from the front of the body; zeros once it runs out. */
 struct fz_in {
 	const uint8_t	*p;
@@ -327,6 +422,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	which = data[0] >> 7;
 	if (mode == 2)
 		fz_sign(data + 1, size - 1, which, now, seen);
+	else if (mode == 3)
+		fz_tbs(data + 1, size - 1, which, now, seen);
 	else
 		fz_raw(data + 1, size - 1, which, now, seen);
 	return 0;
@@ -362,6 +459,47 @@ gen_signed(const char *name, uint8_t ctl, gnutls_privkey_t key, int which,
 	    st, &der) < 0)
 		fz_fail("ocsp_sign");
 	gen_write(name, ctl, der.data, der.size);
+	gnutls_free(der.data);
+}
+
+/* Reads a DER header at *p; returns the contents' length, *p at them. */
+static size_t
+gen_hdr(const uint8_t **p)
+{
+	size_t len = (*p)[1], n;
+
+	*p += 2;
+	if (len & 0x80) {
+		n = len & 0x7f;
+		for (len = 0; n > 0; n--)
+			len = len << 8 | *(*p)++;
+	}
+	return len;
+}
+
+/* Mode-3 seed: the tbsResponseData of a response ocsp_sign made. */
+static void
+gen_tbs(const char *name, uint8_t ctl, int which,
+    const struct ocsp_status *st)
+{
+	const uint8_t *p, *tbs;
+	gnutls_datum_t der;
+	size_t len;
+
+	if (ocsp_sign(fz.signer, fz.as_key, fz.serial[which],
+	    fz.serial_len[which], st, &der) < 0)
+		fz_fail("ocsp_sign");
+	p = der.data;
+	gen_hdr(&p);			/* OCSPResponse */
+	p += gen_hdr(&p);		/* responseStatus */
+	gen_hdr(&p);			/* [0] */
+	gen_hdr(&p);			/* ResponseBytes */
+	p += gen_hdr(&p);		/* responseType */
+	gen_hdr(&p);			/* response OCTET STRING */
+	gen_hdr(&p);			/* BasicOCSPResponse */
+	tbs = p;
+	len = gen_hdr(&p);
+	gen_write(name, ctl, tbs, (size_t)(p - tbs) + len);
 	gnutls_free(der.data);
 }
 
@@ -413,6 +551,10 @@ main(int argc, char *argv[])
 	gen_signed("revoked-alice-unspecified", 0x00, fz.as_key, 0, &st);
 	st.reason = OCSP_REASON_AA_COMPROMISE;
 	gen_signed("revoked-bob-aa", 0x80, fz.as_key, 1, &st);
+	gen_tbs("tbs-revoked-alice", 0x03, 0, &st);
+	st.status = OCSP_CERT_GOOD;
+	gen_tbs("tbs-good-alice", 0x03, 0, &st);
+	gen_tbs("tbs-good-alice-for-bob", 0x83, 0, &st);
 	gen_write("junk-unsuccessful", 0x00, junk, sizeof(junk));
 	gen_write("empty", 0x00, NULL, 0);
 	gen_write("sign-good", 0x02, s_good, sizeof(s_good));
