@@ -1,4 +1,4 @@
-/* dataplane.c -- node data plane: tunnel table, DATA seal/open with inner address checks, batched UDP <-> TUN forwarding. */
+/* dataplane.c -- node data plane: tunnel table, DATA seal/open, UDP<->TUN. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,8 +32,8 @@ struct dataplane_tunnel {
 	struct aead		*tx;
 	uint64_t		 tx_counter;	/* last counter sent */
 	uint8_t			 tx_phase;
-	uint32_t		 epoch;		/* of the receive key installed last */
-	struct aead		*tx_next;	/* installed, not yet sent with */
+	uint32_t		 epoch;		/* of the newest rx key */
+	struct aead		*tx_next;	/* installed, not yet used */
 	enum aead_alg		 alg;
 	enum dataplane_role	 role;
 	/* Timers: times of the last events, in the caller's clock (ms). */
@@ -169,7 +169,8 @@ dataplane_new(struct dataplane **out, const struct dataplane_conf *conf,
 	int rc;
 
 	*out = NULL;
-	if (conf == NULL || rng == NULL || (!conf->has_vip4 && !conf->has_vip6) ||
+	if (conf == NULL || rng == NULL ||
+	    (!conf->has_vip4 && !conf->has_vip6) ||
 	    conf->max_tunnels > DATAPLANE_TUNNELS_MAX)
 		return -EINVAL;
 	if ((dp = calloc(1, sizeof(*dp))) == NULL)
@@ -252,7 +253,8 @@ dataplane_is_own(const struct dataplane *dp, int family, const uint8_t *a)
 	if (family == AF_INET)
 		return dp->conf.has_vip4 &&
 		    memcmp(dp->conf.vip4, a, IPV4_ADDR_LEN) == 0;
-	return dp->conf.has_vip6 && memcmp(dp->conf.vip6, a, IPV6_ADDR_LEN) == 0;
+	return dp->conf.has_vip6 &&
+	    memcmp(dp->conf.vip6, a, IPV6_ADDR_LEN) == 0;
 }
 
 int
@@ -611,7 +613,8 @@ dataplane_ip_parse(const uint8_t *p, size_t len, struct dataplane_ip *ip)
 }
 
 static bool
-dataplane_is_peer(const struct dataplane_tunnel *t, const struct dataplane_ip *ip)
+dataplane_is_peer(const struct dataplane_tunnel *t,
+    const struct dataplane_ip *ip)
 {
 	if (ip->family == AF_INET)
 		return t->has_vip4 &&
@@ -856,8 +859,9 @@ dataplane_io_coalesce(struct dataplane_io *io, int n)
 		if (io->gso) {
 			while (j < n && j - i < DATAPLANE_GSO_SEGMENTS &&
 			    io->iovs[j].iov_len <= seg &&
-			    (total += io->iovs[j].iov_len) <= DATAPLANE_GSO_BYTES &&
-			    loop_addr_equal((struct sockaddr *)&io->slots[j].addr,
+			    (total += io->iovs[j].iov_len) <=
+			    DATAPLANE_GSO_BYTES && loop_addr_equal(
+			    (struct sockaddr *)&io->slots[j].addr,
 			    (struct sockaddr *)&io->slots[i].addr)) {
 				j++;
 				if (io->iovs[j - 1].iov_len < seg)
@@ -867,7 +871,8 @@ dataplane_io_coalesce(struct dataplane_io *io, int n)
 		mh = &io->msgs[k].msg_hdr;
 		memset(&io->msgs[k], 0, sizeof(io->msgs[k]));
 		mh->msg_name = &io->slots[i].addr;
-		mh->msg_namelen = loop_addr_len((struct sockaddr *)&io->slots[i].addr);
+		mh->msg_namelen =
+		    loop_addr_len((struct sockaddr *)&io->slots[i].addr);
 		mh->msg_iov = &io->iovs[i];
 		mh->msg_iovlen = (size_t)(j - i);
 		if (j - i > 1) {
@@ -920,7 +925,8 @@ dataplane_io_flush(struct dataplane_io *io, int n)
 					io->gso = false;
 				}
 				for (i = start; i < end; i++)
-					io->dp->stats.drops[DATAPLANE_DROP_TX] +=
+					io->dp->stats.drops[
+					    DATAPLANE_DROP_TX] +=
 					    io->msgs[i].msg_hdr.msg_iovlen;
 				break;
 			}
@@ -1021,7 +1027,7 @@ dataplane_io_poll(struct dataplane_io *io, uv_loop_t *loop, int i, int fd)
 	return uv_poll_start(h, UV_READABLE, dataplane_io_poll_cb);
 }
 
-/* Does the kernel know UDP_SEGMENT (Linux 4.18)?  A closed family counts as yes. */
+/* Does the kernel know UDP_SEGMENT (4.18)?  An unused family (-1) does. */
 static bool
 dataplane_io_gso_probe(int fd)
 {

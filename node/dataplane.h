@@ -1,4 +1,4 @@
-/* dataplane.h -- node data plane: tunnels keyed by receiver id and peer virtual IP, seal/open of DATA packets, batched UDP and TUN I/O. */
+/* dataplane.h -- node data plane: tunnel table, DATA seal/open, UDP<->TUN. */
 #ifndef NTM_NODE_DATAPLANE_H
 #define NTM_NODE_DATAPLANE_H
 
@@ -38,7 +38,7 @@ enum dataplane_verdict {
 	DATAPLANE_DROP_NO_KEY,		/* no receive key for the key phase */
 	DATAPLANE_DROP_REPLAY,		/* counter seen or too old */
 	DATAPLANE_DROP_AUTH,		/* tag did not verify */
-	DATAPLANE_DROP_INNER_SRC,	/* not the peer's certified virtual IP */
+	DATAPLANE_DROP_INNER_SRC,	/* not the peer's certified VIP */
 	DATAPLANE_DROP_INNER_DST,	/* not one of our virtual IPs */
 	DATAPLANE_DROP_NO_TUNNEL,	/* TUN packet to a VIP without tunnel */
 	DATAPLANE_DROP_TX,		/* could not seal or send */
@@ -52,8 +52,8 @@ enum dataplane_limit {
 	DATAPLANE_INNER_MAX = 65535 - DATAPLANE_OVERHEAD,
 	/* One pool slot: header, inner packet up to this, tag. */
 	DATAPLANE_SLOT_SIZE = 2048,
-	DATAPLANE_BATCH = 32,		/* recvmmsg/sendmmsg/TUN reads per wakeup */
-	/* Datagrams per UDP GSO send, below the kernel's UDP_MAX_SEGMENTS (64). */
+	DATAPLANE_BATCH = 32,		/* packets per recvmmsg, TUN round */
+	/* Datagrams per UDP GSO send, below UDP_MAX_SEGMENTS (64). */
 	DATAPLANE_GSO_SEGMENTS = DATAPLANE_BATCH,
 	DATAPLANE_CTRL_SIZE = 32,	/* >= CMSG_SPACE(sizeof(uint16_t)) */
 	DATAPLANE_TUNNELS_MAX = 65536,
@@ -69,7 +69,7 @@ struct dataplane_stats {
 	uint64_t	bytes_in;	/* inner bytes delivered */
 	uint64_t	packets_out;	/* sealed packets */
 	uint64_t	bytes_out;	/* inner bytes sealed */
-	uint64_t	drops[DATAPLANE_VERDICT_COUNT];	/* [DATAPLANE_OK] unused */
+	uint64_t	drops[DATAPLANE_VERDICT_COUNT];	/* [0] unused */
 };
 
 /* Which handshake role we had: it decides which key we send with. */
@@ -133,7 +133,8 @@ int	dataplane_rid_new(struct dataplane *, struct ntm_rng *, uint32_t *);
  * -ENOSPC (max_tunnels reached); -ENOMEM.
  */
 int	dataplane_tunnel_add(struct dataplane *,
-	    const struct dataplane_tunnel_conf *, struct dataplane_tunnel **out);
+	    const struct dataplane_tunnel_conf *,
+	    struct dataplane_tunnel **out);
 /* Unlinks and frees the tunnel (keys wiped).  Accepts NULL. */
 void	dataplane_tunnel_remove(struct dataplane *, struct dataplane_tunnel *);
 
@@ -201,7 +202,7 @@ bool	dataplane_tunnel_needs_rekey(const struct dataplane_tunnel *);
  */
 enum dataplane_timer_event {
 	DATAPLANE_TIMER_NONE = 0,
-	/* Nothing sent for PROTO_TIMER_TUNNEL_KEEPALIVE: send TUNNEL_KEEPALIVE. */
+	/* Nothing sent for PROTO_TIMER_TUNNEL_KEEPALIVE: send a keep-alive. */
 	DATAPLANE_TIMER_KEEPALIVE = 1 << 0,
 	/*
 	 * The key is 1 h old or has sent 2^32 packets: start a rekey.  Reported
@@ -209,7 +210,7 @@ enum dataplane_timer_event {
 	 * the initiator, so it steps in only when the initiator did not.
 	 */
 	DATAPLANE_TIMER_REKEY = 1 << 1,
-	/* PROTO_TIMER_OLD_KEY after a switch: call dataplane_tunnel_retire(). */
+	/* PROTO_TIMER_OLD_KEY after a switch: dataplane_tunnel_retire(). */
 	DATAPLANE_TIMER_RETIRE = 1 << 2,
 	/* Nothing received for PROTO_TIMER_TUNNEL_IDLE: remove the tunnel. */
 	DATAPLANE_TIMER_IDLE = 1 << 3,
@@ -308,7 +309,7 @@ struct dataplane_slot {
 
 struct dataplane_io {
 	struct dataplane	*dp;		/* borrowed */
-	uv_loop_t		*loop;		/* borrowed; its uv_now() drives timers */
+	uv_loop_t		*loop;		/* borrowed; timer clock */
 	int			 fd4, fd6, tunfd;	/* borrowed */
 	uv_poll_t		 poll4, poll6, polltun;
 	unsigned		 polls, nclosing;	/* handle bits */
@@ -321,7 +322,7 @@ struct dataplane_io {
 	struct dataplane_slot	*slots;
 	struct mmsghdr		*msgs;
 	struct iovec		*iovs;
-	uint8_t			(*ctrl)[DATAPLANE_CTRL_SIZE];	/* UDP_SEGMENT */
+	uint8_t			(*ctrl)[DATAPLANE_CTRL_SIZE]; /* cmsgs */
 	bool			 gso;		/* UDP GSO sends */
 	uint64_t		 gso_sends;	/* sends of 2+ datagrams */
 	uint64_t		 tun_write_errors;
@@ -342,7 +343,7 @@ int	dataplane_io_start(struct dataplane_io *, uv_loop_t *,
  * Returns 0, or -EOPNOTSUPP when the kernel lacks UDP_SEGMENT.
  */
 int	dataplane_io_gso(struct dataplane_io *, bool on);
-/* Stops polling; cb runs once every handle is closed, then the pool is freed. */
+/* Stops polling; cb runs once every handle is closed and the pool freed. */
 void	dataplane_io_close(struct dataplane_io *, dataplane_close_cb cb);
 /* Seals and sends one TUNNEL_CONTROL packet now.  0 or a negative errno. */
 int	dataplane_io_send_control(struct dataplane_io *,

@@ -1,4 +1,4 @@
-/* netlink.c -- rtnetlink through libmnl: bring the TUN up, add its virtual IPs and the routes of the virtual ranges. */
+/* netlink.c -- rtnetlink (libmnl): ntm0 up, its virtual IPs and routes. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* netlink.h -- rtnetlink through libmnl: bring the TUN up, add its virtual IPs and the routes of the virtual ranges. */
+/* netlink.h -- rtnetlink (libmnl): ntm0 up, its virtual IPs and routes. */
 #ifndef NTM_NODE_NETLINK_H
 #define NTM_NODE_NETLINK_H
 

@@ -1,4 +1,4 @@
-/* dptest.c -- test harness: one node's TUN, addresses, routes and data plane with a fixed key pair from the command line (not the product's key exchange). */
+/* dptest.c -- data-plane test harness with fixed keys (no key exchange). */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -226,7 +226,8 @@ main(int argc, char *argv[])
 	t.tc.has_vip4 = t.tc.has_vip6 = true;
 	t.conf.has_vip4 = t.conf.has_vip6 = true;
 	t.conf.max_tunnels = 4;
-	while ((ch = getopt(argc, argv, "gIa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "gIa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) !=
+	    -1) {
 		switch (ch) {
 		case 'g':
 			gso = true;

@@ -1,4 +1,4 @@
-/* fuzz_data.c -- libFuzzer target: dataplane_open on arbitrary datagrams, and on arbitrary plaintexts sealed with the tunnel's key. */
+/* fuzz_data.c -- libFuzzer target: dataplane_open on datagrams/plaintexts. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -94,7 +94,8 @@ fuzz_check_rx(uint8_t *pkt, size_t len, const struct dataplane_rx *rx,
 		fuzz_fail("an unauthenticated packet left an output");
 	if (rx->inner == NULL)
 		return;
-	if (rx->inner != pkt + PROTO_DATA_HEADER_LEN || len < DATAPLANE_OVERHEAD ||
+	if (rx->inner != pkt + PROTO_DATA_HEADER_LEN ||
+	    len < DATAPLANE_OVERHEAD ||
 	    rx->inner_len > len - DATAPLANE_OVERHEAD)
 		fuzz_fail("inner packet outside the datagram");
 }
@@ -135,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	v = dataplane_open(fp->node, pkt, len, NULL, &rx);
 	fuzz_check_rx(pkt, len, &rx, v);
-	/* Sealed by the right key with a fresh counter: only inner checks drop. */
+	/* Right key, fresh counter: only the inner checks may drop it. */
 	if (v == DATAPLANE_DROP_AUTH || v == DATAPLANE_DROP_REPLAY ||
 	    v == DATAPLANE_DROP_UNKNOWN_RID)
 		fuzz_fail("a genuine packet failed authentication");

@@ -4,8 +4,8 @@
 # iperf3 and a socat file transfer (root; skipped otherwise).
 #
 #   ntm-dp-$$-a                                       ntm-dp-$$-b
-#   ntm0 198.18.1.2/32                                ntm0 198.18.2.2/32
-#        fd6e:746d:6f62:1::2/128                           fd6e:746d:6f62:2::2/128
+#   ntm0 198.18.1.2/32                          ntm0 198.18.2.2/32
+#        fd6e:746d:6f62:1::2/128                     fd6e:746d:6f62:2::2/128
 #   routes 198.18.0.0/15, fd6e:746d:6f62::/48 -> ntm0 (both sides)
 #   dptest -I (initiator)                             dptest (responder)
 #   veth va 192.0.2.1/24 ---- UDP 4620 ---- vb 192.0.2.2/24
@@ -116,10 +116,12 @@ print(int(d["end"]["sum_received"]["bytes"]))' "$T/iperf.json" 2>/dev/null)
 	if [ "${bytes:-0}" -gt 1000000 ]; then
 		ok "iperf3 over the tunnel: $bytes bytes received"
 	else
-		not_ok "iperf3 over the tunnel moves data" "$(tail -20 "$T/iperf.json")"
+		not_ok "iperf3 over the tunnel moves data" \
+		    "$(tail -20 "$T/iperf.json")"
 	fi
 else
-	not_ok "iperf3 server listens on the virtual IP" "$(cat "$T/iperf-s.log")"
+	not_ok "iperf3 server listens on the virtual IP" \
+	    "$(cat "$T/iperf-s.log")"
 fi
 
 head -c 4194304 /dev/urandom > "$T/src"
@@ -134,7 +136,8 @@ if wait_for 5 sh -c "ip netns exec $NB ss -ltn | grep -q ':5002'"; then
 	check_eq "4 MiB over IPv6 virtual IPs arrive intact (sha256)" \
 	    "$(sha256sum < "$T/src")" "$(sha256sum < "$T/dst" 2>/dev/null)"
 else
-	not_ok "socat listens on the virtual IPv6 address" "$(cat "$T/socat.log")"
+	not_ok "socat listens on the virtual IPv6 address" \
+	    "$(cat "$T/socat.log")"
 fi
 
 # ---- counters -------------------------------------------------------------
@@ -202,8 +205,9 @@ ip netns exec "$NB" "$DPTEST" -c chacha -a $B4 -A $B6 -b $A4 -B $A6 \
     -k $KI -K $KR -s "$T/b.stats" > "$T/b.log" 2>&1 &
 PB=$!
 PIDS="$PIDS $PB"
-if wait_for 5 grep -q "ready on ntm0 .*chacha20-poly1305, no gso" "$T/a.log" &&
-    wait_for 5 grep -q "ready on ntm0 .*chacha20-poly1305, no gso" "$T/b.log"; then
+READY2="ready on ntm0 .*chacha20-poly1305, no gso"
+if wait_for 5 grep -q "$READY2" "$T/a.log" &&
+    wait_for 5 grep -q "$READY2" "$T/b.log"; then
 	ok "dptest up with chacha20-poly1305 over outer IPv6"
 else
 	not_ok "dptest up with chacha20-poly1305 over outer IPv6" \
@@ -225,7 +229,8 @@ if wait_for 5 sh -c "ip netns exec $NB ss -ltn | grep -q '$B4:5003'"; then
 	check_eq "4 MiB over IPv4 virtual IPs arrive intact (outer IPv6)" \
 	    "$(sha256sum < "$T/src")" "$(sha256sum < "$T/dst" 2>/dev/null)"
 else
-	not_ok "socat listens on the virtual IPv4 address" "$(cat "$T/socat.log")"
+	not_ok "socat listens on the virtual IPv4 address" \
+	    "$(cat "$T/socat.log")"
 fi
 sb=$(stats B)
 check_eq "B counted no drops (outer IPv6)" "" \

@@ -1,4 +1,4 @@
-/* test_dataplane.c -- unit tests for the data plane's pure half: seal/open, replay, forgery, inner address checks, truncation. */
+/* test_dataplane.c -- unit tests for node/dataplane: packets, timers, I/O. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -504,7 +504,7 @@ test_truncated_dropped(void **state)
 		total++;
 	}
 	dataplane_stats_sum(p->b, &sum);
-	/* Too short for header + tag + a byte: malformed; else the tag fails. */
+	/* Shorter than header + tag + 1: malformed; else the tag fails. */
 	assert_int_equal(sum.drops[DATAPLANE_DROP_MALFORMED],
 	    DATAPLANE_OVERHEAD + 1);
 	assert_int_equal(sum.drops[DATAPLANE_DROP_AUTH],
@@ -773,7 +773,7 @@ test_rekey(void **state)
 	assert_int_equal(dataplane_tunnel_switch(p->ta), 0);
 	assert_int_equal(a_to_b(p, out, &outlen), DATAPLANE_OK);
 	assert_int_equal(out[2], 0);
-	/* Epoch 0's packet carries phase 0 too, but epoch 2's key refuses it. */
+	/* Epoch 0's packet has phase 0 too; epoch 2's key refuses it. */
 	assert_int_equal(dataplane_open(p->b, late, latelen, NULL, &rx),
 	    DATAPLANE_DROP_AUTH);
 }
@@ -813,7 +813,8 @@ test_timers(void **state)
 	    t0 + PROTO_TIMER_TUNNEL_IDLE);
 
 	now = t0 + PROTO_TIMER_TUNNEL_KEEPALIVE - 1;
-	assert_int_equal(dataplane_timers_due(p->ta, now), DATAPLANE_TIMER_NONE);
+	assert_int_equal(dataplane_timers_due(p->ta, now),
+	    DATAPLANE_TIMER_NONE);
 	now++;
 	assert_int_equal(dataplane_timers_due(p->ta, now),
 	    DATAPLANE_TIMER_KEEPALIVE);
@@ -856,8 +857,8 @@ test_timers(void **state)
 	assert_int_equal(dataplane_timers_due(p->ta,
 	    now + PROTO_TIMER_OLD_KEY + 1), DATAPLANE_TIMER_NONE);
 	/* And the new key's hour starts at the switch. */
-	assert_int_equal(dataplane_timers_due(p->ta, now + PROTO_TIMER_REKEY - 1)
-	    & DATAPLANE_TIMER_REKEY, 0);
+	assert_int_equal(dataplane_timers_due(p->ta,
+	    now + PROTO_TIMER_REKEY - 1) & DATAPLANE_TIMER_REKEY, 0);
 }
 
 /*
@@ -870,7 +871,7 @@ test_timers(void **state)
  */
 struct io_side {
 	struct dataplane_io	 io;
-	int			 udp, tun[2];	/* tun[0] to the io, tun[1] ours */
+	int			 udp, tun[2];	/* [0] the io's, [1] ours */
 	struct sockaddr_storage	 addr;
 	int			 signals, controls, misses, closed;
 	uint8_t			 last[PKT_MAX];
