@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "proto.h"
 #include "store.h"
+#include "tls.h"
 
 int
 enroll_csr_make(gnutls_privkey_t key, const char *fqdn, gnutls_datum_t *der)
@@ -318,4 +319,111 @@ enroll_reply_save(const struct enroll_reply *r, const char *dir)
 out:
 	gnutls_free(pem.data);
 	return rc;
+}
+
+static void
+enroll_client_connected(struct tls_conn *conn, const struct tls_peer *peer,
+    void *arg)
+{
+	struct enroll_client *ec = arg;
+
+	(void)peer;
+	if (ec->finished)
+		return;
+	if (tls_send(conn, ec->req, ec->req_len) == 0)
+		ec->sends++;
+}
+
+static void
+enroll_client_frame(struct tls_conn *conn, const uint8_t *p, size_t len,
+    void *arg)
+{
+	struct enroll_client *ec = arg;
+	struct enroll_reply *r;
+	int rc;
+
+	(void)conn;
+	if (ec->finished)
+		return;
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	rc = enroll_reply_parse(p, len, ec->txid, r);
+	if (rc == -ENOMSG) {
+		/* Not the answer to our request: keep waiting. */
+		free(r);
+		return;
+	}
+done:
+	ec->finished = true;
+	ec->done(ec->arg, rc, rc == 0 ? r : NULL);
+	if (r != NULL) {
+		enroll_reply_free(r);
+		free(r);
+	}
+	enroll_client_stop(ec);
+}
+
+static void
+enroll_client_closed(struct tls_conn *conn, int reason, void *arg)
+{
+	(void)conn;
+	(void)reason;
+	(void)arg;
+	/* lib/tls reconnects by itself; the request goes again then. */
+}
+
+int
+enroll_client_start(struct enroll_client *ec, uv_loop_t *loop,
+    const struct sockaddr *as, struct tls_creds *creds, tls_clock_fn clock,
+    void *clock_arg, const uint8_t *req, size_t len, uint32_t txid,
+    enroll_done_fn done, void *arg)
+{
+	struct tls_config cfg;
+	int rc;
+
+	memset(ec, 0, sizeof(*ec));
+	if ((ec->req = malloc(len)) == NULL)
+		return -ENOMEM;
+	memcpy(ec->req, req, len);
+	ec->req_len = len;
+	ec->txid = txid;
+	ec->done = done;
+	ec->arg = arg;
+	ec->expect.trust = tls_creds_trust(creds);
+	ec->expect.role = CERT_ROLE_AS;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.creds = creds;
+	cfg.verify = tls_verify_cert;
+	cfg.verify_ctx = &ec->expect;
+	cfg.clock = clock;
+	cfg.clock_arg = clock_arg;
+	cfg.framing = TLS_FRAMING_MSG;
+	cfg.name = "as";
+	cfg.on_connected = enroll_client_connected;
+	cfg.on_frame = enroll_client_frame;
+	cfg.on_closed = enroll_client_closed;
+	cfg.arg = ec;
+	if ((rc = tls_client_new(loop, &cfg, as, &ec->cl)) < 0) {
+		crypto_wipe(ec->req, ec->req_len);
+		free(ec->req);
+		ec->req = NULL;
+		return rc;
+	}
+	return 0;
+}
+
+void
+enroll_client_stop(struct enroll_client *ec)
+{
+	ec->finished = true;
+	tls_client_free(ec->cl);
+	ec->cl = NULL;
+	if (ec->req != NULL) {
+		/* An ENROLL_REQUEST holds the password. */
+		crypto_wipe(ec->req, ec->req_len);
+		free(ec->req);
+		ec->req = NULL;
+	}
 }

@@ -10,8 +10,11 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 
+#include <uv.h>
+
 #include "msg.h"
 #include "proto.h"
+#include "tls.h"
 
 struct cert_trust;
 
@@ -19,8 +22,8 @@ struct cert_trust;
  * The pure half of ntmd's AS client: it makes the CSR, encodes
  * ENROLL_REQUEST / AUTH_REQUEST / RENEW_REQUEST as TLS-channel messages
  * (flags 0, sequence 0, PROTOCOL.md 12.1), reads AUTH_RESPONSE, checks the
- * certificate it carries and saves what the node keeps.  The TLS channel
- * itself (lib/tls client, port 4612) is not wired in ntmd yet.
+ * certificate it carries and saves what the node keeps; enroll_client_*
+ * carries one request over a lib/tls client link to port 4612.
  *
  * Names: as/enroll.h owns enroll_parse/_issue/_answer_*; the node side
  * uses enroll_csr_make, enroll_request_encode and enroll_reply_*.
@@ -98,5 +101,39 @@ int	enroll_reply_verify(const struct enroll_reply *,
  * status.der, and the ticket pair through node/store (0600 each).
  */
 int	enroll_reply_save(const struct enroll_reply *, const char *dir);
+
+/*
+ * One request to the AS over TLS (PROTOCOL.md 12.1): the server must
+ * present role ntm-as chaining to the creds' trust store; creds carry the
+ * node certificate and key for AUTH/RENEW, or none for ENROLL.  The
+ * request is sent on every (re)connection until an AUTH_RESPONSE with its
+ * transaction id arrives; then done(arg, 0, reply) runs once (reply
+ * borrowed for the call; its status may be a refusal) and the link
+ * closes.  A broken answer gives done(arg, error, NULL).  The lib/tls
+ * client reconnects with backoff on its own, so the caller bounds the
+ * whole exchange with its own timer and enroll_client_stop().  The struct
+ * is embedded by its owner and must outlive the link's close (the tls
+ * client frees itself in its close callback).
+ */
+typedef void	(*enroll_done_fn)(void *arg, int err,
+		    const struct enroll_reply *reply);
+
+struct enroll_client {
+	struct tls_client	*cl;
+	struct tls_expect	 expect;
+	uint8_t			*req;
+	size_t			 req_len;
+	uint32_t		 txid;
+	enroll_done_fn		 done;
+	void			*arg;
+	bool			 finished;
+	uint64_t		 sends;
+};
+
+int	enroll_client_start(struct enroll_client *, uv_loop_t *,
+	    const struct sockaddr *as, struct tls_creds *creds,
+	    tls_clock_fn clock, void *clock_arg, const uint8_t *req,
+	    size_t len, uint32_t txid, enroll_done_fn done, void *arg);
+void	enroll_client_stop(struct enroll_client *);
 
 #endif

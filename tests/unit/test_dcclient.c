@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <setjmp.h>
@@ -28,6 +30,7 @@
 #include "rand.h"
 #include "signal.h"
 #include "store.h"
+#include "tls.h"
 #include "ticket.h"
 
 /*
@@ -1003,6 +1006,177 @@ test_enroll_messages(void **state)
 	pki_free(&p);
 }
 
+/*
+ * The enrollment exchange over real TLS on loopback: ntmd's client (no
+ * client certificate, as for a first enrollment) against a listener with
+ * an ntm-as certificate that answers the way PROTOCOL.md 6.6 says.
+ */
+struct tls_world {
+	struct pki		*p;
+	uv_loop_t		 loop;
+	uv_timer_t		 guard;
+	struct tls_listener	*lst;
+	struct enroll_client	 ec;
+	int			 done_calls, done_err;
+	uint8_t			 done_status;
+	char			 done_fqdn[PROTO_FQDN_MAX + 1];
+	int			 requests;
+	uint8_t			 req_type;
+	bool			 saw_csr;
+};
+
+static time_t
+tls_world_clock(void *arg)
+{
+	(void)arg;
+	return NOW;
+}
+
+static int
+tls_world_accept(void *ctx, const gnutls_x509_crt_t *chain, size_t n,
+    time_t now)
+{
+	(void)ctx;
+	(void)chain;
+	(void)n;
+	(void)now;
+	return 0;
+}
+
+static void
+tls_world_frame(struct tls_conn *conn, const uint8_t *p, size_t len,
+    void *arg)
+{
+	struct tls_world *w = arg;
+	uint8_t *out;
+	struct msg m;
+	size_t olen;
+
+	assert_int_equal(msg_decode(p, len, &m), 0);
+	w->requests++;
+	w->req_type = m.hdr.type;
+	w->saw_csr = msg_attr_find(&m, PROTO_ATTR_CSR) != NULL;
+	out = malloc(ENROLL_REPLY_MAX);
+	assert_non_null(out);
+	auth_response(w->p, m.hdr.txid, "198.18.1.10", out, &olen);
+	assert_int_equal(tls_send(conn, out, olen), 0);
+	free(out);
+}
+
+static void
+tls_world_done(void *arg, int err, const struct enroll_reply *r)
+{
+	struct tls_world *w = arg;
+
+	w->done_calls++;
+	w->done_err = err;
+	if (r != NULL) {
+		w->done_status = r->status;
+		snprintf(w->done_fqdn, sizeof(w->done_fqdn), "%s", r->fqdn);
+	}
+	tls_listener_free(w->lst);
+	w->lst = NULL;
+	uv_timer_stop(&w->guard);
+	uv_close((uv_handle_t *)&w->guard, NULL);
+}
+
+static void
+tls_world_timeout(uv_timer_t *t)
+{
+	(void)t;
+	fail_msg("no answer over TLS within 10 s");
+}
+
+static void
+test_enroll_over_tls(void **state)
+{
+	struct pki p;
+	struct tls_world *w;
+	struct tls_creds *screds, *ccreds;
+	struct tls_config cfg;
+	struct cert_request cr;
+	struct cert_issuer ai;
+	gnutls_privkey_t skey;
+	gnutls_pubkey_t pub;
+	gnutls_x509_crt_t chain[2];
+	struct sockaddr_storage ss;
+	struct sockaddr_in sin;
+	gnutls_datum_t csr;
+	uint8_t *req;
+	size_t len;
+
+	(void)state;
+	pki_make(&p);
+	w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	w->p = &p;
+	assert_int_equal(uv_loop_init(&w->loop), 0);
+
+	/* The AS's certificate: role ntm-as under the same AS CA. */
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &skey), 0);
+	memset(&cr, 0, sizeof(cr));
+	cr.role = CERT_ROLE_AS;
+	cr.fqdn = "as.ntm.test";
+	assert_int_equal(cert_pubkey_of(skey, &pub), 0);
+	cr.pubkey = pub;
+	ai.crt = p.as;
+	ai.key = p.as_key;
+	assert_int_equal(cert_issue(&cr, &ai, p.rng, NOW - 3600, &chain[0]),
+	    0);
+	gnutls_pubkey_deinit(pub);
+	chain[1] = p.as;
+	assert_int_equal(tls_creds_new(&screds), 0);
+	assert_int_equal(tls_creds_set_trust(screds, &p.root, 1), 0);
+	assert_int_equal(tls_creds_set_key(screds, chain, 2, skey), 0);
+	gnutls_x509_crt_deinit(chain[0]);
+	assert_int_equal(tls_creds_new(&ccreds), 0);
+	assert_int_equal(tls_creds_set_trust(ccreds, &p.root, 1), 0);
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.creds = screds;
+	cfg.verify = tls_world_accept;
+	cfg.clock = tls_world_clock;
+	cfg.client_auth = TLS_CLIENT_AUTH_OPTIONAL;
+	cfg.framing = TLS_FRAMING_MSG;
+	cfg.name = "test-as";
+	cfg.on_frame = tls_world_frame;
+	cfg.arg = w;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(tls_listen(&w->loop, &cfg, (struct sockaddr *)&sin,
+	    &w->lst), 0);
+	assert_int_equal(tls_listener_addr(w->lst, &ss), 0);
+
+	assert_int_equal(enroll_csr_make(p.node_key, "alice.dc1.ntm.test",
+	    &csr), 0);
+	req = malloc(ENROLL_REPLY_MAX);
+	assert_non_null(req);
+	assert_int_equal(enroll_request_encode(PROTO_MSG_ENROLL_REQUEST, 42,
+	    "alice", "secret", &csr, req, ENROLL_REPLY_MAX, &len), 0);
+	gnutls_free(csr.data);
+	assert_int_equal(enroll_client_start(&w->ec, &w->loop,
+	    (struct sockaddr *)&ss, ccreds, tls_world_clock, NULL, req, len, 42,
+	    tls_world_done, w), 0);
+	free(req);
+	uv_timer_init(&w->loop, &w->guard);
+	uv_timer_start(&w->guard, tls_world_timeout, 10000, 0);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(w->done_calls, 1);
+	assert_int_equal(w->done_err, 0);
+	assert_int_equal(w->done_status, PROTO_STATUS_OK);
+	assert_string_equal(w->done_fqdn, "alice.dc1.ntm.test");
+	assert_int_equal(w->requests, 1);
+	assert_int_equal(w->req_type, PROTO_MSG_ENROLL_REQUEST);
+	assert_true(w->saw_csr);
+	assert_int_equal(uv_loop_close(&w->loop), 0);
+	tls_creds_free(screds);
+	tls_creds_free(ccreds);
+	free(w);
+	pki_free(&p);
+}
+
 int
 main(void)
 {
@@ -1031,6 +1205,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_against_dc_signal),
 		cmocka_unit_test(test_enroll_messages),
+		cmocka_unit_test(test_enroll_over_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
