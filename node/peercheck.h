@@ -70,8 +70,8 @@ enum peercheck_limit {
 };
 
 struct peercheck_conf {
-	const struct cert_trust	*trust;		/* roots; borrowed */
-	gnutls_x509_crt_t	 as_ca;		/* the AS intermediate; borrowed */
+	const struct cert_trust	*trust;		/* borrowed */
+	gnutls_x509_crt_t	 as_ca;		/* AS CA; borrowed */
 	size_t			 pairs_max;	/* 0: default */
 	size_t			 certs_max;
 	size_t			 serials_max;
@@ -80,9 +80,9 @@ struct peercheck_conf {
 /* What the peer must be; pointers borrowed for the call. */
 struct peercheck_expect {
 	const char	*fqdn;			/* required */
-	const uint8_t	*vip4;			/* 4 bytes, or NULL */
-	const uint8_t	*vip6;			/* 16 bytes, or NULL */
-	const uint8_t	*cert_hash;		/* PEER_CERT_HASH, or NULL */
+	const uint8_t	*vip4;		/* 4 bytes, or NULL */
+	const uint8_t	*vip6;		/* 16 bytes, or NULL */
+	const uint8_t	*cert_hash;	/* PEER_CERT_HASH or NULL */
 	const uint8_t	*serial;		/* PEER_SERIAL, or NULL */
 	size_t		 serial_len;
 };
@@ -100,7 +100,8 @@ const char	*peercheck_strerror(int err);
 enum proto_status peercheck_status(int err);
 
 /* Returns 0 and *out (caller frees with peercheck_free), -EINVAL, -ENOMEM. */
-int	 peercheck_new(struct peercheck **out, const struct peercheck_conf *);
+int	 peercheck_new(struct peercheck **out,
+	    const struct peercheck_conf *);
 void	 peercheck_free(struct peercheck *);
 
 /*

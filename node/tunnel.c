@@ -113,7 +113,7 @@ struct tunnel {
 	struct spent		*spent;
 	size_t			 nspent, capspent;
 	struct frag_table	*frag;
-	uint8_t			*whole;		/* reassembled message */
+	uint8_t			*whole;		/* reassembly output */
 	uint64_t		 armed;		/* last TIMER emitted */
 	struct tunnel_stats	 stats;
 };
@@ -547,7 +547,8 @@ setup_established(struct tunnel *t, struct setup *s,
 	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
 		if (t->setup[i] != NULL &&
 		    strcmp(t->setup[i]->peer, l->peer) == 0)
-			waiters_answer(t, t->setup[i], PROTO_STATUS_OK, "up", l);
+			waiters_answer(t, t->setup[i], PROTO_STATUS_OK, "up",
+			    l);
 	return 0;
 }
 
@@ -575,8 +576,9 @@ seal_out(struct tunnel *t, struct setup *s, struct aead *key,
 
 	frag = PROTO_HEADER_LEN + blen + PROTO_TAG_LEN > PROTO_DATAGRAM_MAX;
 	if (frag) {
-		if ((rc = frag_split(blen, PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN -
-		    PROTO_FRAG_HEADER_LEN - PROTO_TAG_LEN, piece, &count)) < 0)
+		if ((rc = frag_split(blen, PROTO_DATAGRAM_MAX -
+		    PROTO_HEADER_LEN - PROTO_FRAG_HEADER_LEN - PROTO_TAG_LEN,
+		    piece, &count)) < 0)
 			return rc;
 		if ((rc = rng_bytes(t->rng, &msgid, sizeof(msgid))) < 0)
 			return rc;
@@ -749,8 +751,8 @@ tunnel_resolve(struct tunnel *t, const char *name, uint64_t token,
 	s->waiter[s->nwaiters++] = token;
 	if ((rc = rng_bytes(t->rng, &s->txid, sizeof(s->txid))) < 0 ||
 	    (rc = direction_request(t, s)) < 0) {
-		log_warnx("tunnel to %s: cannot build the Direction Request: %s",
-		    peer, msg_strerror(rc));
+		log_warnx("tunnel to %s: no Direction Request: %s", peer,
+		    msg_strerror(rc));
 		setup_fail(t, s, PROTO_STATUS_INTERNAL, "direction request");
 		timer_update(t);
 		return 0;
@@ -1390,7 +1392,8 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 	path_hex(h.id, hex);
 	/* Only a path id a current Route Direction of our DC gave us. */
 	if ((s = setup_by_path(t, h.id)) == NULL ||
-	    s->role != (request ? PROTO_ROLE_RESPONDER : PROTO_ROLE_INITIATOR)) {
+	    s->role != (request ? PROTO_ROLE_RESPONDER :
+	    PROTO_ROLE_INITIATOR)) {
 		log_debug("tunnel %s for unknown path %s dropped",
 		    request ? "request" : "response", hex);
 		rc = -ENOENT;
@@ -1410,7 +1413,8 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 		t->stats.replays++;
 		/* A repeated request gets the cached answer, byte for byte. */
 		if (request && s->state == SETUP_DONE && s->tx != NULL &&
-		    sockaddr_same(from, (const struct sockaddr *)&s->req_from)) {
+		    sockaddr_same(from,
+		    (const struct sockaddr *)&s->req_from)) {
 			struct msg_addr to;
 
 			addr_of(from, &to);

@@ -101,8 +101,8 @@ enum tunnel_act_type {
  */
 struct tunnel_action {
 	enum tunnel_act_type	 type;
-	const char		*peer;		/* peer FQDN, all but TIMER */
-	const uint8_t		*path_id;	/* PROTO_ID_LEN, or NULL */
+	const char		*peer;		/* FQDN; all but TIMER */
+	const uint8_t		*path_id;	/* 16 bytes or NULL */
 	/* SEND_DC, SEND_PEER */
 	const uint8_t		*msg;
 	size_t			 len;
@@ -131,19 +131,19 @@ enum tunnel_limit {
 	TUNNEL_LIMIT_INVALID = 0,
 	TUNNEL_WAITERS_MAX = 32,	/* resolves sharing one setup */
 	TUNNEL_SETUPS_MAX = 256,	/* setups in progress */
-	TUNNEL_CACHE_MS = 8000,		/* cached answers (PROTOCOL.md 5.5) */
+	TUNNEL_CACHE_MS = 8000,		/* cached answers, PROTOCOL 5.5 */
 	TUNNEL_FAIL_WAIT_MS = 4000,	/* after the last send */
 };
 
 struct tunnel_conf {
 	const char		*fqdn;		/* own, lower case */
-	gnutls_x509_crt_t	 cert;		/* own certificate; borrowed */
+	gnutls_x509_crt_t	 cert;		/* own; borrowed */
 	gnutls_privkey_t	 key;		/* its key; borrowed */
-	const uint8_t		*status;	/* own status DER; copied */
+	const uint8_t		*status;	/* own, DER; copied */
 	size_t			 status_len;
-	struct kex_allowed	 kex_allowed;	/* n == 0: default (ecdhe) */
-	uint8_t			 aead[PROTO_AEAD_MAX]; /* prefs, best first */
-	size_t			 naead;		/* 0: AES-256-GCM, ChaCha20 */
+	struct kex_allowed	 kex_allowed;	/* n 0: default */
+	uint8_t			 aead[PROTO_AEAD_MAX]; /* best first */
+	size_t			 naead;		/* 0: AES-GCM, ChaCha */
 	struct peercheck	*pc;		/* borrowed */
 	struct ntm_rng		*rng;		/* borrowed */
 	tunnel_emit_cb		 emit;
@@ -157,7 +157,7 @@ struct tunnel_stats {
 	uint64_t	timeouts;	/* no answer after every send */
 	uint64_t	dropped;	/* peer datagrams dropped unanswered */
 	uint64_t	replays;	/* repeated path ids or messages */
-	uint64_t	closed_races;	/* tunnels lost to a lower path id */
+	uint64_t	closed_races;	/* lost to a lower path id */
 };
 
 struct tunnel;

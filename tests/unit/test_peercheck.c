@@ -41,8 +41,8 @@ struct fix {
 	struct ntm_rng		*rng;
 	struct ca		 ca, other;
 	struct cert_trust	*trust;
-	struct leaf		 bob;		/* good, P-256, v4 + v6 */
-	struct leaf		 bob_other;	/* same name, other root */
+	struct leaf		 bob;		/* good, v4 + v6 */
+	struct leaf		 bob_other;	/* other root */
 	struct leaf		 bob_old;	/* expired by NOW */
 	struct leaf		 bob_rs;	/* role ntm-rs */
 	struct leaf		 alice;

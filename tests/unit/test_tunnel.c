@@ -247,7 +247,7 @@ struct node {
 	uint64_t		 now;
 	struct act		*act;
 	size_t			 nact;
-	size_t			 delivered;	/* SEND_PEER already pumped */
+	size_t			 delivered;	/* SEND_PEER pumped */
 };
 
 static void
@@ -520,7 +520,7 @@ struct run {
 	struct direction	 d;
 	struct about		 about_cn;	/* told to MN */
 	struct about		 about_mn;	/* told to CN */
-	uint8_t			 mn_role;	/* INITIATOR unless reverse */
+	uint8_t			 mn_role;	/* reverse: RESPONDER */
 	int			 cn_dc_rc, mn_dc_rc;
 };
 
@@ -989,6 +989,56 @@ test_refuse_rsa_toward_ecdsa(void **state)
 	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 0);
 	assert_refused(&mn, &cn, PROTO_STATUS_CERT_INVALID,
 	    PROTO_STATUS_CERT_INVALID, 0);
+}
+
+/* rsa needs CN's certificate before the request; none held, no setup. */
+static void
+test_refuse_rsa_without_certificate(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "rsa-nocert");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "rsa-nocert");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1),
+	    PROTO_STATUS_CERT_INVALID);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 0);
+	assert_refused(&mn, &cn, PROTO_STATUS_CERT_INVALID,
+	    PROTO_STATUS_CERT_INVALID, 0);
+}
+
+/*
+ * A DC that directs CN with ecdhe but MN with shared: CN refuses MN's
+ * shared Tunnel Request (outside its kex_allowed) instead of falling
+ * back, and MN learns KEX_NOT_ALLOWED.
+ */
+static void
+test_cn_refuses_scheme_in_request(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct direction dmn;
+	struct run r;
+	const struct act *dr;
+
+	setup_pair(p, &mn, &cn, &p->bob, "shared", NULL, "kexreq");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "kexreq");
+	dmn = r.d;
+	dmn.kex = PROTO_KEX_SHARED;
+	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 1, mn.now),
+	    0);
+	dr = last(&mn, TUNNEL_ACT_SEND_DC);
+	assert_int_equal(route_to(&cn, &r.d, 1, PROTO_ROLE_RESPONDER, false,
+	    &r.about_mn), 0);
+	assert_int_equal(route_to(&mn, &dmn, dr->txid, PROTO_ROLE_INITIATOR,
+	    true, &r.about_cn), 0);
+	pump_all(&mn, &cn);
+	assert_int_equal(last(&mn, TUNNEL_ACT_ANSWER)->status,
+	    PROTO_STATUS_KEX_NOT_ALLOWED);
+	assert_int_equal(tunnel_stats(cn.t)->refused, 1);
+	assert_refused(&mn, &cn, PROTO_STATUS_KEX_NOT_ALLOWED,
+	    PROTO_STATUS_KEX_NOT_ALLOWED, 0);
 }
 
 /* ---- path ids ---- */
@@ -1471,6 +1521,8 @@ main(void)
 		cmocka_unit_test(test_refuse_stale_status),
 		cmocka_unit_test(test_refuse_kex_not_allowed),
 		cmocka_unit_test(test_refuse_rsa_toward_ecdsa),
+		cmocka_unit_test(test_refuse_rsa_without_certificate),
+		cmocka_unit_test(test_cn_refuses_scheme_in_request),
 		cmocka_unit_test(test_replayed_path_id),
 		cmocka_unit_test(test_request_without_route_direction),
 		cmocka_unit_test(test_route_direction_for_another_name),
