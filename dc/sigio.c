@@ -397,3 +397,38 @@ fail:
 	free(io);
 	return rc;
 }
+
+int
+sigio_ticket_keys_load(struct signal *sig, const char *db_path, time_t now)
+{
+	struct db *db;
+	sqlite3_stmt *st = NULL;
+	const void *key;
+	size_t len;
+	int n = 0, rc;
+
+	if ((rc = db_open(db_path, &schema_dc, &db)) < 0)
+		return rc;
+	if ((rc = db_prepare(db, &st, "SELECT id, key FROM ticket_keys "
+	    "WHERE expires > ? ORDER BY created, id", "I", (int64_t)now)) < 0)
+		goto done;
+	while ((rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_col_int64(st, 0);
+
+		key = db_col_blob(st, 1, &len);
+		if (id < 0 || id > UINT32_MAX || len != PROTO_KEY_LEN) {
+			log_warnx("%s: ticket key %lld unusable, skipped",
+			    db_path, (long long)id);
+			continue;
+		}
+		if ((rc = signal_ticket_key_add(sig, (uint32_t)id, key)) < 0)
+			goto done;
+		n++;
+	}
+	if (rc == DB_DONE)
+		rc = n;
+done:
+	db_finalize(st);
+	db_close(db);
+	return rc;
+}

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <uv.h>
 
 #include "msg.h"
@@ -70,6 +71,15 @@ const struct sigio_stats *sigio_stats(const struct sigio *);
  * the kernel picked).  0, -EINVAL for no such socket, or libuv's error. */
 int	sigio_sockname(const struct sigio *, size_t i,
 	    struct sockaddr_storage *);
+
+/*
+ * sigio_ticket_keys_load: gives the core every ticket key of the DC
+ * database's ticket_keys table that has not expired at `now`, newest last
+ * (the keyring keeps the newest two).  Start-up only (it reads SQLite on
+ * the calling thread).  Returns how many keys were added, or a negative
+ * errno.
+ */
+int	sigio_ticket_keys_load(struct signal *, const char *db_path, time_t now);
 
 /* Address conversions: 0, or -EAFNOSUPPORT. */
 int	sigio_addr_from_sockaddr(struct msg_addr *, const struct sockaddr *);

@@ -28,7 +28,11 @@ struct ntm_rng;
  *                                same challenge, byte for byte
  *   REGISTRATION -> _ACK         keys from K_ND and both nonces; observed
  *                                address and NAT state; lifetime and
- *                                keep-alive interval; a persist action
+ *                                keep-alive interval; a persist action.
+ *                                The DC grants its configured lifetime
+ *                                whatever LIFETIME asks: one lifetime for
+ *                                all keeps the registry's expiry list
+ *                                sorted without a heap
  *   KEEPALIVE -> _ACK            refreshes the entry; a new source address
  *                                (NAT rebinding) becomes the observed one
  *   expiry                       registrations not refreshed within the

@@ -1089,6 +1089,48 @@ test_sigio_loopback(void **state)
 	rmdir(dir);
 }
 
+/* Ticket keys from the ticket_keys table open tickets; expired ones do not. */
+static void
+test_ticket_keys_from_db(void **state)
+{
+	static const uint8_t k9[PROTO_KEY_LEN] = { 9, 9, 9 };
+	static const uint8_t k10[PROTO_KEY_LEN] = { 10, 10, 10 };
+	struct env *env = *state;
+	struct node n;
+	struct msg m, ack;
+	struct db *db;
+	char dir[] = "/tmp/test_signal_XXXXXX", path[64];
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dc.db", dir);
+	assert_int_equal(db_open(path, &schema_dc, &db), 0);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO ticket_keys (id, key, "
+	    "created, expires) VALUES (9, ?, 100, 200)", "b", k9, sizeof(k9)),
+	    0);
+	assert_int_equal(db_run(db, NULL, "INSERT INTO ticket_keys (id, key, "
+	    "created, expires) VALUES (10, ?, 150, ?)", "bI", k10, sizeof(k10),
+	    (int64_t)WALL + 86400), 0);
+	db_close(db);
+	assert_int_equal(sigio_ticket_keys_load(env->sig, path, WALL), 1);
+
+	node_init(&n, "alice.dc1.ntm.test", 10, k10, WALL + 3600, 40);
+	do_register(env, &n, 0, &ack, copy);
+	node_init(&n, "dave.dc1.ntm.test", 9, k9, WALL + 3600, 41);
+	len = node_hello(&n, buf);
+	input(env, buf, len, &n.from, 0);
+	assert_int_equal(msg_decode(env->out.send[0].buf, env->out.send[0].len,
+	    &m), 0);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_BAD_TICKET);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dc.db-wal", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dc.db-shm", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 count_cb(const char *name, uint64_t v, void *arg)
 {
@@ -1137,6 +1179,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_direction_cn_silent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigio_loopback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_keys_from_db, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
 		    teardown),
