@@ -82,6 +82,8 @@ struct link {
 	char		 peer[PROTO_FQDN_MAX + 1];
 	uint8_t		 path[PROTO_ID_LEN];
 	uint32_t	 rid;
+	uint8_t		 serial[PROTO_SERIAL_MAX];	/* the peer's */
+	size_t		 serial_len;
 	bool		 has_vip4, has_vip6;
 	uint8_t		 vip4[4];
 	uint8_t		 vip6[16];
@@ -512,6 +514,8 @@ setup_established(struct tunnel *t, struct setup *s,
 	snprintf(nl.peer, sizeof(nl.peer), "%s", s->peer);
 	memcpy(nl.path, s->path, PROTO_ID_LEN);
 	nl.rid = s->rid;
+	memcpy(nl.serial, s->peer_serial, s->peer_serial_len);
+	nl.serial_len = s->peer_serial_len;
 	nl.has_vip4 = s->has_vip4;
 	nl.has_vip6 = s->has_vip6;
 	memcpy(nl.vip4, s->vip4, 4);
@@ -1527,6 +1531,47 @@ tunnel_timeout(struct tunnel *t, uint64_t now)
 			i++;
 	frag_expire(t->frag, now);
 	timer_update(t);
+}
+
+int
+tunnel_peer_status(struct tunnel *t, const uint8_t *serial, size_t len,
+    const uint8_t *der, size_t der_len, uint64_t now)
+{
+	struct tunnel_action a;
+	struct setup *s;
+	size_t i;
+	int rc;
+
+	rc = peercheck_status_check(t->pc, NULL, serial, len, der, der_len,
+	    (time_t)(now / 1000));
+	if (rc != PEERCHECK_E_REVOKED)
+		return rc;
+	for (i = 0; i < t->nlinks; ) {
+		struct link *l = &t->links[i];
+
+		if (l->serial_len != len || memcmp(l->serial, serial, len) != 0) {
+			i++;
+			continue;
+		}
+		log_info("tunnel to %s closed: its certificate is revoked",
+		    l->peer);
+		memset(&a, 0, sizeof(a));
+		a.type = TUNNEL_ACT_CLOSE;
+		a.peer = l->peer;
+		a.path_id = l->path;
+		a.rid = l->rid;
+		a.status = PROTO_STATUS_REVOKED;
+		emit(t, &a);
+		link_del(t, l);
+	}
+	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
+		if ((s = t->setup[i]) != NULL && s->routed &&
+		    s->state != SETUP_DONE && s->peer_serial_len == len &&
+		    memcmp(s->peer_serial, serial, len) == 0)
+			setup_fail(t, s, PROTO_STATUS_REVOKED,
+			    "peer certificate revoked");
+	timer_update(t);
+	return rc;
 }
 
 int

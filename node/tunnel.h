@@ -93,7 +93,8 @@ enum tunnel_act_type {
  * INSTALL: `tun` holds everything dataplane_tunnel_add() needs; the keys
  *   in it are wiped when the callback returns.
  * CLOSE: the tunnel with `path_id` / receiver id `rid` must go (remove it
- *   from the data plane and send TUNNEL_CLOSE).
+ *   from the data plane and send TUNNEL_CLOSE; `status` REVOKED when the
+ *   peer's certificate was revoked, else a lost race).
  * ANSWER: the resolve `token` is answered: `status` OK with the peer's
  *   virtual IPs, or the refusal (REVOKED, CERT_INVALID, UNAVAILABLE, ...)
  *   with `reason` for the log and the control socket.
@@ -197,6 +198,16 @@ int	 tunnel_peer_input(struct tunnel *, const uint8_t *pkt, size_t len,
 void	 tunnel_timeout(struct tunnel *, uint64_t now);
 /* The earliest time tunnel_timeout() has work, UINT64_MAX if none. */
 uint64_t tunnel_next_timer(const struct tunnel *);
+/*
+ * A peer's status from a STATUS_NOTICE (the DC client answers the notice
+ * itself).  It is verified (peercheck_status_check); when it says revoked,
+ * every live tunnel to that serial gets a CLOSE action with status
+ * REVOKED and setups toward it fail.  Returns 0 for a good status,
+ * PEERCHECK_E_REVOKED after closing, or the check's error.
+ */
+int	 tunnel_peer_status(struct tunnel *, const uint8_t *serial,
+	    size_t serial_len, const uint8_t *der, size_t der_len,
+	    uint64_t now);
 /*
  * Forgets a live tunnel (closed by the data plane, idle, peer revoked), so
  * the next lookup of its peer sets up a new one.  0 or -ENOENT.

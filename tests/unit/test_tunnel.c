@@ -278,8 +278,8 @@ record(void *arg, const struct tunnel_action *a)
 		c->tun = *a->tun;
 	c->kex = a->kex;
 	c->rid = a->rid;
-	c->token = a->token;
 	c->status = a->status;
+	c->token = a->token;
 	if (a->reason != NULL)
 		snprintf(c->reason, sizeof(c->reason), "%s", a->reason);
 	c->has_vip4 = a->has_vip4;
@@ -1335,6 +1335,53 @@ test_lost_response_recovered(void **state)
 	node_free(&mn);
 }
 
+/* A revocation notice about a live peer closes its tunnel. */
+static void
+test_revocation_closes_tunnel(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	gnutls_datum_t rev, good;
+	const struct act *c;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "notice");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "notice");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1), PROTO_STATUS_OK);
+	good = status_make(&p->ca, &p->bob, OCSP_CERT_GOOD, NOW_S - 10);
+	rev = status_make(&p->ca, &p->bob, OCSP_CERT_REVOKED, NOW_S - 5);
+	/* A refreshed good status changes nothing. */
+	assert_int_equal(tunnel_peer_status(mn.t, p->bob.serial,
+	    p->bob.serial_len, good.data, good.size, mn.now), 0);
+	assert_int_equal(count(&mn, TUNNEL_ACT_CLOSE), 0);
+	/* A status about alice does not touch the tunnel to bob. */
+	assert_true(tunnel_peer_status(mn.t, p->alice.serial,
+	    p->alice.serial_len, rev.data, rev.size, mn.now) < 0);
+	assert_int_equal(tunnel_count(mn.t), 1);
+	assert_int_equal(tunnel_peer_status(mn.t, p->bob.serial,
+	    p->bob.serial_len, rev.data, rev.size, mn.now),
+	    PEERCHECK_E_REVOKED);
+	assert_non_null(c = last(&mn, TUNNEL_ACT_CLOSE));
+	assert_int_equal(c->status, PROTO_STATUS_REVOKED);
+	assert_memory_equal(c->path, r.d.path, PROTO_ID_LEN);
+	assert_int_equal(c->rid, r.d.rid_mn);
+	assert_int_equal(tunnel_count(mn.t), 0);
+	/* And a new lookup of bob is refused from the Route Direction on. */
+	mn.now += 1000;
+	r.d.path[0] ^= 0xff;
+	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 2, mn.now),
+	    0);
+	assert_int_equal(route_to(&mn, &r.d, last(&mn,
+	    TUNNEL_ACT_SEND_DC)->txid, PROTO_ROLE_INITIATOR, true,
+	    &r.about_cn), 0);
+	assert_int_equal(last(&mn, TUNNEL_ACT_ANSWER)->status,
+	    PROTO_STATUS_REVOKED);
+	gnutls_free(rev.data);
+	gnutls_free(good.data);
+	node_free(&cn);
+	node_free(&mn);
+}
+
 /* ---- sharing, reuse, races, roles ---- */
 
 static void
@@ -1530,6 +1577,7 @@ main(void)
 		cmocka_unit_test(test_direction_request_retransmission),
 		cmocka_unit_test(test_tunnel_request_retransmission),
 		cmocka_unit_test(test_lost_response_recovered),
+		cmocka_unit_test(test_revocation_closes_tunnel),
 		cmocka_unit_test(test_concurrent_lookups_share_setup),
 		cmocka_unit_test(test_reverse_route),
 		cmocka_unit_test(test_both_sides_at_once),
