@@ -1549,7 +1549,8 @@ tunnel_peer_status(struct tunnel *t, const uint8_t *serial, size_t len,
 	for (i = 0; i < t->nlinks; ) {
 		struct link *l = &t->links[i];
 
-		if (l->serial_len != len || memcmp(l->serial, serial, len) != 0) {
+		if (l->serial_len != len ||
+		    memcmp(l->serial, serial, len) != 0) {
 			i++;
 			continue;
 		}

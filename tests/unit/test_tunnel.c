@@ -372,6 +372,9 @@ struct direction {
 	uint8_t			 route;
 	uint64_t		 expiry;	/* s */
 	uint32_t		 rid_mn, rid_cn;
+	bool			 relay;		/* an RS on punch, relay */
+	struct msg_addr		 rs;
+	uint8_t			 binding_key[PROTO_KEY_LEN];
 };
 
 static void
@@ -448,6 +451,13 @@ route_to(struct node *n, const struct direction *d, uint32_t txid,
 	memcpy(r.peer_addr[0].addr, &peer->addr->sin_addr, 4);
 	r.recv_id = to_mn ? d->rid_mn : d->rid_cn;
 	r.peer_recv_id = to_mn ? d->rid_cn : d->rid_mn;
+	if (d->relay) {
+		r.nrelay_addr = 1;
+		r.relay_addr[0] = d->rs;
+		r.binding_key = d->binding_key;
+		if (d->route == PROTO_ROUTE_RELAY)
+			r.npeer_addr = 0;
+	}
 	r.tunnel_key = d->tunnel_key;
 	r.temp_key = d->temp_key;
 	r.peer_cert_hash = peer->cert_hash;
@@ -1204,6 +1214,55 @@ test_expired_route_direction(void **state)
 	node_free(&mn);
 }
 
+/* Relay routes send through the RS only; punch to the peer and the RS. */
+static void
+test_relay_and_punch_destinations(void **state)
+{
+	static const uint8_t routes[] = { PROTO_ROUTE_RELAY,
+	    PROTO_ROUTE_PUNCH };
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	size_t i, j, to_rs, to_cn, nmsg;
+
+	for (j = 0; j < sizeof(routes); j++) {
+		setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "relay");
+		run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "relay");
+		r.d.route = routes[j];
+		r.d.relay = true;
+		r.d.rs.family = PROTO_FAMILY_IPV6;
+		r.d.rs.port = PROTO_PORT_RS;
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8::4613",
+		    r.d.rs.addr), 1);
+		assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 1,
+		    mn.now), 0);
+		assert_int_equal(route_to(&mn, &r.d, last(&mn,
+		    TUNNEL_ACT_SEND_DC)->txid, PROTO_ROLE_INITIATOR, true,
+		    &r.about_cn), 0);
+		to_rs = to_cn = 0;
+		for (i = 0; i < mn.nact; i++) {
+			if (mn.act[i].type != TUNNEL_ACT_SEND_PEER)
+				continue;
+			if (mn.act[i].to.family == PROTO_FAMILY_IPV6 &&
+			    mn.act[i].to.port == PROTO_PORT_RS &&
+			    memcmp(mn.act[i].to.addr, r.d.rs.addr, 16) == 0)
+				to_rs++;
+			else if (mn.act[i].to.family == PROTO_FAMILY_IPV4 &&
+			    memcmp(mn.act[i].to.addr, &cn.addr.sin_addr,
+			    4) == 0)
+				to_cn++;
+			else
+				fail_msg("datagram to an address not directed");
+		}
+		nmsg = to_rs;
+		assert_true(nmsg > 0);
+		assert_int_equal(to_cn, routes[j] == PROTO_ROUTE_PUNCH ?
+		    nmsg : 0);
+		node_free(&cn);
+		node_free(&mn);
+	}
+}
+
 /* ---- timers ---- */
 
 /* Fires n's timer until it asks for none; returns the sends seen. */
@@ -1574,6 +1633,7 @@ main(void)
 		cmocka_unit_test(test_request_without_route_direction),
 		cmocka_unit_test(test_route_direction_for_another_name),
 		cmocka_unit_test(test_expired_route_direction),
+		cmocka_unit_test(test_relay_and_punch_destinations),
 		cmocka_unit_test(test_direction_request_retransmission),
 		cmocka_unit_test(test_tunnel_request_retransmission),
 		cmocka_unit_test(test_lost_response_recovered),
