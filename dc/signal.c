@@ -1109,6 +1109,26 @@ signal_input(struct signal *s, const void *p, size_t len,
 	signal_sealed(s, &rx, e, out);
 }
 
+int
+signal_node_revoked(struct signal *s, const char *fqdn)
+{
+	struct registry_entry *e;
+	struct signal_path **pp;
+
+	if ((e = registry_find_fqdn(s->reg, fqdn, strlen(fqdn))) == NULL)
+		return -ENOENT;
+	for (pp = &s->paths; *pp != NULL;)
+		if (memcmp((*pp)->mn_sid, e->sid, PROTO_ID_LEN) == 0 ||
+		    memcmp((*pp)->cn_sid, e->sid, PROTO_ID_LEN) == 0)
+			signal_path_remove(s, pp);
+		else
+			pp = &(*pp)->next;
+	log_info("signal: registration of %s ended: certificate revoked",
+	    fqdn);
+	registry_remove(s->reg, e);
+	return 0;
+}
+
 static void
 signal_expired_cb(const struct registry_entry *e, void *arg)
 {

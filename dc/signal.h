@@ -222,6 +222,14 @@ const struct signal_stats *signal_stats(const struct signal *);
 /* Calls fn(name, value) for every counter, in a fixed order. */
 void	signal_stats_foreach(const struct signal *,
 	    void (*fn)(const char *name, uint64_t value, void *), void *arg);
+/*
+ * signal_node_revoked: the AS revoked `fqdn`'s certificate (NOTICE_REVOKED):
+ * its registration ends at once, pending cookies and directions that
+ * involve it are dropped, so it can neither keep its session nor be
+ * directed to.  Its DNS names and virtual IPs stay (registry_forget()
+ * removes those too).  Returns 0, or -ENOENT when it was not registered.
+ */
+int	signal_node_revoked(struct signal *, const char *fqdn);
 /* The registry, borrowed (peer lookups, revocation: registry_forget). */
 struct registry *signal_registry(struct signal *);
 

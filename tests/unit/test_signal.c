@@ -1132,6 +1132,39 @@ test_ticket_keys_from_db(void **state)
 }
 
 static void
+test_node_revoked(void **state)
+{
+	struct env *env = *state;
+	struct node alice, dave;
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+	uint64_t before;
+
+	two_nodes(env, &alice, &dave);
+	/* A direction to dave is waiting for his NTM_ACK when he is revoked. */
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 1000);
+	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(signal_node_revoked(env->sig, "dave.dc1.ntm.test"), 0);
+	assert_int_equal(signal_node_revoked(env->sig, "dave.dc1.ntm.test"),
+	    -ENOENT);
+	/* His session is gone ... */
+	before = signal_stats(env->sig)->drop_unknown_session;
+	len = node_keepalive(&dave, buf);
+	input(env, buf, len, &dave.from, 1100);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(signal_stats(env->sig)->drop_unknown_session,
+	    before + 1);
+	/* ... the waiting direction is not retransmitted ... */
+	assert_true(signal_next_timer(env->sig) > 1250);
+	signal_timer(env->sig, 1250, &env->out);
+	assert_int_equal(env->out.nsend, 0);
+	/* ... and nobody is directed to him. */
+	assert_int_equal(direction_status(env, &alice, "dave.dc1.ntm.test",
+	    2000), PROTO_STATUS_NOT_REGISTERED);
+}
+
+static void
 count_cb(const char *name, uint64_t v, void *arg)
 {
 	int *n = arg;
@@ -1181,6 +1214,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sigio_loopback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_keys_from_db, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_node_revoked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
 		    teardown),
