@@ -60,7 +60,7 @@ struct registry_cache {
 enum registry_flag {
 	REGISTRY_F_VIP4 = 0x01,
 	REGISTRY_F_VIP6 = 0x02,
-	REGISTRY_F_NAT = 0x04,		/* observed is not a registered address */
+	REGISTRY_F_NAT = 0x04,		/* observed is no registered address */
 	REGISTRY_F_PROVEN = 0x08,	/* observed answered the cookie */
 };
 
@@ -80,10 +80,10 @@ struct registry_entry {
 	uint8_t			 key_tx[PROTO_KEY_LEN];	/* k_DC->N */
 	uint64_t		 tx_seq;	/* last sequence number sent */
 	uint64_t		 registered;	/* ms */
-	uint64_t		 last_seen;	/* ms, last message that opened */
+	uint64_t		 last_seen;	/* ms, last message opened */
 	uint64_t		 expires;	/* ms */
 	uint64_t		 ticket_expiry;	/* Unix seconds */
-	struct replay_window	 replay;	/* node -> DC sequence numbers */
+	struct replay_window	 replay;	/* node -> DC sequence nos. */
 	struct registry_cache	 cache;
 	struct msg_addr		 observed;
 	uint8_t			 vip4[4];
@@ -123,7 +123,7 @@ struct registry_pending {
 
 /* What registry_add() needs; copied. */
 struct registry_node {
-	const struct registry_pending *p;	/* identity, keys come from it */
+	const struct registry_pending *p;	/* identity, K_ND, cookie */
 	const uint8_t		*key_rx;
 	const uint8_t		*key_tx;
 	const struct msg_addr	*local;
@@ -194,8 +194,8 @@ size_t	registry_count(const struct registry *);
 enum {
 	REGISTRY_PENDING_MAX = 1 << 17,
 };
-int	registry_pending_add(struct registry *, const struct registry_pending *p,
-	    struct registry_pending **out);
+int	registry_pending_add(struct registry *,
+	    const struct registry_pending *p, struct registry_pending **out);
 struct registry_pending *registry_pending_find_sid(const struct registry *,
 	    const uint8_t sid[PROTO_ID_LEN]);
 struct registry_pending *registry_pending_find_ticket(

@@ -33,7 +33,8 @@ bool
 route_addr_equal(const struct msg_addr *a, const struct msg_addr *b)
 {
 	return a->family == b->family && a->port == b->port &&
-	    (a->family == PROTO_FAMILY_IPV4 || a->family == PROTO_FAMILY_IPV6) &&
+	    (a->family == PROTO_FAMILY_IPV4 ||
+	    a->family == PROTO_FAMILY_IPV6) &&
 	    memcmp(a->addr, b->addr, route_addr_len(a->family)) == 0;
 }
 
@@ -41,7 +42,8 @@ static bool
 route_ip_equal(const struct msg_addr *a, const struct msg_addr *b)
 {
 	return a->family == b->family &&
-	    (a->family == PROTO_FAMILY_IPV4 || a->family == PROTO_FAMILY_IPV6) &&
+	    (a->family == PROTO_FAMILY_IPV4 ||
+	    a->family == PROTO_FAMILY_IPV6) &&
 	    memcmp(a->addr, b->addr, route_addr_len(a->family)) == 0;
 }
 

@@ -41,7 +41,7 @@ enum route_limit {
 
 /* A node as the registry knows it (addresses in wire form). */
 struct route_node {
-	struct msg_addr	 local[ROUTE_ADDRS_MAX];	/* registered, preferred first */
+	struct msg_addr	 local[ROUTE_ADDRS_MAX];	/* best first */
 	size_t		 nlocal;
 	struct msg_addr	 observed;	/* source of its registration */
 };

@@ -42,10 +42,10 @@ struct sigio_stats {
 	uint64_t	 recv_errors;
 	uint64_t	 send_errors;	/* try_send failed (EAGAIN, ...) */
 	uint64_t	 persist_queued;
-	uint64_t	 persist_dropped;	/* queue full, or no vip4/vip6 */
+	uint64_t	 persist_dropped;	/* queue full, a vIP missing */
 	uint64_t	 persist_written;
 	uint64_t	 persist_errors;
-	uint64_t	 relay_unsent;	/* RELAY_DIRECTIONs: no RS channel yet */
+	uint64_t	 relay_unsent;	/* RELAY_DIRECTION: no RS channel */
 };
 
 struct sigio;
@@ -79,7 +79,8 @@ int	sigio_sockname(const struct sigio *, size_t i,
  * the calling thread).  Returns how many keys were added, or a negative
  * errno.
  */
-int	sigio_ticket_keys_load(struct signal *, const char *db_path, time_t now);
+int	sigio_ticket_keys_load(struct signal *, const char *db_path,
+	    time_t now);
 
 /* Address conversions: 0, or -EAFNOSUPPORT. */
 int	sigio_addr_from_sockaddr(struct msg_addr *, const struct sockaddr *);

@@ -41,7 +41,7 @@ struct signal_path {
 };
 
 enum {
-	SIGNAL_GIVE_UP_MS = 4000,	/* after the last send (PROTOCOL.md 5.5) */
+	SIGNAL_GIVE_UP_MS = 4000,	/* after the last send (PROTOCOL 5.5) */
 };
 
 struct signal {
@@ -371,7 +371,8 @@ signal_open(struct signal *s, const struct signal_rx *rx,
 	memcpy(buf, rx->p, PROTO_HEADER_LEN + ctlen);
 	msg_nonce(&rx->h, nonce);
 	rc = aead_open(a, nonce, buf, PROTO_HEADER_LEN, buf + PROTO_HEADER_LEN,
-	    ctlen, buf + PROTO_HEADER_LEN, PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN);
+	    ctlen, buf + PROTO_HEADER_LEN,
+	    PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN);
 	aead_free(a);
 	if (rc < 0) {
 		s->stats.drop_aead++;
@@ -504,7 +505,8 @@ signal_registration(struct signal *s, const struct signal_rx *rx,
 	const struct msg_attr *a;
 	struct msg m;
 	struct signal_persist *row;
-	uint8_t buf[PROTO_DATAGRAM_MAX], k_rx[PROTO_KEY_LEN], k_tx[PROTO_KEY_LEN];
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	uint8_t k_rx[PROTO_KEY_LEN], k_tx[PROTO_KEY_LEN];
 	char text[80];
 	int rc;
 
@@ -677,7 +679,8 @@ struct signal_keys {
  */
 static int
 signal_route_encode(struct signal *s, const struct signal_keys *k,
-    const struct route_decision *d, bool to_mn, const struct registry_entry *peer,
+    const struct route_decision *d, bool to_mn,
+    const struct registry_entry *peer,
     const uint8_t *peer_hash, const struct msg_attr *peer_serial,
     const struct msg_attr *peer_status, const struct msg_attr *offers,
     uint8_t kex, time_t wall, uint32_t txid, uint8_t *buf, size_t *len)

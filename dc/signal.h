@@ -84,7 +84,7 @@ struct signal_config {
 	uint32_t	 lifetime_s;	/* granted lifetime; 0: 120 */
 	uint32_t	 keepalive_s;	/* behind NAT; 0: 25 */
 	uint32_t	 punch_deadline_ms;	/* 0: 1000 */
-	/* The RS's relay addresses for punch and relay routes (none: refused). */
+	/* RS addresses for punch and relay routes (none: those refused). */
 	struct msg_addr	 relay[SIGNAL_RELAYS_MAX];
 	size_t		 nrelay;
 };
@@ -185,11 +185,11 @@ struct signal_stats {
 	uint64_t	 directions;		/* DIRECTION_REQUESTs taken */
 	uint64_t	 directions_refused;	/* answered with an error */
 	uint64_t	 directions_routed;	/* ROUTE_DIRECTION to MN sent */
-	uint64_t	 route[PROTO_ROUTE_MAX + 1];	/* by enum proto_route */
+	uint64_t	 route[PROTO_ROUTE_MAX + 1];	/* by proto_route */
 	uint64_t	 cn_retransmits;
 	uint64_t	 cn_timeouts;		/* no NTM_ACK after 5 sends */
 	uint64_t	 ntm_acks;
-	uint64_t	 drop_unknown_path;	/* NTM_ACK for no pending path */
+	uint64_t	 drop_unknown_path;	/* NTM_ACK, no such path */
 };
 
 struct signal;

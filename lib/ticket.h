@@ -27,7 +27,7 @@ struct ntm_rng;
  */
 enum ticket_limit {
 	TICKET_LIMIT_INVALID = 0,
-	TICKET_KEYS_MAX = 2,		/* a DC holds the current and previous */
+	TICKET_KEYS_MAX = 2,		/* a DC holds current and previous */
 	TICKET_ID_LEN = 16,
 };
 

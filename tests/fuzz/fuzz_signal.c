@@ -66,7 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct signal_hooks hooks = { .cert = fuzz_cert };
 	struct msg_addr from[2] = {
 		{ PROTO_FAMILY_IPV4, 40001, { 198, 51, 100, 77 } },
-		{ PROTO_FAMILY_IPV6, 4620, { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
+		{ PROTO_FAMILY_IPV6, 4620,
+		    { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } },
 	};
 	struct signal_out *out;
 	struct ntm_rng *rng;

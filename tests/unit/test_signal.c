@@ -563,7 +563,7 @@ test_amplification_limit(void **state)
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	node_init(&n, long_name, 7, tkey, WALL + 3600, 7);
-	/* The cookie went to one address, the REGISTRATION comes from another. */
+	/* The cookie went to one address, REGISTRATION came from another. */
 	do_hello(env, &n, 0);
 	len = node_registration(&n, buf);
 	input(env, buf, len, &spoofed, 10);
@@ -817,7 +817,7 @@ test_direction_one_dc(void **state)
 	assert_int_equal(env->out.nsend, 1);
 	assert_int_equal(env->out.send[0].len, flen);
 	assert_memory_equal(env->out.send[0].buf, first, flen);
-	/* A second NTM_ACK for the finished path is not an answer to anything. */
+	/* A second NTM_ACK for the finished path answers nothing. */
 	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
 	input(env, buf, len, &dave.from, 10700);
 	assert_int_equal(env->out.nsend, 0);
