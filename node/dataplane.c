@@ -765,19 +765,18 @@ dataplane_io_log_drop(const struct sockaddr *from, enum dataplane_verdict v)
 }
 
 static void
-dataplane_io_deliver(struct dataplane_io *io, struct dataplane_slot *s)
+dataplane_io_deliver(struct dataplane_io *io, uint8_t *p, size_t len,
+    const struct sockaddr *from)
 {
-	const struct sockaddr *from = (const struct sockaddr *)&s->addr;
 	struct dataplane_rx rx;
 	enum dataplane_verdict v;
 
-	if (s->len >= 2 && s->buf[1] != PROTO_MSG_DATA &&
-	    s->buf[1] != PROTO_MSG_TUNNEL_CONTROL && io->on_signal != NULL) {
-		io->on_signal(io, s->buf, s->len, from);
+	if (len >= 2 && p[1] != PROTO_MSG_DATA &&
+	    p[1] != PROTO_MSG_TUNNEL_CONTROL && io->on_signal != NULL) {
+		io->on_signal(io, p, len, from);
 		return;
 	}
-	if ((v = dataplane_open(io->dp, s->buf, s->len, from, &rx)) !=
-	    DATAPLANE_OK) {
+	if ((v = dataplane_open(io->dp, p, len, from, &rx)) != DATAPLANE_OK) {
 		dataplane_io_log_drop(from, v);
 		return;
 	}
@@ -824,9 +823,84 @@ dataplane_io_udp(struct dataplane_io *io, int fd)
 				io->dp->stats.drops[DATAPLANE_DROP_MALFORMED]++;
 				continue;
 			}
-			dataplane_io_deliver(io, s);
+			dataplane_io_deliver(io, s->buf, s->len,
+			    (struct sockaddr *)&s->addr);
 		}
 		if (n < DATAPLANE_BATCH)
+			return;
+	}
+}
+
+/* The segment size of a GRO-coalesced datagram, or len when there is none. */
+static size_t
+dataplane_io_gro_size(struct msghdr *mh, size_t len)
+{
+	struct cmsghdr *cm;
+	int seg;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == IPPROTO_UDP &&
+		    cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(seg))) {
+			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
+			if (seg > 0 && (size_t)seg < len)
+				return (size_t)seg;
+		}
+	return len;
+}
+
+/*
+ * The same with UDP_GRO on: the kernel hands over runs of datagrams from
+ * one sender as one buffer of equal segments (the last may be shorter),
+ * each segment one data packet, opened in place there.
+ */
+static void
+dataplane_io_udp_gro(struct dataplane_io *io, int fd)
+{
+	struct msghdr *mh;
+	uint8_t *p;
+	size_t len, seg, off;
+	int i, n, round;
+
+	for (round = 0; round < DATAPLANE_ROUNDS; round++) {
+		for (i = 0; i < DATAPLANE_GRO_BATCH; i++) {
+			io->iovs[i].iov_base = io->grobuf +
+			    (size_t)i * DATAPLANE_GRO_BUF;
+			io->iovs[i].iov_len = DATAPLANE_GRO_BUF;
+			mh = &io->msgs[i].msg_hdr;
+			memset(&io->msgs[i], 0, sizeof(io->msgs[i]));
+			mh->msg_name = &io->slots[i].addr;
+			mh->msg_namelen = sizeof(io->slots[i].addr);
+			mh->msg_iov = &io->iovs[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = io->ctrl[i];
+			mh->msg_controllen = DATAPLANE_CTRL_SIZE;
+		}
+		n = recvmmsg(fd, io->msgs, DATAPLANE_GRO_BATCH, MSG_DONTWAIT,
+		    NULL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("dataplane: recvmmsg");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			mh = &io->msgs[i].msg_hdr;
+			if (mh->msg_flags & MSG_TRUNC) {
+				io->dp->stats.drops[DATAPLANE_DROP_MALFORMED]++;
+				continue;
+			}
+			p = io->iovs[i].iov_base;
+			len = io->msgs[i].msg_len;
+			seg = dataplane_io_gro_size(mh, len);
+			if (seg < len)
+				io->gro_receives++;
+			for (off = 0; off < len; off += seg)
+				dataplane_io_deliver(io, p + off,
+				    len - off < seg ? len - off : seg,
+				    (struct sockaddr *)&io->slots[i].addr);
+		}
+		if (n < DATAPLANE_GRO_BATCH)
 			return;
 	}
 }
@@ -1001,6 +1075,8 @@ dataplane_io_poll_cb(uv_poll_t *h, int status, int events)
 		return;
 	if (h == &io->polltun)
 		dataplane_io_tun(io);
+	else if (io->grobuf != NULL)
+		dataplane_io_udp_gro(io, h == &io->poll4 ? io->fd4 : io->fd6);
 	else
 		dataplane_io_udp(io, h == &io->poll4 ? io->fd4 : io->fd6);
 }
@@ -1048,6 +1124,41 @@ dataplane_io_gso(struct dataplane_io *io, bool on)
 	return 0;
 }
 
+static int
+dataplane_io_gro_set(int fd, bool on)
+{
+	int v = on;
+
+	if (fd >= 0 && setsockopt(fd, IPPROTO_UDP, UDP_GRO, &v,
+	    sizeof(v)) < 0)
+		return errno == ENOPROTOOPT ? -EOPNOTSUPP : -errno;
+	return 0;
+}
+
+int
+dataplane_io_gro(struct dataplane_io *io, bool on)
+{
+	int rc;
+
+	if (on && io->grobuf == NULL) {
+		if ((io->grobuf = malloc((size_t)DATAPLANE_GRO_BATCH *
+		    DATAPLANE_GRO_BUF)) == NULL)
+			return -ENOMEM;
+		if ((rc = dataplane_io_gro_set(io->fd4, true)) < 0 ||
+		    (rc = dataplane_io_gro_set(io->fd6, true)) < 0) {
+			(void)dataplane_io_gro(io, false);
+			return rc;
+		}
+	} else if (!on) {
+		/* Coalesced datagrams already queued would be truncated. */
+		(void)dataplane_io_gro_set(io->fd4, false);
+		(void)dataplane_io_gro_set(io->fd6, false);
+		free(io->grobuf);
+		io->grobuf = NULL;
+	}
+	return 0;
+}
+
 int
 dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
     struct dataplane *dp, int fd4, int fd6, int tunfd)
@@ -1065,8 +1176,10 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	io->msgs = NULL;
 	io->iovs = NULL;
 	io->ctrl = NULL;
+	io->grobuf = NULL;
 	io->gso = false;
 	io->gso_sends = 0;
+	io->gro_receives = 0;
 	io->tun_write_errors = 0;
 	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
 		return -EINVAL;
@@ -1089,6 +1202,8 @@ dataplane_io_done(struct dataplane_io *io)
 	free(io->msgs);
 	free(io->iovs);
 	free(io->ctrl);
+	free(io->grobuf);
+	io->grobuf = NULL;
 	io->slots = NULL;
 	io->msgs = NULL;
 	io->iovs = NULL;

@@ -55,7 +55,10 @@ enum dataplane_limit {
 	DATAPLANE_BATCH = 32,		/* packets per recvmmsg, TUN round */
 	/* Datagrams per UDP GSO send, below UDP_MAX_SEGMENTS (64). */
 	DATAPLANE_GSO_SEGMENTS = DATAPLANE_BATCH,
-	DATAPLANE_CTRL_SIZE = 32,	/* >= CMSG_SPACE(sizeof(uint16_t)) */
+	DATAPLANE_CTRL_SIZE = 32,	/* >= CMSG_SPACE(sizeof(int)) */
+	/* UDP GRO receive: messages per recvmmsg and one buffer each. */
+	DATAPLANE_GRO_BATCH = 8,
+	DATAPLANE_GRO_BUF = 65536,
 	DATAPLANE_TUNNELS_MAX = 65536,
 	IPV4_HEADER_MIN = 20,
 	IPV6_HEADER_LEN = 40,
@@ -324,7 +327,9 @@ struct dataplane_io {
 	struct iovec		*iovs;
 	uint8_t			(*ctrl)[DATAPLANE_CTRL_SIZE]; /* cmsgs */
 	bool			 gso;		/* UDP GSO sends */
+	uint8_t			*grobuf;	/* UDP GRO receives when set */
 	uint64_t		 gso_sends;	/* sends of 2+ datagrams */
+	uint64_t		 gro_receives;	/* receives of 2+ datagrams */
 	uint64_t		 tun_write_errors;
 };
 
@@ -337,12 +342,22 @@ int	dataplane_io_start(struct dataplane_io *, uv_loop_t *,
 	    struct dataplane *, int fd4, int fd6, int tunfd);
 /*
  * dataplane_io_gso: send each batch's packets to one peer as one UDP GSO
- * send (UDP_SEGMENT) instead of one datagram each.  Off by default: over
- * veth, with a receiver that does not use UDP_GRO, it measured slower on
- * a loaded two-CPU host (0.5 against 0.75 Gbit/s of iperf3 inside).
- * Returns 0, or -EOPNOTSUPP when the kernel lacks UDP_SEGMENT.
+ * send (UDP_SEGMENT) instead of one datagram each.  Returns 0, or
+ * -EOPNOTSUPP when the kernel lacks UDP_SEGMENT.
+ *
+ * GSO and GRO are off by default: between two namespaces over veth on a
+ * loaded two-CPU host, iperf3 through the tunnel measured no clear gain
+ * from either or both (1.0-1.5 Gbit/s in every setting, run to run noise
+ * larger than the difference), and GSO alone was slower in one series.
  */
 int	dataplane_io_gso(struct dataplane_io *, bool on);
+/*
+ * dataplane_io_gro: let the kernel coalesce received datagrams of one
+ * sender (UDP_GRO); each is split here into its data packets.  Takes
+ * DATAPLANE_GRO_BATCH * DATAPLANE_GRO_BUF bytes while on.  Returns 0,
+ * -EOPNOTSUPP (kernel without UDP_GRO) or -ENOMEM.
+ */
+int	dataplane_io_gro(struct dataplane_io *, bool on);
 /* Stops polling; cb runs once every handle is closed and the pool freed. */
 void	dataplane_io_close(struct dataplane_io *, dataplane_close_cb cb);
 /* Seals and sends one TUNNEL_CONTROL packet now.  0 or a negative errno. */

@@ -47,7 +47,7 @@ struct dptest {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dptest [-gI] [-n ifname] [-c aes|chacha] "
+	fprintf(stderr, "usage: dptest [-gGI] [-n ifname] [-c aes|chacha] "
 	    "-a vip4 -A vip6 -b peer-vip4 -B peer-vip6\n"
 	    "\t-l listen-addr -p peer-addr -r rid -R peer-rid "
 	    "-k key-i2r-hex -K key-r2i-hex [-s statsfile] [-x route]...\n");
@@ -218,7 +218,7 @@ main(int argc, char *argv[])
 	const char *name = TUN_NAME_DEFAULT;
 	uv_loop_t uvloop;
 	int ch, rc, nroutes = 0, have = 0;
-	bool gso = false;
+	bool gso = false, gro = false;
 
 	log_init("dptest", 1, LOG_LEVEL_INFO);
 	t.tc.role = DATAPLANE_ROLE_RESPONDER;
@@ -226,11 +226,14 @@ main(int argc, char *argv[])
 	t.tc.has_vip4 = t.tc.has_vip6 = true;
 	t.conf.has_vip4 = t.conf.has_vip6 = true;
 	t.conf.max_tunnels = 4;
-	while ((ch = getopt(argc, argv, "gIa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) !=
+	while ((ch = getopt(argc, argv, "gGIa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) !=
 	    -1) {
 		switch (ch) {
 		case 'g':
 			gso = true;
+			break;
+		case 'G':
+			gro = true;
 			break;
 		case 'I':
 			t.tc.role = DATAPLANE_ROLE_INITIATOR;
@@ -326,6 +329,8 @@ main(int argc, char *argv[])
 		fatalx("dataplane io: %s", strerror(-rc));
 	if (gso && (rc = dataplane_io_gso(&t.io, true)) < 0)
 		fatalx("UDP GSO: %s", strerror(-rc));
+	if (gro && (rc = dataplane_io_gro(&t.io, true)) < 0)
+		fatalx("UDP GRO: %s", strerror(-rc));
 	uv_signal_init(&uvloop, &t.usr1);
 	uv_signal_init(&uvloop, &t.usr2);
 	t.usr1.data = t.usr2.data = &t;
@@ -333,8 +338,9 @@ main(int argc, char *argv[])
 	uv_signal_start(&t.usr2, dptest_signal, SIGUSR2);
 	crypto_wipe(t.tc.key_i2r, sizeof(t.tc.key_i2r));
 	crypto_wipe(t.tc.key_r2i, sizeof(t.tc.key_r2i));
-	log_info("dptest: ready on %s (mtu %d, %s, %s)", ifname, TUN_MTU,
-	    aead_alg_name(t.tc.alg), t.io.gso ? "gso" : "no gso");
+	log_info("dptest: ready on %s (mtu %d, %s, %s, %s)", ifname, TUN_MTU,
+	    aead_alg_name(t.tc.alg), t.io.gso ? "gso" : "no gso",
+	    t.io.grobuf != NULL ? "gro" : "no gro");
 
 	loop_run(&t.loop);
 	dptest_write_stats(&t);

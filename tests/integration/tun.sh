@@ -11,8 +11,8 @@
 #   veth va 192.0.2.1/24 ---- UDP 4620 ---- vb 192.0.2.2/24
 #           2001:db8::1/64                         2001:db8::2/64
 #
-# First AES-256-GCM over outer IPv4 with UDP GSO sends, then
-# ChaCha20-Poly1305 over outer IPv6 with one datagram per send.
+# First AES-256-GCM over outer IPv4 with UDP GSO sends and GRO receives,
+# then ChaCha20-Poly1305 over outer IPv6 with one datagram per syscall.
 #
 # dptest is a harness with a fixed key pair on its command line; the
 # product's key exchange is not involved.  Counters come from the
@@ -60,19 +60,19 @@ ip -n "$NB" addr add 2001:db8::2/64 dev vb nodad
 ip -n "$NA" link set va up
 ip -n "$NB" link set vb up
 
-ip netns exec "$NA" "$DPTEST" -g -I -a $A4 -A $A6 -b $B4 -B $B6 \
+ip netns exec "$NA" "$DPTEST" -g -G -I -a $A4 -A $A6 -b $B4 -B $B6 \
     -l 192.0.2.1:4620 -p 192.0.2.2:4620 -r 0x0a0a0a0a -R 0x0b0b0b0b \
     -k $KI -K $KR -s "$T/a.stats" > "$T/a.log" 2>&1 &
 PIDS="$PIDS $!"
 PA=$!
-ip netns exec "$NB" "$DPTEST" -g -c aes -a $B4 -A $B6 -b $A4 -B $A6 \
+ip netns exec "$NB" "$DPTEST" -g -G -c aes -a $B4 -A $B6 -b $A4 -B $A6 \
     -l 192.0.2.2:4620 -p 192.0.2.1:4620 -r 0x0b0b0b0b -R 0x0a0a0a0a \
     -k $KI -K $KR -s "$T/b.stats" > "$T/b.log" 2>&1 &
 PIDS="$PIDS $!"
 PB=$!
 
-if wait_for 5 grep -q "ready on ntm0 .*, gso)" "$T/a.log" &&
-    wait_for 5 grep -q "ready on ntm0 .*, gso)" "$T/b.log"; then
+if wait_for 5 grep -q "ready on ntm0 .*, gso, gro)" "$T/a.log" &&
+    wait_for 5 grep -q "ready on ntm0 .*, gso, gro)" "$T/b.log"; then
 	ok "dptest up in both namespaces"
 else
 	not_ok "dptest up in both namespaces" "$(cat "$T/a.log" "$T/b.log")"
@@ -205,7 +205,7 @@ ip netns exec "$NB" "$DPTEST" -c chacha -a $B4 -A $B6 -b $A4 -B $A6 \
     -k $KI -K $KR -s "$T/b.stats" > "$T/b.log" 2>&1 &
 PB=$!
 PIDS="$PIDS $PB"
-READY2="ready on ntm0 .*chacha20-poly1305, no gso"
+READY2="ready on ntm0 .*chacha20-poly1305, no gso, no gro"
 if wait_for 5 grep -q "$READY2" "$T/a.log" &&
     wait_for 5 grep -q "$READY2" "$T/b.log"; then
 	ok "dptest up with chacha20-poly1305 over outer IPv6"
