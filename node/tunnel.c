@@ -907,6 +907,8 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 		    "refused", peer, hex);
 		return -EALREADY;
 	}
+	if (r.expiry > UINT64_MAX / 1000 - PROTO_TIMER_ROUTE_EXPIRY)
+		return -EPROTO;
 	if (r.expiry * 1000 <= now) {
 		log_info("route direction for %s: path %s expired", peer, hex);
 		return -ETIMEDOUT;
@@ -944,6 +946,11 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 		timer_update(t);
 		return rc;
 	}
+	/* A path id lives at most its protocol validity (and skew). */
+	if (s->expiry_ms > now + PROTO_TIMER_ROUTE_EXPIRY +
+	    PROTO_TIMER_CLOCK_SKEW_S * 1000ULL)
+		s->expiry_ms = now + PROTO_TIMER_ROUTE_EXPIRY +
+		    PROTO_TIMER_CLOCK_SKEW_S * 1000ULL;
 	if ((rc = spent_add(t, s->path, s->expiry_ms +
 	    PROTO_TIMER_CLOCK_SKEW_S * 1000ULL)) < 0 ||
 	    (rc = route_keys(s, r.tunnel_key)) < 0) {

@@ -1210,6 +1210,19 @@ test_expired_route_direction(void **state)
 	cn.now = NOW_MS + 30000;
 	tunnel_timeout(cn.t, cn.now);
 	assert_int_equal(tunnel_setups(cn.t), 0);
+	/* A DC's far expiry is cut to the protocol's 30 s (and skew). */
+	r.d.path[0] ^= 0x55;
+	r.d.expiry = NOW_S + 86400;
+	assert_int_equal(route_to(&cn, &r.d, 10, PROTO_ROLE_RESPONDER, false,
+	    &r.about_mn), 0);
+	tunnel_timeout(cn.t, cn.now + 330000 - 1);
+	assert_int_equal(tunnel_setups(cn.t), 1);
+	tunnel_timeout(cn.t, cn.now + 330000);
+	assert_int_equal(tunnel_setups(cn.t), 0);
+	r.d.path[0] ^= 0x55;
+	r.d.expiry = UINT64_MAX / 100;
+	assert_int_equal(route_to(&cn, &r.d, 11, PROTO_ROLE_RESPONDER, false,
+	    &r.about_mn), -EPROTO);
 	node_free(&cn);
 	node_free(&mn);
 }
