@@ -19,6 +19,7 @@ struct sigio {
 	uv_loop_t		*loop;
 	struct signal		*sig;		/* borrowed */
 	uv_udp_t		 udp[SIGIO_SOCKETS_MAX];
+	uint8_t			 family[SIGIO_SOCKETS_MAX];	/* proto */
 	size_t			 nudp;
 	uv_timer_t		 timer;
 	bool			 timer_open;
@@ -90,11 +91,32 @@ sigio_addr_to_sockaddr(struct sockaddr_storage *ss, const struct msg_addr *a)
 	return -EAFNOSUPPORT;
 }
 
+/*
+ * The socket to send to `to` from: the one the request came in on when its
+ * family fits (the node expects answers from the address it asked), else
+ * the first of the destination's family (a Route Direction to a CN on the
+ * other family, a retransmission from the timer).
+ */
+static uv_udp_t *
+sigio_pick(struct sigio *io, uv_udp_t *via, uint8_t family)
+{
+	size_t i;
+
+	for (i = 0; i < io->nudp; i++)
+		if (&io->udp[i] == via && io->family[i] == family)
+			return via;
+	for (i = 0; i < io->nudp; i++)
+		if (io->family[i] == family)
+			return &io->udp[i];
+	return NULL;
+}
+
 /* Carries out what the core asked for. */
 static void
 sigio_execute(struct sigio *io, uv_udp_t *via)
 {
 	struct sockaddr_storage ss;
+	uv_udp_t *u;
 	size_t i;
 	int rc;
 
@@ -103,12 +125,13 @@ sigio_execute(struct sigio *io, uv_udp_t *via)
 		uv_buf_t b = uv_buf_init((char *)snd->buf,
 		    (unsigned int)snd->len);
 
-		if (via == NULL || io->closing ||
+		if (io->closing ||
+		    (u = sigio_pick(io, via, snd->to.family)) == NULL ||
 		    sigio_addr_to_sockaddr(&ss, &snd->to) < 0) {
 			io->stats.send_errors++;
 			continue;
 		}
-		if ((rc = uv_udp_try_send(via, &b, 1,
+		if ((rc = uv_udp_try_send(u, &b, 1,
 		    (const struct sockaddr *)&ss)) < 0) {
 			io->stats.send_errors++;
 			log_debug("sigio: send: %s", uv_strerror(rc));
@@ -164,7 +187,7 @@ sigio_timer_cb(uv_timer_t *t)
 	struct sigio *io = t->data;
 
 	signal_timer(io->sig, uv_now(io->loop), &io->out);
-	sigio_execute(io, io->nudp > 0 ? &io->udp[0] : NULL);
+	sigio_execute(io, NULL);
 	sigio_timer_arm(io);
 }
 
@@ -371,6 +394,8 @@ sigio_start(struct sigio **out, uv_loop_t *loop, struct signal *sig,
 		if ((rc = uv_udp_init(loop, u)) < 0)
 			goto fail;
 		u->data = io;
+		io->family[io->nudp] = sa->sa_family == AF_INET6 ?
+		    PROTO_FAMILY_IPV6 : PROTO_FAMILY_IPV4;
 		io->nudp++;
 		io->open_handles++;
 		(void)loop_addr_format(sa, text, sizeof(text));

@@ -1089,6 +1089,131 @@ test_sigio_loopback(void **state)
 	rmdir(dir);
 }
 
+/* A client socket on loopback of the family of `fam`; *a gets its address. */
+static int
+client_socket(int fam, struct msg_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (fam == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)(void *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)(void *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+	}
+	if ((fd = socket(fam, SOCK_DGRAM, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&ss, fam == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    sigio_addr_from_sockaddr(a, (struct sockaddr *)&ss) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Registers n (socket fd) through sigio at dc. */
+static void
+register_via(uv_loop_t *loop, int fd, struct node *n,
+    const struct sockaddr_storage *dc)
+{
+	struct signal_send snd;
+	struct msg ack;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	socklen_t dlen = dc->ss_family == AF_INET ?
+	    sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	size_t len;
+	ssize_t got;
+
+	len = node_hello(n, buf);
+	assert_int_equal(sendto(fd, buf, len, 0, (const struct sockaddr *)dc,
+	    dlen), (ssize_t)len);
+	got = loop_recv(loop, fd, buf, sizeof(buf));
+	assert_true(got > 0);
+	node_challenge(n, buf, (size_t)got);
+	len = node_registration(n, buf);
+	assert_int_equal(sendto(fd, buf, len, 0, (const struct sockaddr *)dc,
+	    dlen), (ssize_t)len);
+	got = loop_recv(loop, fd, snd.buf, sizeof(snd.buf));
+	assert_true(got > 0);
+	snd.len = (size_t)got;
+	node_open(n, &snd, copy, &ack);
+	assert_int_equal(ack.hdr.type, PROTO_MSG_REGISTRATION_ACK);
+}
+
+/*
+ * MN on IPv4, CN on IPv6: the Route Direction to CN leaves from the DC's
+ * IPv6 socket, not the one MN's request came in on.
+ */
+static void
+test_sigio_two_families(void **state)
+{
+	struct env *env = *state;
+	struct sockaddr_storage listen[2], dc4, dc6;
+	struct signal_send snd;
+	struct node alice, dave;
+	struct msg m;
+	struct msg_route r;
+	struct sigio *io;
+	uv_loop_t loop;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+	ssize_t got;
+	int fd4, fd6;
+
+	if ((fd6 = client_socket(AF_INET6, &dave.from)) < 0)
+		skip();		/* no IPv6 loopback here */
+	close(fd6);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &listen[0]), 0);
+	assert_int_equal(loop_addr_parse("[::1]:0", 0, 0, &listen[1]), 0);
+	assert_int_equal(sigio_start(&io, &loop, env->sig, listen, 2, NULL),
+	    0);
+	assert_int_equal(sigio_sockname(io, 0, &dc4), 0);
+	assert_int_equal(sigio_sockname(io, 1, &dc6), 0);
+
+	node_init(&alice, "alice.dc1.ntm.test", 7, tkey, (uint64_t)time(NULL) +
+	    3600, 50);
+	fd4 = client_socket(AF_INET, &alice.from);
+	assert_true(fd4 >= 0);
+	alice.local = alice.from;
+	node_init(&dave, "dave.dc1.ntm.test", 7, tkey, (uint64_t)time(NULL) +
+	    3600, 51);
+	fd6 = client_socket(AF_INET6, &dave.from);
+	assert_true(fd6 >= 0);
+	dave.local = dave.from;
+	register_via(&loop, fd4, &alice, &dc4);
+	register_via(&loop, fd6, &dave, &dc6);
+
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	assert_int_equal(sendto(fd4, buf, len, 0, (struct sockaddr *)&dc4,
+	    sizeof(struct sockaddr_in)), (ssize_t)len);
+	got = loop_recv(&loop, fd6, snd.buf, sizeof(snd.buf));
+	assert_true(got > 0);
+	snd.len = (size_t)got;
+	node_open_route(&dave, &snd, copy, &m);
+	assert_int_equal(msg_route_read(&m, &r), 0);
+	/* No family in common: through the RS. */
+	assert_int_equal(r.route, PROTO_ROUTE_RELAY);
+	assert_int_equal(sigio_stats(io)->send_errors, 0);
+	assert_int_equal(sigio_stats(io)->relay_unsent, 1);
+
+	sigio_close(io);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(fd4);
+	close(fd6);
+}
+
 /* Ticket keys from the ticket_keys table open tickets; expired ones do not. */
 static void
 test_ticket_keys_from_db(void **state)
@@ -1212,6 +1337,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_direction_cn_silent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigio_loopback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sigio_two_families, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_keys_from_db, setup,
 		    teardown),
