@@ -58,6 +58,7 @@ struct signal {
 	size_t			 nrelay;
 	struct signal_path	*paths;
 	size_t			 npaths;
+	uint64_t		 paths_next;	/* earliest next_send */
 	struct signal_stats	 stats;
 };
 
@@ -115,6 +116,7 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	s->keepalive_s = cfg->keepalive_s != 0 ? cfg->keepalive_s :
 	    PROTO_TIMER_KEEPALIVE / 1000;
 	s->punch_deadline = cfg->punch_deadline_ms;
+	s->paths_next = UINT64_MAX;
 	s->nrelay = cfg->nrelay < SIGNAL_RELAYS_MAX ? cfg->nrelay :
 	    SIGNAL_RELAYS_MAX;
 	memcpy(s->relay, cfg->relay, sizeof(s->relay));
@@ -860,6 +862,8 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 	p->next = s->paths;
 	s->paths = p;
 	s->npaths++;
+	if (p->next_send < s->paths_next)
+		s->paths_next = p->next_send;
 	if (d.relay) {
 		struct signal_relay *rl = &out->relay[0];
 
@@ -895,6 +899,7 @@ signal_path_find(struct signal *s, const uint8_t *id)
 	return NULL;
 }
 
+/* Unlinks and frees; the caller then runs signal_paths_min(). */
 static void
 signal_path_remove(struct signal *s, struct signal_path **pp)
 {
@@ -903,6 +908,21 @@ signal_path_remove(struct signal *s, struct signal_path **pp)
 	*pp = p->next;
 	s->npaths--;
 	signal_path_free(p);
+}
+
+/*
+ * Recomputes the earliest path deadline, so signal_next_timer(), asked
+ * after every datagram, does not walk the paths.
+ */
+static void
+signal_paths_min(struct signal *s)
+{
+	const struct signal_path *p;
+
+	s->paths_next = UINT64_MAX;
+	for (p = s->paths; p != NULL; p = p->next)
+		if (p->next_send < s->paths_next)
+			s->paths_next = p->next_send;
 }
 
 /* CN's answer to its Route Direction: now MN may have its own. */
@@ -924,6 +944,7 @@ signal_ntm_ack(struct signal *s, struct registry_entry *cn,
 	s->stats.ntm_acks++;
 	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
 		signal_path_remove(s, pp);
+		signal_paths_min(s);
 		return;
 	}
 	if (m->hdr.status != PROTO_STATUS_OK) {
@@ -933,6 +954,7 @@ signal_ntm_ack(struct signal *s, struct registry_entry *cn,
 		signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq,
 		    m->hdr.status, rx->now, out);
 		signal_path_remove(s, pp);
+		signal_paths_min(s);
 		return;
 	}
 	if (signal_seal_emit(s, mn, p->mn_buf, p->mn_len, &mn->observed, true,
@@ -943,6 +965,7 @@ signal_ntm_ack(struct signal *s, struct registry_entry *cn,
 		s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
 	}
 	signal_path_remove(s, pp);
+	signal_paths_min(s);
 }
 
 /* Retransmits CN's Route Directions that got no NTM_ACK; gives up after 5. */
@@ -958,7 +981,7 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			continue;
 		}
 		if (out->nsend >= SIGNAL_SENDS_MAX)
-			return;		/* the rest at the next call */
+			break;		/* the rest at the next call */
 		if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES &&
 		    (cn = registry_find_sid(s->reg, p->cn_sid)) != NULL) {
 			signal_emit(s, out, &p->cn_to, p->cn_buf, p->cn_len);
@@ -978,6 +1001,7 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE, now, out);
 		signal_path_remove(s, pp);
 	}
+	signal_paths_min(s);
 }
 
 /* A sealed message on a live registration. */
@@ -1126,6 +1150,7 @@ signal_node_revoked(struct signal *s, const char *fqdn)
 			signal_path_remove(s, pp);
 		else
 			pp = &(*pp)->next;
+	signal_paths_min(s);
 	log_info("signal: registration of %s ended: certificate revoked",
 	    fqdn);
 	registry_remove(s->reg, e);
@@ -1155,13 +1180,9 @@ signal_timer(struct signal *s, uint64_t now, struct signal_out *out)
 uint64_t
 signal_next_timer(const struct signal *s)
 {
-	const struct signal_path *p;
 	uint64_t t = registry_next_expiry(s->reg);
 
-	for (p = s->paths; p != NULL; p = p->next)
-		if (p->next_send < t)
-			t = p->next_send;
-	return t;
+	return s->paths_next < t ? s->paths_next : t;
 }
 
 void
