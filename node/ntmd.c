@@ -22,11 +22,13 @@
 
 #include <uv.h>
 
+#include "cert.h"
 #include "config_table.h"
 #include "control.h"
 #include "ctlmsg.h"
 #include "dataplane.h"
 #include "dcclient.h"
+#include "enroll.h"
 #include "log.h"
 #include "loop.h"
 #include "msg.h"
@@ -35,6 +37,7 @@
 #include "proto.h"
 #include "rand.h"
 #include "store.h"
+#include "tls.h"
 #include "tun.h"
 
 #define NTMD_CONF_DEFAULT	SYSCONFDIR "/ntmobile/ntmd.conf"
@@ -56,6 +59,9 @@ struct ntmd {
 	struct dataplane	*dp;
 	struct dataplane_io	 dpio;
 	bool			 dpio_open;
+	uv_poll_t		 sigpoll[2];	/* before the data plane */
+	unsigned		 nsigpoll;
+	bool			 dp_wanted;
 
 	/* Home DC. */
 	struct dcclient		 dc;
@@ -64,8 +70,24 @@ struct ntmd {
 	bool			 has_dc;
 	uint64_t		 signal_unhandled;
 
+	/* AS client (enrollment, authentication). */
+	struct tls_creds	*as_creds;
+	gnutls_privkey_t	 as_key;	/* key of an ENROLL, or NULL */
+	struct enroll_client	 as_ec;
+	uv_timer_t		 as_timer;	/* answer timeout, retry */
+	bool			 as_running;
+	bool			 as_enrolling;
+
 	struct control_server	 ctl;
 	const struct ntmd_resolver *resolver;	/* NULL: not built yet */
+};
+
+enum ntmd_timer {
+	NTMD_TIMER_INVALID = 0,
+	NTMD_AS_TIMEOUT_MS = 30000,	/* one exchange with the AS */
+	NTMD_AS_RETRY_MS = 10000,	/* after a failure to reach it */
+	NTMD_AS_REFUSED_MS = 60000,	/* refused, no RETRY_AFTER */
+	NTMD_TICKET_MARGIN_S = 60,	/* a ticket this close to expiry: new */
 };
 
 static uint64_t
@@ -87,6 +109,7 @@ ntmd_usage(void)
 /* ---- DC client I/O ------------------------------------------------ */
 
 static void	ntmd_dc_timer(uv_timer_t *);
+static void	ntmd_as_begin(struct ntmd *);
 
 static void
 ntmd_dc_send(struct ntmd *n, const uint8_t *p, size_t len)
@@ -136,6 +159,7 @@ ntmd_dc_flush(struct ntmd *n)
 			    "from the AS", a.status == PROTO_STATUS_EXPIRED ?
 			    "expired" : "refused");
 			store_ticket_remove(n->cfg.state_dir);
+			ntmd_as_begin(n);
 			break;
 		default:
 			break;
@@ -159,12 +183,11 @@ ntmd_dc_timer(uv_timer_t *t)
 	ntmd_dc_flush(n);
 }
 
-/* Datagrams on the tunnel port that are not data (dataplane on_signal). */
+/* Datagrams on the tunnel port that are not data. */
 static void
-ntmd_on_signal(struct dataplane_io *io, const uint8_t *p, size_t len,
+ntmd_signal(struct ntmd *n, const uint8_t *p, size_t len,
     const struct sockaddr *from)
 {
-	struct ntmd *n = io->arg;
 	char a[LOOP_ADDRSTRLEN];
 	int rc;
 
@@ -188,6 +211,85 @@ ntmd_on_signal(struct dataplane_io *io, const uint8_t *p, size_t len,
 	(void)loop_addr_format(from, a, sizeof(a));
 	log_debug("%s: signalling type 0x%02x not handled (tunnel setup is "
 	    "not built)", a, len >= 2 ? p[1] : 0);
+}
+
+static void
+ntmd_on_signal(struct dataplane_io *io, const uint8_t *p, size_t len,
+    const struct sockaddr *from)
+{
+	ntmd_signal(io->arg, p, len, from);
+}
+
+/*
+ * Before the node has a virtual IP there is no data plane (it needs one to
+ * check inner packets), so signalling on the tunnel port is read here; the
+ * data plane takes the sockets over once enrollment gives the addresses.
+ */
+static void
+ntmd_sigpoll_cb(uv_poll_t *h, int status, int events)
+{
+	struct ntmd *n = h->data;
+	uint8_t buf[PROTO_DATAGRAM_MAX + 1];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	ssize_t len;
+	int fd = h == &n->sigpoll[0] ? n->fd4 : n->fd6;
+
+	(void)events;
+	if (status < 0)
+		return;
+	for (;;) {
+		sl = sizeof(ss);
+		len = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&ss,
+		    &sl);
+		if (len < 0)
+			break;
+		ntmd_signal(n, buf, (size_t)len, (struct sockaddr *)&ss);
+	}
+}
+
+static void	ntmd_dataplane(struct ntmd *);
+
+static void
+ntmd_sigpoll_closed(uv_handle_t *h)
+{
+	struct ntmd *n = h->data;
+
+	if (--n->nsigpoll == 0 && n->dp_wanted)
+		ntmd_dataplane(n);
+}
+
+static void
+ntmd_sigpoll_start(struct ntmd *n)
+{
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		fd = i == 0 ? n->fd4 : n->fd6;
+		if (fd < 0)
+			continue;
+		if (uv_poll_init(&n->uv, &n->sigpoll[i], fd) < 0)
+			fatalx("uv_poll_init");
+		n->sigpoll[i].data = n;
+		n->nsigpoll++;
+		uv_poll_start(&n->sigpoll[i], UV_READABLE, ntmd_sigpoll_cb);
+	}
+	log_info("no virtual IP yet: the data plane starts after enrollment");
+}
+
+/* The virtual IPs are known now: hand the sockets to the data plane. */
+static void
+ntmd_sigpoll_handover(struct ntmd *n)
+{
+	int i;
+
+	if (n->dpio_open || n->dp_wanted)
+		return;
+	n->dp_wanted = true;
+	for (i = 0; i < 2; i++)
+		if ((i == 0 ? n->fd4 : n->fd6) >= 0)
+			uv_close((uv_handle_t *)&n->sigpoll[i],
+			    ntmd_sigpoll_closed);
 }
 
 /* The node's outer addresses for REGISTRATION: config, else interfaces. */
@@ -240,34 +342,290 @@ ntmd_local_addrs(struct ntmd *n, struct msg_addr *out)
 	return k;
 }
 
+/* ---- AS client: enrollment and authentication (PROTOCOL.md 12.2) ---- */
+
+static void	ntmd_register(struct ntmd *);
+
 static void
-ntmd_dc_start(struct ntmd *n)
+ntmd_sockaddr(const struct msg_addr *a, struct sockaddr_storage *ss)
 {
-	struct store_ticket t;
-	struct msg_addr la[PROTO_ADDRS_MAX];
-	size_t nla;
-	uint64_t now = ntmd_now();
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == PROTO_FAMILY_IPV4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+	}
+}
+
+static void
+ntmd_as_retry_cb(uv_timer_t *t)
+{
+	ntmd_as_begin(t->data);
+}
+
+static void
+ntmd_as_later(struct ntmd *n, uint32_t ms)
+{
+	uv_timer_stop(&n->as_timer);
+	uv_timer_start(&n->as_timer, ntmd_as_retry_cb, ms, 0);
+}
+
+static void
+ntmd_as_timeout(uv_timer_t *t)
+{
+	struct ntmd *n = t->data;
+
+	log_warnx("AS: no answer within %d s, trying again later",
+	    NTMD_AS_TIMEOUT_MS / 1000);
+	enroll_client_stop(&n->as_ec);
+	n->as_running = false;
+	ntmd_as_later(n, NTMD_AS_RETRY_MS);
+}
+
+/* Takes the identity the AS certified where the configuration gave none. */
+static void
+ntmd_as_identity(struct ntmd *n, const struct enroll_reply *r)
+{
+	struct config_prefix p;
+	struct netlink *nl = NULL;
+	const char *dot;
 	int rc;
 
-	dcclient_set_wanted(&n->dc, n->cfg.lifetime_s, n->cfg.keepalive_s);
-	uv_timer_init(&n->uv, &n->dc_timer);
-	n->dc_timer.data = n;
-	if (n->cfg.ndc_addr == 0) {
-		log_info("no [dc] address configured: not registering");
+	if (n->cfg.fqdn == NULL && (n->cfg.fqdn = strdup(r->fqdn)) == NULL)
+		fatal("strdup");
+	if (n->cfg.nzones == 0 && (dot = strchr(r->fqdn, '.')) != NULL &&
+	    (n->cfg.zones[n->cfg.nzones++] = strdup(dot + 1)) == NULL)
+		fatal("strdup");
+	if ((r->has_vip4 && !n->cfg.has_vip4) ||
+	    (r->has_vip6 && !n->cfg.has_vip6)) {
+		/* This is what CAP_NET_ADMIN is kept for. */
+		if ((rc = netlink_open(&nl)) < 0) {
+			log_warnx("netlink: %s", strerror(-rc));
+			return;
+		}
+		memset(&p, 0, sizeof(p));
+		if (r->has_vip4 && !n->cfg.has_vip4) {
+			p.family = AF_INET;
+			p.len = 32;
+			memcpy(p.addr, r->vip4, 4);
+			if ((rc = netlink_addr_add(nl, n->ifindex, &p)) < 0)
+				log_warnx("%s: vip4: %s", n->ifname,
+				    strerror(-rc));
+			n->cfg.vip4 = p;
+			n->cfg.has_vip4 = true;
+		}
+		memset(&p, 0, sizeof(p));
+		if (r->has_vip6 && !n->cfg.has_vip6) {
+			p.family = AF_INET6;
+			p.len = 128;
+			memcpy(p.addr, r->vip6, 16);
+			if ((rc = netlink_addr_add(nl, n->ifindex, &p)) < 0)
+				log_warnx("%s: vip6: %s", n->ifname,
+				    strerror(-rc));
+			n->cfg.vip6 = p;
+			n->cfg.has_vip6 = true;
+		}
+		netlink_close(nl);
+		ntmd_sigpoll_handover(n);
+	}
+	if (!n->has_dc && r->ndc > 0) {
+		ntmd_sockaddr(&r->dc[0], &n->dc_addr);
+		n->has_dc = true;
+	}
+}
+
+static void
+ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
+{
+	struct ntmd *n = arg;
+	time_t renew;
+	int rc;
+
+	n->as_running = false;
+	uv_timer_stop(&n->as_timer);
+	if (err < 0) {
+		log_warnx("AS: unusable answer: %s", err <= MSG_E_SHORT_HEADER ?
+		    msg_strerror(err) : strerror(-err));
+		ntmd_as_later(n, NTMD_AS_RETRY_MS);
 		return;
 	}
-	n->dc_addr = n->cfg.dc_addr[0];
-	n->has_dc = true;
-	if ((rc = store_ticket_load(n->cfg.state_dir, &t)) < 0) {
-		log_info("no DC ticket in %s (%s): authentication with the AS "
-		    "is not built in this ntmd; not registering",
+	if (r->status != PROTO_STATUS_OK) {
+		log_warnx("AS refused %s: %s%s%s", n->as_enrolling ?
+		    "enrollment" : "authentication",
+		    msg_status_name(r->status), r->error_text[0] != '\0' ?
+		    ": " : "", r->error_text);
+		ntmd_as_later(n, r->retry_after_ms != 0 ? r->retry_after_ms :
+		    NTMD_AS_REFUSED_MS);
+		return;
+	}
+	rc = enroll_reply_verify(r, tls_creds_trust(n->as_creds),
+	    n->cfg.fqdn, n->as_key, time(NULL), &renew);
+	if (rc < 0) {
+		log_warnx("AS: the certificate for %s does not verify (%s)",
+		    r->fqdn, rc <= -1000 ? cert_strerror(rc) : strerror(-rc));
+		ntmd_as_later(n, NTMD_AS_REFUSED_MS);
+		return;
+	}
+	if ((rc = enroll_reply_save(r, n->cfg.state_dir)) < 0)
+		log_warnx("%s: cannot save what the AS gave: %s",
 		    n->cfg.state_dir, strerror(-rc));
+	ntmd_as_identity(n, r);
+	log_info("%s: %s by the AS, DC ticket until %llu, certificate to "
+	    "renew after %lld", r->fqdn, n->as_enrolling ? "enrolled" :
+	    "authenticated", (unsigned long long)r->expiry, (long long)renew);
+	if (dcclient_set_ticket(&n->dc, r->ticket, r->ticket_len, r->k_nd,
+	    r->expiry) == 0)
+		ntmd_register(n);
+}
+
+/*
+ * Reads the enrollment password: the first line of a file only ntmd's
+ * user may read.  Returns a malloc'd string or NULL.
+ */
+static char *
+ntmd_password(const char *path)
+{
+	char why[256], line[PROTO_PASSWORD_MAX + 2], *p;
+	FILE *fp;
+
+	if (config_check_private_file(path, why, sizeof(why)) < 0) {
+		log_warnx("%s", why);
+		return NULL;
+	}
+	if ((fp = fopen(path, "r")) == NULL) {
+		log_warn("%s", path);
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	line[strcspn(line, "\r\n")] = '\0';
+	p = line[0] != '\0' ? strdup(line) : NULL;
+	explicit_bzero(line, sizeof(line));
+	return p;
+}
+
+/*
+ * Asks the AS for a ticket: AUTH_REQUEST with the stored certificate, or
+ * the first ENROLL_REQUEST (new key, CSR, account and password).
+ */
+static void
+ntmd_as_begin(struct ntmd *n)
+{
+	char cert[PATH_MAX], key[PATH_MAX], *pw = NULL;
+	uint8_t *req = NULL;
+	gnutls_datum_t csr = { NULL, 0 };
+	size_t len;
+	uint32_t txid;
+	int rc;
+
+	if (n->as_running || n->stopping)
+		return;
+	if (!n->cfg.has_as || n->cfg.ca_file == NULL) {
+		log_info("no DC ticket and no [as] address with a ca_file: "
+		    "not registering");
 		return;
 	}
-	rc = dcclient_set_ticket(&n->dc, t.ticket, t.len, t.k_nd, t.expiry);
-	memset(&t, 0, sizeof(t));
-	if (rc < 0)
+	tls_creds_free(n->as_creds);	/* the last exchange's, long closed */
+	n->as_creds = NULL;
+	gnutls_privkey_deinit(n->as_key);
+	n->as_key = NULL;
+	if ((req = malloc(ENROLL_REPLY_MAX)) == NULL)
+		fatal("malloc");
+	if ((rc = tls_creds_new(&n->as_creds)) < 0 ||
+	    (rc = tls_creds_load_trust(n->as_creds, n->cfg.ca_file)) < 0) {
+		log_warnx("%s: %s", n->cfg.ca_file, rc <= -1000 ?
+		    cert_strerror(rc) : strerror(-rc));
+		goto retry;
+	}
+	(void)rng_bytes(n->rng, &txid, sizeof(txid));
+	snprintf(cert, sizeof(cert), "%s/%s", n->cfg.state_dir, STORE_CERT);
+	snprintf(key, sizeof(key), "%s/%s", n->cfg.state_dir, STORE_KEY);
+	if (access(cert, R_OK) == 0 && access(key, R_OK) == 0) {
+		n->as_enrolling = false;
+		if ((rc = tls_creds_load_key(n->as_creds, cert, key)) < 0) {
+			log_warnx("%s: %s", key, rc <= -1000 ?
+			    cert_strerror(rc) : strerror(-rc));
+			goto retry;
+		}
+		rc = enroll_request_encode(PROTO_MSG_AUTH_REQUEST, txid, NULL,
+		    NULL, NULL, req, ENROLL_REPLY_MAX, &len);
+	} else {
+		n->as_enrolling = true;
+		if (n->cfg.account == NULL || n->cfg.password_file == NULL ||
+		    n->cfg.fqdn == NULL) {
+			log_warnx("not enrolled, and no [as] account, "
+			    "password_file and [node] fqdn to enroll with");
+			goto out;
+		}
+		if ((pw = ntmd_password(n->cfg.password_file)) == NULL)
+			goto retry;
+		/* A key left by an enrollment that got no answer is reused. */
+		if (cert_key_read(key, &n->as_key) < 0) {
+			(void)unlink(key);
+			if ((rc = cert_key_generate(CERT_KEY_P256,
+			    &n->as_key)) < 0 ||
+			    (rc = cert_key_write(key, n->as_key)) < 0) {
+				log_warnx("%s: %s", key, rc <= -1000 ?
+				    cert_strerror(rc) : strerror(-rc));
+				goto retry;
+			}
+		}
+		if ((rc = enroll_csr_make(n->as_key, n->cfg.fqdn, &csr)) < 0) {
+			log_warnx("CSR: %s", gnutls_strerror(rc));
+			goto retry;
+		}
+		rc = enroll_request_encode(PROTO_MSG_ENROLL_REQUEST, txid,
+		    n->cfg.account, pw, &csr, req, ENROLL_REPLY_MAX, &len);
+	}
+	if (rc < 0 || (rc = enroll_client_start(&n->as_ec, &n->uv,
+	    (struct sockaddr *)&n->cfg.as_addr, n->as_creds, NULL, NULL, req,
+	    len, txid, ntmd_as_done, n)) < 0) {
+		log_warnx("AS: cannot start: %s", strerror(-rc));
+		goto retry;
+	}
+	n->as_running = true;
+	uv_timer_stop(&n->as_timer);
+	uv_timer_start(&n->as_timer, ntmd_as_timeout, NTMD_AS_TIMEOUT_MS, 0);
+	log_info("AS: %s as %s", n->as_enrolling ? "enrolling" :
+	    "authenticating", n->cfg.fqdn != NULL ? n->cfg.fqdn :
+	    "(name from the certificate)");
+	goto out;
+retry:
+	ntmd_as_later(n, NTMD_AS_RETRY_MS);
+out:
+	gnutls_free(csr.data);
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	if (req != NULL) {
+		explicit_bzero(req, ENROLL_REPLY_MAX);
+		free(req);
+	}
+}
+
+/* Registers with the ticket the DC client holds, from our addresses. */
+static void
+ntmd_register(struct ntmd *n)
+{
+	struct msg_addr la[PROTO_ADDRS_MAX];
+	uint64_t now = ntmd_now();
+	size_t nla;
+	int rc;
+
+	if (!n->has_dc) {
+		log_info("no DC address (none configured, none from the AS): "
+		    "not registering");
 		return;
+	}
 	if ((nla = ntmd_local_addrs(n, la)) == 0 ||
 	    dcclient_set_addrs(&n->dc, la, nla, now) < 0) {
 		log_warnx("no usable local address to register");
@@ -276,6 +634,38 @@ ntmd_dc_start(struct ntmd *n)
 	if ((rc = dcclient_start(&n->dc, now)) < 0)
 		log_warnx("cannot register: %s", strerror(-rc));
 	ntmd_dc_flush(n);
+}
+
+/* With a stored ticket that is still valid, register; else ask the AS. */
+static void
+ntmd_dc_start(struct ntmd *n)
+{
+	struct store_ticket t;
+	int rc;
+
+	dcclient_set_wanted(&n->dc, n->cfg.lifetime_s, n->cfg.keepalive_s);
+	uv_timer_init(&n->uv, &n->dc_timer);
+	n->dc_timer.data = n;
+	uv_timer_init(&n->uv, &n->as_timer);
+	n->as_timer.data = n;
+	if (n->cfg.ndc_addr > 0) {
+		n->dc_addr = n->cfg.dc_addr[0];
+		n->has_dc = true;
+	}
+	rc = store_ticket_load(n->cfg.state_dir, &t);
+	if (rc == 0 && t.expiry > (uint64_t)time(NULL) + NTMD_TICKET_MARGIN_S)
+		rc = dcclient_set_ticket(&n->dc, t.ticket, t.len, t.k_nd,
+		    t.expiry);
+	else if (rc == 0)
+		rc = -EKEYEXPIRED;
+	explicit_bzero(&t, sizeof(t));
+	if (rc < 0) {
+		log_info("no usable DC ticket in %s (%s)", n->cfg.state_dir,
+		    strerror(-rc));
+		ntmd_as_begin(n);
+		return;
+	}
+	ntmd_register(n);
 }
 
 /* ---- control socket view -------------------------------------------- */
@@ -455,6 +845,8 @@ ntmd_dataplane(struct ntmd *n)
 	if ((rc = dataplane_io_start(&n->dpio, &n->uv, n->dp, n->fd4, n->fd6,
 	    n->tunfd)) < 0)
 		fatalx("data plane I/O: %s", strerror(-rc));
+	if (n->dp_wanted)
+		log_info("data plane started with the certified addresses");
 }
 
 static int
@@ -601,7 +993,10 @@ main(int argc, char *argv[])
 	dcclient_init(&n.dc, n.rng);
 	ntmd_tun(&n);
 	ntmd_sockets(&n);
-	ntmd_dataplane(&n);
+	if (n.cfg.has_vip4 || n.cfg.has_vip6)
+		ntmd_dataplane(&n);
+	else
+		ntmd_sigpoll_start(&n);
 	ntmd_control(&n);
 	ntmd_drop(&n);
 	ntmd_dc_start(&n);
@@ -612,11 +1007,16 @@ main(int argc, char *argv[])
 
 	control_server_stop(&n.ctl);
 	uv_timer_stop(&n.dc_timer);
+	uv_timer_stop(&n.as_timer);
+	if (n.as_running)
+		enroll_client_stop(&n.as_ec);
 	if (n.dpio_open)
 		dataplane_io_close(&n.dpio, ntmd_dpio_closed);
 	loop_shutdown(&n.loop);
 	dataplane_free(n.dp);
 	dcclient_clear(&n.dc);
+	tls_creds_free(n.as_creds);
+	gnutls_privkey_deinit(n.as_key);
 	if (n.fd4 >= 0)
 		close(n.fd4);
 	if (n.fd6 >= 0)
