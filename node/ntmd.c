@@ -473,6 +473,15 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 		ntmd_as_later(n, NTMD_AS_REFUSED_MS);
 		return;
 	}
+	if ((n->cfg.has_vip4 && (!r->has_vip4 ||
+	    memcmp(n->cfg.vip4.addr, r->vip4, 4) != 0)) ||
+	    (n->cfg.has_vip6 && (!r->has_vip6 ||
+	    memcmp(n->cfg.vip6.addr, r->vip6, 16) != 0))) {
+		log_warnx("AS: the certificate for %s carries other virtual "
+		    "IPs than [node] vip4/vip6 configure", r->fqdn);
+		ntmd_as_later(n, NTMD_AS_REFUSED_MS);
+		return;
+	}
 	if ((rc = enroll_reply_save(r, n->cfg.state_dir)) < 0)
 		log_warnx("%s: cannot save what the AS gave: %s",
 		    n->cfg.state_dir, strerror(-rc));
