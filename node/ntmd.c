@@ -66,6 +66,7 @@ struct ntmd {
 	/* Home DC. */
 	struct dcclient		 dc;
 	uv_timer_t		 dc_timer;
+	uv_timer_t		 addr_timer;	/* interface address check */
 	struct sockaddr_storage	 dc_addr;
 	bool			 has_dc;
 	uint64_t		 signal_unhandled;
@@ -88,6 +89,7 @@ enum ntmd_timer {
 	NTMD_AS_RETRY_MS = 10000,	/* after a failure to reach it */
 	NTMD_AS_REFUSED_MS = 60000,	/* refused, no RETRY_AFTER */
 	NTMD_TICKET_MARGIN_S = 60,	/* a ticket this close to expiry: new */
+	NTMD_ADDR_CHECK_MS = 2000,	/* interface addresses read again */
 };
 
 static uint64_t
@@ -645,6 +647,31 @@ ntmd_register(struct ntmd *n)
 	ntmd_dc_flush(n);
 }
 
+/*
+ * Mobility: the node's own addresses are read again every few seconds;
+ * when they changed, dcclient registers again at once (PROTOCOL.md 7 step
+ * 6).  The sockets are bound to wildcard addresses, so nothing is rebound.
+ */
+static void
+ntmd_addr_check(uv_timer_t *t)
+{
+	struct ntmd *n = t->data;
+	struct msg_addr la[PROTO_ADDRS_MAX];
+	size_t nla;
+
+	if (n->dc.state != DCCLIENT_REGISTERED &&
+	    n->dc.state != DCCLIENT_REGISTERING)
+		return;
+	if ((nla = ntmd_local_addrs(n, la)) == 0)
+		return;
+	if (nla != n->dc.nlocal ||
+	    memcmp(la, n->dc.local, nla * sizeof(la[0])) != 0) {
+		log_info("local addresses changed: registering again");
+		(void)dcclient_set_addrs(&n->dc, la, nla, ntmd_now());
+		ntmd_dc_flush(n);
+	}
+}
+
 /* With a stored ticket that is still valid, register; else ask the AS. */
 static void
 ntmd_dc_start(struct ntmd *n)
@@ -657,6 +684,10 @@ ntmd_dc_start(struct ntmd *n)
 	n->dc_timer.data = n;
 	uv_timer_init(&n->uv, &n->as_timer);
 	n->as_timer.data = n;
+	uv_timer_init(&n->uv, &n->addr_timer);
+	n->addr_timer.data = n;
+	uv_timer_start(&n->addr_timer, ntmd_addr_check, NTMD_ADDR_CHECK_MS,
+	    NTMD_ADDR_CHECK_MS);
 	if (n->cfg.ndc_addr > 0) {
 		n->dc_addr = n->cfg.dc_addr[0];
 		n->has_dc = true;
@@ -1017,6 +1048,7 @@ main(int argc, char *argv[])
 	control_server_stop(&n.ctl);
 	uv_timer_stop(&n.dc_timer);
 	uv_timer_stop(&n.as_timer);
+	uv_timer_stop(&n.addr_timer);
 	if (n.as_running)
 		enroll_client_stop(&n.as_ec);
 	if (n.dpio_open)

@@ -291,6 +291,13 @@ assert d["registrations"] == 1, d
 	}
 	check "keep-alives every granted second, answered by the DC" \
 		wait_for 5 keepalive_acked
+	# Mobility: a new address on the node; it registers again with it.
+	ip -n "$ns" addr add 192.0.2.77/24 dev dc0
+	reregistered() {
+		grep -q "locals .*04120cc000024d" "$dir/dc.log"
+	}
+	check "a new local address makes ntmd register again, listing it" \
+		wait_for 10 reregistered
 	txt=$("$ntmctl" resolve -s "$sock" bob.dc2.ntm.test 2>&1)
 	check "registered, a peer is still UNAVAIL not-built (no tunnels yet)" \
 		test "$txt" = "ntmctl: UNAVAIL not-built"
