@@ -4,17 +4,23 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
+#include "buf.h"
 #include "config_table.h"
+#include "crypto.h"
 #include "dc.h"
 #include "loop.h"
+#include "proto.h"
 
 /* The file as the table loader reads it; turned into struct dc_config. */
 struct dc_conf_file {
@@ -34,6 +40,12 @@ struct dc_conf_file {
 	bool			 rrl_enabled;
 	int64_t			 rrl_rate, rrl_burst, rrl_slip;
 	int64_t			 rrl_v4, rrl_v6, rrl_slots;
+	struct config_list	 sig_listen;
+	char			*sig_ticket_key_file;
+	uint64_t		 sig_lifetime_ms;
+	uint64_t		 sig_keepalive_ms;
+	uint64_t		 sig_punch_ms;
+	struct config_list	 sig_relay;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
@@ -83,6 +95,18 @@ static const struct config_key conf_table[] = {
 	    NULL },
 	{ "rrl", "slots", CONFIG_INT, F(rrl_slots), "4096", 16, 1 << 24, 0, 0,
 	    NULL },
+	{ "signal", "listen", CONFIG_LIST, F(sig_listen), NULL, 0,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "signal", "ticket_key_file", CONFIG_PATH, F(sig_ticket_key_file),
+	    NULL, 0, 0, 0, 0, NULL },
+	{ "signal", "lifetime", CONFIG_DURATION, F(sig_lifetime_ms), "120s",
+	    10000, 86400000, 0, 0, NULL },
+	{ "signal", "keepalive", CONFIG_DURATION, F(sig_keepalive_ms), "25s",
+	    1000, 3600000, 0, 0, NULL },
+	{ "signal", "punch_deadline", CONFIG_DURATION, F(sig_punch_ms), "1s",
+	    100, 60000, 0, 0, NULL },
+	{ "signal", "relay", CONFIG_LIST, F(sig_relay), NULL, 0,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -240,6 +264,147 @@ config_notify(const char *path, const char *w, struct dc_config *c)
 }
 
 static int
+config_sig_listen(const char *path, const char *w, struct dc_config *c)
+{
+	struct dc_signal_config *g = &c->sig;
+
+	if (g->nlisten >= DC_LISTEN_MAX)
+		return config_error(path, "[signal] listen: at most %d "
+		    "addresses", DC_LISTEN_MAX);
+	if (loop_addr_parse(w, PROTO_PORT_DC, 0, &g->listen[g->nlisten]) < 0)
+		return config_error(path, "[signal] listen: \"%s\" is not "
+		    "address[:port]", w);
+	g->nlisten++;
+	return 0;
+}
+
+static int
+config_sig_relay(const char *path, const char *w, struct dc_config *c)
+{
+	struct dc_signal_config *g = &c->sig;
+
+	if (g->nrelay >= DC_RELAYS_MAX)
+		return config_error(path, "[signal] relay: at most %d "
+		    "addresses (one IPv4, one IPv6)", DC_RELAYS_MAX);
+	if (loop_addr_parse(w, PROTO_PORT_RS, 0, &g->relay[g->nrelay]) < 0)
+		return config_error(path, "[signal] relay: \"%s\" is not "
+		    "address[:port]", w);
+	g->nrelay++;
+	return 0;
+}
+
+/* Without [signal] listen: the DNS addresses on the signalling port. */
+static void
+config_sig_default_listen(struct dc_config *c)
+{
+	struct dc_signal_config *g = &c->sig;
+	size_t i;
+
+	for (i = 0; i < c->nlisten; i++) {
+		struct sockaddr_storage *ss = &g->listen[g->nlisten++];
+
+		*ss = c->listen[i];
+		if (ss->ss_family == AF_INET)
+			((struct sockaddr_in *)(void *)ss)->sin_port =
+			    htons(PROTO_PORT_DC);
+		else
+			((struct sockaddr_in6 *)(void *)ss)->sin6_port =
+			    htons(PROTO_PORT_DC);
+	}
+}
+
+static int
+config_hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int
+config_dc_ticket_key(const char *file, uint8_t key[DC_TICKET_KEY_LEN],
+    uint32_t *id, char *why, size_t whylen)
+{
+	uint8_t buf[2 * DC_TICKET_KEY_LEN + 2], digest[CRYPTO_SHA256_SIZE];
+	ssize_t n;
+	size_t len, i;
+	int fd, hi, lo, rv = -EINVAL;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		rv = -errno;
+		snprintf(why, whylen, "%s: %s", file, strerror(errno));
+		return rv;
+	}
+	if (config_check_private_fd(fd, file, why, whylen) < 0) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	len = n < 0 ? 0 : (size_t)n;
+	if (len > 0 && buf[len - 1] == '\n' && len != DC_TICKET_KEY_LEN)
+		len--;
+	if (len == DC_TICKET_KEY_LEN) {
+		memcpy(key, buf, DC_TICKET_KEY_LEN);
+		rv = 0;
+	} else if (len == 2 * DC_TICKET_KEY_LEN) {
+		rv = 0;
+		for (i = 0; i < DC_TICKET_KEY_LEN && rv == 0; i++) {
+			hi = config_hexval(buf[2 * i]);
+			lo = config_hexval(buf[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				rv = -EINVAL;
+			else
+				key[i] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	explicit_bzero(buf, sizeof(buf));
+	if (rv < 0) {
+		explicit_bzero(key, DC_TICKET_KEY_LEN);
+		snprintf(why, whylen, "%s: a ticket key is 32 bytes, raw or "
+		    "as 64 hex digits", file);
+		return rv;
+	}
+	crypto_sha256(digest, key, DC_TICKET_KEY_LEN);
+	*id = load_be32(digest);
+	return 0;
+}
+
+static int
+config_convert_signal(const char *path, struct dc_conf_file *f,
+    struct dc_config *c)
+{
+	struct dc_signal_config *g = &c->sig;
+	char why[512];
+	int errors = 0;
+
+	errors += config_words(path, &f->sig_listen, config_sig_listen, c);
+	if (f->sig_listen.n == 0) {
+		config_sig_default_listen(c);
+		g->listen_default = true;
+	}
+	errors += config_words(path, &f->sig_relay, config_sig_relay, c);
+	g->lifetime_s = (uint32_t)(f->sig_lifetime_ms / 1000);
+	g->keepalive_s = (uint32_t)(f->sig_keepalive_ms / 1000);
+	g->punch_deadline_ms = (uint32_t)f->sig_punch_ms;
+	if (g->keepalive_s >= g->lifetime_s)
+		errors += config_error(path, "[signal] keepalive must be "
+		    "shorter than lifetime");
+	if (f->sig_ticket_key_file != NULL) {
+		if (config_dc_ticket_key(f->sig_ticket_key_file,
+		    g->ticket_key, &g->ticket_key_id, why, sizeof(why)) < 0)
+			errors += config_error(path,
+			    "[signal] ticket_key_file: %s", why);
+		else
+			g->have_ticket_key = true;
+	}
+	return errors;
+}
+
+static int
 config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 {
 	struct xfr_config *x = &c->xfr;
@@ -282,6 +447,7 @@ config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 	c->rrl.v4_prefix = (unsigned)f->rrl_v4;
 	c->rrl.v6_prefix = (unsigned)f->rrl_v6;
 	c->rrl.slots = (uint32_t)f->rrl_slots;
+	errors += config_convert_signal(path, f, c);
 	return errors;
 }
 
@@ -319,5 +485,6 @@ config_dc_free(struct dc_config *cfg)
 	free(cfg->zone_file);
 	free(cfg->db_path);
 	xfr_config_clear(&cfg->xfr);
+	explicit_bzero(cfg->sig.ticket_key, sizeof(cfg->sig.ticket_key));
 	memset(cfg, 0, sizeof(*cfg));
 }

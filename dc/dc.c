@@ -1,4 +1,4 @@
-/* dc.c -- ntm-dc main: options, configuration, signals, zone reloads and the event loop. */
+/* dc.c -- ntm-dc main: options, configuration, signals, zone reloads, signalling start-up and the event loop. */
 #include "config.h"
 
 #include <errno.h>
@@ -6,14 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <uv.h>
 
 #include "dc.h"
 #include "dnsnet.h"
 #include "log.h"
+#include "loop.h"
 #include "rand.h"
+#include "signal.h"
+#include "sigio.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -27,6 +32,8 @@ struct dc {
 	struct dns_server	 srv;
 	struct dnsnet		*net;
 	struct rrl		*rrl;
+	struct signal		*sig;		/* node signalling core */
+	struct sigio		*sigio;		/* its UDP sockets */
 	uv_signal_t		 sighup, sigterm, sigint;
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
@@ -73,6 +80,102 @@ dc_zone_build(const struct dc_config *cfg, bool with_db, bool to_stderr,
 	return 0;
 }
 
+/*
+ * While the DC runs, other parts hold connections to its database, and
+ * lib/db's db_open() opens and closes the file before SQLite does: that
+ * close drops every POSIX lock this process holds on it, and another
+ * process's last close then deletes the WAL under them.  So the reload
+ * reaches the database through SQLite alone, which shares one descriptor
+ * per file between a process's connections.
+ */
+static int
+dc_db_open_raw(const char *path, sqlite3 **db)
+{
+	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", path, *db != NULL ? sqlite3_errmsg(*db) :
+		    "cannot open");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(*db, 5000);
+	return 0;
+}
+
+/* The nodes table into the zone (a reload's half of zone_db_load). */
+static int
+dc_db_nodes_load(struct zone *z, const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc = -EIO, src;
+
+	if (dc_db_open_raw(path, &db) < 0)
+		return -EIO;
+	if (sqlite3_prepare_v2(db, "SELECT fqdn, vip4, vip6 FROM nodes "
+	    "ORDER BY fqdn", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *fqdn = (const char *)sqlite3_column_text(st, 0);
+		const char *v4 = (const char *)sqlite3_column_text(st, 1);
+		const char *v6 = (const char *)sqlite3_column_text(st, 2);
+		int nrc;
+
+		if (fqdn != NULL && (nrc = zone_node_set(z, fqdn, v4, v6)) < 0)
+			log_warnx("%s: node %s (%s, %s) skipped: %s", path,
+			    fqdn, v4 ? v4 : "-", v6 ? v6 : "-",
+			    strerror(-nrc));
+	}
+	if (src == SQLITE_DONE)
+		rc = 0;
+out:
+	if (rc < 0)
+		log_warnx("%s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The serial of every apex (a reload's zone_db_save_serial). */
+static int
+dc_db_serial_save(const struct zone *z, const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	char name[1024];
+	int a, rc = -EIO;
+	size_t n;
+
+	if (dc_db_open_raw(path, &db) < 0)
+		return -EIO;
+	if (sqlite3_prepare_v2(db, "INSERT INTO zone_serial (zone, serial) "
+	    "VALUES (?1, ?2) ON CONFLICT (zone) DO UPDATE SET serial = ?2",
+	    -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (a = 0; a < zone_apex_count(z); a++) {
+		const struct zone_apex *ap = zone_apex_get(z, a);
+
+		if (dns_name_str(ap->name, ap->namelen, name,
+		    sizeof(name)) < 0)
+			goto out;
+		if ((n = strlen(name)) > 1)
+			name[n - 1] = '\0';
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, zone_serial(z));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0)
+		log_warnx("%s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}
+
 static void
 dc_reload_work(uv_work_t *w)
 {
@@ -81,8 +184,13 @@ dc_reload_work(uv_work_t *w)
 	uint32_t s;
 
 	dc->reload_changed = false;
-	if ((dc->reload_rc = dc_zone_build(&dc->cfg, true, false, &z)) < 0)
+	if ((dc->reload_rc = dc_zone_build(&dc->cfg, false, false, &z)) < 0)
 		return;
+	if (dc->cfg.db_path != NULL &&
+	    (dc->reload_rc = dc_db_nodes_load(z, dc->cfg.db_path)) < 0) {
+		zone_free(z);
+		return;
+	}
 	/*
 	 * Same records: keep the serial.  Changed: at least one past the old
 	 * one (the file's serial wins when it is ahead).
@@ -96,7 +204,7 @@ dc_reload_work(uv_work_t *w)
 		dc->reload_changed = true;
 	}
 	if (dc->cfg.db_path != NULL)
-		(void)zone_db_save_serial(z, dc->cfg.db_path);
+		(void)dc_db_serial_save(z, dc->cfg.db_path);
 	dc->reload_zone = z;
 }
 
@@ -147,6 +255,122 @@ dc_reload_start(struct dc *dc)
 	}
 }
 
+/*
+ * Registry -> DNS: a node that registers with new virtual IPs answers them
+ * at once; secondaries hear of it by NOTIFY.  The zone pointer is read at
+ * each call, since a reload swaps it.
+ */
+static int
+dc_zone_node_set(void *arg, const char *fqdn, const char *vip4,
+    const char *vip6)
+{
+	struct dc *dc = arg;
+	uint32_t before = zone_serial(dc->srv.zone);
+	int rc;
+
+	if ((rc = zone_node_set(dc->srv.zone, fqdn, vip4, vip6)) < 0) {
+		log_warnx("zone: node %s (%s, %s) not added: %s", fqdn,
+		    vip4 != NULL ? vip4 : "-", vip6 != NULL ? vip6 : "-",
+		    strerror(-rc));
+		return rc;
+	}
+	if (zone_serial(dc->srv.zone) != before)
+		dnsnet_notify(dc->net);
+	return 0;
+}
+
+static int
+dc_zone_node_remove(void *arg, const char *fqdn)
+{
+	struct dc *dc = arg;
+	int rc;
+
+	if ((rc = zone_node_remove(dc->srv.zone, fqdn)) == 0)
+		dnsnet_notify(dc->net);
+	return rc;
+}
+
+static void
+dc_msg_addr(struct msg_addr *a, const struct sockaddr_storage *ss)
+{
+	if (sigio_addr_from_sockaddr(a, (const struct sockaddr *)ss) < 0)
+		memset(a, 0, sizeof(*a));
+}
+
+/*
+ * The signalling core with its ticket keys (the configured file, then the
+ * unexpired keys the AS sent earlier, from the database) and its sockets.
+ */
+static void
+dc_signal_start(struct dc *dc)
+{
+	const struct dc_signal_config *g = &dc->cfg.sig;
+	struct signal_config scfg;
+	struct signal_hooks hooks;
+	char text[LOOP_ADDRSTRLEN];
+	int nkeys = 0, rc;
+	size_t i;
+
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.zone = dc->cfg.zone;
+	scfg.lifetime_s = g->lifetime_s;
+	scfg.keepalive_s = g->keepalive_s;
+	scfg.punch_deadline_ms = g->punch_deadline_ms;
+	for (i = 0; i < g->nrelay && i < SIGNAL_RELAYS_MAX; i++)
+		dc_msg_addr(&scfg.relay[scfg.nrelay++], &g->relay[i]);
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.zone.node_set = dc_zone_node_set;
+	hooks.zone.node_remove = dc_zone_node_remove;
+	hooks.zone.arg = dc;
+	hooks.arg = dc;
+	if ((rc = signal_new(&dc->sig, &scfg, &hooks, rng_system())) < 0)
+		fatalx("signalling core: %s", strerror(-rc));
+	if (g->have_ticket_key) {
+		if ((rc = signal_ticket_key_add(dc->sig, g->ticket_key_id,
+		    g->ticket_key)) < 0)
+			fatalx("ticket key: %s", strerror(-rc));
+		nkeys++;
+		log_info("ticket key %08x from the configuration",
+		    g->ticket_key_id);
+	}
+	if (dc->cfg.db_path != NULL) {
+		if ((rc = sigio_ticket_keys_load(dc->sig, dc->cfg.db_path,
+		    time(NULL))) < 0)
+			log_warnx("%s: ticket keys not read: %s",
+			    dc->cfg.db_path, strerror(-rc));
+		else
+			nkeys += rc;
+	}
+	if (nkeys == 0)
+		log_warnx("no ticket key: every registration is refused "
+		    "(BAD_TICKET) until the AS sends one");
+	/*
+	 * A configured address that cannot be bound stops the DC; the default
+	 * (the DNS addresses on 4610) may be taken by another DC on the same
+	 * host, and then DNS is served without signalling.
+	 */
+	if ((rc = sigio_start(&dc->sigio, dc->loop, dc->sig, g->listen,
+	    g->nlisten, dc->cfg.db_path)) < 0) {
+		uv_run(dc->loop, UV_RUN_NOWAIT);
+		if (!g->listen_default)
+			fatalx("cannot listen for signalling: %s",
+			    uv_strerror(rc));
+		log_warnx("signalling not started (%s on the default "
+		    "addresses, port %d); set [signal] listen",
+		    uv_strerror(rc), PROTO_PORT_DC);
+		dc->sigio = NULL;
+		return;
+	}
+	for (i = 0; i < g->nlisten; i++) {
+		(void)loop_addr_format((const struct sockaddr *)&g->listen[i],
+		    text, sizeof(text));
+		log_info("signalling on %s", text);
+	}
+	if (g->nrelay == 0)
+		log_info("no [signal] relay: punch and relay routes are "
+		    "refused (UNAVAILABLE)");
+}
+
 static void
 dc_signal(uv_signal_t *h, int signum)
 {
@@ -160,6 +384,8 @@ dc_signal(uv_signal_t *h, int signum)
 	log_info("signal %d: shutting down", signum);
 	dnsnet_close(dc->net);
 	dc->net = NULL;
+	sigio_close(dc->sigio);
+	dc->sigio = NULL;
 	uv_close((uv_handle_t *)&dc->sighup, NULL);
 	uv_close((uv_handle_t *)&dc->sigterm, NULL);
 	uv_close((uv_handle_t *)&dc->sigint, NULL);
@@ -237,6 +463,7 @@ main(int argc, char *argv[])
 		uv_run(dc.loop, UV_RUN_NOWAIT);
 		fatalx("cannot listen for DNS");
 	}
+	dc_signal_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
 	uv_signal_init(dc.loop, &dc.sigint);
@@ -255,6 +482,7 @@ main(int argc, char *argv[])
 	zone_free(dc.reload_zone);
 	zone_free(dc.srv.zone);
 	rrl_free(dc.rrl);
+	signal_free(dc.sig);
 	uv_loop_close(dc.loop);
 	config_dc_free(&dc.cfg);
 	return 0;

@@ -15,6 +15,25 @@
 enum dc_default {
 	DC_LISTEN_MAX = 16,
 	DC_DNS_PORT = 53,
+	DC_RELAYS_MAX = 2,		/* SIGNAL_RELAYS_MAX */
+	DC_TICKET_KEY_LEN = 32,		/* PROTO_KEY_LEN */
+};
+
+/* [signal]: node signalling on UDP 4610 (dc/sigio, dc/signal). */
+struct dc_signal_config {
+	struct sockaddr_storage	 listen[DC_LISTEN_MAX];	/* default: [dns]
+							 * listen, port 4610 */
+	size_t			 nlisten;
+	bool			 listen_default;	/* not configured */
+	bool			 have_ticket_key;	/* ticket_key_file */
+	uint32_t		 ticket_key_id;	/* SHA-256(key), first 4 bytes */
+	uint8_t			 ticket_key[DC_TICKET_KEY_LEN];
+	uint32_t		 lifetime_s;
+	uint32_t		 keepalive_s;
+	uint32_t		 punch_deadline_ms;
+	struct sockaddr_storage	 relay[DC_RELAYS_MAX];	/* none: punch and
+							 * relay refused */
+	size_t			 nrelay;
 };
 
 /* Everything ntm-dc.conf says.  Strings are owned (config_free). */
@@ -30,6 +49,7 @@ struct dc_config {
 	uint32_t		 tcp_clients;
 	struct rrl_config	 rrl;
 	struct xfr_config	 xfr;
+	struct dc_signal_config	 sig;
 };
 
 /* config.c */
@@ -40,9 +60,19 @@ struct dc_config {
  * "file:line: [section] key: reason" where the line is known and
  * "file: [section] key: reason" otherwise.  Returns the number of problems
  * (0: usable) or a negative errno when the file cannot be read.
- * config_dc_free releases the strings and wipes the TSIG secret.
+ * config_dc_free releases the strings and wipes the TSIG secret and the
+ * ticket key.
  */
 int	config_dc_load(const char *path, struct dc_config *cfg);
 void	config_dc_free(struct dc_config *cfg);
+/*
+ * config_dc_ticket_key: reads an AS-DC ticket key file, the format ntm-as
+ * reads (32 raw bytes or 64 hex digits, one final newline allowed, a
+ * private file); the key id is the first four bytes of SHA-256(key), big
+ * endian, as ntm-as computes it.  0, or -EINVAL / -EPERM / -errno with the
+ * reason in why.
+ */
+int	config_dc_ticket_key(const char *file, uint8_t key[DC_TICKET_KEY_LEN],
+	    uint32_t *id, char *why, size_t whylen);
 
 #endif

@@ -49,3 +49,14 @@ tests_fuzz_fuzz_dns_LDADD = $(NTM_LIBS)
 endif
 
 dist_man_MANS += doc/ntm-dc.8 doc/ntm-dc.conf.5
+
+# Node signalling in the daemon: a test node that registers with a ticket
+# sealed under the DC's ticket key, and the loopback test around it.
+check_PROGRAMS += tests/dc/regclient
+tests_dc_regclient_SOURCES = tests/dc/regclient.c
+tests_dc_regclient_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
+	-I$(top_srcdir)/dc -I$(top_srcdir)/node
+tests_dc_regclient_LDADD = node/libnode.la dc/libdc.la $(LIBMNL_LIBS) \
+	$(NTM_LIBS)
+TESTS += tests/integration/dc-signal.sh
+dist_check_SCRIPTS += tests/integration/dc-signal.sh
