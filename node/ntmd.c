@@ -78,6 +78,8 @@ struct ntmd {
 	uv_timer_t		 as_timer;	/* answer timeout, retry */
 	bool			 as_running;
 	bool			 as_enrolling;
+	bool			 as_renewing;	/* the next request renews */
+	uv_timer_t		 renew_timer;
 
 	struct control_server	 ctl;
 	const struct ntmd_resolver *resolver;	/* NULL: not built yet */
@@ -90,6 +92,7 @@ enum ntmd_timer {
 	NTMD_AS_REFUSED_MS = 60000,	/* refused, no RETRY_AFTER */
 	NTMD_TICKET_MARGIN_S = 60,	/* a ticket this close to expiry: new */
 	NTMD_ADDR_CHECK_MS = 2000,	/* interface addresses read again */
+	NTMD_RENEW_MIN_S = 5,		/* soonest renewal */
 };
 
 static uint64_t
@@ -444,6 +447,28 @@ ntmd_as_identity(struct ntmd *n, const struct enroll_reply *r)
 }
 
 static void
+ntmd_renew_cb(uv_timer_t *t)
+{
+	struct ntmd *n = t->data;
+
+	n->as_renewing = true;
+	ntmd_as_begin(n);
+}
+
+/* Renewal at two thirds of the certificate's lifetime (PROTOCOL.md 12.2). */
+static void
+ntmd_renew_at(struct ntmd *n, time_t at)
+{
+	time_t now = time(NULL);
+	uint64_t s = at > now + NTMD_RENEW_MIN_S ? (uint64_t)(at - now) :
+	    NTMD_RENEW_MIN_S;
+
+	uv_timer_stop(&n->renew_timer);
+	uv_timer_start(&n->renew_timer, ntmd_renew_cb, s * 1000, 0);
+	log_info("certificate renewal in %llu s", (unsigned long long)s);
+}
+
+static void
 ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 {
 	struct ntmd *n = arg;
@@ -488,11 +513,14 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 		log_warnx("%s: cannot save what the AS gave: %s",
 		    n->cfg.state_dir, strerror(-rc));
 	ntmd_as_identity(n, r);
-	log_info("%s: %s by the AS, DC ticket until %llu, certificate to "
-	    "renew after %lld", r->fqdn, n->as_enrolling ? "enrolled" :
-	    "authenticated", (unsigned long long)r->expiry, (long long)renew);
+	log_info("%s: %s by the AS, DC ticket until %llu", r->fqdn,
+	    n->as_enrolling ? "enrolled" : n->as_renewing ? "renewed" :
+	    "authenticated", (unsigned long long)r->expiry);
+	n->as_renewing = false;
+	ntmd_renew_at(n, renew);
+	/* A live registration goes on; the next one uses the new ticket. */
 	if (dcclient_set_ticket(&n->dc, r->ticket, r->ticket_len, r->k_nd,
-	    r->expiry) == 0)
+	    r->expiry) == 0 && !dcclient_registered(&n->dc))
 		ntmd_register(n);
 }
 
@@ -566,8 +594,18 @@ ntmd_as_begin(struct ntmd *n)
 			    cert_strerror(rc) : strerror(-rc));
 			goto retry;
 		}
-		rc = enroll_request_encode(PROTO_MSG_AUTH_REQUEST, txid, NULL,
-		    NULL, NULL, req, ENROLL_REPLY_MAX, &len);
+		if (!n->as_renewing)
+			rc = enroll_request_encode(PROTO_MSG_AUTH_REQUEST, txid,
+			    NULL, NULL, NULL, req, ENROLL_REPLY_MAX, &len);
+		else if ((rc = cert_key_read(key, &n->as_key)) < 0 ||
+		    (rc = enroll_csr_make(n->as_key, n->cfg.fqdn, &csr)) < 0) {
+			log_warnx("renewal CSR: %s", rc <= -1000 ?
+			    cert_strerror(rc) : gnutls_strerror(rc));
+			goto retry;
+		} else
+			rc = enroll_request_encode(PROTO_MSG_RENEW_REQUEST,
+			    txid, NULL, NULL, &csr, req, ENROLL_REPLY_MAX,
+			    &len);
 	} else {
 		n->as_enrolling = true;
 		if (n->cfg.account == NULL || n->cfg.password_file == NULL ||
@@ -606,8 +644,8 @@ ntmd_as_begin(struct ntmd *n)
 	uv_timer_stop(&n->as_timer);
 	uv_timer_start(&n->as_timer, ntmd_as_timeout, NTMD_AS_TIMEOUT_MS, 0);
 	log_info("AS: %s as %s", n->as_enrolling ? "enrolling" :
-	    "authenticating", n->cfg.fqdn != NULL ? n->cfg.fqdn :
-	    "(name from the certificate)");
+	    n->as_renewing ? "renewing" : "authenticating",
+	    n->cfg.fqdn != NULL ? n->cfg.fqdn : "(name from the certificate)");
 	goto out;
 retry:
 	ntmd_as_later(n, NTMD_AS_RETRY_MS);
@@ -672,6 +710,25 @@ ntmd_addr_check(uv_timer_t *t)
 	}
 }
 
+/* A stored certificate from an earlier run: schedule its renewal. */
+static void
+ntmd_renew_stored(struct ntmd *n)
+{
+	char path[PATH_MAX];
+	gnutls_x509_crt_t crt;
+	struct cert_info ci;
+
+	if (!n->cfg.has_as || n->cfg.ca_file == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", n->cfg.state_dir, STORE_CERT);
+	if (cert_crt_read(path, &crt) < 0)
+		return;
+	if (cert_info(crt, &ci) == 0)
+		ntmd_renew_at(n, ci.not_before +
+		    (ci.not_after - ci.not_before) * 2 / 3);
+	gnutls_x509_crt_deinit(crt);
+}
+
 /* With a stored ticket that is still valid, register; else ask the AS. */
 static void
 ntmd_dc_start(struct ntmd *n)
@@ -686,6 +743,8 @@ ntmd_dc_start(struct ntmd *n)
 	n->as_timer.data = n;
 	uv_timer_init(&n->uv, &n->addr_timer);
 	n->addr_timer.data = n;
+	uv_timer_init(&n->uv, &n->renew_timer);
+	n->renew_timer.data = n;
 	uv_timer_start(&n->addr_timer, ntmd_addr_check, NTMD_ADDR_CHECK_MS,
 	    NTMD_ADDR_CHECK_MS);
 	if (n->cfg.ndc_addr > 0) {
@@ -705,6 +764,7 @@ ntmd_dc_start(struct ntmd *n)
 		ntmd_as_begin(n);
 		return;
 	}
+	ntmd_renew_stored(n);
 	ntmd_register(n);
 }
 
@@ -1049,6 +1109,7 @@ main(int argc, char *argv[])
 	uv_timer_stop(&n.dc_timer);
 	uv_timer_stop(&n.as_timer);
 	uv_timer_stop(&n.addr_timer);
+	uv_timer_stop(&n.renew_timer);
 	if (n.as_running)
 		enroll_client_stop(&n.as_ec);
 	if (n.dpio_open)

@@ -378,7 +378,8 @@ while True:
     open(d + "/node.csr", "wb").write(a[0x2a])
     r = subprocess.run(["%s/tools/ntmctl" % sys.argv[4], "ca", "issue",
         "--dir", d + "/ca", "--role", "node", "--fqdn",
-        "alice.dc1.ntm.test", "--vip4", "198.18.1.10", "--csr",
+        "alice.dc1.ntm.test", "--vip4", "198.18.1.10", "--lifetime",
+        "165", "--csr",
         d + "/node.csr", "--out", d + "/issued"], capture_output=True)
     note("issue: " + r.stdout.decode().strip() + r.stderr.decode().strip())
     crt = ssl.PEM_cert_to_DER_cert(open(d + "/issued.pem").read())
@@ -443,6 +444,19 @@ EOF
 		grep -q "inet 198.18.1.10/32 " <<EOF
 $txt
 EOF
+	# 165 s issued 5 min back-dated: renewal due 10 s after issue.
+	check "ntmd renews at two thirds of the lifetime with RENEW_REQUEST" \
+		wait_for 25 grep -q "request type 98 " "$dir/as.log"
+	issued_twice() {
+		test "$(grep -c "issued ntm-node certificate" \
+		    "$dir/as.log")" -ge 2
+	}
+	check "the AS issued a second certificate for the renewal" \
+		wait_for 10 issued_twice
+	check "the renewed certificate replaces the old one" \
+		wait_for 5 cmp -s "$state3/cert.pem" "$dir/issued.pem" -n \
+		"$(stat -c %s "$dir/issued.pem")"
+	check "still registered after the renewal" registered
 	kill -TERM "$pid"
 	wait "$pid"
 	pid=
