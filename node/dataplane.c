@@ -973,7 +973,7 @@ static void
 dataplane_io_flush(struct dataplane_io *io, int n)
 {
 	const struct sockaddr *sa;
-	int start, end, fd, sent, i;
+	int start, end, last, fd, sent, i;
 
 	n = dataplane_io_coalesce(io, n);
 	for (start = 0; start < n; start = end) {
@@ -998,11 +998,19 @@ dataplane_io_flush(struct dataplane_io *io, int n)
 					    "sending datagrams one by one");
 					io->gso = false;
 				}
-				for (i = start; i < end; i++)
+				/*
+				 * A full buffer drops the rest of the run;
+				 * anything else only the message it names.
+				 */
+				last = sent == 0 || errno == EAGAIN ||
+				    errno == EWOULDBLOCK || errno == ENOBUFS ?
+				    end : start + 1;
+				for (i = start; i < last; i++)
 					io->dp->stats.drops[
 					    DATAPLANE_DROP_TX] +=
 					    io->msgs[i].msg_hdr.msg_iovlen;
-				break;
+				start = last;
+				continue;
 			}
 			for (i = start; i < start + sent; i++)
 				if (io->msgs[i].msg_hdr.msg_iovlen > 1)

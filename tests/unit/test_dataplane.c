@@ -1004,6 +1004,7 @@ test_io(void **state)
 	uv_loop_t loop;
 	uint8_t inner[PKT_MAX], got[PKT_MAX];
 	const uint8_t ctl[] = "keepalive";
+	struct dataplane_tunnel_conf tc;
 	struct dataplane_stats sum;
 	size_t len;
 	uint8_t sig[40];
@@ -1053,6 +1054,23 @@ test_io(void **state)
 	assert_int_equal(drops(dataplane_table_stats(p->a),
 	    DATAPLANE_DROP_NO_TUNNEL), 1);
 
+	/*
+	 * A peer address the kernel refuses (port 0: EINVAL) in the same
+	 * sendmmsg batch as a good one: only its packet is dropped, counted.
+	 */
+	tunnel_conf(&tc, p->alg, DATAPLANE_ROLE_INITIATOR, 0x33, 0x44,
+	    "198.18.3.1", "fd6e:746d:6f62:3::1");
+	((struct sockaddr_in *)&tc.peer_addr)->sin_port = 0;
+	assert_int_equal(dataplane_tunnel_add(p->a, &tc, NULL), 0);
+	len = ip4_packet(inner, A_VIP4, "198.18.3.1", PAYLOAD);
+	assert_int_equal(write(a->tun[1], inner, len), (ssize_t)len);
+	len = ip4_packet(inner, A_VIP4, B_VIP4, PAYLOAD);
+	assert_int_equal(write(a->tun[1], inner, len), (ssize_t)len);
+	assert_int_equal(io_recv(&loop, b, got, sizeof(got)), (ssize_t)len);
+	assert_memory_equal(got, inner, len);
+	assert_int_equal(drops(dataplane_table_stats(p->a),
+	    DATAPLANE_DROP_TX), 1);
+
 	/* A common-header datagram on the tunnel port goes to on_signal. */
 	memset(sig, 0, sizeof(sig));
 	sig[0] = PROTO_VERSION_1;
@@ -1071,7 +1089,7 @@ test_io(void **state)
 	assert_memory_equal(b->last, ctl, sizeof(ctl));
 
 	dataplane_stats_sum(p->b, &sum);
-	assert_int_equal(sum.packets_in, 1 + 3 * IO_ROUNDS * IO_BURST + 1);
+	assert_int_equal(sum.packets_in, 1 + 3 * IO_ROUNDS * IO_BURST + 2);
 	assert_int_equal(sum.drops[DATAPLANE_DROP_AUTH] +
 	    sum.drops[DATAPLANE_DROP_MALFORMED] +
 	    sum.drops[DATAPLANE_DROP_REPLAY], 0);
