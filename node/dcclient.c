@@ -127,6 +127,8 @@ dcclient_session_drop(struct dcclient *dc)
 	memset(dc->sid, 0, sizeof(dc->sid));
 	dc->req_type = 0;
 	dc->req_len = 0;
+	memset(dc->sent, 0, sizeof(dc->sent));
+	dc->sent_next = 0;
 }
 
 int
@@ -350,6 +352,62 @@ dcclient_open(struct dcclient *dc, uint8_t *pkt, size_t len, struct msg *m)
 		return rc;
 	if (replay_update(&dc->rx_window, h.seq) < 0)
 		return -EALREADY;
+	return 0;
+}
+
+int
+dcclient_send_msg(struct dcclient *dc, const uint8_t *msg, size_t len,
+    bool retransmit, uint8_t *out, size_t cap, size_t *outlen)
+{
+	uint8_t nonce[PROTO_NONCE_LEN];
+	struct msg_header h;
+	struct rbuf r;
+	size_t i, slot;
+	int rc;
+
+	if (dc->k_tx == NULL)
+		return -ENOTCONN;
+	if (len > PROTO_DATAGRAM_MAX)
+		return -EMSGSIZE;
+	if (len > cap)
+		return -ENOSPC;
+	rbuf_init(&r, msg, len);
+	if ((rc = msg_header_decode(&r, &h)) < 0)
+		return rc;
+	if (!(h.flags & PROTO_F_SEALED) ||
+	    (size_t)PROTO_HEADER_LEN + h.length != len ||
+	    h.length < PROTO_TAG_LEN)
+		return MSG_E_FLAGS;
+	if (retransmit) {
+		for (i = 0; i < DCCLIENT_SENT_CACHE; i++)
+			if (dc->sent[i].len > 0 && dc->sent[i].type == h.type &&
+			    dc->sent[i].txid == h.txid) {
+				if (dc->sent[i].len > cap)
+					return -ENOSPC;
+				memcpy(out, dc->sent[i].buf, dc->sent[i].len);
+				*outlen = dc->sent[i].len;
+				return 0;
+			}
+		return -ENOENT;
+	}
+	memcpy(out, msg, len);
+	h.seq = dc->seq_tx + 1;
+	store_be64(out + 12, h.seq);
+	memcpy(out + 20, dc->sid, PROTO_ID_LEN);
+	memcpy(h.id, dc->sid, PROTO_ID_LEN);
+	msg_nonce(&h, nonce);
+	if ((rc = aead_seal(dc->k_tx, nonce, out, PROTO_HEADER_LEN,
+	    out + PROTO_HEADER_LEN, len - PROTO_HEADER_LEN - PROTO_TAG_LEN,
+	    out + PROTO_HEADER_LEN, len - PROTO_HEADER_LEN)) < 0)
+		return rc;
+	dc->seq_tx = h.seq;
+	slot = dc->sent_next;
+	dc->sent_next = (dc->sent_next + 1) % DCCLIENT_SENT_CACHE;
+	dc->sent[slot].type = h.type;
+	dc->sent[slot].txid = h.txid;
+	dc->sent[slot].len = len;
+	memcpy(dc->sent[slot].buf, out, len);
+	*outlen = len;
 	return 0;
 }
 

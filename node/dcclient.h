@@ -57,6 +57,7 @@ enum dcclient_limit {
 	DCCLIENT_BACKOFF_MAX_MS = 60000,
 	/* Last send to failure (PROTOCOL.md 5.5). */
 	DCCLIENT_FAIL_AFTER_MS = 4000,
+	DCCLIENT_SENT_CACHE = 8,		/* sealed sends kept */
 };
 
 enum dcclient_action_type {
@@ -144,6 +145,15 @@ struct dcclient {
 
 	struct dcclient_action	 outbox[DCCLIENT_OUTBOX];
 	size_t			 out_head, out_n;
+
+	/* dcclient_send_msg()'s sealed messages, for byte-exact resends. */
+	struct {
+		uint8_t		 type;
+		uint32_t	 txid;
+		size_t		 len;		/* 0: free */
+		uint8_t		 buf[PROTO_DATAGRAM_MAX];
+	}			 sent[DCCLIENT_SENT_CACHE];
+	size_t			 sent_next;
 };
 
 void	dcclient_init(struct dcclient *, struct ntm_rng *);
@@ -209,6 +219,21 @@ int	dcclient_seal(struct dcclient *, struct msg *m, uint8_t *out,
 	    size_t cap, size_t *outlen);
 int	dcclient_open(struct dcclient *, uint8_t *pkt, size_t len,
 	    struct msg *m);
+/*
+ * dcclient_send_msg: for node/tunnel's SEND_DC action.  msg[0..len) is a
+ * whole message as msg_encode() writes it (sequence number 0, header id
+ * zero, plaintext body, PROTO_TAG_LEN zero bytes).  The client sets the
+ * next sequence number and the session id and seals it into out (cap at
+ * least len).  With retransmit it writes instead the sealed bytes it made
+ * for the same type and transaction id, byte for byte (PROTOCOL.md 5.5);
+ * the last DCCLIENT_SENT_CACHE messages are kept, and a new registration
+ * forgets them.  Returns 0; -ENOTCONN without a session; -ENOENT for a
+ * retransmission of nothing kept; -EMSGSIZE above one datagram (messages
+ * are not fragmented here); MSG_E_* for a header that does not check or
+ * an unsealed type; -ENOSPC.
+ */
+int	dcclient_send_msg(struct dcclient *, const uint8_t *msg, size_t len,
+	    bool retransmit, uint8_t *out, size_t cap, size_t *outlen);
 
 /* HKDF-Expand labels of PROTOCOL.md 7 step 3 (no NUL). */
 #define DCCLIENT_LABEL_N2DC	"ntmobile v1 node to dc"

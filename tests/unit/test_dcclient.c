@@ -1177,6 +1177,71 @@ test_enroll_over_tls(void **state)
 	pki_free(&p);
 }
 
+/* node/tunnel's messages to the DC: sealed in the session, resent exactly. */
+static void
+test_send_msg_for_tunnel_code(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t plain[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
+	uint8_t again[PROTO_DATAGRAM_MAX];
+	struct dcclient_action a;
+	const struct msg_attr *pf;
+	struct msg m;
+	size_t plen, olen, alen;
+
+	msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+	m.hdr.txid = 0x5151;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN,
+	    "bob.dc2.ntm.test", 16), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX, PROTO_KEX_ECDHE), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH, f->ticket,
+	    32), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP", 4), 0);
+	assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen), 0);
+
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false, out,
+	    sizeof(out), &olen), -ENOTCONN);
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true, out,
+	    sizeof(out), &olen), -ENOENT);
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false, out,
+	    sizeof(out), &olen), 0);
+	assert_int_equal(olen, plen);
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true, again,
+	    sizeof(again), &alen), 0);
+	assert_int_equal(alen, olen);
+	assert_memory_equal(again, out, olen);
+
+	/* The DC opens it with k_N->DC: next sequence number, session id. */
+	a.type = DCCLIENT_ACT_SEND;
+	a.len = olen;
+	memcpy(a.data, out, olen);
+	dc_open(f, &a, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_DIRECTION_REQUEST);
+	assert_true(m.hdr.seq == 2);
+	assert_int_equal(m.hdr.txid, 0x5151);
+	assert_non_null(pf = msg_attr_find(&m, PROTO_ATTR_PEER_FQDN));
+	assert_memory_equal(pf->val, "bob.dc2.ntm.test", 16);
+
+	/* A new message takes the next number; unsealed types are refused. */
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false, out,
+	    sizeof(out), &olen), 0);
+	assert_true(load_be64(out + 12) == 3);
+	assert_true(f->dc.seq_tx == 3);
+	msg_init(&m, PROTO_MSG_REG_HELLO);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_TICKET, f->ticket,
+	    sizeof(f->ticket)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, f->ticket, 32), 0);
+	assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen), 0);
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false, out,
+	    sizeof(out), &olen), MSG_E_FLAGS);
+	/* A new registration forgets what it sealed under the old keys. */
+	assert_int_equal(dcclient_start(&f->dc, T0 + 100), 0);
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true, out,
+	    sizeof(out), &olen), -ENOTCONN);
+}
+
 int
 main(void)
 {
@@ -1203,6 +1268,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_send_msg_for_tunnel_code,
+		    setup, teardown),
 		cmocka_unit_test(test_against_dc_signal),
 		cmocka_unit_test(test_enroll_messages),
 		cmocka_unit_test(test_enroll_over_tls),
