@@ -46,6 +46,8 @@ struct dc_conf_file {
 	uint64_t		 sig_keepalive_ms;
 	uint64_t		 sig_punch_ms;
 	struct config_list	 sig_relay;
+	struct config_list	 tls_listen;
+	char			*tls_trust, *tls_cert, *tls_key;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
@@ -107,6 +109,11 @@ static const struct config_key conf_table[] = {
 	    100, 60000, 0, 0, NULL },
 	{ "signal", "relay", CONFIG_LIST, F(sig_relay), NULL, 0,
 	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "tls", "listen", CONFIG_LIST, F(tls_listen), NULL, 0,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "tls", "trust", CONFIG_PATH, F(tls_trust), NULL, 0, 0, 0, 0, NULL },
+	{ "tls", "cert", CONFIG_PATH, F(tls_cert), NULL, 0, 0, 0, 0, NULL },
+	{ "tls", "key", CONFIG_PATH, F(tls_key), NULL, 0, 0, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -293,24 +300,71 @@ config_sig_relay(const char *path, const char *w, struct dc_config *c)
 	return 0;
 }
 
-/* Without [signal] listen: the DNS addresses on the signalling port. */
+/* Without a listen key: the DNS addresses on the service's port. */
 static void
-config_sig_default_listen(struct dc_config *c)
+config_default_listen(const struct dc_config *c, uint16_t port,
+    struct sockaddr_storage *out, size_t *n)
 {
-	struct dc_signal_config *g = &c->sig;
 	size_t i;
 
 	for (i = 0; i < c->nlisten; i++) {
-		struct sockaddr_storage *ss = &g->listen[g->nlisten++];
+		struct sockaddr_storage *ss = &out[(*n)++];
 
 		*ss = c->listen[i];
 		if (ss->ss_family == AF_INET)
 			((struct sockaddr_in *)(void *)ss)->sin_port =
-			    htons(PROTO_PORT_DC);
+			    htons(port);
 		else
 			((struct sockaddr_in6 *)(void *)ss)->sin6_port =
-			    htons(PROTO_PORT_DC);
+			    htons(port);
 	}
+}
+
+static int
+config_tls_listen(const char *path, const char *w, struct dc_config *c)
+{
+	struct dc_tls_config *t = &c->tls;
+
+	if (t->nlisten >= DC_LISTEN_MAX)
+		return config_error(path, "[tls] listen: at most %d "
+		    "addresses", DC_LISTEN_MAX);
+	if (loop_addr_parse(w, PROTO_PORT_DC_TLS, 0, &t->listen[t->nlisten]) <
+	    0)
+		return config_error(path, "[tls] listen: \"%s\" is not "
+		    "address[:port]", w);
+	t->nlisten++;
+	return 0;
+}
+
+static int
+config_convert_tls(const char *path, struct dc_conf_file *f,
+    struct dc_config *c)
+{
+	struct dc_tls_config *t = &c->tls;
+	char why[512];
+	int errors = 0;
+
+	errors += config_words(path, &f->tls_listen, config_tls_listen, c);
+	if (f->tls_listen.n == 0) {
+		config_default_listen(c, PROTO_PORT_DC_TLS, t->listen,
+		    &t->nlisten);
+		t->listen_default = true;
+	}
+	t->trust = f->tls_trust;
+	t->cert = f->tls_cert;
+	t->key = f->tls_key;
+	f->tls_trust = f->tls_cert = f->tls_key = NULL;
+	if ((t->trust != NULL) != (t->cert != NULL) ||
+	    (t->cert != NULL) != (t->key != NULL))
+		errors += config_error(path, "[tls] trust, cert and key go "
+		    "together");
+	else if (t->key != NULL && config_check_private_file(t->key, why,
+	    sizeof(why)) < 0)
+		errors += config_error(path, "[tls] key: %s", why);
+	if (t->cert != NULL && c->db_path == NULL)
+		errors += config_error(path, "[tls] needs [database] path "
+		    "(notices are stored there)");
+	return errors;
 }
 
 static int
@@ -383,7 +437,8 @@ config_convert_signal(const char *path, struct dc_conf_file *f,
 
 	errors += config_words(path, &f->sig_listen, config_sig_listen, c);
 	if (f->sig_listen.n == 0) {
-		config_sig_default_listen(c);
+		config_default_listen(c, PROTO_PORT_DC, g->listen,
+		    &g->nlisten);
 		g->listen_default = true;
 	}
 	errors += config_words(path, &f->sig_relay, config_sig_relay, c);
@@ -448,6 +503,7 @@ config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 	c->rrl.v6_prefix = (unsigned)f->rrl_v6;
 	c->rrl.slots = (uint32_t)f->rrl_slots;
 	errors += config_convert_signal(path, f, c);
+	errors += config_convert_tls(path, f, c);
 	return errors;
 }
 
@@ -485,6 +541,9 @@ config_dc_free(struct dc_config *cfg)
 	free(cfg->zone_file);
 	free(cfg->db_path);
 	xfr_config_clear(&cfg->xfr);
+	free(cfg->tls.trust);
+	free(cfg->tls.cert);
+	free(cfg->tls.key);
 	explicit_bzero(cfg->sig.ticket_key, sizeof(cfg->sig.ticket_key));
 	memset(cfg, 0, sizeof(*cfg));
 }

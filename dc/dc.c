@@ -16,9 +16,11 @@
 #include "dnsnet.h"
 #include "log.h"
 #include "loop.h"
+#include "notice.h"
 #include "rand.h"
 #include "signal.h"
 #include "sigio.h"
+#include "tls.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -34,6 +36,9 @@ struct dc {
 	struct rrl		*rrl;
 	struct signal		*sig;		/* node signalling core */
 	struct sigio		*sigio;		/* its UDP sockets */
+	struct notice		*notice;	/* status store, AS notices */
+	struct notice_server	*nsrv;		/* their TLS listener */
+	struct tls_creds	*creds;		/* [tls] */
 	uv_signal_t		 sighup, sigterm, sigint;
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
@@ -297,6 +302,90 @@ dc_msg_addr(struct msg_addr *a, const struct sockaddr_storage *ss)
 		memset(a, 0, sizeof(*a));
 }
 
+/* Notice hooks: a revoked node is cut off at once; new ticket keys. */
+static void
+dc_notice_revoked(void *arg, const char *fqdn)
+{
+	struct dc *dc = arg;
+
+	if (dc->sig != NULL && signal_node_revoked(dc->sig, fqdn) == 0)
+		log_info("%s: revoked; its registration ended", fqdn);
+}
+
+static void
+dc_notice_ticket_key(void *arg, uint32_t id, const uint8_t key[PROTO_KEY_LEN])
+{
+	struct dc *dc = arg;
+
+	if (dc->sig != NULL && signal_ticket_key_add(dc->sig, id, key) < 0)
+		log_warnx("ticket key %08x not taken", id);
+}
+
+/* dc/signal's view of the status store (none without a database). */
+static bool
+dc_signal_revoked(void *arg, const uint8_t *serial, size_t len)
+{
+	struct dc *dc = arg;
+
+	return dc->notice != NULL && notice_revoked(dc->notice, serial, len);
+}
+
+static int
+dc_signal_cert(void *arg, const char *fqdn, struct signal_cert *c)
+{
+	struct dc *dc = arg;
+
+	return dc->notice != NULL ? notice_cert(dc->notice, fqdn, c) : -ENOENT;
+}
+
+/*
+ * The status store (from the database) and, with [tls], the listener that
+ * takes the AS's notices into it.  After dc_signal_start(): the store's
+ * connection must open after every lib/db open (see dc_db_open_raw).
+ */
+static void
+dc_notice_start(struct dc *dc)
+{
+	const struct dc_tls_config *t = &dc->cfg.tls;
+	struct notice_hooks h;
+	int rc;
+
+	if (dc->cfg.db_path == NULL)
+		return;
+	if (t->cert != NULL) {
+		if ((rc = tls_creds_new(&dc->creds)) < 0 ||
+		    (rc = tls_creds_load(dc->creds, t->trust, t->cert,
+		    t->key)) < 0)
+			fatalx("[tls] %s, %s, %s: %s", t->trust, t->cert,
+			    t->key, tls_strerror(rc));
+		if (tls_creds_issuer(dc->creds) == NULL)
+			fatalx("[tls] cert %s: the AS CA must follow the DC "
+			    "certificate", t->cert);
+	}
+	memset(&h, 0, sizeof(h));
+	h.node_set = dc_zone_node_set;
+	h.revoked = dc_notice_revoked;
+	h.ticket_key = dc_notice_ticket_key;
+	h.arg = dc;
+	if ((rc = notice_new(&dc->notice, dc->cfg.db_path, dc->creds != NULL ?
+	    tls_creds_issuer(dc->creds) : NULL, &h)) < 0)
+		fatalx("%s: status store: %s", dc->cfg.db_path, strerror(-rc));
+	if (dc->creds == NULL) {
+		log_info("no [tls]: AS notices are not received");
+		return;
+	}
+	if ((rc = notice_listen(&dc->nsrv, dc->loop, dc->notice, dc->creds,
+	    t->listen, t->nlisten)) < 0) {
+		uv_run(dc->loop, UV_RUN_NOWAIT);
+		if (!t->listen_default)
+			fatalx("cannot listen for AS notices: %s",
+			    tls_strerror(rc));
+		log_warnx("AS notices not received (%s on the default "
+		    "addresses, port %d); set [tls] listen", tls_strerror(rc),
+		    PROTO_PORT_DC_TLS);
+	}
+}
+
 /*
  * The signalling core with its ticket keys (the configured file, then the
  * unexpired keys the AS sent earlier, from the database) and its sockets.
@@ -322,6 +411,8 @@ dc_signal_start(struct dc *dc)
 	hooks.zone.node_set = dc_zone_node_set;
 	hooks.zone.node_remove = dc_zone_node_remove;
 	hooks.zone.arg = dc;
+	hooks.revoked = dc_signal_revoked;
+	hooks.cert = dc_signal_cert;
 	hooks.arg = dc;
 	if ((rc = signal_new(&dc->sig, &scfg, &hooks, rng_system())) < 0)
 		fatalx("signalling core: %s", strerror(-rc));
@@ -386,6 +477,7 @@ dc_signal(uv_signal_t *h, int signum)
 	dc->net = NULL;
 	sigio_close(dc->sigio);
 	dc->sigio = NULL;
+	notice_close(dc->nsrv);
 	uv_close((uv_handle_t *)&dc->sighup, NULL);
 	uv_close((uv_handle_t *)&dc->sigterm, NULL);
 	uv_close((uv_handle_t *)&dc->sigint, NULL);
@@ -464,6 +556,7 @@ main(int argc, char *argv[])
 		fatalx("cannot listen for DNS");
 	}
 	dc_signal_start(&dc);
+	dc_notice_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
 	uv_signal_init(dc.loop, &dc.sigint);
@@ -483,6 +576,9 @@ main(int argc, char *argv[])
 	zone_free(dc.srv.zone);
 	rrl_free(dc.rrl);
 	signal_free(dc.sig);
+	notice_server_free(dc.nsrv);
+	notice_free(dc.notice);
+	tls_creds_free(dc.creds);
 	uv_loop_close(dc.loop);
 	config_dc_free(&dc.cfg);
 	return 0;

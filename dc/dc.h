@@ -37,6 +37,17 @@ struct dc_signal_config {
 };
 
 /* Everything ntm-dc.conf says.  Strings are owned (config_free). */
+/* [tls]: the TLS 1.3 listener on 4611 (AS notices; DC federation later). */
+struct dc_tls_config {
+	struct sockaddr_storage	 listen[DC_LISTEN_MAX];	/* default: [dns]
+							 * listen, port 4611 */
+	size_t			 nlisten;
+	bool			 listen_default;
+	char			*trust;		/* root CA PEM */
+	char			*cert;		/* own chain PEM: leaf, AS CA */
+	char			*key;		/* private key, private file */
+};
+
 struct dc_config {
 	char			*path;
 	char			*zone;		/* [dns] zone */
@@ -50,6 +61,7 @@ struct dc_config {
 	struct rrl_config	 rrl;
 	struct xfr_config	 xfr;
 	struct dc_signal_config	 sig;
+	struct dc_tls_config	 tls;		/* tls.cert NULL: none */
 };
 
 /* config.c */

@@ -1,7 +1,7 @@
 # dc/local.mk -- ntm-dc: the Direction Coordinator.  Its non-main files form
 # dc/libdc.la, which the daemon and the tests link.
 noinst_LTLIBRARIES += dc/libdc.la
-dc_libdc_la_SOURCES = dc/dc.h dc/config.c \
+dc_libdc_la_SOURCES = dc/dc.h dc/config.c dc/notice.c dc/notice.h \
 	dc/dns.c dc/dns.h dc/zone.c dc/zone.h dc/rrl.c dc/rrl.h \
 	dc/xfr.c dc/xfr.h dc/dnsnet.c dc/dnsnet.h
 dc_libdc_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
@@ -60,3 +60,11 @@ tests_dc_regclient_LDADD = node/libnode.la dc/libdc.la $(LIBMNL_LIBS) \
 	$(NTM_LIBS)
 TESTS += tests/integration/dc-signal.sh
 dist_check_SCRIPTS += tests/integration/dc-signal.sh
+
+# AS -> DC notices (dc/notice): the core against a real database and
+# AS-signed statuses.
+check_PROGRAMS += tests/unit/test_notice
+TESTS += tests/unit/test_notice
+tests_unit_test_notice_SOURCES = tests/unit/test_notice.c
+tests_unit_test_notice_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
+tests_unit_test_notice_LDADD = dc/libdc.la $(TEST_LIBS)

@@ -1,0 +1,490 @@
+/* test_notice.c -- unit tests: AS notices applied to the DC database once and in order, acknowledged by seq; the status store. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "cert.h"
+#include "crypto.h"
+#include "db.h"
+#include "msg.h"
+#include "notice.h"
+#include "ocsp.h"
+#include "rand.h"
+#include "signal.h"
+
+#define NOW	((time_t)1795000000)
+#define AS	"as.ntm.test"
+
+struct fix {
+	struct ntm_rng		*rng;
+	gnutls_privkey_t	 root_key, as_key, other_key, node_key;
+	gnutls_pubkey_t		 as_pub, node_pub;
+	gnutls_x509_crt_t	 root, as, alice;
+	struct ocsp_signer	*signer;
+	uint8_t			 serial[32];
+	size_t			 serial_len;
+	gnutls_datum_t		 cert_der;
+	char			 path[64];
+	struct notice		*n;
+	/* What the hooks saw. */
+	int			 node_sets;
+	char			 set_fqdn[64], set_v4[64], set_v6[64];
+	int			 revokes;
+	char			 revoked_fqdn[64];
+	int			 keys;
+	uint32_t		 key_id;
+};
+
+static int
+hook_node_set(void *arg, const char *fqdn, const char *v4, const char *v6)
+{
+	struct fix *f = arg;
+
+	f->node_sets++;
+	snprintf(f->set_fqdn, sizeof(f->set_fqdn), "%s", fqdn);
+	snprintf(f->set_v4, sizeof(f->set_v4), "%s", v4 ? v4 : "-");
+	snprintf(f->set_v6, sizeof(f->set_v6), "%s", v6 ? v6 : "-");
+	return 0;
+}
+
+static void
+hook_revoked(void *arg, const char *fqdn)
+{
+	struct fix *f = arg;
+
+	f->revokes++;
+	snprintf(f->revoked_fqdn, sizeof(f->revoked_fqdn), "%s", fqdn);
+}
+
+static void
+hook_ticket_key(void *arg, uint32_t id, const uint8_t key[PROTO_KEY_LEN])
+{
+	struct fix *f = arg;
+
+	(void)key;
+	f->keys++;
+	f->key_id = id;
+}
+
+static void
+fix_open(struct fix *f)
+{
+	struct notice_hooks h = { hook_node_set, hook_revoked,
+	    hook_ticket_key, f };
+
+	assert_int_equal(notice_new(&f->n, f->path, f->as, &h), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct cert_ca_request car;
+	struct cert_issuer root_iss, as_iss;
+	struct cert_request req;
+	struct db *db;
+	int fd;
+
+	assert_non_null(f);
+	f->rng = rng_seeded_new("test_notice", 11);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->root_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->as_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->other_key), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->node_key), 0);
+	assert_int_equal(cert_pubkey_of(f->as_key, &f->as_pub), 0);
+	assert_int_equal(cert_pubkey_of(f->node_key, &f->node_pub), 0);
+	assert_int_equal(cert_make_root(f->root_key, "ntm.test", 0, f->rng,
+	    NOW - 86400, &f->root), 0);
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	car.pubkey = f->as_pub;
+	root_iss.crt = f->root;
+	root_iss.key = f->root_key;
+	assert_int_equal(cert_make_as_ca(&car, &root_iss, f->rng, NOW - 86400,
+	    &f->as), 0);
+	memset(&req, 0, sizeof(req));
+	req.role = CERT_ROLE_NODE;
+	req.fqdn = "alice.dc1.ntm.test";
+	req.has_vip4 = true;
+	inet_pton(AF_INET, "198.18.1.10", &req.vip4);
+	req.has_vip6 = true;
+	inet_pton(AF_INET6, "fd6e:746d:6f62:1::10", &req.vip6);
+	req.pubkey = f->node_pub;
+	as_iss.crt = f->as;
+	as_iss.key = f->as_key;
+	assert_int_equal(cert_issue(&req, &as_iss, f->rng, NOW - 60,
+	    &f->alice), 0);
+	f->serial_len = sizeof(f->serial);
+	assert_int_equal(gnutls_x509_crt_get_serial(f->alice, f->serial,
+	    &f->serial_len), 0);
+	assert_int_equal(gnutls_x509_crt_export2(f->alice, GNUTLS_X509_FMT_DER,
+	    &f->cert_der), 0);
+	assert_int_equal(ocsp_signer_new(f->as, &f->signer), 0);
+
+	snprintf(f->path, sizeof(f->path), "/tmp/test_notice.XXXXXX");
+	assert_true((fd = mkstemp(f->path)) >= 0);
+	close(fd);
+	assert_int_equal(db_open(f->path, &schema_dc, &db), 0);
+	db_close(db);
+	fix_open(f);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+	char p[96];
+
+	notice_free(f->n);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	ocsp_signer_free(f->signer);
+	gnutls_free(f->cert_der.data);
+	gnutls_x509_crt_deinit(f->alice);
+	gnutls_x509_crt_deinit(f->as);
+	gnutls_x509_crt_deinit(f->root);
+	gnutls_pubkey_deinit(f->node_pub);
+	gnutls_pubkey_deinit(f->as_pub);
+	gnutls_privkey_deinit(f->node_key);
+	gnutls_privkey_deinit(f->other_key);
+	gnutls_privkey_deinit(f->as_key);
+	gnutls_privkey_deinit(f->root_key);
+	rng_free(f->rng);
+	free(f);
+	return 0;
+}
+
+/* A status for alice dated t, signed with key (the AS's or another). */
+static gnutls_datum_t
+status_for(struct fix *f, gnutls_privkey_t key, bool revoked, time_t t)
+{
+	struct ocsp_status st;
+	gnutls_datum_t der;
+
+	memset(&st, 0, sizeof(st));
+	st.status = revoked ? OCSP_CERT_REVOKED : OCSP_CERT_GOOD;
+	st.reason = revoked ? OCSP_REASON_KEY_COMPROMISE :
+	    OCSP_REASON_UNSPECIFIED;
+	st.revocation_time = revoked ? t : 0;
+	st.produced_at = t;
+	st.this_update = t;
+	st.next_update = t + 600;
+	assert_int_equal(ocsp_sign(f->signer, key, f->serial, f->serial_len,
+	    &st, &der), 0);
+	return der;
+}
+
+/* Encodes one notice about alice; status NULL for TICKET_KEY. */
+static size_t
+notice_make(struct fix *f, uint8_t type, uint64_t seq,
+    const gnutls_datum_t *status, uint8_t *out, size_t cap)
+{
+	static const uint8_t v4[4] = { 198, 18, 1, 10 };
+	static const uint8_t v6[16] = { 0xfd, 0x6e, 0x74, 0x6d, 0x6f, 0x62,
+	    0, 1, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+	static const uint8_t key[PROTO_KEY_LEN] = { 7 };
+	const char *fqdn = "alice.dc1.ntm.test";
+	struct msg m;
+	size_t len;
+
+	msg_init(&m, type);
+	m.hdr.txid = (uint32_t)seq + 100;
+	assert_int_equal(msg_add_u64(&m, PROTO_ATTR_NOTICE_SEQ, seq), 0);
+	switch (type) {
+	case PROTO_MSG_NOTICE_ISSUED:
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN, fqdn,
+		    strlen(fqdn)), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL,
+		    f->serial, f->serial_len), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT,
+		    f->cert_der.data, f->cert_der.size), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS,
+		    status->data, status->size), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_VIP4, v4, 4), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_VIP6, v6, 16), 0);
+		break;
+	case PROTO_MSG_NOTICE_REVOKED:
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL,
+		    f->serial, f->serial_len), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN, fqdn,
+		    strlen(fqdn)), 0);
+		assert_int_equal(msg_add_u64(&m, PROTO_ATTR_REVOCATION_TIME,
+		    NOW), 0);
+		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_REASON, 1), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS,
+		    status->data, status->size), 0);
+		break;
+	case PROTO_MSG_NOTICE_STATUS:
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL,
+		    f->serial, f->serial_len), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS,
+		    status->data, status->size), 0);
+		break;
+	case PROTO_MSG_NOTICE_TICKET_KEY:
+		assert_int_equal(msg_add_u32(&m, PROTO_ATTR_TICKET_KEY_ID,
+		    0xabcd), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_TICKET_KEY, key,
+		    sizeof(key)), 0);
+		assert_int_equal(msg_add_u64(&m, PROTO_ATTR_EXPIRY,
+		    NOW + 86400), 0);
+		break;
+	default:
+		break;
+	}
+	assert_int_equal(msg_encode(&m, out, cap, &len), 0);
+	return len;
+}
+
+/* Sends one notice; returns notice_input's code and the acked seq (0: none). */
+static int
+feed(struct fix *f, uint8_t type, uint64_t seq, const gnutls_datum_t *st,
+    uint64_t *acked)
+{
+	uint8_t buf[8192], ack[NOTICE_ACK_MAX];
+	size_t len, acklen;
+	struct msg m;
+	int rc;
+
+	len = notice_make(f, type, seq, st, buf, sizeof(buf));
+	rc = notice_input(f->n, AS, buf, len, NOW, ack, sizeof(ack), &acklen);
+	*acked = 0;
+	if (acklen > 0) {
+		assert_int_equal(msg_decode(ack, acklen, &m), 0);
+		assert_int_equal(m.hdr.type, PROTO_MSG_NOTICE_ACK);
+		assert_int_equal(m.hdr.txid, (uint32_t)seq + 100);
+		assert_int_equal(msg_attr_u64(&m, PROTO_ATTR_NOTICE_SEQ,
+		    acked), 0);
+	}
+	return rc;
+}
+
+static int64_t
+sql_int(struct fix *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* NOTICE_ISSUED: status row, nodes row, DNS hook, ack; a resend is not re-applied. */
+static void
+test_issued_once(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	struct signal_cert sc;
+	uint8_t h[CRYPTO_SHA256_SIZE];
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &st, &acked), 0);
+	assert_int_equal(acked, 1);
+	assert_int_equal(f->node_sets, 1);
+	assert_string_equal(f->set_fqdn, "alice.dc1.ntm.test");
+	assert_string_equal(f->set_v4, "198.18.1.10");
+	assert_string_equal(f->set_v6, "fd6e:746d:6f62:1::10");
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM cert_status WHERE "
+	    "fqdn = 'alice.dc1.ntm.test' AND revoked = 0"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM nodes WHERE "
+	    "vip4 = '198.18.1.10' AND vip6 = 'fd6e:746d:6f62:1::10'"), 1);
+	assert_int_equal(sql_int(f, "SELECT last_seq FROM notice_cursor "
+	    "WHERE as_name = '" AS "'"), 1);
+	assert_int_equal(notice_cursor(f->n, AS), 1);
+	/* dc/signal's view: hash of the certificate, the status stapled. */
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc), 0);
+	crypto_sha256(h, f->cert_der.data, f->cert_der.size);
+	assert_memory_equal(sc.hash, h, sizeof(h));
+	assert_int_equal(sc.status_len, st.size);
+	assert_memory_equal(sc.status, st.data, st.size);
+	assert_false(notice_revoked(f->n, f->serial, f->serial_len));
+
+	/* The AS resends it (reconnect): acked again, not applied again. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &st, &acked), 1);
+	assert_int_equal(acked, 1);
+	assert_int_equal(f->node_sets, 1);
+	assert_int_equal(notice_stats(f->n)->duplicates, 1);
+	gnutls_free(st.data);
+}
+
+/* Revoked is final: a later good status does not bring the certificate back. */
+static void
+test_revoked_final(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t good = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t rev = status_for(f, f->as_key, true, NOW - 5);
+	gnutls_datum_t later = status_for(f, f->as_key, false, NOW);
+	struct signal_cert sc;
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &good, &acked), 0);
+	/* A REVOKED must carry a revoked status. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 2, &good, &acked),
+	    -EBADMSG);
+	assert_int_equal(acked, 0);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 2, &rev, &acked), 0);
+	assert_int_equal(acked, 2);
+	assert_int_equal(f->revokes, 1);
+	assert_string_equal(f->revoked_fqdn, "alice.dc1.ntm.test");
+	assert_true(notice_revoked(f->n, f->serial, f->serial_len));
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc),
+	    -ENOENT);
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 3, &later, &acked),
+	    0);
+	assert_int_equal(acked, 3);
+	assert_true(notice_revoked(f->n, f->serial, f->serial_len));
+	assert_int_equal(sql_int(f, "SELECT revoked FROM cert_status"), 1);
+	assert_int_equal(sql_int(f, "SELECT this_update FROM cert_status"),
+	    NOW - 5);
+
+	/* After a restart the revocation is still known. */
+	notice_free(f->n);
+	f->n = NULL;
+	fix_open(f);
+	assert_true(notice_revoked(f->n, f->serial, f->serial_len));
+	assert_int_equal(notice_cursor(f->n, AS), 3);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 3, &later, &acked),
+	    1);
+	assert_int_equal(acked, 3);
+	gnutls_free(good.data);
+	gnutls_free(rev.data);
+	gnutls_free(later.data);
+}
+
+/* An older status never replaces a newer one, in memory or on disk. */
+static void
+test_older_status_kept_out(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t t1 = status_for(f, f->as_key, false, NOW - 100);
+	gnutls_datum_t t2 = status_for(f, f->as_key, false, NOW - 50);
+	struct signal_cert sc;
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 4, &t2, &acked), 0);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 5, &t1, &acked), 0);
+	assert_int_equal(acked, 5);
+	assert_int_equal(sql_int(f, "SELECT this_update FROM cert_status"),
+	    NOW - 50);
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc), 0);
+	assert_int_equal(sc.status_len, t2.size);
+	assert_memory_equal(sc.status, t2.data, t2.size);
+	gnutls_free(t1.data);
+	gnutls_free(t2.data);
+}
+
+/* Seqs with gaps (other DCs' notices) are applied; older ones are not. */
+static void
+test_gaps_and_order(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 7, &st, &acked), 0);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 12, &st, &acked), 0);
+	assert_int_equal(acked, 12);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 9, &st, &acked), 1);
+	assert_int_equal(acked, 12);
+	assert_int_equal(notice_stats(f->n)->applied, 2);
+	gnutls_free(st.data);
+}
+
+/* A status not signed by the AS CA, or not a notice at all: refused, no ack. */
+static void
+test_refused(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t forged = status_for(f, f->other_key, false, NOW - 10);
+	gnutls_datum_t future = status_for(f, f->as_key, false, NOW + 3600);
+	uint8_t buf[256], ack[NOTICE_ACK_MAX];
+	size_t len, acklen;
+	uint64_t acked;
+	struct msg m;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &forged, &acked),
+	    -EBADMSG);
+	assert_int_equal(acked, 0);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &future, &acked),
+	    -EBADMSG);
+	assert_int_equal(notice_cursor(f->n, AS), 0);
+	assert_int_equal(f->node_sets, 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM cert_status"), 0);
+
+	msg_init(&m, PROTO_MSG_NOTICE_ACK);
+	assert_int_equal(msg_add_u64(&m, PROTO_ATTR_NOTICE_SEQ, 1), 0);
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(notice_input(f->n, AS, buf, len, NOW, ack,
+	    sizeof(ack), &acklen), -EPROTO);
+	assert_int_equal(acklen, 0);
+	assert_int_not_equal(notice_input(f->n, AS, buf, 10, NOW, ack,
+	    sizeof(ack), &acklen), 0);
+	assert_int_equal(notice_stats(f->n)->refused, 4);
+	gnutls_free(forged.data);
+	gnutls_free(future.data);
+}
+
+/* NOTICE_TICKET_KEY: stored in ticket_keys and handed to the signalling. */
+static void
+test_ticket_key(void **state)
+{
+	struct fix *f = *state;
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_TICKET_KEY, 1, NULL, &acked),
+	    0);
+	assert_int_equal(acked, 1);
+	assert_int_equal(f->keys, 1);
+	assert_int_equal(f->key_id, 0xabcd);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM ticket_keys WHERE "
+	    "id = 43981 AND expires > created"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_issued_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_final, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_older_status_kept_out,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gaps_and_order, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ticket_key, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
