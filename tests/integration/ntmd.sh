@@ -472,4 +472,102 @@ else
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N - enrollment with an AS # SKIP no python3-cryptography"
 fi
+
+# Fourth run: the real ntm-dc.  A ticket sealed here under the DC's ticket
+# key (PROTOCOL.md 13; key id = first 4 bytes of its SHA-256, as ntm-dc
+# reads ticket_key_file), and ntmd registers with ntm-dc, which then
+# answers alice's A record.
+if python3 -c 'import cryptography.hazmat.primitives.ciphers.aead' \
+	2>/dev/null && [ -x "$top_builddir/dc/ntm-dc" ]; then
+	state4="$dir/state4"
+	mkdir -p "$state4"
+	dkey=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+	printf '%s\n' "$dkey" >"$dir/dc-ticket.key"
+	chmod 600 "$dir/dc-ticket.key"
+	python3 -c '
+import hashlib, os, struct, sys
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+key, out = bytes.fromhex(sys.argv[1]), sys.argv[2]
+knd = os.urandom(32)
+def tlv(t, v):
+    return struct.pack("!HH", t, len(v)) + v
+body = tlv(4, os.urandom(16)) + tlv(5, knd) + tlv(0x10, b"alice.dc1.ntm.test")
+body += tlv(0x0e, bytes([198, 18, 1, 10]))
+body += tlv(7, struct.pack("!Q", 4102444800))
+kid = hashlib.sha256(key).digest()[:4]
+nonce = os.urandom(12)
+aad = b"\x01" + kid + nonce
+open(out + "/ticket", "wb").write(aad + AESGCM(key).encrypt(nonce, body, aad))
+open(out + "/ticket.key", "wb").write(knd + struct.pack("!Q", 4102444800))
+' "$dkey" "$state4"
+	chmod 600 "$state4/ticket" "$state4/ticket.key"
+	cat >"$dir/dc1.zone" <<'EOF'
+$ORIGIN dc1.ntm.test.
+$TTL 3600
+@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
+	IN NS ns1
+ns1	IN A 198.18.1.1
+EOF
+	cat >"$dir/ntm-dc.conf" <<EOF
+[dns]
+zone = dc1.ntm.test
+zone_file = $dir/dc1.zone
+listen = 192.0.2.1:53
+prefix4 = 198.18.1.0/24
+prefix6 = fd6e:746d:6f62:1::/64
+
+[database]
+path = $dir/dc.db
+
+[signal]
+listen = 192.0.2.1:4610
+ticket_key_file = $dir/dc-ticket.key
+EOF
+	cat >"$dir/ntmd4.conf" <<EOF
+[node]
+state_dir = $state4
+user = nobody
+fqdn = alice.dc1.ntm.test
+vip4 = 198.18.1.10
+
+[dc]
+address = 192.0.2.1
+
+[control]
+socket = $sock
+EOF
+	ip netns exec "$ns" "$top_builddir/dc/ntm-dc" -d -f \
+		"$dir/ntm-dc.conf" >"$dir/dc4.log" 2>&1 &
+	dcpid=$!
+	wait_for 10 grep -q "signalling on 192.0.2.1:4610" "$dir/dc4.log"
+	ip netns exec "$ns" "$ntmd" -d -f "$dir/ntmd4.conf" 2>"$dir/log4" &
+	pid=$!
+	check "ntmd registers with ntm-dc" wait_for 10 registered
+	txt=$("$ntmctl" status --json -s "$sock" 2>&1)
+	check "ntm-dc saw the node's tunnel port from its own address" \
+		python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["observed-port"] == 4620 and d["nat"] == "none", d
+' "$txt"
+	if command -v dig >/dev/null; then
+		txt=$(ip netns exec "$ns" dig +short +time=2 +tries=1 \
+			@192.0.2.1 alice.dc1.ntm.test A 2>&1)
+		check_eq "ntm-dc's DNS answers the registered node's A" \
+			198.18.1.10 "$txt"
+	fi
+	kill -TERM "$pid"
+	wait "$pid"
+	pid=
+	kill "$dcpid" 2>/dev/null
+	wait "$dcpid" 2>/dev/null
+	dcpid=
+	if ! [ "$TAP_FAILED" = 0 ]; then
+		sed 's/^/# ntmd: /' "$dir/log4"
+		sed 's/^/# ntm-dc: /' "$dir/dc4.log"
+	fi
+else
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - registration with ntm-dc # SKIP not built"
+fi
 tap_done
