@@ -338,6 +338,18 @@ dc_signal_cert(void *arg, const char *fqdn, struct signal_cert *c)
 	return dc->notice != NULL ? notice_cert(dc->notice, fqdn, c) : -ENOENT;
 }
 
+/* The AS gave this node's addresses to another: out of DNS and registry. */
+static void
+dc_notice_node_remove(void *arg, const char *fqdn)
+{
+	struct dc *dc = arg;
+
+	if (dc->sig != NULL)
+		(void)registry_forget(signal_registry(dc->sig), fqdn);
+	else
+		(void)dc_zone_node_remove(dc, fqdn);
+}
+
 /*
  * The status store (from the database) and, with [tls], the listener that
  * takes the AS's notices into it.  After dc_signal_start(): the store's
@@ -364,6 +376,7 @@ dc_notice_start(struct dc *dc)
 	}
 	memset(&h, 0, sizeof(h));
 	h.node_set = dc_zone_node_set;
+	h.node_remove = dc_notice_node_remove;
 	h.revoked = dc_notice_revoked;
 	h.ticket_key = dc_notice_ticket_key;
 	h.arg = dc;

@@ -68,3 +68,5 @@ TESTS += tests/unit/test_notice
 tests_unit_test_notice_SOURCES = tests/unit/test_notice.c
 tests_unit_test_notice_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
 tests_unit_test_notice_LDADD = dc/libdc.la $(TEST_LIBS)
+TESTS += tests/integration/dc-notice.sh
+dist_check_SCRIPTS += tests/integration/dc-notice.sh

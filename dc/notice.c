@@ -67,6 +67,9 @@ struct notice_item {
 	uint8_t			 key[PROTO_KEY_LEN];
 	uint64_t		 key_expiry;
 	time_t			 now;		/* when it arrived */
+	char			 displaced[NOTICE_DISPLACED_MAX]
+				    [PROTO_FQDN_MAX + 1];
+	size_t			 ndisplaced;
 };
 
 struct notice {
@@ -381,9 +384,38 @@ static const char notice_sql_cursor[] =
     "INSERT INTO notice_cursor (as_name, last_seq) VALUES (:as, :seq) "
     "ON CONFLICT (as_name) DO UPDATE SET last_seq = excluded.last_seq";
 
+/* Other nodes holding the issued addresses: noted, then deleted. */
+static int
+notice_db_displace(sqlite3 *db, struct notice_item *it)
+{
+	static const char sql[] = "SELECT fqdn FROM nodes WHERE fqdn != :fqdn "
+	    "AND (vip4 = :vip4 OR vip6 = :vip6)";
+	sqlite3_stmt *st = NULL;
+	int src, i;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	for (i = 1; i <= 3; i++) {
+		const char *p = sqlite3_bind_parameter_name(st, i);
+		const char *v = strcmp(p, ":fqdn") == 0 ? it->fqdn :
+		    strcmp(p, ":vip4") == 0 ? it->vip4 : it->vip6;
+
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	}
+	while ((src = sqlite3_step(st)) == SQLITE_ROW &&
+	    it->ndisplaced < NOTICE_DISPLACED_MAX)
+		snprintf(it->displaced[it->ndisplaced++], PROTO_FQDN_MAX + 1,
+		    "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE && src != SQLITE_ROW)
+		return -EIO;
+	return notice_db_run(db, "DELETE FROM nodes WHERE fqdn != :fqdn AND "
+	    "(vip4 = :vip4 OR vip6 = :vip6)", it);
+}
+
 /* The notice and the cursor in one transaction (worker thread). */
 static int
-notice_db_apply(sqlite3 *db, const struct notice_item *it)
+notice_db_apply(sqlite3 *db, struct notice_item *it)
 {
 	int rc = 0;
 
@@ -396,6 +428,9 @@ notice_db_apply(sqlite3 *db, const struct notice_item *it)
 	case PROTO_MSG_NOTICE_ISSUED:
 		rc = notice_db_run(db, notice_sql_status, it);
 		/* The nodes table holds both addresses or none (schema). */
+		it->ndisplaced = 0;
+		if (rc == 0)
+			rc = notice_db_displace(db, it);
 		if (rc == 0 && it->vip4[0] != '\0' && it->vip6[0] != '\0')
 			rc = notice_db_run(db, notice_sql_node, it);
 		break;
@@ -620,6 +655,7 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 {
 	struct msg m;
 	uint64_t *cur = notice_cursor_slot(n, it->as_name, true);
+	size_t i;
 
 	*acklen = 0;
 	if (it->duplicate)
@@ -646,6 +682,14 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 			log_info("notice %llu: %s %s serial %s",
 			    (unsigned long long)it->seq,
 			    msg_type_name(it->type), it->fqdn, it->serial_hex);
+			for (i = 0; i < it->ndisplaced &&
+			    n->hooks.node_remove != NULL; i++) {
+				log_info("notice %llu: %s's addresses now "
+				    "belong to %s", (unsigned long long)it->seq,
+				    it->displaced[i], it->fqdn);
+				n->hooks.node_remove(n->hooks.arg,
+				    it->displaced[i]);
+			}
 			if (it->type == PROTO_MSG_NOTICE_ISSUED &&
 			    n->hooks.node_set != NULL)
 				(void)n->hooks.node_set(n->hooks.arg, it->fqdn,

@@ -34,7 +34,10 @@ struct tls_creds;
  * DC (one notice applied at a time, in arrival order).
  *
  * What a notice does, in the transaction:
- *   ISSUED      cert_status upsert (good), nodes upsert with its vIPs
+ *   ISSUED      cert_status upsert (good), nodes upsert with its vIPs;
+ *               other nodes rows holding one of them are deleted first
+ *               (the AS reassigns the addresses of revoked and expired
+ *               certificates), and those nodes leave DNS (node_remove)
  *   REVOKED     cert_status upsert with revoked = 1 (final)
  *   STATUS      cert_status upsert, unless the row is revoked or newer
  *   TICKET_KEY  ticket_keys upsert
@@ -60,11 +63,14 @@ enum notice_limit {
 	NOTICE_ACK_MAX = 64,		/* an encoded NOTICE_ACK */
 	NOTICE_BUCKETS_MIN = 256,
 	NOTICE_LISTEN_MAX = 16,
+	NOTICE_DISPLACED_MAX = 2,	/* one per address family */
 };
 
 struct notice_hooks {
 	int	(*node_set)(void *arg, const char *fqdn, const char *vip4,
 		    const char *vip6);
+	/* A node whose virtual IPs the AS gave to another (see ISSUED). */
+	void	(*node_remove)(void *arg, const char *fqdn);
 	void	(*revoked)(void *arg, const char *fqdn);
 	void	(*ticket_key)(void *arg, uint32_t id,
 		    const uint8_t key[PROTO_KEY_LEN]);

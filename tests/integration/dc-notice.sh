@@ -1,0 +1,235 @@
+#!/bin/sh
+# dc-notice.sh -- the real ntm-as sends its notices to ntm-dc over mutual
+# TLS: an issued node answers in DNS, a revoked one can no longer register,
+# each notice applied once across a DC restart.
+#
+#   asnode --enroll--> ntm-as --NOTICE_* (TLS 4611, client ntm-as)--> ntm-dc
+#                        as.db (outbox, dc_cursors)                   dc.db (cert_status,
+#   regclient --REG_HELLO/REGISTRATION (UDP)------------------------>  notice_cursor, nodes)
+#   dig ------------------------------------------------------------>  DNS
+#
+# No root: everything on 127.0.0.1, ports picked free.
+set -u
+. "$top_srcdir/tests/tap.sh"
+tap_need_cmd sqlite3 dig python3
+
+NTMCTL=$top_builddir/tools/ntmctl
+NTMAS=$top_builddir/as/ntm-as
+ASNODE=$top_builddir/tests/as/asnode
+DC=$top_builddir/dc/ntm-dc
+REG=$top_builddir/tests/dc/regclient
+for b in "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$REG"; do
+	[ -x "$b" ] || tap_skip_all "build $b first"
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-dcn.XXXXXX")
+ASPID= DCPID=
+stop() { [ -n "$1" ] && kill ${2:+-$2} "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+cleanup() {
+	for p in $ASPID $DCPID; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+cd "$T" || exit 1
+
+free_port() {
+	python3 -c 'import socket
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+    p = u.getsockname()[1]
+    try:
+        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
+        print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close()'
+}
+AS_PORT=$(free_port)
+DNS_PORT=$(free_port)
+SIG_PORT=$(free_port)
+TLS_PORT=$(free_port)
+
+$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
+	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
+$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
+$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
+	--zone dc1.ntm.test --out dc1 >/dev/null &&
+$NTMCTL ca issue --dir ca --role dc --name ns1.dc2.ntm.test \
+	--zone dc2.ntm.test --out dc2 >/dev/null || exit 1
+for c in as1 dc1 dc2; do cat $c.pem ca/as.pem > $c.chain; done
+head -c 32 /dev/urandom > dc1.tkey
+chmod 600 dc1.tkey
+
+cat > as.conf <<EOF
+[as]
+listen = 127.0.0.1:$AS_PORT
+database = $T/as.db
+trust = $T/ca/root.pem
+ca_cert = $T/ca/as.pem
+ca_key = $T/ca/as.key
+tls_cert = $T/as1.chain
+tls_key = $T/as1.key
+control = $T/as.sock
+argon2_passes = 1
+argon2_memory_kib = 1024
+account_burst = 1000
+source_burst = 1000
+
+[dc.dc1]
+zone = dc1.ntm.test
+address = 127.0.0.1:$TLS_PORT
+signalling = 127.0.0.1:$SIG_PORT
+prefix4 = 198.18.1.0/24
+prefix6 = fd6e:746d:6f62:1::/64
+ticket_key = $T/dc1.tkey
+EOF
+cat > dc1.zone <<EOF
+\$ORIGIN dc1.ntm.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
+	IN NS ns1
+ns1	IN A 198.18.1.1
+EOF
+cat > dc.conf <<EOF
+[dns]
+zone = dc1.ntm.test
+zone_file = $T/dc1.zone
+listen = 127.0.0.1:$DNS_PORT
+prefix4 = 198.18.1.0/24
+prefix6 = fd6e:746d:6f62:1::/64
+
+[database]
+path = $T/dc.db
+
+[signal]
+listen = 127.0.0.1:$SIG_PORT
+ticket_key_file = $T/dc1.tkey
+
+[tls]
+listen = 127.0.0.1:$TLS_PORT
+trust = $T/ca/root.pem
+cert = $T/dc1.chain
+key = $T/dc1.key
+EOF
+
+check_eq "ntm-dc -n accepts [tls]" "configuration OK" "$("$DC" -n -f dc.conf 2>&1)"
+sed '/^key = /d' dc.conf > bad.conf
+case $("$DC" -n -f bad.conf 2>&1) in
+*"[tls] trust, cert and key go together"*) ok "[tls] without a key is refused" ;;
+*) not_ok "[tls] without a key is refused" ;;
+esac
+
+start_dc() {
+	"$DC" -d -v -f dc.conf >> dc.log 2>&1 &
+	DCPID=$!
+	wait_for 10 grep -q "notice: AS notices on 127.0.0.1:$TLS_PORT" dc.log
+}
+start_as() {
+	$NTMAS -d -v -f as.conf >> as.log 2>&1 &
+	ASPID=$!
+	wait_for 10 grep -q "listening for nodes" as.log
+}
+D="dig -p $DNS_PORT +time=2 +tries=1 @127.0.0.1"
+
+start_dc || { not_ok "ntm-dc starts" "$(cat dc.log)"; tap_done; exit 1; }
+ok "ntm-dc listens for notices on 127.0.0.1:$TLS_PORT"
+start_as || { not_ok "ntm-as starts" "$(cat as.log)"; tap_done; exit 1; }
+ok "ntm-as starts"
+wait_for 10 grep -q "notice: AS as.ntm.test connected" dc.log
+check "ntm-as connects to the DC with its ntm-as certificate" \
+	grep -q "notice: AS as.ntm.test connected" dc.log
+echo "operator secret" | $NTMCTL account add ops --fqdn n1.dc1.ntm.test \
+	--fqdn n2.dc1.ntm.test --socket as.sock >/dev/null
+
+# ---- issuance ----------------------------------------------------------------
+$ASNODE -a 127.0.0.1:$AS_PORT -t ca/root.pem enroll ops "operator secret" \
+	n1.dc1.ntm.test n1 > n1.out 2>&1
+check "n1 enrolls with the AS" grep -q "^status OK" n1.out
+S1=$(sed -n 's/^serial //p' n1.out)
+V4=$(sed -n 's/^vip4 //p' n1.out)
+V6=$(sed -n 's/^vip6 //p' n1.out)
+wait_for 10 grep -q "notice-issued n1.dc1.ntm.test" dc.log
+check "the DC applies NOTICE_ISSUED for n1" grep -q \
+	"notice-issued n1.dc1.ntm.test serial $S1" dc.log
+check_eq "its status is stored, good" "n1.dc1.ntm.test|0" \
+	"$(sqlite3 dc.db "SELECT fqdn, revoked FROM cert_status WHERE serial = '$S1'")"
+check_eq "dig answers n1's A from the issued virtual IP ($V4)" "$V4" \
+	"$($D n1.dc1.ntm.test A +short)"
+check_eq "and its AAAA" "$V6" "$($D n1.dc1.ntm.test AAAA +short)"
+seq_dc() { sqlite3 dc.db "SELECT last_seq FROM notice_cursor WHERE as_name = 'as.ntm.test'"; }
+# The AS logs each ack (it writes them to dc_cursors in batches).
+acked() { [ -n "$(seq_dc)" ] && grep -q "notice: dc dc1: acked up to $(seq_dc)\$" as.log; }
+check "the AS has the DC's ack: cursor $(seq_dc)" wait_for 10 acked
+
+out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
+	127.0.0.1:$SIG_PORT 2>&1)
+case $out in
+"registered n1.dc1.ntm.test "*) ok "n1 registers with a ticket naming its serial" ;;
+*) not_ok "n1 registers with a ticket naming its serial" "$out" ;;
+esac
+
+# ---- revocation --------------------------------------------------------------
+$NTMCTL revoke n1.dc1.ntm.test --socket as.sock >/dev/null
+wait_for 10 grep -q "notice-revoked n1.dc1.ntm.test" dc.log
+check "the DC applies NOTICE_REVOKED" grep -q "notice-revoked n1.dc1.ntm.test" dc.log
+check "and ends n1's registration at once" grep -q \
+	"n1.dc1.ntm.test: revoked; its registration ended" dc.log
+check_eq "the stored status is revoked" 1 \
+	"$(sqlite3 dc.db "SELECT revoked FROM cert_status WHERE serial = '$S1'")"
+out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
+	127.0.0.1:$SIG_PORT 2>&1)
+check_eq "a new registration with n1's certificate is refused" \
+	"refused revoked" "$out"
+check "the AS has the DC's ack of the revocation" wait_for 10 acked
+
+# ---- restart: applied once -------------------------------------------------
+before=$(seq_dc)
+n_issued=$(grep -c "notice-issued" dc.log)
+stop "$DCPID" 9
+DCPID=
+: > dc.log
+start_dc || not_ok "ntm-dc restarts" "$(cat dc.log)"
+wait_for 10 grep -q "notice: AS as.ntm.test connected" dc.log
+check_eq "after kill -9 the DC's cursor is still $before" "$before" \
+	"$(grep -o 'connected from [^ ]* (cursor [0-9]*)' dc.log | sed 's/.*cursor //; s/)//' | head -1)"
+out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
+	127.0.0.1:$SIG_PORT 2>&1)
+check_eq "the revocation survives the restart" "refused revoked" "$out"
+check_eq "n1 still answers in DNS from the database" "$V4" \
+	"$($D n1.dc1.ntm.test A +short)"
+$ASNODE -a 127.0.0.1:$AS_PORT -t ca/root.pem enroll ops "operator secret" \
+	n2.dc1.ntm.test n2 > n2.out 2>&1
+V4b=$(sed -n 's/^vip4 //p' n2.out)
+wait_for 10 grep -q "notice-issued n2.dc1.ntm.test" dc.log
+check "a node enrolled after the restart is announced" \
+	grep -q "notice-issued n2.dc1.ntm.test" dc.log
+check_eq "dig answers n2's A ($V4b)" "$V4b" "$($D n2.dc1.ntm.test A +short)"
+if [ "$V4b" = "$V4" ]; then
+	# The AS gave the revoked n1's addresses to n2.
+	check_eq "n1, revoked, no longer holds the address it gave up" "" \
+	    "$($D n1.dc1.ntm.test A +short)"
+	check_eq "the PTR names n2" "n2.dc1.ntm.test." "$($D -x "$V4" +short)"
+else
+	ok "# SKIP the AS did not reuse n1's addresses"
+	ok "# SKIP the AS did not reuse n1's addresses"
+fi
+check_eq "and nothing from before is applied again" 0 \
+	"$(grep -c 'notice-issued n1\|notice-revoked n1' dc.log)"
+check "the AS has the DC's ack of n2's notice" wait_for 10 acked
+
+# ---- only the AS may send notices -------------------------------------------
+if command -v openssl >/dev/null 2>&1; then
+	printf '' | timeout 5 openssl s_client -connect 127.0.0.1:$TLS_PORT \
+		-tls1_3 -alpn ntmobile/1 -CAfile ca/root.pem -cert dc2.chain \
+		-key dc2.key > ossl.out 2>&1
+	wait_for 5 grep -q "refused" dc.log
+	check "a client with an ntm-dc certificate is refused on the notice channel" \
+		grep -q "refused" dc.log
+else
+	ok "# SKIP no openssl"
+fi
+
+stop "$DCPID"
+DCPID=
+tap_done
