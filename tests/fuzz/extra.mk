@@ -1,4 +1,4 @@
-# tests/fuzz/extra.mk -- fuzz targets for certificate, status and fragment input.
+# tests/fuzz/extra.mk -- fuzz targets: certificate, status, fragment input.
 #
 # Each target's .c builds three ways: a corpus replay run by make check
 # (with tests/fuzz/replay.c), the libFuzzer binary (--enable-fuzzers, with

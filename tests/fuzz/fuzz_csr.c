@@ -1,4 +1,4 @@
-/* fuzz_csr.c -- libFuzzer target: PKCS#10 requests as the AS receives them (cert_csr_check), then issued and verified. */
+/* fuzz_csr.c -- libFuzzer target: PKCS#10 requests through cert_csr_check. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -176,7 +176,7 @@ fz_issue(gnutls_pubkey_t pub, const char *name)
 	ex.vip4 = &req.vip4;
 	if ((rv = cert_verify(fz.trust, crt, fz.as, &ex, FZ_NOW)) < 0) {
 		fprintf(stderr, "cert_verify: %s\n", cert_strerror(rv));
-		fz_fail("the certificate of an accepted request does not verify");
+		fz_fail("an accepted request's certificate does not verify");
 	}
 	if (gnutls_pubkey_init(&got) < 0)
 		fz_fail("gnutls_pubkey_init");

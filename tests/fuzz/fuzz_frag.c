@@ -1,4 +1,4 @@
-/* fuzz_frag.c -- libFuzzer target: fragment reassembly (frag_input) driven by a stream of operations, checked against a shadow record. */
+/* fuzz_frag.c -- libFuzzer target: reassembly driven by operation streams. */
 #include "config.h"
 
 #include <errno.h>
@@ -50,7 +50,7 @@ struct fz_shadow {
 };
 
 static struct frag_table	fz_table;
-static struct fz_shadow		fz_sh[FZ_PEERS][FZ_MSGIDS][FRAG_MAX_COUNT];
+static struct fz_shadow	fz_sh[FZ_PEERS][FZ_MSGIDS][FRAG_MAX_COUNT];
 static struct frag_peer		fz_peer[FZ_PEERS];
 static uint8_t			fz_out[FRAG_MESSAGE_MAX];
 static uint8_t			fz_expect[FRAG_MESSAGE_MAX];
@@ -156,7 +156,7 @@ fz_completed(int peer, int mid, uint8_t count, size_t outlen)
 	if (n != outlen || (n > 0 && memcmp(fz_expect, fz_out, n) != 0))
 		fz_fail("completed message differs from its fragments");
 	if (hi - lo >= FRAG_TIMEOUT_MS)
-		fz_fail("completed from fragments further apart than the timeout");
+		fz_fail("completed from fragments a timeout apart");
 	for (i = 0; i < FRAG_MAX_COUNT; i++)
 		fz_sh[peer][mid][i].valid = false;
 }

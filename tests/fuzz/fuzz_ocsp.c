@@ -1,4 +1,4 @@
-/* fuzz_ocsp.c -- libFuzzer target: OCSP responses as nodes and DCs check them (ocsp_verify), and ocsp_sign read back. */
+/* fuzz_ocsp.c -- libFuzzer target: OCSP responses through ocsp_verify. */
 #include "config.h"
 
 #include <arpa/inet.h>
