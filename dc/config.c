@@ -48,6 +48,7 @@ struct dc_conf_file {
 	struct config_list	 sig_relay;
 	struct config_list	 tls_listen;
 	char			*tls_trust, *tls_cert, *tls_key;
+	struct config_list	 ocsp_listen;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
@@ -114,6 +115,8 @@ static const struct config_key conf_table[] = {
 	{ "tls", "trust", CONFIG_PATH, F(tls_trust), NULL, 0, 0, 0, 0, NULL },
 	{ "tls", "cert", CONFIG_PATH, F(tls_cert), NULL, 0, 0, 0, 0, NULL },
 	{ "tls", "key", CONFIG_PATH, F(tls_key), NULL, 0, 0, 0, 0, NULL },
+	{ "ocsp", "listen", CONFIG_LIST, F(ocsp_listen), NULL, 0,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -337,6 +340,22 @@ config_tls_listen(const char *path, const char *w, struct dc_config *c)
 }
 
 static int
+config_ocsp_listen(const char *path, const char *w, struct dc_config *c)
+{
+	struct dc_ocsp_config *o = &c->ocsp;
+
+	if (o->nlisten >= DC_LISTEN_MAX)
+		return config_error(path, "[ocsp] listen: at most %d "
+		    "addresses", DC_LISTEN_MAX);
+	if (loop_addr_parse(w, PROTO_PORT_OCSP, 0, &o->listen[o->nlisten]) <
+	    0)
+		return config_error(path, "[ocsp] listen: \"%s\" is not "
+		    "address[:port]", w);
+	o->nlisten++;
+	return 0;
+}
+
+static int
 config_convert_tls(const char *path, struct dc_conf_file *f,
     struct dc_config *c)
 {
@@ -364,6 +383,10 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	if (t->cert != NULL && c->db_path == NULL)
 		errors += config_error(path, "[tls] needs [database] path "
 		    "(notices are stored there)");
+	errors += config_words(path, &f->ocsp_listen, config_ocsp_listen, c);
+	if (c->ocsp.nlisten > 0 && c->db_path == NULL)
+		errors += config_error(path, "[ocsp] needs [database] path "
+		    "(the statuses are stored there)");
 	return errors;
 }
 

@@ -17,6 +17,8 @@
 #include "log.h"
 #include "loop.h"
 #include "notice.h"
+#include "ocsp.h"
+#include "ocsphttp.h"
 #include "rand.h"
 #include "signal.h"
 #include "sigio.h"
@@ -39,6 +41,7 @@ struct dc {
 	struct notice		*notice;	/* status store, AS notices */
 	struct notice_server	*nsrv;		/* their TLS listener */
 	struct tls_creds	*creds;		/* [tls] */
+	struct ocsphttp		*ocsp;		/* [ocsp] responder */
 	uv_signal_t		 sighup, sigterm, sigint;
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
@@ -321,6 +324,32 @@ dc_notice_ticket_key(void *arg, uint32_t id, const uint8_t key[PROTO_KEY_LEN])
 		log_warnx("ticket key %08x not taken", id);
 }
 
+/*
+ * The OCSP responder serves the store's statuses; with [tls] it answers
+ * only for the AS CA's certificates (its key hash in the CertID).
+ */
+static void
+dc_ocsp_start(struct dc *dc)
+{
+	struct ocsp_signer *sg = NULL;
+	gnutls_x509_crt_t ca;
+	int rc;
+
+	if (dc->cfg.ocsp.nlisten == 0 || dc->notice == NULL)
+		return;
+	if (dc->creds != NULL && (ca = tls_creds_issuer(dc->creds)) != NULL &&
+	    ocsp_signer_new(ca, &sg) < 0)
+		fatalx("[tls] cert: the AS CA is not usable for OCSP");
+	rc = ocsphttp_listen(&dc->ocsp, dc->loop, dc->notice, sg != NULL ?
+	    ocsp_signer_key_hash(sg) : NULL, dc->cfg.ocsp.listen,
+	    dc->cfg.ocsp.nlisten);
+	ocsp_signer_free(sg);
+	if (rc < 0) {
+		uv_run(dc->loop, UV_RUN_NOWAIT);
+		fatalx("cannot listen for OCSP: %s", uv_strerror(rc));
+	}
+}
+
 /* dc/signal's view of the status store (none without a database). */
 static bool
 dc_signal_revoked(void *arg, const uint8_t *serial, size_t len)
@@ -491,6 +520,8 @@ dc_signal(uv_signal_t *h, int signum)
 	sigio_close(dc->sigio);
 	dc->sigio = NULL;
 	notice_close(dc->nsrv);
+	ocsphttp_close(dc->ocsp);
+	dc->ocsp = NULL;
 	uv_close((uv_handle_t *)&dc->sighup, NULL);
 	uv_close((uv_handle_t *)&dc->sigterm, NULL);
 	uv_close((uv_handle_t *)&dc->sigint, NULL);
@@ -570,6 +601,7 @@ main(int argc, char *argv[])
 	}
 	dc_signal_start(&dc);
 	dc_notice_start(&dc);
+	dc_ocsp_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
 	uv_signal_init(dc.loop, &dc.sigint);

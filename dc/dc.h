@@ -48,6 +48,12 @@ struct dc_tls_config {
 	char			*key;		/* private key, private file */
 };
 
+/* [ocsp]: the HTTP OCSP responder (none without listen). */
+struct dc_ocsp_config {
+	struct sockaddr_storage	 listen[DC_LISTEN_MAX];
+	size_t			 nlisten;
+};
+
 struct dc_config {
 	char			*path;
 	char			*zone;		/* [dns] zone */
@@ -62,6 +68,7 @@ struct dc_config {
 	struct xfr_config	 xfr;
 	struct dc_signal_config	 sig;
 	struct dc_tls_config	 tls;		/* tls.cert NULL: none */
+	struct dc_ocsp_config	 ocsp;
 };
 
 /* config.c */

@@ -2,6 +2,7 @@
 # dc/libdc.la, which the daemon and the tests link.
 noinst_LTLIBRARIES += dc/libdc.la
 dc_libdc_la_SOURCES = dc/dc.h dc/config.c dc/notice.c dc/notice.h \
+	dc/ocsphttp.c dc/ocsphttp.h \
 	dc/dns.c dc/dns.h dc/zone.c dc/zone.h dc/rrl.c dc/rrl.h \
 	dc/xfr.c dc/xfr.h dc/dnsnet.c dc/dnsnet.h
 dc_libdc_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)

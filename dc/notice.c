@@ -251,6 +251,19 @@ notice_cert(void *arg, const char *fqdn, struct signal_cert *c)
 	return 0;
 }
 
+int
+notice_status_der(const struct notice *n, const uint8_t *serial, size_t len,
+    const uint8_t **der, size_t *der_len)
+{
+	const struct notice_entry *e = notice_find_serial(n, serial, len);
+
+	if (e == NULL || e->der == NULL)
+		return -ENOENT;
+	*der = e->der;
+	*der_len = e->der_len;
+	return 0;
+}
+
 /* ---- database ------------------------------------------------------------ */
 
 static int

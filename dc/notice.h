@@ -117,6 +117,12 @@ uint64_t notice_cursor(const struct notice *, const char *as_name);
 /* dc/signal's hooks (struct signal_hooks revoked and cert). */
 bool	notice_revoked(void *notice, const uint8_t *serial, size_t len);
 int	notice_cert(void *notice, const char *fqdn, struct signal_cert *);
+/*
+ * notice_status_der: the newest status stored for a serial (revoked ones
+ * too), borrowed until the next notice is applied.  0 or -ENOENT.
+ */
+int	notice_status_der(const struct notice *, const uint8_t *serial,
+	    size_t len, const uint8_t **der, size_t *der_len);
 const struct notice_stats *notice_stats(const struct notice *);
 
 /*

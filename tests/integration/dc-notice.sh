@@ -11,7 +11,7 @@
 # No root: everything on 127.0.0.1, ports picked free.
 set -u
 . "$top_srcdir/tests/tap.sh"
-tap_need_cmd sqlite3 dig python3
+tap_need_cmd sqlite3 dig python3 curl
 
 NTMCTL=$top_builddir/tools/ntmctl
 NTMAS=$top_builddir/as/ntm-as
@@ -49,6 +49,7 @@ AS_PORT=$(free_port)
 DNS_PORT=$(free_port)
 SIG_PORT=$(free_port)
 TLS_PORT=$(free_port)
+OCSP_PORT=$(free_port)
 
 $NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
 	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
@@ -111,6 +112,9 @@ listen = 127.0.0.1:$TLS_PORT
 trust = $T/ca/root.pem
 cert = $T/dc1.chain
 key = $T/dc1.key
+
+[ocsp]
+listen = 127.0.0.1:$OCSP_PORT
 EOF
 
 check_eq "ntm-dc -n accepts [tls]" "configuration OK" "$("$DC" -n -f dc.conf 2>&1)"
@@ -162,6 +166,37 @@ seq_dc() { sqlite3 dc.db "SELECT last_seq FROM notice_cursor WHERE as_name = 'as
 acked() { [ -n "$(seq_dc)" ] && grep -q "notice: dc dc1: acked up to $(seq_dc)\$" as.log; }
 check "the AS has the DC's ack: cursor $(seq_dc)" wait_for 10 acked
 
+# The statuses the DC stores, to anyone over HTTP (openssl's client).
+ocsp() {	# ocsp CERT: openssl ocsp's verdict from the DC's responder
+	timeout 10 openssl ocsp -issuer ca/as.pem -cert "$1" -CAfile ca/root.pem \
+	    -no_nonce -url "http://127.0.0.1:$OCSP_PORT" 2>&1
+}
+if command -v openssl >/dev/null 2>&1; then
+	out=$(ocsp n1.pem)
+	case $out in
+	*"Response verify OK"*"n1.pem: good"*)
+		ok "openssl ocsp -url gets n1's AS-signed status from the DC: good" ;;
+	*) not_ok "openssl ocsp -url gets n1's AS-signed status from the DC: good" "$out" ;;
+	esac
+	out=$(ocsp dc2.pem)
+	case $out in
+	*"unauthorized (6)"*) ok "a certificate the DC has no status for: unauthorized" ;;
+	*) not_ok "a certificate the DC has no status for: unauthorized" "$out" ;;
+	esac
+	openssl ocsp -issuer ca/as.pem -cert n1.pem -no_nonce -reqout req.der \
+	    >/dev/null 2>&1
+	url=$(base64 -w0 req.der | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+	curl -s -o resp.der "http://127.0.0.1:$OCSP_PORT/$url"
+	out=$(openssl ocsp -respin resp.der -issuer ca/as.pem -cert n1.pem \
+	    -CAfile ca/root.pem -no_nonce 2>&1)
+	case $out in
+	*"n1.pem: good"*) ok "and over HTTP GET (curl, base64 in the URL)" ;;
+	*) not_ok "and over HTTP GET (curl, base64 in the URL)" "$out" ;;
+	esac
+else
+	for i in 1 2 3; do ok "# SKIP no openssl"; done
+fi
+
 out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
 	127.0.0.1:$SIG_PORT 2>&1)
 case $out in
@@ -181,6 +216,15 @@ out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
 	127.0.0.1:$SIG_PORT 2>&1)
 check_eq "a new registration with n1's certificate is refused" \
 	"refused revoked" "$out"
+if command -v openssl >/dev/null 2>&1; then
+	out=$(ocsp n1.pem)
+	case $out in
+	*"n1.pem: revoked"*) ok "openssl ocsp now says n1 is revoked" ;;
+	*) not_ok "openssl ocsp now says n1 is revoked" "$out" ;;
+	esac
+else
+	ok "# SKIP no openssl"
+fi
 check "the AS has the DC's ack of the revocation" wait_for 10 acked
 
 # ---- restart: applied once -------------------------------------------------
