@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <gnutls/ocsp.h>
 #include <sqlite3.h>
 
 #include "cert.h"
@@ -21,6 +22,7 @@
 #include "msg.h"
 #include "notice.h"
 #include "ocsp.h"
+#include "ocsphttp.h"
 #include "rand.h"
 #include "signal.h"
 
@@ -474,6 +476,111 @@ test_ticket_key(void **state)
 	    "id = 43981 AND expires > created"), 1);
 }
 
+/* The HTTP side of the OCSP responder: what a request looks like. */
+static void
+test_ocsphttp_parse(void **state)
+{
+	static const char post[] = "POST / HTTP/1.1\r\nHost: dc\r\n"
+	    "content-length: 4\r\n\r\nABCD";
+	static const char get[] = "GET /MAMCAQU%3D HTTP/1.0\r\n\r\n";
+	struct ocsphttp_request r;
+	uint8_t out[64], big[OCSPHTTP_REQUEST_MAX + 64];
+
+	(void)state;
+	assert_int_equal(ocsphttp_parse((const uint8_t *)post, sizeof(post) - 1,
+	    out, sizeof(out), &r), (int)(sizeof(post) - 1));
+	assert_int_equal(r.method, OCSPHTTP_POST);
+	assert_int_equal(r.der_len, 4);
+	assert_memory_equal(r.der, "ABCD", 4);
+	/* Body or headers not all there yet: more bytes needed. */
+	assert_int_equal(ocsphttp_parse((const uint8_t *)post, sizeof(post) - 3,
+	    out, sizeof(out), &r), 0);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)post, 20, out,
+	    sizeof(out), &r), 0);
+	/* GET: base64 ("MAMCAQU=" is 30 03 02 01 05), percent-encoded. */
+	assert_int_equal(ocsphttp_parse((const uint8_t *)get, sizeof(get) - 1,
+	    out, sizeof(out), &r), (int)(sizeof(get) - 1));
+	assert_int_equal(r.method, OCSPHTTP_GET);
+	assert_int_equal(r.der_len, 5);
+	assert_memory_equal(r.der, "\x30\x03\x02\x01\x05", 5);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "PUT / HTTP/1.1\r\n\r\n", 18, out, sizeof(out), &r), -ENOTSUP);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "POST / HTTP/1.1\r\n\r\n", 19, out, sizeof(out), &r), -EINVAL);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 39, out,
+	    sizeof(out), &r), -EINVAL);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "POST / HTTP/1.1\r\nContent-Length: 99999\r\n\r\n", 42, out,
+	    sizeof(out), &r), -EMSGSIZE);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "GET /%zz HTTP/1.1\r\n\r\n", 21, out, sizeof(out), &r), -EINVAL);
+	assert_int_equal(ocsphttp_parse((const uint8_t *)
+	    "GET / SPDY/3\r\n\r\n", 16, out, sizeof(out), &r), -EINVAL);
+	/* No end of headers within the limit. */
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(ocsphttp_parse(big, sizeof(big), out, sizeof(out),
+	    &r), -EMSGSIZE);
+}
+
+/* An OCSP request for alice (SHA-1 CertID under the AS CA), DER. */
+static gnutls_datum_t
+ocsp_request_for(struct fix *f, gnutls_x509_crt_t issuer)
+{
+	gnutls_ocsp_req_t req;
+	gnutls_datum_t der;
+
+	assert_int_equal(gnutls_ocsp_req_init(&req), 0);
+	assert_int_equal(gnutls_ocsp_req_add_cert(req, GNUTLS_DIG_SHA1, issuer,
+	    f->alice), 0);
+	assert_int_equal(gnutls_ocsp_req_export(req, &der), 0);
+	gnutls_ocsp_req_deinit(req);
+	return der;
+}
+
+/* The responder answers with the stored status byte for byte, or an error. */
+static void
+test_ocsphttp_answer(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t req = ocsp_request_for(f, f->as);
+	gnutls_datum_t wrong = ocsp_request_for(f, f->root);
+	struct ocsp_signer *sg;
+	const uint8_t *kh;
+	uint8_t *out;
+	size_t len;
+	uint64_t acked;
+
+	assert_int_equal(ocsp_signer_new(f->as, &sg), 0);
+	kh = ocsp_signer_key_hash(sg);
+	/* Nothing stored yet: unauthorized (RFC 5019 2.2.3). */
+	assert_int_equal(ocsphttp_answer(f->n, kh, req.data, req.size, &out,
+	    &len), 1);
+	assert_int_equal(len, 5);
+	assert_memory_equal(out, "\x30\x03\x0a\x01\x06", 5);
+	free(out);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &st, &acked), 0);
+	assert_int_equal(ocsphttp_answer(f->n, kh, req.data, req.size, &out,
+	    &len), 0);
+	assert_int_equal(len, st.size);
+	assert_memory_equal(out, st.data, st.size);
+	free(out);
+	/* The same serial under another issuer's key: unauthorized. */
+	assert_int_equal(ocsphttp_answer(f->n, kh, wrong.data, wrong.size,
+	    &out, &len), 1);
+	assert_int_equal(out[4], 6);
+	free(out);
+	/* Not an OCSPRequest: malformedRequest. */
+	assert_int_equal(ocsphttp_answer(f->n, kh, st.data, 7, &out, &len), 1);
+	assert_int_equal(out[4], 1);
+	free(out);
+	ocsp_signer_free(sg);
+	gnutls_free(st.data);
+	gnutls_free(req.data);
+	gnutls_free(wrong.data);
+}
+
 int
 main(void)
 {
@@ -488,6 +595,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_key, setup,
+		    teardown),
+		cmocka_unit_test(test_ocsphttp_parse),
+		cmocka_unit_test_setup_teardown(test_ocsphttp_answer, setup,
 		    teardown),
 	};
 
