@@ -82,6 +82,8 @@ nsd_pid=
 
 cleanup() {
 	[ -n "$dc_pid" ] && kill "$dc_pid" 2>/dev/null && wait "$dc_pid" 2>/dev/null
+	# NSD daemonizes: its pid is in the pidfile, also when it failed later.
+	[ -z "$nsd_pid" ] && [ -s "$work/nsd.pid" ] && nsd_pid=$(cat "$work/nsd.pid")
 	if [ -n "$nsd_pid" ] && kill "$nsd_pid" 2>/dev/null; then
 		# NSD writes its state files on the way out; wait for it.
 		i=0
@@ -94,7 +96,8 @@ cleanup() {
 	ip netns del "$ns_nsd" 2>/dev/null || true
 	rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 for ns in "$ns_dc" "$ns_nsd"; do
 	ip netns add "$ns"
