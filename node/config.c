@@ -31,6 +31,7 @@ struct conf_file {
 	char			*device;
 	struct config_prefix	 range4, range6;
 	struct config_list	 local;
+	char			*kex_allowed;
 	char			*socket;
 	uint64_t		 setup_ms;
 	struct config_list	 zones;
@@ -77,6 +78,8 @@ static const struct config_key conf_table[] = {
 	    0, 0, 0, 0, NULL },
 	{ "tunnel", "local_address", CONFIG_LIST, F(local), NULL, 0,
 	    NTMD_LOCAL_ADDRS_MAX, 0, 0, NULL },
+	{ "tunnel", "kex_allowed", CONFIG_STRING, F(kex_allowed), NULL, 0, 0,
+	    0, 0, NULL },
 	{ "control", "socket", CONFIG_PATH, F(socket), CTLMSG_SOCKET_DEFAULT,
 	    0, 0, 0, 0, NULL },
 	{ "control", "setup_timeout", CONFIG_DURATION, F(setup_ms), "3s", 1,
@@ -264,6 +267,7 @@ ntmd_config_load(struct ntmd_config *c, const char *path, char **errors)
 	c->password_file = conf_strdup(f.password_file);
 	c->tun_name = conf_strdup(f.device);
 	c->socket_path = conf_strdup(f.socket);
+	c->kex_allowed = conf_strdup(f.kex_allowed);
 	c->port = (uint16_t)f.port;
 	c->mtu = (int)f.mtu;
 	c->setup_ms = (uint32_t)f.setup_ms;
@@ -352,6 +356,7 @@ ntmd_config_free(struct ntmd_config *c)
 	free(c->password_file);
 	free(c->tun_name);
 	free(c->socket_path);
+	free(c->kex_allowed);
 	free(c->fqdn);
 	for (i = 0; i < c->nzones; i++)
 		free(c->zones[i]);
@@ -421,6 +426,8 @@ ntmd_config_dump(const struct ntmd_config *c, FILE *f)
 		if (loop_addr_format((const struct sockaddr *)
 		    &c->local_addr[i], a, sizeof(a)) == 0)
 			fprintf(f, "local_address = %s\n", a);
+	if (c->kex_allowed != NULL)
+		fprintf(f, "kex_allowed = %s\n", c->kex_allowed);
 	config_format_duration(c->setup_ms, d, sizeof(d));
 	fprintf(f, "\n[control]\nsocket = %s\nsetup_timeout = %s\n",
 	    c->socket_path, d);

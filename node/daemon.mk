@@ -18,11 +18,15 @@ tests_unit_test_control_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
 tests_unit_test_control_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
 node_libnode_la_SOURCES += node/config.c node/store.c node/store.h \
 	node/enroll.c node/enroll.h
+# The glue between node/tunnel (libtunnel, plugins/kex.h) and the daemon.
+node_libnode_la_SOURCES += node/tunnelio.c node/tunnelio.h
+node_libnode_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins
 
 sbin_PROGRAMS += node/ntmd
 node_ntmd_SOURCES = node/ntmd.c
 node_ntmd_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) $(CAPNG_CFLAGS)
-node_ntmd_LDADD = node/libnode.la $(LIBMNL_LIBS) $(CAPNG_LIBS) $(NTM_LIBS)
+node_ntmd_LDADD = node/libnode.la $(TUNNEL_LIBS) $(LIBMNL_LIBS) $(CAPNG_LIBS) \
+	$(NTM_LIBS)
 
 # Root: ntmd in a namespace, TUN, routes, ntmctl status, -n, privileges.
 TESTS += tests/integration/ntmd.sh

@@ -39,6 +39,7 @@
 #include "store.h"
 #include "tls.h"
 #include "tun.h"
+#include "tunnelio.h"
 
 #define NTMD_CONF_DEFAULT	SYSCONFDIR "/ntmobile/ntmd.conf"
 
@@ -83,6 +84,7 @@ struct ntmd {
 
 	struct control_server	 ctl;
 	const struct ntmd_resolver *resolver;	/* NULL: not built yet */
+	struct tunnelio		*tio;		/* tunnel setup glue */
 };
 
 enum ntmd_timer {
@@ -154,6 +156,7 @@ ntmd_dc_flush(struct ntmd *n)
 			    obs, n->dc.reg.observed.port,
 			    n->dc.reg.nat == PROTO_NAT_NONE ? "no" : "behind",
 			    n->dc.reg.lifetime_s, n->dc.reg.keepalive_s);
+			(void)tunnelio_identity(n->tio, n->cfg.fqdn);
 			break;
 		case DCCLIENT_ACT_LOST:
 			log_warnx("registration with the DC lost (%s), "
@@ -211,11 +214,21 @@ ntmd_signal(struct ntmd *n, const uint8_t *p, size_t len,
 			return;
 		}
 	}
-	/* Route Directions, Tunnel Requests ...: node/tunnel's, not built. */
+	/* Route Directions, Tunnel Requests ...: node/tunnel's. */
+	if (tunnelio_signal(n->tio, (uint8_t *)p, len, from, n->has_dc &&
+	    loop_addr_equal(from, (const struct sockaddr *)&n->dc_addr)) == 0)
+		return;
 	n->signal_unhandled++;
-	(void)loop_addr_format(from, a, sizeof(a));
-	log_debug("%s: signalling type 0x%02x not handled (tunnel setup is "
-	    "not built)", a, len >= 2 ? p[1] : 0);
+}
+
+static void
+ntmd_on_control(struct dataplane_io *io, struct dataplane_tunnel *t,
+    const uint8_t *p, size_t len, const struct sockaddr *from)
+{
+	struct ntmd *n = io->arg;
+
+	(void)from;
+	tunnelio_control(n->tio, t, p, len);
 }
 
 static void
@@ -833,8 +846,17 @@ ntmd_stats(void *arg, struct control_reply *r)
 	STAT_U64("signal-unhandled", n->signal_unhandled);
 	STAT_U64("control-requests", n->ctl.requests);
 #undef STAT_U64
+	tunnelio_stats_reply(n->tio, r);
 	control_reply_stat(r, "tunnels", n->resolver != NULL ? "built" :
 	    "not-built");
+}
+
+static void
+ntmd_tunnels(void *arg, struct control_reply *r)
+{
+	struct ntmd *n = arg;
+
+	tunnelio_list(n->tio, r);
 }
 
 static void
@@ -862,6 +884,7 @@ ntmd_view(void *arg, struct control_view *v)
 	v->setup_ms = n->cfg.setup_ms;
 	v->daemon_uid = n->uid;
 	v->stats = ntmd_stats;
+	v->tunnels = ntmd_tunnels;
 	v->arg = n;
 }
 
@@ -940,11 +963,13 @@ ntmd_dataplane(struct ntmd *n)
 		fatalx("data plane: %s", strerror(-rc));
 	memset(&n->dpio, 0, sizeof(n->dpio));
 	n->dpio.on_signal = ntmd_on_signal;
+	n->dpio.on_control = ntmd_on_control;
 	n->dpio.arg = n;
 	n->dpio_open = true;
 	if ((rc = dataplane_io_start(&n->dpio, &n->uv, n->dp, n->fd4, n->fd6,
 	    n->tunfd)) < 0)
 		fatalx("data plane I/O: %s", strerror(-rc));
+	tunnelio_set_dataplane(n->tio, n->dp, &n->dpio);
 	if (n->dp_wanted)
 		log_info("data plane started with the certified addresses");
 }
@@ -955,6 +980,31 @@ ntmd_mkdir(const char *path, mode_t mode)
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* Tunnel setup (node/tunnelio): the resolver the control socket uses. */
+static void
+ntmd_tunnelio(struct ntmd *n)
+{
+	struct tunnelio_conf tc;
+	int rc;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.loop = &n->uv;
+	tc.dc = &n->dc;
+	tc.dc_addr = &n->dc_addr;
+	tc.fd4 = n->fd4;
+	tc.fd6 = n->fd6;
+	tc.state_dir = n->cfg.state_dir;
+	tc.ca_file = n->cfg.ca_file;
+	tc.kex_allowed = n->cfg.kex_allowed;
+	tc.rng = n->rng;
+	if ((rc = tunnelio_new(&n->tio, &tc)) < 0)
+		fatalx("tunnel setup: %s%s", rc == -EINVAL ?
+		    "[tunnel] kex_allowed names an unknown scheme: " : "",
+		    n->cfg.kex_allowed != NULL ? n->cfg.kex_allowed :
+		    strerror(-rc));
+	n->resolver = tunnelio_resolver(n->tio);
 }
 
 /* The control socket's directory: made root-owned 0755 when missing. */
@@ -1093,6 +1143,7 @@ main(int argc, char *argv[])
 	dcclient_init(&n.dc, n.rng);
 	ntmd_tun(&n);
 	ntmd_sockets(&n);
+	ntmd_tunnelio(&n);
 	if (n.cfg.has_vip4 || n.cfg.has_vip6)
 		ntmd_dataplane(&n);
 	else
@@ -1105,6 +1156,7 @@ main(int argc, char *argv[])
 
 	loop_run(&n.loop);
 
+	tunnelio_stop(n.tio);
 	control_server_stop(&n.ctl);
 	uv_timer_stop(&n.dc_timer);
 	uv_timer_stop(&n.as_timer);
@@ -1115,6 +1167,7 @@ main(int argc, char *argv[])
 	if (n.dpio_open)
 		dataplane_io_close(&n.dpio, ntmd_dpio_closed);
 	loop_shutdown(&n.loop);
+	tunnelio_free(n.tio);
 	dataplane_free(n.dp);
 	dcclient_clear(&n.dc);
 	tls_creds_free(n.as_creds);

@@ -65,6 +65,7 @@ struct ntmd_config {
 	struct config_prefix	 range4, range6;
 	struct sockaddr_storage	 local_addr[NTMD_LOCAL_ADDRS_MAX];
 	size_t			 nlocal_addr;	/* 0: from the interfaces */
+	char			*kex_allowed;	/* "rsa, ecdhe"; NULL: ecdhe */
 	/* Until enrollment provides them (lab, tests). */
 	bool			 has_vip4, has_vip6;
 	struct config_prefix	 vip4, vip6;

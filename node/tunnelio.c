@@ -1,0 +1,984 @@
+/* tunnelio.c -- ntmd's glue around node/tunnel: control-socket resolves, DC signalling, peer datagrams, data-plane installs and timers. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "aead.h"
+#include "buf.h"
+#include "cert.h"
+#include "control.h"
+#include "crypto.h"
+#include "ctlmsg.h"
+#include "dataplane.h"
+#include "dcclient.h"
+#include "kex.h"
+#include "log.h"
+#include "loop.h"
+#include "msg.h"
+#include "peercheck.h"
+#include "proto.h"
+#include "replay.h"
+#include "store.h"
+#include "tunnel.h"
+#include "tunnelio.h"
+
+/* A resolve from the control socket, until its ANSWER. */
+struct tunnelio_wait {
+	bool			 used;
+	uint64_t		 token;
+	enum ctlmsg_family	 family;
+	ntmd_reply_fn		 reply;
+	void			*req;
+};
+
+/* A tunnel installed in the data plane. */
+struct tunnelio_tunnel {
+	bool			 used;
+	bool			 closing;	/* removed at the next reap */
+	uint8_t			 path_id[PROTO_ID_LEN];
+	char			 peer[PROTO_FQDN_MAX + 1];
+	struct dataplane_tunnel	*dt;
+	uint8_t			 route;		/* enum proto_route, 0: unknown */
+	uint8_t			 kex;
+	bool			 has_vip4, has_vip6;
+	uint8_t			 vip4[4], vip6[16];
+};
+
+struct tunnelio_route {
+	uint8_t			 path_id[PROTO_ID_LEN];
+	uint8_t			 route;
+};
+
+struct tunnelio {
+	struct tunnelio_conf	 conf;
+	struct kex_allowed	 kex;
+	struct ntmd_resolver	 resolver;
+	bool			 stopped;
+
+	/* The identity, once loaded (tunnelio_identity). */
+	char			*fqdn;
+	gnutls_x509_crt_t	*roots, *chain;
+	unsigned		 nroots, nchain;
+	gnutls_privkey_t	 key;
+	gnutls_x509_crt_t	 own;		/* chain[0] */
+	uint8_t			 serial[PROTO_SERIAL_MAX];
+	size_t			 serial_len;
+	struct cert_trust	*trust;
+	struct peercheck	*pc;
+	struct tunnel		*t;
+
+	struct dataplane	*dp;		/* borrowed */
+	struct dataplane_io	*dpio;		/* borrowed */
+
+	uv_timer_t		 timer;		/* tunnel_next_timer() */
+	uv_timer_t		 tick;		/* data-plane timers, reaping */
+	bool			 timers_init;
+
+	uint64_t		 token_next;
+	struct tunnelio_wait	 waits[TUNNELIO_WAITS_MAX];
+	struct tunnelio_tunnel	 tunnels[TUNNELIO_TUNNELS_MAX];
+	struct tunnelio_route	 routes[TUNNELIO_ROUTES_MAX];
+	size_t			 route_next;
+	/* The peer whose last INSTALL failed: its OK answer is withheld. */
+	char			 failed[PROTO_FQDN_MAX + 1];
+	struct tunnelio_stats	 stats;
+};
+
+static const char *const tunnelio_route_names[] = {
+	[PROTO_ROUTE_DIRECT] = "direct",
+	[PROTO_ROUTE_REVERSE] = "reverse",
+	[PROTO_ROUTE_PRIVATE] = "private",
+	[PROTO_ROUTE_PUNCH] = "punch",
+	[PROTO_ROUTE_RELAY] = "relay",
+};
+
+static uint64_t
+tunnelio_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+tunnelio_hex(const uint8_t *p, size_t len, char *out, size_t cap)
+{
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < len && 2 * i + 2 < cap; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+static void
+tunnelio_sockaddr(const struct msg_addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == PROTO_FAMILY_IPV4) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(a->port);
+		memcpy(&sin->sin_addr, a->addr, 4);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(a->port);
+		memcpy(&sin6->sin6_addr, a->addr, 16);
+	}
+}
+
+static void
+tunnelio_sendto(struct tunnelio *tio, const uint8_t *p, size_t len,
+    const struct sockaddr *sa)
+{
+	int fd = sa->sa_family == AF_INET ? tio->conf.fd4 : tio->conf.fd6;
+	char a[LOOP_ADDRSTRLEN];
+
+	/* Losses are covered by node/tunnel's retransmissions. */
+	if (fd < 0 || sendto(fd, p, len, 0, sa, loop_addr_len(sa)) < 0) {
+		(void)loop_addr_format(sa, a, sizeof(a));
+		log_debug("tunnel: send to %s: %s", a, fd < 0 ?
+		    "no socket of that family" : strerror(errno));
+	}
+}
+
+/* ---- answers to the control socket ------------------------------------ */
+
+static void
+tunnelio_reply_word(struct tunnelio_wait *w, enum ctlmsg_type type,
+    const char *word)
+{
+	struct ctlmsg m;
+	ntmd_reply_fn reply = w->reply;
+	void *req = w->req;
+
+	memset(w, 0, sizeof(*w));
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	snprintf(m.word, sizeof(m.word), "%s", word);
+	reply(req, &m);
+}
+
+/* CONTROL.md 4's reasons for a refusal from node/tunnel. */
+static const char *
+tunnelio_reason(enum proto_status st, const char *reason)
+{
+	switch (st) {
+	case PROTO_STATUS_REVOKED:
+		return "revoked";
+	case PROTO_STATUS_UNKNOWN_NODE:
+	case PROTO_STATUS_NOT_REGISTERED:
+		return "no-such-node";
+	case PROTO_STATUS_UNAVAILABLE:
+		return reason != NULL && strstr(reason, "no answer") != NULL ?
+		    "timeout" : "refused";
+	default:
+		return "refused";
+	}
+}
+
+static void
+tunnelio_answer(struct tunnelio *tio, const struct tunnel_action *a)
+{
+	struct tunnelio_wait *w = NULL;
+	struct ctlmsg m;
+	ntmd_reply_fn reply;
+	void *req;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_WAITS_MAX; i++)
+		if (tio->waits[i].used && tio->waits[i].token == a->token) {
+			w = &tio->waits[i];
+			break;
+		}
+	if (w == NULL)
+		return;
+	if (a->status == PROTO_STATUS_OK && strcmp(tio->failed, a->peer) == 0) {
+		tio->stats.answered_refused++;
+		tunnelio_reply_word(w, CTLMSG_NOTFOUND, "refused");
+		return;
+	}
+	if (a->status != PROTO_STATUS_OK) {
+		tio->stats.answered_refused++;
+		log_warnx("lookup of %s: no tunnel: %s (%s)", a->peer,
+		    msg_status_name(a->status), a->reason != NULL ? a->reason :
+		    "no reason given");
+		tunnelio_reply_word(w, CTLMSG_NOTFOUND,
+		    tunnelio_reason(a->status, a->reason));
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = CTLMSG_OK;
+	snprintf(m.name, sizeof(m.name), "%s", a->peer);
+	/* "any": IPv6 first, as getaddrinfo would sort a ULA below v4 anyway. */
+	if (a->has_vip4 && w->family != CTLMSG_FAMILY_INET6) {
+		m.addr[m.naddr].af = AF_INET;
+		memcpy(m.addr[m.naddr++].a, a->vip4, 4);
+	}
+	if (a->has_vip6 && w->family != CTLMSG_FAMILY_INET) {
+		m.addr[m.naddr].af = AF_INET6;
+		memcpy(m.addr[m.naddr++].a, a->vip6, 16);
+	}
+	tio->stats.answered_ok++;
+	if (m.naddr == 0) {
+		tunnelio_reply_word(w, CTLMSG_NOTFOUND, "no-address");
+		return;
+	}
+	reply = w->reply;
+	req = w->req;
+	memset(w, 0, sizeof(*w));
+	reply(req, &m);
+}
+
+/* ---- installed tunnels ------------------------------------------------ */
+
+static struct tunnelio_tunnel *
+tunnelio_find(struct tunnelio *tio, const uint8_t *path_id)
+{
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && memcmp(tio->tunnels[i].path_id,
+		    path_id, PROTO_ID_LEN) == 0)
+			return &tio->tunnels[i];
+	return NULL;
+}
+
+/* Sends an in-tunnel message of `type` (no attributes) on tt. */
+static void
+tunnelio_send_inner(struct tunnelio *tio, struct tunnelio_tunnel *tt,
+    uint8_t type, uint8_t status)
+{
+	uint8_t buf[PROTO_HEADER_LEN + 64];
+	struct msg m;
+	size_t len;
+	int rc;
+
+	if (tio->dpio == NULL || tt->dt == NULL)
+		return;
+	msg_init(&m, type);
+	m.hdr.status = status;
+	memcpy(m.hdr.id, tt->path_id, PROTO_ID_LEN);
+	if ((rc = msg_encode(&m, buf, sizeof(buf), &len)) < 0 ||
+	    (rc = dataplane_io_send_control(tio->dpio, tt->dt, buf,
+	    len)) < 0)
+		log_debug("tunnel to %s: %s not sent: %d", tt->peer,
+		    msg_type_name(type), rc);
+}
+
+static void	tunnelio_tick_cb(uv_timer_t *);
+
+/* Marks tt for removal at the next reap (never inside a data-plane call). */
+static void
+tunnelio_retire(struct tunnelio *tio, struct tunnelio_tunnel *tt)
+{
+	if (tt->closing)
+		return;
+	tt->closing = true;
+	/* The tick reaps it once the data plane's callback has returned. */
+	if (tio->timers_init && !tio->stopped)
+		uv_timer_start(&tio->tick, tunnelio_tick_cb, 0, 0);
+}
+
+static void
+tunnelio_reap(struct tunnelio *tio)
+{
+	struct tunnelio_tunnel *tt;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		tt = &tio->tunnels[i];
+		if (!tt->used || !tt->closing)
+			continue;
+		if (tio->dp != NULL)
+			dataplane_tunnel_remove(tio->dp, tt->dt);
+		if (tio->t != NULL)
+			(void)tunnel_close(tio->t, tt->path_id);
+		tio->stats.closed++;
+		memset(tt, 0, sizeof(*tt));
+	}
+}
+
+static void
+tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
+{
+	struct tunnelio_tunnel *tt = NULL;
+	struct dataplane_tunnel *dt;
+	char hex[2 * PROTO_ID_LEN + 1];
+	size_t i;
+	int rc;
+
+	tunnelio_hex(a->path_id, PROTO_ID_LEN, hex, sizeof(hex));
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX && tt == NULL; i++)
+		if (!tio->tunnels[i].used)
+			tt = &tio->tunnels[i];
+	snprintf(tio->failed, sizeof(tio->failed), "%s", a->peer);
+	if (tio->dp == NULL || tt == NULL) {
+		tio->stats.install_failed++;
+		log_warnx("tunnel to %s (path %s): %s", a->peer, hex,
+		    tio->dp == NULL ? "the data plane is not running" :
+		    "too many tunnels");
+		(void)tunnel_close(tio->t, a->path_id);
+		return;
+	}
+	/* A tunnel this one replaces (a new setup to the same peer). */
+	reap_same:
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && strcmp(tio->tunnels[i].peer,
+		    a->peer) == 0 && !tio->tunnels[i].closing) {
+			tio->tunnels[i].closing = true;
+			tunnelio_reap(tio);
+			goto reap_same;
+		}
+	if ((rc = dataplane_tunnel_add(tio->dp, a->tun, &dt)) < 0) {
+		tio->stats.install_failed++;
+		log_warnx("tunnel to %s (path %s): data plane: %s", a->peer,
+		    hex, strerror(-rc));
+		(void)tunnel_close(tio->t, a->path_id);
+		return;
+	}
+	tio->failed[0] = '\0';
+	dataplane_timers_start(dt, uv_now(tio->conf.loop), true);
+	memset(tt, 0, sizeof(*tt));
+	tt->used = true;
+	memcpy(tt->path_id, a->path_id, PROTO_ID_LEN);
+	snprintf(tt->peer, sizeof(tt->peer), "%s", a->peer);
+	tt->dt = dt;
+	tt->kex = a->kex;
+	if ((tt->has_vip4 = a->tun->has_vip4))
+		memcpy(tt->vip4, a->tun->peer_vip4, 4);
+	if ((tt->has_vip6 = a->tun->has_vip6))
+		memcpy(tt->vip6, a->tun->peer_vip6, 16);
+	for (i = 0; i < TUNNELIO_ROUTES_MAX; i++)
+		if (memcmp(tio->routes[i].path_id, a->path_id,
+		    PROTO_ID_LEN) == 0)
+			tt->route = tio->routes[i].route;
+	tio->stats.installed++;
+	log_info("tunnel to %s installed (path %s, rid %08x, %s)", a->peer,
+	    hex, a->tun->rid, kex_name(a->kex) != NULL ? kex_name(a->kex) :
+	    "?");
+}
+
+static void
+tunnelio_close_action(struct tunnelio *tio, const struct tunnel_action *a)
+{
+	struct tunnelio_tunnel *tt;
+
+	if (a->path_id == NULL || (tt = tunnelio_find(tio, a->path_id)) ==
+	    NULL)
+		return;
+	log_info("tunnel to %s closing: %s", tt->peer,
+	    a->status == PROTO_STATUS_REVOKED ? "its certificate is revoked" :
+	    "a tunnel with a lower path id won");
+	tunnelio_send_inner(tio, tt, PROTO_MSG_TUNNEL_CLOSE, a->status);
+	tunnelio_retire(tio, tt);
+}
+
+/* ---- the tunnel machine's actions ------------------------------------- */
+
+static void	tunnelio_timer_cb(uv_timer_t *);
+
+static void
+tunnelio_emit(void *arg, const struct tunnel_action *a)
+{
+	struct tunnelio *tio = arg;
+	struct sockaddr_storage ss;
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	size_t outlen;
+	uint64_t now;
+	int rc;
+
+	switch (a->type) {
+	case TUNNEL_ACT_SEND_DC:
+		rc = dcclient_send_msg(tio->conf.dc, a->msg, a->len,
+		    a->retransmit, out, sizeof(out), &outlen);
+		if (rc < 0) {
+			log_debug("tunnel: %s for %s not sent to the DC: %d",
+			    a->len >= 2 ? msg_type_name(a->msg[1]) : "message",
+			    a->peer != NULL ? a->peer : "-", rc);
+			break;
+		}
+		tunnelio_sendto(tio, out, outlen,
+		    (const struct sockaddr *)tio->conf.dc_addr);
+		break;
+	case TUNNEL_ACT_SEND_PEER:
+		tunnelio_sockaddr(a->to, &ss);
+		tunnelio_sendto(tio, a->msg, a->len, (struct sockaddr *)&ss);
+		break;
+	case TUNNEL_ACT_INSTALL:
+		tunnelio_install(tio, a);
+		break;
+	case TUNNEL_ACT_CLOSE:
+		tunnelio_close_action(tio, a);
+		break;
+	case TUNNEL_ACT_ANSWER:
+		tunnelio_answer(tio, a);
+		break;
+	case TUNNEL_ACT_TIMER:
+		if (!tio->timers_init || tio->stopped)
+			break;
+		uv_timer_stop(&tio->timer);
+		if (a->when == UINT64_MAX)
+			break;
+		now = tunnelio_now();
+		uv_timer_start(&tio->timer, tunnelio_timer_cb, a->when > now ?
+		    a->when - now : 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+tunnelio_timer_cb(uv_timer_t *h)
+{
+	struct tunnelio *tio = h->data;
+
+	if (tio->t != NULL)
+		tunnel_timeout(tio->t, tunnelio_now());
+}
+
+/* Every second: data-plane timers of each tunnel, and reaping. */
+static void
+tunnelio_tick_cb(uv_timer_t *h)
+{
+	struct tunnelio *tio = h->data;
+	struct tunnelio_tunnel *tt;
+	uint64_t now = uv_now(tio->conf.loop);
+	unsigned due;
+	size_t i;
+
+	tunnelio_reap(tio);
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		tt = &tio->tunnels[i];
+		if (!tt->used || tt->closing)
+			continue;
+		due = dataplane_timers_due(tt->dt, now);
+		if (due & DATAPLANE_TIMER_IDLE) {
+			log_info("tunnel to %s idle for %d s: closed",
+			    tt->peer, PROTO_TIMER_TUNNEL_IDLE / 1000);
+			tio->stats.idle_closed++;
+			tt->closing = true;
+			continue;
+		}
+		if (due & DATAPLANE_TIMER_KEEPALIVE)
+			tunnelio_send_inner(tio, tt,
+			    PROTO_MSG_TUNNEL_KEEPALIVE, PROTO_STATUS_OK);
+		if (due & DATAPLANE_TIMER_REKEY)
+			log_warnx("tunnel to %s: rekey due, not implemented "
+			    "yet", tt->peer);
+	}
+	tunnelio_reap(tio);
+	if (!tio->stopped)
+		uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS,
+		    0);
+}
+
+/* ---- the resolver ----------------------------------------------------- */
+
+static int
+tunnelio_resolve(void *arg, const char *name, enum ctlmsg_family family,
+    ntmd_reply_fn reply, void *req)
+{
+	struct tunnelio *tio = arg;
+	struct tunnelio_wait *w = NULL;
+	uint64_t token;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < TUNNELIO_WAITS_MAX && w == NULL; i++)
+		if (!tio->waits[i].used)
+			w = &tio->waits[i];
+	if (w == NULL || tio->t == NULL || tio->stopped) {
+		w = &(struct tunnelio_wait){ .reply = reply, .req = req };
+		tunnelio_reply_word(w, CTLMSG_UNAVAIL, tio->stopped ?
+		    "shutting-down" : tio->t == NULL ? "not-enrolled" : "busy");
+		return 0;
+	}
+	tio->stats.resolves++;
+	token = ++tio->token_next;
+	w->used = true;
+	w->token = token;
+	w->family = family;
+	w->reply = reply;
+	w->req = req;
+	/* The answer may come from inside tunnel_resolve (a live tunnel). */
+	if ((rc = tunnel_resolve(tio->t, name, token, tunnelio_now())) < 0) {
+		for (i = 0; i < TUNNELIO_WAITS_MAX; i++)
+			if (tio->waits[i].used && tio->waits[i].token == token)
+				tunnelio_reply_word(&tio->waits[i],
+				    rc == -EBUSY ? CTLMSG_UNAVAIL :
+				    CTLMSG_NOTFOUND, rc == -EBUSY ? "busy" :
+				    "refused");
+	}
+	return 0;
+}
+
+const struct ntmd_resolver *
+tunnelio_resolver(struct tunnelio *tio)
+{
+	return &tio->resolver;
+}
+
+/* ---- signalling from the DC and from peers ---------------------------- */
+
+static void
+tunnelio_status_notice(struct tunnelio *tio, const struct msg *m)
+{
+	const struct msg_attr *serial, *status;
+	uint8_t out[PROTO_DATAGRAM_MAX];
+	struct msg ack;
+	size_t outlen;
+	int rc;
+
+	serial = msg_attr_find(m, PROTO_ATTR_SERIAL);
+	status = msg_attr_find(m, PROTO_ATTR_STATUS);
+	if (serial == NULL || status == NULL) {
+		tio->stats.dc_dropped++;
+		return;
+	}
+	if (serial->len == tio->serial_len && memcmp(serial->val,
+	    tio->serial, serial->len) == 0) {
+		/* Our own refreshed status, restapled in later handshakes. */
+		if ((rc = tunnel_set_status(tio->t, status->val,
+		    status->len)) == 0)
+			(void)store_write(tio->conf.state_dir, STORE_STATUS,
+			    status->val, status->len);
+		log_info("%s: own status refreshed by the DC%s", tio->fqdn,
+		    rc == 0 ? "" : " but not usable");
+	} else {
+		rc = tunnel_peer_status(tio->t, serial->val, serial->len,
+		    status->val, status->len, tunnelio_now());
+		if (rc < 0)
+			log_info("status notice for a peer: %s",
+			    peercheck_strerror(rc));
+	}
+	msg_init(&ack, PROTO_MSG_STATUS_NOTICE_ACK);
+	ack.hdr.txid = m->hdr.txid;
+	ack.hdr.status = PROTO_STATUS_OK;
+	if (msg_add_bytes(&ack, PROTO_ATTR_SERIAL, serial->val,
+	    serial->len) < 0 || dcclient_seal(tio->conf.dc, &ack, out,
+	    sizeof(out), &outlen) < 0)
+		return;
+	tunnelio_sendto(tio, out, outlen,
+	    (const struct sockaddr *)tio->conf.dc_addr);
+}
+
+/*
+ * A ROUTE_DIRECTION's header id is its path id (PROTOCOL.md 6.1), not the
+ * session id dcclient_open() insists on, so it is opened here with the
+ * same session key, sequence window and checks, and its PATH_ID must equal
+ * the header id (an error answer without a path: the session id).  Being
+ * sealed under k_DC->N of our registration is what
+ * makes it come from our own DC.
+ */
+static int
+tunnelio_dc_open(struct dcclient *dc, uint8_t *pkt, size_t len,
+    struct msg *m)
+{
+	uint8_t nonce[PROTO_NONCE_LEN];
+	const struct msg_attr *pa;
+	struct msg_header h;
+	struct rbuf r;
+	int rc;
+
+	if (dc->k_rx == NULL)
+		return -ENOTCONN;
+	rbuf_init(&r, pkt, len);
+	if ((rc = msg_header_decode(&r, &h)) < 0)
+		return rc;
+	if (h.type != PROTO_MSG_ROUTE_DIRECTION)
+		return dcclient_open(dc, pkt, len, m);
+	if (!(h.flags & PROTO_F_SEALED))
+		return MSG_E_FLAGS;
+	if (h.flags & PROTO_F_FRAGMENT)
+		return -EOPNOTSUPP;
+	if ((size_t)PROTO_HEADER_LEN + h.length != len)
+		return MSG_E_TRAILING;
+	if (!replay_check(&dc->rx_window, h.seq))
+		return -EALREADY;
+	msg_nonce(&h, nonce);
+	if ((rc = aead_open(dc->k_rx, nonce, pkt, PROTO_HEADER_LEN,
+	    pkt + PROTO_HEADER_LEN, h.length, pkt + PROTO_HEADER_LEN,
+	    h.length)) < 0)
+		return rc;
+	if ((rc = msg_decode(pkt, len, m)) < 0)
+		return rc;
+	if (replay_update(&dc->rx_window, h.seq) < 0)
+		return -EALREADY;
+	/* An error answer to MN has no path: its header id is the session's. */
+	if ((pa = msg_attr_find(m, PROTO_ATTR_PATH_ID)) == NULL)
+		return crypto_ct_equal(h.id, dc->sid, PROTO_ID_LEN) ? 0 :
+		    -ENOMSG;
+	if (pa->len != PROTO_ID_LEN || memcmp(pa->val, h.id,
+	    PROTO_ID_LEN) != 0)
+		return -EPROTO;
+	return 0;
+}
+
+static int
+tunnelio_dc(struct tunnelio *tio, uint8_t *pkt, size_t len)
+{
+	const struct msg_attr *pa;
+	struct msg m;
+	uint8_t route = 0;
+	int rc;
+
+	if ((rc = tunnelio_dc_open(tio->conf.dc, pkt, len, &m)) < 0)
+		return rc;
+	switch (m.hdr.type) {
+	case PROTO_MSG_ROUTE_DIRECTION:
+		if ((pa = msg_attr_find(&m, PROTO_ATTR_PATH_ID)) != NULL &&
+		    pa->len == PROTO_ID_LEN &&
+		    msg_attr_u8(&m, PROTO_ATTR_ROUTE, &route) == 0) {
+			memcpy(tio->routes[tio->route_next].path_id, pa->val,
+			    PROTO_ID_LEN);
+			tio->routes[tio->route_next].route = route;
+			tio->route_next = (tio->route_next + 1) %
+			    TUNNELIO_ROUTES_MAX;
+		}
+		return tunnel_dc_input(tio->t, &m, tunnelio_now());
+	case PROTO_MSG_STATUS_NOTICE:
+		tunnelio_status_notice(tio, &m);
+		return 0;
+	default:
+		return -EPROTO;
+	}
+}
+
+int
+tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
+    const struct sockaddr *from, bool from_dc)
+{
+	char a[LOOP_ADDRSTRLEN];
+	uint8_t type = len >= 2 ? pkt[1] : 0;
+	int rc;
+
+	if (tio->t == NULL || tio->stopped)
+		rc = -ENOTCONN;
+	else if (from_dc && (type == PROTO_MSG_ROUTE_DIRECTION ||
+	    type == PROTO_MSG_STATUS_NOTICE))
+		rc = tunnelio_dc(tio, pkt, len);
+	else if (type == PROTO_MSG_TUNNEL_REQUEST ||
+	    type == PROTO_MSG_TUNNEL_RESPONSE)
+		rc = tunnel_peer_input(tio->t, pkt, len, from,
+		    tunnelio_now());
+	else
+		rc = -EPROTO;
+	if (rc < 0) {
+		if (from_dc)
+			tio->stats.dc_dropped++;
+		else
+			tio->stats.peer_dropped++;
+		(void)loop_addr_format(from, a, sizeof(a));
+		log_debug("%s: %s dropped: %s", a, msg_type_name(type),
+		    rc <= MSG_E_SHORT_HEADER ? msg_strerror(rc) :
+		    rc <= -1000 ? peercheck_strerror(rc) : strerror(-rc));
+	}
+	return rc;
+}
+
+void
+tunnelio_control(struct tunnelio *tio, struct dataplane_tunnel *dt,
+    const uint8_t *p, size_t len)
+{
+	struct tunnelio_tunnel *tt = NULL;
+	struct msg m;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && tio->tunnels[i].dt == dt)
+			tt = &tio->tunnels[i];
+	if (tt == NULL || msg_decode(p, len, &m) < 0)
+		return;
+	switch (m.hdr.type) {
+	case PROTO_MSG_TUNNEL_CLOSE:
+		log_info("tunnel to %s closed by the peer (%s)", tt->peer,
+		    msg_status_name(m.hdr.status));
+		tunnelio_retire(tio, tt);
+		break;
+	case PROTO_MSG_TUNNEL_KEEPALIVE:
+		break;
+	default:
+		log_debug("tunnel to %s: %s not handled yet", tt->peer,
+		    msg_type_name(m.hdr.type));
+		break;
+	}
+}
+
+/* ---- identity ----------------------------------------------------------- */
+
+static int
+tunnelio_pem_list(const char *path, gnutls_x509_crt_t **out, unsigned *n)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	int rc;
+
+	if ((rc = gnutls_load_file(path, &d)) < 0)
+		return -ENOENT;
+	rc = gnutls_x509_crt_list_import2(out, n, &d, GNUTLS_X509_FMT_PEM, 0);
+	gnutls_free(d.data);
+	return rc < 0 ? -EINVAL : 0;
+}
+
+static void
+tunnelio_crts_free(gnutls_x509_crt_t *c, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(c[i]);
+	gnutls_free(c);
+}
+
+int
+tunnelio_identity(struct tunnelio *tio, const char *fqdn)
+{
+	char path[PATH_MAX];
+	uint8_t *status = NULL;
+	size_t status_len, sl;
+	struct peercheck_conf pcc;
+	struct tunnel_conf tc;
+	const char *what;
+	int rc;
+
+	if (tio->t != NULL)
+		return 0;
+	if (fqdn == NULL)
+		return -EINVAL;
+	if ((status = malloc(PROTO_STATUS_MAX_LEN)) == NULL)
+		return -ENOMEM;
+	what = tio->conf.ca_file != NULL ? tio->conf.ca_file : "ca_file";
+	if (tio->conf.ca_file == NULL || (rc = tunnelio_pem_list(
+	    tio->conf.ca_file, &tio->roots, &tio->nroots)) < 0) {
+		rc = -ENOENT;
+		goto bad;
+	}
+	what = STORE_CERT;
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir,
+	    STORE_CERT);
+	if ((rc = tunnelio_pem_list(path, &tio->chain, &tio->nchain)) < 0)
+		goto bad;
+	if (tio->nchain < 2) {
+		rc = -EINVAL;
+		goto bad;
+	}
+	tio->own = tio->chain[0];
+	what = STORE_KEY;
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir, STORE_KEY);
+	if ((rc = cert_key_read(path, &tio->key)) < 0)
+		goto bad;
+	what = STORE_STATUS;
+	if ((rc = store_read(tio->conf.state_dir, STORE_STATUS, status,
+	    PROTO_STATUS_MAX_LEN, &status_len)) < 0)
+		goto bad;
+	sl = sizeof(tio->serial);
+	what = "serial";
+	if (gnutls_x509_crt_get_serial(tio->own, tio->serial, &sl) < 0) {
+		rc = -EINVAL;
+		goto bad;
+	}
+	tio->serial_len = sl;
+	what = "trust";
+	if ((rc = cert_trust_new(tio->roots, tio->nroots, &tio->trust)) < 0)
+		goto bad;
+	memset(&pcc, 0, sizeof(pcc));
+	pcc.trust = tio->trust;
+	pcc.as_ca = tio->chain[1];
+	what = "peer checks";
+	if ((rc = peercheck_new(&tio->pc, &pcc)) < 0)
+		goto bad;
+	if ((tio->fqdn = strdup(fqdn)) == NULL) {
+		rc = -ENOMEM;
+		goto bad;
+	}
+	memset(&tc, 0, sizeof(tc));
+	tc.fqdn = tio->fqdn;
+	tc.cert = tio->own;
+	tc.key = tio->key;
+	tc.status = status;
+	tc.status_len = status_len;
+	tc.kex_allowed = tio->kex;
+	tc.pc = tio->pc;
+	tc.rng = tio->conf.rng;
+	tc.emit = tunnelio_emit;
+	tc.arg = tio;
+	what = "tunnel";
+	if ((rc = tunnel_new(&tio->t, &tc)) < 0)
+		goto bad;
+	free(status);
+	log_info("%s: tunnel setup ready (kex %s%s)", fqdn,
+	    kex_name(kex_allowed_first(&tio->kex)), tio->kex.n > 1 ?
+	    " first" : "");
+	return 0;
+bad:
+	log_warnx("%s: tunnels unavailable: %s: %s", fqdn, what,
+	    rc <= -1000 ? cert_strerror(rc) : strerror(-rc));
+	free(status);
+	free(tio->fqdn);
+	tio->fqdn = NULL;
+	peercheck_free(tio->pc);
+	tio->pc = NULL;
+	cert_trust_free(tio->trust);
+	tio->trust = NULL;
+	gnutls_privkey_deinit(tio->key);
+	tio->key = NULL;
+	tunnelio_crts_free(tio->chain, tio->nchain);
+	tio->chain = NULL;
+	tio->nchain = 0;
+	tio->own = NULL;
+	tunnelio_crts_free(tio->roots, tio->nroots);
+	tio->roots = NULL;
+	tio->nroots = 0;
+	return rc;
+}
+
+/* ---- life cycle ----------------------------------------------------------- */
+
+int
+tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
+{
+	struct tunnelio *tio;
+
+	*out = NULL;
+	if (c == NULL || c->loop == NULL || c->dc == NULL ||
+	    c->dc_addr == NULL || c->state_dir == NULL || c->rng == NULL)
+		return -EINVAL;
+	if ((tio = calloc(1, sizeof(*tio))) == NULL)
+		return -ENOMEM;
+	tio->conf = *c;
+	if (c->kex_allowed == NULL)
+		kex_allowed_default(&tio->kex);
+	else if (kex_allowed_parse(c->kex_allowed, &tio->kex) < 0) {
+		free(tio);
+		return -EINVAL;
+	}
+	tio->resolver.resolve = tunnelio_resolve;
+	tio->resolver.arg = tio;
+	uv_timer_init(c->loop, &tio->timer);
+	tio->timer.data = tio;
+	uv_timer_init(c->loop, &tio->tick);
+	tio->tick.data = tio;
+	tio->timers_init = true;
+	uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS, 0);
+	*out = tio;
+	return 0;
+}
+
+void
+tunnelio_set_dataplane(struct tunnelio *tio, struct dataplane *dp,
+    struct dataplane_io *io)
+{
+	tio->dp = dp;
+	tio->dpio = io;
+}
+
+void
+tunnelio_stop(struct tunnelio *tio)
+{
+	size_t i;
+
+	if (tio == NULL || tio->stopped)
+		return;
+	tio->stopped = true;
+	for (i = 0; i < TUNNELIO_WAITS_MAX; i++)
+		if (tio->waits[i].used)
+			tunnelio_reply_word(&tio->waits[i], CTLMSG_UNAVAIL,
+			    "shutting-down");
+	uv_timer_stop(&tio->timer);
+	uv_timer_stop(&tio->tick);
+	uv_close((uv_handle_t *)&tio->timer, NULL);
+	uv_close((uv_handle_t *)&tio->tick, NULL);
+}
+
+void
+tunnelio_free(struct tunnelio *tio)
+{
+	if (tio == NULL)
+		return;
+	tunnel_free(tio->t);
+	peercheck_free(tio->pc);
+	cert_trust_free(tio->trust);
+	gnutls_privkey_deinit(tio->key);
+	tunnelio_crts_free(tio->chain, tio->nchain);
+	tunnelio_crts_free(tio->roots, tio->nroots);
+	free(tio->fqdn);
+	free(tio);
+}
+
+/* ---- ntmctl ------------------------------------------------------------- */
+
+void
+tunnelio_list(struct tunnelio *tio, struct control_reply *r)
+{
+	const struct tunnelio_tunnel *tt;
+	struct ctlmsg m;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		tt = &tio->tunnels[i];
+		if (!tt->used)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = CTLMSG_TUNNEL;
+		snprintf(m.name, sizeof(m.name), "%s", tt->peer);
+		snprintf(m.word, sizeof(m.word), "%s", tt->route > 0 &&
+		    tt->route <= PROTO_ROUTE_MAX ?
+		    tunnelio_route_names[tt->route] : "unknown");
+		snprintf(m.value, sizeof(m.value), "%s", tt->closing ?
+		    "closing" : "up");
+		if (tt->has_vip4) {
+			m.addr[m.naddr].af = AF_INET;
+			memcpy(m.addr[m.naddr++].a, tt->vip4, 4);
+		}
+		if (tt->has_vip6) {
+			m.addr[m.naddr].af = AF_INET6;
+			memcpy(m.addr[m.naddr++].a, tt->vip6, 16);
+		}
+		if (m.naddr > 0)
+			control_reply_add(r, &m);
+	}
+}
+
+void
+tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
+{
+	const struct tunnel_stats *ts;
+	char v[32];
+
+#define STAT_U64(key, val) do {						\
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)(val));	\
+	control_reply_stat(r, key, v);					\
+} while (0)
+	STAT_U64("tunnel-resolves", tio->stats.resolves);
+	STAT_U64("tunnel-installed", tio->stats.installed);
+	STAT_U64("tunnel-install-failed", tio->stats.install_failed);
+	STAT_U64("tunnel-closed", tio->stats.closed);
+	STAT_U64("tunnel-idle-closed", tio->stats.idle_closed);
+	STAT_U64("tunnel-refused-answers", tio->stats.answered_refused);
+	STAT_U64("tunnel-dc-dropped", tio->stats.dc_dropped);
+	STAT_U64("tunnel-peer-dropped", tio->stats.peer_dropped);
+	if (tio->t != NULL) {
+		ts = tunnel_stats(tio->t);
+		STAT_U64("tunnels-live", tunnel_count(tio->t));
+		STAT_U64("tunnel-setups", ts->setups);
+		STAT_U64("tunnel-established", ts->established);
+		STAT_U64("tunnel-refused", ts->refused);
+		STAT_U64("tunnel-timeouts", ts->timeouts);
+	}
+#undef STAT_U64
+}

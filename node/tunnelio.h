@@ -1,0 +1,131 @@
+/* tunnelio.h -- ntmd's glue around node/tunnel: resolves from the control socket, Route Directions from the DC client, Tunnel Requests from the data plane, installs into the data plane. */
+#ifndef NTM_NODE_TUNNELIO_H
+#define NTM_NODE_TUNNELIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "ntmd.h"
+
+struct control_reply;
+struct dataplane;
+struct dataplane_io;
+struct dcclient;
+struct ntm_rng;
+
+/*
+ * node/tunnel is sans-I/O; this file gives it I/O inside ntmd (DESIGN.md
+ * 4-7, PROTOCOL.md 6.1, 6.2, 8):
+ *
+ *   RESOLVE (control socket)  -> tunnel_resolve(), answered from the ANSWER
+ *                                action through ntmd_reply_fn
+ *   ROUTE_DIRECTION from DC   -> dcclient_open(), tunnel_dc_input()
+ *   STATUS_NOTICE from DC     -> STATUS_NOTICE_ACK, tunnel_peer_status() or,
+ *                                for our own serial, tunnel_set_status()
+ *   TUNNEL_REQUEST/_RESPONSE  -> tunnel_peer_input()
+ *   SEND_DC                   -> dcclient_send_msg(), sendto the DC
+ *   SEND_PEER                 -> sendto from the tunnel port
+ *   INSTALL                   -> dataplane_tunnel_add(), timers started
+ *   CLOSE, idle, TUNNEL_CLOSE -> TUNNEL_CLOSE sent, dataplane_tunnel_remove(),
+ *                                tunnel_close()
+ *   TIMER                     -> the one uv timer
+ *
+ * The tunnel machine needs the node's identity, so it is built by
+ * tunnelio_identity() once the state directory holds key.pem, cert.pem
+ * (the certificate, then the AS intermediate, as ntmd stores the AS's
+ * answer) and status.der; until then resolves answer UNAVAIL
+ * not-enrolled and signalling is dropped.  The trust roots are ca_file.
+ *
+ * Not done here yet: RS binding hellos and punch/relay fall-back, mobility
+ * (TUNNEL_UPDATE), rekeying, CERT_UPDATE, REVERSE lookups and
+ * packet-triggered setups (on_miss).
+ */
+
+enum tunnelio_limit {
+	TUNNELIO_LIMIT_INVALID = 0,
+	TUNNELIO_TUNNELS_MAX = 256,	/* installed tunnels tracked */
+	TUNNELIO_WAITS_MAX = 256,	/* resolves waiting for an answer */
+	TUNNELIO_ROUTES_MAX = 64,	/* recent path id -> route */
+	TUNNELIO_TICK_MS = 1000,	/* data-plane timer scan */
+};
+
+struct tunnelio_conf {
+	uv_loop_t		*loop;		/* borrowed */
+	struct dcclient		*dc;		/* borrowed */
+	/* Where the DC is: read at every send (ntmd may learn it late). */
+	const struct sockaddr_storage *dc_addr;	/* borrowed */
+	int			 fd4, fd6;	/* tunnel port; -1: none */
+	const char		*state_dir;	/* borrowed */
+	const char		*ca_file;	/* borrowed */
+	const char		*kex_allowed;	/* "rsa, ecdhe"; NULL: ecdhe */
+	struct ntm_rng		*rng;		/* borrowed */
+};
+
+struct tunnelio_stats {
+	uint64_t	resolves;
+	uint64_t	answered_ok;
+	uint64_t	answered_refused;
+	uint64_t	installed;
+	uint64_t	install_failed;
+	uint64_t	closed;
+	uint64_t	idle_closed;
+	uint64_t	dc_dropped;	/* DC datagrams not taken */
+	uint64_t	peer_dropped;	/* peer datagrams not taken */
+};
+
+struct tunnelio;
+
+/*
+ * tunnelio_new: checks kex_allowed (-EINVAL for an unknown scheme, which
+ * ntmd refuses at start-up) and arms nothing yet.  Returns 0 and *out,
+ * -EINVAL or -ENOMEM.  The resolver (tunnelio_resolver) is valid from
+ * here on, for control_server_start().
+ */
+int	tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *);
+/*
+ * tunnelio_stop: answers every waiting resolve with UNAVAIL shutting-down,
+ * closes the timers.  Call before control_server_stop(); tunnelio_free()
+ * after loop_shutdown().  Both accept NULL.
+ */
+void	tunnelio_stop(struct tunnelio *);
+void	tunnelio_free(struct tunnelio *);
+
+/* The resolver ntmd hands to the control socket; borrowed from tio. */
+const struct ntmd_resolver *tunnelio_resolver(struct tunnelio *);
+
+/*
+ * tunnelio_identity: (re)loads key, certificate chain and status from the
+ * state directory and builds the tunnel machine for `fqdn`, once.  Call
+ * after each registration with the DC.  Returns 0 (also when already
+ * built), or the loading error (logged).
+ */
+int	tunnelio_identity(struct tunnelio *, const char *fqdn);
+
+/* The data plane, once it runs (INSTALL before this fails the setup). */
+void	tunnelio_set_dataplane(struct tunnelio *, struct dataplane *,
+	    struct dataplane_io *);
+
+/*
+ * tunnelio_signal: a datagram on the tunnel port that neither the data
+ * plane nor dcclient_input() took: ROUTE_DIRECTION and STATUS_NOTICE from
+ * the DC (from_dc: it came from the DC's address), TUNNEL_REQUEST and
+ * TUNNEL_RESPONSE from peers.  Returns 0 when taken, else a negative code
+ * (counted, logged at debug level).
+ */
+int	tunnelio_signal(struct tunnelio *, uint8_t *pkt, size_t len,
+	    const struct sockaddr *from, bool from_dc);
+
+/* dataplane_io on_control: an authenticated in-tunnel message. */
+void	tunnelio_control(struct tunnelio *, struct dataplane_tunnel *,
+	    const uint8_t *msg, size_t len);
+
+/* TUNNEL lines for ntmctl tunnels (control_view.tunnels). */
+void	tunnelio_list(struct tunnelio *, struct control_reply *);
+/* STAT lines for ntmctl status. */
+void	tunnelio_stats_reply(struct tunnelio *, struct control_reply *);
+
+#endif
