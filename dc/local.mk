@@ -2,7 +2,7 @@
 # dc/libdc.la, which the daemon and the tests link.
 noinst_LTLIBRARIES += dc/libdc.la
 dc_libdc_la_SOURCES = dc/dc.h dc/config.c dc/notice.c dc/notice.h \
-	dc/ocsphttp.c dc/ocsphttp.h \
+	dc/ocsphttp.c dc/ocsphttp.h dc/federation.c dc/federation.h \
 	dc/dns.c dc/dns.h dc/zone.c dc/zone.h dc/rrl.c dc/rrl.h \
 	dc/xfr.c dc/xfr.h dc/dnsnet.c dc/dnsnet.h
 dc_libdc_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
@@ -71,3 +71,11 @@ tests_unit_test_notice_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
 tests_unit_test_notice_LDADD = dc/libdc.la $(TEST_LIBS)
 TESTS += tests/integration/dc-notice.sh
 dist_check_SCRIPTS += tests/integration/dc-notice.sh
+
+# DC <-> DC: NS lookups of a peer zone (against a DNS server played on
+# loopback) and peer authorization by certificate.
+check_PROGRAMS += tests/unit/test_federation
+TESTS += tests/unit/test_federation
+tests_unit_test_federation_SOURCES = tests/unit/test_federation.c
+tests_unit_test_federation_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
+tests_unit_test_federation_LDADD = dc/libdc.la $(TEST_LIBS)

@@ -1,0 +1,105 @@
+/* federation.h -- DC <-> DC: finding the DC of another zone through its NS records (asynchronous, cached by TTL) and deciding whether a peer DC may speak for a zone. */
+#ifndef NTM_DC_FEDERATION_H
+#define NTM_DC_FEDERATION_H
+
+#include <sys/socket.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+#include <gnutls/x509.h>
+
+#include "proto.h"
+
+struct ntm_rng;
+
+/*
+ * DESIGN.md 3 and 8, PROTOCOL.md 12.1: DNS locates a peer DC, its
+ * certificate authorizes it.  DC_MN finds DC_CN by an ordinary lookup of
+ * the NS records of CN's zone through the configured resolver, then the
+ * addresses of the name servers (from the answer's additional section
+ * when the resolver gives glue, else by A and AAAA queries for the first
+ * NS name), on port 4611.  Whatever DNS says, a peer is accepted for a
+ * zone only if its certificate has role ntm-dc and lists the zone as a
+ * SAN dNSName (federation_peer_authorized()).
+ *
+ * Queries are built and answers parsed with ldns (federation_query_build,
+ * federation_answer_parse: pure), sent on one uv_udp_t to the resolver,
+ * retried every FEDERATION_RETRY_MS, FEDERATION_TRIES sends per query.
+ * Results are cached per zone for the smallest TTL of the records used
+ * (at most FEDERATION_TTL_MAX_S); failures for FEDERATION_NEG_TTL_S.
+ * Several lookups of one zone share one query.
+ *
+ * Not built yet: the DC <-> DC TLS channel itself (NODE_INFO_REQUEST,
+ * ROUTE_HANDOFF, PEER_NTM_ACK) and its use by dc/signal, which answers a
+ * Direction Request for another zone UNAVAILABLE.
+ */
+enum federation_limit {
+	FEDERATION_LIMIT_INVALID = 0,
+	FEDERATION_ADDRS_MAX = 4,
+	FEDERATION_RETRY_MS = 500,
+	FEDERATION_TRIES = 3,
+	FEDERATION_NEG_TTL_S = 30,
+	FEDERATION_TTL_MAX_S = 3600,
+	FEDERATION_CACHE_MAX = 1024,
+	FEDERATION_WAITERS_MAX = 64,	/* lookups waiting on one query */
+	FEDERATION_NAME_MAX = 256,
+	FEDERATION_PKT_MAX = 4096,
+};
+
+/* Where a zone's DC is (plain data). */
+struct federation_dc {
+	char			 zone[FEDERATION_NAME_MAX];
+	char			 ns[FEDERATION_NAME_MAX];	/* first NS */
+	struct sockaddr_storage	 addr[FEDERATION_ADDRS_MAX];	/* :4611 */
+	size_t			 naddr;
+};
+
+/*
+ * federation_zone_of: the zone of a node FQDN (the name without its first
+ * label), lower case, no trailing dot.  0 or -EINVAL.
+ */
+int	federation_zone_of(const char *fqdn, char *zone, size_t cap);
+/* The peer may speak for zone: role ntm-dc and the zone in its SAN. */
+bool	federation_peer_authorized(gnutls_x509_crt_t peer, const char *zone);
+
+/*
+ * federation_query_build: a recursive (RD) query for name/type with id.
+ * federation_answer_parse: reads an answer to that query: NOERROR and the
+ * same id, else -ENOENT (NXDOMAIN, no records) or -EBADMSG.  For NS it
+ * fills dc->ns and the glue addresses of the NS names found in the
+ * additional section; for A/AAAA it appends the addresses to dc->addr.
+ * *ttl is the smallest TTL of the records used.
+ */
+int	federation_query_build(const char *name, uint16_t type, uint16_t id,
+	    uint8_t *out, size_t cap, size_t *len);
+int	federation_answer_parse(const uint8_t *p, size_t len, uint16_t id,
+	    uint16_t type, struct federation_dc *dc, uint32_t *ttl);
+
+/*
+ * The resolver.  cb gets 0 and the DC, or a negative errno (-ENOENT no
+ * such zone or no address, -ETIMEDOUT no answer); the dc pointer is
+ * borrowed for the call.  federation_resolve() calls cb before it returns
+ * when the cache answers (returns 1), or later (returns 0); a negative
+ * return means cb will not be called.  `now` for the cache is uv_now().
+ */
+typedef void	(*federation_resolved_fn)(void *arg, int status,
+		    const struct federation_dc *dc);
+
+struct federation_resolver;
+
+int	federation_resolver_new(struct federation_resolver **, uv_loop_t *,
+	    const struct sockaddr_storage *resolver, struct ntm_rng *rng);
+int	federation_resolve(struct federation_resolver *, const char *zone,
+	    federation_resolved_fn cb, void *arg);
+/* Queries sent (retransmissions included), for tests and statistics. */
+uint64_t federation_resolver_sent(const struct federation_resolver *);
+/*
+ * Closes the socket and the timers; lookups still waiting get
+ * -ECANCELED; the memory goes in the last close callback.  Accepts NULL.
+ */
+void	federation_resolver_free(struct federation_resolver *);
+
+#endif

@@ -1,0 +1,425 @@
+/* test_federation.c -- unit tests: finding a peer DC through NS records (a DNS server played on loopback), the TTL cache, peer authorization by certificate. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <ldns/ldns.h>
+#include <uv.h>
+
+#include "cert.h"
+#include "federation.h"
+#include "loop.h"
+#include "rand.h"
+
+#define NOW	((time_t)1795000000)
+
+/* ---- a DNS server for the test -------------------------------------------- */
+
+struct fake_dns {
+	uv_udp_t	 udp;
+	unsigned	 queries;
+	unsigned	 slow_dropped;	/* "slow." queries not answered */
+	uint8_t		 buf[4096];
+};
+
+static ldns_rr *
+rr(const char *text)
+{
+	ldns_rr *r = NULL;
+
+	assert_int_equal(ldns_rr_new_frm_str(&r, text, 0, NULL, NULL),
+	    LDNS_STATUS_OK);
+	return r;
+}
+
+/*
+ * dc2.ntm.test: NS with glue (A and AAAA).  noglue.ntm.test: NS without
+ * glue; its name server answers A.  nope.ntm.test: NXDOMAIN.
+ * slow.ntm.test: the first query is dropped, then answered with glue.
+ */
+static ldns_pkt *
+fake_answer(struct fake_dns *f, const ldns_pkt *q)
+{
+	const ldns_rr *qr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	char *name = ldns_rdf2str(ldns_rr_owner(qr));
+	ldns_rr_type t = ldns_rr_get_type(qr);
+	ldns_pkt *a = ldns_pkt_new();
+
+	ldns_pkt_set_id(a, ldns_pkt_id(q));
+	ldns_pkt_set_qr(a, true);
+	ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qr));
+	if (strcmp(name, "dc2.ntm.test.") == 0 && t == LDNS_RR_TYPE_NS) {
+		ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER,
+		    rr("dc2.ntm.test. 300 IN NS ns1.dc2.ntm.test."));
+		ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL,
+		    rr("ns1.dc2.ntm.test. 120 IN A 198.18.2.1"));
+		ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL,
+		    rr("ns1.dc2.ntm.test. 600 IN AAAA fd6e:746d:6f62:2::1"));
+		ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL,
+		    rr("other.example. 600 IN A 192.0.2.66"));
+	} else if (strcmp(name, "noglue.ntm.test.") == 0 &&
+	    t == LDNS_RR_TYPE_NS) {
+		ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER,
+		    rr("noglue.ntm.test. 300 IN NS ns.elsewhere.test."));
+	} else if (strcmp(name, "ns.elsewhere.test.") == 0 &&
+	    t == LDNS_RR_TYPE_A) {
+		ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER,
+		    rr("ns.elsewhere.test. 60 IN A 192.0.2.53"));
+	} else if (strcmp(name, "slow.ntm.test.") == 0 &&
+	    t == LDNS_RR_TYPE_NS) {
+		if (f->slow_dropped++ == 0) {
+			ldns_pkt_free(a);
+			a = NULL;
+		} else {
+			ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER,
+			    rr("slow.ntm.test. 300 IN NS ns.slow.ntm.test."));
+			ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL,
+			    rr("ns.slow.ntm.test. 300 IN A 198.18.3.1"));
+		}
+	} else if (strcmp(name, "nope.ntm.test.") == 0)
+		ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
+	/* Anything else: NOERROR, no records. */
+	free(name);
+	return a;
+}
+
+static void
+fake_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	struct fake_dns *f = h->data;
+
+	(void)hint;
+	*b = uv_buf_init((char *)f->buf, sizeof(f->buf));
+}
+
+static void
+fake_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
+    const struct sockaddr *from, unsigned flags)
+{
+	struct fake_dns *f = u->data;
+	ldns_pkt *q = NULL, *a;
+	uint8_t *wire = NULL;
+	size_t len;
+	uv_buf_t out;
+
+	(void)b;
+	(void)flags;
+	if (n <= 0 || from == NULL)
+		return;
+	f->queries++;
+	assert_int_equal(ldns_wire2pkt(&q, f->buf, (size_t)n),
+	    LDNS_STATUS_OK);
+	if ((a = fake_answer(f, q)) != NULL) {
+		assert_int_equal(ldns_pkt2wire(&wire, a, &len), LDNS_STATUS_OK);
+		out = uv_buf_init((char *)wire, (unsigned int)len);
+		assert_true(uv_udp_try_send(u, &out, 1, from) > 0);
+		free(wire);
+		ldns_pkt_free(a);
+	}
+	ldns_pkt_free(q);
+}
+
+/* ---- lookups ---------------------------------------------------------------- */
+
+struct result {
+	int			 calls;
+	int			 status;
+	struct federation_dc	 dc;
+};
+
+static void
+resolved(void *arg, int status, const struct federation_dc *dc)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->status = status;
+	if (dc != NULL)
+		r->dc = *dc;
+}
+
+static void
+run_until(uv_loop_t *loop, const struct result *r, int calls)
+{
+	int i;
+
+	for (i = 0; i < 1000 && r->calls < calls; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	assert_int_equal(r->calls, calls);
+}
+
+static void
+addr_is(const struct sockaddr_storage *ss, const char *want)
+{
+	char text[LOOP_ADDRSTRLEN];
+
+	assert_int_equal(loop_addr_format((const struct sockaddr *)ss, text,
+	    sizeof(text)), 0);
+	assert_string_equal(text, want);
+}
+
+static void
+test_zone_of(void **state)
+{
+	char z[64];
+
+	(void)state;
+	assert_int_equal(federation_zone_of("Bob.DC2.ntm.test", z, sizeof(z)),
+	    0);
+	assert_string_equal(z, "dc2.ntm.test");
+	assert_int_equal(federation_zone_of("bob.dc2.ntm.test.", z, sizeof(z)),
+	    0);
+	assert_string_equal(z, "dc2.ntm.test");
+	assert_int_equal(federation_zone_of("bob", z, sizeof(z)), -EINVAL);
+	assert_int_equal(federation_zone_of(".dc2", z, sizeof(z)), -EINVAL);
+	assert_int_equal(federation_zone_of("bob.dc2.ntm.test", z, 5),
+	    -EINVAL);
+}
+
+/* The pure halves: a query, its answer, answers that are not ours. */
+static void
+test_query_and_answer(void **state)
+{
+	struct fake_dns f;
+	struct federation_dc dc;
+	ldns_pkt *q = NULL, *a;
+	uint8_t pkt[512], *wire;
+	size_t len, wlen;
+	uint32_t ttl = UINT32_MAX;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(federation_query_build("dc2.ntm.test",
+	    LDNS_RR_TYPE_NS, 0x1234, pkt, sizeof(pkt), &len), 0);
+	assert_int_equal(ldns_wire2pkt(&q, pkt, len), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_rd(q));
+	a = fake_answer(&f, q);
+	assert_int_equal(ldns_pkt2wire(&wire, a, &wlen), LDNS_STATUS_OK);
+	memset(&dc, 0, sizeof(dc));
+	assert_int_equal(federation_answer_parse(wire, wlen, 0x1234,
+	    LDNS_RR_TYPE_NS, &dc, &ttl), 0);
+	assert_string_equal(dc.ns, "ns1.dc2.ntm.test");
+	/* Glue of the NS name only, on the DC TLS port; smallest TTL. */
+	assert_int_equal(dc.naddr, 2);
+	addr_is(&dc.addr[0], "198.18.2.1:4611");
+	addr_is(&dc.addr[1], "[fd6e:746d:6f62:2::1]:4611");
+	assert_int_equal(ttl, 120);
+	/* Another id, or another type: not this query's answer. */
+	memset(&dc, 0, sizeof(dc));
+	assert_int_equal(federation_answer_parse(wire, wlen, 0x1235,
+	    LDNS_RR_TYPE_NS, &dc, &ttl), -EBADMSG);
+	assert_int_equal(federation_answer_parse(wire, wlen, 0x1234,
+	    LDNS_RR_TYPE_A, &dc, &ttl), -EBADMSG);
+	assert_int_equal(federation_answer_parse(wire, 11, 0x1234,
+	    LDNS_RR_TYPE_NS, &dc, &ttl), -EBADMSG);
+	free(wire);
+	ldns_pkt_free(a);
+	ldns_pkt_free(q);
+}
+
+/* Through a resolver on loopback: glue, no glue, NXDOMAIN, loss, cache. */
+static void
+test_resolver(void **state)
+{
+	uv_loop_t loop;
+	struct fake_dns f;
+	struct federation_resolver *r;
+	struct sockaddr_storage ss;
+	struct result a, b, c, d, e, g;
+	struct ntm_rng *rng = rng_seeded_new("fed", 3);
+	int len = sizeof(ss);
+	uint64_t sent;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	memset(&a, 0, sizeof(a));
+	b = c = d = e = g = a;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(uv_udp_init(&loop, &f.udp), 0);
+	f.udp.data = &f;
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	assert_int_equal(uv_udp_bind(&f.udp, (struct sockaddr *)&ss, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&f.udp, (struct sockaddr *)&ss,
+	    &len), 0);
+	assert_int_equal(uv_udp_recv_start(&f.udp, fake_alloc, fake_recv), 0);
+	assert_int_equal(federation_resolver_new(&r, &loop, &ss, rng), 0);
+
+	/* Two lookups of one zone share one query. */
+	assert_int_equal(federation_resolve(r, "dc2.ntm.test", resolved, &a),
+	    0);
+	assert_int_equal(federation_resolve(r, "dc2.ntm.test", resolved, &b),
+	    0);
+	run_until(&loop, &b, 1);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.status, 0);
+	assert_string_equal(a.dc.ns, "ns1.dc2.ntm.test");
+	assert_int_equal(a.dc.naddr, 2);
+	addr_is(&a.dc.addr[0], "198.18.2.1:4611");
+	assert_int_equal(f.queries, 1);
+	/* Within the TTL the cache answers at once, nothing is sent. */
+	sent = federation_resolver_sent(r);
+	assert_int_equal(federation_resolve(r, "dc2.ntm.test", resolved, &c),
+	    1);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(c.status, 0);
+	assert_int_equal(federation_resolver_sent(r), sent);
+
+	/* No glue: the NS name's A record is looked up. */
+	assert_int_equal(federation_resolve(r, "noglue.ntm.test", resolved,
+	    &d), 0);
+	run_until(&loop, &d, 1);
+	assert_int_equal(d.status, 0);
+	assert_string_equal(d.dc.ns, "ns.elsewhere.test");
+	assert_int_equal(d.dc.naddr, 1);
+	addr_is(&d.dc.addr[0], "192.0.2.53:4611");
+
+	/* NXDOMAIN: no DC, and the failure is cached too. */
+	assert_int_equal(federation_resolve(r, "nope.ntm.test", resolved, &e),
+	    0);
+	run_until(&loop, &e, 1);
+	assert_int_equal(e.status, -ENOENT);
+	assert_int_equal(federation_resolve(r, "nope.ntm.test", resolved, &e),
+	    1);
+	assert_int_equal(e.calls, 2);
+	assert_int_equal(e.status, -ENOENT);
+
+	/* A lost query is sent again. */
+	assert_int_equal(federation_resolve(r, "slow.ntm.test", resolved, &g),
+	    0);
+	run_until(&loop, &g, 1);
+	assert_int_equal(g.status, 0);
+	assert_int_equal(f.slow_dropped, 2);
+	addr_is(&g.dc.addr[0], "198.18.3.1:4611");
+
+	federation_resolver_free(r);
+	uv_close((uv_handle_t *)&f.udp, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	rng_free(rng);
+}
+
+/* No answer at all: -ETIMEDOUT after the retransmissions. */
+static void
+test_resolver_timeout(void **state)
+{
+	uv_loop_t loop;
+	uv_udp_t sink;
+	struct federation_resolver *r;
+	struct sockaddr_storage ss;
+	struct result a;
+	struct ntm_rng *rng = rng_seeded_new("fed2", 4);
+	int len = sizeof(ss);
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	/* A bound socket that never reads: the queries go nowhere. */
+	assert_int_equal(uv_udp_init(&loop, &sink), 0);
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	assert_int_equal(uv_udp_bind(&sink, (struct sockaddr *)&ss, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&sink, (struct sockaddr *)&ss,
+	    &len), 0);
+	assert_int_equal(federation_resolver_new(&r, &loop, &ss, rng), 0);
+	assert_int_equal(federation_resolve(r, "dc2.ntm.test", resolved, &a),
+	    0);
+	run_until(&loop, &a, 1);
+	assert_int_equal(a.status, -ETIMEDOUT);
+	assert_int_equal(federation_resolver_sent(r), FEDERATION_TRIES);
+	federation_resolver_free(r);
+	uv_close((uv_handle_t *)&sink, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	rng_free(rng);
+}
+
+/* DNS locates, the certificate authorizes: only zones the DC cert lists. */
+static void
+test_peer_authorized(void **state)
+{
+	static const char *const zones[] = { "dc2.ntm.test",
+	    "2.18.198.in-addr.arpa" };
+	struct ntm_rng *rng = rng_seeded_new("fed3", 4);
+	gnutls_privkey_t rk, ak, k;
+	gnutls_pubkey_t apub, pub;
+	gnutls_x509_crt_t root, as, dc, node;
+	struct cert_ca_request car;
+	struct cert_issuer ri, ai;
+	struct cert_request req;
+
+	(void)state;
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &rk), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &ak), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k), 0);
+	assert_int_equal(cert_pubkey_of(ak, &apub), 0);
+	assert_int_equal(cert_pubkey_of(k, &pub), 0);
+	assert_int_equal(cert_make_root(rk, "ntm.test", 0, rng, NOW, &root),
+	    0);
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	car.pubkey = apub;
+	ri.crt = root;
+	ri.key = rk;
+	assert_int_equal(cert_make_as_ca(&car, &ri, rng, NOW, &as), 0);
+	ai.crt = as;
+	ai.key = ak;
+	memset(&req, 0, sizeof(req));
+	req.role = CERT_ROLE_DC;
+	req.fqdn = "ns1.dc2.ntm.test";
+	req.zones = zones;
+	req.nzones = 2;
+	req.pubkey = pub;
+	assert_int_equal(cert_issue(&req, &ai, rng, NOW, &dc), 0);
+	memset(&req, 0, sizeof(req));
+	req.role = CERT_ROLE_NODE;
+	req.fqdn = "dc2.ntm.test";
+	req.has_vip4 = true;
+	inet_pton(AF_INET, "198.18.2.9", &req.vip4);
+	req.pubkey = pub;
+	assert_int_equal(cert_issue(&req, &ai, rng, NOW, &node), 0);
+
+	assert_true(federation_peer_authorized(dc, "dc2.ntm.test"));
+	assert_true(federation_peer_authorized(dc, "2.18.198.in-addr.arpa"));
+	/* DNS may point at this DC for dc1: its certificate does not say so. */
+	assert_false(federation_peer_authorized(dc, "dc1.ntm.test"));
+	assert_false(federation_peer_authorized(dc, "ntm.test"));
+	/* A node certificate naming the zone is not a DC. */
+	assert_false(federation_peer_authorized(node, "dc2.ntm.test"));
+	assert_false(federation_peer_authorized(NULL, "dc2.ntm.test"));
+
+	gnutls_x509_crt_deinit(node);
+	gnutls_x509_crt_deinit(dc);
+	gnutls_x509_crt_deinit(as);
+	gnutls_x509_crt_deinit(root);
+	gnutls_pubkey_deinit(pub);
+	gnutls_pubkey_deinit(apub);
+	gnutls_privkey_deinit(k);
+	gnutls_privkey_deinit(ak);
+	gnutls_privkey_deinit(rk);
+	rng_free(rng);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zone_of),
+		cmocka_unit_test(test_query_and_answer),
+		cmocka_unit_test(test_resolver),
+		cmocka_unit_test(test_resolver_timeout),
+		cmocka_unit_test(test_peer_authorized),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
