@@ -31,5 +31,8 @@ node_ntmd_LDADD = node/libnode.la $(TUNNEL_LIBS) $(LIBMNL_LIBS) $(CAPNG_LIBS) \
 # Root: ntmd in a namespace, TUN, routes, ntmctl status, -n, privileges.
 TESTS += tests/integration/ntmd.sh
 dist_check_SCRIPTS += tests/integration/ntmd.sh
+# Root: the first tunnel in the lab (getent, ping, curl, reuse, kex_allowed).
+TESTS += tests/integration/tunnel2.sh
+dist_check_SCRIPTS += tests/integration/tunnel2.sh
 
 dist_man_MANS += doc/ntmd.8 doc/ntmd.conf.5
