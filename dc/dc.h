@@ -26,7 +26,7 @@ struct dc_signal_config {
 	size_t			 nlisten;
 	bool			 listen_default;	/* not configured */
 	bool			 have_ticket_key;	/* ticket_key_file */
-	uint32_t		 ticket_key_id;	/* SHA-256(key), first 4 bytes */
+	uint32_t		 ticket_key_id;	/* SHA-256(key)[0..4) */
 	uint8_t			 ticket_key[DC_TICKET_KEY_LEN];
 	uint32_t		 lifetime_s;
 	uint32_t		 keepalive_s;

@@ -12,7 +12,10 @@
 #include "federation.h"
 #include "log.h"
 #include "loop.h"
+#include "msg.h"
 #include "rand.h"
+#include "registry.h"
+#include "signal.h"
 
 enum {
 	FEDERATION_QUERIES_MAX = 64,	/* zones looked up at once */
@@ -196,6 +199,98 @@ out:
 	ldns_rr_list_deep_free(add4);
 	ldns_rr_list_deep_free(add6);
 	ldns_pkt_free(a);
+	return rc;
+}
+
+/* ---- DC_CN: node information ------------------------------------------ */
+
+static int
+federation_attr_name(const struct msg *m, uint16_t type, char *out,
+    size_t cap)
+{
+	const struct msg_attr *a = msg_attr_find(m, type);
+	size_t i;
+
+	if (a == NULL || a->len == 0 || a->len >= cap)
+		return -EBADMSG;
+	for (i = 0; i < a->len; i++)
+		out[i] = (char)tolower(a->val[i]);
+	out[a->len] = '\0';
+	return 0;
+}
+
+int
+federation_node_info(const uint8_t *p, size_t len, gnutls_x509_crt_t peer,
+    const char *zone, struct registry *reg,
+    int (*cert)(void *, const char *, struct signal_cert *), void *cert_arg,
+    uint8_t *out, size_t cap, size_t *outlen)
+{
+	char mn[PROTO_FQDN_MAX + 1], cn[PROTO_FQDN_MAX + 1];
+	char mnz[FEDERATION_NAME_MAX], cnz[FEDERATION_NAME_MAX];
+	struct registry_entry *e;
+	struct signal_cert sc;
+	struct msg *m;
+	uint8_t st = PROTO_STATUS_OK;
+	uint32_t txid;
+	size_t i;
+	int rc;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return -ENOMEM;
+	if ((rc = msg_decode(p, len, m)) < 0)
+		goto out;
+	if (m->hdr.type != PROTO_MSG_NODE_INFO_REQUEST) {
+		rc = -EPROTO;
+		goto out;
+	}
+	if (federation_attr_name(m, PROTO_ATTR_FQDN, mn, sizeof(mn)) < 0 ||
+	    federation_attr_name(m, PROTO_ATTR_PEER_FQDN, cn, sizeof(cn)) <
+	    0) {
+		rc = MSG_E_ATTR_MISSING;
+		goto out;
+	}
+	txid = m->hdr.txid;
+	msg_init(m, PROTO_MSG_NODE_INFO_RESPONSE);
+	m->hdr.txid = txid;
+	e = NULL;
+	if (federation_zone_of(mn, mnz, sizeof(mnz)) < 0 ||
+	    !federation_peer_authorized(peer, mnz))
+		st = PROTO_STATUS_REFUSED_POLICY;
+	else if (federation_zone_of(cn, cnz, sizeof(cnz)) < 0 ||
+	    strcmp(cnz, zone) != 0)
+		st = PROTO_STATUS_UNKNOWN_NODE;
+	else if ((e = registry_find_fqdn(reg, cn, strlen(cn))) == NULL)
+		st = PROTO_STATUS_NOT_REGISTERED;
+	else if (cert == NULL || cert(cert_arg, cn, &sc) < 0)
+		st = PROTO_STATUS_UNAVAILABLE;
+	m->hdr.status = st;
+	rc = 0;
+	if (st == PROTO_STATUS_OK) {
+		rc |= msg_add_bytes(m, PROTO_ATTR_FQDN, cn, strlen(cn));
+		for (i = 0; i < e->nlocal; i++)
+			rc |= msg_add_addr(m, PROTO_ATTR_LOCAL_ADDR,
+			    &e->local[i]);
+		rc |= msg_add_addr(m, PROTO_ATTR_OBSERVED_ADDR, &e->observed);
+		rc |= msg_add_u8(m, PROTO_ATTR_NAT, (e->flags &
+		    REGISTRY_F_NAT) ? PROTO_NAT_BEHIND : PROTO_NAT_NONE);
+		if (e->flags & REGISTRY_F_VIP4)
+			rc |= msg_add_bytes(m, PROTO_ATTR_VIP4, e->vip4, 4);
+		if (e->flags & REGISTRY_F_VIP6)
+			rc |= msg_add_bytes(m, PROTO_ATTR_VIP6, e->vip6, 16);
+		rc |= msg_add_bytes(m, PROTO_ATTR_CERT_HASH, sc.hash,
+		    PROTO_HASH_LEN);
+		rc |= msg_add_bytes(m, PROTO_ATTR_SERIAL, sc.serial,
+		    sc.serial_len);
+		rc |= msg_add_bytes(m, PROTO_ATTR_STATUS, sc.status,
+		    sc.status_len);
+		if (rc != 0) {
+			rc = -E2BIG;
+			goto out;
+		}
+	}
+	rc = msg_encode(m, out, cap, outlen);
+out:
+	free(m);
 	return rc;
 }
 

@@ -14,6 +14,8 @@
 #include "proto.h"
 
 struct ntm_rng;
+struct registry;
+struct signal_cert;
 
 /*
  * DESIGN.md 3 and 8, PROTOCOL.md 12.1: DNS locates a peer DC, its
@@ -32,9 +34,14 @@ struct ntm_rng;
  * (at most FEDERATION_TTL_MAX_S); failures for FEDERATION_NEG_TTL_S.
  * Several lookups of one zone share one query.
  *
- * Not built yet: the DC <-> DC TLS channel itself (NODE_INFO_REQUEST,
- * ROUTE_HANDOFF, PEER_NTM_ACK) and its use by dc/signal, which answers a
- * Direction Request for another zone UNAVAILABLE.
+ * DC_CN's answer to a NODE_INFO_REQUEST is federation_node_info(), a pure
+ * function of the request, the asking DC's certificate, the registry and
+ * the status store.
+ *
+ * Not built yet: the DC <-> DC TLS channel itself (its client side,
+ * ROUTE_HANDOFF, PEER_NTM_ACK), the 4611 listener taking ntm-dc clients,
+ * and the use of all this by dc/signal, which answers a Direction Request
+ * for another zone UNAVAILABLE.
  */
 enum federation_limit {
 	FEDERATION_LIMIT_INVALID = 0,
@@ -77,6 +84,25 @@ int	federation_query_build(const char *name, uint16_t type, uint16_t id,
 	    uint8_t *out, size_t cap, size_t *len);
 int	federation_answer_parse(const uint8_t *p, size_t len, uint16_t id,
 	    uint16_t type, struct federation_dc *dc, uint32_t *ttl);
+
+/*
+ * federation_node_info: DC_CN's NODE_INFO_RESPONSE (PROTOCOL.md 6.4) to
+ * the request in p[len] from the DC whose verified certificate is peer,
+ * for CN in our zone `zone`.  cert(cert_arg, fqdn, &sc) is the status
+ * store (notice_cert).  The answer, written to out[cap], echoes the
+ * request's transaction id and has a status:
+ *   REFUSED_POLICY  the asking DC's certificate does not list MN's zone
+ *   UNKNOWN_NODE    CN is not a name of our zone
+ *   NOT_REGISTERED  CN has no live registration here
+ *   UNAVAILABLE     no current status for CN's certificate
+ *   OK              CN's addresses, NAT state, vIPs, hash, serial, status
+ * Returns 0 with *outlen set, or a negative code when the request itself
+ * is unusable (MSG_E_*, -EPROTO: another type; nothing to answer).
+ */
+int	federation_node_info(const uint8_t *p, size_t len,
+	    gnutls_x509_crt_t peer, const char *zone, struct registry *reg,
+	    int (*cert)(void *, const char *, struct signal_cert *),
+	    void *cert_arg, uint8_t *out, size_t cap, size_t *outlen);
 
 /*
  * The resolver.  cb gets 0 and the DC, or a negative errno (-ENOENT no

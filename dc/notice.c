@@ -599,7 +599,8 @@ notice_decode(struct notice *n, const char *as_name, const uint8_t *p,
 		goto out;
 	}
 	if (it->type == PROTO_MSG_NOTICE_TICKET_KEY) {
-		if (msg_attr_u32(m, PROTO_ATTR_TICKET_KEY_ID, &it->key_id) < 0 ||
+		if (msg_attr_u32(m, PROTO_ATTR_TICKET_KEY_ID,
+		    &it->key_id) < 0 ||
 		    msg_attr_u64(m, PROTO_ATTR_EXPIRY, &it->key_expiry) < 0 ||
 		    notice_bytes(m, PROTO_ATTR_TICKET_KEY, it->key,
 		    PROTO_KEY_LEN, PROTO_KEY_LEN, NULL) < 0)

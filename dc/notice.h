@@ -82,7 +82,8 @@ struct notice_stats {
 	uint64_t	 received;
 	uint64_t	 applied;
 	uint64_t	 duplicates;	/* seq at or below the cursor */
-	uint64_t	 refused;	/* undecodable, wrong type, bad status */
+	uint64_t	 refused;	/* undecodable, wrong type, bad
+					 * status */
 	uint64_t	 db_errors;	/* not applied, not acknowledged */
 };
 
@@ -130,9 +131,9 @@ const struct notice_stats *notice_stats(const struct notice *);
  * must present role ntm-as under creds' trust store, PROTOCOL.md 12.1),
  * feeding notice frames to the worker one at a time and acknowledging on
  * the connection they came from.  creds and n are borrowed.  0 or a
- * negative errno (then *out is already closed, still to be freed).  notice_close() stops listening and drops the frames
- * not yet applied (the AS resends them); the connections close as the
- * loop runs on.  notice_server_free() once uv_run() has returned (the
+ * negative errno (then *out is already closed, still to be freed).
+ * notice_close() stops listening and drops the frames not yet applied
+ * (the AS resends them); the connections close as the loop runs on.  notice_server_free() once uv_run() has returned (the
  * listener's callbacks use the struct until then), before notice_free().
  */
 struct notice_server;

@@ -18,11 +18,15 @@
 #include "cert.h"
 #include "federation.h"
 #include "loop.h"
+#include "msg.h"
 #include "rand.h"
+#include "registry.h"
+#include "signal.h"
+#include "sigio.h"
 
 #define NOW	((time_t)1795000000)
 
-/* ---- a DNS server for the test -------------------------------------------- */
+/* ---- a DNS server for the test ---------------------------------------- */
 
 struct fake_dns {
 	uv_udp_t	 udp;
@@ -128,7 +132,7 @@ fake_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
 	ldns_pkt_free(q);
 }
 
-/* ---- lookups ---------------------------------------------------------------- */
+/* ---- lookups ----------------------------------------------------------- */
 
 struct result {
 	int			 calls;
@@ -341,6 +345,81 @@ test_resolver_timeout(void **state)
 	rng_free(rng);
 }
 
+/* The status store as the test plays it: bob has one, carol none. */
+static int
+store_cert(void *arg, const char *fqdn, struct signal_cert *c)
+{
+	static const uint8_t hash[PROTO_HASH_LEN] = { 0xaa, 0xbb };
+	static const uint8_t serial[3] = { 1, 2, 3 };
+	static const uint8_t status[5] = { 0x30, 3, 1, 2, 3 };
+
+	(void)arg;
+	if (strcmp(fqdn, "bob.dc2.ntm.test") != 0)
+		return -ENOENT;
+	c->hash = hash;
+	c->serial = serial;
+	c->serial_len = sizeof(serial);
+	c->status = status;
+	c->status_len = sizeof(status);
+	return 0;
+}
+
+static void
+registry_put(struct registry *reg, const char *fqdn, const char *v4,
+    const char *local, const char *observed)
+{
+	struct registry_pending p;
+	struct registry_node n;
+	struct registry_entry *e;
+	struct sockaddr_storage ss;
+	struct msg_addr la;
+	uint8_t k[PROTO_KEY_LEN] = { 0 };
+
+	memset(&p, 0, sizeof(p));
+	p.fqdn_len = (uint8_t)strlen(fqdn);
+	memcpy(p.fqdn, fqdn, p.fqdn_len + 1);
+	memset(p.sid, p.fqdn_len, sizeof(p.sid));
+	inet_pton(AF_INET, v4, p.vip4);
+	p.flags = REGISTRY_F_VIP4;
+	memset(&n, 0, sizeof(n));
+	n.p = &p;
+	n.key_rx = n.key_tx = k;
+	assert_int_equal(loop_addr_parse(local, 0, 0, &ss), 0);
+	assert_int_equal(sigio_addr_from_sockaddr(&la,
+	    (struct sockaddr *)&ss), 0);
+	n.local = &la;
+	n.nlocal = 1;
+	assert_int_equal(loop_addr_parse(observed, 0, 0, &ss), 0);
+	assert_int_equal(sigio_addr_from_sockaddr(&n.observed,
+	    (struct sockaddr *)&ss), 0);
+	n.proven = true;
+	assert_int_equal(registry_add(reg, &n, 1000, &e), 0);
+}
+
+/* What DC_CN tells DC_MN about CN, and when it says no. */
+static uint8_t
+node_info(gnutls_x509_crt_t peer, struct registry *reg, const char *mn,
+    const char *cn, struct msg *m, uint8_t *buf, size_t cap)
+{
+	uint8_t req[512];
+	size_t len, outlen;
+	struct msg q;
+
+	msg_init(&q, PROTO_MSG_NODE_INFO_REQUEST);
+	q.hdr.txid = 77;
+	assert_int_equal(msg_add_bytes(&q, PROTO_ATTR_FQDN, mn, strlen(mn)), 0);
+	assert_int_equal(msg_add_bytes(&q, PROTO_ATTR_PEER_FQDN, cn,
+	    strlen(cn)), 0);
+	assert_int_equal(msg_add_u8(&q, PROTO_ATTR_KEX, 1), 0);
+	assert_int_equal(msg_encode(&q, req, sizeof(req), &len), 0);
+	assert_int_equal(federation_node_info(req, len, peer, "dc2.ntm.test",
+	    reg, store_cert, NULL, buf, cap, &outlen), 0);
+	assert_int_equal(msg_decode(buf, outlen, m), 0);
+	assert_int_equal(m->hdr.type, PROTO_MSG_NODE_INFO_RESPONSE);
+	assert_int_equal(m->hdr.txid, 77);
+	return m->hdr.status;
+}
+
 /* DNS locates, the certificate authorizes: only zones the DC cert lists. */
 static void
 test_peer_authorized(void **state)
@@ -397,6 +476,57 @@ test_peer_authorized(void **state)
 	/* A node certificate naming the zone is not a DC. */
 	assert_false(federation_peer_authorized(node, "dc2.ntm.test"));
 	assert_false(federation_peer_authorized(NULL, "dc2.ntm.test"));
+
+	/*
+	 * DC_CN (dc2) answering: the asking DC here is the dc2 certificate
+	 * itself, so MN must be in dc2.ntm.test (or the reverse zone).
+	 */
+	{
+		struct registry *reg;
+		struct msg m;
+		uint8_t buf[2048], nat;
+		const struct msg_attr *a;
+		struct msg_addr ma;
+
+		assert_int_equal(registry_new(&reg, 120000, NULL, rng), 0);
+		registry_put(reg, "bob.dc2.ntm.test", "198.18.2.10",
+		    "10.0.0.2:4620", "203.0.113.9:40000");
+		registry_put(reg, "carol.dc2.ntm.test", "198.18.2.11",
+		    "10.0.0.3:4620", "10.0.0.3:4620");
+		assert_int_equal(node_info(dc, reg, "alice.dc2.ntm.test",
+		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_OK);
+		assert_non_null(a = msg_attr_find(&m,
+		    PROTO_ATTR_OBSERVED_ADDR));
+		assert_int_equal(msg_addr_parse(a, &ma), 0);
+		assert_int_equal(ma.port, 40000);
+		assert_int_equal(msg_attr_u8(&m, PROTO_ATTR_NAT, &nat), 0);
+		assert_int_equal(nat, PROTO_NAT_BEHIND);
+		assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_VIP4));
+		assert_memory_equal(a->val, "\xc6\x12\x02\x0a", 4);
+		assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_CERT_HASH));
+		assert_int_equal(a->val[0], 0xaa);
+		assert_non_null(msg_attr_find(&m, PROTO_ATTR_STATUS));
+		/* MN's zone is not in the asking DC's certificate. */
+		assert_int_equal(node_info(dc, reg, "alice.dc1.ntm.test",
+		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_REFUSED_POLICY);
+		assert_null(msg_attr_find(&m, PROTO_ATTR_OBSERVED_ADDR));
+		/* A node certificate cannot ask at all. */
+		assert_int_equal(node_info(node, reg, "alice.dc2.ntm.test",
+		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_REFUSED_POLICY);
+		assert_int_equal(node_info(dc, reg, "alice.dc2.ntm.test",
+		    "bob.dc3.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_UNKNOWN_NODE);
+		assert_int_equal(node_info(dc, reg, "alice.dc2.ntm.test",
+		    "dave.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_NOT_REGISTERED);
+		assert_int_equal(node_info(dc, reg, "alice.dc2.ntm.test",
+		    "carol.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_UNAVAILABLE);
+		registry_free(reg);
+	}
 
 	gnutls_x509_crt_deinit(node);
 	gnutls_x509_crt_deinit(dc);

@@ -302,7 +302,7 @@ sql_int(struct fix *f, const char *sql)
 	return v;
 }
 
-/* NOTICE_ISSUED: status row, nodes row, DNS hook, ack; a resend is not re-applied. */
+/* NOTICE_ISSUED: status and nodes rows, DNS hook, ack; not applied twice. */
 static void
 test_issued_once(void **state)
 {
