@@ -12,3 +12,8 @@ dist_doc_DATA += doc/LAB.md
 # Needs root (else a TAP skip); builds its own labs and removes them.
 TESTS += tests/integration/lab.sh
 dist_check_SCRIPTS += tests/integration/lab.sh
+
+# The whole system in a lab (needs root, else a TAP skip; skipped too
+# while ntm-as, ntm-dc, ntmd or ntmctl is not built).
+TESTS += tests/integration/e2e.sh
+dist_check_SCRIPTS += tests/integration/e2e.sh
