@@ -1,4 +1,4 @@
-/* tunnelio.c -- ntmd's glue around node/tunnel: control-socket resolves, DC signalling, peer datagrams, data-plane installs and timers. */
+/* tunnelio.c -- ntmd glue: node/tunnel <-> control, DC, peers, data plane. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -50,7 +50,7 @@ struct tunnelio_tunnel {
 	uint8_t			 path_id[PROTO_ID_LEN];
 	char			 peer[PROTO_FQDN_MAX + 1];
 	struct dataplane_tunnel	*dt;
-	uint8_t			 route;		/* enum proto_route, 0: unknown */
+	uint8_t			 route;		/* enum proto_route; 0: none */
 	uint8_t			 kex;
 	bool			 has_vip4, has_vip6;
 	uint8_t			 vip4[4], vip6[16];
@@ -156,7 +156,7 @@ tunnelio_sendto(struct tunnelio *tio, const uint8_t *p, size_t len,
 	}
 }
 
-/* ---- answers to the control socket ------------------------------------ */
+/* ---- answers to the control socket --------------------------------------- */
 
 static void
 tunnelio_reply_word(struct tunnelio_wait *w, enum ctlmsg_type type,
@@ -224,7 +224,7 @@ tunnelio_answer(struct tunnelio *tio, const struct tunnel_action *a)
 	memset(&m, 0, sizeof(m));
 	m.type = CTLMSG_OK;
 	snprintf(m.name, sizeof(m.name), "%s", a->peer);
-	/* "any": IPv6 first, as getaddrinfo would sort a ULA below v4 anyway. */
+	/* "any": IPv4 then IPv6, as in CONTROL.md's example. */
 	if (a->has_vip4 && w->family != CTLMSG_FAMILY_INET6) {
 		m.addr[m.naddr].af = AF_INET;
 		memcpy(m.addr[m.naddr++].a, a->vip4, 4);
@@ -244,7 +244,7 @@ tunnelio_answer(struct tunnelio *tio, const struct tunnel_action *a)
 	reply(req, &m);
 }
 
-/* ---- installed tunnels ------------------------------------------------ */
+/* ---- installed tunnels --------------------------------------------------- */
 
 static struct tunnelio_tunnel *
 tunnelio_find(struct tunnelio *tio, const uint8_t *path_id)
@@ -316,7 +316,7 @@ tunnelio_reap(struct tunnelio *tio)
 static void
 tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 {
-	struct tunnelio_tunnel *tt = NULL;
+	struct tunnelio_tunnel *tt = NULL, *old;
 	struct dataplane_tunnel *dt;
 	char hex[2 * PROTO_ID_LEN + 1];
 	size_t i;
@@ -335,15 +335,31 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		(void)tunnel_close(tio->t, a->path_id);
 		return;
 	}
-	/* A tunnel this one replaces (a new setup to the same peer). */
-	reap_same:
-	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
-		if (tio->tunnels[i].used && strcmp(tio->tunnels[i].peer,
-		    a->peer) == 0 && !tio->tunnels[i].closing) {
-			tio->tunnels[i].closing = true;
+	/*
+	 * Both sides set up toward each other: node/tunnel keeps the lower
+	 * path id and sends CLOSE for the other right after this INSTALL.
+	 * The data plane routes a peer's VIPs to one tunnel only, so the
+	 * loser is never installed and the winner replaces the old one here
+	 * (the CLOSE that follows then finds nothing left to remove).
+	 */
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		old = &tio->tunnels[i];
+		if (!old->used || strcmp(old->peer, a->peer) != 0)
+			continue;
+		if (old->closing) {
 			tunnelio_reap(tio);
-			goto reap_same;
+			continue;
 		}
+		if (memcmp(old->path_id, a->path_id, PROTO_ID_LEN) < 0) {
+			log_info("tunnel to %s (path %s): the live tunnel has "
+			    "the lower path id and stays", a->peer, hex);
+			tio->failed[0] = '\0';
+			return;
+		}
+		dataplane_tunnel_remove(tio->dp, old->dt);
+		memset(old, 0, sizeof(*old));
+		tio->stats.closed++;
+	}
 	if ((rc = dataplane_tunnel_add(tio->dp, a->tun, &dt)) < 0) {
 		tio->stats.install_failed++;
 		log_warnx("tunnel to %s (path %s): data plane: %s", a->peer,
@@ -388,7 +404,7 @@ tunnelio_close_action(struct tunnelio *tio, const struct tunnel_action *a)
 	tunnelio_retire(tio, tt);
 }
 
-/* ---- the tunnel machine's actions ------------------------------------- */
+/* ---- the tunnel machine's actions ---------------------------------------- */
 
 static void	tunnelio_timer_cb(uv_timer_t *);
 
@@ -488,7 +504,7 @@ tunnelio_tick_cb(uv_timer_t *h)
 		    0);
 }
 
-/* ---- the resolver ----------------------------------------------------- */
+/* ---- the resolver -------------------------------------------------------- */
 
 static int
 tunnelio_resolve(void *arg, const char *name, enum ctlmsg_family family,
@@ -528,13 +544,49 @@ tunnelio_resolve(void *arg, const char *name, enum ctlmsg_family family,
 	return 0;
 }
 
+/*
+ * REVERSE: a virtual IP of a live tunnel is answered from the table.  For
+ * any other address ntmd stands aside (UNAVAIL), so NSS asks DNS, where the
+ * peer's DC answers the PTR; setting a tunnel up from an address (DESIGN.md
+ * 7, the VIP -> FQDN -> DC lookup) is not built yet.
+ */
+static int
+tunnelio_reverse(void *arg, const struct ctlmsg_addr *addr,
+    ntmd_reply_fn reply, void *req)
+{
+	struct tunnelio *tio = arg;
+	const struct tunnelio_tunnel *tt;
+	struct tunnelio_wait w = { .reply = reply, .req = req };
+	struct ctlmsg m;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		tt = &tio->tunnels[i];
+		if (!tt->used || tt->closing ||
+		    !((addr->af == AF_INET && tt->has_vip4 &&
+		    memcmp(addr->a, tt->vip4, 4) == 0) ||
+		    (addr->af == AF_INET6 && tt->has_vip6 &&
+		    memcmp(addr->a, tt->vip6, 16) == 0)))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = CTLMSG_OK;
+		snprintf(m.name, sizeof(m.name), "%s", tt->peer);
+		m.addr[0] = *addr;
+		m.naddr = 1;
+		reply(req, &m);
+		return 0;
+	}
+	tunnelio_reply_word(&w, CTLMSG_UNAVAIL, "no-tunnel");
+	return 0;
+}
+
 const struct ntmd_resolver *
 tunnelio_resolver(struct tunnelio *tio)
 {
 	return &tio->resolver;
 }
 
-/* ---- signalling from the DC and from peers ---------------------------- */
+/* ---- signalling from the DC and from peers ------------------------------- */
 
 static void
 tunnelio_status_notice(struct tunnelio *tio, const struct msg *m)
@@ -720,7 +772,7 @@ tunnelio_control(struct tunnelio *tio, struct dataplane_tunnel *dt,
 	}
 }
 
-/* ---- identity ----------------------------------------------------------- */
+/* ---- identity ------------------------------------------------------------ */
 
 static int
 tunnelio_pem_list(const char *path, gnutls_x509_crt_t **out, unsigned *n)
@@ -847,7 +899,7 @@ bad:
 	return rc;
 }
 
-/* ---- life cycle ----------------------------------------------------------- */
+/* ---- life cycle ---------------------------------------------------------- */
 
 int
 tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
@@ -868,6 +920,7 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 		return -EINVAL;
 	}
 	tio->resolver.resolve = tunnelio_resolve;
+	tio->resolver.reverse = tunnelio_reverse;
 	tio->resolver.arg = tio;
 	uv_timer_init(c->loop, &tio->timer);
 	tio->timer.data = tio;
@@ -920,7 +973,7 @@ tunnelio_free(struct tunnelio *tio)
 	free(tio);
 }
 
-/* ---- ntmctl ------------------------------------------------------------- */
+/* ---- ntmctl -------------------------------------------------------------- */
 
 void
 tunnelio_list(struct tunnelio *tio, struct control_reply *r)

@@ -1,4 +1,4 @@
-/* tunnelio.h -- ntmd's glue around node/tunnel: resolves from the control socket, Route Directions from the DC client, Tunnel Requests from the data plane, installs into the data plane. */
+/* tunnelio.h -- ntmd glue: node/tunnel <-> control, DC, peers, data plane. */
 #ifndef NTM_NODE_TUNNELIO_H
 #define NTM_NODE_TUNNELIO_H
 
@@ -40,9 +40,12 @@ struct ntm_rng;
  * answer) and status.der; until then resolves answer UNAVAIL
  * not-enrolled and signalling is dropped.  The trust roots are ca_file.
  *
+ * REVERSE is answered for the virtual IPs of live tunnels only (else
+ * UNAVAIL no-tunnel, and NSS asks DNS for the PTR).
+ *
  * Not done here yet: RS binding hellos and punch/relay fall-back, mobility
- * (TUNNEL_UPDATE), rekeying, CERT_UPDATE, REVERSE lookups and
- * packet-triggered setups (on_miss).
+ * (TUNNEL_UPDATE), rekeying, CERT_UPDATE, setups from a REVERSE lookup or
+ * from a packet to a virtual IP without a tunnel (on_miss).
  */
 
 enum tunnelio_limit {

@@ -143,6 +143,23 @@ check_eq "alice: no new tunnel was installed for it" "$before" \
 check_eq "alice: ntmd's tunnel machine holds one live tunnel" 1 \
 	"$(nstat alice tunnels-live)"
 
+# ---- REVERSE: the virtual IP of a live tunnel ------------------------------
+
+# ask NODE LINE: one request on NODE's control socket, the final answer.
+ask() {
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+print(s.makefile().read().splitlines()[-1])' "$S/$1/ntmd.sock" "$2"
+}
+check_eq "alice: REVERSE of dave's vIPv4 names dave (live tunnel)" \
+	"OK dave.dc1.ntm.test $v4" "$(ask alice "REVERSE $v4")"
+check_eq "alice: REVERSE of dave's vIPv6 names dave (live tunnel)" \
+	"OK dave.dc1.ntm.test $v6" "$(ask alice "REVERSE $v6")"
+check_eq "alice: REVERSE of a virtual IP without a tunnel stands aside for DNS" \
+	"UNAVAIL no-tunnel" "$(ask alice "REVERSE $(nstat bob vip4)")"
+
 # ---- kex_allowed: shared asked by alice, dave allows ecdhe only -------------
 
 a4=$(nstat alice vip4)
@@ -155,7 +172,8 @@ gone() {
 check "alice's ntmd stops on SIGTERM" wait_for 10 gone
 # The same node, its virtual IPs now fixed in the file (no AS round trip
 # on restart), asking for the paper's conventional scheme.
-sed -e "/^\[node\]/a vip4 = $a4" -e "/^\[node\]/a vip6 = $a6" \
+sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
+	-e "/^\[node\]/a vip4 = $a4" -e "/^\[node\]/a vip6 = $a6" \
 	-e '/^\[tunnel\]/a kex_allowed = shared' "$S/alice/ntmd.conf" >"$T/alice.conf"
 check "ntmd -n accepts [tunnel] kex_allowed = shared" \
 	"$top_builddir/node/ntmd" -n -f "$T/alice.conf"
