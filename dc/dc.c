@@ -14,6 +14,7 @@
 
 #include "dc.h"
 #include "dnsnet.h"
+#include "federation.h"
 #include "log.h"
 #include "loop.h"
 #include "notice.h"
@@ -379,6 +380,18 @@ dc_notice_node_remove(void *arg, const char *fqdn)
 		(void)dc_zone_node_remove(dc, fqdn);
 }
 
+/* A peer DC's request on 4611: DC_CN's answers (dc/federation). */
+static int
+dc_federation_frame(void *arg, const struct tls_peer *peer, const uint8_t *p,
+    size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	struct dc *dc = arg;
+
+	return federation_node_info(p, len, peer->crt, dc->cfg.zone,
+	    signal_registry(dc->sig), notice_cert, dc->notice, out, cap,
+	    outlen);
+}
+
 /*
  * The status store (from the database) and, with [tls], the listener that
  * takes the AS's notices into it.  After dc_signal_start(): the store's
@@ -425,7 +438,10 @@ dc_notice_start(struct dc *dc)
 		log_warnx("AS notices not received (%s on the default "
 		    "addresses, port %d); set [tls] listen", tls_strerror(rc),
 		    PROTO_PORT_DC_TLS);
+		return;
 	}
+	if (dc->sig != NULL)
+		notice_server_set_dc(dc->nsrv, dc_federation_frame, dc);
 }
 
 /*

@@ -79,3 +79,11 @@ TESTS += tests/unit/test_federation
 tests_unit_test_federation_SOURCES = tests/unit/test_federation.c
 tests_unit_test_federation_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
 tests_unit_test_federation_LDADD = dc/libdc.la $(TEST_LIBS)
+
+# DC <-> DC on 4611: a test DC_MN asking ntm-dc (DC_CN) for a node.
+check_PROGRAMS += tests/dc/fedclient
+tests_dc_fedclient_SOURCES = tests/dc/fedclient.c
+tests_dc_fedclient_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) -I$(top_srcdir)
+tests_dc_fedclient_LDADD = $(DC_LIBS)
+TESTS += tests/integration/dc-fed.sh
+dist_check_SCRIPTS += tests/integration/dc-fed.sh

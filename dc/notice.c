@@ -811,6 +811,9 @@ struct notice_server {
 	struct tls_listener	*lis[NOTICE_LISTEN_MAX];
 	size_t			 nlis;
 	struct tls_expect	 expect;
+	struct tls_expect	 expect_dc;
+	notice_dc_fn		 dc_fn;
+	void			*dc_arg;
 	/* Frames in arrival order; the head is on the worker. */
 	struct notice_item	*head, *tail;
 	size_t			 queued;
@@ -882,6 +885,49 @@ notice_server_next(struct notice_server *s)
 	}
 }
 
+/* The AS; or, once federation is set, a DC. */
+static int
+notice_verify(void *ctx, const gnutls_x509_crt_t *chain, size_t n,
+    time_t now)
+{
+	struct notice_server *s = ctx;
+	int rc;
+
+	if ((rc = tls_verify_cert(&s->expect, chain, n, now)) == 0 ||
+	    s->dc_fn == NULL)
+		return rc;
+	return tls_verify_cert(&s->expect_dc, chain, n, now);
+}
+
+void
+notice_server_set_dc(struct notice_server *s, notice_dc_fn fn, void *arg)
+{
+	s->dc_fn = fn;
+	s->dc_arg = arg;
+}
+
+static void
+notice_dc_frame(struct notice_server *s, struct tls_conn *c,
+    const struct tls_peer *peer, const uint8_t *p, size_t len)
+{
+	uint8_t *out;
+	size_t outlen = 0;
+	int rc;
+
+	if ((out = malloc(PROTO_TLS_MESSAGE_MAX)) == NULL) {
+		tls_close(c);
+		return;
+	}
+	if ((rc = s->dc_fn(s->dc_arg, peer, p, len, out, PROTO_TLS_MESSAGE_MAX,
+	    &outlen)) < 0) {
+		log_warnx("dc peer %s (%s): bad request: %s, closing",
+		    peer->fqdn, peer->addr, msg_strerror(rc));
+		tls_close(c);
+	} else if (outlen > 0)
+		(void)tls_send(c, out, outlen);
+	free(out);
+}
+
 static void
 notice_on_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 {
@@ -890,6 +936,10 @@ notice_on_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 	struct notice_item *it, *q;
 	int rc;
 
+	if (peer->role == CERT_ROLE_DC && s->dc_fn != NULL) {
+		notice_dc_frame(s, c, peer, p, len);
+		return;
+	}
 	s->n->stats.received++;
 	if (s->queued >= NOTICE_QUEUE_MAX ||
 	    (it = calloc(1, sizeof(*it))) == NULL) {
@@ -935,6 +985,11 @@ notice_on_connected(struct tls_conn *c, const struct tls_peer *peer,
 	struct notice_server *s = arg;
 
 	(void)c;
+	if (peer->role == CERT_ROLE_DC) {
+		log_info("federation: DC %s connected from %s", peer->fqdn,
+		    peer->addr);
+		return;
+	}
 	log_info("notice: AS %s connected from %s (cursor %llu)", peer->fqdn,
 	    peer->addr, (unsigned long long)notice_cursor(s->n, peer->fqdn));
 }
@@ -973,10 +1028,12 @@ notice_listen(struct notice_server **out, uv_loop_t *loop, struct notice *n,
 	s->expect.trust = tls_creds_trust(creds);
 	s->expect.intermediate = tls_creds_issuer(creds);
 	s->expect.role = CERT_ROLE_AS;
+	s->expect_dc = s->expect;
+	s->expect_dc.role = CERT_ROLE_DC;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.creds = creds;
-	cfg.verify = tls_verify_cert;
-	cfg.verify_ctx = &s->expect;
+	cfg.verify = notice_verify;
+	cfg.verify_ctx = s;
 	cfg.client_auth = TLS_CLIENT_AUTH_REQUIRE;
 	cfg.framing = TLS_FRAMING_MSG;
 	cfg.name = "notice";

@@ -16,6 +16,7 @@
 
 struct signal_cert;
 struct tls_creds;
+struct tls_peer;
 
 /*
  * The AS sends NOTICE_ISSUED, NOTICE_REVOKED, NOTICE_STATUS (and, as
@@ -141,6 +142,18 @@ int	notice_listen(struct notice_server **, uv_loop_t *, struct notice *n,
 	    struct tls_creds *creds, const struct sockaddr_storage *listen,
 	    size_t nlisten);
 void	notice_close(struct notice_server *);	/* accepts NULL */
+/*
+ * notice_server_set_dc: DC <-> DC requests share the port (PROTOCOL.md 1):
+ * once set, clients of role ntm-dc are accepted too, and each frame of
+ * theirs goes to fn with the peer (certificate verified, zones not yet
+ * checked: fn does that per request); what fn writes to out (*outlen > 0)
+ * is sent back on that connection; a negative return closes it.
+ */
+typedef int	(*notice_dc_fn)(void *arg, const struct tls_peer *peer,
+		    const uint8_t *p, size_t len, uint8_t *out, size_t cap,
+		    size_t *outlen);
+void	notice_server_set_dc(struct notice_server *, notice_dc_fn fn,
+	    void *arg);
 void	notice_server_free(struct notice_server *);	/* accepts NULL */
 
 #endif

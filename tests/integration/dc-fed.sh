@@ -1,0 +1,187 @@
+#!/bin/sh
+# dc-fed.sh -- DC <-> DC on 4611: ntm-dc answers a peer DC's Node
+# Information Request for a registered node of its zone, only for an
+# asking DC whose certificate lists MN's zone; the asking side accepts a
+# DC only for zones its certificate lists, wherever DNS pointed it.
+#
+#   asnode --enroll--> ntm-as --notices--> ntm-dc (dc1.ntm.test) <--UDP-- regclient (n1)
+#   fedclient (ntm-dc certificate of dc2.ntm.test) --TLS 4611--^
+#
+# No root: everything on 127.0.0.1.  The resolver half (NS lookup, TTL
+# cache) is tested in test_federation against a DNS server on loopback.
+set -u
+. "$top_srcdir/tests/tap.sh"
+tap_need_cmd sqlite3 python3
+
+NTMCTL=$top_builddir/tools/ntmctl
+NTMAS=$top_builddir/as/ntm-as
+ASNODE=$top_builddir/tests/as/asnode
+DC=$top_builddir/dc/ntm-dc
+REG=$top_builddir/tests/dc/regclient
+FED=$top_builddir/tests/dc/fedclient
+for b in "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$REG" "$FED"; do
+	[ -x "$b" ] || tap_skip_all "build $b first"
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-dcf.XXXXXX")
+ASPID= DCPID=
+stop() { [ -n "$1" ] && kill ${2:+-$2} "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+cleanup() {
+	for p in $ASPID $DCPID; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+cd "$T" || exit 1
+
+free_port() {
+	python3 -c 'import socket
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+    p = u.getsockname()[1]
+    try:
+        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
+        print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close()'
+}
+AS_PORT=$(free_port)
+DNS_PORT=$(free_port)
+SIG_PORT=$(free_port)
+TLS_PORT=$(free_port)
+OCSP_PORT=$(free_port)
+
+$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
+	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
+$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
+$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
+	--zone dc1.ntm.test --out dc1 >/dev/null &&
+$NTMCTL ca issue --dir ca --role dc --name ns1.dc2.ntm.test \
+	--zone dc2.ntm.test --out dc2 >/dev/null || exit 1
+for c in as1 dc1 dc2; do cat $c.pem ca/as.pem > $c.chain; done
+head -c 32 /dev/urandom > dc1.tkey
+chmod 600 dc1.tkey
+
+cat > as.conf <<EOF
+[as]
+listen = 127.0.0.1:$AS_PORT
+database = $T/as.db
+trust = $T/ca/root.pem
+ca_cert = $T/ca/as.pem
+ca_key = $T/ca/as.key
+tls_cert = $T/as1.chain
+tls_key = $T/as1.key
+control = $T/as.sock
+argon2_passes = 1
+argon2_memory_kib = 1024
+account_burst = 1000
+source_burst = 1000
+
+[dc.dc1]
+zone = dc1.ntm.test
+address = 127.0.0.1:$TLS_PORT
+signalling = 127.0.0.1:$SIG_PORT
+prefix4 = 198.18.1.0/24
+prefix6 = fd6e:746d:6f62:1::/64
+ticket_key = $T/dc1.tkey
+EOF
+cat > dc1.zone <<EOF
+\$ORIGIN dc1.ntm.test.
+\$TTL 3600
+@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
+	IN NS ns1
+ns1	IN A 198.18.1.1
+EOF
+cat > dc.conf <<EOF
+[dns]
+zone = dc1.ntm.test
+zone_file = $T/dc1.zone
+listen = 127.0.0.1:$DNS_PORT
+prefix4 = 198.18.1.0/24
+prefix6 = fd6e:746d:6f62:1::/64
+
+[database]
+path = $T/dc.db
+
+[signal]
+listen = 127.0.0.1:$SIG_PORT
+ticket_key_file = $T/dc1.tkey
+
+[tls]
+listen = 127.0.0.1:$TLS_PORT
+trust = $T/ca/root.pem
+cert = $T/dc1.chain
+key = $T/dc1.key
+
+[ocsp]
+listen = 127.0.0.1:$OCSP_PORT
+EOF
+
+start_dc() {
+	"$DC" -d -v -f dc.conf >> dc.log 2>&1 &
+	DCPID=$!
+	wait_for 10 grep -q "notice: AS notices on 127.0.0.1:$TLS_PORT" dc.log
+}
+start_as() {
+	$NTMAS -d -v -f as.conf >> as.log 2>&1 &
+	ASPID=$!
+	wait_for 10 grep -q "listening for nodes" as.log
+}
+check_eq "ntm-dc -n accepts the configuration" "configuration OK" \
+    "$("$DC" -n -f dc.conf 2>&1)"
+start_dc || { not_ok "ntm-dc starts" "$(cat dc.log)"; tap_done; exit 1; }
+start_as || { not_ok "ntm-as starts" "$(cat as.log)"; tap_done; exit 1; }
+echo "operator secret" | $NTMCTL account add ops --fqdn n1.dc1.ntm.test \
+	--socket as.sock >/dev/null
+$ASNODE -a 127.0.0.1:$AS_PORT -t ca/root.pem enroll ops "operator secret" \
+	n1.dc1.ntm.test n1 > n1.out 2>&1
+S1=$(sed -n 's/^serial //p' n1.out)
+V4=$(sed -n 's/^vip4 //p' n1.out)
+V6=$(sed -n 's/^vip6 //p' n1.out)
+wait_for 10 grep -q "notice-issued n1.dc1.ntm.test" dc.log
+check "n1's certificate and status reach the DC" \
+	grep -q "notice-issued n1.dc1.ntm.test" dc.log
+out=$("$REG" -k dc1.tkey -n n1.dc1.ntm.test -4 "$V4" -6 "$V6" -s "$S1" \
+	127.0.0.1:$SIG_PORT 2>&1)
+case $out in
+"registered n1.dc1.ntm.test observed "*) ok "n1 registers" ;;
+*) not_ok "n1 registers" "$out" ;;
+esac
+OBS=$(echo "$out" | sed 's/.* observed \([^ ]*\) .*/\1/')
+
+ask() {	# ask CHAIN KEY MN CN: fedclient's one line
+	"$FED" -a 127.0.0.1:$TLS_PORT -t ca/root.pem -c "$1" -k "$2" "$3" "$4" 2>&1
+}
+out=$(ask dc2.chain dc2.key alice.dc2.ntm.test n1.dc1.ntm.test)
+check_eq "DC dc2 asking for n1 (MN alice in dc2) gets n1's observed address" \
+	"status ok observed $OBS nat 1" "$out"
+wait_for 5 grep -q "federation: DC ns1.dc2.ntm.test connected" dc.log
+check "the DC logs the peer DC by name" \
+	grep -q "federation: DC ns1.dc2.ntm.test connected" dc.log
+out=$(ask dc2.chain dc2.key alice.dc3.ntm.test n1.dc1.ntm.test)
+check_eq "for an MN of a zone its certificate does not list: refused by policy" \
+	"status refused by policy" "$out"
+out=$(ask dc2.chain dc2.key alice.dc2.ntm.test dave.dc1.ntm.test)
+check_eq "a node that is not registered" "status not registered" "$out"
+out=$(ask dc2.chain dc2.key alice.dc2.ntm.test bob.dc9.ntm.test)
+case $out in
+"refused: the server's certificate does not list dc9.ntm.test")
+	ok "DC_MN refuses a DC whose certificate does not list CN's zone, wherever DNS pointed" ;;
+*) not_ok "DC_MN refuses a DC whose certificate does not list CN's zone, wherever DNS pointed" "$out" ;;
+esac
+$NTMCTL ca issue --dir ca --role node --fqdn eve.dc2.ntm.test \
+	--vip4 198.18.2.200 --vip6 fd6e:746d:6f62:2::200 --out eve >/dev/null
+cat eve.pem ca/as.pem > eve.chain
+out=$(ask eve.chain eve.key alice.dc2.ntm.test n1.dc1.ntm.test)
+case $out in
+"closed "*) ok "a node certificate cannot ask ($out)" ;;
+*) not_ok "a node certificate cannot ask" "$out" ;;
+esac
+wait_for 5 grep -q "refused ntm-node certificate of 'eve.dc2.ntm.test'" dc.log
+check "and the DC logs the refused certificate" \
+	grep -q "refused ntm-node certificate of 'eve.dc2.ntm.test'" dc.log
+
+stop "$DCPID"
+DCPID=
+tap_done
