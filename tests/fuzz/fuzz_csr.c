@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -149,6 +150,68 @@ fz_has_cn(gnutls_x509_crq_t crq)
 	    0, 0, buf, &sz) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
 }
 
+/* name equals want, ignoring case and one trailing dot. */
+static bool
+fz_same_name(const char *name, size_t len, const char *want)
+{
+	size_t wlen = strlen(want);
+
+	if (wlen > 0 && want[wlen - 1] == '.')
+		wlen--;
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	return len == wlen && strncasecmp(name, want, len) == 0;
+}
+
+/*
+ * What an accepted request may carry, read back through GnuTLS on its own:
+ * no CA bit, no key usage beyond signing and key encipherment, no
+ * extension but those four, and only the account's name.
+ */
+static void
+fz_policy(gnutls_x509_crq_t crq, const char *name)
+{
+	char buf[512], oid[128];
+	unsigned int i, ca = 0, usage = 0, critical, type;
+	size_t sz;
+	int pathlen, rv;
+
+	if (gnutls_x509_crq_get_basic_constraints(crq, NULL, &ca,
+	    &pathlen) >= 0 && ca)
+		fz_fail("accepted a request for a CA");
+	if (gnutls_x509_crq_get_key_usage(crq, &usage, NULL) >= 0 &&
+	    (usage & ~(unsigned int)(GNUTLS_KEY_DIGITAL_SIGNATURE |
+	    GNUTLS_KEY_KEY_ENCIPHERMENT)) != 0)
+		fz_fail("accepted a request for more key usage");
+	for (i = 0;; i++) {
+		sz = sizeof(oid);
+		if (gnutls_x509_crq_get_extension_info(crq, i, oid, &sz,
+		    &critical) < 0)
+			break;
+		if (strcmp(oid, "2.5.29.17") != 0 &&
+		    strcmp(oid, "2.5.29.14") != 0 &&
+		    strcmp(oid, "2.5.29.19") != 0 &&
+		    strcmp(oid, "2.5.29.15") != 0)
+			fz_fail("accepted a request with another extension");
+	}
+	if (name == NULL)
+		return;
+	sz = sizeof(buf);
+	if (gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, buf, &sz) == 0 && !fz_same_name(buf, sz, name))
+		fz_fail("accepted a request with another CN");
+	for (i = 0;; i++) {
+		sz = sizeof(buf);
+		rv = gnutls_x509_crq_get_subject_alt_name(crq, i, buf, &sz,
+		    &type, &critical);
+		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rv < 0 || type != GNUTLS_SAN_DNSNAME ||
+		    !fz_same_name(buf, sz, name))
+			fz_fail("accepted a request with another SAN");
+	}
+}
+
 /* An accepted request: the AS issues from it; the certificate must verify. */
 static void
 fz_issue(gnutls_pubkey_t pub, const char *name)
@@ -230,6 +293,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_fail("accepted without a usable key");
 	if (resign == 2)
 		fz_fail("accepted a P-384 key");
+	fz_policy(crq, name);
 	if (resign == 1 && !fz_same_key(pub, fz.p256_pub))
 		fz_fail("the key handed out is not the request's");
 	/* Naming the account only narrows what passes. */
