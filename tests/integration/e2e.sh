@@ -2,7 +2,9 @@
 # e2e.sh -- the whole system in the lab (tools/ntm-lab, topology flat):
 # every node enrolls with ntm-as and registers with its ntm-dc, the DCs
 # answer the nodes' names through the lab's resolver, and (once ntmd sets
-# up tunnels) a lookup on one node reaches another over its virtual IPs.
+# up tunnels) a lookup on one node reaches another over its virtual IPs:
+# alice -> dave inside dc1, bob -> carol inside dc2, alice -> bob across
+# the DCs once the lab runs them federated.
 #
 #   parent resolver as dc1 dc2 rs     -- srv 198.51.100.0/24, 2001:db8:0:100::/64
 #                      [core]
@@ -145,7 +147,7 @@ tunnel_checks() {
 	check_eq "$f: ntmd answers RESOLVE $t.$z with $t's virtual IPs" "$want" "$got"
 	if [ "$got" != "$want" ]; then
 		for c in "ntmctl tunnels lists $t" "getent gives $t's vIPv4" \
-		    "ping $t's vIPv4" "ping $t's vIPv6" "curl from $t" "iperf3 to $t"; do
+		    "getent hosts gives $t's vIPv6" "ping $t's vIPv4" "ping $t's vIPv6" "curl from $t" "iperf3 to $t"; do
 			not_ok "$f: $c: not run, no tunnel (ntmd answered $ans)"
 		done
 		return
@@ -154,6 +156,9 @@ tunnel_checks() {
 		"'$NTMCTL' tunnels -s '$S/$f/ntmd.sock' | grep -q '^$t.$z '"
 	got=$(lab exec --name "$L" "$f" -- getent ahostsv4 "$t.$z" | awk 'NR == 1 { print $1 }')
 	check_eq "$f: getent ahostsv4 $t.$z gives $t's vIPv4" "$t4" "$got"
+	got=$(lab exec --name "$L" "$f" -- getent hosts "$t.$z")
+	check_eq "$f: getent hosts $t.$z gives $t's vIPv6 and name" "$t6 $t.$z" \
+		"$(echo "$got" | awk '{ print $1, $2 }')"
 	check "$f pings $t's vIPv4 over the tunnel" \
 		lab exec --name "$L" "$f" -- ping -n -c 3 -i 0.2 -W 2 "$t4"
 	check "$f pings $t's vIPv6 over the tunnel" \
@@ -196,14 +201,15 @@ answer_text() {
 # skip_tunnel FROM TO REASON: one SKIP line per tunnel check not run.
 skip_tunnel() {
 	for c in "RESOLVE $2" "ntmctl tunnels lists $2" "getent gives $2's vIPv4" \
-	    "ping $2's vIPv4" "ping $2's vIPv6" "curl from $2" "iperf3 to $2"; do
+	    "getent hosts gives $2's vIPv6" "ping $2's vIPv4" "ping $2's vIPv6" "curl from $2" "iperf3 to $2"; do
 		ok "# SKIP $1: $c: $3"
 	done
 }
 
 # Tunnel setup counts as wired once ntmd stops answering UNAVAIL
 # not-built; from then on every check runs and a failure is a failure.
-# Names of dc2 need the DC federation on top: they are tried once a
+# Inside each DC: alice -> dave (dc1), bob -> carol (dc2).  From a dc1
+# node to a dc2 name needs the DC federation on top: tried once a
 # tunnel inside dc1 works, and skipped (with ntmd's answer) while the
 # lab's ntm-dc.conf has no federation settings (dc_extra_conf writes them
 # when ntm-dc takes them).
@@ -211,10 +217,12 @@ a=$(resolve_answer alice dave.dc1.ntm.test)
 case $a in
 *'"UNAVAIL"'*'"not-built"'*)
 	skip_tunnel alice dave "$(answer_text "$a")"
+	skip_tunnel bob carol "$(answer_text "$a")"
 	skip_tunnel alice bob "$(answer_text "$a")"
 	;;
 *)
 	tunnel_checks alice dave
+	tunnel_checks bob carol
 	if ! ctl alice tunnels 2>/dev/null | grep -q '^dave\.dc1\.ntm\.test '; then
 		skip_tunnel alice bob "not tried: the tunnel inside dc1 failed first"
 	else
