@@ -1,6 +1,8 @@
 /* federation.c -- DC <-> DC: NS lookups of a peer's zone through the resolver on libuv, cached by TTL; peer authorization by certificate. */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "rand.h"
 #include "registry.h"
 #include "signal.h"
+#include "tls.h"
 
 enum {
 	FEDERATION_QUERIES_MAX = 64,	/* zones looked up at once */
@@ -612,4 +615,320 @@ federation_resolver_free(struct federation_resolver *r)
 			federation_finish(r, &r->q[i], -ECANCELED);
 	uv_close((uv_handle_t *)&r->udp, federation_closed);
 	uv_close((uv_handle_t *)&r->timer, federation_closed);
+}
+
+/* ---- DC_MN: asking a peer DC ---------------------------------------------- */
+
+struct federation_peer {
+	bool			 used;
+	bool			 connected;
+	bool			 refused;	/* not authorized for zone */
+	char			 zone[FEDERATION_NAME_MAX];
+	struct federation	*f;
+	struct tls_client	*cl;
+	struct tls_expect	 expect;
+};
+
+struct federation_asking {
+	bool			 used;
+	bool			 sent;
+	uint32_t		 txid;
+	uint64_t		 deadline;	/* ms, uv_now */
+	char			 zone[FEDERATION_NAME_MAX];
+	uint8_t			 req[1024];
+	size_t			 len;
+	federation_answer_fn	 cb;
+	void			*arg;
+};
+
+struct federation {
+	uv_loop_t		*loop;
+	struct federation_resolver *res;	/* borrowed */
+	struct tls_creds	*creds;		/* borrowed */
+	uint16_t		 port;
+	uv_timer_t		 timer;
+	bool			 closing;
+	uint32_t		 next_txid;
+	struct federation_peer	 peer[FEDERATION_PEERS_MAX];
+	struct federation_asking ask[FEDERATION_ASKS_MAX];
+};
+
+/* Ends every ask for zone (NULL: all) with status. */
+static void
+federation_fail(struct federation *f, const char *zone, int status)
+{
+	size_t i;
+
+	for (i = 0; i < FEDERATION_ASKS_MAX; i++) {
+		struct federation_asking *a = &f->ask[i];
+		federation_answer_fn cb = a->cb;
+		void *arg = a->arg;
+
+		if (!a->used || (zone != NULL && strcmp(a->zone, zone) != 0))
+			continue;
+		a->used = false;
+		cb(arg, status, NULL);
+	}
+}
+
+static void
+federation_flush(struct federation_peer *p)
+{
+	struct federation *f = p->f;
+	struct tls_conn *c;
+	size_t i;
+
+	if (!p->connected || (c = tls_client_conn(p->cl)) == NULL)
+		return;
+	for (i = 0; i < FEDERATION_ASKS_MAX; i++) {
+		struct federation_asking *a = &f->ask[i];
+
+		if (a->used && !a->sent && strcmp(a->zone, p->zone) == 0 &&
+		    tls_send(c, a->req, a->len) == 0)
+			a->sent = true;
+	}
+}
+
+static int
+federation_peer_verify(void *ctx, const gnutls_x509_crt_t *chain, size_t n,
+    time_t now)
+{
+	struct federation_peer *p = ctx;
+	int rc;
+
+	if ((rc = tls_verify_cert(&p->expect, chain, n, now)) < 0)
+		return rc;
+	if (!federation_peer_authorized(chain[0], p->zone)) {
+		log_warnx("federation: the DC found for %s does not list it "
+		    "in its certificate; refused", p->zone);
+		p->refused = true;
+		return CERT_E_FQDN;
+	}
+	return 0;
+}
+
+static void
+federation_peer_connected(struct tls_conn *c, const struct tls_peer *tp,
+    void *arg)
+{
+	struct federation_peer *p = arg;
+
+	(void)c;
+	log_info("federation: connected to %s (%s) for %s", tp->fqdn,
+	    tp->addr, p->zone);
+	p->connected = true;
+	federation_flush(p);
+}
+
+static void
+federation_peer_frame(struct tls_conn *c, const uint8_t *b, size_t len,
+    void *arg)
+{
+	struct federation_peer *p = arg;
+	struct federation *f = p->f;
+	struct msg *m;
+	size_t i;
+
+	(void)c;
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	if (msg_decode(b, len, m) == 0 &&
+	    m->hdr.type == PROTO_MSG_NODE_INFO_RESPONSE)
+		for (i = 0; i < FEDERATION_ASKS_MAX; i++) {
+			struct federation_asking *a = &f->ask[i];
+
+			if (a->used && a->txid == m->hdr.txid &&
+			    strcmp(a->zone, p->zone) == 0) {
+				a->used = false;
+				a->cb(a->arg, 0, m);
+				break;
+			}
+		}
+	free(m);
+}
+
+static void
+federation_peer_closed(struct tls_conn *c, int reason, void *arg)
+{
+	struct federation_peer *p = arg;
+	struct federation *f = p->f;
+	size_t i;
+
+	(void)c;
+	(void)reason;
+	p->connected = false;
+	if (f->closing)
+		return;
+	if (p->refused) {
+		tls_client_free(p->cl);
+		p->cl = NULL;
+		p->used = false;
+		federation_fail(f, p->zone, -EPERM);
+		return;
+	}
+	/* Sent again once the link is back (a DC_CN answers twice). */
+	for (i = 0; i < FEDERATION_ASKS_MAX; i++)
+		if (f->ask[i].used && strcmp(f->ask[i].zone, p->zone) == 0)
+			f->ask[i].sent = false;
+}
+
+static void
+federation_resolved(void *arg, int status, const struct federation_dc *dc)
+{
+	struct federation_peer *p = arg;
+	struct federation *f = p->f;
+	struct sockaddr_storage ss;
+	struct tls_config cfg;
+	int rc;
+
+	if (f->closing)
+		return;
+	if (status < 0 || dc->naddr == 0) {
+		p->used = false;
+		federation_fail(f, p->zone, status < 0 ? status : -ENOENT);
+		return;
+	}
+	ss = dc->addr[0];
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)(void *)&ss)->sin_port = htons(f->port);
+	else
+		((struct sockaddr_in6 *)(void *)&ss)->sin6_port =
+		    htons(f->port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.creds = f->creds;
+	cfg.verify = federation_peer_verify;
+	cfg.verify_ctx = p;
+	cfg.framing = TLS_FRAMING_MSG;
+	cfg.name = "federation";
+	cfg.on_connected = federation_peer_connected;
+	cfg.on_frame = federation_peer_frame;
+	cfg.on_closed = federation_peer_closed;
+	cfg.arg = p;
+	if ((rc = tls_client_new(f->loop, &cfg, (struct sockaddr *)&ss,
+	    &p->cl)) < 0) {
+		p->used = false;
+		federation_fail(f, p->zone, rc);
+	}
+}
+
+static void
+federation_ask_tick(uv_timer_t *t)
+{
+	struct federation *f = t->data;
+	uint64_t now = uv_now(f->loop);
+	size_t i;
+
+	for (i = 0; i < FEDERATION_ASKS_MAX; i++) {
+		struct federation_asking *a = &f->ask[i];
+
+		if (a->used && a->deadline <= now) {
+			a->used = false;
+			a->cb(a->arg, -ETIMEDOUT, NULL);
+		}
+	}
+}
+
+int
+federation_ask(struct federation *f, const char *mn, const char *cn,
+    uint8_t kex, federation_answer_fn cb, void *arg)
+{
+	struct federation_asking *a = NULL;
+	struct federation_peer *p = NULL;
+	char zone[FEDERATION_NAME_MAX];
+	struct msg m;
+	size_t i;
+	int rc;
+
+	if (f->closing || federation_zone_of(cn, zone, sizeof(zone)) < 0)
+		return -EINVAL;
+	for (i = 0; i < FEDERATION_ASKS_MAX && a == NULL; i++)
+		if (!f->ask[i].used)
+			a = &f->ask[i];
+	if (a == NULL)
+		return -EBUSY;
+	msg_init(&m, PROTO_MSG_NODE_INFO_REQUEST);
+	m.hdr.txid = ++f->next_txid;
+	if (msg_add_bytes(&m, PROTO_ATTR_FQDN, mn, strlen(mn)) < 0 ||
+	    msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, cn, strlen(cn)) < 0 ||
+	    msg_add_u8(&m, PROTO_ATTR_KEX, kex) < 0 ||
+	    (rc = msg_encode(&m, a->req, sizeof(a->req), &a->len)) < 0)
+		return -EINVAL;
+	for (i = 0; i < FEDERATION_PEERS_MAX && p == NULL; i++)
+		if (f->peer[i].used && strcmp(f->peer[i].zone, zone) == 0)
+			p = &f->peer[i];
+	if (p == NULL)
+		for (i = 0; i < FEDERATION_PEERS_MAX && p == NULL; i++)
+			if (!f->peer[i].used && f->peer[i].cl == NULL)
+				p = &f->peer[i];
+	if (p == NULL)
+		return -EBUSY;
+	a->used = true;
+	a->sent = false;
+	a->txid = m.hdr.txid;
+	a->deadline = uv_now(f->loop) + FEDERATION_ASK_TIMEOUT_MS;
+	snprintf(a->zone, sizeof(a->zone), "%s", zone);
+	a->cb = cb;
+	a->arg = arg;
+	if (!uv_is_active((uv_handle_t *)&f->timer))
+		uv_timer_start(&f->timer, federation_ask_tick, 100, 100);
+	if (p->used) {
+		federation_flush(p);
+		return 0;
+	}
+	memset(p, 0, sizeof(*p));
+	p->used = true;
+	p->f = f;
+	snprintf(p->zone, sizeof(p->zone), "%s", zone);
+	p->expect.trust = tls_creds_trust(f->creds);
+	p->expect.intermediate = tls_creds_issuer(f->creds);
+	p->expect.role = CERT_ROLE_DC;
+	if ((rc = federation_resolve(f->res, zone, federation_resolved, p)) <
+	    0) {
+		p->used = false;
+		federation_fail(f, zone, rc);
+	}
+	return 0;
+}
+
+int
+federation_new(struct federation **out, uv_loop_t *loop,
+    struct federation_resolver *res, struct tls_creds *creds, uint16_t port)
+{
+	struct federation *f;
+
+	*out = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -ENOMEM;
+	f->loop = loop;
+	f->res = res;
+	f->creds = creds;
+	f->port = port != 0 ? port : PROTO_PORT_DC_TLS;
+	uv_timer_init(loop, &f->timer);
+	f->timer.data = f;
+	*out = f;
+	return 0;
+}
+
+void
+federation_close(struct federation *f)
+{
+	size_t i;
+
+	if (f == NULL || f->closing)
+		return;
+	f->closing = true;
+	federation_fail(f, NULL, -ECANCELED);
+	for (i = 0; i < FEDERATION_PEERS_MAX; i++)
+		if (f->peer[i].cl != NULL)
+			tls_client_free(f->peer[i].cl);
+	uv_close((uv_handle_t *)&f->timer, NULL);
+}
+
+void
+federation_free(struct federation *f)
+{
+	if (f == NULL)
+		return;
+	federation_close(f);
+	free(f);
 }

@@ -13,9 +13,11 @@
 
 #include "proto.h"
 
+struct msg;
 struct ntm_rng;
 struct registry;
 struct signal_cert;
+struct tls_creds;
 
 /*
  * DESIGN.md 3 and 8, PROTOCOL.md 12.1: DNS locates a peer DC, its
@@ -38,10 +40,16 @@ struct signal_cert;
  * function of the request, the asking DC's certificate, the registry and
  * the status store.
  *
- * Not built yet: the DC <-> DC TLS channel itself (its client side,
- * ROUTE_HANDOFF, PEER_NTM_ACK), the 4611 listener taking ntm-dc clients,
- * and the use of all this by dc/signal, which answers a Direction Request
- * for another zone UNAVAILABLE.
+ * DC_MN's side is federation_ask(): the zone of CN, its DC through the
+ * resolver, one persistent mutual-TLS link per zone (role ntm-dc and the
+ * zone in the server's certificate, or the link is refused whatever DNS
+ * said), NODE_INFO_REQUEST with a transaction id, the response to the
+ * caller.  The 4611 listener answers peers (dc/notice.h
+ * notice_server_set_dc).
+ *
+ * Not built yet: ROUTE_HANDOFF and PEER_NTM_ACK, and the use of all this
+ * by dc/signal, which answers a Direction Request for another zone
+ * UNAVAILABLE (it has no hook to wait for a peer DC).
  */
 enum federation_limit {
 	FEDERATION_LIMIT_INVALID = 0,
@@ -127,5 +135,38 @@ uint64_t federation_resolver_sent(const struct federation_resolver *);
  * -ECANCELED; the memory goes in the last close callback.  Accepts NULL.
  */
 void	federation_resolver_free(struct federation_resolver *);
+
+/*
+ * The asking side.  federation_new: resolver and creds borrowed (they
+ * outlive it); port 0: PROTO_PORT_DC_TLS (tests use another).
+ * federation_ask: cb gets 0 and the decoded NODE_INFO_RESPONSE (borrowed
+ * for the call; its status says DC_CN's answer), or a negative errno:
+ * -ENOENT no DC found for CN's zone, -EPERM the DC found is not
+ * authorized for the zone, -ETIMEDOUT no answer within
+ * FEDERATION_ASK_TIMEOUT_MS, -ECANCELED on federation_free().  Returns 0
+ * (cb follows, maybe before the return), or a negative errno (no cb).
+ */
+enum {
+	FEDERATION_ASK_TIMEOUT_MS = 3000,
+	FEDERATION_PEERS_MAX = 64,
+	FEDERATION_ASKS_MAX = 256,
+};
+
+typedef void	(*federation_answer_fn)(void *arg, int status,
+		    const struct msg *resp);
+
+struct federation;
+
+int	federation_new(struct federation **, uv_loop_t *,
+	    struct federation_resolver *, struct tls_creds *, uint16_t port);
+int	federation_ask(struct federation *, const char *mn, const char *cn,
+	    uint8_t kex, federation_answer_fn cb, void *arg);
+/*
+ * federation_close: closes the links (their callbacks run as the loop
+ * goes on); pending asks get -ECANCELED.  federation_free: after uv_run()
+ * has returned.  Both accept NULL.
+ */
+void	federation_close(struct federation *);
+void	federation_free(struct federation *);
 
 #endif

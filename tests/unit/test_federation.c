@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "signal.h"
 #include "sigio.h"
+#include "tls.h"
 
 #define NOW	((time_t)1795000000)
 
@@ -89,6 +90,15 @@ fake_answer(struct fake_dns *f, const ldns_pkt *q)
 			ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL,
 			    rr("ns.slow.ntm.test. 300 IN A 198.18.3.1"));
 		}
+	} else if ((strcmp(name, "fed.ntm.test.") == 0 ||
+	    strcmp(name, "rogue.ntm.test.") == 0) && t == LDNS_RR_TYPE_NS) {
+		/* Both point at the test's DC on loopback. */
+		char line[128];
+
+		snprintf(line, sizeof(line), "%s 300 IN NS ns.%s", name, name);
+		ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr(line));
+		snprintf(line, sizeof(line), "ns.%s 300 IN A 127.0.0.1", name);
+		ldns_pkt_push_rr(a, LDNS_SECTION_ADDITIONAL, rr(line));
 	} else if (strcmp(name, "nope.ntm.test.") == 0)
 		ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
 	/* Anything else: NOERROR, no records. */
@@ -354,7 +364,8 @@ store_cert(void *arg, const char *fqdn, struct signal_cert *c)
 	static const uint8_t status[5] = { 0x30, 3, 1, 2, 3 };
 
 	(void)arg;
-	if (strcmp(fqdn, "bob.dc2.ntm.test") != 0)
+	if (strcmp(fqdn, "bob.dc2.ntm.test") != 0 &&
+	    strcmp(fqdn, "bob.fed.ntm.test") != 0)
 		return -ENOENT;
 	c->hash = hash;
 	c->serial = serial;
@@ -540,6 +551,248 @@ test_peer_authorized(void **state)
 	rng_free(rng);
 }
 
+/* ---- DC_MN asking DC_CN over TLS ----------------------------------------- */
+
+struct pki {
+	struct ntm_rng		*rng;
+	gnutls_privkey_t	 rk, ak;
+	gnutls_x509_crt_t	 root, as;
+};
+
+static void
+pki_init(struct pki *k)
+{
+	struct cert_ca_request car;
+	struct cert_issuer ri;
+	gnutls_pubkey_t apub;
+
+	k->rng = rng_seeded_new("fedpki", 6);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k->rk), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k->ak), 0);
+	assert_int_equal(cert_pubkey_of(k->ak, &apub), 0);
+	assert_int_equal(cert_make_root(k->rk, "ntm.test", 0, k->rng,
+	    time(NULL) - 3600, &k->root), 0);
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	car.pubkey = apub;
+	ri.crt = k->root;
+	ri.key = k->rk;
+	assert_int_equal(cert_make_as_ca(&car, &ri, k->rng, time(NULL) - 3600,
+	    &k->as), 0);
+	gnutls_pubkey_deinit(apub);
+}
+
+/* TLS credentials of a DC of `zone` (certificate ns1.<zone>). */
+static struct tls_creds *
+pki_dc(struct pki *k, const char *zone)
+{
+	const char *zones[1] = { zone };
+	struct cert_issuer ai = { k->as, k->ak };
+	struct cert_request req;
+	struct tls_creds *c;
+	gnutls_privkey_t key;
+	gnutls_pubkey_t pub;
+	gnutls_x509_crt_t chain[2];
+	char name[128];
+
+	snprintf(name, sizeof(name), "ns1.%s", zone);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &key), 0);
+	assert_int_equal(cert_pubkey_of(key, &pub), 0);
+	memset(&req, 0, sizeof(req));
+	req.role = CERT_ROLE_DC;
+	req.fqdn = name;
+	req.zones = zones;
+	req.nzones = 1;
+	req.pubkey = pub;
+	assert_int_equal(cert_issue(&req, &ai, k->rng, time(NULL) - 60,
+	    &chain[0]), 0);
+	chain[1] = k->as;
+	assert_int_equal(tls_creds_new(&c), 0);
+	assert_int_equal(tls_creds_set_trust(c, &k->root, 1), 0);
+	assert_int_equal(tls_creds_set_key(c, chain, 2, key), 0);
+	gnutls_x509_crt_deinit(chain[0]);
+	gnutls_pubkey_deinit(pub);
+	return c;
+}
+
+struct dccn {
+	struct registry		*reg;
+	struct tls_expect	 expect;
+	unsigned		 connects;
+};
+
+static void
+dccn_connected(struct tls_conn *c, const struct tls_peer *p, void *arg)
+{
+	struct dccn *d = arg;
+
+	(void)c;
+	(void)p;
+	d->connects++;
+}
+
+static void
+dccn_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
+{
+	struct dccn *d = arg;
+	uint8_t out[2048];
+	size_t outlen;
+
+	assert_int_equal(federation_node_info(p, len, tls_conn_peer(c)->crt,
+	    "fed.ntm.test", d->reg, store_cert, NULL, out, sizeof(out),
+	    &outlen), 0);
+	assert_int_equal(tls_send(c, out, outlen), 0);
+}
+
+static void
+dccn_closed(struct tls_conn *c, int reason, void *arg)
+{
+	(void)c;
+	(void)reason;
+	(void)arg;
+}
+
+struct asked {
+	int		 calls;
+	int		 status;
+	uint8_t		 resp_status;
+	uint16_t	 observed_port;
+};
+
+static void
+answered(void *arg, int status, const struct msg *m)
+{
+	struct asked *a = arg;
+	const struct msg_attr *at;
+	struct msg_addr ma;
+
+	a->calls++;
+	a->status = status;
+	if (m != NULL) {
+		a->resp_status = m->hdr.status;
+		if ((at = msg_attr_find(m, PROTO_ATTR_OBSERVED_ADDR)) != NULL &&
+		    msg_addr_parse(at, &ma) == 0)
+			a->observed_port = ma.port;
+	}
+}
+
+static void
+run_asked(uv_loop_t *loop, const struct asked *a, int calls)
+{
+	int i;
+
+	for (i = 0; i < 2000 && a->calls < calls; i++)
+		uv_run(loop, UV_RUN_ONCE);
+	assert_int_equal(a->calls, calls);
+}
+
+/* DC_MN finds DC_CN through DNS and asks; a DC not listing it: refused. */
+static void
+test_ask(void **state)
+{
+	uv_loop_t loop;
+	struct fake_dns fd;
+	struct pki k;
+	struct dccn d;
+	struct tls_creds *mn_creds, *cn_creds;
+	struct tls_config cfg;
+	struct tls_listener *lis;
+	struct federation_resolver *res;
+	struct federation *f;
+	struct sockaddr_storage ss;
+	struct asked a, b, c, e;
+	int len = sizeof(ss);
+
+	(void)state;
+	memset(&fd, 0, sizeof(fd));
+	memset(&d, 0, sizeof(d));
+	memset(&a, 0, sizeof(a));
+	b = c = e = a;
+	pki_init(&k);
+	mn_creds = pki_dc(&k, "dc1.ntm.test");
+	cn_creds = pki_dc(&k, "fed.ntm.test");
+	assert_int_equal(uv_loop_init(&loop), 0);
+
+	/* DNS. */
+	assert_int_equal(uv_udp_init(&loop, &fd.udp), 0);
+	fd.udp.data = &fd;
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	assert_int_equal(uv_udp_bind(&fd.udp, (struct sockaddr *)&ss, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&fd.udp, (struct sockaddr *)&ss,
+	    &len), 0);
+	assert_int_equal(uv_udp_recv_start(&fd.udp, fake_alloc, fake_recv), 0);
+	assert_int_equal(federation_resolver_new(&res, &loop, &ss, k.rng), 0);
+
+	/* DC_CN of fed.ntm.test with bob registered. */
+	assert_int_equal(registry_new(&d.reg, 120000, NULL, k.rng), 0);
+	registry_put(d.reg, "bob.fed.ntm.test", "198.18.4.10",
+	    "10.0.0.2:4620", "203.0.113.9:40000");
+	d.expect.trust = tls_creds_trust(cn_creds);
+	d.expect.intermediate = tls_creds_issuer(cn_creds);
+	d.expect.role = CERT_ROLE_DC;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.creds = cn_creds;
+	cfg.verify = tls_verify_cert;
+	cfg.verify_ctx = &d.expect;
+	cfg.client_auth = TLS_CLIENT_AUTH_REQUIRE;
+	cfg.framing = TLS_FRAMING_MSG;
+	cfg.on_connected = dccn_connected;
+	cfg.on_frame = dccn_frame;
+	cfg.on_closed = dccn_closed;
+	cfg.arg = &d;
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, &ss), 0);
+	assert_int_equal(tls_listen(&loop, &cfg, (struct sockaddr *)&ss,
+	    &lis), 0);
+	assert_int_equal(tls_listener_addr(lis, &ss), 0);
+
+	/* DC_MN of dc1.ntm.test. */
+	assert_int_equal(federation_new(&f, &loop, res, mn_creds,
+	    ntohs(((struct sockaddr_in *)(void *)&ss)->sin_port)), 0);
+	assert_int_equal(federation_ask(f, "alice.dc1.ntm.test",
+	    "bob.fed.ntm.test", PROTO_KEX_ECDHE, answered, &a), 0);
+	run_asked(&loop, &a, 1);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(a.resp_status, PROTO_STATUS_OK);
+	assert_int_equal(a.observed_port, 40000);
+	/* The link stays: a second question, no second connection. */
+	assert_int_equal(federation_ask(f, "alice.dc1.ntm.test",
+	    "carol.fed.ntm.test", PROTO_KEX_ECDHE, answered, &b), 0);
+	run_asked(&loop, &b, 1);
+	assert_int_equal(b.status, 0);
+	assert_int_equal(b.resp_status, PROTO_STATUS_NOT_REGISTERED);
+	assert_int_equal(d.connects, 1);
+	/* DNS sends rogue.ntm.test to the same DC: it does not list it. */
+	assert_int_equal(federation_ask(f, "alice.dc1.ntm.test",
+	    "bob.rogue.ntm.test", PROTO_KEX_ECDHE, answered, &c), 0);
+	run_asked(&loop, &c, 1);
+	assert_int_equal(c.status, -EPERM);
+	assert_int_equal(d.connects, 1);
+	/* No DC at all. */
+	assert_int_equal(federation_ask(f, "alice.dc1.ntm.test",
+	    "bob.nope.ntm.test", PROTO_KEX_ECDHE, answered, &e), 0);
+	run_asked(&loop, &e, 1);
+	assert_int_equal(e.status, -ENOENT);
+
+	federation_close(f);
+	tls_listener_free(lis);
+	federation_resolver_free(res);
+	uv_close((uv_handle_t *)&fd.udp, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	federation_free(f);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	registry_free(d.reg);
+	tls_creds_free(mn_creds);
+	tls_creds_free(cn_creds);
+	gnutls_x509_crt_deinit(k.as);
+	gnutls_x509_crt_deinit(k.root);
+	gnutls_privkey_deinit(k.ak);
+	gnutls_privkey_deinit(k.rk);
+	rng_free(k.rng);
+}
+
 int
 main(void)
 {
@@ -549,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_resolver_timeout),
 		cmocka_unit_test(test_peer_authorized),
+		cmocka_unit_test(test_ask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
