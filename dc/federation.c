@@ -617,7 +617,7 @@ federation_resolver_free(struct federation_resolver *r)
 	uv_close((uv_handle_t *)&r->timer, federation_closed);
 }
 
-/* ---- DC_MN: asking a peer DC ---------------------------------------------- */
+/* ---- DC_MN: asking a peer DC ---------------------------------------- */
 
 struct federation_peer {
 	bool			 used;
