@@ -368,7 +368,6 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		return;
 	}
 	tio->failed[0] = '\0';
-	dataplane_timers_start(dt, uv_now(tio->conf.loop), true);
 	memset(tt, 0, sizeof(*tt));
 	tt->used = true;
 	memcpy(tt->path_id, a->path_id, PROTO_ID_LEN);
@@ -383,6 +382,13 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		if (memcmp(tio->routes[i].path_id, a->path_id,
 		    PROTO_ID_LEN) == 0)
 			tt->route = tio->routes[i].route;
+	/*
+	 * Keep-alives only where a NAT binding needs them (PROTOCOL.md 10.3):
+	 * we are behind NAT, or the route says a side is (all but direct).
+	 */
+	dataplane_timers_start(dt, uv_now(tio->conf.loop),
+	    tio->conf.dc->reg.nat != PROTO_NAT_NONE ||
+	    tt->route != PROTO_ROUTE_DIRECT);
 	tio->stats.installed++;
 	log_info("tunnel to %s installed (path %s, rid %08x, %s)", a->peer,
 	    hex, a->tun->rid, kex_name(a->kex) != NULL ? kex_name(a->kex) :
@@ -947,6 +953,11 @@ tunnelio_stop(struct tunnelio *tio)
 
 	if (tio == NULL || tio->stopped)
 		return;
+	/* Peers drop their side now instead of after the idle timeout. */
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && !tio->tunnels[i].closing)
+			tunnelio_send_inner(tio, &tio->tunnels[i],
+			    PROTO_MSG_TUNNEL_CLOSE, PROTO_STATUS_UNAVAILABLE);
 	tio->stopped = true;
 	for (i = 0; i < TUNNELIO_WAITS_MAX; i++)
 		if (tio->waits[i].used)

@@ -90,8 +90,8 @@ struct tunnelio;
  */
 int	tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *);
 /*
- * tunnelio_stop: answers every waiting resolve with UNAVAIL shutting-down,
- * closes the timers.  Call before control_server_stop(); tunnelio_free()
+ * tunnelio_stop: sends TUNNEL_CLOSE (UNAVAILABLE) on every tunnel, answers
+ * every waiting resolve with UNAVAIL shutting-down, closes the timers.  Call before control_server_stop(); tunnelio_free()
  * after loop_shutdown().  Both accept NULL.
  */
 void	tunnelio_stop(struct tunnelio *);

@@ -170,6 +170,13 @@ gone() {
 	! kill -0 "$pid" 2>/dev/null || grep -q '^State:.*Z' "/proc/$pid/status"
 }
 check "alice's ntmd stops on SIGTERM" wait_for 10 gone
+dave_alone() {
+	test "$(ntunnels dave)" = 0
+}
+check "dave drops the tunnel at once: alice's ntmd sent TUNNEL_CLOSE" \
+	wait_for 2 dave_alone
+check "dave's log names the peer that closed the tunnel" \
+	grep -q "tunnel to alice.dc1.ntm.test closed by the peer" "$S/dave/ntmd.log"
 # The same node, its virtual IPs now fixed in the file (no AS round trip
 # on restart), asking for the paper's conventional scheme.
 sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
@@ -177,8 +184,8 @@ sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
 	-e '/^\[tunnel\]/a kex_allowed = shared' "$S/alice/ntmd.conf" >"$T/alice.conf"
 check "ntmd -n accepts [tunnel] kex_allowed = shared" \
 	"$top_builddir/node/ntmd" -n -f "$T/alice.conf"
-setsid "$LABCMD" exec --name "$L" alice -- "$top_builddir/node/ntmd" -d \
-	-f "$T/alice.conf" >"$T/alice-ntmd.log" 2>&1 &
+setsid "$LABCMD" exec --name "$L" alice -- sh -c 'echo $$ >"$1"; exec "$2" -d -f "$3"' \
+	sh "$T/alice.pid" "$top_builddir/node/ntmd" "$T/alice.conf" >"$T/alice-ntmd.log" 2>&1 &
 registered() {
 	test "$(nstat alice registration)" = registered
 }
@@ -192,6 +199,20 @@ check "alice's log says the scheme was not allowed" \
 	grep -Eqi "dave.dc1.ntm.test.*key exchange not allowed" "$T/alice-ntmd.log"
 check "dave's log says shared is outside its kex_allowed" \
 	grep -Eq "alice.dc1.ntm.test.*refused.*scheme outside kex_allowed" "$S/dave/ntmd.log"
+
+# ---- alice back on ecdhe: a new tunnel to the same peer ---------------------
+
+pid=$(cat "$T/alice.pid")
+kill "$pid"
+check "alice's ntmd (shared) stops" wait_for 10 gone
+sed -e 's/^kex_allowed = shared$/kex_allowed = ecdhe/' "$T/alice.conf" >"$T/alice2.conf"
+setsid "$LABCMD" exec --name "$L" alice -- "$top_builddir/node/ntmd" -d \
+	-f "$T/alice2.conf" >"$T/alice2-ntmd.log" 2>&1 &
+check "alice's ntmd (ecdhe) registers again" wait_for 20 registered
+check_eq "alice: getent sets up a new tunnel to dave" "$v6" \
+	"$(lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test | awk '{ print $1 }')"
+check "alice pings dave's vIPv4 over the new tunnel" \
+	lab exec --name "$L" alice -- ping -c 1 -W 2 "$v4"
 
 [ "$TAP_FAILED" = 0 ] || dump dc1 alice dave
 tap_done
