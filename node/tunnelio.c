@@ -184,7 +184,8 @@ tunnelio_reason(enum proto_status st, const char *reason)
 	case PROTO_STATUS_NOT_REGISTERED:
 		return "no-such-node";
 	case PROTO_STATUS_UNAVAILABLE:
-		return reason != NULL && strstr(reason, "no answer") != NULL ?
+		/* node/tunnel's own give-ups say "no ...", a DC "refused". */
+		return reason != NULL && strstr(reason, "refused") == NULL ?
 		    "timeout" : "refused";
 	default:
 		return "refused";
