@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -78,6 +79,8 @@ struct tunnelio {
 	struct cert_trust	*trust;
 	struct peercheck	*pc;
 	struct tunnel		*t;
+	struct timespec		 status_mtime;	/* of status.der when read */
+	unsigned		 ticks;
 
 	struct dataplane	*dp;		/* borrowed */
 	struct dataplane_io	*dpio;		/* borrowed */
@@ -475,6 +478,35 @@ tunnelio_timer_cb(uv_timer_t *h)
 		tunnel_timeout(tio->t, tunnelio_now());
 }
 
+/*
+ * status.der is rewritten whenever ntmd gets a fresher status (AS answer,
+ * STATUS_NOTICE); later handshakes staple the new one.
+ */
+static void
+tunnelio_status_reload(struct tunnelio *tio)
+{
+	char path[PATH_MAX];
+	uint8_t *buf;
+	struct stat st;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir,
+	    STORE_STATUS);
+	if (tio->t == NULL || stat(path, &st) < 0 ||
+	    (st.st_mtim.tv_sec == tio->status_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == tio->status_mtime.tv_nsec))
+		return;
+	if ((buf = malloc(PROTO_STATUS_MAX_LEN)) == NULL)
+		return;
+	if (store_read(tio->conf.state_dir, STORE_STATUS, buf,
+	    PROTO_STATUS_MAX_LEN, &len) == 0 &&
+	    tunnel_set_status(tio->t, buf, len) == 0) {
+		tio->status_mtime = st.st_mtim;
+		log_info("%s: own status reloaded from %s", tio->fqdn, path);
+	}
+	free(buf);
+}
+
 /* Every second: data-plane timers of each tunnel, and reaping. */
 static void
 tunnelio_tick_cb(uv_timer_t *h)
@@ -506,6 +538,8 @@ tunnelio_tick_cb(uv_timer_t *h)
 			    "yet", tt->peer);
 	}
 	tunnelio_reap(tio);
+	if (++tio->ticks % TUNNELIO_STATUS_TICKS == 0)
+		tunnelio_status_reload(tio);
 	if (!tio->stopped)
 		uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS,
 		    0);
@@ -812,6 +846,7 @@ tunnelio_identity(struct tunnelio *tio, const char *fqdn)
 	size_t status_len, sl;
 	struct peercheck_conf pcc;
 	struct tunnel_conf tc;
+	struct stat st;
 	const char *what;
 	int rc;
 
@@ -842,6 +877,10 @@ tunnelio_identity(struct tunnelio *tio, const char *fqdn)
 	if ((rc = cert_key_read(path, &tio->key)) < 0)
 		goto bad;
 	what = STORE_STATUS;
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir,
+	    STORE_STATUS);
+	if (stat(path, &st) == 0)
+		tio->status_mtime = st.st_mtim;
 	if ((rc = store_read(tio->conf.state_dir, STORE_STATUS, status,
 	    PROTO_STATUS_MAX_LEN, &status_len)) < 0)
 		goto bad;

@@ -39,6 +39,8 @@ struct ntm_rng;
  * (the certificate, then the AS intermediate, as ntmd stores the AS's
  * answer) and status.der; until then resolves answer UNAVAIL
  * not-enrolled and signalling is dropped.  The trust roots are ca_file.
+ * status.der is read again when it changes (checked every 10 s), so a
+ * fresher own status is stapled in later handshakes.
  *
  * REVERSE is answered for the virtual IPs of live tunnels only (else
  * UNAVAIL no-tunnel, and NSS asks DNS for the PTR).
@@ -54,6 +56,7 @@ enum tunnelio_limit {
 	TUNNELIO_WAITS_MAX = 256,	/* resolves waiting for an answer */
 	TUNNELIO_ROUTES_MAX = 64,	/* recent path id -> route */
 	TUNNELIO_TICK_MS = 1000,	/* data-plane timer scan */
+	TUNNELIO_STATUS_TICKS = 10,	/* status.der checked every 10 s */
 };
 
 struct tunnelio_conf {
@@ -91,8 +94,9 @@ struct tunnelio;
 int	tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *);
 /*
  * tunnelio_stop: sends TUNNEL_CLOSE (UNAVAILABLE) on every tunnel, answers
- * every waiting resolve with UNAVAIL shutting-down, closes the timers.  Call before control_server_stop(); tunnelio_free()
- * after loop_shutdown().  Both accept NULL.
+ * every waiting resolve with UNAVAIL shutting-down, closes the timers.
+ * Call before control_server_stop(); tunnelio_free() after
+ * loop_shutdown().  Both accept NULL.
  */
 void	tunnelio_stop(struct tunnelio *);
 void	tunnelio_free(struct tunnelio *);
