@@ -379,16 +379,35 @@ db_file_prepare(const char *path)
 	struct stat sb;
 	int fd, r = 0;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		r = -errno;
-		log_warn("db %s: open", path);
-		return r;
+	/*
+	 * An existing file is only looked at, never opened: closing any
+	 * descriptor of a file drops every POSIX lock this process holds on
+	 * it, including SQLite's on connections already open (and then
+	 * another process's last close may remove the WAL under them).
+	 * Only an absent file is created, exclusively, with mode 0600.
+	 */
+	if (lstat(path, &sb) == -1) {
+		if (errno != ENOENT) {
+			r = -errno;
+			log_warn("db %s: lstat", path);
+			return r;
+		}
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd == -1 && errno != EEXIST) {
+			r = -errno;
+			log_warn("db %s: create", path);
+			return r;
+		}
+		if (fd != -1)
+			close(fd);
+		if (lstat(path, &sb) == -1) {
+			r = -errno;
+			log_warn("db %s: lstat", path);
+			return r;
+		}
 	}
-	if (fstat(fd, &sb) == -1) {
-		r = -errno;
-		log_warn("db %s: fstat", path);
-	} else if (!S_ISREG(sb.st_mode)) {
+	if (!S_ISREG(sb.st_mode)) {
 		log_warnx("db %s: not a regular file", path);
 		r = -EINVAL;
 	} else if ((sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
@@ -397,7 +416,6 @@ db_file_prepare(const char *path)
 		    (unsigned)(sb.st_mode & 07777));
 		r = -EPERM;
 	}
-	close(fd);
 	return r;
 }
 

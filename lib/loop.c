@@ -136,8 +136,18 @@ loop_udp_socket(const struct sockaddr *sa, unsigned flags, int *fdp)
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 	    sizeof(one))) < 0)
 		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) < 0)
+	/*
+	 * The *FORCE options pass net.core.rmem_max/wmem_max when the
+	 * process has CAP_NET_ADMIN (daemons start as root); without it the
+	 * plain options give what the kernel's limits allow.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) < 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size,
+	    sizeof(size)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size,
+	    sizeof(size)) < 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size,
+	    sizeof(size)) < 0)
 		goto fail;
 	if (bind(fd, sa, salen) < 0)
 		goto fail;

@@ -299,8 +299,8 @@ assert d["registrations"] == 1, d
 	check "a new local address makes ntmd register again, listing it" \
 		wait_for 10 reregistered
 	txt=$("$ntmctl" resolve -s "$sock" bob.dc2.ntm.test 2>&1)
-	check "registered, a peer is still UNAVAIL not-built (no tunnels yet)" \
-		test "$txt" = "ntmctl: UNAVAIL not-built"
+	check_eq "registered from a bare ticket, not enrolled: a peer is UNAVAIL" \
+		"ntmctl: UNAVAIL not-enrolled" "$txt"
 	kill -TERM "$pid"
 	wait "$pid"
 	pid=
