@@ -30,7 +30,8 @@ enum nss_ntm_outcome {
 	NSS_NTM_FOUND,		/* ans holds the OK line */
 	NSS_NTM_REFUSED,	/* ntmd answered NOTFOUND */
 	NSS_NTM_NOT_OURS,	/* not an NTMobile name or address */
-	NSS_NTM_DOWN,		/* ntmd absent, untrusted, silent or confused */
+	NSS_NTM_DOWN,		/* ntmd absent, untrusted, hung up or confused */
+	NSS_NTM_TIMEOUT,	/* ntmd took the request, no answer in time */
 };
 
 /* The exported entry points; the types come from <nss.h>. */
@@ -271,9 +272,22 @@ nss_ntm_ask(const struct ctlmsg_conf *c, const struct ctlmsg *req,
 	if ((rc = ctlmsg_format(req, line, sizeof(line), &len)) < 0 ||
 	    (rc = nss_ntm_connect(c, &fd)) < 0 ||
 	    (rc = nss_ntm_send(fd, line, len,
-	    nss_ntm_now_ms() + CTLMSG_CONNECT_MS)) < 0 ||
-	    (rc = nss_ntm_receive(fd, c, ans)) < 0)
+	    nss_ntm_now_ms() + CTLMSG_CONNECT_MS)) < 0)
 		goto down;
+	if ((rc = nss_ntm_receive(fd, c, ans)) < 0) {
+		/*
+		 * ntmd took the request but no tunnel answer came in time:
+		 * the name is an NTMobile name without a tunnel, so it must
+		 * not fall through to DNS (which would hand out the virtual
+		 * IP with no tunnel behind it).
+		 */
+		if (rc == -ETIMEDOUT) {
+			close(fd);
+			*err = ETIMEDOUT;
+			return NSS_NTM_TIMEOUT;
+		}
+		goto down;
+	}
 	close(fd);
 	switch (ans->type) {
 	case CTLMSG_OK:
@@ -330,6 +344,10 @@ nss_ntm_fail(enum nss_ntm_outcome o, int err, int *errnop, int *h_errnop)
 	case NSS_NTM_REFUSED:
 		*errnop = ENOENT;
 		*h_errnop = HOST_NOT_FOUND;
+		return NSS_STATUS_NOTFOUND;
+	case NSS_NTM_TIMEOUT:
+		*errnop = err;
+		*h_errnop = TRY_AGAIN;
 		return NSS_STATUS_NOTFOUND;
 	case NSS_NTM_DOWN:
 		*errnop = err;
