@@ -28,3 +28,5 @@ tests_as_asnode_LDADD = $(NTM_LIBS)
 # End to end on loopback (no root needed).
 TESTS += tests/integration/as.sh
 dist_check_SCRIPTS += tests/integration/as.sh
+TESTS += tests/integration/as-notice.sh
+dist_check_SCRIPTS += tests/integration/as-notice.sh

@@ -13,7 +13,7 @@
 #define NTMCTL_AS_SOCKET	RUNSTATEDIR "/ntmobile/ntm-as.sock"
 
 enum {
-	ACCOUNT_FQDNS_MAX = 32,
+	ACCOUNT_FQDNS_MAX = 64,
 	ACCOUNT_PASSWORD_MAX_CLI = 1024,
 };
 
