@@ -3,6 +3,7 @@ as_libas_la_SOURCES += as/enroll.c as/enroll.h as/status.c as/status.h \
 	as/notice.c as/notice.h as/config.c as/control.c as/as.h
 
 sbin_PROGRAMS += as/ntm-as
+dist_man_MANS += doc/ntm-as.8 doc/ntm-as.conf.5
 as_ntm_as_SOURCES = as/as.c
 as_ntm_as_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/as
 as_ntm_as_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) $(ARGON2_CFLAGS)
