@@ -679,9 +679,16 @@ main(int argc, char *argv[])
 	if ((rv = signer_privkey(env.signer, &env.cakey)) < 0 ||
 	    (rv = ocsp_signer_new(env.ca, &env.ocsp)) < 0)
 		fatalx("CA key: %d", rv);
-	if (db_open(env.cfg.db_path, &schema_as, &env.db) < 0 ||
-	    db_open(env.cfg.db_path, &schema_as, &env.vdb) < 0)
+	/*
+	 * One connection only.  With a second one open on the same file in
+	 * this process, an sqlite3 shell reading the database removed the
+	 * WAL and -shm under the running daemon (seen on SQLite 3.40), and
+	 * every later commit went to the unlinked WAL: lost at the next
+	 * kill -9.  Password checks share it (SQLite is serialized).
+	 */
+	if (db_open(env.cfg.db_path, &schema_as, &env.db) < 0)
 		fatalx("cannot open %s", env.cfg.db_path);
+	env.vdb = env.db;
 
 	env.params.t_cost = (uint32_t)env.cfg.argon2_t;
 	env.params.m_cost_kib = (uint32_t)env.cfg.argon2_m_kib;
@@ -783,7 +790,6 @@ main(int argc, char *argv[])
 	enroll_limiter_free(&env.lim_account);
 	enroll_limiter_free(&env.lim_source);
 	tls_creds_free(env.creds);
-	db_close(env.vdb);
 	db_close(env.db);
 	ocsp_signer_free(env.ocsp);
 	gnutls_privkey_deinit(env.cakey);

@@ -80,8 +80,9 @@ struct as_job;
  * part reaches it through a global.  Blocking work (SQLite writes, signing
  * through the signer process) goes through as_job_submit(): one job at a
  * time on a worker thread, in submission order, on `db`.  Password checks
- * run beside it, at most argon2_checks at once, on their own connection
- * `vdb` (reads only).
+ * run beside it, at most argon2_checks at once, reading through `vdb`,
+ * which is the same connection (see main(): a second connection to the
+ * file let another process remove the WAL under the daemon).
  */
 struct as_env {
 	struct as_config	 cfg;
@@ -92,7 +93,7 @@ struct as_env {
 	gnutls_x509_crt_t	 ca;
 	struct ocsp_signer	*ocsp;
 	struct db		*db;		/* jobs only */
-	struct db		*vdb;		/* password checks only */
+	struct db		*vdb;		/* == db: password checks */
 	struct account_params	 params;
 	struct status_ctx	 sc;		/* on db */
 	struct enroll_ctx	 ectx;		/* on sc */
