@@ -49,6 +49,7 @@ struct dc_conf_file {
 	struct config_list	 tls_listen;
 	char			*tls_trust, *tls_cert, *tls_key;
 	struct config_list	 ocsp_listen;
+	char			*fed_resolver;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
@@ -117,6 +118,8 @@ static const struct config_key conf_table[] = {
 	{ "tls", "key", CONFIG_PATH, F(tls_key), NULL, 0, 0, 0, 0, NULL },
 	{ "ocsp", "listen", CONFIG_LIST, F(ocsp_listen), NULL, 0,
 	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "federation", "resolver", CONFIG_STRING, F(fed_resolver), NULL, 0,
+	    0, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
 };
 #undef F
@@ -387,6 +390,17 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	if (c->ocsp.nlisten > 0 && c->db_path == NULL)
 		errors += config_error(path, "[ocsp] needs [database] path "
 		    "(the statuses are stored there)");
+	if (f->fed_resolver != NULL) {
+		if (loop_addr_parse(f->fed_resolver, DC_DNS_PORT, 0,
+		    &c->fed.resolver) < 0)
+			errors += config_error(path, "[federation] resolver: "
+			    "\"%s\" is not address[:port]", f->fed_resolver);
+		else if (t->cert == NULL)
+			errors += config_error(path, "[federation] needs "
+			    "[tls] (peer DCs are mutual-TLS clients)");
+		else
+			c->fed.have_resolver = true;
+	}
 	return errors;
 }
 

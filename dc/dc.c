@@ -12,11 +12,13 @@
 #include <sqlite3.h>
 #include <uv.h>
 
+#include "buf.h"
 #include "dc.h"
 #include "dnsnet.h"
 #include "federation.h"
 #include "log.h"
 #include "loop.h"
+#include "msg.h"
 #include "notice.h"
 #include "ocsp.h"
 #include "ocsphttp.h"
@@ -29,6 +31,23 @@
 #define SYSCONFDIR "/etc"
 #endif
 #define DC_CONFIG_DEFAULT SYSCONFDIR "/ntmobile/ntm-dc.conf"
+
+/*
+ * DC_CN: a peer DC's ROUTE_HANDOFF waiting for CN's NTM_ACK; the
+ * PEER_NTM_ACK goes back on conn with the handoff's transaction id.
+ * Dropped when the connection closes (DC_MN sends it again on its new
+ * link, and dc/signal then answers there).
+ */
+struct dc_handoff {
+	struct dc_handoff	*next;
+	uint64_t		 ref;
+	struct tls_conn		*conn;
+	uint32_t		 txid;
+};
+
+enum {
+	DC_HANDOFFS_MAX = 4096,		/* SIGNAL_PATHS_MAX */
+};
 
 /* The daemon's environment: owned here, handed to parts by pointer. */
 struct dc {
@@ -43,6 +62,11 @@ struct dc {
 	struct notice_server	*nsrv;		/* their TLS listener */
 	struct tls_creds	*creds;		/* [tls] */
 	struct ocsphttp		*ocsp;		/* [ocsp] responder */
+	struct federation_resolver *fres;	/* [federation] resolver */
+	struct federation	*fed;		/* links to peer DCs (DC_MN) */
+	struct dc_handoff	*handoffs;	/* DC_CN: waiting for CN */
+	size_t			 nhandoffs;
+	uint64_t		 handoff_ref;
 	uv_signal_t		 sighup, sigterm, sigint;
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
@@ -380,16 +404,228 @@ dc_notice_node_remove(void *arg, const char *fqdn)
 		(void)dc_zone_node_remove(dc, fqdn);
 }
 
+/* DC_MN: which direction an answer of a peer DC is for. */
+struct dc_fed_ask {
+	struct dc	*dc;
+	uint64_t	 ref;
+};
+
+static void
+dc_fed_info(void *arg, int status, const struct msg *resp)
+{
+	struct dc_fed_ask *q = arg;
+	struct dc *dc = q->dc;
+	struct signal_out *out;
+
+	if (status != -ECANCELED && dc->sigio != NULL &&
+	    (out = malloc(sizeof(*out))) != NULL) {
+		signal_remote_info(dc->sig, q->ref, status, resp,
+		    uv_now(dc->loop), time(NULL), out);
+		sigio_apply(dc->sigio, out);
+		free(out);
+	}
+	free(q);
+}
+
+static void
+dc_fed_ack(void *arg, int status, const struct msg *ack)
+{
+	struct dc_fed_ask *q = arg;
+	struct dc *dc = q->dc;
+	struct signal_out *out;
+
+	if (status != -ECANCELED && dc->sigio != NULL &&
+	    (out = malloc(sizeof(*out))) != NULL) {
+		signal_remote_ack(dc->sig, q->ref, status, ack,
+		    uv_now(dc->loop), out);
+		sigio_apply(dc->sigio, out);
+		free(out);
+	}
+	free(q);
+}
+
+/* DC_CN: CN's answer (or the core's) to the DC_MN that handed it over. */
+static void
+dc_fed_peer_ack(struct dc *dc, const struct signal_fed *f)
+{
+	struct dc_handoff **hp, *h;
+	uint8_t buf[SIGNAL_FED_MSG_MAX];
+
+	for (hp = &dc->handoffs; *hp != NULL; hp = &(*hp)->next)
+		if ((*hp)->ref == f->ref)
+			break;
+	if ((h = *hp) == NULL) {
+		log_debug("federation: answer for handoff %llu: its DC is "
+		    "gone", (unsigned long long)f->ref);
+		return;
+	}
+	*hp = h->next;
+	dc->nhandoffs--;
+	memcpy(buf, f->buf, f->len);
+	store_be32(buf + FEDERATION_TXID_OFF, h->txid);
+	(void)tls_send(h->conn, buf, f->len);
+	free(h);
+}
+
+/* dc/signal's federation actions (through dc/sigio). */
+static void
+dc_fed_action(void *arg, const struct signal_fed *f)
+{
+	struct dc *dc = arg;
+	struct dc_fed_ask *q;
+	struct signal_out *out;
+	int rc = -ENOMEM;
+
+	if (f->kind == SIGNAL_FED_PEER_ACK) {
+		dc_fed_peer_ack(dc, f);
+		return;
+	}
+	if ((q = malloc(sizeof(*q))) != NULL) {
+		q->dc = dc;
+		q->ref = f->ref;
+		rc = dc->fed == NULL ? -ENOTCONN : f->kind == SIGNAL_FED_ASK ?
+		    federation_ask(dc->fed, f->mn, f->cn, f->kex, dc_fed_info,
+		    q) : federation_handoff(dc->fed, f->cn, f->buf, f->len,
+		    dc_fed_ack, q);
+		if (rc == 0)
+			return;
+		free(q);
+	}
+	log_warnx("federation: %s -> %s: %s not sent: %s", f->mn, f->cn,
+	    f->kind == SIGNAL_FED_ASK ? "NODE_INFO_REQUEST" : "ROUTE_HANDOFF",
+	    strerror(-rc));
+	if ((out = malloc(sizeof(*out))) == NULL)
+		return;		/* MN's direction times out */
+	if (f->kind == SIGNAL_FED_ASK)
+		signal_remote_info(dc->sig, f->ref, rc, NULL, uv_now(dc->loop),
+		    time(NULL), out);
+	else
+		signal_remote_ack(dc->sig, f->ref, rc, NULL, uv_now(dc->loop),
+		    out);
+	sigio_apply(dc->sigio, out);
+	free(out);
+}
+
+/*
+ * DC_CN: a ROUTE_HANDOFF from a DC allowed for MN's zone goes to dc/signal
+ * (answered later, by dc_fed_peer_ack); from another DC it is refused at
+ * once with REFUSED_POLICY.
+ */
+static int
+dc_fed_handoff(struct dc *dc, struct tls_conn *c, const struct tls_peer *peer,
+    const uint8_t *p, size_t len, uint8_t *out, size_t cap, size_t *outlen)
+{
+	const struct msg_attr *mn;
+	struct dc_handoff *h;
+	struct signal_out *sout;
+	struct msg *m, ack;
+	char name[FEDERATION_NAME_MAX], zone[FEDERATION_NAME_MAX];
+	int rc = 0;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return -ENOMEM;
+	if ((rc = msg_decode(p, len, m)) < 0)
+		goto done;
+	mn = msg_attr_find(m, PROTO_ATTR_PEER_FQDN);
+	if (mn == NULL || mn->len >= sizeof(name)) {
+		rc = MSG_E_ATTR_MISSING;
+		goto done;
+	}
+	memcpy(name, mn->val, mn->len);
+	name[mn->len] = '\0';
+	if (dc->sigio == NULL || dc->nhandoffs >= DC_HANDOFFS_MAX ||
+	    federation_zone_of(name, zone, sizeof(zone)) < 0 ||
+	    !federation_peer_authorized(peer->crt, zone)) {
+		log_info("federation: handoff for %s from %s refused",
+		    name, peer->fqdn);
+		msg_init(&ack, PROTO_MSG_PEER_NTM_ACK);
+		ack.hdr.status = dc->sigio == NULL ||
+		    dc->nhandoffs >= DC_HANDOFFS_MAX ?
+		    PROTO_STATUS_UNAVAILABLE : PROTO_STATUS_REFUSED_POLICY;
+		ack.hdr.txid = m->hdr.txid;
+		memcpy(ack.hdr.id, m->hdr.id, PROTO_ID_LEN);
+		if ((mn = msg_attr_find(m, PROTO_ATTR_PATH_ID)) == NULL ||
+		    msg_add_bytes(&ack, PROTO_ATTR_PATH_ID, mn->val,
+		    mn->len) < 0 || (rc = msg_encode(&ack, out, cap,
+		    outlen)) < 0)
+			rc = MSG_E_ATTR_MISSING;
+		goto done;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (sout = malloc(sizeof(*sout))) == NULL) {
+		free(h);
+		rc = -ENOMEM;
+		goto done;
+	}
+	h->ref = ++dc->handoff_ref;
+	h->conn = c;
+	h->txid = m->hdr.txid;
+	h->next = dc->handoffs;
+	dc->handoffs = h;
+	dc->nhandoffs++;
+	signal_handoff_input(dc->sig, h->ref, m, uv_now(dc->loop), sout);
+	sigio_apply(dc->sigio, sout);
+	free(sout);
+done:
+	free(m);
+	return rc;
+}
+
 /* A peer DC's request on 4611: DC_CN's answers (dc/federation). */
 static int
-dc_federation_frame(void *arg, const struct tls_peer *peer, const uint8_t *p,
-    size_t len, uint8_t *out, size_t cap, size_t *outlen)
+dc_federation_frame(void *arg, struct tls_conn *c, const struct tls_peer *peer,
+    const uint8_t *p, size_t len, uint8_t *out, size_t cap, size_t *outlen)
 {
 	struct dc *dc = arg;
 
+	if (len >= PROTO_HEADER_LEN && p[1] == PROTO_MSG_ROUTE_HANDOFF)
+		return dc_fed_handoff(dc, c, peer, p, len, out, cap, outlen);
 	return federation_node_info(p, len, peer->crt, dc->cfg.zone,
 	    signal_registry(dc->sig), notice_cert, dc->notice, out, cap,
 	    outlen);
+}
+
+/* DC_CN: handoffs of a closed link are answered on the next one. */
+static void
+dc_federation_closed(void *arg, struct tls_conn *c)
+{
+	struct dc *dc = arg;
+	struct dc_handoff **hp = &dc->handoffs, *h;
+
+	while ((h = *hp) != NULL) {
+		if (h->conn != c) {
+			hp = &h->next;
+			continue;
+		}
+		*hp = h->next;
+		dc->nhandoffs--;
+		free(h);
+	}
+}
+
+/*
+ * [federation]: the resolver that finds peer DCs and the links to them;
+ * without it (or without [tls]) CNs of other zones are UNAVAILABLE.
+ */
+static void
+dc_federation_start(struct dc *dc)
+{
+	char text[LOOP_ADDRSTRLEN];
+	int rc;
+
+	if (!dc->cfg.fed.have_resolver || dc->creds == NULL || dc->sig == NULL)
+		return;
+	if ((rc = federation_resolver_new(&dc->fres, dc->loop,
+	    &dc->cfg.fed.resolver, rng_system())) < 0)
+		fatalx("[federation] resolver: %s", uv_strerror(rc));
+	if ((rc = federation_new(&dc->fed, dc->loop, dc->fres, dc->creds,
+	    0)) < 0)
+		fatalx("federation: %s", strerror(-rc));
+	if (dc->sigio != NULL)
+		sigio_set_fed(dc->sigio, dc_fed_action, dc);
+	(void)loop_addr_format((const struct sockaddr *)&dc->cfg.fed.resolver,
+	    text, sizeof(text));
+	log_info("federation: peer DCs found through %s", text);
 }
 
 /*
@@ -441,7 +677,8 @@ dc_notice_start(struct dc *dc)
 		return;
 	}
 	if (dc->sig != NULL)
-		notice_server_set_dc(dc->nsrv, dc_federation_frame, dc);
+		notice_server_set_dc(dc->nsrv, dc_federation_frame,
+		    dc_federation_closed, dc);
 }
 
 /*
@@ -463,6 +700,7 @@ dc_signal_start(struct dc *dc)
 	scfg.lifetime_s = g->lifetime_s;
 	scfg.keepalive_s = g->keepalive_s;
 	scfg.punch_deadline_ms = g->punch_deadline_ms;
+	scfg.federation = dc->cfg.fed.have_resolver;
 	for (i = 0; i < g->nrelay && i < SIGNAL_RELAYS_MAX; i++)
 		dc_msg_addr(&scfg.relay[scfg.nrelay++], &g->relay[i]);
 	memset(&hooks, 0, sizeof(hooks));
@@ -535,6 +773,9 @@ dc_signal(uv_signal_t *h, int signum)
 	dc->net = NULL;
 	sigio_close(dc->sigio);
 	dc->sigio = NULL;
+	federation_close(dc->fed);
+	federation_resolver_free(dc->fres);
+	dc->fres = NULL;
 	notice_close(dc->nsrv);
 	ocsphttp_close(dc->ocsp);
 	dc->ocsp = NULL;
@@ -617,6 +858,7 @@ main(int argc, char *argv[])
 	}
 	dc_signal_start(&dc);
 	dc_notice_start(&dc);
+	dc_federation_start(&dc);
 	dc_ocsp_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
@@ -636,6 +878,13 @@ main(int argc, char *argv[])
 	zone_free(dc.reload_zone);
 	zone_free(dc.srv.zone);
 	rrl_free(dc.rrl);
+	federation_free(dc.fed);
+	while (dc.handoffs != NULL) {
+		struct dc_handoff *h = dc.handoffs;
+
+		dc.handoffs = h->next;
+		free(h);
+	}
 	signal_free(dc.sig);
 	notice_server_free(dc.nsrv);
 	notice_free(dc.notice);

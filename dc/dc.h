@@ -54,6 +54,16 @@ struct dc_ocsp_config {
 	size_t			 nlisten;
 };
 
+/*
+ * [federation]: CNs of other zones through their DCs (dc/federation),
+ * found by NS lookups through this resolver.  None: such directions are
+ * answered UNAVAILABLE.
+ */
+struct dc_federation_config {
+	bool			 have_resolver;
+	struct sockaddr_storage	 resolver;	/* default port 53 */
+};
+
 struct dc_config {
 	char			*path;
 	char			*zone;		/* [dns] zone */
@@ -69,6 +79,7 @@ struct dc_config {
 	struct dc_signal_config	 sig;
 	struct dc_tls_config	 tls;		/* tls.cert NULL: none */
 	struct dc_ocsp_config	 ocsp;
+	struct dc_federation_config fed;
 };
 
 /* config.c */

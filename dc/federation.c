@@ -10,6 +10,7 @@
 
 #include <ldns/ldns.h>
 
+#include "buf.h"
 #include "cert.h"
 #include "federation.h"
 #include "log.h"
@@ -634,8 +635,9 @@ struct federation_asking {
 	bool			 sent;
 	uint32_t		 txid;
 	uint64_t		 deadline;	/* ms, uv_now */
+	uint8_t			 answer;	/* the type that answers */
 	char			 zone[FEDERATION_NAME_MAX];
-	uint8_t			 req[1024];
+	uint8_t			 req[FEDERATION_REQ_MAX];
 	size_t			 len;
 	federation_answer_fn	 cb;
 	void			*arg;
@@ -732,12 +734,12 @@ federation_peer_frame(struct tls_conn *c, const uint8_t *b, size_t len,
 	(void)c;
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return;
-	if (msg_decode(b, len, m) == 0 &&
-	    m->hdr.type == PROTO_MSG_NODE_INFO_RESPONSE)
+	if (msg_decode(b, len, m) == 0)
 		for (i = 0; i < FEDERATION_ASKS_MAX; i++) {
 			struct federation_asking *a = &f->ask[i];
 
 			if (a->used && a->txid == m->hdr.txid &&
+			    a->answer == m->hdr.type &&
 			    strcmp(a->zone, p->zone) == 0) {
 				a->used = false;
 				a->cb(a->arg, 0, m);
@@ -828,31 +830,24 @@ federation_ask_tick(uv_timer_t *t)
 	}
 }
 
-int
-federation_ask(struct federation *f, const char *mn, const char *cn,
-    uint8_t kex, federation_answer_fn cb, void *arg)
+/* Queues req (txid set here) for zone's DC, linking to it if needed. */
+static int
+federation_request(struct federation *f, const char *zone, const uint8_t *req,
+    size_t len, uint8_t answer, uint64_t timeout, federation_answer_fn cb,
+    void *arg)
 {
 	struct federation_asking *a = NULL;
 	struct federation_peer *p = NULL;
-	char zone[FEDERATION_NAME_MAX];
-	struct msg m;
 	size_t i;
 	int rc;
 
-	if (f->closing || federation_zone_of(cn, zone, sizeof(zone)) < 0)
+	if (f->closing || len < PROTO_HEADER_LEN || len > FEDERATION_REQ_MAX)
 		return -EINVAL;
 	for (i = 0; i < FEDERATION_ASKS_MAX && a == NULL; i++)
 		if (!f->ask[i].used)
 			a = &f->ask[i];
 	if (a == NULL)
 		return -EBUSY;
-	msg_init(&m, PROTO_MSG_NODE_INFO_REQUEST);
-	m.hdr.txid = ++f->next_txid;
-	if (msg_add_bytes(&m, PROTO_ATTR_FQDN, mn, strlen(mn)) < 0 ||
-	    msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, cn, strlen(cn)) < 0 ||
-	    msg_add_u8(&m, PROTO_ATTR_KEX, kex) < 0 ||
-	    (rc = msg_encode(&m, a->req, sizeof(a->req), &a->len)) < 0)
-		return -EINVAL;
 	for (i = 0; i < FEDERATION_PEERS_MAX && p == NULL; i++)
 		if (f->peer[i].used && strcmp(f->peer[i].zone, zone) == 0)
 			p = &f->peer[i];
@@ -862,10 +857,14 @@ federation_ask(struct federation *f, const char *mn, const char *cn,
 				p = &f->peer[i];
 	if (p == NULL)
 		return -EBUSY;
+	memcpy(a->req, req, len);
+	a->len = len;
+	a->txid = ++f->next_txid;
+	store_be32(a->req + FEDERATION_TXID_OFF, a->txid);
 	a->used = true;
 	a->sent = false;
-	a->txid = m.hdr.txid;
-	a->deadline = uv_now(f->loop) + FEDERATION_ASK_TIMEOUT_MS;
+	a->answer = answer;
+	a->deadline = uv_now(f->loop) + timeout;
 	snprintf(a->zone, sizeof(a->zone), "%s", zone);
 	a->cb = cb;
 	a->arg = arg;
@@ -888,6 +887,40 @@ federation_ask(struct federation *f, const char *mn, const char *cn,
 		federation_fail(f, zone, rc);
 	}
 	return 0;
+}
+
+int
+federation_ask(struct federation *f, const char *mn, const char *cn,
+    uint8_t kex, federation_answer_fn cb, void *arg)
+{
+	char zone[FEDERATION_NAME_MAX];
+	uint8_t req[FEDERATION_REQ_MAX];
+	struct msg m;
+	size_t len;
+
+	if (f->closing || federation_zone_of(cn, zone, sizeof(zone)) < 0)
+		return -EINVAL;
+	msg_init(&m, PROTO_MSG_NODE_INFO_REQUEST);
+	if (msg_add_bytes(&m, PROTO_ATTR_FQDN, mn, strlen(mn)) < 0 ||
+	    msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, cn, strlen(cn)) < 0 ||
+	    msg_add_u8(&m, PROTO_ATTR_KEX, kex) < 0 ||
+	    msg_encode(&m, req, sizeof(req), &len) < 0)
+		return -EINVAL;
+	return federation_request(f, zone, req, len,
+	    PROTO_MSG_NODE_INFO_RESPONSE, FEDERATION_ASK_TIMEOUT_MS, cb, arg);
+}
+
+int
+federation_handoff(struct federation *f, const char *cn, const uint8_t *p,
+    size_t len, federation_answer_fn cb, void *arg)
+{
+	char zone[FEDERATION_NAME_MAX];
+
+	if (federation_zone_of(cn, zone, sizeof(zone)) < 0 ||
+	    len < PROTO_HEADER_LEN || p[1] != PROTO_MSG_ROUTE_HANDOFF)
+		return -EINVAL;
+	return federation_request(f, zone, p, len, PROTO_MSG_PEER_NTM_ACK,
+	    FEDERATION_HANDOFF_TIMEOUT_MS, cb, arg);
 }
 
 int

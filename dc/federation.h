@@ -47,9 +47,9 @@ struct tls_creds;
  * caller.  The 4611 listener answers peers (dc/notice.h
  * notice_server_set_dc).
  *
- * Not built yet: ROUTE_HANDOFF and PEER_NTM_ACK, and the use of all this
- * by dc/signal, which answers a Direction Request for another zone
- * UNAVAILABLE (it has no hook to wait for a peer DC).
+ * federation_handoff() sends a ROUTE_HANDOFF the same way, on the same
+ * link, and gives the PEER_NTM_ACK (DC_CN's answers to ROUTE_HANDOFF come
+ * through dc.c on the 4611 listener).  dc.c connects both to dc/signal.
  */
 enum federation_limit {
 	FEDERATION_LIMIT_INVALID = 0,
@@ -150,6 +150,10 @@ enum {
 	FEDERATION_ASK_TIMEOUT_MS = 3000,
 	FEDERATION_PEERS_MAX = 64,
 	FEDERATION_ASKS_MAX = 256,
+	FEDERATION_REQ_MAX = 1536,	/* SIGNAL_FED_MSG_MAX */
+	FEDERATION_TXID_OFF = 8,	/* in the common header */
+	/* CN's 5 sends and DC_CN's wait for the last (PROTOCOL.md 5.5). */
+	FEDERATION_HANDOFF_TIMEOUT_MS = 10000,
 };
 
 typedef void	(*federation_answer_fn)(void *arg, int status,
@@ -161,6 +165,14 @@ int	federation_new(struct federation **, uv_loop_t *,
 	    struct federation_resolver *, struct tls_creds *, uint16_t port);
 int	federation_ask(struct federation *, const char *mn, const char *cn,
 	    uint8_t kex, federation_answer_fn cb, void *arg);
+/*
+ * federation_handoff: p[len] is an encoded ROUTE_HANDOFF for cn (its
+ * transaction id is set here); cb gets 0 and the PEER_NTM_ACK, or a
+ * negative errno as for federation_ask (timeout
+ * FEDERATION_HANDOFF_TIMEOUT_MS).
+ */
+int	federation_handoff(struct federation *, const char *cn,
+	    const uint8_t *p, size_t len, federation_answer_fn cb, void *arg);
 /*
  * federation_close: closes the links (their callbacks run as the loop
  * goes on); pending asks get -ECANCELED.  federation_free: after uv_run()

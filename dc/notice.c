@@ -813,6 +813,7 @@ struct notice_server {
 	struct tls_expect	 expect;
 	struct tls_expect	 expect_dc;
 	notice_dc_fn		 dc_fn;
+	notice_dc_closed_fn	 dc_closed;
 	void			*dc_arg;
 	/* Frames in arrival order; the head is on the worker. */
 	struct notice_item	*head, *tail;
@@ -900,9 +901,11 @@ notice_verify(void *ctx, const gnutls_x509_crt_t *chain, size_t n,
 }
 
 void
-notice_server_set_dc(struct notice_server *s, notice_dc_fn fn, void *arg)
+notice_server_set_dc(struct notice_server *s, notice_dc_fn fn,
+    notice_dc_closed_fn closed, void *arg)
 {
 	s->dc_fn = fn;
+	s->dc_closed = closed;
 	s->dc_arg = arg;
 }
 
@@ -918,8 +921,8 @@ notice_dc_frame(struct notice_server *s, struct tls_conn *c,
 		tls_close(c);
 		return;
 	}
-	if ((rc = s->dc_fn(s->dc_arg, peer, p, len, out, PROTO_TLS_MESSAGE_MAX,
-	    &outlen)) < 0) {
+	if ((rc = s->dc_fn(s->dc_arg, c, peer, p, len, out,
+	    PROTO_TLS_MESSAGE_MAX, &outlen)) < 0) {
 		log_warnx("dc peer %s (%s): bad request: %s, closing",
 		    peer->fqdn, peer->addr, msg_strerror(rc));
 		tls_close(c);
@@ -1003,6 +1006,8 @@ notice_on_closed(struct tls_conn *c, int reason, void *arg)
 	for (it = s->head; it != NULL; it = it->next)
 		if (it->conn == c)
 			it->conn = NULL;
+	if (s->dc_closed != NULL)
+		s->dc_closed(s->dc_arg, c);
 	if (reason != 0)
 		log_info("notice: connection closed: %s", tls_strerror(reason));
 }

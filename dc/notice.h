@@ -16,6 +16,7 @@
 
 struct signal_cert;
 struct tls_creds;
+struct tls_conn;
 struct tls_peer;
 
 /*
@@ -147,13 +148,15 @@ void	notice_close(struct notice_server *);	/* accepts NULL */
  * once set, clients of role ntm-dc are accepted too, and each frame of
  * theirs goes to fn with the peer (certificate verified, zones not yet
  * checked: fn does that per request); what fn writes to out (*outlen > 0)
- * is sent back on that connection; a negative return closes it.
+ * is sent back on that connection; a negative return closes it.  fn may
+ * keep c to answer later (tls_send) until closed(arg, c) is called for it.
  */
-typedef int	(*notice_dc_fn)(void *arg, const struct tls_peer *peer,
-		    const uint8_t *p, size_t len, uint8_t *out, size_t cap,
-		    size_t *outlen);
+typedef int	(*notice_dc_fn)(void *arg, struct tls_conn *c,
+		    const struct tls_peer *peer, const uint8_t *p, size_t len,
+		    uint8_t *out, size_t cap, size_t *outlen);
+typedef void	(*notice_dc_closed_fn)(void *arg, struct tls_conn *c);
 void	notice_server_set_dc(struct notice_server *, notice_dc_fn fn,
-	    void *arg);
+	    notice_dc_closed_fn closed, void *arg);
 void	notice_server_free(struct notice_server *);	/* accepts NULL */
 
 #endif

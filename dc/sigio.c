@@ -38,6 +38,8 @@ struct sigio {
 	struct sigio_stats	 stats;
 	uint8_t			 rbuf[SIGIO_RECV_BUF];
 	struct signal_out	 out;
+	sigio_fed_fn		 fed_fn;
+	void			*fed_arg;
 };
 
 static void	sigio_maybe_free(struct sigio *);
@@ -111,17 +113,20 @@ sigio_pick(struct sigio *io, uv_udp_t *via, uint8_t family)
 	return NULL;
 }
 
-/* Carries out what the core asked for. */
+/*
+ * Carries out what the core asked for in out.  Federation actions go last:
+ * their handler may answer at once (a cached failure) with another out.
+ */
 static void
-sigio_execute(struct sigio *io, uv_udp_t *via)
+sigio_execute(struct sigio *io, uv_udp_t *via, struct signal_out *out)
 {
 	struct sockaddr_storage ss;
 	uv_udp_t *u;
 	size_t i;
 	int rc;
 
-	for (i = 0; i < io->out.nsend; i++) {
-		struct signal_send *snd = &io->out.send[i];
+	for (i = 0; i < out->nsend; i++) {
+		struct signal_send *snd = &out->send[i];
 		uv_buf_t b = uv_buf_init((char *)snd->buf,
 		    (unsigned int)snd->len);
 
@@ -137,8 +142,8 @@ sigio_execute(struct sigio *io, uv_udp_t *via)
 			log_debug("sigio: send: %s", uv_strerror(rc));
 		}
 	}
-	for (i = 0; i < io->out.npersist; i++) {
-		const struct signal_persist *row = &io->out.persist[i];
+	for (i = 0; i < out->npersist; i++) {
+		const struct signal_persist *row = &out->persist[i];
 
 		if (io->db == NULL)
 			continue;
@@ -151,13 +156,21 @@ sigio_execute(struct sigio *io, uv_udp_t *via)
 		io->queue[io->nqueue++] = *row;
 		io->stats.persist_queued++;
 	}
-	if (io->out.nrelay > 0) {
-		io->stats.relay_unsent += io->out.nrelay;
+	if (out->nrelay > 0) {
+		io->stats.relay_unsent += out->nrelay;
 		log_warnx("sigio: a punch or relay route needs the RS, and "
 		    "RELAY_DIRECTION is not sent yet");
 	}
-	io->out.nsend = io->out.npersist = io->out.nrelay = 0;
+	out->nsend = out->npersist = out->nrelay = 0;
 	sigio_persist_start(io);
+	for (i = 0; i < out->nfed; i++) {
+		if (io->closing || io->fed_fn == NULL) {
+			io->stats.fed_unsent++;
+			continue;
+		}
+		io->fed_fn(io->fed_arg, &out->fed[i]);
+	}
+	out->nfed = 0;
 }
 
 static void
@@ -187,7 +200,7 @@ sigio_timer_cb(uv_timer_t *t)
 	struct sigio *io = t->data;
 
 	signal_timer(io->sig, uv_now(io->loop), &io->out);
-	sigio_execute(io, NULL);
+	sigio_execute(io, NULL, &io->out);
 	sigio_timer_arm(io);
 }
 
@@ -222,7 +235,21 @@ sigio_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *buf,
 		return;
 	signal_input(io->sig, buf->base, (size_t)nread, &from,
 	    uv_now(io->loop), time(NULL), &io->out);
-	sigio_execute(io, u);
+	sigio_execute(io, u, &io->out);
+	sigio_timer_arm(io);
+}
+
+void
+sigio_set_fed(struct sigio *io, sigio_fed_fn fn, void *arg)
+{
+	io->fed_fn = fn;
+	io->fed_arg = arg;
+}
+
+void
+sigio_apply(struct sigio *io, struct signal_out *out)
+{
+	sigio_execute(io, NULL, out);
 	sigio_timer_arm(io);
 }
 

@@ -12,6 +12,8 @@
 #include "msg.h"
 
 struct signal;
+struct signal_fed;
+struct signal_out;
 
 /*
  * One uv_udp_t per listen address (IPv6 sockets are IPV6_V6ONLY, so the
@@ -25,6 +27,8 @@ struct signal;
  *            on a libuv worker thread (uv_queue_work), never on the loop;
  *   timers   one uv_timer_t armed at signal_next_timer() after every
  *            event, firing signal_timer();
+ *   fed      handed to the function of sigio_set_fed() (dc.c: the
+ *            federation links), counted in fed_unsent without one;
  *   relay    not carried out: there is no DC -> RS TLS channel yet, so a
  *            RELAY_DIRECTION is counted (relay_unsent) and logged.
  *
@@ -46,6 +50,7 @@ struct sigio_stats {
 	uint64_t	 persist_written;
 	uint64_t	 persist_errors;
 	uint64_t	 relay_unsent;	/* RELAY_DIRECTION: no RS channel */
+	uint64_t	 fed_unsent;	/* federation action, no handler */
 };
 
 struct sigio;
@@ -66,6 +71,15 @@ int	sigio_start(struct sigio **out, uv_loop_t *, struct signal *sig,
  * so the loop must run on.  Accepts NULL.
  */
 void	sigio_close(struct sigio *);
+/*
+ * sigio_set_fed: fn gets each federation action of the core (borrowed for
+ * the call; fn may call sigio_apply).  sigio_apply: carries out an out the
+ * caller had the core fill (signal_remote_info, signal_remote_ack,
+ * signal_handoff_input) and re-arms the timer.
+ */
+typedef void	(*sigio_fed_fn)(void *arg, const struct signal_fed *);
+void	sigio_set_fed(struct sigio *, sigio_fed_fn fn, void *arg);
+void	sigio_apply(struct sigio *, struct signal_out *out);
 const struct sigio_stats *sigio_stats(const struct sigio *);
 /* The address socket i is bound to (port 0 in the listen address: the one
  * the kernel picked).  0, -EINVAL for no such socket, or libuv's error. */

@@ -3,9 +3,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "aead.h"
 #include "buf.h"
@@ -20,10 +22,23 @@
  * A direction between MN's DIRECTION_REQUEST and CN's NTM_ACK.  CN's Route
  * Direction is kept sealed, so a retransmission is a byte-identical copy;
  * MN's is kept encoded but unsealed until it is sent (its sequence number
- * is taken then).
+ * is taken then).  With federation, DC_MN's path first waits for CN's node
+ * information (REMOTE_INFO: no path id yet, the request's fields kept),
+ * then for the PEER_NTM_ACK (REMOTE_ACK: no CN here); DC_CN's path
+ * (HANDOFF) has no MN here and reports to the asking DC by ref.
  */
+enum signal_path_kind {
+	SIGNAL_PATH_INVALID = 0,
+	SIGNAL_PATH_LOCAL,
+	SIGNAL_PATH_REMOTE_INFO,
+	SIGNAL_PATH_REMOTE_ACK,
+	SIGNAL_PATH_HANDOFF,
+};
+
 struct signal_path {
 	struct signal_path	*next;
+	enum signal_path_kind	 kind;
+	uint64_t		 ref;
 	uint8_t			 id[PROTO_ID_LEN];
 	uint8_t			 mn_sid[PROTO_ID_LEN];
 	uint8_t			 cn_sid[PROTO_ID_LEN];
@@ -38,6 +53,14 @@ struct signal_path {
 	uint8_t			 cn_buf[PROTO_DATAGRAM_MAX];
 	size_t			 mn_len;
 	uint8_t			 mn_buf[PROTO_DATAGRAM_MAX];
+	/* REMOTE_INFO: what the Direction Request said. */
+	char			 cn[SIGNAL_FQDN_BUF];
+	uint8_t			 kex;
+	uint8_t			 mn_hash[PROTO_HASH_LEN];
+	uint8_t			*mn_status;
+	uint16_t		 mn_status_len;
+	uint8_t			*offers;
+	uint16_t		 offers_len;
 };
 
 enum {
@@ -59,6 +82,8 @@ struct signal {
 	struct signal_path	*paths;
 	size_t			 npaths;
 	uint64_t		 paths_next;	/* earliest next_send */
+	uint64_t		 next_ref;
+	bool			 federation;
 	struct signal_stats	 stats;
 };
 
@@ -117,6 +142,7 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	    PROTO_TIMER_KEEPALIVE / 1000;
 	s->punch_deadline = cfg->punch_deadline_ms;
 	s->paths_next = UINT64_MAX;
+	s->federation = cfg->federation;
 	s->nrelay = cfg->nrelay < SIGNAL_RELAYS_MAX ? cfg->nrelay :
 	    SIGNAL_RELAYS_MAX;
 	memcpy(s->relay, cfg->relay, sizeof(s->relay));
@@ -136,6 +162,8 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 static void
 signal_path_free(struct signal_path *p)
 {
+	free(p->mn_status);
+	free(p->offers);
 	crypto_wipe(p, sizeof(*p));
 	free(p);
 }
@@ -675,17 +703,41 @@ struct signal_keys {
 	uint32_t	 rid_mn, rid_cn, txid_cn;
 };
 
+/* The other node of a Route Direction as its recipient learns it. */
+struct signal_peer {
+	const char	*fqdn;
+	size_t		 len;
+	const uint8_t	*vip4;		/* or NULL */
+	const uint8_t	*vip6;
+	const uint8_t	*hash;		/* PROTO_HASH_LEN */
+	struct msg_attr	 serial;	/* PEER_SERIAL */
+	struct msg_attr	 status;	/* PEER_STATUS */
+};
+
+static void
+signal_peer_of(const struct registry_entry *e, struct signal_peer *pe)
+{
+	memset(pe, 0, sizeof(*pe));
+	pe->fqdn = registry_entry_fqdn(e);
+	pe->len = e->fqdn_len;
+	pe->vip4 = (e->flags & REGISTRY_F_VIP4) ? e->vip4 : NULL;
+	pe->vip6 = (e->flags & REGISTRY_F_VIP6) ? e->vip6 : NULL;
+	pe->serial.type = PROTO_ATTR_PEER_SERIAL;
+	pe->serial.val = e->serial;
+	pe->serial.len = (uint16_t)e->serial_len;
+	pe->status.type = PROTO_ATTR_PEER_STATUS;
+}
+
 /*
  * Encodes one side's ROUTE_DIRECTION (header with sequence number 0 and
- * room for the tag) into buf.  `to_mn` picks the side.
+ * room for the tag) into buf[cap].  `to_mn` picks the side.  With
+ * handoff_fqdn, CN's side is a ROUTE_HANDOFF for that CN instead.
  */
 static int
 signal_route_encode(struct signal *s, const struct signal_keys *k,
-    const struct route_decision *d, bool to_mn,
-    const struct registry_entry *peer,
-    const uint8_t *peer_hash, const struct msg_attr *peer_serial,
-    const struct msg_attr *peer_status, const struct msg_attr *offers,
-    uint8_t kex, time_t wall, uint32_t txid, uint8_t *buf, size_t *len)
+    const struct route_decision *d, bool to_mn, const struct signal_peer *pe,
+    const struct msg_attr *offers, uint8_t kex, time_t wall, uint32_t txid,
+    const char *handoff_fqdn, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct msg m;
 	struct msg_route r;
@@ -701,10 +753,10 @@ signal_route_encode(struct signal *s, const struct signal_keys *k,
 		    PROTO_ROLE_RESPONDER : PROTO_ROLE_INITIATOR;
 	r.kex = kex;
 	r.expiry = (uint64_t)wall + PROTO_TIMER_ROUTE_EXPIRY / 1000;
-	r.peer_fqdn = (const uint8_t *)registry_entry_fqdn(peer);
-	r.peer_fqdn_len = peer->fqdn_len;
-	r.peer_vip4 = (peer->flags & REGISTRY_F_VIP4) ? peer->vip4 : NULL;
-	r.peer_vip6 = (peer->flags & REGISTRY_F_VIP6) ? peer->vip6 : NULL;
+	r.peer_fqdn = (const uint8_t *)pe->fqdn;
+	r.peer_fqdn_len = pe->len;
+	r.peer_vip4 = pe->vip4;
+	r.peer_vip6 = pe->vip6;
 	if (to_mn) {
 		r.npeer_addr = d->nto_mn;
 		memcpy(r.peer_addr, d->to_mn, sizeof(r.peer_addr));
@@ -725,93 +777,71 @@ signal_route_encode(struct signal *s, const struct signal_keys *k,
 	}
 	r.tunnel_key = k->tunnel;
 	r.temp_key = k->temp;
-	r.peer_cert_hash = peer_hash;
-	r.peer_serial = peer_serial;
-	r.peer_status = peer_status;
+	r.peer_cert_hash = pe->hash;
+	r.peer_serial = &pe->serial;
+	r.peer_status = &pe->status;
 	r.punch_deadline = d->punch_deadline;
-	msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+	if (handoff_fqdn != NULL) {
+		r.fqdn = (const uint8_t *)handoff_fqdn;
+		r.fqdn_len = strlen(handoff_fqdn);
+	}
+	msg_init(&m, handoff_fqdn != NULL ? PROTO_MSG_ROUTE_HANDOFF :
+	    PROTO_MSG_ROUTE_DIRECTION);
 	m.hdr.txid = txid;
 	memcpy(m.hdr.id, k->path_id, PROTO_ID_LEN);
 	if ((rc = msg_route_write(&m, &r)) < 0)
 		return rc;
-	rc = msg_encode(&m, buf, PROTO_DATAGRAM_MAX, len);
+	rc = msg_encode(&m, buf, cap, len);
 	crypto_wipe(&m, sizeof(m));
 	return rc;
 }
 
+/* MN's Direction Request, as kept while its CN is looked for. */
+struct signal_req {
+	uint32_t		 txid;
+	uint64_t		 seq;
+	uint8_t			 kex;
+	const uint8_t		*hash;		/* MN's, PROTO_HASH_LEN */
+	struct msg_attr		 status;	/* MN's, as PEER_STATUS */
+	const struct msg_attr	*offers;	/* or NULL */
+};
+
 static void
-signal_direction(struct signal *s, struct registry_entry *mn,
-    const struct signal_rx *rx, const struct msg *req, struct signal_out *out)
+signal_path_link(struct signal *s, struct signal_path *p)
 {
-	const struct msg_attr *peer, *hash, *status, *offers;
-	struct msg_attr mn_serial, cn_serial, cn_status;
-	struct signal_cert cert;
-	struct signal_keys k;
-	struct signal_path *p = NULL;
-	struct route_node rn_mn, rn_cn;
+	p->next = s->paths;
+	s->paths = p;
+	s->npaths++;
+	if (p->next_send < s->paths_next)
+		s->paths_next = p->next_send;
+}
+
+/*
+ * Route decision, path id, keys; fills p's MN side (mn_buf) and CN's side
+ * (cn_buf, or with fed the ROUTE_HANDOFF for CN's DC) and, on punch and
+ * relay routes, the RELAY_DIRECTION in out.  Returns PROTO_STATUS_OK or
+ * the status to answer MN with.
+ */
+static uint8_t
+signal_route_build(struct signal *s, struct registry_entry *mn,
+    const struct signal_req *q, const struct route_node *rn_cn,
+    const struct signal_peer *cnp, time_t wall, struct signal_path *p,
+    struct signal_fed *fed, struct signal_out *out)
+{
 	struct route_decision d;
-	struct registry_entry *cn = NULL;
-	char cn_name[SIGNAL_FQDN_BUF], text[80];
-	uint8_t kex, st = PROTO_STATUS_OK;
+	struct signal_keys k;
+	struct signal_peer mnp;
+	struct route_node rn_mn;
+	uint8_t st = PROTO_STATUS_OK;
 	int rc;
 
-	s->stats.directions++;
 	memset(&k, 0, sizeof(k));
-	peer = msg_attr_find(req, PROTO_ATTR_PEER_FQDN);
-	hash = msg_attr_find(req, PROTO_ATTR_CERT_HASH);
-	status = msg_attr_find(req, PROTO_ATTR_STATUS);
-	offers = msg_attr_find(req, PROTO_ATTR_AEAD_OFFERS);
-	if (peer == NULL || hash == NULL || status == NULL ||
-	    msg_attr_u8(req, PROTO_ATTR_KEX, &kex) < 0) {
-		s->stats.drop_internal++;	/* the codec checked these */
-		return;
-	}
-	memcpy(cn_name, peer->val, peer->len);
-	cn_name[peer->len] = '\0';
-	memset(&mn_serial, 0, sizeof(mn_serial));
-	mn_serial.type = PROTO_ATTR_PEER_SERIAL;
-	mn_serial.val = mn->serial;
-	mn_serial.len = mn->serial_len;
-
-	if (!signal_in_zone(s, cn_name, peer->len))
-		st = PROTO_STATUS_UNAVAILABLE;	/* another DC: no federation */
-	else if ((cn = registry_find_fqdn(s->reg, cn_name, peer->len)) ==
-	    NULL || rx->now >= cn->expires)
-		st = PROTO_STATUS_NOT_REGISTERED;
-	else if (cn == mn)
-		st = PROTO_STATUS_REFUSED_POLICY;
-	else if (s->hooks.revoked != NULL && ((mn->serial_len > 0 &&
-	    s->hooks.revoked(s->hooks.arg, mn->serial, mn->serial_len)) ||
-	    (cn->serial_len > 0 &&
-	    s->hooks.revoked(s->hooks.arg, cn->serial, cn->serial_len))))
-		st = PROTO_STATUS_REVOKED;
-	else if (s->hooks.allowed != NULL && !s->hooks.allowed(s->hooks.arg,
-	    registry_entry_fqdn(mn), cn_name))
-		st = PROTO_STATUS_REFUSED_POLICY;
-	else if (mn->serial_len == 0 || s->hooks.cert == NULL ||
-	    s->hooks.cert(s->hooks.arg, cn_name, &cert) < 0 ||
-	    cert.hash == NULL || cert.serial_len == 0 ||
-	    cert.serial_len > PROTO_SERIAL_MAX || cert.status_len == 0)
-		st = PROTO_STATUS_UNAVAILABLE;
-	else if (s->npaths >= SIGNAL_PATHS_MAX)
-		st = PROTO_STATUS_RATE_LIMITED;
-	if (st == PROTO_STATUS_OK) {
-		signal_route_node(mn, &rn_mn);
-		signal_route_node(cn, &rn_cn);
-		if (route_decide(&rn_mn, &rn_cn, s->punch_deadline, &d) < 0)
-			st = PROTO_STATUS_INTERNAL;
-		else if (d.relay && s->nrelay == 0)
-			st = PROTO_STATUS_UNAVAILABLE;	/* no RS configured */
-	}
-	if (st != PROTO_STATUS_OK) {
-		log_debug("signal: direction %s -> %s refused: %s",
-		    registry_entry_fqdn(mn), cn_name, msg_status_name(st));
-		signal_direction_refuse(s, mn, rx, st, out);
-		return;
-	}
-
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    rng_bytes(s->rng, k.path_id, sizeof(k.path_id)) < 0 ||
+	signal_route_node(mn, &rn_mn);
+	if (route_decide(&rn_mn, rn_cn, s->punch_deadline, &d) < 0)
+		return PROTO_STATUS_INTERNAL;
+	if (d.relay && s->nrelay == 0)
+		return PROTO_STATUS_UNAVAILABLE;	/* no RS configured */
+	if (rng_bytes(s->rng, k.path_id, sizeof(k.path_id)) < 0 ||
 	    rng_bytes(s->rng, k.tunnel, sizeof(k.tunnel)) < 0 ||
 	    rng_bytes(s->rng, k.temp, sizeof(k.temp)) < 0 ||
 	    rng_bytes(s->rng, &k.txid_cn, sizeof(k.txid_cn)) < 0 ||
@@ -820,50 +850,33 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 	    (d.relay && (rng_bytes(s->rng, k.bind_mn, sizeof(k.bind_mn)) < 0 ||
 	    rng_bytes(s->rng, k.bind_cn, sizeof(k.bind_cn)) < 0))) {
 		s->stats.drop_internal++;
+		st = PROTO_STATUS_INTERNAL;
 		goto done;
 	}
-	memset(&cn_serial, 0, sizeof(cn_serial));
-	cn_serial.type = PROTO_ATTR_PEER_SERIAL;
-	cn_serial.val = cert.serial;
-	cn_serial.len = (uint16_t)cert.serial_len;
-	memset(&cn_status, 0, sizeof(cn_status));
-	cn_status.type = PROTO_ATTR_PEER_STATUS;
-	cn_status.val = cert.status;
-	cn_status.len = cert.status_len > UINT16_MAX ? UINT16_MAX :
-	    (uint16_t)cert.status_len;
-	rc = signal_route_encode(s, &k, &d, false, mn, hash->val, &mn_serial,
-	    status, offers, kex, rx->wall, k.txid_cn, p->cn_buf, &p->cn_len);
+	signal_peer_of(mn, &mnp);
+	mnp.hash = q->hash;
+	mnp.status = q->status;
+	if (fed == NULL)
+		rc = signal_route_encode(s, &k, &d, false, &mnp, q->offers,
+		    q->kex, wall, k.txid_cn, NULL, p->cn_buf,
+		    sizeof(p->cn_buf), &p->cn_len);
+	else
+		rc = signal_route_encode(s, &k, &d, false, &mnp, q->offers,
+		    q->kex, wall, 0, cnp->fqdn, fed->buf, sizeof(fed->buf),
+		    &fed->len);
 	if (rc == 0)
-		rc = signal_route_encode(s, &k, &d, true, cn, cert.hash,
-		    &cn_serial, &cn_status, NULL, kex, rx->wall, rx->h.txid,
-		    p->mn_buf, &p->mn_len);
+		rc = signal_route_encode(s, &k, &d, true, cnp, NULL, q->kex,
+		    wall, q->txid, NULL, p->mn_buf, sizeof(p->mn_buf),
+		    &p->mn_len);
 	if (rc < 0) {
-		signal_direction_refuse(s, mn, rx, rc == MSG_E_TOO_BIG ||
-		    rc == -ENOSPC ? PROTO_STATUS_TOO_LARGE :
-		    PROTO_STATUS_INTERNAL, out);
+		st = rc == MSG_E_TOO_BIG || rc == -ENOSPC ?
+		    PROTO_STATUS_TOO_LARGE : PROTO_STATUS_INTERNAL;
 		goto done;
 	}
 	memcpy(p->id, k.path_id, PROTO_ID_LEN);
-	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
-	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
-	p->mn_txid = rx->h.txid;
-	p->mn_req_seq = rx->h.seq;
 	p->route = d.route;
-	p->cn_to = cn->observed;
-	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
-	if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to, false, 0,
-	    0, rx->now, out) < 0) {
-		s->stats.drop_internal++;
-		goto done;
-	}
-	p->sends = 1;
-	p->interval = PROTO_TIMER_RETRANSMIT;
-	p->next_send = rx->now + p->interval;
-	p->next = s->paths;
-	s->paths = p;
-	s->npaths++;
-	if (p->next_send < s->paths_next)
-		s->paths_next = p->next_send;
+	p->mn_txid = q->txid;
+	p->mn_req_seq = q->seq;
 	if (d.relay) {
 		struct signal_relay *rl = &out->relay[0];
 
@@ -873,19 +886,214 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 		memcpy(rl->binding_key, k.bind_mn, PROTO_KEY_LEN);
 		memcpy(rl->peer_binding_key, k.bind_cn, PROTO_KEY_LEN);
 		rl->observed = mn->observed;
-		rl->peer_addr = cn->observed;
-		rl->expiry = (uint64_t)rx->wall +
-		    PROTO_TIMER_ROUTE_EXPIRY / 1000;
+		rl->peer_addr = rn_cn->observed;
+		rl->expiry = (uint64_t)wall + PROTO_TIMER_ROUTE_EXPIRY / 1000;
 		out->nrelay = 1;
 	}
+done:
+	crypto_wipe(&k, sizeof(k));
+	return st;
+}
+
+/* The next federation action of out; NULL (counted) when out is full. */
+static struct signal_fed *
+signal_fed_next(struct signal *s, struct signal_out *out,
+    enum signal_fed_kind kind, uint64_t ref)
+{
+	struct signal_fed *f;
+
+	if (out->nfed >= SIGNAL_FED_MAX) {
+		s->stats.drop_internal++;
+		return NULL;
+	}
+	f = &out->fed[out->nfed];
+	memset(f, 0, offsetof(struct signal_fed, buf));
+	f->kind = kind;
+	f->ref = ref;
+	return f;
+}
+
+/* DC_CN: PEER_NTM_ACK with CN's answer (or ours) for the asking DC. */
+static void
+signal_peer_ack(struct signal *s, uint64_t ref, const uint8_t *path_id,
+    uint8_t status, struct signal_out *out)
+{
+	struct signal_fed *f;
+	struct msg m;
+
+	if ((f = signal_fed_next(s, out, SIGNAL_FED_PEER_ACK, ref)) == NULL)
+		return;
+	msg_init(&m, PROTO_MSG_PEER_NTM_ACK);
+	m.hdr.status = status;
+	memcpy(m.hdr.id, path_id, PROTO_ID_LEN);
+	if (msg_add_bytes(&m, PROTO_ATTR_PATH_ID, path_id, PROTO_ID_LEN) < 0 ||
+	    msg_encode(&m, f->buf, sizeof(f->buf), &f->len) < 0) {
+		s->stats.drop_internal++;
+		return;
+	}
+	out->nfed++;
+}
+
+/*
+ * DC_MN, CN in another zone: keeps what the request said and asks CN's DC
+ * for CN (SIGNAL_FED_ASK).  MN's own checks were done.
+ */
+static uint8_t
+signal_remote_start(struct signal *s, struct registry_entry *mn,
+    const struct signal_rx *rx, const struct signal_req *q,
+    const char *cn_name, uint64_t now, struct signal_out *out)
+{
+	struct signal_path *p;
+	struct signal_fed *f;
+
+	if (out->nfed >= SIGNAL_FED_MAX || (p = calloc(1, sizeof(*p))) == NULL)
+		return PROTO_STATUS_INTERNAL;
+	p->kind = SIGNAL_PATH_REMOTE_INFO;
+	p->ref = ++s->next_ref;
+	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
+	p->mn_txid = rx->h.txid;
+	p->mn_req_seq = rx->h.seq;
+	snprintf(p->cn, sizeof(p->cn), "%s", cn_name);
+	p->kex = q->kex;
+	memcpy(p->mn_hash, q->hash, PROTO_HASH_LEN);
+	if ((p->mn_status = malloc(q->status.len)) == NULL ||
+	    (q->offers != NULL && (p->offers = malloc(q->offers->len)) ==
+	    NULL)) {
+		signal_path_free(p);
+		return PROTO_STATUS_INTERNAL;
+	}
+	memcpy(p->mn_status, q->status.val, q->status.len);
+	p->mn_status_len = q->status.len;
+	if (q->offers != NULL) {
+		memcpy(p->offers, q->offers->val, q->offers->len);
+		p->offers_len = q->offers->len;
+	}
+	p->next_send = now + SIGNAL_REMOTE_MS;
+	signal_path_link(s, p);
+	f = signal_fed_next(s, out, SIGNAL_FED_ASK, p->ref);
+	snprintf(f->mn, sizeof(f->mn), "%s", registry_entry_fqdn(mn));
+	snprintf(f->cn, sizeof(f->cn), "%s", cn_name);
+	f->kex = q->kex;
+	out->nfed++;
+	s->stats.remote_asks++;
+	log_debug("signal: direction %s -> %s: asking its DC, ref %llu",
+	    registry_entry_fqdn(mn), cn_name, (unsigned long long)p->ref);
+	return PROTO_STATUS_OK;
+}
+
+static void
+signal_direction(struct signal *s, struct registry_entry *mn,
+    const struct signal_rx *rx, const struct msg *req, struct signal_out *out)
+{
+	const struct msg_attr *peer, *hash, *status;
+	struct signal_cert cert;
+	struct signal_req q;
+	struct signal_peer cnp;
+	struct signal_path *p = NULL;
+	struct route_node rn_cn;
+	struct registry_entry *cn = NULL;
+	char cn_name[SIGNAL_FQDN_BUF], text[80];
+	uint8_t st = PROTO_STATUS_OK;
+	bool remote = false;
+
+	s->stats.directions++;
+	memset(&q, 0, sizeof(q));
+	peer = msg_attr_find(req, PROTO_ATTR_PEER_FQDN);
+	hash = msg_attr_find(req, PROTO_ATTR_CERT_HASH);
+	status = msg_attr_find(req, PROTO_ATTR_STATUS);
+	q.offers = msg_attr_find(req, PROTO_ATTR_AEAD_OFFERS);
+	if (peer == NULL || hash == NULL || status == NULL ||
+	    msg_attr_u8(req, PROTO_ATTR_KEX, &q.kex) < 0) {
+		s->stats.drop_internal++;	/* the codec checked these */
+		return;
+	}
+	q.txid = rx->h.txid;
+	q.seq = rx->h.seq;
+	q.hash = hash->val;
+	q.status = *status;
+	q.status.type = PROTO_ATTR_PEER_STATUS;
+	memcpy(cn_name, peer->val, peer->len);
+	cn_name[peer->len] = '\0';
+
+	if (!signal_in_zone(s, cn_name, peer->len)) {
+		if (!s->federation)
+			st = PROTO_STATUS_UNAVAILABLE;	/* no federation */
+		remote = true;
+	} else if ((cn = registry_find_fqdn(s->reg, cn_name, peer->len)) ==
+	    NULL || rx->now >= cn->expires)
+		st = PROTO_STATUS_NOT_REGISTERED;
+	else if (cn == mn)
+		st = PROTO_STATUS_REFUSED_POLICY;
+	if (st == PROTO_STATUS_OK) {
+		if (s->hooks.revoked != NULL && ((mn->serial_len > 0 &&
+		    s->hooks.revoked(s->hooks.arg, mn->serial,
+		    mn->serial_len)) || (cn != NULL && cn->serial_len > 0 &&
+		    s->hooks.revoked(s->hooks.arg, cn->serial,
+		    cn->serial_len))))
+			st = PROTO_STATUS_REVOKED;
+		else if (s->hooks.allowed != NULL &&
+		    !s->hooks.allowed(s->hooks.arg, registry_entry_fqdn(mn),
+		    cn_name))
+			st = PROTO_STATUS_REFUSED_POLICY;
+		else if (mn->serial_len == 0)
+			st = PROTO_STATUS_UNAVAILABLE;
+		else if (s->npaths >= SIGNAL_PATHS_MAX)
+			st = PROTO_STATUS_RATE_LIMITED;
+		else if (remote)
+			st = signal_remote_start(s, mn, rx, &q, cn_name,
+			    rx->now, out);
+		else if (s->hooks.cert == NULL ||
+		    s->hooks.cert(s->hooks.arg, cn_name, &cert) < 0 ||
+		    cert.hash == NULL || cert.serial_len == 0 ||
+		    cert.serial_len > PROTO_SERIAL_MAX || cert.status_len == 0)
+			st = PROTO_STATUS_UNAVAILABLE;
+	}
+	if (st == PROTO_STATUS_OK && remote)
+		return;
+	if (st == PROTO_STATUS_OK) {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			st = PROTO_STATUS_INTERNAL;
+		else {
+			signal_peer_of(cn, &cnp);
+			cnp.hash = cert.hash;
+			cnp.serial.val = cert.serial;
+			cnp.serial.len = (uint16_t)cert.serial_len;
+			cnp.status.val = cert.status;
+			cnp.status.len = cert.status_len > UINT16_MAX ?
+			    UINT16_MAX : (uint16_t)cert.status_len;
+			signal_route_node(cn, &rn_cn);
+			st = signal_route_build(s, mn, &q, &rn_cn, &cnp,
+			    rx->wall, p, NULL, out);
+		}
+	}
+	if (st != PROTO_STATUS_OK) {
+		log_debug("signal: direction %s -> %s refused: %s",
+		    registry_entry_fqdn(mn), cn_name, msg_status_name(st));
+		signal_direction_refuse(s, mn, rx, st, out);
+		goto done;
+	}
+	p->kind = SIGNAL_PATH_LOCAL;
+	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
+	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
+	p->cn_to = cn->observed;
+	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
+	if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to, false, 0,
+	    0, rx->now, out) < 0) {
+		s->stats.drop_internal++;
+		out->nrelay = 0;
+		goto done;
+	}
+	p->sends = 1;
+	p->interval = PROTO_TIMER_RETRANSMIT;
+	p->next_send = rx->now + p->interval;
+	signal_path_link(s, p);
 	log_debug("signal: direction %s -> %s: %s route, CN at %s",
-	    registry_entry_fqdn(mn), cn_name, route_name(d.route),
+	    registry_entry_fqdn(mn), cn_name, route_name(p->route),
 	    signal_addr_text(&p->cn_to, text, sizeof(text)));
 	p = NULL;
 done:
 	if (p != NULL)
 		signal_path_free(p);
-	crypto_wipe(&k, sizeof(k));
 }
 
 static struct signal_path **
@@ -894,7 +1102,20 @@ signal_path_find(struct signal *s, const uint8_t *id)
 	struct signal_path **pp;
 
 	for (pp = &s->paths; *pp != NULL; pp = &(*pp)->next)
-		if (memcmp((*pp)->id, id, PROTO_ID_LEN) == 0)
+		if ((*pp)->kind != SIGNAL_PATH_REMOTE_INFO &&
+		    memcmp((*pp)->id, id, PROTO_ID_LEN) == 0)
+			return pp;
+	return NULL;
+}
+
+static struct signal_path **
+signal_path_find_ref(struct signal *s, enum signal_path_kind kind,
+    uint64_t ref)
+{
+	struct signal_path **pp;
+
+	for (pp = &s->paths; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->kind == kind && (*pp)->ref == ref)
 			return pp;
 	return NULL;
 }
@@ -925,6 +1146,35 @@ signal_paths_min(struct signal *s)
 			s->paths_next = p->next_send;
 }
 
+/* CN accepted (OK) or refused (status): MN hears it.  Frees the path. */
+static void
+signal_mn_answer(struct signal *s, struct signal_path **pp, uint8_t status,
+    const char *cn_name, uint64_t now, struct signal_out *out)
+{
+	struct signal_path *p = *pp;
+	struct registry_entry *mn;
+
+	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL)
+		goto done;
+	if (status != PROTO_STATUS_OK) {
+		log_debug("signal: %s refused the direction from %s: %s",
+		    cn_name, registry_entry_fqdn(mn), msg_status_name(status));
+		signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq,
+		    status, now, out);
+		goto done;
+	}
+	if (signal_seal_emit(s, mn, p->mn_buf, p->mn_len, &mn->observed, true,
+	    PROTO_MSG_DIRECTION_REQUEST, p->mn_req_seq, now, out) < 0)
+		s->stats.drop_internal++;
+	else {
+		s->stats.directions_routed++;
+		s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
+	}
+done:
+	signal_path_remove(s, pp);
+	signal_paths_min(s);
+}
+
 /* CN's answer to its Route Direction: now MN may have its own. */
 static void
 signal_ntm_ack(struct signal *s, struct registry_entry *cn,
@@ -932,43 +1182,34 @@ signal_ntm_ack(struct signal *s, struct registry_entry *cn,
 {
 	const struct msg_attr *a = msg_attr_find(m, PROTO_ATTR_PATH_ID);
 	struct signal_path **pp, *p;
-	struct registry_entry *mn;
 
 	if (a == NULL || a->len != PROTO_ID_LEN ||
 	    (pp = signal_path_find(s, a->val)) == NULL ||
+	    ((*pp)->kind != SIGNAL_PATH_LOCAL &&
+	    (*pp)->kind != SIGNAL_PATH_HANDOFF) ||
 	    memcmp((*pp)->cn_sid, cn->sid, PROTO_ID_LEN) != 0) {
 		s->stats.drop_unknown_path++;
 		return;
 	}
 	p = *pp;
 	s->stats.ntm_acks++;
-	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
-		signal_path_remove(s, pp);
-		signal_paths_min(s);
-		return;
-	}
-	if (m->hdr.status != PROTO_STATUS_OK) {
-		log_debug("signal: %s refused the direction from %s: %s",
-		    registry_entry_fqdn(cn), registry_entry_fqdn(mn),
+	if (p->kind == SIGNAL_PATH_HANDOFF) {
+		log_debug("signal: %s answered the handoff of ref %llu: %s",
+		    registry_entry_fqdn(cn), (unsigned long long)p->ref,
 		    msg_status_name(m->hdr.status));
-		signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq,
-		    m->hdr.status, rx->now, out);
+		signal_peer_ack(s, p->ref, p->id, m->hdr.status, out);
 		signal_path_remove(s, pp);
 		signal_paths_min(s);
 		return;
 	}
-	if (signal_seal_emit(s, mn, p->mn_buf, p->mn_len, &mn->observed, true,
-	    PROTO_MSG_DIRECTION_REQUEST, p->mn_req_seq, rx->now, out) < 0)
-		s->stats.drop_internal++;
-	else {
-		s->stats.directions_routed++;
-		s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
-	}
-	signal_path_remove(s, pp);
-	signal_paths_min(s);
+	signal_mn_answer(s, pp, m->hdr.status, registry_entry_fqdn(cn),
+	    rx->now, out);
 }
 
-/* Retransmits CN's Route Directions that got no NTM_ACK; gives up after 5. */
+/*
+ * Retransmits CN's Route Directions that got no NTM_ACK; gives up after 5.
+ * A peer DC that did not answer in time: UNAVAILABLE to MN.
+ */
 static void
 signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 {
@@ -980,8 +1221,21 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			pp = &p->next;
 			continue;
 		}
-		if (out->nsend >= SIGNAL_SENDS_MAX)
+		if (out->nsend >= SIGNAL_SENDS_MAX ||
+		    out->nfed >= SIGNAL_FED_MAX)
 			break;		/* the rest at the next call */
+		if (p->kind == SIGNAL_PATH_REMOTE_INFO ||
+		    p->kind == SIGNAL_PATH_REMOTE_ACK) {
+			s->stats.remote_timeouts++;
+			log_debug("signal: ref %llu: %s's DC did not answer",
+			    (unsigned long long)p->ref, p->cn);
+			if ((mn = registry_find_sid(s->reg, p->mn_sid)) != NULL)
+				signal_direction_error(s, mn, p->mn_txid,
+				    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE,
+				    now, out);
+			signal_path_remove(s, pp);
+			continue;
+		}
 		if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES &&
 		    (cn = registry_find_sid(s->reg, p->cn_sid)) != NULL) {
 			signal_emit(s, out, &p->cn_to, p->cn_buf, p->cn_len);
@@ -996,7 +1250,10 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			continue;
 		}
 		s->stats.cn_timeouts++;
-		if ((mn = registry_find_sid(s->reg, p->mn_sid)) != NULL)
+		if (p->kind == SIGNAL_PATH_HANDOFF)
+			signal_peer_ack(s, p->ref, p->id,
+			    PROTO_STATUS_UNAVAILABLE, out);
+		else if ((mn = registry_find_sid(s->reg, p->mn_sid)) != NULL)
 			signal_direction_error(s, mn, p->mn_txid,
 			    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE, now, out);
 		signal_path_remove(s, pp);
@@ -1087,6 +1344,7 @@ signal_input(struct signal *s, const void *p, size_t len,
 	struct rbuf b;
 	int rc;
 
+	out->nfed = 0;
 	out->nsend = 0;
 	out->npersist = 0;
 	out->nrelay = 0;
@@ -1136,6 +1394,262 @@ signal_input(struct signal *s, const void *p, size_t len,
 	signal_sealed(s, &rx, e, out);
 }
 
+/* ---- federation: DC_MN's and DC_CN's halves (PROTOCOL.md 6.4, 8.1) ---- */
+
+/* Status for MN when CN's DC could not be asked (err from the caller). */
+static uint8_t
+signal_remote_status(int err)
+{
+	return err == -ENOENT ? PROTO_STATUS_UNKNOWN_NODE :
+	    PROTO_STATUS_UNAVAILABLE;
+}
+
+/* Reads CN's node information; false when it is incomplete. */
+static bool
+signal_remote_cn(const struct msg *resp, const char *cn,
+    struct route_node *rn, struct signal_peer *pe)
+{
+	const struct msg_attr *a, *fqdn, *obs, *hash, *serial, *status;
+
+	memset(rn, 0, sizeof(*rn));
+	memset(pe, 0, sizeof(*pe));
+	fqdn = msg_attr_find(resp, PROTO_ATTR_FQDN);
+	obs = msg_attr_find(resp, PROTO_ATTR_OBSERVED_ADDR);
+	hash = msg_attr_find(resp, PROTO_ATTR_CERT_HASH);
+	serial = msg_attr_find(resp, PROTO_ATTR_SERIAL);
+	status = msg_attr_find(resp, PROTO_ATTR_STATUS);
+	if (fqdn == NULL || fqdn->len != strlen(cn) ||
+	    strncasecmp((const char *)fqdn->val, cn, fqdn->len) != 0 ||
+	    obs == NULL || msg_addr_parse(obs, &rn->observed) < 0 ||
+	    hash == NULL || hash->len != PROTO_HASH_LEN || serial == NULL ||
+	    serial->len == 0 || serial->len > PROTO_SERIAL_MAX ||
+	    status == NULL || status->len == 0)
+		return false;
+	for (a = msg_attr_find(resp, PROTO_ATTR_LOCAL_ADDR);
+	    a != NULL && rn->nlocal < ROUTE_ADDRS_MAX;
+	    a = msg_attr_next(resp, PROTO_ATTR_LOCAL_ADDR, a))
+		if (msg_addr_parse(a, &rn->local[rn->nlocal]) == 0)
+			rn->nlocal++;
+	pe->fqdn = cn;
+	pe->len = strlen(cn);
+	if ((a = msg_attr_find(resp, PROTO_ATTR_VIP4)) != NULL &&
+	    a->len == 4)
+		pe->vip4 = a->val;
+	if ((a = msg_attr_find(resp, PROTO_ATTR_VIP6)) != NULL &&
+	    a->len == 16)
+		pe->vip6 = a->val;
+	if (pe->vip4 == NULL && pe->vip6 == NULL)
+		return false;
+	pe->hash = hash->val;
+	pe->serial = *serial;
+	pe->serial.type = PROTO_ATTR_PEER_SERIAL;
+	pe->status = *status;
+	pe->status.type = PROTO_ATTR_PEER_STATUS;
+	return true;
+}
+
+void
+signal_remote_info(struct signal *s, uint64_t ref, int err,
+    const struct msg *resp, uint64_t now, time_t wall, struct signal_out *out)
+{
+	struct signal_path **pp, *p;
+	struct registry_entry *mn;
+	struct signal_fed *f;
+	struct signal_req q;
+	struct signal_peer cnp;
+	struct route_node rn_cn;
+	struct msg_attr offers;
+	const struct msg_attr *serial;
+	uint8_t st;
+
+	out->nfed = out->nsend = out->npersist = out->nrelay = 0;
+	if ((pp = signal_path_find_ref(s, SIGNAL_PATH_REMOTE_INFO, ref)) ==
+	    NULL) {
+		s->stats.drop_unknown_ref++;
+		return;
+	}
+	p = *pp;
+	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
+		signal_path_remove(s, pp);
+		signal_paths_min(s);
+		return;
+	}
+	if (err < 0 || resp == NULL)
+		st = signal_remote_status(err);
+	else if (resp->hdr.type != PROTO_MSG_NODE_INFO_RESPONSE)
+		st = PROTO_STATUS_UNAVAILABLE;
+	else if ((st = resp->hdr.status) != PROTO_STATUS_OK)
+		;
+	else if (!signal_remote_cn(resp, p->cn, &rn_cn, &cnp))
+		st = PROTO_STATUS_UNAVAILABLE;
+	else if (s->hooks.revoked != NULL &&
+	    (serial = msg_attr_find(resp, PROTO_ATTR_SERIAL)) != NULL &&
+	    s->hooks.revoked(s->hooks.arg, serial->val, serial->len))
+		st = PROTO_STATUS_REVOKED;
+	else if (out->nfed >= SIGNAL_FED_MAX)
+		st = PROTO_STATUS_INTERNAL;
+	else {
+		memset(&q, 0, sizeof(q));
+		q.txid = p->mn_txid;
+		q.seq = p->mn_req_seq;
+		q.kex = p->kex;
+		q.hash = p->mn_hash;
+		q.status.type = PROTO_ATTR_PEER_STATUS;
+		q.status.val = p->mn_status;
+		q.status.len = p->mn_status_len;
+		if (p->offers != NULL) {
+			memset(&offers, 0, sizeof(offers));
+			offers.type = PROTO_ATTR_AEAD_OFFERS;
+			offers.val = p->offers;
+			offers.len = p->offers_len;
+			q.offers = &offers;
+		}
+		f = &out->fed[out->nfed];
+		memset(f, 0, offsetof(struct signal_fed, buf));
+		st = signal_route_build(s, mn, &q, &rn_cn, &cnp, wall, p, f,
+		    out);
+		if (st == PROTO_STATUS_OK) {
+			f->kind = SIGNAL_FED_HANDOFF;
+			f->ref = p->ref;
+			snprintf(f->mn, sizeof(f->mn), "%s",
+			    registry_entry_fqdn(mn));
+			snprintf(f->cn, sizeof(f->cn), "%s", p->cn);
+			f->kex = p->kex;
+			out->nfed++;
+			s->stats.remote_handoffs++;
+			p->kind = SIGNAL_PATH_REMOTE_ACK;
+			p->next_send = now + SIGNAL_REMOTE_MS;
+			signal_paths_min(s);
+			log_debug("signal: direction %s -> %s: %s route, "
+			    "handed to its DC", registry_entry_fqdn(mn),
+			    p->cn, route_name(p->route));
+			return;
+		}
+	}
+	log_debug("signal: direction %s -> %s refused: %s (%s)",
+	    registry_entry_fqdn(mn), p->cn, msg_status_name(st),
+	    err < 0 ? strerror(-err) : "answer of its DC");
+	signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq, st, now, out);
+	signal_path_remove(s, pp);
+	signal_paths_min(s);
+}
+
+void
+signal_remote_ack(struct signal *s, uint64_t ref, int err,
+    const struct msg *ack, uint64_t now, struct signal_out *out)
+{
+	const struct msg_attr *a;
+	struct signal_path **pp;
+	uint8_t st;
+
+	out->nfed = out->nsend = out->npersist = out->nrelay = 0;
+	if ((pp = signal_path_find_ref(s, SIGNAL_PATH_REMOTE_ACK, ref)) ==
+	    NULL) {
+		s->stats.drop_unknown_ref++;
+		return;
+	}
+	if (err < 0 || ack == NULL)
+		st = signal_remote_status(err);
+	else if (ack->hdr.type != PROTO_MSG_PEER_NTM_ACK ||
+	    (a = msg_attr_find(ack, PROTO_ATTR_PATH_ID)) == NULL ||
+	    a->len != PROTO_ID_LEN ||
+	    memcmp(a->val, (*pp)->id, PROTO_ID_LEN) != 0)
+		st = PROTO_STATUS_UNAVAILABLE;
+	else {
+		st = ack->hdr.status;
+		s->stats.ntm_acks++;
+	}
+	signal_mn_answer(s, pp, st, (*pp)->cn, now, out);
+}
+
+void
+signal_handoff_input(struct signal *s, uint64_t ref,
+    const struct msg *handoff, uint64_t now, struct signal_out *out)
+{
+	struct signal_path **pp, *p = NULL;
+	struct registry_entry *cn;
+	struct msg_route r;
+	struct msg m;
+	char mn_name[SIGNAL_FQDN_BUF], text[80];
+	uint8_t st = PROTO_STATUS_OK;
+	uint32_t txid;
+
+	out->nfed = out->nsend = out->npersist = out->nrelay = 0;
+	s->stats.handoffs++;
+	if (handoff->hdr.type != PROTO_MSG_ROUTE_HANDOFF ||
+	    msg_route_read(handoff, &r) < 0 || r.fqdn == NULL ||
+	    r.peer_fqdn_len >= sizeof(mn_name)) {
+		s->stats.handoffs_refused++;
+		s->stats.drop_internal++;	/* the caller decoded it */
+		return;
+	}
+	memcpy(mn_name, r.peer_fqdn, r.peer_fqdn_len);
+	mn_name[r.peer_fqdn_len] = '\0';
+	if ((pp = signal_path_find(s, r.path_id)) != NULL) {
+		/* Sent again after a reconnect: answer on the new link. */
+		if ((*pp)->kind == SIGNAL_PATH_HANDOFF)
+			(*pp)->ref = ref;
+		return;
+	}
+	if (!signal_in_zone(s, (const char *)r.fqdn, r.fqdn_len))
+		st = PROTO_STATUS_UNKNOWN_NODE;
+	else if ((cn = registry_find_fqdn(s->reg, (const char *)r.fqdn,
+	    r.fqdn_len)) == NULL || now >= cn->expires)
+		st = PROTO_STATUS_NOT_REGISTERED;
+	else if (s->hooks.revoked != NULL && cn->serial_len > 0 &&
+	    s->hooks.revoked(s->hooks.arg, cn->serial, cn->serial_len))
+		st = PROTO_STATUS_REVOKED;
+	else if (s->hooks.allowed != NULL && !s->hooks.allowed(s->hooks.arg,
+	    mn_name, registry_entry_fqdn(cn)))
+		st = PROTO_STATUS_REFUSED_POLICY;
+	else if (s->npaths >= SIGNAL_PATHS_MAX)
+		st = PROTO_STATUS_RATE_LIMITED;
+	else if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    rng_bytes(s->rng, &txid, sizeof(txid)) < 0)
+		st = PROTO_STATUS_INTERNAL;
+	else {
+		r.fqdn = NULL;
+		r.fqdn_len = 0;
+		msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
+		m.hdr.txid = txid;
+		memcpy(m.hdr.id, r.path_id, PROTO_ID_LEN);
+		if (msg_route_write(&m, &r) < 0 ||
+		    msg_encode(&m, p->cn_buf, sizeof(p->cn_buf),
+		    &p->cn_len) < 0)
+			st = PROTO_STATUS_TOO_LARGE;
+		crypto_wipe(&m, sizeof(m));
+	}
+	if (st == PROTO_STATUS_OK) {
+		p->kind = SIGNAL_PATH_HANDOFF;
+		p->ref = ref;
+		memcpy(p->id, r.path_id, PROTO_ID_LEN);
+		memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
+		p->route = (enum proto_route)r.route;
+		p->cn_to = cn->observed;
+		snprintf(p->cn, sizeof(p->cn), "%s", registry_entry_fqdn(cn));
+		if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to,
+		    false, 0, 0, now, out) < 0)
+			st = PROTO_STATUS_INTERNAL;
+	}
+	if (st != PROTO_STATUS_OK) {
+		s->stats.handoffs_refused++;
+		log_debug("signal: handoff %s -> %.*s refused: %s", mn_name,
+		    (int)r.fqdn_len, r.fqdn != NULL ? (const char *)r.fqdn :
+		    "?", msg_status_name(st));
+		signal_peer_ack(s, ref, r.path_id, st, out);
+		if (p != NULL)
+			signal_path_free(p);
+		return;
+	}
+	p->sends = 1;
+	p->interval = PROTO_TIMER_RETRANSMIT;
+	p->next_send = now + p->interval;
+	signal_path_link(s, p);
+	log_debug("signal: handoff %s -> %s: %s route, CN at %s", mn_name,
+	    p->cn, route_name(p->route),
+	    signal_addr_text(&p->cn_to, text, sizeof(text)));
+}
+
 int
 signal_node_revoked(struct signal *s, const char *fqdn)
 {
@@ -1170,6 +1684,7 @@ signal_expired_cb(const struct registry_entry *e, void *arg)
 void
 signal_timer(struct signal *s, uint64_t now, struct signal_out *out)
 {
+	out->nfed = 0;
 	out->nsend = 0;
 	out->npersist = 0;
 	out->nrelay = 0;
@@ -1227,6 +1742,12 @@ signal_stats_foreach(const struct signal *s,
 	fn("cn_retransmits", st->cn_retransmits, arg);
 	fn("cn_timeouts", st->cn_timeouts, arg);
 	fn("drop_unknown_path", st->drop_unknown_path, arg);
+	fn("remote_asks", st->remote_asks, arg);
+	fn("remote_handoffs", st->remote_handoffs, arg);
+	fn("remote_timeouts", st->remote_timeouts, arg);
+	fn("handoffs", st->handoffs, arg);
+	fn("handoffs_refused", st->handoffs_refused, arg);
+	fn("drop_unknown_ref", st->drop_unknown_ref, arg);
 	for (i = PROTO_ROUTE_DIRECT; i <= PROTO_ROUTE_MAX; i++) {
 		snprintf(name, sizeof(name), "route_%s",
 		    route_name((enum proto_route)i));

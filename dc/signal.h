@@ -59,8 +59,24 @@ struct ntm_rng;
  * is sent without its optional FQDN/VIP attributes, and dropped (counted)
  * if still too large.  REG_CHALLENGE is never larger than its REG_HELLO.
  *
- * Not implemented yet: a CN in another DC's zone (federation: answered
- * UNAVAILABLE), STATUS_NOTICE / _ACK (counted in drop_unsupported),
+ * Federation (PROTOCOL.md 6.4, 8.1; DESIGN.md 4), with config.federation
+ * set; without it a CN in another zone is answered UNAVAILABLE:
+ *   DC_MN  DIRECTION_REQUEST for a CN outside our zone: MN's checks, then a
+ *          SIGNAL_FED_ASK action (NODE_INFO_REQUEST to CN's DC); the caller
+ *          gives the answer to signal_remote_info(), which decides the
+ *          route from CN's addresses, makes path id and keys and emits
+ *          SIGNAL_FED_HANDOFF (a ROUTE_HANDOFF); signal_remote_ack() takes
+ *          the PEER_NTM_ACK and sends MN its Route Direction (or CN's
+ *          refusal).  No answer within SIGNAL_REMOTE_MS: UNAVAILABLE to MN.
+ *   DC_CN  signal_handoff_input(): CN's Route Direction made from the
+ *          ROUTE_HANDOFF, sent through CN's keep-alive binding and
+ *          retransmitted as in one DC; CN's NTM_ACK (or its absence)
+ *          becomes SIGNAL_FED_PEER_ACK for the asking DC.
+ * The caller matches actions and answers by `ref` (a number the core
+ * picks for DC_MN's directions, the caller's own for DC_CN's handoffs)
+ * and checks that the peer DC may speak for the zones involved.
+ *
+ * Not implemented yet: STATUS_NOTICE / _ACK (counted in drop_unsupported),
  * fragmented input (dropped, counted in drop_fragment) and fragmented
  * output (a Route Direction over 1200 bytes is answered TOO_LARGE).  The
  * RELAY_DIRECTION for the RS is handed out as an action (signal_out.relay)
@@ -77,6 +93,9 @@ enum signal_limit {
 	SIGNAL_VIP_TEXT = 46,		/* INET6_ADDRSTRLEN */
 	SIGNAL_PATHS_MAX = 4096,	/* directions waiting for NTM_ACK */
 	SIGNAL_RELAYS_MAX = 2,		/* RS addresses (IPv4, IPv6) */
+	SIGNAL_FED_MAX = 4,		/* federation actions per input */
+	SIGNAL_FED_MSG_MAX = 1536,	/* a ROUTE_HANDOFF, unsealed */
+	SIGNAL_REMOTE_MS = 12000,	/* DC_MN: wait for DC_CN, per step */
 };
 
 struct signal_config {
@@ -87,6 +106,7 @@ struct signal_config {
 	/* RS addresses for punch and relay routes (none: those refused). */
 	struct msg_addr	 relay[SIGNAL_RELAYS_MAX];
 	size_t		 nrelay;
+	bool		 federation;	/* other zones through their DCs */
 };
 
 /* A node's certificate as the DC's status store knows it (borrowed). */
@@ -146,7 +166,31 @@ struct signal_relay {
 	uint64_t	 expiry;		/* Unix seconds */
 };
 
+/* What goes to another DC over the federation link (PROTOCOL.md 6.4). */
+enum signal_fed_kind {
+	SIGNAL_FED_INVALID = 0,
+	SIGNAL_FED_ASK,		/* NODE_INFO_REQUEST about cn for mn, kex */
+	SIGNAL_FED_HANDOFF,	/* buf: ROUTE_HANDOFF to cn's DC */
+	SIGNAL_FED_PEER_ACK,	/* buf: PEER_NTM_ACK to the DC_MN of ref */
+};
+
+/*
+ * buf holds an encoded message with transaction id 0: the link sets its
+ * own (ASK, HANDOFF) or the one of the ROUTE_HANDOFF it answers (PEER_ACK).
+ */
+struct signal_fed {
+	enum signal_fed_kind	 kind;
+	uint64_t		 ref;
+	char			 mn[SIGNAL_FQDN_BUF];
+	char			 cn[SIGNAL_FQDN_BUF];
+	uint8_t			 kex;
+	size_t			 len;
+	uint8_t			 buf[SIGNAL_FED_MSG_MAX];
+};
+
 struct signal_out {
+	size_t			 nfed;
+	struct signal_fed	 fed[SIGNAL_FED_MAX];
 	size_t			 nsend;
 	struct signal_send	 send[SIGNAL_SENDS_MAX];
 	size_t			 npersist;
@@ -190,6 +234,12 @@ struct signal_stats {
 	uint64_t	 cn_timeouts;		/* no NTM_ACK after 5 sends */
 	uint64_t	 ntm_acks;
 	uint64_t	 drop_unknown_path;	/* NTM_ACK, no such path */
+	uint64_t	 remote_asks;		/* NODE_INFO_REQUESTs asked */
+	uint64_t	 remote_handoffs;	/* ROUTE_HANDOFFs sent */
+	uint64_t	 remote_timeouts;	/* a peer DC did not answer */
+	uint64_t	 handoffs;		/* DC_CN: ROUTE_HANDOFFs */
+	uint64_t	 handoffs_refused;
+	uint64_t	 drop_unknown_ref;	/* late or unknown answers */
 };
 
 struct signal;
@@ -230,6 +280,25 @@ void	signal_stats_foreach(const struct signal *,
  * removes those too).  Returns 0, or -ENOENT when it was not registered.
  */
 int	signal_node_revoked(struct signal *, const char *fqdn);
+/*
+ * Federation (see above).  signal_remote_info: the answer to the
+ * SIGNAL_FED_ASK of ref: err 0 and the decoded NODE_INFO_RESPONSE (its
+ * status is DC_CN's), or a negative errno and NULL (-ENOENT no DC for the
+ * zone, -EPERM the DC found may not speak for it, -ETIMEDOUT, ...).
+ * signal_remote_ack: the same for the SIGNAL_FED_HANDOFF of ref and its
+ * PEER_NTM_ACK.  signal_handoff_input: a decoded ROUTE_HANDOFF from a DC
+ * allowed to speak for MN's zone (the caller checked); ref comes back in
+ * the SIGNAL_FED_PEER_ACK.  Answers for an unknown ref are counted and
+ * dropped.  out is cleared first, then filled.
+ */
+void	signal_remote_info(struct signal *, uint64_t ref, int err,
+	    const struct msg *resp, uint64_t now, time_t wall,
+	    struct signal_out *out);
+void	signal_remote_ack(struct signal *, uint64_t ref, int err,
+	    const struct msg *ack, uint64_t now, struct signal_out *out);
+void	signal_handoff_input(struct signal *, uint64_t ref,
+	    const struct msg *handoff, uint64_t now, struct signal_out *out);
+
 /* The registry, borrowed (peer lookups, revocation: registry_forget). */
 struct registry *signal_registry(struct signal *);
 

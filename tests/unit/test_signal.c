@@ -121,7 +121,7 @@ setup(void **state)
 {
 	struct env *env = calloc(1, sizeof(*env));
 	struct signal_config cfg = { "dc1.ntm.test", 0, 0, 0,
-	    { { PROTO_FAMILY_IPV4, 4613, { 192, 0, 2, 13 } } }, 1 };
+	    { { PROTO_FAMILY_IPV4, 4613, { 192, 0, 2, 13 } } }, 1, false };
 	struct signal_hooks hooks;
 
 	assert_non_null(env);
@@ -992,6 +992,359 @@ test_direction_cn_silent(void **state)
 	assert_int_equal(signal_stats(env->sig)->cn_timeouts, 1);
 }
 
+/* ---- two DCs in one process: the federation handoff (PROTOCOL.md 8.1) -- */
+
+static const uint8_t dc2key[PROTO_KEY_LEN] = { 0x52, 0x53, 0x54 };
+
+/* A DC core for zone with federation, its ticket key, in env (calloc'd). */
+static struct env *
+fed_env(const char *zone, uint32_t key_id, const uint8_t *key)
+{
+	struct env *env = calloc(1, sizeof(*env));
+	struct signal_config cfg;
+	struct signal_hooks hooks;
+
+	assert_non_null(env);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.zone = zone;
+	cfg.federation = true;
+	env->rng = rng_seeded_new(zone, strlen(zone));
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.zone.node_set = zone_set;
+	hooks.zone.arg = env;
+	hooks.revoked = revoked;
+	hooks.cert = cert_hook;
+	hooks.allowed = allowed_hook;
+	hooks.arg = env;
+	assert_int_equal(signal_new(&env->sig, &cfg, &hooks, env->rng), 0);
+	assert_int_equal(signal_ticket_key_add(env->sig, key_id, key), 0);
+	return env;
+}
+
+static void
+fed_env_free(struct env *env)
+{
+	signal_free(env->sig);
+	rng_free(env->rng);
+	free(env);
+}
+
+/* alice (behind NAT) in dc1, bob (global) in dc2, both registered. */
+static void
+fed_nodes(struct env *dc1, struct env *dc2, struct node *alice,
+    struct node *bob)
+{
+	struct msg ack;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	node_init(alice, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 30);
+	do_register(dc1, alice, 0, &ack, copy);
+	node_init(bob, "bob.dc2.ntm.test", 8, dc2key, WALL + 3600, 31);
+	bob->local = bob->from = v4("203.0.113.20", 4620);
+	do_register(dc2, bob, 0, &ack, copy);
+}
+
+/*
+ * What DC_CN (dc2) answers about bob, written here from PROTOCOL.md 6.4
+ * (federation_node_info is tested against a registry in test_federation).
+ */
+static void
+fed_node_info(const struct node *bob, uint8_t status, uint8_t *buf,
+    struct msg *out)
+{
+	static const uint8_t vip4[4] = { 198, 18, 2, 5 };
+	struct msg m;
+	size_t len;
+
+	msg_init(&m, PROTO_MSG_NODE_INFO_RESPONSE);
+	m.hdr.status = status;
+	m.hdr.txid = 9;
+	if (status == PROTO_STATUS_OK) {
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN,
+		    "bob.dc2.ntm.test", 16), 0);
+		assert_int_equal(msg_add_addr(&m, PROTO_ATTR_LOCAL_ADDR,
+		    &bob->local), 0);
+		assert_int_equal(msg_add_addr(&m, PROTO_ATTR_OBSERVED_ADDR,
+		    &bob->from), 0);
+		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_NAT,
+		    PROTO_NAT_NONE), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_VIP4, vip4, 4),
+		    0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH,
+		    cn_hash, sizeof(cn_hash)), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL,
+		    cn_serial, sizeof(cn_serial)), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS,
+		    cn_status, strlen(cn_status)), 0);
+	}
+	assert_int_equal(msg_encode(&m, buf, 2048, &len), 0);
+	assert_int_equal(msg_decode(buf, len, out), 0);
+}
+
+/* The federation action out has (exactly one), decoded into m. */
+static const struct signal_fed *
+fed_one(struct env *env, enum signal_fed_kind kind, struct msg *m)
+{
+	const struct signal_fed *f;
+
+	assert_int_equal(env->out.nfed, 1);
+	f = &env->out.fed[0];
+	assert_int_equal(f->kind, kind);
+	if (kind != SIGNAL_FED_ASK)
+		assert_int_equal(msg_decode(f->buf, f->len, m), 0);
+	return f;
+}
+
+static void
+test_direction_two_dcs(void **state)
+{
+	struct env *dc1 = fed_env("dc1.ntm.test", 7, tkey);
+	struct env *dc2 = fed_env("dc2.ntm.test", 8, dc2key);
+	const struct signal_stats *st1 = signal_stats(dc1->sig);
+	const struct signal_fed *f;
+	struct node alice, bob;
+	struct msg info, ho, mc, pa, mm;
+	struct msg_route rh, rc, rm;
+	uint8_t req[PROTO_DATAGRAM_MAX], buf[PROTO_DATAGRAM_MAX];
+	uint8_t ibuf[2048], hbuf[SIGNAL_FED_MSG_MAX], pbuf[SIGNAL_FED_MSG_MAX];
+	uint8_t ccopy[PROTO_DATAGRAM_MAX], mcopy[PROTO_DATAGRAM_MAX];
+	uint64_t ref;
+	uint32_t req_txid;
+	size_t len;
+
+	(void)state;
+	fed_nodes(dc1, dc2, &alice, &bob);
+	/* DC_MN asks bob's DC; alice hears nothing yet. */
+	len = node_direction(&alice, "bob.dc2.ntm.test", req);
+	req_txid = alice.txid;
+	input(dc1, req, len, &alice.from, 10000);
+	assert_int_equal(dc1->out.nsend, 0);
+	f = fed_one(dc1, SIGNAL_FED_ASK, NULL);
+	assert_string_equal(f->mn, "alice.dc1.ntm.test");
+	assert_string_equal(f->cn, "bob.dc2.ntm.test");
+	assert_int_equal(f->kex, PROTO_KEX_ECDHE);
+	ref = f->ref;
+
+	/* bob's node information: route decided, ROUTE_HANDOFF to dc2. */
+	fed_node_info(&bob, PROTO_STATUS_OK, ibuf, &info);
+	signal_remote_info(dc1->sig, ref, 0, &info, 10100, WALL, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 0);
+	f = fed_one(dc1, SIGNAL_FED_HANDOFF, &ho);
+	assert_int_equal(f->ref, ref);
+	assert_string_equal(f->cn, "bob.dc2.ntm.test");
+	memcpy(hbuf, f->buf, f->len);
+	assert_int_equal(msg_decode(hbuf, f->len, &ho), 0);
+	assert_int_equal(ho.hdr.type, PROTO_MSG_ROUTE_HANDOFF);
+	assert_int_equal(msg_route_read(&ho, &rh), 0);
+	assert_int_equal(rh.fqdn_len, 16);
+	assert_memory_equal(rh.fqdn, "bob.dc2.ntm.test", 16);
+	assert_memory_equal(rh.peer_fqdn, "alice.dc1.ntm.test", 18);
+	assert_int_equal(rh.route, PROTO_ROUTE_DIRECT);
+	assert_int_equal(rh.role, PROTO_ROLE_RESPONDER);
+	assert_memory_equal(&rh.peer_addr[0], &alice.from, sizeof(alice.from));
+
+	/* dc2 sends bob his Route Direction, through his binding. */
+	signal_handoff_input(dc2->sig, 77, &ho, 10150, &dc2->out);
+	assert_int_equal(dc2->out.nfed, 0);
+	assert_int_equal(dc2->out.nsend, 1);
+	assert_memory_equal(&dc2->out.send[0].to, &bob.from, sizeof(bob.from));
+	node_open_route(&bob, &dc2->out.send[0], ccopy, &mc);
+	assert_null(msg_attr_find(&mc, PROTO_ATTR_FQDN));
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_memory_equal(mc.hdr.id, rh.path_id, PROTO_ID_LEN);
+	assert_memory_equal(rc.path_id, rh.path_id, PROTO_ID_LEN);
+	assert_memory_equal(rc.tunnel_key, rh.tunnel_key, PROTO_KEY_LEN);
+	assert_memory_equal(rc.peer_fqdn, "alice.dc1.ntm.test", 18);
+	assert_memory_equal(rc.peer_cert_hash, mn_hash, PROTO_HASH_LEN);
+	assert_memory_equal(rc.peer_status->val, mn_status,
+	    strlen(mn_status));
+	assert_int_equal(rc.role, PROTO_ROLE_RESPONDER);
+
+	/* bob's NTM_ACK becomes dc2's PEER_NTM_ACK for ref 77. */
+	len = node_ntm_ack(&bob, rc.path_id, PROTO_STATUS_OK, buf);
+	input(dc2, buf, len, &bob.from, 10200);
+	assert_int_equal(dc2->out.nsend, 0);
+	f = fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa);
+	assert_int_equal(f->ref, 77);
+	memcpy(pbuf, f->buf, f->len);
+	assert_int_equal(msg_decode(pbuf, f->len, &pa), 0);
+	assert_int_equal(pa.hdr.type, PROTO_MSG_PEER_NTM_ACK);
+	assert_int_equal(pa.hdr.status, PROTO_STATUS_OK);
+	assert_memory_equal(msg_attr_find(&pa, PROTO_ATTR_PATH_ID)->val,
+	    rc.path_id, PROTO_ID_LEN);
+
+	/* dc1 then gives alice hers, answering her request. */
+	signal_remote_ack(dc1->sig, ref, 0, &pa, 10300, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 1);
+	assert_memory_equal(&dc1->out.send[0].to, &alice.from,
+	    sizeof(alice.from));
+	node_open_route(&alice, &dc1->out.send[0], mcopy, &mm);
+	assert_int_equal(mm.hdr.status, PROTO_STATUS_OK);
+	assert_int_equal(mm.hdr.txid, req_txid);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_memory_equal(rm.path_id, rc.path_id, PROTO_ID_LEN);
+	assert_int_equal(rm.role, PROTO_ROLE_INITIATOR);
+	assert_memory_equal(rm.tunnel_key, rc.tunnel_key, PROTO_KEY_LEN);
+	assert_memory_equal(rm.temp_key, rc.temp_key, PROTO_KEY_LEN);
+	assert_int_equal(rm.recv_id, rc.peer_recv_id);
+	assert_int_equal(rm.peer_recv_id, rc.recv_id);
+	assert_int_equal(rm.peer_fqdn_len, 16);
+	assert_memory_equal(rm.peer_fqdn, "bob.dc2.ntm.test", 16);
+	assert_int_equal(rm.npeer_addr, 1);
+	assert_memory_equal(&rm.peer_addr[0], &bob.from, sizeof(bob.from));
+	assert_non_null(rm.peer_vip4);
+	assert_int_equal(rm.peer_vip4[3], 5);
+	assert_memory_equal(rm.peer_cert_hash, cn_hash, PROTO_HASH_LEN);
+	assert_memory_equal(rm.peer_status->val, cn_status,
+	    strlen(cn_status));
+	assert_int_equal(st1->remote_asks, 1);
+	assert_int_equal(st1->remote_handoffs, 1);
+	assert_int_equal(st1->directions_routed, 1);
+	assert_int_equal(signal_stats(dc2->sig)->handoffs, 1);
+	/* A late second answer for the finished direction: nothing. */
+	signal_remote_ack(dc1->sig, ref, 0, &pa, 10400, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 0);
+	assert_int_equal(st1->drop_unknown_ref, 1);
+	/* No direction left waiting (only the registrations' expiry). */
+	assert_true(signal_next_timer(dc1->sig) > 10300 + SIGNAL_REMOTE_MS);
+	assert_true(signal_next_timer(dc2->sig) > 10300 + SIGNAL_REMOTE_MS);
+	fed_env_free(dc1);
+	fed_env_free(dc2);
+}
+
+/* alice's request for bob; the ASK's ref. */
+static uint64_t
+fed_ask(struct env *dc1, struct node *alice, uint64_t now)
+{
+	uint8_t req[PROTO_DATAGRAM_MAX];
+	size_t len = node_direction(alice, "bob.dc2.ntm.test", req);
+
+	input(dc1, req, len, &alice->from, now);
+	assert_int_equal(dc1->out.nsend, 0);
+	return fed_one(dc1, SIGNAL_FED_ASK, NULL)->ref;
+}
+
+/* The one answer alice got, its status. */
+static uint8_t
+fed_mn_status(struct env *dc1, struct node *alice)
+{
+	struct msg m;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	assert_int_equal(dc1->out.nsend, 1);
+	node_open(alice, &dc1->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_ROUTE_DIRECTION);
+	assert_int_equal(m.hdr.txid, alice->txid);
+	return m.hdr.status;
+}
+
+static void
+test_direction_two_dcs_refused(void **state)
+{
+	struct env *dc1 = fed_env("dc1.ntm.test", 7, tkey);
+	struct env *dc2 = fed_env("dc2.ntm.test", 8, dc2key);
+	struct node alice, bob;
+	struct msg info, ho, mc, pa;
+	struct msg_route rc;
+	uint8_t ibuf[2048], hbuf[SIGNAL_FED_MSG_MAX], pbuf[SIGNAL_FED_MSG_MAX];
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	uint64_t ref, t;
+	size_t len;
+	unsigned i;
+
+	(void)state;
+	fed_nodes(dc1, dc2, &alice, &bob);
+	/* DC_CN's refusal is MN's answer. */
+	ref = fed_ask(dc1, &alice, 1000);
+	fed_node_info(&bob, PROTO_STATUS_NOT_REGISTERED, ibuf, &info);
+	signal_remote_info(dc1->sig, ref, 0, &info, 1100, WALL, &dc1->out);
+	assert_int_equal(dc1->out.nfed, 0);
+	assert_int_equal(fed_mn_status(dc1, &alice),
+	    PROTO_STATUS_NOT_REGISTERED);
+	/* No DC for the zone: UNKNOWN_NODE; a DC that failed: UNAVAILABLE. */
+	ref = fed_ask(dc1, &alice, 2000);
+	signal_remote_info(dc1->sig, ref, -ENOENT, NULL, 2100, WALL,
+	    &dc1->out);
+	assert_int_equal(fed_mn_status(dc1, &alice),
+	    PROTO_STATUS_UNKNOWN_NODE);
+	ref = fed_ask(dc1, &alice, 3000);
+	signal_remote_info(dc1->sig, ref, -EPERM, NULL, 3100, WALL,
+	    &dc1->out);
+	assert_int_equal(fed_mn_status(dc1, &alice),
+	    PROTO_STATUS_UNAVAILABLE);
+	/* The peer DC never answers: UNAVAILABLE at the deadline. */
+	ref = fed_ask(dc1, &alice, 4000);
+	assert_true(signal_next_timer(dc1->sig) == 4000 + SIGNAL_REMOTE_MS);
+	signal_timer(dc1->sig, 4000 + SIGNAL_REMOTE_MS - 1, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 0);
+	signal_timer(dc1->sig, 4000 + SIGNAL_REMOTE_MS, &dc1->out);
+	assert_int_equal(fed_mn_status(dc1, &alice),
+	    PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(signal_stats(dc1->sig)->remote_timeouts, 1);
+	fed_node_info(&bob, PROTO_STATUS_OK, ibuf, &info);
+	signal_remote_info(dc1->sig, ref, 0, &info, 17000, WALL, &dc1->out);
+	assert_int_equal(dc1->out.nsend + dc1->out.nfed, 0);
+	assert_int_equal(signal_stats(dc1->sig)->drop_unknown_ref, 1);
+
+	/* bob refuses the scheme: alice is told why, through both DCs. */
+	t = 20000;
+	ref = fed_ask(dc1, &alice, t);
+	signal_remote_info(dc1->sig, ref, 0, &info, t, WALL, &dc1->out);
+	memcpy(hbuf, fed_one(dc1, SIGNAL_FED_HANDOFF, &ho)->buf,
+	    dc1->out.fed[0].len);
+	assert_int_equal(msg_decode(hbuf, dc1->out.fed[0].len, &ho), 0);
+	signal_handoff_input(dc2->sig, 5, &ho, t, &dc2->out);
+	node_open_route(&bob, &dc2->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	len = node_ntm_ack(&bob, rc.path_id, PROTO_STATUS_KEX_NOT_ALLOWED,
+	    buf);
+	input(dc2, buf, len, &bob.from, t + 100);
+	memcpy(pbuf, fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa)->buf,
+	    dc2->out.fed[0].len);
+	assert_int_equal(msg_decode(pbuf, dc2->out.fed[0].len, &pa), 0);
+	assert_int_equal(pa.hdr.status, PROTO_STATUS_KEX_NOT_ALLOWED);
+	signal_remote_ack(dc1->sig, ref, 0, &pa, t + 200, &dc1->out);
+	assert_int_equal(fed_mn_status(dc1, &alice),
+	    PROTO_STATUS_KEX_NOT_ALLOWED);
+
+	/* bob silent: dc2 retransmits 5 times, then answers UNAVAILABLE. */
+	t = 40000;
+	ref = fed_ask(dc1, &alice, t);
+	signal_remote_info(dc1->sig, ref, 0, &info, t, WALL, &dc1->out);
+	memcpy(hbuf, fed_one(dc1, SIGNAL_FED_HANDOFF, &ho)->buf,
+	    dc1->out.fed[0].len);
+	assert_int_equal(msg_decode(hbuf, dc1->out.fed[0].len, &ho), 0);
+	signal_handoff_input(dc2->sig, 6, &ho, t, &dc2->out);
+	assert_int_equal(dc2->out.nsend, 1);
+	/* The same handoff again (DC_MN reconnected): answered by ref 7. */
+	signal_handoff_input(dc2->sig, 7, &ho, t + 10, &dc2->out);
+	assert_int_equal(dc2->out.nsend + dc2->out.nfed, 0);
+	for (i = 0; i < 5; i++) {
+		t = signal_next_timer(dc2->sig);
+		signal_timer(dc2->sig, t, &dc2->out);
+		if (i < 4)
+			assert_int_equal(dc2->out.nsend, 1);
+	}
+	assert_int_equal(dc2->out.nsend, 0);
+	memcpy(pbuf, fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa)->buf,
+	    dc2->out.fed[0].len);
+	assert_int_equal(dc2->out.fed[0].ref, 7);
+	assert_int_equal(msg_decode(pbuf, dc2->out.fed[0].len, &pa), 0);
+	assert_int_equal(pa.hdr.status, PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(signal_stats(dc2->sig)->cn_timeouts, 1);
+
+	/* A handoff for a node dc2 does not have. */
+	assert_int_equal(signal_node_revoked(dc2->sig, "bob.dc2.ntm.test"), 0);
+	signal_handoff_input(dc2->sig, 8, &ho, t + 10, &dc2->out);
+	memcpy(pbuf, fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa)->buf,
+	    dc2->out.fed[0].len);
+	assert_int_equal(msg_decode(pbuf, dc2->out.fed[0].len, &pa), 0);
+	assert_int_equal(pa.hdr.status, PROTO_STATUS_NOT_REGISTERED);
+	assert_int_equal(signal_stats(dc2->sig)->handoffs_refused, 1);
+	fed_env_free(dc1);
+	fed_env_free(dc2);
+}
+
 /* Runs the loop until the client socket has a datagram (2 s at most). */
 static ssize_t
 loop_recv(uv_loop_t *loop, int fd, uint8_t *buf, size_t cap)
@@ -1305,13 +1658,15 @@ test_stats_names(void **state)
 	int n = 0;
 
 	signal_stats_foreach(env->sig, count_cb, &n);
-	assert_int_equal(n, 34 + PROTO_ROUTE_MAX + SIGNAL_DECODE_ERRORS);
+	assert_int_equal(n, 40 + PROTO_ROUTE_MAX + SIGNAL_DECODE_ERRORS);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direction_two_dcs),
+		cmocka_unit_test(test_direction_two_dcs_refused),
 		cmocka_unit_test_setup_teardown(test_registration_round_trip,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retransmissions_from_cache,
