@@ -680,11 +680,11 @@ main(int argc, char *argv[])
 	    (rv = ocsp_signer_new(env.ca, &env.ocsp)) < 0)
 		fatalx("CA key: %d", rv);
 	/*
-	 * One connection only.  With a second one open on the same file in
-	 * this process, an sqlite3 shell reading the database removed the
-	 * WAL and -shm under the running daemon (seen on SQLite 3.40), and
-	 * every later commit went to the unlinked WAL: lost at the next
-	 * kill -9.  Password checks share it (SQLite is serialized).
+	 * One connection.  A second db_open() of the file used to open and
+	 * close it (lib/db before 66e0ddc), dropping the first connection's
+	 * POSIX locks: an sqlite3 shell then unlinked the WAL under the
+	 * daemon and later commits were lost at kill -9.  Password checks
+	 * share this connection (SQLite is serialized).
 	 */
 	if (db_open(env.cfg.db_path, &schema_as, &env.db) < 0)
 		fatalx("cannot open %s", env.cfg.db_path);

@@ -81,8 +81,7 @@ struct as_job;
  * through the signer process) goes through as_job_submit(): one job at a
  * time on a worker thread, in submission order, on `db`.  Password checks
  * run beside it, at most argon2_checks at once, reading through `vdb`,
- * which is the same connection (see main(): a second connection to the
- * file let another process remove the WAL under the daemon).
+ * which is the same connection (see main()).
  */
 struct as_env {
 	struct as_config	 cfg;
