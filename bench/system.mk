@@ -1,0 +1,1 @@
+# bench/system.mk -- whole-system benchmarks (AS notices, tunnel setup, throughput).
