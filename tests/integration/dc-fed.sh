@@ -2,7 +2,8 @@
 # dc-fed.sh -- DC <-> DC on 4611: ntm-dc answers a peer DC's Node
 # Information Request for a registered node of its zone, only for an
 # asking DC whose certificate lists MN's zone; the asking side accepts a
-# DC only for zones its certificate lists, wherever DNS pointed it.
+# DC only for zones its certificate lists, wherever DNS pointed it;
+# [federation] resolver is checked (needs [tls], an address) and used.
 #
 #   asnode --enroll--> ntm-as --notices--> ntm-dc (dc1.ntm.test) <--UDP-- regclient (n1)
 #   fedclient (ntm-dc certificate of dc2.ntm.test) --TLS 4611--^
@@ -116,12 +117,21 @@ key = $T/dc1.key
 
 [ocsp]
 listen = 127.0.0.1:$OCSP_PORT
+
+[federation]
+resolver = 127.0.0.1:$DNS_PORT
 EOF
+# The same without [tls], and with a resolver that is not an address.
+sed '/^\[tls\]/,/^key =/d' dc.conf > dc-notls.conf
+sed 's/^resolver = .*/resolver = ns1.example/' dc.conf > dc-badres.conf
 
 start_dc() {
 	"$DC" -d -v -f dc.conf >> dc.log 2>&1 &
 	DCPID=$!
 	wait_for 10 grep -q "notice: AS notices on 127.0.0.1:$TLS_PORT" dc.log
+}
+check_fed_log() {
+	grep -q "federation: peer DCs found through 127.0.0.1:$DNS_PORT" dc.log
 }
 start_as() {
 	$NTMAS -d -v -f as.conf >> as.log 2>&1 &
@@ -130,8 +140,21 @@ start_as() {
 }
 check_eq "ntm-dc -n accepts the configuration" "configuration OK" \
     "$("$DC" -n -f dc.conf 2>&1)"
+out=$("$DC" -n -f dc-notls.conf 2>&1)
+case $out in
+*"[federation] needs [tls]"*) ok "[federation] without [tls] is refused" ;;
+*) not_ok "[federation] without [tls] is refused" "$out" ;;
+esac
+out=$("$DC" -n -f dc-badres.conf 2>&1)
+case $out in
+*'[federation] resolver: "ns1.example" is not address[:port]'*)
+	ok "a resolver that is not an address is refused" ;;
+*) not_ok "a resolver that is not an address is refused" "$out" ;;
+esac
 start_dc || { not_ok "ntm-dc starts" "$(cat dc.log)"; tap_done; exit 1; }
 start_as || { not_ok "ntm-as starts" "$(cat as.log)"; tap_done; exit 1; }
+check "with [federation] the DC looks for peer DCs through the resolver" \
+	check_fed_log
 echo "operator secret" | $NTMCTL account add ops --fqdn n1.dc1.ntm.test \
 	--socket as.sock >/dev/null
 $ASNODE -a 127.0.0.1:$AS_PORT -t ca/root.pem enroll ops "operator secret" \
