@@ -622,6 +622,9 @@ struct dccn {
 	struct registry		*reg;
 	struct tls_expect	 expect;
 	unsigned		 connects;
+	unsigned		 handoffs;
+	uint8_t			 handoff_fqdn[64];	/* the CN it named */
+	size_t			 handoff_fqdn_len;
 };
 
 static void
@@ -641,6 +644,27 @@ dccn_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 	uint8_t out[2048];
 	size_t outlen;
 
+	if (len >= PROTO_HEADER_LEN && p[1] == PROTO_MSG_ROUTE_HANDOFF) {
+		/* DC_CN's answer once CN accepted: PEER_NTM_ACK, same txid. */
+		struct msg m, ack;
+		struct msg_route r;
+
+		assert_int_equal(msg_decode(p, len, &m), 0);
+		assert_int_equal(msg_route_read(&m, &r), 0);
+		assert_true(r.fqdn_len < sizeof(d->handoff_fqdn));
+		memcpy(d->handoff_fqdn, r.fqdn, r.fqdn_len);
+		d->handoff_fqdn_len = r.fqdn_len;
+		d->handoffs++;
+		msg_init(&ack, PROTO_MSG_PEER_NTM_ACK);
+		ack.hdr.txid = m.hdr.txid;
+		ack.hdr.status = PROTO_STATUS_KEX_NOT_ALLOWED;
+		assert_int_equal(msg_add_bytes(&ack, PROTO_ATTR_PATH_ID,
+		    r.path_id, PROTO_ID_LEN), 0);
+		assert_int_equal(msg_encode(&ack, out, sizeof(out), &outlen),
+		    0);
+		assert_int_equal(tls_send(c, out, outlen), 0);
+		return;
+	}
 	assert_int_equal(federation_node_info(p, len, tls_conn_peer(c)->crt,
 	    "fed.ntm.test", d->reg, store_cert, NULL, out, sizeof(out),
 	    &outlen), 0);
@@ -658,6 +682,7 @@ dccn_closed(struct tls_conn *c, int reason, void *arg)
 struct asked {
 	int		 calls;
 	int		 status;
+	uint8_t		 resp_type;
 	uint8_t		 resp_status;
 	uint16_t	 observed_port;
 };
@@ -672,6 +697,7 @@ answered(void *arg, int status, const struct msg *m)
 	a->calls++;
 	a->status = status;
 	if (m != NULL) {
+		a->resp_type = m->hdr.type;
 		a->resp_status = m->hdr.status;
 		if ((at = msg_attr_find(m, PROTO_ATTR_OBSERVED_ADDR)) != NULL &&
 		    msg_addr_parse(at, &ma) == 0)
@@ -689,6 +715,49 @@ run_asked(uv_loop_t *loop, const struct asked *a, int calls)
 	assert_int_equal(a->calls, calls);
 }
 
+/* A ROUTE_HANDOFF for bob.fed.ntm.test (the fields do not matter here). */
+static size_t
+handoff_encode(uint8_t *buf, size_t cap)
+{
+	static const uint8_t id[PROTO_ID_LEN] = { 1, 2, 3 };
+	static const uint8_t key[PROTO_KEY_LEN] = { 4 }, vip4[4] = { 1 };
+	static const uint8_t hash[PROTO_HASH_LEN] = { 5 };
+	struct msg_attr serial = { PROTO_ATTR_PEER_SERIAL, 1,
+	    (const uint8_t *)"\x2a" };
+	struct msg_attr status = { PROTO_ATTR_PEER_STATUS, 6,
+	    (const uint8_t *)"STATUS" };
+	struct msg_route r;
+	struct msg m;
+	size_t len;
+
+	memset(&r, 0, sizeof(r));
+	r.path_id = id;
+	r.route = PROTO_ROUTE_DIRECT;
+	r.role = PROTO_ROLE_RESPONDER;
+	r.kex = PROTO_KEX_ECDHE;
+	r.expiry = 1800000030;
+	r.peer_fqdn = (const uint8_t *)"alice.dc1.ntm.test";
+	r.peer_fqdn_len = 18;
+	r.peer_vip4 = vip4;
+	r.npeer_addr = 1;
+	r.peer_addr[0].family = PROTO_FAMILY_IPV4;
+	r.peer_addr[0].port = 4620;
+	r.peer_addr[0].addr[0] = 192;
+	r.recv_id = 1;
+	r.peer_recv_id = 2;
+	r.tunnel_key = r.temp_key = key;
+	r.peer_cert_hash = hash;
+	r.peer_serial = &serial;
+	r.peer_status = &status;
+	r.fqdn = (const uint8_t *)"bob.fed.ntm.test";
+	r.fqdn_len = 16;
+	msg_init(&m, PROTO_MSG_ROUTE_HANDOFF);
+	memcpy(m.hdr.id, id, PROTO_ID_LEN);
+	assert_int_equal(msg_route_write(&m, &r), 0);
+	assert_int_equal(msg_encode(&m, buf, cap, &len), 0);
+	return len;
+}
+
 /* DC_MN finds DC_CN through DNS and asks; a DC not listing it: refused. */
 static void
 test_ask(void **state)
@@ -703,14 +772,16 @@ test_ask(void **state)
 	struct federation_resolver *res;
 	struct federation *f;
 	struct sockaddr_storage ss;
-	struct asked a, b, c, e;
+	struct asked a, b, c, e, h;
+	uint8_t hbuf[1536];
+	size_t hlen;
 	int len = sizeof(ss);
 
 	(void)state;
 	memset(&fd, 0, sizeof(fd));
 	memset(&d, 0, sizeof(d));
 	memset(&a, 0, sizeof(a));
-	b = c = e = a;
+	b = c = e = h = a;
 	pki_init(&k);
 	mn_creds = pki_dc(&k, "dc1.ntm.test");
 	cn_creds = pki_dc(&k, "fed.ntm.test");
@@ -764,6 +835,24 @@ test_ask(void **state)
 	assert_int_equal(b.status, 0);
 	assert_int_equal(b.resp_status, PROTO_STATUS_NOT_REGISTERED);
 	assert_int_equal(d.connects, 1);
+	/* ROUTE_HANDOFF on the same link; DC_CN's PEER_NTM_ACK comes back. */
+	hlen = handoff_encode(hbuf, sizeof(hbuf));
+	assert_int_equal(federation_handoff(f, "bob.fed.ntm.test", hbuf, hlen,
+	    answered, &h), 0);
+	run_asked(&loop, &h, 1);
+	assert_int_equal(h.status, 0);
+	assert_int_equal(h.resp_type, PROTO_MSG_PEER_NTM_ACK);
+	assert_int_equal(h.resp_status, PROTO_STATUS_KEX_NOT_ALLOWED);
+	assert_int_equal(d.handoffs, 1);
+	assert_int_equal(d.handoff_fqdn_len, 16);
+	assert_memory_equal(d.handoff_fqdn, "bob.fed.ntm.test", 16);
+	assert_int_equal(d.connects, 1);
+	/* Only a ROUTE_HANDOFF goes that way. */
+	assert_int_equal(federation_handoff(f, "bob.fed.ntm.test", hbuf,
+	    PROTO_HEADER_LEN - 1, answered, &h), -EINVAL);
+	hbuf[1] = PROTO_MSG_NODE_INFO_REQUEST;
+	assert_int_equal(federation_handoff(f, "bob.fed.ntm.test", hbuf, hlen,
+	    answered, &h), -EINVAL);
 	/* DNS sends rogue.ntm.test to the same DC: it does not list it. */
 	assert_int_equal(federation_ask(f, "alice.dc1.ntm.test",
 	    "bob.rogue.ntm.test", PROTO_KEX_ECDHE, answered, &c), 0);
