@@ -3,7 +3,11 @@
 # Information Request for a registered node of its zone, only for an
 # asking DC whose certificate lists MN's zone; the asking side accepts a
 # DC only for zones its certificate lists, wherever DNS pointed it;
-# [federation] resolver is checked (needs [tls], an address) and used.
+# [federation] resolver is checked (needs [tls], an address) and used;
+# a ROUTE_HANDOFF from a peer DC (handoff.py) is refused for an MN zone
+# its certificate does not list, answered NOT_REGISTERED for an absent
+# CN, and sent to a registered CN as its Route Direction (UNAVAILABLE when
+# it never acknowledges).
 #
 #   asnode --enroll--> ntm-as --notices--> ntm-dc (dc1.ntm.test) <--UDP-- regclient (n1)
 #   fedclient (ntm-dc certificate of dc2.ntm.test) --TLS 4611--^
@@ -193,6 +197,62 @@ case $out in
 	ok "DC_MN refuses a DC whose certificate does not list CN's zone, wherever DNS pointed" ;;
 *) not_ok "DC_MN refuses a DC whose certificate does not list CN's zone, wherever DNS pointed" "$out" ;;
 esac
+# A peer DC handing over CN's Route Direction (ROUTE_HANDOFF, PROTOCOL.md
+# 6.4), written here from the wire format; prints DC_CN's answer.
+cat > handoff.py <<'EOF'
+import socket, ssl, struct, sys
+port, chain, key, mn, cn = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+def attr(t, v):
+    return struct.pack(">HH", t, len(v)) + v
+path = bytes(range(1, 17))
+body = b"".join([
+    attr(0x001a, path), attr(0x001d, b"\x01"), attr(0x001e, b"\x02"),
+    attr(0x0012, b"\x03"), attr(0x0007, struct.pack(">Q", 4000000000)),
+    attr(0x0011, mn.encode()), attr(0x0033, bytes([198, 18, 2, 9])),
+    attr(0x000b, struct.pack(">BH", 4, 4620) + bytes([192, 0, 2, 9])),
+    attr(0x001b, struct.pack(">I", 11)), attr(0x001c, struct.pack(">I", 12)),
+    attr(0x0020, b"\x07" * 32), attr(0x0021, b"\x08" * 32),
+    attr(0x0030, b"\x09" * 32), attr(0x0031, b"\x2a"),
+    attr(0x0032, b"STATUS"), attr(0x0010, cn.encode())])
+hdr = struct.pack(">BBBBHHIQ", 1, 0x42, 1, 0, len(body), 0, 4242, 0) + path
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+ctx.set_alpn_protocols(["ntmobile/1"])
+ctx.load_cert_chain(chain, key)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(port))))
+s.settimeout(20)
+s.sendall(hdr + body)
+def read(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            sys.exit("closed")
+        b += c
+    return b
+h = read(36)
+_, typ, status, _, length, _, txid, _ = struct.unpack(">BBBBHHIQ", h[:20])
+b = read(length)
+same = b == attr(0x001a, path)
+print("type %#x status %d txid %d path %s" % (typ, status, txid,
+      "same" if same else "other"))
+EOF
+handoff() {	# handoff CHAIN KEY MN CN
+	python3 handoff.py "$TLS_PORT" "$1" "$2" "$3" "$4" 2>&1
+}
+out=$(handoff dc2.chain dc2.key alice.dc3.ntm.test n1.dc1.ntm.test)
+check_eq "a ROUTE_HANDOFF for an MN of a zone the DC's certificate does not list: PEER_NTM_ACK refused by policy" \
+	"type 0x43 status 7 txid 4242 path same" "$out"
+out=$(handoff dc2.chain dc2.key alice.dc2.ntm.test dave.dc1.ntm.test)
+check_eq "a ROUTE_HANDOFF for a node that is not registered: PEER_NTM_ACK not registered" \
+	"type 0x43 status 5 txid 4242 path same" "$out"
+out=$(handoff dc2.chain dc2.key alice.dc2.ntm.test n1.dc1.ntm.test)
+check_eq "a ROUTE_HANDOFF for n1, who never acknowledges: PEER_NTM_ACK unavailable after the retransmissions" \
+	"type 0x43 status 20 txid 4242 path same" "$out"
+check "the DC sent n1 its Route Direction from the handoff" \
+	grep -q "signal: handoff alice.dc2.ntm.test -> n1.dc1.ntm.test: direct route, CN at $OBS" dc.log
 $NTMCTL ca issue --dir ca --role node --fqdn eve.dc2.ntm.test \
 	--vip4 198.18.2.200 --vip6 fd6e:746d:6f62:2::200 --out eve >/dev/null
 cat eve.pem ca/as.pem > eve.chain
