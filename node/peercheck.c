@@ -38,6 +38,7 @@ struct pc_serial {
 	uint8_t		 serial[PROTO_SERIAL_MAX];
 	size_t		 len;
 	time_t		 newest;
+	time_t		 newest_next;	/* nextUpdate of that newest status */
 	bool		 revoked;
 };
 
@@ -340,14 +341,16 @@ peercheck_newest(const struct peercheck *pc, const uint8_t *serial,
 /* Records what a verified status said about a serial. */
 static void
 serial_note(struct peercheck *pc, const uint8_t *serial, size_t len,
-    time_t this_update, bool revoked)
+    time_t this_update, time_t next_update, bool revoked)
 {
 	struct pc_serial *s;
 
 	if ((s = serial_lookup(pc, serial, len, true)) == NULL)
 		return;
-	if (this_update > s->newest)
+	if (this_update > s->newest) {
 		s->newest = this_update;
+		s->newest_next = next_update;
+	}
 	if (revoked)
 		s->revoked = true;
 }
@@ -503,6 +506,37 @@ status_dates(time_t this_update, time_t next_update, time_t now,
 	return 0;
 }
 
+/*
+ * The oldest thisUpdate a stapled status for this serial may have.  A
+ * staple older than a status already verified is only a problem if it
+ * could hide what the newer one says: while the newest status seen is
+ * good and still within its validity, it stands for the serial, and an
+ * older (but itself valid) staple adds nothing and takes nothing away.
+ * This is the common case of a peer stapling its own status from
+ * enrollment while its DC already handed out the AS's refreshed one.
+ */
+static time_t
+status_floor(const struct peercheck *pc, const uint8_t *serial, size_t len,
+    time_t now)
+{
+	size_t i;
+
+	serial_norm(&serial, &len);
+	for (i = 0; i < pc->nserials; i++) {
+		const struct pc_serial *s = &pc->serials[i];
+
+		if (s->live && s->len == len &&
+		    memcmp(s->serial, serial, len) == 0) {
+			if (!s->revoked &&
+			    s->newest_next >= now - PEERCHECK_SKEW &&
+			    s->newest <= now + PEERCHECK_SKEW)
+				return 0;
+			return s->newest;
+		}
+	}
+	return 0;
+}
+
 int
 peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
     const uint8_t *status, size_t status_len,
@@ -528,8 +562,9 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	if (status == NULL || status_len == 0)
 		return pc_refuse(pc, ex->fqdn, PEERCHECK_E_STATUS);
 	crypto_sha256(sh, status, status_len);
-	newest = peercheck_newest(pc, c->info.serial, c->info.serial_len,
+	(void)peercheck_newest(pc, c->info.serial, c->info.serial_len,
 	    &revoked);
+	newest = status_floor(pc, c->info.serial, c->info.serial_len, now);
 	if ((pair = pair_lookup(pc, c->hash, sh)) != NULL) {
 		/* Signatures known good; the clock and the names are not. */
 		if ((rv = dates_check(&c->info, now)) < 0 ||
@@ -552,11 +587,11 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	rv = ocsp_verify(&sd, pc->as_ca, c->crt, now, newest, &res);
 	if (rv == OCSP_E_REVOKED)
 		serial_note(pc, c->info.serial, c->info.serial_len,
-		    res.this_update, true);
+		    res.this_update, res.next_update, true);
 	if (rv < 0)
 		return pc_refuse(pc, ex->fqdn, ocsp_error(rv));
 	serial_note(pc, c->info.serial, c->info.serial_len, res.this_update,
-	    false);
+	    res.next_update, false);
 	pair_store(pc, c->hash, sh, res.this_update, res.next_update);
 good:
 	pc->stats.verified++;
@@ -614,7 +649,8 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 	if (!serial_equal(sn.data, sn.size, serial, serial_len))
 		goto out;
 	if (cstatus == GNUTLS_OCSP_CERT_REVOKED) {
-		serial_note(pc, serial, serial_len, this_update, true);
+		serial_note(pc, serial, serial_len, this_update, next_update,
+		    true);
 		rv = PEERCHECK_E_REVOKED;
 		goto out;
 	}
@@ -622,7 +658,7 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 		goto out;
 	if ((rv = status_dates(this_update, next_update, now, newest)) < 0)
 		goto out;
-	serial_note(pc, serial, serial_len, this_update, false);
+	serial_note(pc, serial, serial_len, this_update, next_update, false);
 	rv = 0;
 out:
 	gnutls_free(sn.data);
