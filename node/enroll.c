@@ -5,11 +5,14 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/ocsp.h>
 #include <gnutls/x509.h>
 
 #include "cert.h"
@@ -319,6 +322,47 @@ enroll_reply_save(const struct enroll_reply *r, const char *dir)
 out:
 	gnutls_free(pem.data);
 	return rc;
+}
+
+int
+enroll_status_times(const uint8_t *der, size_t len, time_t *this_update,
+    time_t *next_update)
+{
+	gnutls_ocsp_resp_t resp = NULL;
+	gnutls_datum_t d;
+	unsigned int cstatus, reason;
+	time_t tu, nu, rtime;
+	int rc;
+
+	if (der == NULL || len == 0 || len > UINT_MAX)
+		return -EINVAL;
+	if (gnutls_ocsp_resp_init(&resp) < 0)
+		return -ENOMEM;
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned int)len;
+	rc = -EINVAL;
+	if (gnutls_ocsp_resp_import(resp, &d) < 0 ||
+	    gnutls_ocsp_resp_get_status(resp) != GNUTLS_OCSP_RESP_SUCCESSFUL ||
+	    gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, NULL,
+	    &cstatus, &tu, &nu, &rtime, &reason) < 0)
+		goto out;
+	/* GnuTLS gives (time_t)-1 for an absent nextUpdate. */
+	if (tu == (time_t)-1 || nu == (time_t)-1 || nu <= tu)
+		goto out;
+	*this_update = tu;
+	*next_update = nu;
+	rc = 0;
+out:
+	gnutls_ocsp_resp_deinit(resp);
+	return rc;
+}
+
+time_t
+enroll_status_refresh_at(time_t this_update, time_t next_update)
+{
+	if (next_update <= this_update)
+		return this_update;
+	return this_update + (next_update - this_update) / 2 + 1;
 }
 
 static void

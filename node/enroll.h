@@ -103,6 +103,24 @@ int	enroll_reply_verify(const struct enroll_reply *,
 int	enroll_reply_save(const struct enroll_reply *, const char *dir);
 
 /*
+ * enroll_status_times: thisUpdate and nextUpdate of the node's own status
+ * (a DER OCSP response as the AS sent it, status.der), read without
+ * checking the signature: the tunnel peer checks it, ntmd only needs to
+ * know when to ask for a fresher one.  0, or -EINVAL when it is not an
+ * OCSP response with one SingleResponse carrying both dates, or -ENOMEM.
+ */
+int	enroll_status_times(const uint8_t *der, size_t len,
+	    time_t *this_update, time_t *next_update);
+
+/*
+ * enroll_status_refresh_at: when to ask the AS again for the status valid
+ * from this_update to next_update: at half of that span plus one second
+ * (the AS hands out its stored response until its half-life, a fresh one
+ * from then on), and never before this_update.
+ */
+time_t	enroll_status_refresh_at(time_t this_update, time_t next_update);
+
+/*
  * One request to the AS over TLS (PROTOCOL.md 12.1): the server must
  * present role ntm-as chaining to the creds' trust store; creds carry the
  * node certificate and key for AUTH/RENEW, or none for ENROLL.  The

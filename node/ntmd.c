@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,17 @@ struct ntmd {
 	bool			 as_enrolling;
 	bool			 as_renewing;	/* the next request renews */
 	uv_timer_t		 renew_timer;
+	uint32_t		 as_backoff_ms;	/* 0: the last exchange worked */
+	int			 as_fail;	/* enum ntmd_as_fail, logged */
+
+	/* Own status (status.der): asked again at its half-life. */
+	uv_timer_t		 status_timer;
+	bool			 status_refreshing;
+	time_t			 status_this_update;	/* 0: none read */
+	time_t			 status_next_update;
+	time_t			 status_refresh_at;
+	uint32_t		 status_retry_s;	/* AS gave no fresher one */
+	uint64_t		 status_refreshes;
 
 	struct control_server	 ctl;
 	const struct ntmd_resolver *resolver;	/* NULL: not built yet */
@@ -95,6 +107,20 @@ enum ntmd_timer {
 	NTMD_TICKET_MARGIN_S = 60,	/* a ticket this close to expiry: new */
 	NTMD_ADDR_CHECK_MS = 2000,	/* interface addresses read again */
 	NTMD_RENEW_MIN_S = 5,		/* soonest renewal */
+	NTMD_AS_BACKOFF_MAX_MS = 120000, /* retries double up to this */
+	NTMD_STATUS_UNREADABLE_S = 60,	/* no status.der: ask again then */
+	NTMD_STATUS_RETRY_S = 10,	/* no fresher status: doubling ... */
+	NTMD_STATUS_RETRY_MAX_S = 120,	/* ... up to this */
+};
+
+/* Why the last exchange with the AS failed; a kind is logged once in a row. */
+enum ntmd_as_fail {
+	NTMD_AS_FAIL_NONE = 0,
+	NTMD_AS_FAIL_LOCAL,		/* our files, CSR, TLS set-up */
+	NTMD_AS_FAIL_TIMEOUT,		/* no answer */
+	NTMD_AS_FAIL_ANSWER,		/* an answer that does not parse */
+	NTMD_AS_FAIL_REFUSED,		/* status other than OK */
+	NTMD_AS_FAIL_VERIFY,		/* certificate or vIPs not ours */
 };
 
 static uint64_t
@@ -363,6 +389,7 @@ ntmd_local_addrs(struct ntmd *n, struct msg_addr *out)
 /* ---- AS client: enrollment and authentication (PROTOCOL.md 12.2) ---- */
 
 static void	ntmd_register(struct ntmd *);
+static void	ntmd_status_schedule(struct ntmd *);
 
 static void
 ntmd_sockaddr(const struct msg_addr *a, struct sockaddr_storage *ss)
@@ -395,16 +422,52 @@ ntmd_as_later(struct ntmd *n, uint32_t ms)
 	uv_timer_start(&n->as_timer, ntmd_as_retry_cb, ms, 0);
 }
 
+/*
+ * A failure of kind: a warning the first time in a row, debug after that
+ * (an AS down for an hour does not fill the log).
+ */
+static void __attribute__((format(printf, 3, 4)))
+ntmd_as_warn(struct ntmd *n, enum ntmd_as_fail kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(n->as_fail == (int)kind ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN, fmt,
+	    ap);
+	va_end(ap);
+	n->as_fail = kind;
+}
+
+/*
+ * Asks again after a failure: 10 s, doubling up to 2 min; at_least_ms
+ * (the AS's RETRY_AFTER, or the pause after a refusal) when longer.
+ */
+static void
+ntmd_as_failed(struct ntmd *n, uint32_t at_least_ms)
+{
+	uint32_t ms;
+
+	if (n->as_backoff_ms == 0)
+		n->as_backoff_ms = NTMD_AS_RETRY_MS;
+	else if (n->as_backoff_ms < NTMD_AS_BACKOFF_MAX_MS / 2)
+		n->as_backoff_ms *= 2;
+	else
+		n->as_backoff_ms = NTMD_AS_BACKOFF_MAX_MS;
+	ms = at_least_ms > n->as_backoff_ms ? at_least_ms : n->as_backoff_ms;
+	log_debug("AS: asking again in %u s", ms / 1000);
+	ntmd_as_later(n, ms);
+}
+
 static void
 ntmd_as_timeout(uv_timer_t *t)
 {
 	struct ntmd *n = t->data;
 
-	log_warnx("AS: no answer within %d s, trying again later",
-	    NTMD_AS_TIMEOUT_MS / 1000);
+	ntmd_as_warn(n, NTMD_AS_FAIL_TIMEOUT, "AS: no answer within %d s, "
+	    "trying again later", NTMD_AS_TIMEOUT_MS / 1000);
 	enroll_client_stop(&n->as_ec);
 	n->as_running = false;
-	ntmd_as_later(n, NTMD_AS_RETRY_MS);
+	ntmd_as_failed(n, 0);
 }
 
 /* Takes the identity the AS certified where the configuration gave none. */
@@ -481,6 +544,88 @@ ntmd_renew_at(struct ntmd *n, time_t at)
 	log_info("certificate renewal in %llu s", (unsigned long long)s);
 }
 
+/*
+ * The own status is due again: AUTH_REQUEST with the node certificate,
+ * whose answer carries a fresh status (and ticket).  An exchange already
+ * running or waiting to retry brings one too; its answer schedules again.
+ */
+static void
+ntmd_status_cb(uv_timer_t *t)
+{
+	struct ntmd *n = t->data;
+
+	if (n->stopping || n->as_running || uv_is_active((uv_handle_t *)
+	    &n->as_timer))
+		return;
+	n->status_refreshing = true;
+	n->status_refreshes++;
+	ntmd_as_begin(n);
+}
+
+/*
+ * Reads thisUpdate and nextUpdate of status.der and arms the refresh at
+ * its half-life (enroll_status_refresh_at).  A status already past it
+ * that the last answer did not replace with a fresher one means the AS
+ * keeps handing out the old one: asked again after 10 s, doubling to 2 min.
+ */
+static void
+ntmd_status_schedule(struct ntmd *n)
+{
+	uint8_t *buf;
+	size_t len;
+	time_t tu = 0, nu = 0, at, now = time(NULL);
+	uint64_t s;
+	int rc;
+
+	if (!n->cfg.has_as || n->cfg.ca_file == NULL)
+		return;
+	uv_timer_stop(&n->status_timer);
+	if ((buf = malloc(PROTO_STATUS_MAX_LEN)) == NULL)
+		fatal("malloc");
+	if ((rc = store_read(n->cfg.state_dir, STORE_STATUS, buf,
+	    PROTO_STATUS_MAX_LEN, &len)) == 0)
+		rc = enroll_status_times(buf, len, &tu, &nu);
+	free(buf);
+	if (rc < 0) {
+		log_warnx("%s/%s: no own status to read (%s): asking the AS "
+		    "in %d s", n->cfg.state_dir, STORE_STATUS, strerror(-rc),
+		    NTMD_STATUS_UNREADABLE_S);
+		s = NTMD_STATUS_UNREADABLE_S;
+		goto arm;
+	}
+	at = enroll_status_refresh_at(tu, nu);
+	if (at > now) {
+		s = (uint64_t)(at - now);
+		n->status_retry_s = 0;
+	} else if (tu > n->status_this_update) {
+		/* Read for the first time, already due (an old file). */
+		s = 0;
+	} else {
+		/* Logged once until a fresher status arrives. */
+		if (n->status_retry_s == 0)
+			log_warnx("AS: no fresher status than thisUpdate %lld "
+			    "(valid until %lld), asking again from %d s to "
+			    "%d s apart", (long long)tu, (long long)nu,
+			    NTMD_STATUS_RETRY_S, NTMD_STATUS_RETRY_MAX_S);
+		n->status_retry_s = n->status_retry_s == 0 ?
+		    NTMD_STATUS_RETRY_S : n->status_retry_s * 2;
+		if (n->status_retry_s > NTMD_STATUS_RETRY_MAX_S)
+			n->status_retry_s = NTMD_STATUS_RETRY_MAX_S;
+		s = n->status_retry_s;
+		log_debug("own status: asking again in %llu s",
+		    (unsigned long long)s);
+	}
+	if (tu != n->status_this_update)
+		log_info("own status valid %lld..%lld, a fresh one asked for "
+		    "in %llu s", (long long)tu, (long long)nu,
+		    (unsigned long long)s);
+	n->status_this_update = tu;
+	n->status_next_update = nu;
+arm:
+	n->status_refresh_at = now + (time_t)s;
+	uv_timer_start(&n->status_timer, ntmd_status_cb, s * 1000, 0);
+}
+
 static void
 ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 {
@@ -491,35 +636,40 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 	n->as_running = false;
 	uv_timer_stop(&n->as_timer);
 	if (err < 0) {
-		log_warnx("AS: unusable answer: %s", err <= MSG_E_SHORT_HEADER ?
-		    msg_strerror(err) : strerror(-err));
-		ntmd_as_later(n, NTMD_AS_RETRY_MS);
+		ntmd_as_warn(n, NTMD_AS_FAIL_ANSWER, "AS: unusable answer: %s",
+		    err <= MSG_E_SHORT_HEADER ? msg_strerror(err) :
+		    strerror(-err));
+		ntmd_as_failed(n, 0);
 		return;
 	}
 	if (r->status != PROTO_STATUS_OK) {
-		log_warnx("AS refused %s: %s%s%s", n->as_enrolling ?
-		    "enrollment" : "authentication",
+		ntmd_as_warn(n, NTMD_AS_FAIL_REFUSED, "AS refused %s: %s%s%s",
+		    n->as_enrolling ? "enrollment" : "authentication",
 		    msg_status_name(r->status), r->error_text[0] != '\0' ?
 		    ": " : "", r->error_text);
-		ntmd_as_later(n, r->retry_after_ms != 0 ? r->retry_after_ms :
-		    NTMD_AS_REFUSED_MS);
+		if (r->retry_after_ms != 0)
+			ntmd_as_later(n, r->retry_after_ms);
+		else
+			ntmd_as_failed(n, NTMD_AS_REFUSED_MS);
 		return;
 	}
 	rc = enroll_reply_verify(r, tls_creds_trust(n->as_creds),
 	    n->cfg.fqdn, n->as_key, time(NULL), &renew);
 	if (rc < 0) {
-		log_warnx("AS: the certificate for %s does not verify (%s)",
-		    r->fqdn, rc <= -1000 ? cert_strerror(rc) : strerror(-rc));
-		ntmd_as_later(n, NTMD_AS_REFUSED_MS);
+		ntmd_as_warn(n, NTMD_AS_FAIL_VERIFY, "AS: the certificate for "
+		    "%s does not verify (%s)", r->fqdn, rc <= -1000 ?
+		    cert_strerror(rc) : strerror(-rc));
+		ntmd_as_failed(n, NTMD_AS_REFUSED_MS);
 		return;
 	}
 	if ((n->cfg.has_vip4 && (!r->has_vip4 ||
 	    memcmp(n->cfg.vip4.addr, r->vip4, 4) != 0)) ||
 	    (n->cfg.has_vip6 && (!r->has_vip6 ||
 	    memcmp(n->cfg.vip6.addr, r->vip6, 16) != 0))) {
-		log_warnx("AS: the certificate for %s carries other virtual "
-		    "IPs than [node] vip4/vip6 configure", r->fqdn);
-		ntmd_as_later(n, NTMD_AS_REFUSED_MS);
+		ntmd_as_warn(n, NTMD_AS_FAIL_VERIFY, "AS: the certificate for "
+		    "%s carries other virtual IPs than [node] vip4/vip6 "
+		    "configure", r->fqdn);
+		ntmd_as_failed(n, NTMD_AS_REFUSED_MS);
 		return;
 	}
 	if ((rc = enroll_reply_save(r, n->cfg.state_dir)) < 0)
@@ -528,9 +678,20 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 	ntmd_as_identity(n, r);
 	log_info("%s: %s by the AS, DC ticket until %llu", r->fqdn,
 	    n->as_enrolling ? "enrolled" : n->as_renewing ? "renewed" :
-	    "authenticated", (unsigned long long)r->expiry);
+	    n->status_refreshing ? "status refreshed" : "authenticated",
+	    (unsigned long long)r->expiry);
+	if (n->as_fail != NTMD_AS_FAIL_NONE)
+		log_info("AS: answering again");
+	n->as_fail = NTMD_AS_FAIL_NONE;
+	n->as_backoff_ms = 0;
 	n->as_renewing = false;
+	n->status_refreshing = false;
 	ntmd_renew_at(n, renew);
+	/* The next handshakes staple the status just saved. */
+	if ((rc = tunnelio_status_reload(n->tio)) < 0)
+		log_warnx("%s/%s: not handed to the tunnels: %s",
+		    n->cfg.state_dir, STORE_STATUS, strerror(-rc));
+	ntmd_status_schedule(n);
 	/* A live registration goes on; the next one uses the new ticket. */
 	if (dcclient_set_ticket(&n->dc, r->ticket, r->ticket_len, r->k_nd,
 	    r->expiry) == 0 && !dcclient_registered(&n->dc))
@@ -593,8 +754,8 @@ ntmd_as_begin(struct ntmd *n)
 		fatal("malloc");
 	if ((rc = tls_creds_new(&n->as_creds)) < 0 ||
 	    (rc = tls_creds_load_trust(n->as_creds, n->cfg.ca_file)) < 0) {
-		log_warnx("%s: %s", n->cfg.ca_file, rc <= -1000 ?
-		    cert_strerror(rc) : strerror(-rc));
+		ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "%s: %s", n->cfg.ca_file,
+		    rc <= -1000 ? cert_strerror(rc) : strerror(-rc));
 		goto retry;
 	}
 	(void)rng_bytes(n->rng, &txid, sizeof(txid));
@@ -603,8 +764,8 @@ ntmd_as_begin(struct ntmd *n)
 	if (access(cert, R_OK) == 0 && access(key, R_OK) == 0) {
 		n->as_enrolling = false;
 		if ((rc = tls_creds_load_key(n->as_creds, cert, key)) < 0) {
-			log_warnx("%s: %s", key, rc <= -1000 ?
-			    cert_strerror(rc) : strerror(-rc));
+			ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "%s: %s", key,
+			    rc <= -1000 ? cert_strerror(rc) : strerror(-rc));
 			goto retry;
 		}
 		if (!n->as_renewing)
@@ -612,8 +773,9 @@ ntmd_as_begin(struct ntmd *n)
 			    NULL, NULL, NULL, req, ENROLL_REPLY_MAX, &len);
 		else if ((rc = cert_key_read(key, &n->as_key)) < 0 ||
 		    (rc = enroll_csr_make(n->as_key, n->cfg.fqdn, &csr)) < 0) {
-			log_warnx("renewal CSR: %s", rc <= -1000 ?
-			    cert_strerror(rc) : gnutls_strerror(rc));
+			ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "renewal CSR: %s",
+			    rc <= -1000 ? cert_strerror(rc) :
+			    gnutls_strerror(rc));
 			goto retry;
 		} else
 			rc = enroll_request_encode(PROTO_MSG_RENEW_REQUEST,
@@ -635,13 +797,15 @@ ntmd_as_begin(struct ntmd *n)
 			if ((rc = cert_key_generate(CERT_KEY_P256,
 			    &n->as_key)) < 0 ||
 			    (rc = cert_key_write(key, n->as_key)) < 0) {
-				log_warnx("%s: %s", key, rc <= -1000 ?
-				    cert_strerror(rc) : strerror(-rc));
+				ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "%s: %s",
+				    key, rc <= -1000 ? cert_strerror(rc) :
+				    strerror(-rc));
 				goto retry;
 			}
 		}
 		if ((rc = enroll_csr_make(n->as_key, n->cfg.fqdn, &csr)) < 0) {
-			log_warnx("CSR: %s", gnutls_strerror(rc));
+			ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "CSR: %s",
+			    gnutls_strerror(rc));
 			goto retry;
 		}
 		rc = enroll_request_encode(PROTO_MSG_ENROLL_REQUEST, txid,
@@ -650,18 +814,20 @@ ntmd_as_begin(struct ntmd *n)
 	if (rc < 0 || (rc = enroll_client_start(&n->as_ec, &n->uv,
 	    (struct sockaddr *)&n->cfg.as_addr, n->as_creds, NULL, NULL, req,
 	    len, txid, ntmd_as_done, n)) < 0) {
-		log_warnx("AS: cannot start: %s", strerror(-rc));
+		ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "AS: cannot start: %s",
+		    strerror(-rc));
 		goto retry;
 	}
 	n->as_running = true;
 	uv_timer_stop(&n->as_timer);
 	uv_timer_start(&n->as_timer, ntmd_as_timeout, NTMD_AS_TIMEOUT_MS, 0);
 	log_info("AS: %s as %s", n->as_enrolling ? "enrolling" :
-	    n->as_renewing ? "renewing" : "authenticating",
+	    n->as_renewing ? "renewing" : n->status_refreshing ?
+	    "asking for a fresh status" : "authenticating",
 	    n->cfg.fqdn != NULL ? n->cfg.fqdn : "(name from the certificate)");
 	goto out;
 retry:
-	ntmd_as_later(n, NTMD_AS_RETRY_MS);
+	ntmd_as_failed(n, 0);
 out:
 	gnutls_free(csr.data);
 	if (pw != NULL) {
@@ -758,6 +924,8 @@ ntmd_dc_start(struct ntmd *n)
 	n->addr_timer.data = n;
 	uv_timer_init(&n->uv, &n->renew_timer);
 	n->renew_timer.data = n;
+	uv_timer_init(&n->uv, &n->status_timer);
+	n->status_timer.data = n;
 	uv_timer_start(&n->addr_timer, ntmd_addr_check, NTMD_ADDR_CHECK_MS,
 	    NTMD_ADDR_CHECK_MS);
 	if (n->cfg.ndc_addr > 0) {
@@ -778,6 +946,7 @@ ntmd_dc_start(struct ntmd *n)
 		return;
 	}
 	ntmd_renew_stored(n);
+	ntmd_status_schedule(n);
 	ntmd_register(n);
 }
 
@@ -844,6 +1013,12 @@ ntmd_stats(void *arg, struct control_reply *r)
 	STAT_U64("dc-failures", dc->stats.failures);
 	STAT_U64("dc-dropped", dc->stats.dropped);
 	STAT_U64("signal-unhandled", n->signal_unhandled);
+	if (n->status_this_update != 0) {
+		STAT_U64("status-this-update", n->status_this_update);
+		STAT_U64("status-next-update", n->status_next_update);
+		STAT_U64("status-refresh-at", n->status_refresh_at);
+	}
+	STAT_U64("status-refreshes", n->status_refreshes);
 	STAT_U64("control-requests", n->ctl.requests);
 #undef STAT_U64
 	tunnelio_stats_reply(n->tio, r);
@@ -1162,6 +1337,7 @@ main(int argc, char *argv[])
 	uv_timer_stop(&n.as_timer);
 	uv_timer_stop(&n.addr_timer);
 	uv_timer_stop(&n.renew_timer);
+	uv_timer_stop(&n.status_timer);
 	if (n.as_running)
 		enroll_client_stop(&n.as_ec);
 	if (n.dpio_open)

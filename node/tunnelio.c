@@ -480,31 +480,38 @@ tunnelio_timer_cb(uv_timer_t *h)
 
 /*
  * status.der is rewritten whenever ntmd gets a fresher status (AS answer,
- * STATUS_NOTICE); later handshakes staple the new one.
+ * STATUS_NOTICE); later handshakes staple the new one.  ntmd calls this
+ * right after it saved one; the tick looks every TUNNELIO_STATUS_TICKS s.
  */
-static void
+int
 tunnelio_status_reload(struct tunnelio *tio)
 {
 	char path[PATH_MAX];
 	uint8_t *buf;
 	struct stat st;
 	size_t len;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir,
 	    STORE_STATUS);
-	if (tio->t == NULL || stat(path, &st) < 0 ||
-	    (st.st_mtim.tv_sec == tio->status_mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == tio->status_mtime.tv_nsec))
-		return;
+	if (tio->t == NULL)
+		return 0;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (st.st_mtim.tv_sec == tio->status_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == tio->status_mtime.tv_nsec)
+		return 0;
 	if ((buf = malloc(PROTO_STATUS_MAX_LEN)) == NULL)
-		return;
-	if (store_read(tio->conf.state_dir, STORE_STATUS, buf,
-	    PROTO_STATUS_MAX_LEN, &len) == 0 &&
-	    tunnel_set_status(tio->t, buf, len) == 0) {
+		return -ENOMEM;
+	if ((rc = store_read(tio->conf.state_dir, STORE_STATUS, buf,
+	    PROTO_STATUS_MAX_LEN, &len)) == 0 &&
+	    (rc = tunnel_set_status(tio->t, buf, len)) == 0) {
 		tio->status_mtime = st.st_mtim;
 		log_info("%s: own status reloaded from %s", tio->fqdn, path);
+		rc = 1;
 	}
 	free(buf);
+	return rc;
 }
 
 /* Every second: data-plane timers of each tunnel, and reaping. */
@@ -539,7 +546,7 @@ tunnelio_tick_cb(uv_timer_t *h)
 	}
 	tunnelio_reap(tio);
 	if (++tio->ticks % TUNNELIO_STATUS_TICKS == 0)
-		tunnelio_status_reload(tio);
+		(void)tunnelio_status_reload(tio);
 	if (!tio->stopped)
 		uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS,
 		    0);

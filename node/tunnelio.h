@@ -112,6 +112,14 @@ const struct ntmd_resolver *tunnelio_resolver(struct tunnelio *);
  */
 int	tunnelio_identity(struct tunnelio *, const char *fqdn);
 
+/*
+ * tunnelio_status_reload: reads status.der again when it changed since
+ * last read and hands it to the tunnel machine (tunnel_set_status), so
+ * the next handshakes staple it.  Returns 1 when it took a new one, 0
+ * when unchanged or no tunnel machine is built yet, or a negative errno.
+ */
+int	tunnelio_status_reload(struct tunnelio *);
+
 /* The data plane, once it runs (INSTALL before this fails the setup). */
 void	tunnelio_set_dataplane(struct tunnelio *, struct dataplane *,
 	    struct dataplane_io *);

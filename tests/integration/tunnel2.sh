@@ -2,7 +2,9 @@
 # tunnel2.sh -- the first tunnel (issue 5): in the lab, a lookup on alice sets
 # up a tunnel to dave through their DC, both virtual IPs carry traffic, a
 # second lookup reuses the tunnel, and a scheme outside the peer's
-# kex_allowed is refused.
+# kex_allowed is refused.  The AS signs statuses for 60 s only here
+# (NTM_LAB_STATUS_VALIDITY): each ntmd must ask for a fresh one at its
+# half-life, and a new tunnel still comes up once the first ones expired.
 #
 #   as  dc1  (dc2 ...)             -- srv 198.51.100.0/24, 2001:db8:0:100::/64
 #          [core]
@@ -14,7 +16,7 @@
 # [tunnel] kex_allowed = shared: dave (ecdhe only) must refuse it.
 . "$top_srcdir/tests/tap.sh"
 tap_need_root
-tap_need_cmd ip nsd unbound python3 setsid getent ping curl sha256sum
+tap_need_cmd ip nsd unbound python3 setsid getent ping curl sha256sum openssl
 for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
 	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
 done
@@ -25,7 +27,10 @@ L=t$$
 S=/run/ntm-lab/$L
 T=$(mktemp -d /tmp/ntm-tunnel2.XXXXXX)
 NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
+# The shortest validity ntm-as takes: ntmd's own status is half-stale
+# after 30 s and expired after 60 s.
+NTM_LAB_STATUS_VALIDITY=60s
+export NTM_BUILDDIR NTM_LAB_STATUS_VALIDITY
 
 cleanup() {
 	"$LABCMD" down --name "$L" >/dev/null 2>&1
@@ -206,13 +211,76 @@ pid=$(cat "$T/alice.pid")
 kill "$pid"
 check "alice's ntmd (shared) stops" wait_for 10 gone
 sed -e 's/^kex_allowed = shared$/kex_allowed = ecdhe/' "$T/alice.conf" >"$T/alice2.conf"
-setsid "$LABCMD" exec --name "$L" alice -- "$top_builddir/node/ntmd" -d \
-	-f "$T/alice2.conf" >"$T/alice2-ntmd.log" 2>&1 &
+setsid "$LABCMD" exec --name "$L" alice -- sh -c 'echo $$ >"$1"; exec "$2" -d -f "$3"' \
+	sh "$T/alice2.pid" "$top_builddir/node/ntmd" "$T/alice2.conf" >"$T/alice2-ntmd.log" 2>&1 &
 check "alice's ntmd (ecdhe) registers again" wait_for 20 registered
 check_eq "alice: getent sets up a new tunnel to dave" "$v6" \
 	"$(lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test | awk '{ print $1 }')"
 check "alice pings dave's vIPv4 over the new tunnel" \
 	lab exec --name "$L" alice -- ping -c 1 -W 2 "$v4"
+
+# ---- own status kept fresh (AUTH_REQUEST at its half-life) -----------------
+
+# thisupdate NODE: thisUpdate of NODE's state/status.der, Unix seconds.
+thisupdate() {
+	date -d "$(openssl ocsp -respin "$S/$1/state/status.der" -resp_text \
+	    -noverify 2>/dev/null | sed -n 's/^ *This Update: //p' | head -n 1)" +%s
+}
+check "ntm-as signs statuses valid 60 s in this lab" \
+	grep -q '^status_validity = 60s$' "$S/as/ntm-as.conf"
+d_tu=$(nstat dave status-this-update)
+d_nu=$(nstat dave status-next-update)
+a_tu=$(nstat alice status-this-update)
+d_file=$(thisupdate dave)
+check_eq "dave: ntmctl status shows the thisUpdate of its status.der" \
+	"$d_file" "$d_tu"
+check_eq "dave: its own status is valid for 60 s" 60 "$((d_nu - d_tu))"
+# Both daemons keep running: only their timers can bring a fresher status.
+expired_and_fresh() {
+	if [ "$(date +%s)" -gt "$((d_nu + 1))" ] &&
+	    [ "$(nstat dave status-this-update)" -gt "$d_tu" ] &&
+	    [ "$(nstat alice status-this-update)" -gt "$a_tu" ]; then
+		return 0
+	fi
+	sleep 1
+	return 1
+}
+check "past dave's first status's nextUpdate, both ntmd hold a fresher one" \
+	wait_for 100 expired_and_fresh
+d_now=$(thisupdate dave)
+check "dave: status.der's thisUpdate moved forward ($d_file -> $d_now)" \
+	test "$d_now" -gt "$d_file"
+check_eq "dave: ntmctl status agrees with status.der" "$d_now" \
+	"$(nstat dave status-this-update)"
+check "dave's status is valid now (thisUpdate <= now < nextUpdate)" \
+	sh -c "now=\$(date +%s); test $d_now -le \$now -a \$now -lt \
+	$(nstat dave status-next-update)"
+check "dave's log says the AS refreshed its status" \
+	grep -q "dave.dc1.ntm.test: status refreshed by the AS" "$S/dave/ntmd.log"
+check "alice's log says the AS refreshed her status" \
+	grep -q "alice.dc1.ntm.test: status refreshed by the AS" "$T/alice2-ntmd.log"
+check "dave's tunnel code staples the fresh status" \
+	grep -q "dave.dc1.ntm.test: own status reloaded" "$S/dave/ntmd.log"
+check "dave: the next refresh is due at the new status's half-life" \
+	test "$(nstat dave status-refresh-at)" -gt "$d_now"
+
+# A new tunnel after the first statuses expired: alice's ntmd restarts (its
+# TUNNEL_CLOSE ends the old one), dave's keeps running on its timer.
+pid=$(cat "$T/alice2.pid")
+kill "$pid"
+check "alice's ntmd stops again" wait_for 10 gone
+check "dave holds no tunnel" wait_for 5 dave_alone
+setsid "$LABCMD" exec --name "$L" alice -- "$top_builddir/node/ntmd" -d \
+	-f "$T/alice2.conf" >"$T/alice3-ntmd.log" 2>&1 &
+check "alice's ntmd registers again" wait_for 20 registered
+check_eq "alice: getent sets up a fresh tunnel to dave past the first nextUpdate" \
+	"$v6" "$(lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test | awk '{ print $1 }')"
+check "alice pings dave's vIPv4 over it" \
+	lab exec --name "$L" alice -- ping -c 2 -W 2 "$v4"
+check "alice pings dave's vIPv6 over it" \
+	lab exec --name "$L" alice -- ping -6 -c 2 -W 2 "$v6"
+check "no side refused the other's status as expired" \
+	sh -c "! grep -Eqi 'status (response )?(has )?expired' '$S/dave/ntmd.log' '$T/alice3-ntmd.log'"
 
 [ "$TAP_FAILED" = 0 ] || dump dc1 alice dave
 tap_done
