@@ -684,6 +684,11 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 		log_info("AS: answering again");
 	n->as_fail = NTMD_AS_FAIL_NONE;
 	n->as_backoff_ms = 0;
+	if (n->as_renewing)
+		log_warnx("%s: renewed; tunnel setup already running keeps "
+		    "the old certificate until ntmd restarts (no certificate "
+		    "update yet) while the statuses from now on are the new "
+		    "one's", r->fqdn);
 	n->as_renewing = false;
 	n->status_refreshing = false;
 	ntmd_renew_at(n, renew);
