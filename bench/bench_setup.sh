@@ -1,0 +1,330 @@
+#!/bin/sh
+# bench_setup.sh -- tunnel setup time in the lab, from the getaddrinfo() call to its answer with the tunnel up.
+#
+#   as  dc1  dc2                   -- srv 198.51.100.0/24, 2001:db8:0:100::/64
+#          [core]
+#   alice ---- core ---- dave      1 DC:  alice -> dave (dc1 -> dc1)
+#     \------- core ---- bob       2 DCs: alice -> bob  (dc1 -> dc2)
+#
+# usage: bench/bench_setup.sh [-b builddir] [-n setups] [-k "ecdhe shared"]
+#
+# A fresh setup needs the old tunnel gone, and ntmd has no verb to close one
+# (the idle timeout is 180 s).  So alice's ntmd is restarted before every
+# round: it sends TUNNEL_CLOSE to its peers when it stops (dave and bob drop
+# their side at once, checked), and starts again with its virtual IPs fixed
+# in its file (no AS round trip), registers with dc1, and the round resolves
+# dave and bob, in alternating order, each with one getaddrinfo() timed in
+# alice's namespace (python3, time.perf_counter around the call; the NSS
+# modules are loaded first by an untimed lookup of as.ntm.test, a name
+# outside the DC zones, so the figure is the setup, not dlopen).  The lab
+# runs with NTM_LAB_KEX=ecdhe,shared (dave and bob allow both); alice's file
+# names one scheme per pass, which is what she asks for.  dave's and bob's
+# ntmd are restarted (virtual IPs fixed too) before each pass: a responder's
+# ntmd takes no new Route Direction after 256 setups in its lifetime (see
+# doc/BENCH.md), and a pass is 200.  rsa is not run:
+# ntmd always makes a P-256 node key, so the lab has no RSA node keys.
+#
+# Baseline in the same run, the crypto floor: the public-key operations on
+# the critical path (2 ECDSA P-256 signatures, 8 verifications: per side the
+# peer's certificate and the AS intermediate, the peer's OCSP status and
+# Sig; 4 X25519 for ecdhe), timed one by one with GnuTLS and nettle as the
+# project uses them, by a small C program compiled here.
+# Needs root, python3 and a C compiler; brings up its own lab and removes it.
+set -u
+
+builddir=.
+n=200
+kexes="ecdhe shared"
+while getopts b:n:k: o; do
+	case $o in
+	b) builddir=$OPTARG ;;
+	n) n=$OPTARG ;;
+	k) kexes=$OPTARG ;;
+	*) echo "usage: $0 [-b builddir] [-n setups] [-k \"ecdhe shared\"]" >&2
+	   exit 2 ;;
+	esac
+done
+builddir=$(cd "$builddir" && pwd) || exit 2
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
+for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
+	[ -x "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
+done
+
+LABCMD=$srcdir/tools/ntm-lab
+NTMCTL=$builddir/tools/ntmctl
+L=bs$$
+S=/run/ntm-lab/$L
+T=$(mktemp -d /tmp/ntm-bench-setup.XXXXXX)
+NTM_BUILDDIR=$builddir
+export NTM_BUILDDIR
+pid=
+
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	"$LABCMD" down --name "$L" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+nstat() {
+	"$NTMCTL" status --json -s "$S/$1/ntmd.sock" 2>/dev/null |
+	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
+}
+ntunnels() {
+	"$NTMCTL" tunnels --json -s "$S/$1/ntmd.sock" 2>/dev/null |
+	    python3 -c "import json, sys; print(len(json.load(sys.stdin)))" 2>/dev/null
+}
+# wait_for SECONDS CMD...: poll CMD every 20 ms.
+wait_for() {
+	w_end=$(( $(date +%s) + $1 ))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -lt "$w_end" ] || return 1
+		sleep 0.02
+	done
+}
+gone() {
+	! kill -0 "$pid" 2>/dev/null || grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+}
+registered() {
+	test "$(nstat "${1:-alice}" registration)" = registered
+}
+peers_alone() {
+	test "$(ntunnels dave)" = 0 && test "$(ntunnels bob)" = 0
+}
+
+# node_conf HOST KEX: HOST's lab file with its virtual IPs fixed and KEX.
+node_conf() {
+	sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
+		-e "/^\[node\]/a vip4 = $(nstat "$1" vip4)" \
+		-e "/^\[node\]/a vip6 = $(nstat "$1" vip6)" \
+		-e "/^\[tunnel\]/a kex_allowed = $2" "$S/$1/ntmd.conf" >"$T/$1-$2.conf"
+}
+# node_start HOST CONF: ntmd -d in HOST's namespace, its pid in $T/HOST.pid.
+node_start() {
+	rm -f "$T/$1.pid"
+	setsid "$LABCMD" exec --name "$L" "$1" -- sh -c \
+	    'echo $$ >"$1"; exec "$2" -d -f "$3"' sh "$T/$1.pid" \
+	    "$builddir/node/ntmd" "$2" >>"$T/$1-ntmd.log" 2>&1 &
+	wait_for 5 test -s "$T/$1.pid"
+}
+# responders_restart: dave and bob get a fresh ntmd (same files).
+responders_restart() {
+	for h in dave bob; do
+		if [ -s "$T/$h.pid" ]; then
+			pid=$(cat "$T/$h.pid")
+		else
+			pid=$(cut -d' ' -f1 "$S/$h/ntmd.pid")
+		fi
+		kill "$pid"
+		wait_for 10 gone || { echo "$0: $h's ntmd does not stop" >&2; exit 1; }
+		node_start "$h" "$T/$h-ecdhe,shared.conf"
+		wait_for 20 registered "$h" ||
+		    { echo "$0: $h does not register again" >&2; exit 1; }
+	done
+	pid=
+}
+
+# ---- the crypto floor ------------------------------------------------------
+
+cat >"$T/floor.c" <<'EOF'
+/* floor.c -- bench_setup: cost of the public-key operations of one setup. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <nettle/curve25519.h>
+
+static double
+floor_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+int
+main(void)
+{
+	gnutls_privkey_t key;
+	gnutls_pubkey_t pub;
+	gnutls_datum_t sig, msg;
+	unsigned char m[64] = { 1 }, priv[32], pubx[32], peer[32], shared[32];
+	double t0, sign_us, verify_us, x_us;
+	int i, iters = 2000;
+
+	if (gnutls_global_init() < 0 || gnutls_privkey_init(&key) < 0 ||
+	    gnutls_privkey_generate(key, GNUTLS_PK_ECDSA,
+	    GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0) < 0 ||
+	    gnutls_pubkey_init(&pub) < 0 ||
+	    gnutls_pubkey_import_privkey(pub, key, 0, 0) < 0)
+		return 1;
+	msg.data = m;
+	msg.size = sizeof(m);
+	t0 = floor_cpu_us();
+	for (i = 0; i < iters; i++) {
+		if (gnutls_privkey_sign_data2(key, GNUTLS_SIGN_ECDSA_SECP256R1_SHA256,
+		    0, &msg, &sig) < 0)
+			return 1;
+		if (i != iters - 1)
+			gnutls_free(sig.data);
+	}
+	sign_us = (floor_cpu_us() - t0) / iters;
+	t0 = floor_cpu_us();
+	for (i = 0; i < iters / 2; i++)
+		if (gnutls_pubkey_verify_data2(pub,
+		    GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &msg, &sig) < 0)
+			return 1;
+	verify_us = (floor_cpu_us() - t0) / (iters / 2);
+	gnutls_free(sig.data);
+	gnutls_rnd(GNUTLS_RND_RANDOM, priv, sizeof(priv));
+	curve25519_mul_g(peer, priv);
+	t0 = floor_cpu_us();
+	for (i = 0; i < iters; i++) {
+		priv[0] ^= (unsigned char)i;
+		curve25519_mul_g(pubx, priv);
+		curve25519_mul(shared, priv, peer);
+	}
+	x_us = (floor_cpu_us() - t0) / (2 * iters);
+	printf("%.1f %.1f %.1f %u\n", sign_us, verify_us, x_us,
+	    (unsigned)(pubx[0] ^ shared[0]) & 0);
+	gnutls_pubkey_deinit(pub);
+	gnutls_privkey_deinit(key);
+	return 0;
+}
+EOF
+cc -O2 -o "$T/floor" "$T/floor.c" $(pkg-config --cflags --libs gnutls hogweed nettle) ||
+    { echo "$0: cannot build the crypto floor program" >&2; exit 1; }
+
+# ---- the timer: getaddrinfo in alice's namespace ---------------------------
+
+cat >"$T/gai.py" <<'EOF'
+# gai.py NAME...: one getaddrinfo() per name; prints "NAME MICROSECONDS ADDR".
+import socket, sys, time
+socket.getaddrinfo("as.ntm.test", None)
+for name in sys.argv[1:]:
+    t0 = time.perf_counter()
+    try:
+        ai = socket.getaddrinfo(name, None, socket.AF_UNSPEC, socket.SOCK_DGRAM)
+        addr = ai[0][4][0]
+    except socket.gaierror as e:
+        addr = "FAILED:" + str(e.errno)
+    t1 = time.perf_counter()
+    print(name, int((t1 - t0) * 1e6), addr, flush=True)
+EOF
+
+# ---- the lab ----------------------------------------------------------------
+
+NTM_LAB_KEX=ecdhe,shared "$LABCMD" up --name "$L" >"$T/up.log" 2>&1 ||
+    { cat "$T/up.log" >&2; exit 1; }
+for h in alice dave bob; do
+	[ "$(nstat $h registration)" = registered ] ||
+	    { echo "$0: $h is not registered" >&2; exit 1; }
+done
+a4=$(nstat alice vip4)
+a6=$(nstat alice vip6)
+dave6=$(nstat dave vip6)
+bob6=$(nstat bob vip6)
+node_conf dave ecdhe,shared
+node_conf bob ecdhe,shared
+pid=$(cut -d' ' -f1 "$S/alice/ntmd.pid")
+kill "$pid"
+wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
+pid=
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench_setup: $n setups per scheme and peer, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
+
+for k in $kexes; do
+	responders_restart
+	sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
+		-e "/^\[node\]/a vip4 = $a4" -e "/^\[node\]/a vip6 = $a6" \
+		-e "/^\[tunnel\]/a kex_allowed = $k" "$S/alice/ntmd.conf" >"$T/alice-$k.conf"
+	"$builddir/node/ntmd" -n -f "$T/alice-$k.conf" >/dev/null ||
+	    { echo "$0: ntmd -n refuses kex_allowed = $k" >&2; exit 1; }
+	: >"$T/$k.raw"
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		node_start alice "$T/alice-$k.conf"
+		pid=$(cat "$T/alice.pid")
+		wait_for 20 registered ||
+		    { echo "$0: alice does not register ($k, round $i)" >&2; exit 1; }
+		if [ $((i % 2)) = 0 ]; then
+			order="dave.dc1.ntm.test bob.dc2.ntm.test"
+		else
+			order="bob.dc2.ntm.test dave.dc1.ntm.test"
+		fi
+		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $order >>"$T/$k.raw"
+		kill "$pid"
+		wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
+		rm -f "$T/alice.pid"
+		pid=
+		wait_for 5 peers_alone ||
+		    { echo "$0: dave or bob kept the tunnel after TUNNEL_CLOSE" >&2; exit 1; }
+		i=$((i + 1))
+	done
+done
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+fl=$("$T/floor") || { echo "$0: the crypto floor program failed" >&2; exit 1; }
+
+# ---- figures ----------------------------------------------------------------
+
+python3 - "$T" "$dave6" "$bob6" "$fl" "$load1" $kexes <<'EOF'
+import sys
+tdir, dave6, bob6, fl, load1 = sys.argv[1:6]
+kexes = sys.argv[6:]
+sign, verify, x = (float(v) for v in fl.split()[:3])
+floors = {"ecdhe": 2 * sign + 8 * verify + 4 * x,
+          "shared": 2 * sign + 8 * verify, "rsa": None}
+want = {"dave.dc1.ntm.test": dave6, "bob.dc2.ntm.test": bob6}
+goal = {"dave.dc1.ntm.test": 1500, "bob.dc2.ntm.test": 2000}
+label = {"dave.dc1.ntm.test": "1 DC  (alice -> dave)",
+         "bob.dc2.ntm.test": "2 DCs (alice -> bob) "}
+paper = {"dave.dc1.ntm.test": 2.4, "bob.dc2.ntm.test": 2.1}
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+print("crypto floor (CPU us, one thread, GnuTLS 3.7.9 / nettle): ECDSA P-256 "
+      "sign %.1f, verify %.1f, X25519 %.1f" % (sign, verify, x))
+print("  ecdhe: 2 sign + 8 verify + 4 X25519 = %.0f us; shared: 2 sign + 8 verify = %.0f us"
+      % (floors["ecdhe"], floors["shared"]))
+print("load average after the run: %s" % load1)
+print("%-8s %-22s %5s %5s %9s %9s %9s %10s" % ("scheme", "path", "ok", "fail",
+      "p50 us", "p99 us", "max us", "p50/floor"))
+p50 = {}
+for k in kexes:
+    res = {}
+    for line in open("%s/%s.raw" % (tdir, k)):
+        name, us, addr = line.split()
+        res.setdefault(name, [[], 0])
+        if addr == want[name]:
+            res[name][0].append(int(us))
+        else:
+            res[name][1] += 1
+    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
+        ok, fail = res.get(name, [[], 0])
+        if not ok:
+            print("%-8s %s %5d %5d  no successful setup" % (k, label[name], 0, fail))
+            continue
+        p50[(k, name)] = pct(ok, 50)
+        print("%-8s %s %5d %5d %9d %9d %9d %10.2f" % (k, label[name], len(ok),
+              fail, pct(ok, 50), pct(ok, 99), max(ok),
+              pct(ok, 50) / floors[k]))
+for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
+    if ("ecdhe", name) in p50:
+        v = p50[("ecdhe", name)]
+        print("goal %s: ecdhe p50 %d us <= %d us: %s" % (label[name].strip(), v,
+              goal[name], "met" if v <= goal[name] else "NOT met"))
+    if ("ecdhe", name) in p50 and ("shared", name) in p50:
+        print("ratio ecdhe / shared, %s: %.2f (the paper: %.1f)" % (label[name].strip(),
+              p50[("ecdhe", name)] / p50[("shared", name)], paper[name]))
+EOF
