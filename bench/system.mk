@@ -1,4 +1,5 @@
 # bench/system.mk -- whole-system benchmarks (AS notices, tunnel setup, throughput).
 # Shell scripts run by hand in the lab (as root), never by make check;
 # doc/BENCH.md "Whole system" says how and what they measured.
-dist_noinst_SCRIPTS = bench/bench_setup.sh bench/bench_notice.sh
+dist_noinst_SCRIPTS = bench/bench_setup.sh bench/bench_notice.sh \
+	bench/bench_tput.sh

@@ -1,0 +1,141 @@
+#!/bin/sh
+# bench_tput.sh -- TCP throughput through the tunnel (alice -> dave) against the raw path, and ntmd CPU per GB.
+#
+#   alice 203.0.113.18 ---- core ---- dave 203.0.113.34      raw path
+#   alice vIP ===== ntmd tunnel (UDP 4620) ===== dave vIP     tunnel
+#
+# usage: bench/bench_tput.sh [-b builddir] [-t seconds] [-r rounds]
+#
+# iperf3 -s runs in dave's namespace; alice's iperf3 -c sends to dave's
+# global IPv4 address (raw: the kernel path through core) and to his
+# virtual IPv4 (the same hosts through both ntmd's TUN devices and the
+# tunnel), with 1 and with 4 streams.  The raw and tunnel runs alternate
+# for -r rounds (default 3) of -t seconds (default 5); the median of each
+# is printed with the ratio tunnel / raw.  Tunnel CPU: utime + stime of
+# both ntmd processes (/proc/PID/stat) before and after each tunnel run,
+# divided by the bytes iperf3's receiver counted.
+# Needs root and iperf3; brings up its own lab and removes it.
+set -u
+
+builddir=.
+secs=5
+rounds=3
+while getopts b:t:r: o; do
+	case $o in
+	b) builddir=$OPTARG ;;
+	t) secs=$OPTARG ;;
+	r) rounds=$OPTARG ;;
+	*) echo "usage: $0 [-b builddir] [-t seconds] [-r rounds]" >&2; exit 2 ;;
+	esac
+done
+builddir=$(cd "$builddir" && pwd) || exit 2
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
+command -v iperf3 >/dev/null || { echo "$0: needs iperf3 (apt-get install iperf3)" >&2; exit 2; }
+for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
+	[ -x "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
+done
+
+LABCMD=$srcdir/tools/ntm-lab
+NTMCTL=$builddir/tools/ntmctl
+L=bt$$
+S=/run/ntm-lab/$L
+T=$(mktemp -d /tmp/ntm-bench-tput.XXXXXX)
+NTM_BUILDDIR=$builddir
+export NTM_BUILDDIR
+srv=
+
+cleanup() {
+	[ -n "$srv" ] && kill "$srv" 2>/dev/null
+	"$LABCMD" down --name "$L" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+nstat() {
+	"$NTMCTL" status --json -s "$S/$1/ntmd.sock" 2>/dev/null |
+	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
+}
+# cpu_ticks: utime + stime of both ntmd processes, in clock ticks.
+cpu_ticks() {
+	for p in "$apid" "$dpid"; do
+		sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }'
+	done | awk '{ s += $1 } END { print s }'
+}
+
+"$LABCMD" up --name "$L" >"$T/up.log" 2>&1 || { cat "$T/up.log" >&2; exit 1; }
+apid=$(cut -d' ' -f1 "$S/alice/ntmd.pid")
+dpid=$(cut -d' ' -f1 "$S/dave/ntmd.pid")
+dave4=$(nstat dave vip4)
+raw4=203.0.113.34
+got=$("$LABCMD" exec --name "$L" alice -- getent ahostsv4 dave.dc1.ntm.test | awk 'NR == 1 { print $1 }')
+[ "$got" = "$dave4" ] ||
+    { echo "$0: no tunnel alice -> dave (getent gave '$got', want $dave4)" >&2; exit 1; }
+"$LABCMD" exec --name "$L" alice -- ping -c 1 -W 2 "$dave4" >/dev/null ||
+    { echo "$0: dave's virtual IP does not answer through the tunnel" >&2; exit 1; }
+
+setsid "$LABCMD" exec --name "$L" dave -- sh -c 'echo $$ >"$1"; exec iperf3 -s -B "$2"' \
+    sh "$T/iperf.pid" 0.0.0.0 >"$T/iperf-s.log" 2>&1 &
+i=0
+while [ ! -s "$T/iperf.pid" ] ||
+    ! "$LABCMD" exec --name "$L" dave -- ss -Hltn 'sport = :5201' | grep -q .; do
+	i=$((i + 1))
+	[ "$i" -lt 250 ] || { echo "$0: iperf3 -s does not start" >&2; exit 1; }
+	sleep 0.02
+done
+srv=$(cat "$T/iperf.pid")
+
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench_tput: iperf3 TCP alice -> dave, $rounds rounds of $secs s, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
+hz=$(getconf CLK_TCK)
+: >"$T/results"
+r=1
+while [ "$r" -le "$rounds" ]; do
+	for p in 1 4; do
+		for path in raw tunnel; do
+			[ "$path" = raw ] && dst=$raw4 || dst=$dave4
+			c0=$(cpu_ticks)
+			"$LABCMD" exec --name "$L" alice -- iperf3 -c "$dst" -t "$secs" \
+			    -P "$p" -J >"$T/run.json" 2>&1 ||
+			    { echo "$0: iperf3 to $dst failed:" >&2; tail -5 "$T/run.json" >&2; exit 1; }
+			c1=$(cpu_ticks)
+			python3 -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+e = j["end"]["sum_received"]
+print(sys.argv[2], sys.argv[3], e["bytes"], e["bits_per_second"], sys.argv[4])' \
+			    "$T/run.json" "$path" "$p" $((c1 - c0)) >>"$T/results"
+		done
+	done
+	r=$((r + 1))
+done
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
+mtu=$("$LABCMD" exec --name "$L" alice -- sh -c \
+    'd=$(ip -o route get "$1" | sed -n "s/.* dev \([^ ]*\).*/\1/p"); echo "$d $(cat /sys/class/net/$d/mtu)"' \
+    sh "$dave4")
+
+python3 - "$T/results" "$hz" "$load1" "${mtu:-?}" <<'EOF'
+import statistics, sys
+res, hz, load1, mtu = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+runs = {}
+for line in open(res):
+    path, p, nbytes, bps, ticks = line.split()
+    runs.setdefault((path, int(p)), []).append((int(nbytes), float(bps), int(ticks)))
+print("load average after the run: %s; tunnel device and MTU: %s" % (load1, mtu))
+print("%-7s %7s %12s %32s %8s %18s" % ("streams", "path", "median Mb/s",
+      "runs Mb/s", "tun/raw", "ntmd CPU s per GB"))
+for p in (1, 4):
+    raw = statistics.median(r[1] for r in runs[("raw", p)]) / 1e6
+    for path in ("raw", "tunnel"):
+        v = runs[(path, p)]
+        med = statistics.median(r[1] for r in v) / 1e6
+        each = " ".join("%.0f" % (r[1] / 1e6) for r in v)
+        if path == "tunnel":
+            gb = sum(r[0] for r in v) / 1e9
+            cpu = sum(r[2] for r in v) / hz
+            cpu_s = "%.2f" % (cpu / gb)
+        else:
+            cpu_s = "-"
+        print("%-7d %7s %12.0f %32s %8.2f %18s" % (p, path, med, each,
+              med / raw, cpu_s))
+EOF
