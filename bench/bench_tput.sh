@@ -13,7 +13,11 @@
 # for -r rounds (default 3) of -t seconds (default 5); the median of each
 # is printed with the ratio tunnel / raw.  Tunnel CPU: utime + stime of
 # both ntmd processes (/proc/PID/stat) before and after each tunnel run,
-# divided by the bytes iperf3's receiver counted.
+# divided by the bytes iperf3's receiver counted.  When wireguard-go and
+# wg are installed (Debian wireguard-go, wireguard-tools), the same hosts
+# also get a wireguard-go tunnel (userspace TUN like ntmd, inner addresses
+# 192.0.2.1 and .2, UDP 51820 between the global addresses), measured and
+# costed the same way.
 # Needs root and iperf3; brings up its own lab and removes it.
 set -u
 
@@ -44,6 +48,7 @@ T=$(mktemp -d /tmp/ntm-bench-tput.XXXXXX)
 NTM_BUILDDIR=$builddir
 export NTM_BUILDDIR
 srv=
+wg=
 
 cleanup() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
@@ -57,9 +62,9 @@ nstat() {
 	"$NTMCTL" status --json -s "$S/$1/ntmd.sock" 2>/dev/null |
 	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
 }
-# cpu_ticks: utime + stime of both ntmd processes, in clock ticks.
+# cpu_ticks PID...: utime + stime of the processes, in clock ticks.
 cpu_ticks() {
-	for p in "$apid" "$dpid"; do
+	for p in "$@"; do
 		sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }'
 	done | awk '{ s += $1 } END { print s }'
 }
@@ -86,6 +91,39 @@ while [ ! -s "$T/iperf.pid" ] ||
 done
 srv=$(cat "$T/iperf.pid")
 
+# wg_up HOST ADDR PEERKEY ENDPOINT: wireguard-go on HOST (device wgbHOST: its
+# control socket /run/wireguard/DEVICE.sock is shared by every namespace),
+# its pid in $T/wg-HOST.pid.
+wg_up() {
+	setsid "$LABCMD" exec --name "$L" "$1" -- sh -c 'echo $$ >"$1"
+	    WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 exec wireguard-go -f "$2"' \
+	    sh "$T/wg-$1.pid" "wgb$1" >"$T/wg-$1.log" 2>&1 &
+	i=0
+	until "$LABCMD" exec --name "$L" "$1" -- ip link show "wgb$1" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt 250 ] || return 1
+		sleep 0.02
+	done
+	"$LABCMD" exec --name "$L" "$1" -- sh -c 'wg set "$6" listen-port 51820 \
+	    private-key "$1" peer "$2" endpoint "$3" allowed-ips "$4" &&
+	    ip addr add "$5"/24 dev "$6" && ip link set "$6" mtu 1420 up' sh \
+	    "$T/$1.wgkey" "$3" "$4" "$( [ "$2" = 192.0.2.1 ] && echo 192.0.2.2 || echo 192.0.2.1)/32" "$2" "wgb$1"
+}
+if command -v wireguard-go >/dev/null && command -v wg >/dev/null; then
+	umask 077
+	wg genkey >"$T/alice.wgkey"
+	wg genkey >"$T/dave.wgkey"
+	umask 022
+	if wg_up alice 192.0.2.1 "$(wg pubkey <"$T/dave.wgkey")" 203.0.113.34:51820 &&
+	    wg_up dave 192.0.2.2 "$(wg pubkey <"$T/alice.wgkey")" 203.0.113.18:51820 &&
+	    "$LABCMD" exec --name "$L" alice -- ping -c 1 -W 2 192.0.2.2 >/dev/null; then
+		wg="$(cat "$T/wg-alice.pid") $(cat "$T/wg-dave.pid")"
+		wgver=$(dpkg-query -W -f '${Version}' wireguard-go 2>/dev/null)
+	else
+		echo "$0: wireguard-go tunnel did not come up; measured without it" >&2
+	fi
+fi
+
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_tput: iperf3 TCP alice -> dave, $rounds rounds of $secs s, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
 hz=$(getconf CLK_TCK)
@@ -93,13 +131,17 @@ hz=$(getconf CLK_TCK)
 r=1
 while [ "$r" -le "$rounds" ]; do
 	for p in 1 4; do
-		for path in raw tunnel; do
-			[ "$path" = raw ] && dst=$raw4 || dst=$dave4
-			c0=$(cpu_ticks)
+		for path in raw tunnel ${wg:+wg}; do
+			case $path in
+			raw) dst=$raw4; pids= ;;
+			tunnel) dst=$dave4; pids="$apid $dpid" ;;
+			wg) dst=192.0.2.2; pids=$wg ;;
+			esac
+			c0=$(cpu_ticks $pids)
 			"$LABCMD" exec --name "$L" alice -- iperf3 -c "$dst" -t "$secs" \
 			    -P "$p" -J >"$T/run.json" 2>&1 ||
 			    { echo "$0: iperf3 to $dst failed:" >&2; tail -5 "$T/run.json" >&2; exit 1; }
-			c1=$(cpu_ticks)
+			c1=$(cpu_ticks $pids)
 			python3 -c 'import json, sys
 j = json.load(open(sys.argv[1]))
 e = j["end"]["sum_received"]
@@ -114,23 +156,27 @@ mtu=$("$LABCMD" exec --name "$L" alice -- sh -c \
     'd=$(ip -o route get "$1" | sed -n "s/.* dev \([^ ]*\).*/\1/p"); echo "$d $(cat /sys/class/net/$d/mtu)"' \
     sh "$dave4")
 
-python3 - "$T/results" "$hz" "$load1" "${mtu:-?}" <<'EOF'
+python3 - "$T/results" "$hz" "$load1" "${mtu:-?}" "${wgver:-}" <<'EOF'
 import statistics, sys
-res, hz, load1, mtu = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+res, hz, load1, mtu, wgver = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 runs = {}
 for line in open(res):
     path, p, nbytes, bps, ticks = line.split()
     runs.setdefault((path, int(p)), []).append((int(nbytes), float(bps), int(ticks)))
 print("load average after the run: %s; tunnel device and MTU: %s" % (load1, mtu))
+if wgver:
+    print("wg: wireguard-go %s, MTU 1420, CPU of both wireguard-go processes" % wgver)
 print("%-7s %7s %12s %32s %8s %18s" % ("streams", "path", "median Mb/s",
-      "runs Mb/s", "tun/raw", "ntmd CPU s per GB"))
+      "runs Mb/s", "vs raw", "CPU s per GB"))
 for p in (1, 4):
     raw = statistics.median(r[1] for r in runs[("raw", p)]) / 1e6
-    for path in ("raw", "tunnel"):
+    for path in ("raw", "tunnel", "wg"):
+        if (path, p) not in runs:
+            continue
         v = runs[(path, p)]
         med = statistics.median(r[1] for r in v) / 1e6
         each = " ".join("%.0f" % (r[1] / 1e6) for r in v)
-        if path == "tunnel":
+        if path != "raw":
             gb = sum(r[0] for r in v) / 1e9
             cpu = sum(r[2] for r in v) / hz
             cpu_s = "%.2f" % (cpu / gb)
@@ -138,4 +184,9 @@ for p in (1, 4):
             cpu_s = "-"
         print("%-7d %7s %12.0f %32s %8.2f %18s" % (p, path, med, each,
               med / raw, cpu_s))
+for p in (1, 4):
+    if ("wg", p) in runs:
+        t = statistics.median(r[1] for r in runs[("tunnel", p)])
+        w = statistics.median(r[1] for r in runs[("wg", p)])
+        print("ratio ntmd tunnel / wireguard-go, %d stream(s): %.2f" % (p, t / w))
 EOF
