@@ -1500,6 +1500,14 @@ tunnel_timeout(struct tunnel *t, uint64_t now)
 	struct setup *s;
 	size_t i;
 
+	/*
+	 * The timer that brought us here is spent: forget it (0 is no
+	 * deadline), so the TIMER emitted below arms it again even for the
+	 * same deadline (a timer that fired early finds nothing due and
+	 * must not be left unarmed, or answered setups never leave the
+	 * table), or cancels it when nothing is pending.
+	 */
+	t->armed = 0;
 	for (i = 0; i < TUNNEL_SETUPS_MAX; i++) {
 		if ((s = t->setup[i]) == NULL || s->deadline > now)
 			continue;

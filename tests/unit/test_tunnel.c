@@ -1195,6 +1195,7 @@ test_expired_route_direction(void **state)
 	struct pki *p = *state;
 	struct node mn, cn;
 	struct run r;
+	size_t n0;
 
 	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "expiry");
 	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "expiry");
@@ -1207,6 +1208,17 @@ test_expired_route_direction(void **state)
 	assert_int_equal(route_to(&cn, &r.d, 9, PROTO_ROLE_RESPONDER, false,
 	    &r.about_mn), 0);
 	assert_int_equal(last(&cn, TUNNEL_ACT_TIMER)->when, NOW_MS + 30000);
+	/*
+	 * A timer that fires a little early (the event loop's clock is not
+	 * the wall clock) finds nothing due and must be armed again for the
+	 * same deadline, or the setup never leaves the table.
+	 */
+	n0 = cn.nact;
+	tunnel_timeout(cn.t, NOW_MS + 29990);
+	assert_int_equal(tunnel_setups(cn.t), 1);
+	assert_true(cn.nact == n0 + 1);
+	assert_int_equal(cn.act[n0].type, TUNNEL_ACT_TIMER);
+	assert_int_equal(cn.act[n0].when, NOW_MS + 30000);
 	cn.now = NOW_MS + 30000;
 	tunnel_timeout(cn.t, cn.now);
 	assert_int_equal(tunnel_setups(cn.t), 0);
