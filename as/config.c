@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "outbox.h"
 #include "status.h"
+#include "ticket.h"
 
 #define F(field)	offsetof(struct as_config, field)
 static const struct config_key as_keys[] = {
@@ -331,64 +332,14 @@ config_as_free(struct as_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int
-config_as_hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
 int
 config_as_ticket_key(const char *path, uint8_t key[AS_TICKET_KEY_LEN],
     uint32_t *id)
 {
-	uint8_t buf[2 * AS_TICKET_KEY_LEN + 2], digest[32];
 	char why[256];
-	ssize_t n;
-	size_t len, i;
-	int fd, hi, lo, rv = -EINVAL;
+	int rv;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	if (config_check_private_fd(fd, path, why, sizeof(why)) < 0) {
+	if ((rv = ticket_key_read(path, key, id, why, sizeof(why))) < 0)
 		fprintf(stderr, "%s\n", why);
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	len = n < 0 ? 0 : (size_t)n;
-	if (len > 0 && buf[len - 1] == '\n' && len != AS_TICKET_KEY_LEN)
-		len--;
-	if (len == AS_TICKET_KEY_LEN) {
-		memcpy(key, buf, AS_TICKET_KEY_LEN);
-		rv = 0;
-	} else if (len == 2 * AS_TICKET_KEY_LEN) {
-		rv = 0;
-		for (i = 0; i < AS_TICKET_KEY_LEN && rv == 0; i++) {
-			hi = config_as_hexval(buf[2 * i]);
-			lo = config_as_hexval(buf[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				rv = -EINVAL;
-			else
-				key[i] = (uint8_t)(hi << 4 | lo);
-		}
-	}
-	gnutls_memset(buf, 0, sizeof(buf));
-	if (rv < 0) {
-		fprintf(stderr, "%s: a ticket key is 32 bytes, raw or as 64 "
-		    "hex digits\n", path);
-		return rv;
-	}
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, key, AS_TICKET_KEY_LEN,
-	    digest) < 0)
-		return -EIO;
-	*id = load_be32(digest);
-	return 0;
+	return rv;
 }

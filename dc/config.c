@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "config_table.h"
+#include "ticket.h"
 #include "crypto.h"
 #include "dc.h"
 #include "loop.h"
@@ -405,66 +406,6 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 }
 
 static int
-config_hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
-
-int
-config_dc_ticket_key(const char *file, uint8_t key[DC_TICKET_KEY_LEN],
-    uint32_t *id, char *why, size_t whylen)
-{
-	uint8_t buf[2 * DC_TICKET_KEY_LEN + 2], digest[CRYPTO_SHA256_SIZE];
-	ssize_t n;
-	size_t len, i;
-	int fd, hi, lo, rv = -EINVAL;
-
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		rv = -errno;
-		snprintf(why, whylen, "%s: %s", file, strerror(errno));
-		return rv;
-	}
-	if (config_check_private_fd(fd, file, why, whylen) < 0) {
-		close(fd);
-		return -EPERM;
-	}
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	len = n < 0 ? 0 : (size_t)n;
-	if (len > 0 && buf[len - 1] == '\n' && len != DC_TICKET_KEY_LEN)
-		len--;
-	if (len == DC_TICKET_KEY_LEN) {
-		memcpy(key, buf, DC_TICKET_KEY_LEN);
-		rv = 0;
-	} else if (len == 2 * DC_TICKET_KEY_LEN) {
-		rv = 0;
-		for (i = 0; i < DC_TICKET_KEY_LEN && rv == 0; i++) {
-			hi = config_hexval(buf[2 * i]);
-			lo = config_hexval(buf[2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				rv = -EINVAL;
-			else
-				key[i] = (uint8_t)(hi << 4 | lo);
-		}
-	}
-	explicit_bzero(buf, sizeof(buf));
-	if (rv < 0) {
-		explicit_bzero(key, DC_TICKET_KEY_LEN);
-		snprintf(why, whylen, "%s: a ticket key is 32 bytes, raw or "
-		    "as 64 hex digits", file);
-		return rv;
-	}
-	crypto_sha256(digest, key, DC_TICKET_KEY_LEN);
-	*id = load_be32(digest);
-	return 0;
-}
-
-static int
 config_convert_signal(const char *path, struct dc_conf_file *f,
     struct dc_config *c)
 {
@@ -486,7 +427,7 @@ config_convert_signal(const char *path, struct dc_conf_file *f,
 		errors += config_error(path, "[signal] keepalive must be "
 		    "shorter than lifetime");
 	if (f->sig_ticket_key_file != NULL) {
-		if (config_dc_ticket_key(f->sig_ticket_key_file,
+		if (ticket_key_read(f->sig_ticket_key_file,
 		    g->ticket_key, &g->ticket_key_id, why, sizeof(why)) < 0)
 			errors += config_error(path,
 			    "[signal] ticket_key_file: %s", why);

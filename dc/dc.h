@@ -95,14 +95,5 @@ struct dc_config {
  */
 int	config_dc_load(const char *path, struct dc_config *cfg);
 void	config_dc_free(struct dc_config *cfg);
-/*
- * config_dc_ticket_key: reads an AS-DC ticket key file, the format ntm-as
- * reads (32 raw bytes or 64 hex digits, one final newline allowed, a
- * private file); the key id is the first four bytes of SHA-256(key), big
- * endian, as ntm-as computes it.  0, or -EINVAL / -EPERM / -errno with the
- * reason in why.
- */
-int	config_dc_ticket_key(const char *file, uint8_t key[DC_TICKET_KEY_LEN],
-	    uint32_t *id, char *why, size_t whylen);
 
 #endif

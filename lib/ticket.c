@@ -1,11 +1,16 @@
 /* ticket.c -- DC tickets: the AS seals {K_ND, FQDN, virtual IPs, expiry}, the DC opens them. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aead.h"
 #include "buf.h"
+#include "config_table.h"
 #include "crypto.h"
 #include "msg.h"
 #include "rand.h"
@@ -224,4 +229,64 @@ ticket_session_keys(const uint8_t k_nd[PROTO_KEY_LEN],
 	(void)crypto_hkdf_expand(k_dc2n, PROTO_KEY_LEN, prk, sizeof(prk),
 	    l_dc2n, sizeof(l_dc2n) - 1);
 	crypto_wipe(prk, sizeof(prk));
+}
+
+static int
+ticket_hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+int
+ticket_key_read(const char *path, uint8_t key[PROTO_KEY_LEN], uint32_t *id,
+    char *why, size_t whylen)
+{
+	uint8_t buf[2 * PROTO_KEY_LEN + 2], digest[CRYPTO_SHA256_SIZE];
+	ssize_t n;
+	size_t len, i;
+	int fd, hi, lo, rv = -EINVAL;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rv = -errno;
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return rv;
+	}
+	if (config_check_private_fd(fd, path, why, whylen) < 0) {
+		close(fd);
+		return -EPERM;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	len = n < 0 ? 0 : (size_t)n;
+	if (len > 0 && buf[len - 1] == '\n' && len != PROTO_KEY_LEN)
+		len--;
+	if (len == PROTO_KEY_LEN) {
+		memcpy(key, buf, PROTO_KEY_LEN);
+		rv = 0;
+	} else if (len == 2 * PROTO_KEY_LEN) {
+		rv = 0;
+		for (i = 0; i < PROTO_KEY_LEN && rv == 0; i++) {
+			hi = ticket_hexval(buf[2 * i]);
+			lo = ticket_hexval(buf[2 * i + 1]);
+			if (hi < 0 || lo < 0)
+				rv = -EINVAL;
+			else
+				key[i] = (uint8_t)(hi << 4 | lo);
+		}
+	}
+	crypto_wipe(buf, sizeof(buf));
+	if (rv < 0) {
+		crypto_wipe(key, PROTO_KEY_LEN);
+		snprintf(why, whylen, "%s: a ticket key is 32 bytes, raw or "
+		    "as 64 hex digits", path);
+		return rv;
+	}
+	crypto_sha256(digest, key, PROTO_KEY_LEN);
+	*id = load_be32(digest);
+	return 0;
 }

@@ -111,6 +111,16 @@ int	ticket_key_id(const void *ticket, size_t len, uint32_t *key_id);
  *
  * The PRK is wiped; the caller wipes the keys when done.
  */
+/*
+ * ticket_key_read: reads an AS-DC ticket key file, the one format ntm-as and
+ * ntm-dc share: 32 raw bytes or 64 hex digits (one final newline allowed),
+ * refused when not a private file.  The key id both sides derive is the
+ * first four bytes of SHA-256(key), big-endian.  0, or -EINVAL / -EPERM /
+ * -errno with a one-line reason in why (key wiped on failure).
+ */
+int	ticket_key_read(const char *path, uint8_t key[PROTO_KEY_LEN],
+	    uint32_t *id, char *why, size_t whylen);
+
 void	ticket_session_keys(const uint8_t k_nd[PROTO_KEY_LEN],
 	    const uint8_t nonce[PROTO_RANDOM_LEN],
 	    const uint8_t cookie[PROTO_RANDOM_LEN],

@@ -103,7 +103,7 @@ main(int argc, char *argv[])
 		regclient_usage();
 	if (loop_addr_parse(argv[optind], PROTO_PORT_DC, 0, &dc) < 0)
 		regclient_usage();
-	if (config_dc_ticket_key(keyfile, key, &kid, why, sizeof(why)) < 0) {
+	if (ticket_key_read(keyfile, key, &kid, why, sizeof(why)) < 0) {
 		fprintf(stderr, "%s\n", why);
 		return 1;
 	}
