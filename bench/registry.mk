@@ -1,0 +1,1 @@
+# bench/registry.mk -- the registry scale benchmark (1 M simulated nodes).

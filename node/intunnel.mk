@@ -1,0 +1,1 @@
+# node/intunnel.mk -- in-tunnel messages: rekey, certificate update and status re-stapling.

@@ -1,0 +1,1 @@
+# node/keys.mk -- node key types and the lab refusal tests.

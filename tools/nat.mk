@@ -1,0 +1,1 @@
+# tools/nat.mk -- lab topologies with NATs and IPv6-only hosts, and their integration tests.
