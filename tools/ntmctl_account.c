@@ -15,6 +15,8 @@
 enum {
 	ACCOUNT_FQDNS_MAX = 64,
 	ACCOUNT_PASSWORD_MAX_CLI = 1024,
+	/* One request line of ntm-as's control socket (as/control.c). */
+	ACCOUNT_LINE_MAX = 4096,
 };
 
 /* tools/ntmctl_as.c */
@@ -180,8 +182,15 @@ ntmctl_account(int argc, char *argv[])
 	for (i = 0; i < nf; i++)
 		off += (size_t)snprintf(line + off, cap - off, " %s",
 		    fqdns[i]);
-	snprintf(line + off, cap - off, "\n");
+	off += (size_t)snprintf(line + off, cap - off, "\n");
 	memset(pw, 0, sizeof(pw));
+	if (off > ACCOUNT_LINE_MAX) {
+		memset(line, 0, cap);
+		free(line);
+		return ntmctl_usage("account add: %zu FQDNs and the password "
+		    "make a %zu-byte request, over the AS's %d: add fewer "
+		    "names at once", nf, off, ACCOUNT_LINE_MAX);
+	}
 	rv = ntmctl_as_call(sock, line, NULL, NULL);
 	memset(line, 0, cap);
 	free(line);
