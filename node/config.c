@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "config_table.h"
 #include "ctlmsg.h"
 #include "log.h"
@@ -36,6 +37,7 @@ struct conf_file {
 	uint64_t		 setup_ms;
 	struct config_list	 zones;
 	int			 level;
+	int			 key_type;
 };
 
 static const struct config_enum conf_levels[] = {
@@ -46,6 +48,13 @@ static const struct config_enum conf_levels[] = {
 	{ NULL, 0 },
 };
 
+/* The key ntmd makes at its first enrollment (rsa2048 for the rsa scheme). */
+static const struct config_enum conf_key_types[] = {
+	{ "p256", CERT_KEY_P256 },
+	{ "rsa2048", CERT_KEY_RSA2048 },
+	{ NULL, 0 },
+};
+
 #define F(field)	offsetof(struct conf_file, field)
 static const struct config_key conf_table[] = {
 	{ "node", "state_dir", CONFIG_PATH, F(state_dir),
@@ -53,6 +62,8 @@ static const struct config_key conf_table[] = {
 	{ "node", "ca_file", CONFIG_PATH, F(ca_file), NULL, 0, 0, 0, 0, NULL },
 	{ "node", "user", CONFIG_STRING, F(user), NULL, 0, 0, 0, 0, NULL },
 	{ "node", "fqdn", CONFIG_STRING, F(fqdn), NULL, 0, 0, 0, 0, NULL },
+	{ "node", "key_type", CONFIG_ENUM, F(key_type), "p256", 0, 0, 0, 0,
+	    conf_key_types },
 	{ "node", "vip4", CONFIG_ADDR, F(vip4), NULL, 0, 0, 0, 0, NULL },
 	{ "node", "vip6", CONFIG_ADDR, F(vip6), NULL, 0, 0, 0, 0, NULL },
 	{ "as", "address", CONFIG_STRING, F(as_addr_text), NULL, 0, 0, 0, 0,
@@ -274,6 +285,7 @@ ntmd_config_load(struct ntmd_config *c, const char *path, char **errors)
 	c->lifetime_s = (uint32_t)(f.lifetime_ms / 1000);
 	c->keepalive_s = (uint32_t)(f.keepalive_ms / 1000);
 	c->log_level = f.level;
+	c->key_type = f.key_type;
 	c->range4 = f.range4;
 	c->range6 = f.range6;
 
@@ -387,6 +399,9 @@ ntmd_config_dump(const struct ntmd_config *c, FILE *f)
 		fprintf(f, "ca_file = %s\n", c->ca_file);
 	if (c->user != NULL)
 		fprintf(f, "user = %s\n", c->user);
+	for (i = 0; conf_key_types[i].name != NULL; i++)
+		if (conf_key_types[i].value == c->key_type)
+			fprintf(f, "key_type = %s\n", conf_key_types[i].name);
 	if (c->fqdn != NULL)
 		fprintf(f, "fqdn = %s\n", c->fqdn);
 	if (c->has_vip4)

@@ -730,6 +730,20 @@ ntmd_password(const char *path)
 	return p;
 }
 
+/* The type of a private key (enum cert_keytype), CERT_KEY_INVALID if none. */
+static int
+ntmd_key_type(gnutls_privkey_t key)
+{
+	gnutls_pubkey_t pub;
+	enum cert_keytype t;
+
+	if (cert_pubkey_of(key, &pub) < 0)
+		return CERT_KEY_INVALID;
+	t = cert_key_type(pub);
+	gnutls_pubkey_deinit(pub);
+	return t;
+}
+
 /*
  * Asks the AS for a ticket: AUTH_REQUEST with the stored certificate, or
  * the first ENROLL_REQUEST (new key, CSR, account and password).
@@ -796,10 +810,21 @@ ntmd_as_begin(struct ntmd *n)
 		}
 		if ((pw = ntmd_password(n->cfg.password_file)) == NULL)
 			goto retry;
-		/* A key left by an enrollment that got no answer is reused. */
-		if (cert_key_read(key, &n->as_key) < 0) {
+		/*
+		 * A key left by an enrollment that got no answer is reused,
+		 * unless [node] key_type asks for another type since.
+		 */
+		if (cert_key_read(key, &n->as_key) == 0 &&
+		    ntmd_key_type(n->as_key) != n->cfg.key_type) {
+			log_info("%s: not of [node] key_type: making a new key",
+			    key);
+			gnutls_privkey_deinit(n->as_key);
+			n->as_key = NULL;
+		}
+		if (n->as_key == NULL) {
 			(void)unlink(key);
-			if ((rc = cert_key_generate(CERT_KEY_P256,
+			if ((rc = cert_key_generate(
+			    (enum cert_keytype)n->cfg.key_type,
 			    &n->as_key)) < 0 ||
 			    (rc = cert_key_write(key, n->as_key)) < 0) {
 				ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "%s: %s",
@@ -807,6 +832,9 @@ ntmd_as_begin(struct ntmd *n)
 				    strerror(-rc));
 				goto retry;
 			}
+			log_info("%s: new %s key for enrollment", key,
+			    n->cfg.key_type == CERT_KEY_RSA2048 ? "RSA-2048" :
+			    "ECDSA P-256");
 		}
 		if ((rc = enroll_csr_make(n->as_key, n->cfg.fqdn, &csr)) < 0) {
 			ntmd_as_warn(n, NTMD_AS_FAIL_LOCAL, "CSR: %s",

@@ -50,6 +50,7 @@ struct ntmd_config {
 	char			*user;		/* run as after setup */
 	char			*account;	/* first enrollment */
 	char			*password_file;
+	int			 key_type;	/* enum cert_keytype, made at enrollment */
 	/* [as] */
 	struct sockaddr_storage	 as_addr;
 	bool			 has_as;
