@@ -61,3 +61,23 @@ CREATE TABLE notice_cursor (
   as_name   TEXT PRIMARY KEY,
   last_seq  INTEGER NOT NULL DEFAULT 0 CHECK (last_seq >= 0)
 );
+
+-- migration: 2
+
+-- The SHA-256 of each node certificate (NOTICE_ISSUED's CERT_HASH), kept
+-- so a restarted DC staples the right hash in Route Directions without
+-- waiting for the AS to send the certificate again.  NULL for rows written
+-- before this migration.
+ALTER TABLE cert_status ADD COLUMN cert_hash BLOB
+  CHECK (cert_hash IS NULL OR length(cert_hash) = 32);
+
+-- Virtual IPs the DC gave the AS for a node (VIP_REQUEST), stable per FQDN:
+-- the same pair is answered again as long as no other node's certificate
+-- holds one of them.  A NOTICE_ISSUED writes the pair its certificate
+-- certifies here too, and takes the pair from any other name.
+CREATE TABLE vip_assignments (
+  fqdn     TEXT PRIMARY KEY,        -- lower-case, no trailing dot
+  vip4     TEXT NOT NULL UNIQUE,    -- dotted quad
+  vip6     TEXT NOT NULL UNIQUE,    -- RFC 5952 text
+  created  INTEGER NOT NULL         -- unix seconds
+);
