@@ -46,6 +46,7 @@ static const struct {
 	{ "client certificate revoked", PROTO_STATUS_REVOKED },
 	{ "client certificate expired", PROTO_STATUS_EXPIRED },
 	{ "no ticket key for the home DC", PROTO_STATUS_UNAVAILABLE },
+	{ "the home DC gave no virtual IP", PROTO_STATUS_UNAVAILABLE },
 	{ "internal error", PROTO_STATUS_INTERNAL },
 };
 
@@ -376,6 +377,37 @@ enroll_vip_pick(const struct enroll_ctx *ctx, const struct enroll_dc *dc,
 	return ENROLL_E_POOL_EMPTY;
 }
 
+/*
+ * The DC's answer: inside its configured prefixes, and held by no live
+ * certificate of another node (as for pool addresses).
+ */
+static int
+enroll_vip_given(const struct enroll_ctx *ctx, const struct enroll_dc *dc,
+    const struct enroll_request *req, const char *fqdn, time_t now)
+{
+	char t4[INET_ADDRSTRLEN], t6[INET6_ADDRSTRLEN];
+	int rv;
+
+	inet_ntop(AF_INET, &req->vip4, t4, sizeof(t4));
+	inet_ntop(AF_INET6, &req->vip6, t6, sizeof(t6));
+	if (!enroll_in_prefix(&dc->prefix4, AF_INET, &req->vip4) ||
+	    !enroll_in_prefix(&dc->prefix6, AF_INET6, &req->vip6)) {
+		log_warnx("enroll: %s from %s: DC %s gave %s %s, outside its "
+		    "prefixes", fqdn, req->peer, dc->name, t4, t6);
+		return ENROLL_E_VIP_OUTSIDE;
+	}
+	if ((rv = enroll_vip_free(ctx->status->db, fqdn, &req->vip4,
+	    &req->vip6, now)) < 0)
+		return ENROLL_E_INTERNAL;
+	if (rv == 0) {
+		log_warnx("enroll: %s from %s: DC %s gave %s %s, held by "
+		    "another node's live certificate", fqdn, req->peer,
+		    dc->name, t4, t6);
+		return ENROLL_E_VIP_IN_USE;
+	}
+	return 0;
+}
+
 /* Certificates */
 
 /* The one name a CSR asks for: its CN, else its first SAN dNSName. */
@@ -679,10 +711,73 @@ enroll_ticket(const struct enroll_ctx *ctx, time_t now,
 	return 0;
 }
 
+/* ENROLL: the CSR, the account's ownership of its name, the home DC. */
+static int
+enroll_home(const struct enroll_ctx *ctx, const struct enroll_request *req,
+    char *fqdn, size_t cap, const struct enroll_dc **dc,
+    gnutls_pubkey_t *pub)
+{
+	int rv;
+
+	if ((rv = enroll_csr(req, NULL, fqdn, cap, pub)) < 0) {
+		log_info("enroll: account %s from %s: CSR refused: %s",
+		    req->account, req->peer, cert_strerror(rv));
+		return ENROLL_E_CSR;
+	}
+	if ((rv = account_owns_fqdn(ctx->status->db, req->account,
+	    fqdn)) != 1) {
+		log_info("enroll: account %s from %s: does not own %s",
+		    req->account, req->peer, fqdn);
+		return rv < 0 && rv != -EINVAL ? ENROLL_E_INTERNAL :
+		    ENROLL_E_NOT_OWNED;
+	}
+	if ((*dc = enroll_dc_by_zone(ctx, fqdn)) == NULL) {
+		log_info("enroll: account %s from %s: no DC serves %s",
+		    req->account, req->peer, fqdn);
+		return ENROLL_E_ZONE;
+	}
+	return 0;
+}
+
+int
+enroll_prepare(const struct enroll_ctx *ctx, const struct enroll_request *req,
+    char *fqdn, size_t cap, const struct enroll_dc **dc)
+{
+	gnutls_pubkey_t pub = NULL;
+	int rv;
+
+	if (req->kind != ENROLL_KIND_ENROLL)
+		return ENROLL_E_MALFORMED;
+	rv = enroll_home(ctx, req, fqdn, cap, dc, &pub);
+	gnutls_pubkey_deinit(pub);
+	return rv;
+}
+
+/*
+ * After a renewal: the certificate it replaces is revoked (superseded),
+ * its status and notice go out as for any revocation.  The new one is
+ * issued already, so a failure here is logged, not refused.
+ */
+static void
+enroll_supersede(const struct enroll_ctx *ctx, const char *old,
+    const struct enroll_result *res, time_t now)
+{
+	int rv;
+
+	if ((rv = status_revoke(ctx->status, old, OCSP_REASON_SUPERSEDED, now,
+	    NULL)) < 0 && rv != -EALREADY)
+		log_warnx("enroll: renewal of %s: certificate %s not revoked: "
+		    "%s", res->fqdn, old, strerror(-rv));
+	else if (rv == 0)
+		log_info("enroll: renewal of %s: certificate %s superseded by "
+		    "%s", res->fqdn, old, res->serial);
+}
+
 int
 enroll_issue(const struct enroll_ctx *ctx, const struct enroll_request *req,
     time_t now, struct enroll_result *res)
 {
+	char old[sizeof(res->serial)];
 	const struct status_ctx *sc = ctx->status;
 	char account[ENROLL_LIMIT_KEY_MAX + 1];
 	gnutls_pubkey_t pub = NULL;
@@ -692,28 +787,16 @@ enroll_issue(const struct enroll_ctx *ctx, const struct enroll_request *req,
 	snprintf(account, sizeof(account), "%s", req->account);
 	switch (req->kind) {
 	case ENROLL_KIND_ENROLL:
-		if ((rv = enroll_csr(req, NULL, res->fqdn, sizeof(res->fqdn),
-		    &pub)) < 0) {
-			log_info("enroll: account %s from %s: CSR refused: %s",
-			    req->account, req->peer, cert_strerror(rv));
-			rv = ENROLL_E_CSR;
+		if ((rv = enroll_home(ctx, req, res->fqdn, sizeof(res->fqdn),
+		    &res->dc, &pub)) < 0)
 			goto out;
-		}
-		if ((rv = account_owns_fqdn(sc->db, req->account,
-		    res->fqdn)) != 1) {
-			log_info("enroll: account %s from %s: does not own %s",
-			    req->account, req->peer, res->fqdn);
-			rv = rv < 0 && rv != -EINVAL ? ENROLL_E_INTERNAL :
-			    ENROLL_E_NOT_OWNED;
-			goto out;
-		}
-		if ((res->dc = enroll_dc_by_zone(ctx, res->fqdn)) == NULL) {
-			log_info("enroll: account %s from %s: no DC serves %s",
-			    req->account, req->peer, res->fqdn);
-			rv = ENROLL_E_ZONE;
-			goto out;
-		}
-		if ((rv = enroll_vip_pick(ctx, res->dc, res->fqdn, now,
+		if (req->vip_given) {
+			if ((rv = enroll_vip_given(ctx, res->dc, req,
+			    res->fqdn, now)) < 0)
+				goto out;
+			res->vip4 = req->vip4;
+			res->vip6 = req->vip6;
+		} else if ((rv = enroll_vip_pick(ctx, res->dc, res->fqdn, now,
 		    &res->vip4, &res->vip6)) < 0) {
 			log_info("enroll: account %s from %s: no address for "
 			    "%s: %s", req->account, req->peer, res->fqdn,
@@ -762,9 +845,11 @@ enroll_issue(const struct enroll_ctx *ctx, const struct enroll_request *req,
 			rv = ENROLL_E_VIP_OUTSIDE;
 			goto out;
 		}
+		snprintf(old, sizeof(old), "%s", res->serial);
 		if ((rv = enroll_make_cert(ctx, req, account, pub, now,
 		    res)) < 0)
 			goto out;
+		enroll_supersede(ctx, old, res, now);
 		break;
 	default:
 		rv = ENROLL_E_MALFORMED;

@@ -29,14 +29,31 @@ struct status_ctx;
  * enroll_answer_encode() or enroll_refusal_encode() writes.  Nothing here
  * does I/O on a socket or reads the clock.
  *
- * Virtual IPs: until ntm-dc answers VIP_REQUEST, the AS takes them from a
- * per-DC pool in its own configuration (enroll_dc.pool4/pool6, which must
- * lie inside the DC's prefixes).  A node keeps the addresses of its newest
- * earlier certificate when they are still inside the prefixes and held by
- * no live certificate of another node; otherwise the lowest free pair of
- * the pool is taken (the same host index in both pools).  The database
+ * Virtual IPs come from one of two places, per DC (enroll_dc.vip_from_dc,
+ * [dc.NAME] vip_source in ntm-as.conf):
+ *
+ *  - the home DC (vip_source = dc): the daemon calls enroll_prepare() for
+ *    an ENROLL, asks the DC with VIP_REQUEST over the notice channel
+ *    (as/notice.h) and, with the DC's answer in req->vip4/vip6
+ *    (req->vip_given), calls enroll_issue(), which accepts the pair only
+ *    inside the DC's configured prefixes (ENROLL_E_VIP_OUTSIDE) and held
+ *    by no live certificate of another node (ENROLL_E_VIP_IN_USE).  When
+ *    the DC does not answer in time the daemon falls back to the pool if
+ *    pool4/pool6 were configured explicitly (enroll_dc.pool_fallback), and
+ *    otherwise refuses with ENROLL_E_DC_UNAVAILABLE;
+ *  - the AS's own pool (vip_source = pool, the default: enroll_dc.pool4/
+ *    pool6, which lie inside the DC's prefixes).  A node keeps the
+ *    addresses of its newest earlier certificate when they are still
+ *    inside the prefixes and held by no live certificate of another node;
+ *    otherwise the lowest free pair of the pool is taken (the same host
+ *    index in both pools).
+ *
+ * Renewal keeps the certificate's addresses and asks nobody.  The database
  * trigger certificates_live_vip is the last word: two issuances racing for
  * one address cannot both commit.
+ *
+ * Renewal revokes the certificate it replaces (reason superseded) once
+ * the new one is stored, with its "revoked" status and notice to every DC.
  *
  * Refusals, each with its own code, its wire status and its log line naming
  * the account or certificate and the peer:
@@ -54,6 +71,7 @@ struct status_ctx;
  *   ENROLL_E_VIP_IN_USE    ADDRESS_IN_USE  held by another node's live cert
  *   ENROLL_E_VIP_OUTSIDE   ADDRESS_IN_USE  outside the home DC's prefixes
  *   ENROLL_E_POOL_EMPTY    UNAVAILABLE     no free address in the pool
+ *   ENROLL_E_DC_UNAVAILABLE UNAVAILABLE    the home DC gave no addresses
  *   ENROLL_E_NO_CERT       AUTH_FAILED     AUTH/RENEW without a client cert
  *   ENROLL_E_ROLE          CERT_INVALID    client cert is not ntm-node
  *   ENROLL_E_UNKNOWN_CERT  CERT_INVALID    client cert not issued by this AS
@@ -82,6 +100,7 @@ enum enroll_error {
 	ENROLL_E_REVOKED,
 	ENROLL_E_EXPIRED,
 	ENROLL_E_TICKET,
+	ENROLL_E_DC_UNAVAILABLE,
 	ENROLL_E_INTERNAL,
 	ENROLL_E_LAST = ENROLL_E_INTERNAL,
 };
@@ -110,6 +129,8 @@ struct enroll_dc {
 	struct config_prefix	 pool6;		/* inside prefix6 */
 	struct msg_addr		 addrs[ENROLL_DC_ADDRS_MAX]; /* DC_ADDR */
 	size_t			 naddrs;
+	bool			 vip_from_dc;	/* VIP_REQUEST to the DC */
+	bool			 pool_fallback;	/* the pool when it fails */
 	void			*ticket_arg;	/* given to the seal callback */
 };
 
@@ -166,6 +187,10 @@ struct enroll_request {
 	uint8_t			*client;	/* client cert DER or NULL */
 	size_t			 client_len;
 	char			 peer[72];	/* address:port for logs */
+	/* ENROLL: the home DC's answer to VIP_REQUEST (see above). */
+	bool			 vip_given;
+	struct in_addr		 vip4;
+	struct in6_addr		 vip6;
 };
 
 /* The answer's content; owned (enroll_result_clear() wipes and frees). */
@@ -211,6 +236,16 @@ void	 enroll_request_clear(struct enroll_request *);
  */
 int	 enroll_check_password(const struct enroll_ctx *,
 	    const struct enroll_request *);
+
+/*
+ * enroll_prepare: ENROLL only, after a good password, before asking the
+ * DC: the CSR's name, that the account owns it, and its home DC.  Writes
+ * the name to fqdn[cap] and the DC (borrowed from ctx) to *dc.  0 or an
+ * ENROLL_E_* refusal (logged).  enroll_issue() checks all of it again.
+ */
+int	 enroll_prepare(const struct enroll_ctx *,
+	    const struct enroll_request *, char *fqdn, size_t cap,
+	    const struct enroll_dc **dc);
 
 /*
  * enroll_issue: the rest of the request (after a good password for

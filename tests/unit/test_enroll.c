@@ -286,6 +286,41 @@ do_enroll(struct fx *f, const char *account, const char *password,
 	return rv;
 }
 
+/*
+ * ENROLL as the daemon runs it with vip_source = dc: enroll_prepare()
+ * names the home DC, then enroll_issue() with the DC's answer.
+ */
+static int
+do_enroll_given(struct fx *f, const char *cn, const char *v4,
+    const char *v6, time_t now, struct enroll_result *res)
+{
+	static uint8_t buf[8192];
+	const struct enroll_dc *dc = NULL;
+	char fqdn[PROTO_FQDN_MAX + 1];
+	struct enroll_request req;
+	gnutls_datum_t csr = csr_make(f->node_key, cn, CSR_PLAIN);
+	size_t len;
+	int rv;
+
+	len = frame(PROTO_MSG_ENROLL_REQUEST, "alice", "correct horse", &csr,
+	    buf, sizeof(buf));
+	gnutls_free(csr.data);
+	assert_int_equal(enroll_parse(buf, len, NULL, "192.0.2.7:40000",
+	    &req), 0);
+	assert_int_equal(enroll_check_password(&f->ctx, &req), 0);
+	if ((rv = enroll_prepare(&f->ctx, &req, fqdn, sizeof(fqdn),
+	    &dc)) == 0) {
+		assert_string_equal(fqdn, cn);
+		assert_string_equal(dc->name, "dc1");
+		req.vip_given = true;
+		assert_int_equal(inet_pton(AF_INET, v4, &req.vip4), 1);
+		assert_int_equal(inet_pton(AF_INET6, v6, &req.vip6), 1);
+		rv = enroll_issue(&f->ctx, &req, now, res);
+	}
+	enroll_request_clear(&req);
+	return rv;
+}
+
 /* AUTH or RENEW with `client` as the TLS client certificate. */
 static int
 do_client(struct fx *f, uint8_t type, gnutls_x509_crt_t client,
@@ -408,6 +443,55 @@ test_enroll_issues_node_certificate(void **state)
 	    f->last_ticket.key, PROTO_KEY_LEN);
 	gnutls_x509_crt_deinit(crt);
 	enroll_result_clear(&res);
+}
+
+/*
+ * Addresses from the home DC: taken when inside its prefixes and free,
+ * refused when outside or held by another node's live certificate; a
+ * name the account does not own never gets as far as asking the DC.
+ */
+static void
+test_enroll_vip_from_dc(void **state)
+{
+	struct fx *f = *state;
+	struct enroll_result res;
+	const struct enroll_dc *dc;
+	struct enroll_request req;
+	struct in_addr v4;
+	char fqdn[PROTO_FQDN_MAX + 1];
+
+	assert_int_equal(do_enroll_given(f, "alice.dc1.ntm.test",
+	    "198.18.2.7", "fd6e:746d:6f62:1::7", NOW, &res),
+	    ENROLL_E_VIP_OUTSIDE);
+	assert_int_equal(do_enroll_given(f, "alice.dc1.ntm.test",
+	    "198.18.1.7", "fd6e:746d:6f62:2::7", NOW, &res),
+	    ENROLL_E_VIP_OUTSIDE);
+	assert_int_equal(count(f, "SELECT count(*) FROM certificates"), 0);
+	/* Outside the AS's pool (.1, .2) but inside the prefix: fine. */
+	assert_int_equal(do_enroll_given(f, "alice.dc1.ntm.test",
+	    "198.18.1.77", "fd6e:746d:6f62:1::77", NOW, &res), 0);
+	inet_pton(AF_INET, "198.18.1.77", &v4);
+	assert_memory_equal(&res.vip4, &v4, 4);
+	assert_int_equal(count(f, "SELECT count(*) FROM certificates WHERE "
+	    "vip4 = '198.18.1.77' AND vip6 = 'fd6e:746d:6f62:1::77'"), 1);
+	enroll_result_clear(&res);
+	/* dave may not have alice's live addresses, whatever the DC says. */
+	assert_int_equal(do_enroll_given(f, "dave.dc1.ntm.test",
+	    "198.18.1.78", "fd6e:746d:6f62:1::77", NOW, &res),
+	    ENROLL_E_VIP_IN_USE);
+	assert_int_equal(enroll_status(ENROLL_E_VIP_IN_USE),
+	    PROTO_STATUS_ADDRESS_IN_USE);
+	assert_int_equal(enroll_status(ENROLL_E_DC_UNAVAILABLE),
+	    PROTO_STATUS_UNAVAILABLE);
+
+	/* enroll_prepare refuses what enroll_issue would. */
+	memset(&req, 0, sizeof(req));
+	req.kind = ENROLL_KIND_AUTH;
+	assert_int_equal(enroll_prepare(&f->ctx, &req, fqdn, sizeof(fqdn),
+	    &dc), ENROLL_E_MALFORMED);
+	assert_int_equal(do_enroll_given(f, "bob.dc2.ntm.test",
+	    "198.18.2.7", "fd6e:746d:6f62:2::7", NOW, &res),
+	    ENROLL_E_NOT_OWNED);
 }
 
 static void
@@ -575,21 +659,38 @@ test_auth_and_renew(void **state)
 	assert_memory_equal(&info.vip4, &e.vip4, 4);
 	assert_memory_equal(&info.vip6, &e.vip6, 16);
 	assert_int_equal(info.not_before, NOW + 86400 - CERT_BACKDATE);
-	enroll_result_clear(&r);
-	/* A renewal CSR for another name is refused. */
+	/*
+	 * The replaced certificate is revoked (superseded) with its
+	 * "revoked" status and a notice to every DC; it no longer
+	 * authenticates or renews.
+	 */
+	assert_int_equal(count(f, "SELECT count(*) FROM revocations WHERE "
+	    "reason = 4"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM notice_outbox WHERE "
+	    "kind = 'revoked' AND dc = '*'"), 1);
+	assert_int_equal(status_is_revoked(f->db, e.serial), 1);
+	assert_int_equal(status_is_revoked(f->db, r.serial), 0);
+	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, crt, NULL, NULL,
+	    NOW + 86400 + 1, &a), ENROLL_E_REVOKED);
 	assert_int_equal(do_client(f, PROTO_MSG_RENEW_REQUEST, crt,
-	    f->node2_key, "dave.dc1.ntm.test", NOW + 86400, &r), ENROLL_E_CSR);
+	    f->node_key, "alice.dc1.ntm.test", NOW + 86400 + 1, &a),
+	    ENROLL_E_REVOKED);
+	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, renewed, NULL,
+	    NULL, NOW + 86400 + 1, &a), 0);
+	enroll_result_clear(&a);
+	/* A renewal CSR for another name is refused. */
+	assert_int_equal(do_client(f, PROTO_MSG_RENEW_REQUEST, renewed,
+	    f->node2_key, "dave.dc1.ntm.test", NOW + 86400, &a), ENROLL_E_CSR);
 
 	/* Expired, then revoked: refused with their own codes. */
-	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, crt, NULL, NULL,
-	    NOW + ENROLL_LIFETIME_DEFAULT + 1, &a), ENROLL_E_EXPIRED);
-	assert_int_equal(status_revoke(&f->sc, e.serial,
-	    OCSP_REASON_KEY_COMPROMISE, NOW + 100, NULL), 0);
-	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, crt, NULL, NULL,
-	    NOW + 200, &a), ENROLL_E_REVOKED);
-	assert_int_equal(do_client(f, PROTO_MSG_RENEW_REQUEST, crt,
-	    f->node_key, "alice.dc1.ntm.test", NOW + 200, &a),
-	    ENROLL_E_REVOKED);
+	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, renewed, NULL,
+	    NULL, NOW + 86400 + ENROLL_LIFETIME_DEFAULT + 1, &a),
+	    ENROLL_E_EXPIRED);
+	assert_int_equal(status_revoke(&f->sc, r.serial,
+	    OCSP_REASON_KEY_COMPROMISE, NOW + 86400 + 100, NULL), 0);
+	assert_int_equal(do_client(f, PROTO_MSG_AUTH_REQUEST, renewed, NULL,
+	    NULL, NOW + 86400 + 200, &a), ENROLL_E_REVOKED);
+	enroll_result_clear(&r);
 
 	gnutls_x509_crt_deinit(renewed);
 	gnutls_x509_crt_deinit(dc);
@@ -756,6 +857,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_enroll_refusals, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_enroll_vips, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_enroll_vip_from_dc, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_auth_and_renew, setup,
 		    teardown),
