@@ -5,7 +5,8 @@
 #   dig / kdig  --UDP+TCP-->  127.0.0.1:$PORT, [::1]:$PORT   ntm-dc -d
 #   (127.0.0.1 in the xfr ACL,                                 zone  $T/dc1.zone
 #    127.0.0.2 outside it)                                     db    $T/dc.db (sqlite3 adds nodes)
-#   python3: pipelined TCP, idle TCP, a UDP flood for RRL
+#   python3: pipelined TCP, idle TCP, a burst of UDP queries sent before
+#   any answer is read (batched reads), a UDP flood for RRL
 #
 # The daemon's log is polled for what the clients cannot see (stats at exit).
 set -u
@@ -166,6 +167,57 @@ check_eq "ANY gets a single RRset (RFC 8482)" 1 "$n"
 out=$($D @127.0.0.1 +opcode=2 dc1.ntm.test)
 case $out in *"status: NOTIMP"*) ok "opcode STATUS is NOTIMP" ;;
 *) not_ok "opcode STATUS is NOTIMP" "$out" ;; esac
+
+# ---- a burst over UDP: every query answered once, with its own id -----------
+# 100 queries over IPv4 (20 from each of 127.0.0.11-15, under the RRL burst
+# of one /32) and 40 over IPv6, all sent before any answer is read, so the
+# DC reads them in batches; A, AAAA and NXDOMAIN in turn.
+cat > "$T/burst.py" <<'EOF'
+import select, socket, struct, sys, time
+port = int(sys.argv[1])
+A = socket.inet_pton(socket.AF_INET, "198.18.1.10")
+AAAA = socket.inet_pton(socket.AF_INET6, "fd6e:746d:6f62:1::10")
+def q(i, name, t):
+    w = struct.pack(">HHHHHH", i, 0, 1, 0, 0, 0)
+    for l in name.split("."):
+        w += bytes([len(l)]) + l.encode()
+    return w + b"\0" + struct.pack(">HH", t, 1)
+socks = []
+for k in range(5):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.%d" % (11 + k), 0))
+    socks.append((s, ("127.0.0.1", port), 20))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", 0))
+socks.append((s, ("::1", port), 40))
+expect, i = {}, 0
+for s, dst, n in socks:
+    for _ in range(n):
+        i += 1
+        kind = i % 3
+        s.sendto(q(i, "nobody.dc1.ntm.test" if kind == 2 else
+                   "alice.dc1.ntm.test", 28 if kind == 1 else 1), dst)
+        expect[i] = (kind, dst[0])
+right, wrong, end = set(), [], time.time() + 5
+while len(right) + len(wrong) < len(expect) and time.time() < end:
+    r, _, _ = select.select([s for s, _, _ in socks], [], [], 0.2)
+    for s in r:
+        m, frm = s.recvfrom(2048)
+        i, flags, qd, an = struct.unpack(">HHHH", m[:8])
+        kind, dst = expect.get(i, (None, None))
+        rcode = flags & 15
+        ok = (i not in right and frm[0] == dst and
+              (kind == 2 and rcode == 3 and an == 0 or
+               kind == 0 and rcode == 0 and an == 1 and m[-4:] == A or
+               kind == 1 and rcode == 0 and an == 1 and m[-16:] == AAAA))
+        if ok:
+            right.add(i)
+        else:
+            wrong.append(i)
+print(len(expect), len(right), len(wrong))
+EOF
+check_eq "140 UDP queries sent at once (v4 and v6): each answered right, once, with its id" \
+    "140 140 0" "$(python3 "$T/burst.py" $PORT 2>&1)"
 
 # ---- EDNS and truncation -----------------------------------------------------
 out=$($D @127.0.0.1 alice.dc1.ntm.test A +bufsize=4096)

@@ -1,4 +1,4 @@
-/* test_dns.c -- unit tests for the DC's pure DNS query handler, RRL and transfers. */
+/* test_dns.c -- unit tests for the DC's pure DNS query handler, RRL, transfers and batched UDP sockets. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,12 +12,16 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include <ldns/ldns.h>
 
 #include "buf.h"
 #include "dns.h"
+#include "dnsnet.h"
+#include "loop.h"
 #include "rand.h"
 #include "rrl.h"
 #include "xfr.h"
@@ -715,6 +719,185 @@ test_notify(void **state)
 	assert_false(xfr_notify_is_reply(msg, len, 4243));
 }
 
+/* ---- dnsnet: batched UDP on real sockets ---------------------------------- */
+
+enum {
+	BATCH_QUERIES = 100,	/* more than one recvmmsg batch */
+	BATCH_WAIT_MS = 5000,
+};
+
+/* A port free for UDP and TCP on addr (text without port). */
+static uint16_t
+free_port(const char *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port = 0;
+	int u, t, tries;
+
+	for (tries = 0; tries < 50 && port == 0; tries++) {
+		if (loop_addr_parse(addr, 0, 0, &ss) < 0 ||
+		    loop_udp_socket((struct sockaddr *)&ss, 0, &u) < 0)
+			return 0;
+		len = sizeof(ss);
+		assert_int_equal(getsockname(u, (struct sockaddr *)&ss, &len),
+		    0);
+		t = socket(ss.ss_family, SOCK_STREAM, 0);
+		if (t >= 0 && bind(t, (struct sockaddr *)&ss, len) == 0)
+			port = ntohs(ss.ss_family == AF_INET ?
+			    ((struct sockaddr_in *)&ss)->sin_port :
+			    ((struct sockaddr_in6 *)&ss)->sin6_port);
+		if (t >= 0)
+			close(t);
+		close(u);
+	}
+	return port;
+}
+
+/*
+ * BATCH_QUERIES datagrams sent at once to `dst` (the DC listening on
+ * `listen`, same port), before the loop reads any: A, AAAA and NXDOMAIN
+ * in turn, every seventh one a response (QR set) that must get no answer.
+ * Every other one gets exactly one answer, with its id and the right
+ * data, from the address it was sent to.
+ */
+static void
+batch_roundtrip(struct fixture *f, const char *listen, const char *dst)
+{
+	static const char *const names[] = { "alice.dc1.ntm.test",
+	    "alice.dc1.ntm.test", "nobody.dc1.ntm.test" };
+	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA,
+	    DNS_TYPE_A };
+	struct sockaddr_storage la, da, from;
+	struct dnsnet_config cfg = { 0 };
+	struct dnsnet *net = NULL;
+	struct ntm_rng *rng;
+	uint8_t q[512], seen[BATCH_QUERIES + 1] = { 0 };
+	uint8_t rbuf[DNS_UDP_MAX];
+	uv_loop_t loop;
+	socklen_t flen;
+	unsigned answered = 0, want = 0, want_nx = 0, waited = 0;
+	uint16_t port;
+	ssize_t r;
+	size_t n;
+	int cfd, i, rc;
+
+	port = free_port(dst[0] == '[' || strchr(dst, ':') != NULL ?
+	    "::1" : "127.0.0.1");
+	if (port == 0)
+		skip();			/* no such loopback here */
+	assert_int_equal(loop_addr_parse(listen, port, 0, &la), 0);
+	assert_int_equal(loop_addr_parse(dst, port, 0, &da), 0);
+	assert_non_null(rng = rng_seeded_new("batch", 5));
+	cfg.listen = &la;
+	cfg.nlisten = 1;
+	cfg.tcp_idle_ms = 1000;
+	cfg.tcp_clients = 4;
+	cfg.rng = rng;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	rc = dnsnet_new(&loop, &f->srv, &cfg, &net);
+	if (rc == -EADDRNOTAVAIL || rc == -EAFNOSUPPORT || rc == -EADDRINUSE) {
+		uv_run(&loop, UV_RUN_DEFAULT);
+		assert_int_equal(uv_loop_close(&loop), 0);
+		rng_free(rng);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+
+	cfd = socket(da.ss_family, SOCK_DGRAM, 0);
+	assert_true(cfd >= 0);
+	for (i = 1; i <= BATCH_QUERIES; i++) {
+		n = mkquery(q, sizeof(q), 0, names[i % 3], types[i % 3], 0, 0,
+		    0);
+		store_be16(q, (uint16_t)i);
+		if (i % 7 == 0)
+			q[2] |= DNS_FLAG_QR >> 8;
+		else {
+			want++;
+			want_nx += i % 3 == 2;
+		}
+		assert_int_equal(sendto(cfd, q, n, 0, (struct sockaddr *)&da,
+		    loop_addr_len((struct sockaddr *)&da)), (ssize_t)n);
+	}
+	while (answered < want && waited < BATCH_WAIT_MS) {
+		struct pollfd pfd = { .fd = cfd, .events = POLLIN };
+
+		uv_run(&loop, UV_RUN_NOWAIT);
+		if (poll(&pfd, 1, 10) == 0) {
+			waited += 10;
+			continue;
+		}
+		flen = sizeof(from);
+		r = recvfrom(cfd, rbuf, sizeof(rbuf), MSG_DONTWAIT,
+		    (struct sockaddr *)&from, &flen);
+		if (r < 0)
+			continue;
+		{
+			ldns_pkt *p = NULL;
+			uint16_t id;
+			char *got;
+
+			assert_int_equal(ldns_wire2pkt(&p, rbuf, (size_t)r),
+			    LDNS_STATUS_OK);
+			id = ldns_pkt_id(p);
+			assert_true(id >= 1 && id <= BATCH_QUERIES);
+			assert_true(id % 7 != 0);	/* responses: none */
+			assert_int_equal(seen[id], 0);
+			seen[id] = 1;
+			/* from the address asked, on the DC's port */
+			assert_true(loop_addr_equal((struct sockaddr *)&from,
+			    (struct sockaddr *)&da));
+			if (id % 3 == 2) {
+				assert_int_equal(ldns_pkt_get_rcode(p),
+				    LDNS_RCODE_NXDOMAIN);
+			} else {
+				got = rr_str(p, LDNS_SECTION_ANSWER, 0);
+				assert_non_null(got);
+				assert_non_null(strstr(got, id % 3 == 0 ?
+				    "\tA\t198.18.1.10" :
+				    "\tAAAA\tfd6e:746d:6f62:1::10"));
+				free(got);
+			}
+			ldns_pkt_free(p);
+			answered++;
+		}
+	}
+	assert_int_equal(answered, want);
+	assert_int_equal(f->srv.stats.udp, BATCH_QUERIES);
+	assert_int_equal(f->srv.stats.malformed_dropped, BATCH_QUERIES - want);
+	assert_int_equal(f->srv.stats.rcode[DNS_RCODE_NXDOMAIN], want_nx);
+	close(cfd);
+	dnsnet_close(net);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	rng_free(rng);
+}
+
+static void
+test_udp_batch_v4(void **state)
+{
+	batch_roundtrip(*state, "127.0.0.1", "127.0.0.1");
+}
+
+static void
+test_udp_batch_v6(void **state)
+{
+	batch_roundtrip(*state, "::1", "::1");
+}
+
+/* On 0.0.0.0 the answer leaves from the address asked (not 127.0.0.1). */
+static void
+test_udp_wildcard_v4(void **state)
+{
+	batch_roundtrip(*state, "0.0.0.0", "127.0.0.2");
+}
+
+static void
+test_udp_wildcard_v6(void **state)
+{
+	batch_roundtrip(*state, "::", "::1");
+}
+
 int
 main(void)
 {
@@ -740,6 +923,14 @@ main(void)
 		cmocka_unit_test(test_rrl_collisions),
 		cmocka_unit_test_setup_teardown(test_xfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_udp_batch_v4, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_udp_batch_v6, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_udp_wildcard_v4, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_udp_wildcard_v6, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
