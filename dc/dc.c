@@ -20,9 +20,11 @@
 #include "loop.h"
 #include "msg.h"
 #include "notice.h"
+#include "vip.h"
 #include "ocsp.h"
 #include "ocsphttp.h"
 #include "rand.h"
+#include "relay.h"
 #include "signal.h"
 #include "sigio.h"
 #include "tls.h"
@@ -64,10 +66,11 @@ struct dc {
 	struct ocsphttp		*ocsp;		/* [ocsp] responder */
 	struct federation_resolver *fres;	/* [federation] resolver */
 	struct federation	*fed;		/* links to peer DCs (DC_MN) */
+	struct relay		*relay;		/* links to the RS (DC_MN) */
 	struct dc_handoff	*handoffs;	/* DC_CN: waiting for CN */
 	size_t			 nhandoffs;
 	uint64_t		 handoff_ref;
-	uv_signal_t		 sighup, sigterm, sigint;
+	uv_signal_t		 sighup, sigterm, sigint, sigusr1;
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
 	bool			 reloading;
@@ -321,13 +324,6 @@ dc_zone_node_remove(void *arg, const char *fqdn)
 	if ((rc = zone_node_remove(dc->srv.zone, fqdn)) == 0)
 		dnsnet_notify(dc->net);
 	return rc;
-}
-
-static void
-dc_msg_addr(struct msg_addr *a, const struct sockaddr_storage *ss)
-{
-	if (sigio_addr_from_sockaddr(a, (const struct sockaddr *)ss) < 0)
-		memset(a, 0, sizeof(*a));
 }
 
 /* Notice hooks: a revoked node is cut off at once; new ticket keys. */
@@ -629,6 +625,40 @@ dc_federation_start(struct dc *dc)
 }
 
 /*
+ * VIP_REQUEST answers from [dns] prefix4/prefix6, never one of the DC's
+ * own addresses (DNS, signalling, TLS) that lies inside them.
+ */
+static void
+dc_vip_start(struct dc *dc)
+{
+	const struct zone_config *z = &dc->cfg.zcfg;
+	struct vip_config vc;
+	size_t i;
+
+	memset(&vc, 0, sizeof(vc));
+	vc.zone = dc->cfg.zone;
+	vc.have4 = z->have4;
+	vc.prefix4 = z->prefix4;
+	vc.prefix4_len = z->prefix4_len;
+	vc.have6 = z->have6;
+	vc.prefix6 = z->prefix6;
+	vc.prefix6_len = z->prefix6_len;
+	for (i = 0; i < dc->cfg.nlisten; i++)
+		(void)vip_config_own(&vc, (const struct sockaddr *)
+		    &dc->cfg.listen[i]);
+	for (i = 0; i < dc->cfg.sig.nlisten; i++)
+		(void)vip_config_own(&vc, (const struct sockaddr *)
+		    &dc->cfg.sig.listen[i]);
+	for (i = 0; i < dc->cfg.tls.nlisten; i++)
+		(void)vip_config_own(&vc, (const struct sockaddr *)
+		    &dc->cfg.tls.listen[i]);
+	notice_set_vip(dc->notice, &vc);
+	if (!vc.have4 || !vc.have6)
+		log_info("no [dns] prefix4 and prefix6: VIP_REQUEST is "
+		    "answered UNAVAILABLE");
+}
+
+/*
  * The status store (from the database) and, with [tls], the listener that
  * takes the AS's notices into it.  After dc_signal_start(): the store's
  * connection must open after every lib/db open (see dc_db_open_raw).
@@ -661,6 +691,7 @@ dc_notice_start(struct dc *dc)
 	if ((rc = notice_new(&dc->notice, dc->cfg.db_path, dc->creds != NULL ?
 	    tls_creds_issuer(dc->creds) : NULL, &h)) < 0)
 		fatalx("%s: status store: %s", dc->cfg.db_path, strerror(-rc));
+	dc_vip_start(dc);
 	if (dc->creds == NULL) {
 		log_info("no [tls]: AS notices are not received");
 		return;
@@ -701,8 +732,7 @@ dc_signal_start(struct dc *dc)
 	scfg.keepalive_s = g->keepalive_s;
 	scfg.punch_deadline_ms = g->punch_deadline_ms;
 	scfg.federation = dc->cfg.fed.have_resolver;
-	for (i = 0; i < g->nrelay && i < SIGNAL_RELAYS_MAX; i++)
-		dc_msg_addr(&scfg.relay[scfg.nrelay++], &g->relay[i]);
+	scfg.nrelay = dc->cfg.relay.nserver;
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.zone.node_set = dc_zone_node_set;
 	hooks.zone.node_remove = dc_zone_node_remove;
@@ -753,9 +783,108 @@ dc_signal_start(struct dc *dc)
 		    text, sizeof(text));
 		log_info("signalling on %s", text);
 	}
-	if (g->nrelay == 0)
-		log_info("no [signal] relay: punch and relay routes are "
-		    "refused (UNAVAILABLE)");
+}
+
+/* DC_MN: which direction an answer of the RS is for. */
+struct dc_relay_ask {
+	struct dc	*dc;
+	uint64_t	 ref;
+};
+
+static void
+dc_relay_ack(void *arg, int status, const struct msg *ack)
+{
+	struct dc_relay_ask *q = arg;
+	struct dc *dc = q->dc;
+	struct signal_out *out;
+
+	if (status != -ECANCELED && dc->sigio != NULL &&
+	    (out = malloc(sizeof(*out))) != NULL) {
+		signal_relay_ack(dc->sig, q->ref, status, ack,
+		    uv_now(dc->loop), out);
+		sigio_apply(dc->sigio, out);
+		free(out);
+	}
+	free(q);
+}
+
+/* dc/signal's RELAY_DIRECTIONs (through dc/sigio) to the RS. */
+static void
+dc_relay_action(void *arg, const struct signal_relay *rl)
+{
+	struct dc *dc = arg;
+	struct dc_relay_ask *q;
+	struct signal_out *out;
+	int rc = -ENOMEM;
+
+	if ((q = malloc(sizeof(*q))) != NULL) {
+		q->dc = dc;
+		q->ref = rl->ref;
+		if ((rc = relay_direction(dc->relay, rl, dc_relay_ack, q)) ==
+		    0)
+			return;
+		free(q);
+	}
+	log_warnx("relay: RELAY_DIRECTION for ref %llu not sent: %s",
+	    (unsigned long long)rl->ref, strerror(-rc));
+	if ((out = malloc(sizeof(*out))) == NULL)
+		return;		/* MN's direction times out */
+	signal_relay_ack(dc->sig, rl->ref, rc, NULL, uv_now(dc->loop), out);
+	sigio_apply(dc->sigio, out);
+	free(out);
+}
+
+/*
+ * [relay]: the links to the RS that punch and relay routes are allocated
+ * at.  Without them those routes are answered UNAVAILABLE.
+ */
+static void
+dc_relay_start(struct dc *dc)
+{
+	char text[LOOP_ADDRSTRLEN];
+	size_t i;
+	int rc;
+
+	if (dc->cfg.relay.nserver == 0 || dc->sigio == NULL) {
+		log_info("no [relay] server: punch and relay routes are "
+		    "answered UNAVAILABLE");
+		return;
+	}
+	if (dc->creds == NULL)
+		fatalx("[relay] needs [tls] and [database]");
+	if ((rc = relay_new(&dc->relay, dc->loop, dc->creds,
+	    dc->cfg.relay.server, dc->cfg.relay.nserver, rng_system())) < 0)
+		fatalx("[relay]: %s", tls_strerror(rc));
+	sigio_set_relay(dc->sigio, dc_relay_action, dc);
+	for (i = 0; i < dc->cfg.relay.nserver; i++) {
+		(void)loop_addr_format((const struct sockaddr *)
+		    &dc->cfg.relay.server[i], text, sizeof(text));
+		log_info("relay: RS at %s", text);
+	}
+}
+
+static void
+dc_stats_line(const char *name, uint64_t v, void *arg)
+{
+	(void)arg;
+	if (v != 0)
+		log_info("stats: %s %llu", name, (unsigned long long)v);
+}
+
+/* SIGUSR1 and shutdown: the signalling and relay counters, non-zero ones. */
+static void
+dc_stats_log(const struct dc *dc)
+{
+	if (dc->sig != NULL)
+		signal_stats_foreach(dc->sig, dc_stats_line, NULL);
+	if (dc->sigio != NULL) {
+		dc_stats_line("relay_unsent", sigio_stats(dc->sigio)->
+		    relay_unsent, NULL);
+		dc_stats_line("send_errors", sigio_stats(dc->sigio)->
+		    send_errors, NULL);
+	}
+	if (dc->relay != NULL)
+		relay_stats_foreach(dc->relay, dc_stats_line, NULL);
 }
 
 static void
@@ -763,12 +892,18 @@ dc_signal(uv_signal_t *h, int signum)
 {
 	struct dc *dc = h->data;
 
+	if (signum == SIGUSR1) {
+		dc_stats_log(dc);
+		return;
+	}
 	if (signum == SIGHUP) {
 		log_info("SIGHUP: reloading the zone file and nodes");
 		dc_reload_start(dc);
 		return;
 	}
 	log_info("signal %d: shutting down", signum);
+	dc_stats_log(dc);
+	relay_close(dc->relay);
 	dnsnet_close(dc->net);
 	dc->net = NULL;
 	sigio_close(dc->sigio);
@@ -782,6 +917,7 @@ dc_signal(uv_signal_t *h, int signum)
 	uv_close((uv_handle_t *)&dc->sighup, NULL);
 	uv_close((uv_handle_t *)&dc->sigterm, NULL);
 	uv_close((uv_handle_t *)&dc->sigint, NULL);
+	uv_close((uv_handle_t *)&dc->sigusr1, NULL);
 }
 
 int
@@ -859,11 +995,15 @@ main(int argc, char *argv[])
 	dc_signal_start(&dc);
 	dc_notice_start(&dc);
 	dc_federation_start(&dc);
+	dc_relay_start(&dc);
 	dc_ocsp_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
 	uv_signal_init(dc.loop, &dc.sigint);
+	uv_signal_init(dc.loop, &dc.sigusr1);
 	dc.sighup.data = dc.sigterm.data = dc.sigint.data = &dc;
+	dc.sigusr1.data = &dc;
+	uv_signal_start(&dc.sigusr1, dc_signal, SIGUSR1);
 	uv_signal_start(&dc.sighup, dc_signal, SIGHUP);
 	uv_signal_start(&dc.sigterm, dc_signal, SIGTERM);
 	uv_signal_start(&dc.sigint, dc_signal, SIGINT);
@@ -879,6 +1019,7 @@ main(int argc, char *argv[])
 	zone_free(dc.srv.zone);
 	rrl_free(dc.rrl);
 	federation_free(dc.fed);
+	relay_free(dc.relay);
 	while (dc.handoffs != NULL) {
 		struct dc_handoff *h = dc.handoffs;
 

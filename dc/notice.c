@@ -1,4 +1,4 @@
-/* notice.c -- AS -> DC notices: decode, apply to the DC database once and in order, acknowledge; the status store; the TLS listener on 4611. */
+/* notice.c -- AS -> DC notices: decode, apply to the DC database once and in order, acknowledge; VIP_REQUEST answers; the status store; the TLS listener on 4611. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -20,11 +20,13 @@
 #include "notice.h"
 #include "signal.h"
 #include "tls.h"
+#include "vip.h"
 
 enum {
 	NOTICE_CURSORS_MAX = 8,		/* AS names remembered */
 	NOTICE_SERIAL_HEX = 2 * PROTO_SERIAL_MAX + 1,
 	NOTICE_VIP_TEXT = 46,
+	NOTICE_REASON_SUPERSEDED = 4,	/* RFC 5280 CRLReason */
 };
 
 /* One certificate the DC knows the status of. */
@@ -62,6 +64,7 @@ struct notice_item {
 	size_t			 der_len;
 	time_t			 this_update, next_update;
 	bool			 revoked;
+	uint8_t			 reason;	/* REVOKED: CRLReason */
 	char			 vip4[NOTICE_VIP_TEXT], vip6[NOTICE_VIP_TEXT];
 	uint32_t		 key_id;
 	uint8_t			 key[PROTO_KEY_LEN];
@@ -70,6 +73,10 @@ struct notice_item {
 	char			 displaced[NOTICE_DISPLACED_MAX]
 				    [PROTO_FQDN_MAX + 1];
 	size_t			 ndisplaced;
+	/* VIP_REQUEST: vip_assign()'s result and pair. */
+	int			 vip_rc;
+	struct in_addr		 v4;
+	struct in6_addr		 v6;
 };
 
 struct notice {
@@ -84,6 +91,7 @@ struct notice {
 	struct notice_entry	**by_serial, **by_fqdn;
 	size_t			 nbuckets, nentries;
 	struct notice_stats	 stats;
+	struct vip_config	 vip;		/* zone borrowed */
 };
 
 static uint32_t
@@ -287,18 +295,22 @@ notice_db_load(struct notice *n)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(n->db, "SELECT serial, fqdn, this_update, "
-	    "revoked, der FROM cert_status", -1, &st, NULL) != SQLITE_OK)
+	    "revoked, der, cert_hash FROM cert_status", -1, &st, NULL) !=
+	    SQLITE_OK)
 		goto out;
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *hex = (const char *)sqlite3_column_text(st, 0);
 		const char *fqdn = (const char *)sqlite3_column_text(st, 1);
+		const uint8_t *hash = sqlite3_column_blob(st, 5);
 		uint8_t serial[PROTO_SERIAL_MAX];
 		size_t slen;
 
 		if (hex == NULL || fqdn == NULL ||
 		    notice_unhex(hex, serial, sizeof(serial), &slen) < 0)
 			continue;
-		if (notice_store_put(n, serial, slen, fqdn, NULL,
+		if (sqlite3_column_bytes(st, 5) != PROTO_HASH_LEN)
+			hash = NULL;
+		if (notice_store_put(n, serial, slen, fqdn, hash,
 		    sqlite3_column_blob(st, 4),
 		    (size_t)sqlite3_column_bytes(st, 4),
 		    (time_t)sqlite3_column_int64(st, 2),
@@ -361,6 +373,9 @@ notice_db_run(sqlite3 *db, const char *sql, const struct notice_item *it)
 			    SQLITE_STATIC);
 		else if (strcmp(p, ":seq") == 0)
 			sqlite3_bind_int64(st, i, (int64_t)it->seq);
+		else if (strcmp(p, ":hash") == 0 && it->has_hash)
+			sqlite3_bind_blob(st, i, it->hash, PROTO_HASH_LEN,
+			    SQLITE_STATIC);
 	}
 	if (sqlite3_step(st) == SQLITE_DONE)
 		rc = 0;
@@ -378,8 +393,10 @@ out:
  */
 static const char notice_sql_status[] =
     "INSERT INTO cert_status (serial, fqdn, this_update, next_update, "
-    "revoked, der) VALUES (:serial, :fqdn, :this, :next, :revoked, :der) "
+    "revoked, der, cert_hash) VALUES (:serial, :fqdn, :this, :next, "
+    ":revoked, :der, :hash) "
     "ON CONFLICT (serial) DO UPDATE SET fqdn = excluded.fqdn, "
+    "cert_hash = coalesce(excluded.cert_hash, cert_status.cert_hash), "
     "this_update = excluded.this_update, "
     "next_update = excluded.next_update, revoked = excluded.revoked, "
     "der = excluded.der WHERE cert_status.revoked = 0 AND "
@@ -389,6 +406,11 @@ static const char notice_sql_node[] =
     "INSERT INTO nodes (fqdn, vip4, vip6, created) VALUES (:fqdn, :vip4, "
     ":vip6, :now) ON CONFLICT (fqdn) DO UPDATE SET vip4 = excluded.vip4, "
     "vip6 = excluded.vip6";
+/* The issued pair is the name's assignment from now on (see vip.h). */
+static const char notice_sql_assign[] =
+    "INSERT INTO vip_assignments (fqdn, vip4, vip6, created) VALUES (:fqdn, "
+    ":vip4, :vip6, :now) ON CONFLICT (fqdn) DO UPDATE SET "
+    "vip4 = excluded.vip4, vip6 = excluded.vip6";
 static const char notice_sql_key[] =
     "INSERT INTO ticket_keys (id, key, created, expires) VALUES (:keyid, "
     ":key, :now, :expires) ON CONFLICT (id) DO UPDATE SET "
@@ -422,6 +444,9 @@ notice_db_displace(sqlite3 *db, struct notice_item *it)
 	sqlite3_finalize(st);
 	if (src != SQLITE_DONE && src != SQLITE_ROW)
 		return -EIO;
+	if (notice_db_run(db, "DELETE FROM vip_assignments WHERE fqdn != :fqdn "
+	    "AND (vip4 = :vip4 OR vip6 = :vip6)", it) < 0)
+		return -EIO;
 	return notice_db_run(db, "DELETE FROM nodes WHERE fqdn != :fqdn AND "
 	    "(vip4 = :vip4 OR vip6 = :vip6)", it);
 }
@@ -446,6 +471,8 @@ notice_db_apply(sqlite3 *db, struct notice_item *it)
 			rc = notice_db_displace(db, it);
 		if (rc == 0 && it->vip4[0] != '\0' && it->vip6[0] != '\0')
 			rc = notice_db_run(db, notice_sql_node, it);
+		if (rc == 0 && it->vip4[0] != '\0' && it->vip6[0] != '\0')
+			rc = notice_db_run(db, notice_sql_assign, it);
 		break;
 	case PROTO_MSG_NOTICE_REVOKED:
 	case PROTO_MSG_NOTICE_STATUS:
@@ -561,6 +588,24 @@ notice_item_free(struct notice_item *it)
 	free(it);
 }
 
+/* VIP_REQUEST {FQDN}: the name, lower-cased; no seq, no cursor. */
+static int
+notice_decode_vip(const struct msg *m, struct notice_item *it)
+{
+	const struct msg_attr *a;
+	size_t i;
+
+	if (m->hdr.status != PROTO_STATUS_OK ||
+	    (a = msg_attr_find(m, PROTO_ATTR_FQDN)) == NULL || a->len == 0 ||
+	    a->len > PROTO_FQDN_MAX || memchr(a->val, '\0', a->len) != NULL)
+		return -EBADMSG;
+	for (i = 0; i < a->len; i++)
+		it->fqdn[i] = (char)(a->val[i] >= 'A' && a->val[i] <= 'Z' ?
+		    a->val[i] - 'A' + 'a' : a->val[i]);
+	it->fqdn[a->len] = '\0';
+	return 0;
+}
+
 /* Loop thread: checks the frame and fills *it (decided: duplicate or not). */
 static int
 notice_decode(struct notice *n, const char *as_name, const uint8_t *p,
@@ -580,6 +625,10 @@ notice_decode(struct notice *n, const char *as_name, const uint8_t *p,
 		goto out;
 	it->type = m->hdr.type;
 	it->txid = m->hdr.txid;
+	if (it->type == PROTO_MSG_VIP_REQUEST) {
+		rc = notice_decode_vip(m, it);
+		goto out;
+	}
 	if (it->type != PROTO_MSG_NOTICE_ISSUED &&
 	    it->type != PROTO_MSG_NOTICE_REVOKED &&
 	    it->type != PROTO_MSG_NOTICE_STATUS &&
@@ -626,6 +675,9 @@ notice_decode(struct notice *n, const char *as_name, const uint8_t *p,
 	it->der_len = a->len;
 	if (notice_status(n, it, now) < 0)
 		goto out;
+	if (it->type == PROTO_MSG_NOTICE_REVOKED &&
+	    msg_attr_u8(m, PROTO_ATTR_REASON, &it->reason) < 0)
+		goto out;
 	/* Each notice says what it is: no good status in a REVOKED. */
 	if ((it->type == PROTO_MSG_NOTICE_REVOKED) != it->revoked &&
 	    it->type != PROTO_MSG_NOTICE_STATUS)
@@ -662,6 +714,88 @@ out:
 	return rc;
 }
 
+/* The worker's part of one frame: a VIP assignment or a notice. */
+static void
+notice_work_item(struct notice *n, struct notice_item *it)
+{
+	if (it->type == PROTO_MSG_VIP_REQUEST) {
+		it->vip_rc = vip_assign(n->db, &n->vip, it->fqdn, it->now,
+		    &it->v4, &it->v6);
+		it->rc = 0;
+		return;
+	}
+	it->rc = notice_db_apply(n->db, it);
+}
+
+/* Loop thread: VIP_RESPONSE for an assignment (or its refusal). */
+static void
+notice_vip_answer(struct notice *n, struct notice_item *it, uint8_t *ack,
+    size_t cap, size_t *acklen)
+{
+	char t4[VIP_TEXT_MAX], t6[VIP_TEXT_MAX];
+	struct msg *m;
+	int rc = it->rc < 0 ? -EIO : it->vip_rc, erc = 0;
+
+	*acklen = 0;
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	msg_init(m, PROTO_MSG_VIP_RESPONSE);
+	m->hdr.txid = it->txid;
+	erc |= msg_add_bytes(m, PROTO_ATTR_FQDN, it->fqdn, strlen(it->fqdn));
+	switch (rc) {
+	case 0:
+		n->stats.vips++;
+		erc |= msg_add_bytes(m, PROTO_ATTR_VIP4, &it->v4, 4);
+		erc |= msg_add_bytes(m, PROTO_ATTR_VIP6, &it->v6, 16);
+		inet_ntop(AF_INET, &it->v4, t4, sizeof(t4));
+		inet_ntop(AF_INET6, &it->v6, t6, sizeof(t6));
+		log_info("vip: %s for AS %s: %s %s", it->fqdn, it->as_name, t4,
+		    t6);
+		break;
+	case -ENOENT:
+		m->hdr.status = PROTO_STATUS_UNKNOWN_NODE;
+		break;
+	case -EADDRINUSE:
+		m->hdr.status = PROTO_STATUS_ADDRESS_IN_USE;
+		break;
+	case -EINVAL:
+		m->hdr.status = PROTO_STATUS_UNAVAILABLE;
+		break;
+	default:
+		m->hdr.status = PROTO_STATUS_INTERNAL;
+	}
+	if (rc != 0) {
+		n->stats.vips_refused++;
+		log_info("vip: %s for AS %s: refused (%s)", it->fqdn,
+		    it->as_name, msg_status_name(m->hdr.status));
+	}
+	if (erc != 0 || msg_encode(m, ack, cap, acklen) < 0)
+		*acklen = 0;
+	free(m);
+}
+
+/*
+ * A renewal's revocation (reason superseded) while the node has another
+ * good certificate: its registration (made with the newer certificate's
+ * ticket) is not ended.
+ */
+static bool
+notice_superseded(const struct notice *n, const struct notice_item *it)
+{
+	const struct notice_entry *e;
+
+	if (it->type != PROTO_MSG_NOTICE_REVOKED ||
+	    it->reason != NOTICE_REASON_SUPERSEDED || n->nbuckets == 0)
+		return false;
+	for (e = n->by_fqdn[notice_hash(it->fqdn, strlen(it->fqdn)) %
+	    n->nbuckets]; e != NULL; e = e->next_fqdn)
+		if (strcmp(e->fqdn, it->fqdn) == 0 && !e->revoked &&
+		    (e->serial_len != it->serial_len ||
+		    memcmp(e->serial, it->serial, e->serial_len) != 0))
+			return true;
+	return false;
+}
+
 /* Loop thread, after the transaction: memory, hooks, the ack to send. */
 static void
 notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
@@ -672,6 +806,10 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 	size_t i;
 
 	*acklen = 0;
+	if (it->type == PROTO_MSG_VIP_REQUEST) {
+		notice_vip_answer(n, it, ack, cap, acklen);
+		return;
+	}
 	if (it->duplicate)
 		n->stats.duplicates++;
 	else if (it->rc < 0) {
@@ -709,7 +847,13 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 				(void)n->hooks.node_set(n->hooks.arg, it->fqdn,
 				    it->vip4[0] != '\0' ? it->vip4 : NULL,
 				    it->vip6[0] != '\0' ? it->vip6 : NULL);
-			if (it->revoked && n->hooks.revoked != NULL)
+			if (it->revoked && notice_superseded(n, it))
+				log_info("notice %llu: %s serial %s superseded; "
+				    "the node holds a newer certificate and "
+				    "stays registered",
+				    (unsigned long long)it->seq, it->fqdn,
+				    it->serial_hex);
+			else if (it->revoked && n->hooks.revoked != NULL)
 				n->hooks.revoked(n->hooks.arg, it->fqdn);
 		}
 	}
@@ -737,7 +881,7 @@ notice_input(struct notice *n, const char *as_name, const uint8_t *p,
 		return rc;
 	}
 	if (!it->duplicate)
-		it->rc = notice_db_apply(n->db, it);
+		notice_work_item(n, it);
 	notice_commit(n, it, ack, cap, acklen);
 	rc = it->duplicate ? 1 : it->rc;
 	notice_item_free(it);
@@ -797,6 +941,12 @@ notice_free(struct notice *n)
 	free(n);
 }
 
+void
+notice_set_vip(struct notice *n, const struct vip_config *vc)
+{
+	n->vip = *vc;
+}
+
 const struct notice_stats *
 notice_stats(const struct notice *n)
 {
@@ -830,7 +980,7 @@ notice_work(uv_work_t *w)
 {
 	struct notice_server *s = w->data;
 
-	s->head->rc = notice_db_apply(s->n->db, s->head);
+	notice_work_item(s->n, s->head);
 }
 
 static void
@@ -967,7 +1117,8 @@ notice_on_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 		tls_close(c);
 		return;
 	}
-	for (q = s->head; q != NULL; q = q->next)
+	for (q = s->head; q != NULL &&
+	    it->type != PROTO_MSG_VIP_REQUEST; q = q->next)
 		if (!it->duplicate && q->seq >= it->seq &&
 		    strcmp(q->as_name, it->as_name) == 0)
 			it->duplicate = true;

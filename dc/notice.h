@@ -1,4 +1,4 @@
-/* notice.h -- AS -> DC notices on TLS 4611 (PROTOCOL.md 6.7, 12.3): applied once and in order, acknowledged by seq; the DC's certificate status store. */
+/* notice.h -- AS -> DC notices on TLS 4611 (PROTOCOL.md 6.7, 12.3): applied once and in order, acknowledged by seq; VIP_REQUEST answers; the DC's certificate status store. */
 #ifndef NTM_DC_NOTICE_H
 #define NTM_DC_NOTICE_H
 
@@ -18,6 +18,7 @@ struct signal_cert;
 struct tls_creds;
 struct tls_conn;
 struct tls_peer;
+struct vip_config;
 
 /*
  * The AS sends NOTICE_ISSUED, NOTICE_REVOKED, NOTICE_STATUS (and, as
@@ -36,11 +37,14 @@ struct tls_peer;
  * DC (one notice applied at a time, in arrival order).
  *
  * What a notice does, in the transaction:
- *   ISSUED      cert_status upsert (good), nodes upsert with its vIPs;
- *               other nodes rows holding one of them are deleted first
- *               (the AS reassigns the addresses of revoked and expired
+ *   ISSUED      cert_status upsert (good, with the certificate hash),
+ *               nodes and vip_assignments upserts with its vIPs; other
+ *               rows holding one of them are deleted first (the AS
+ *               reassigns the addresses of revoked and expired
  *               certificates), and those nodes leave DNS (node_remove)
- *   REVOKED     cert_status upsert with revoked = 1 (final)
+ *   REVOKED     cert_status upsert with revoked = 1 (final); the
+ *               revoked hook, unless the reason is superseded (a
+ *               renewal) and the node has another good certificate
  *   STATUS      cert_status upsert, unless the row is revoked or newer
  *   TICKET_KEY  ticket_keys upsert
  * cert_status rows are written by upsert (never INSERT OR REPLACE), so
@@ -54,15 +58,25 @@ struct tls_peer;
  * The status store in memory (per certificate: serial, FQDN, hash, newest
  * status, revoked) answers dc/signal's hooks without touching SQLite:
  * notice_revoked() and notice_cert().  It is loaded from cert_status at
- * start; the certificate hash is not in the schema, so a certificate
- * known only from the database has none and notice_cert() says -ENOENT
- * for it until the AS sends its NOTICE_ISSUED again.
+ * start, certificate hashes included (schema migration 2), so a restarted
+ * DC staples the same hash; a row written before that migration has no
+ * hash and notice_cert() says -ENOENT for it until the AS sends its
+ * NOTICE_ISSUED again.
+ *
+ * VIP_REQUEST {FQDN} from the AS is answered on the same connection with
+ * VIP_RESPONSE (the request's transaction id): OK with VIP4 and VIP6 from
+ * vip_assign() (dc/vip.h: the DC's prefixes, stable per FQDN, persisted);
+ * UNKNOWN_NODE for a name that is not one label below the DC's zone;
+ * ADDRESS_IN_USE when every pair is held; UNAVAILABLE when the DC has no
+ * prefixes set (notice_set_vip() not called); INTERNAL on a database
+ * failure.  It goes through the same queue and worker as the notices (in
+ * arrival order), carries no seq and moves no cursor.
  */
 enum notice_limit {
 	NOTICE_LIMIT_INVALID = 0,
 	NOTICE_QUEUE_MAX = 1024,	/* frames waiting for the worker */
 	NOTICE_AS_NAME_MAX = PROTO_FQDN_MAX,
-	NOTICE_ACK_MAX = 64,		/* an encoded NOTICE_ACK */
+	NOTICE_ACK_MAX = 512,		/* a NOTICE_ACK or VIP_RESPONSE */
 	NOTICE_BUCKETS_MIN = 256,
 	NOTICE_LISTEN_MAX = 16,
 	NOTICE_DISPLACED_MAX = 2,	/* one per address family */
@@ -87,6 +101,8 @@ struct notice_stats {
 	uint64_t	 refused;	/* undecodable, wrong type, bad
 					 * status */
 	uint64_t	 db_errors;	/* not applied, not acknowledged */
+	uint64_t	 vips;		/* VIP_REQUESTs answered OK */
+	uint64_t	 vips_refused;	/* answered with an error status */
 };
 
 struct notice;
@@ -108,11 +124,19 @@ void	notice_free(struct notice *);		/* accepts NULL */
  * nothing to send: the frame was refused, or the database failed and the
  * AS will resend).  Returns 0 (applied), 1 (duplicate), or a negative
  * code (MSG_E_*, -EPROTO wrong type, -EBADMSG bad status, -EIO database).
+ * A VIP_REQUEST returns 0 with its VIP_RESPONSE (any status) in ack.
  * The server splits this into a decode on the loop, the transaction on a
  * worker and the commit on the loop; tests call it whole.
  */
 int	notice_input(struct notice *, const char *as_name, const uint8_t *p,
 	    size_t len, time_t now, uint8_t *ack, size_t cap, size_t *acklen);
+
+/*
+ * notice_set_vip: the DC's prefixes and own addresses for VIP_REQUEST
+ * (copied; vc->zone is borrowed for the struct's life).  Without it every
+ * VIP_REQUEST is answered UNAVAILABLE.
+ */
+void	notice_set_vip(struct notice *, const struct vip_config *vc);
 
 /* The last seq applied from as_name (0: none). */
 uint64_t notice_cursor(const struct notice *, const char *as_name);

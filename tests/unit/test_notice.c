@@ -25,6 +25,7 @@
 #include "ocsphttp.h"
 #include "rand.h"
 #include "signal.h"
+#include "vip.h"
 
 #define NOW	((time_t)1795000000)
 #define AS	"as.ntm.test"
@@ -47,6 +48,7 @@ struct fix {
 	char			 revoked_fqdn[64];
 	int			 keys;
 	uint32_t		 key_id;
+	uint8_t			 reason;	/* of REVOKED notices; 0: 1 */
 };
 
 static int
@@ -237,7 +239,8 @@ notice_make(struct fix *f, uint8_t type, uint64_t seq,
 		    strlen(fqdn)), 0);
 		assert_int_equal(msg_add_u64(&m, PROTO_ATTR_REVOCATION_TIME,
 		    NOW), 0);
-		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_REASON, 1), 0);
+		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_REASON,
+		    f->reason != 0 ? f->reason : 1), 0);
 		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS,
 		    status->data, status->size), 0);
 		break;
@@ -476,6 +479,164 @@ test_ticket_key(void **state)
 	    "id = 43981 AND expires > created"), 1);
 }
 
+/* The certificate hash survives a restart of the DC (cert_status.cert_hash). */
+static void
+test_hash_after_restart(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t later = status_for(f, f->as_key, false, NOW);
+	uint8_t h[CRYPTO_SHA256_SIZE];
+	struct signal_cert sc;
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &st, &acked), 0);
+	/* A refresh carries no hash: the stored one stays. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_STATUS, 2, &later, &acked),
+	    0);
+	crypto_sha256(h, f->cert_der.data, f->cert_der.size);
+	assert_int_equal(sql_int(f, "SELECT length(cert_hash) FROM "
+	    "cert_status"), CRYPTO_SHA256_SIZE);
+	notice_free(f->n);
+	f->n = NULL;
+	fix_open(f);
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc), 0);
+	assert_memory_equal(sc.hash, h, sizeof(h));
+	assert_memory_equal(sc.serial, f->serial, f->serial_len);
+	assert_int_equal(sc.status_len, later.size);
+	assert_memory_equal(sc.status, later.data, later.size);
+	gnutls_free(st.data);
+	gnutls_free(later.data);
+}
+
+/*
+ * A renewal: the old certificate revoked as superseded while the new one
+ * is good does not end the node's registration; revoking the new one does.
+ */
+static void
+test_superseded(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t old_good, new_good, old_rev, new_rev;
+	struct signal_cert sc;
+	uint64_t acked;
+
+	old_good = status_for(f, f->as_key, false, NOW - 100);
+	old_rev = status_for(f, f->as_key, true, NOW - 10);
+	f->serial[0] ^= 1;		/* the renewed certificate */
+	new_good = status_for(f, f->as_key, false, NOW - 50);
+	new_rev = status_for(f, f->as_key, true, NOW - 5);
+	f->serial[0] ^= 1;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &old_good,
+	    &acked), 0);
+	f->serial[0] ^= 1;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 2, &new_good,
+	    &acked), 0);
+	f->serial[0] ^= 1;
+	f->reason = 4;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 3, &old_rev,
+	    &acked), 0);
+	assert_int_equal(acked, 3);
+	assert_int_equal(f->revokes, 0);
+	assert_true(notice_revoked(f->n, f->serial, f->serial_len));
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc), 0);
+	assert_int_equal(sc.serial[0], f->serial[0] ^ 1);
+	f->serial[0] ^= 1;
+	f->reason = 1;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 4, &new_rev,
+	    &acked), 0);
+	assert_int_equal(f->revokes, 1);
+	assert_int_equal(notice_cert(f->n, "alice.dc1.ntm.test", &sc),
+	    -ENOENT);
+	gnutls_free(old_good.data);
+	gnutls_free(new_good.data);
+	gnutls_free(old_rev.data);
+	gnutls_free(new_rev.data);
+}
+
+/* VIP_REQUEST for fqdn: the answer's status and, when OK, the pair as text. */
+static int
+vip_ask(struct fix *f, const char *fqdn, uint32_t txid, char *t4, char *t6)
+{
+	uint8_t buf[512], ack[NOTICE_ACK_MAX];
+	const struct msg_attr *a;
+	size_t len, acklen;
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_VIP_REQUEST);
+	m.hdr.txid = txid;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN, fqdn,
+	    strlen(fqdn)), 0);
+	assert_int_equal(msg_encode(&m, buf, sizeof(buf), &len), 0);
+	assert_int_equal(notice_input(f->n, AS, buf, len, NOW, ack,
+	    sizeof(ack), &acklen), 0);
+	assert_true(acklen > 0);
+	assert_int_equal(msg_decode(ack, acklen, &m), 0);
+	assert_int_equal(m.hdr.type, PROTO_MSG_VIP_RESPONSE);
+	assert_int_equal(m.hdr.txid, txid);
+	assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_FQDN));
+	if (m.hdr.status == PROTO_STATUS_OK) {
+		assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_VIP4));
+		inet_ntop(AF_INET, a->val, t4, VIP_TEXT_MAX);
+		assert_non_null(a = msg_attr_find(&m, PROTO_ATTR_VIP6));
+		inet_ntop(AF_INET6, a->val, t6, VIP_TEXT_MAX);
+	}
+	return m.hdr.status;
+}
+
+/*
+ * VIP_REQUEST: UNAVAILABLE until the DC knows its prefixes; then the
+ * lowest pair nobody holds, the same for the same name, the
+ * certified pair for a node issued earlier; UNKNOWN_NODE outside the zone.
+ * No cursor moves.
+ */
+static void
+test_vip_request(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	struct vip_config vc;
+	char t4[VIP_TEXT_MAX], t6[VIP_TEXT_MAX];
+	uint64_t acked;
+
+	assert_int_equal(vip_ask(f, "bob.dc1.ntm.test", 5, t4, t6),
+	    PROTO_STATUS_UNAVAILABLE);
+	memset(&vc, 0, sizeof(vc));
+	vc.zone = "dc1.ntm.test";
+	vc.have4 = vc.have6 = true;
+	inet_pton(AF_INET, "198.18.1.0", &vc.prefix4);
+	vc.prefix4_len = 24;
+	inet_pton(AF_INET6, "fd6e:746d:6f62:1::", &vc.prefix6);
+	vc.prefix6_len = 64;
+	notice_set_vip(f->n, &vc);
+
+	assert_int_equal(vip_ask(f, "bob.dc1.ntm.test", 6, t4, t6),
+	    PROTO_STATUS_OK);
+	assert_string_equal(t4, "198.18.1.1");
+	assert_string_equal(t6, "fd6e:746d:6f62:1::1");
+	assert_int_equal(vip_ask(f, "carol.dc1.ntm.test", 7, t4, t6),
+	    PROTO_STATUS_OK);
+	assert_string_equal(t4, "198.18.1.2");
+	assert_int_equal(vip_ask(f, "bob.dc1.ntm.test", 8, t4, t6),
+	    PROTO_STATUS_OK);
+	assert_string_equal(t4, "198.18.1.1");
+	assert_int_equal(vip_ask(f, "bob.dc2.ntm.test", 9, t4, t6),
+	    PROTO_STATUS_UNKNOWN_NODE);
+	assert_int_equal(notice_cursor(f->n, AS), 0);
+
+	/* alice certified with .10 (from the AS's pool): hers from now on. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &st, &acked), 0);
+	assert_int_equal(vip_ask(f, "alice.dc1.ntm.test", 10, t4, t6),
+	    PROTO_STATUS_OK);
+	assert_string_equal(t4, "198.18.1.10");
+	assert_string_equal(t6, "fd6e:746d:6f62:1::10");
+	assert_int_equal(notice_stats(f->n)->vips, 4);
+	assert_int_equal(notice_stats(f->n)->vips_refused, 2);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM vip_assignments"),
+	    3);
+	gnutls_free(st.data);
+}
+
 /* The HTTP side of the OCSP responder: what a request looks like. */
 static void
 test_ocsphttp_parse(void **state)
@@ -595,6 +756,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hash_after_restart, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vip_request, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_superseded, setup,
 		    teardown),
 		cmocka_unit_test(test_ocsphttp_parse),
 		cmocka_unit_test_setup_teardown(test_ocsphttp_answer, setup,
