@@ -34,6 +34,12 @@ struct dataplane_tunnel {
 	uint8_t			 tx_phase;
 	uint32_t		 epoch;		/* of the newest rx key */
 	struct aead		*tx_next;	/* installed, not yet used */
+	/* The key sent with before the last switch, until retired. */
+	struct aead		*tx_prev;
+	uint64_t		 tx_prev_counter;
+	uint8_t			 tx_prev_phase;
+	/* When this tunnel asks for a rekey (dataplane_tunnel_set_rekey). */
+	uint64_t		 rekey_ms, rekey_packets;
 	enum aead_alg		 alg;
 	enum dataplane_role	 role;
 	/* Timers: times of the last events, in the caller's clock (ms). */
@@ -204,6 +210,7 @@ dataplane_tunnel_free(struct dataplane_tunnel *t)
 		return;
 	aead_free(t->tx);
 	aead_free(t->tx_next);
+	aead_free(t->tx_prev);
 	aead_free(t->rx[0].aead);
 	aead_free(t->rx[1].aead);
 	crypto_wipe(t, sizeof(*t));
@@ -300,6 +307,8 @@ dataplane_tunnel_add(struct dataplane *dp,
 		return rc;
 	}
 	replay_init(&t->rx[0].win);
+	t->rekey_ms = PROTO_TIMER_REKEY;
+	t->rekey_packets = (uint64_t)1 << PROTO_REKEY_PACKETS_LOG2;
 	t->alg = c->alg;
 	t->role = c->role;
 	t->rid = c->rid;
@@ -374,7 +383,38 @@ dataplane_tunnel_set_peer(struct dataplane_tunnel *t, const struct sockaddr *sa)
 bool
 dataplane_tunnel_needs_rekey(const struct dataplane_tunnel *t)
 {
-	return t->tx_counter >= (uint64_t)1 << PROTO_REKEY_PACKETS_LOG2;
+	return t->tx_counter >= t->rekey_packets;
+}
+
+int
+dataplane_tunnel_set_rekey(struct dataplane_tunnel *t, uint64_t ms,
+    uint64_t packets)
+{
+	if (ms > PROTO_TIMER_REKEY ||
+	    packets > (uint64_t)1 << PROTO_REKEY_PACKETS_LOG2)
+		return -EINVAL;
+	t->rekey_ms = ms != 0 ? ms : PROTO_TIMER_REKEY;
+	t->rekey_packets = packets != 0 ? packets :
+	    (uint64_t)1 << PROTO_REKEY_PACKETS_LOG2;
+	return 0;
+}
+
+uint32_t
+dataplane_tunnel_epoch(const struct dataplane_tunnel *t)
+{
+	return t->epoch;
+}
+
+uint8_t
+dataplane_tunnel_tx_phase(const struct dataplane_tunnel *t)
+{
+	return t->tx_phase;
+}
+
+bool
+dataplane_tunnel_has_old_key(const struct dataplane_tunnel *t)
+{
+	return t->tx_prev != NULL;
 }
 
 int
@@ -406,6 +446,13 @@ dataplane_tunnel_install(struct dataplane_tunnel *t, uint32_t epoch,
 	aead_free(t->tx_next);
 	t->tx_next = tx;
 	t->epoch = epoch;
+	/*
+	 * A rekey before the last one's old key retired: that key's slot now
+	 * holds the new one, so nothing is left to retire.
+	 */
+	aead_free(t->tx_prev);
+	t->tx_prev = NULL;
+	t->retire_pending = false;
 	return 0;
 }
 
@@ -414,7 +461,10 @@ dataplane_tunnel_switch(struct dataplane_tunnel *t)
 {
 	if (t->tx_next == NULL)
 		return -ENOENT;
-	aead_free(t->tx);
+	aead_free(t->tx_prev);
+	t->tx_prev = t->tx;
+	t->tx_prev_counter = t->tx_counter;
+	t->tx_prev_phase = t->tx_phase;
 	t->tx = t->tx_next;
 	t->tx_next = NULL;
 	t->tx_phase = t->epoch & 1;
@@ -430,6 +480,8 @@ dataplane_tunnel_retire(struct dataplane_tunnel *t)
 	aead_free(k->aead);
 	k->aead = NULL;
 	replay_init(&k->win);
+	aead_free(t->tx_prev);
+	t->tx_prev = NULL;
 }
 
 /* ---- timers --------------------------------------------------------- */
@@ -468,7 +520,7 @@ dataplane_timers_key_switched(struct dataplane_tunnel *t, uint64_t now)
 static uint64_t
 dataplane_timers_rekey_at(const struct dataplane_tunnel *t)
 {
-	uint64_t at = t->t_keyed + PROTO_TIMER_REKEY;
+	uint64_t at = t->t_keyed + t->rekey_ms;
 
 	if (t->role == DATAPLANE_ROLE_RESPONDER)
 		at += PROTO_TIMER_OLD_KEY;
@@ -622,8 +674,10 @@ dataplane_is_peer(const struct dataplane_tunnel *t,
 	return t->has_vip6 && memcmp(t->peer_vip6, ip->src, IPV6_ADDR_LEN) == 0;
 }
 
-int
-dataplane_seal(struct dataplane_tunnel *t, uint8_t type, const uint8_t *inner,
+/* Seals under key `key`, whose last counter is *counter, in `phase`. */
+static int
+dataplane_seal_with(struct dataplane_tunnel *t, struct aead *key,
+    uint64_t *counter, uint8_t phase, uint8_t type, const uint8_t *inner,
     size_t inlen, uint8_t *out, size_t outcap, size_t *outlen)
 {
 	uint8_t nonce[PROTO_NONCE_LEN];
@@ -636,20 +690,20 @@ dataplane_seal(struct dataplane_tunnel *t, uint8_t type, const uint8_t *inner,
 		return -EINVAL;
 	if (outcap < inlen + DATAPLANE_OVERHEAD)
 		return -ENOSPC;
-	if (t->tx_counter >= REPLAY_COUNTER_MAX)
+	if (*counter >= REPLAY_COUNTER_MAX)
 		return -EKEYEXPIRED;
 	/* Spent before use: a failed seal never gives its counter back. */
-	t->tx_counter++;
+	(*counter)++;
 	dh.version = PROTO_VERSION_1;
 	dh.type = type;
-	dh.phase = t->tx_phase;
+	dh.phase = phase;
 	dh.rid = t->peer_rid;
-	dh.counter = t->tx_counter;
+	dh.counter = *counter;
 	wbuf_init(&w, out, PROTO_DATA_HEADER_LEN);
 	if ((rc = msg_data_encode(&dh, &w)) < 0)
 		return -EIO;
 	msg_data_nonce(&dh, nonce);
-	if ((rc = aead_seal(t->tx, nonce, out, PROTO_DATA_HEADER_LEN, inner,
+	if ((rc = aead_seal(key, nonce, out, PROTO_DATA_HEADER_LEN, inner,
 	    inlen, out + PROTO_DATA_HEADER_LEN,
 	    outcap - PROTO_DATA_HEADER_LEN)) < 0)
 		return rc;
@@ -657,6 +711,25 @@ dataplane_seal(struct dataplane_tunnel *t, uint8_t type, const uint8_t *inner,
 	t->stats.packets_out++;
 	t->stats.bytes_out += inlen;
 	return 0;
+}
+
+int
+dataplane_seal(struct dataplane_tunnel *t, uint8_t type, const uint8_t *inner,
+    size_t inlen, uint8_t *out, size_t outcap, size_t *outlen)
+{
+	return dataplane_seal_with(t, t->tx, &t->tx_counter, t->tx_phase, type,
+	    inner, inlen, out, outcap, outlen);
+}
+
+int
+dataplane_seal_old(struct dataplane_tunnel *t, uint8_t type,
+    const uint8_t *inner, size_t inlen, uint8_t *out, size_t outcap,
+    size_t *outlen)
+{
+	if (t->tx_prev == NULL)
+		return -ENOENT;
+	return dataplane_seal_with(t, t->tx_prev, &t->tx_prev_counter,
+	    t->tx_prev_phase, type, inner, inlen, out, outcap, outlen);
 }
 
 /* Counts v on the tunnel if there is one, else on the table. */
@@ -1254,6 +1327,13 @@ int
 dataplane_io_send_control(struct dataplane_io *io, struct dataplane_tunnel *t,
     const uint8_t *msg, size_t len)
 {
+	return dataplane_io_send_control_key(io, t, msg, len, false);
+}
+
+int
+dataplane_io_send_control_key(struct dataplane_io *io,
+    struct dataplane_tunnel *t, const uint8_t *msg, size_t len, bool old)
+{
 	uint8_t out[PROTO_DATAGRAM_MAX + DATAPLANE_OVERHEAD];
 	const struct sockaddr *sa = dataplane_tunnel_peer(t);
 	size_t outlen;
@@ -1263,8 +1343,10 @@ dataplane_io_send_control(struct dataplane_io *io, struct dataplane_tunnel *t,
 		return -EMSGSIZE;
 	if ((fd = dataplane_io_fd_for(io, sa)) < 0)
 		return -EAFNOSUPPORT;
-	if ((rc = dataplane_seal(t, PROTO_MSG_TUNNEL_CONTROL, msg, len, out,
-	    sizeof(out), &outlen)) < 0)
+	rc = old ? dataplane_seal_old(t, PROTO_MSG_TUNNEL_CONTROL, msg, len,
+	    out, sizeof(out), &outlen) : dataplane_seal(t,
+	    PROTO_MSG_TUNNEL_CONTROL, msg, len, out, sizeof(out), &outlen);
+	if (rc < 0)
 		return rc;
 	if (sendto(fd, out, outlen, MSG_DONTWAIT, sa, loop_addr_len(sa)) < 0)
 		return -errno;

@@ -180,9 +180,30 @@ void	dataplane_tunnel_set_peer(struct dataplane_tunnel *,
  *       packets under the old key phase are dropped (NO_KEY) from now on.
  *
  * dataplane_tunnel_needs_rekey() is true once 2^PROTO_REKEY_PACKETS_LOG2
- * packets were sent under the current key (the 1 h limit is the caller's
- * timer).  Keys are copied; the caller wipes its own.
+ * packets (or dataplane_tunnel_set_rekey()'s number) were sent under the
+ * current key (the time limit is reported by the timers below).  An
+ * install also drops an old key not yet retired (its slot is reused).
+ * Keys are copied; the caller wipes its own.
  */
+/*
+ * A switch keeps the key sent with until then, so an answer that must
+ * still open under it (a REKEY_RESPONSE sent again to a peer that has not
+ * switched) can be sealed with dataplane_seal_old() until the retire, or
+ * until the next install, whichever comes first.
+ *
+ * dataplane_tunnel_set_rekey: when this tunnel asks for a rekey: after ms
+ * milliseconds or `packets` packets under one key (0: the protocol's 1 h
+ * and 2^32; more than those: -EINVAL).  The responder asks
+ * PROTO_TIMER_OLD_KEY later than the initiator, as above.
+ */
+int	dataplane_tunnel_set_rekey(struct dataplane_tunnel *, uint64_t ms,
+	    uint64_t packets);
+/* The newest installed key epoch (0 after the handshake). */
+uint32_t dataplane_tunnel_epoch(const struct dataplane_tunnel *);
+/* The key phase this side sends with now. */
+uint8_t	dataplane_tunnel_tx_phase(const struct dataplane_tunnel *);
+/* True between a switch and the retire (dataplane_seal_old works). */
+bool	dataplane_tunnel_has_old_key(const struct dataplane_tunnel *);
 int	dataplane_tunnel_install(struct dataplane_tunnel *, uint32_t epoch,
 	    const uint8_t key_i2r[PROTO_KEY_LEN],
 	    const uint8_t key_r2i[PROTO_KEY_LEN]);
@@ -240,6 +261,15 @@ uint64_t dataplane_timers_next(const struct dataplane_tunnel *, uint64_t now);
  * counter is exhausted (rekey first); -EIO.  Counts packets_out/bytes_out.
  */
 int	dataplane_seal(struct dataplane_tunnel *, uint8_t type,
+	    const uint8_t *inner, size_t inlen, uint8_t *out, size_t outcap,
+	    size_t *outlen);
+
+/*
+ * dataplane_seal_old: the same under the key sent with before the last
+ * dataplane_tunnel_switch(), with that key's own counter (never reused);
+ * -ENOENT once it is retired or when there was no switch.
+ */
+int	dataplane_seal_old(struct dataplane_tunnel *, uint8_t type,
 	    const uint8_t *inner, size_t inlen, uint8_t *out, size_t outcap,
 	    size_t *outlen);
 
@@ -363,5 +393,8 @@ void	dataplane_io_close(struct dataplane_io *, dataplane_close_cb cb);
 /* Seals and sends one TUNNEL_CONTROL packet now.  0 or a negative errno. */
 int	dataplane_io_send_control(struct dataplane_io *,
 	    struct dataplane_tunnel *, const uint8_t *, size_t);
+/* The same, sealed under the old key when `old` (dataplane_seal_old()). */
+int	dataplane_io_send_control_key(struct dataplane_io *,
+	    struct dataplane_tunnel *, const uint8_t *, size_t, bool old);
 
 #endif

@@ -1,1 +1,13 @@
 # node/intunnel.mk -- in-tunnel messages: rekey, certificate update and status re-stapling.
+# node/intunnel.c joins libnode (ntmd's objects) next to node/tunnelio.c,
+# which feeds it; it calls node/peercheck and the schemes (TUNNEL_LIBS).
+node_libnode_la_SOURCES += node/intunnel.c node/intunnel.h
+
+check_PROGRAMS += tests/unit/test_intunnel
+TESTS += tests/unit/test_intunnel
+tests_unit_test_intunnel_SOURCES = tests/unit/test_intunnel.c
+tests_unit_test_intunnel_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/node \
+	-I$(top_srcdir)/plugins
+tests_unit_test_intunnel_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_intunnel_LDADD = node/libnode.la $(TUNNEL_LIBS) \
+	$(LIBMNL_LIBS) $(TEST_LIBS)
