@@ -18,17 +18,30 @@
 #include "zone.h"
 
 enum {
-	ZONE_BUCKETS_MIN = 64,
+	ZONE_SLOTS_MIN = 64,
 	ZONE_ERR_MAX = 20,		/* zone file errors reported at once */
 	ZONE_FILE_TTL_DEFAULT = 3600,
+};
+
+/*
+ * The name table: open addressing with linear probing over a power-of-two
+ * array kept at most half full.  A slot holds the upper half of the name's
+ * hash and its length beside the entry pointer, so a probe reads the entry
+ * (another cache line) only when both match, and a miss mostly ends at an
+ * empty slot in the line the probe started in.
+ */
+struct zone_slot {
+	uint32_t		 tag;		/* hash >> 32 */
+	uint32_t		 len;		/* namelen */
+	struct zone_entry	*e;		/* NULL: empty */
 };
 
 struct zone {
 	struct zone_apex	 apex[ZONE_APEX_MAX];
 	int			 napex;
-	struct zone_entry	**buckets;
-	size_t			 nbuckets;	/* power of two */
-	size_t			 nentries;
+	struct zone_slot	*slots;
+	size_t			 nslots;	/* power of two, 0 or >= 64 */
+	size_t			 nentries;	/* <= nslots / 2 */
 	size_t			 ncuts;
 	size_t			 nodes;
 	uint32_t		 serial;
@@ -36,16 +49,32 @@ struct zone {
 	struct zone_config	 cfg;		/* strings not kept */
 };
 
+/*
+ * 64-bit hash of a byte string, eight bytes per multiply (a name of 25
+ * bytes costs 4 rounds, not 25).  Host byte order: the values never leave
+ * the process.  Not keyed: names enter the table from the zone file and
+ * from enrolled nodes, never from queries.
+ */
 static uint64_t
 zone_hash(const uint8_t *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint64_t m = 0xff51afd7ed558ccdULL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * m), w;
 	size_t i;
 
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, sizeof(w));
+		h = (h ^ w) * m;
+		h ^= h >> 32;
 	}
+	if (len > 0) {
+		for (w = 0, i = 0; i < len; i++)
+			w |= (uint64_t)p[i] << (8 * i);
+		h = (h ^ w) * m;
+	}
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 32;
 	return h;
 }
 
@@ -82,15 +111,24 @@ zone_parent_off(const uint8_t *lname)
 struct zone_entry *
 zone_lookup(const struct zone *z, const uint8_t *lname, size_t len)
 {
-	struct zone_entry *e;
+	const struct zone_slot *s;
+	size_t mask = z->nslots - 1, i;
+	uint64_t h;
+	uint32_t tag;
 
-	if (z->nbuckets == 0)
+	if (z->nslots == 0)
 		return NULL;
-	e = z->buckets[zone_hash(lname, len) & (z->nbuckets - 1)];
-	for (; e != NULL; e = e->next)
-		if (e->namelen == len && memcmp(e->name, lname, len) == 0)
-			return e;
-	return NULL;
+	h = zone_hash(lname, len);
+	tag = (uint32_t)(h >> 32);
+	/* Ends: the table always has empty slots. */
+	for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+		s = &z->slots[i];
+		if (s->e == NULL)
+			return NULL;
+		if (s->tag == tag && s->len == len &&
+		    memcmp(s->e->name, lname, len) == 0)
+			return s->e;
+	}
 }
 
 int
@@ -170,35 +208,77 @@ void
 zone_foreach(const struct zone *z, int idx,
     void (*fn)(const struct zone_entry *, void *), void *arg)
 {
-	struct zone_entry *e;
 	size_t i;
 
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = e->next)
-			if (e->apex == idx)
-				fn(e, arg);
+	for (i = 0; i < z->nslots; i++)
+		if (z->slots[i].e != NULL && z->slots[i].e->apex == idx)
+			fn(z->slots[i].e, arg);
 }
 
+/* Puts e into the first empty slot of its probe sequence; there is room. */
+static void
+zone_slot_put(struct zone_slot *slots, size_t nslots, struct zone_entry *e)
+{
+	uint64_t h = zone_hash(e->name, e->namelen);
+	size_t mask = nslots - 1, i;
+
+	for (i = (size_t)h & mask; slots[i].e != NULL; i = (i + 1) & mask)
+		;
+	slots[i].tag = (uint32_t)(h >> 32);
+	slots[i].len = (uint32_t)e->namelen;
+	slots[i].e = e;
+}
+
+/* Doubles the table (rehashing every entry) so that one more fits. */
 static int
 zone_grow(struct zone *z)
 {
-	struct zone_entry **nb, *e, *next;
-	size_t n, i, h;
+	struct zone_slot *ns;
+	size_t n, i;
 
-	n = z->nbuckets == 0 ? ZONE_BUCKETS_MIN : z->nbuckets * 2;
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
+	if ((z->nentries + 1) * 2 <= z->nslots)
+		return 0;
+	n = z->nslots == 0 ? ZONE_SLOTS_MIN : z->nslots * 2;
+	if ((ns = calloc(n, sizeof(*ns))) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			h = zone_hash(e->name, e->namelen) & (n - 1);
-			e->next = nb[h];
-			nb[h] = e;
-		}
-	free(z->buckets);
-	z->buckets = nb;
-	z->nbuckets = n;
+	for (i = 0; i < z->nslots; i++)
+		if (z->slots[i].e != NULL)
+			zone_slot_put(ns, n, z->slots[i].e);
+	free(z->slots);
+	z->slots = ns;
+	z->nslots = n;
 	return 0;
+}
+
+/*
+ * Takes e out of the table.  Linear probing without tombstones: the
+ * entries after the hole move back into it when their home slot allows,
+ * so that every probe sequence stays unbroken.
+ */
+static void
+zone_slot_del(struct zone *z, const struct zone_entry *e)
+{
+	size_t mask = z->nslots - 1, i, j, home;
+
+	for (i = zone_hash(e->name, e->namelen) & mask; z->slots[i].e != e;
+	    i = (i + 1) & mask)
+		;
+	for (j = i;;) {
+		z->slots[i].e = NULL;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (z->slots[j].e == NULL)
+				return;
+			home = zone_hash(z->slots[j].e->name,
+			    z->slots[j].e->namelen) & mask;
+			/* Movable unless home lies cyclically in (i, j]. */
+			if (i <= j ? home <= i || home > j :
+			    home <= i && home > j)
+				break;
+		}
+		z->slots[i] = z->slots[j];
+		i = j;
+	}
 }
 
 /*
@@ -209,7 +289,6 @@ static struct zone_entry *
 zone_entry_get(struct zone *z, int a, const uint8_t *lname, size_t len)
 {
 	struct zone_entry *e, *parent = NULL;
-	size_t h;
 
 	if ((e = zone_lookup(z, lname, len)) != NULL)
 		return e;
@@ -220,7 +299,7 @@ zone_entry_get(struct zone *z, int a, const uint8_t *lname, size_t len)
 		    len - poff)) == NULL)
 			return NULL;
 	}
-	if (z->nentries >= z->nbuckets && zone_grow(z) < 0)
+	if (zone_grow(z) < 0)
 		return NULL;
 	if ((e = calloc(1, sizeof(*e) + len)) == NULL)
 		return NULL;
@@ -229,9 +308,7 @@ zone_entry_get(struct zone *z, int a, const uint8_t *lname, size_t len)
 	e->apex = a;
 	if (parent != NULL)
 		parent->children++;
-	h = zone_hash(lname, len) & (z->nbuckets - 1);
-	e->next = z->buckets[h];
-	z->buckets[h] = e;
+	zone_slot_put(z->slots, z->nslots, e);
 	z->nentries++;
 	return e;
 }
@@ -248,18 +325,13 @@ zone_rrset_clear(struct zone_rrset *rs)
 static void
 zone_entry_release(struct zone *z, struct zone_entry *e)
 {
-	struct zone_entry **pp;
 	size_t poff;
 
 	while (e != NULL && e->nrrsets == 0 && e->children == 0 &&
 	    !(e->flags & ZONE_ENTRY_APEX)) {
 		struct zone_entry *parent;
 
-		pp = &z->buckets[zone_hash(e->name, e->namelen) &
-		    (z->nbuckets - 1)];
-		while (*pp != e)
-			pp = &(*pp)->next;
-		*pp = e->next;
+		zone_slot_del(z, e);
 		z->nentries--;
 		poff = zone_parent_off(e->name);
 		parent = zone_lookup(z, e->name + poff, e->namelen - poff);
@@ -687,50 +759,50 @@ zone_check(struct zone *z, const char *file, char *err, size_t errlen)
 	size_t i, j;
 	int nerr = 0, rc;
 	char text[1024];
+	bool apex;
 
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = e->next) {
-			bool apex = e == z->apex[0].entry;
-
-			(void)dns_name_str(e->name, e->namelen, text,
-			    sizeof(text));
-			if (!apex && zone_entry_rrset(e, DNS_TYPE_SOA)) {
-				zone_err(err, errlen, "%s: %s: SOA below the "
-				    "zone apex", file, text);
-				nerr++;
-			}
-			if (zone_entry_rrset(e, DNS_TYPE_CNAME) &&
-			    (e->nrrsets > 1 || apex)) {
-				zone_err(err, errlen, "%s: %s: CNAME and other "
-				    "data", file, text);
-				nerr++;
-			}
-			if (zone_entry_rrset(e, DNS_TYPE_SOA) &&
-			    zone_entry_rrset(e, DNS_TYPE_SOA)->count != 1) {
-				zone_err(err, errlen, "%s: %s: more than one "
-				    "SOA", file, text);
-				nerr++;
-			}
-			if (!apex && zone_entry_rrset(e, DNS_TYPE_NS)) {
-				e->flags |= ZONE_ENTRY_CUT;
-				z->ncuts++;
-			}
+	for (i = 0; i < z->nslots; i++) {
+		if ((e = z->slots[i].e) == NULL)
+			continue;
+		apex = e == z->apex[0].entry;
+		(void)dns_name_str(e->name, e->namelen, text, sizeof(text));
+		if (!apex && zone_entry_rrset(e, DNS_TYPE_SOA)) {
+			zone_err(err, errlen, "%s: %s: SOA below the zone apex",
+			    file, text);
+			nerr++;
 		}
+		if (zone_entry_rrset(e, DNS_TYPE_CNAME) &&
+		    (e->nrrsets > 1 || apex)) {
+			zone_err(err, errlen, "%s: %s: CNAME and other data",
+			    file, text);
+			nerr++;
+		}
+		if (zone_entry_rrset(e, DNS_TYPE_SOA) &&
+		    zone_entry_rrset(e, DNS_TYPE_SOA)->count != 1) {
+			zone_err(err, errlen, "%s: %s: more than one SOA",
+			    file, text);
+			nerr++;
+		}
+		if (!apex && zone_entry_rrset(e, DNS_TYPE_NS)) {
+			e->flags |= ZONE_ENTRY_CUT;
+			z->ncuts++;
+		}
+	}
 	if (nerr > 0)
 		return -EINVAL;
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = e->next) {
-			if (e->flags & ZONE_ENTRY_CUT)
-				e->cut = e;
-			else if ((c = zone_find_cut(z, e->name,
-			    e->namelen)) != NULL) {
-				e->flags |= ZONE_ENTRY_OCCLUDED;
-				e->cut = c;
-			}
-			for (j = 0; j < e->nrrsets; j++)
-				if ((rc = zone_glue(z, &e->rrsets[j])) < 0)
-					return rc;
+	for (i = 0; i < z->nslots; i++) {
+		if ((e = z->slots[i].e) == NULL)
+			continue;
+		if (e->flags & ZONE_ENTRY_CUT)
+			e->cut = e;
+		else if ((c = zone_find_cut(z, e->name, e->namelen)) != NULL) {
+			e->flags |= ZONE_ENTRY_OCCLUDED;
+			e->cut = c;
 		}
+		for (j = 0; j < e->nrrsets; j++)
+			if ((rc = zone_glue(z, &e->rrsets[j])) < 0)
+				return rc;
+	}
 	return 0;
 }
 
@@ -882,23 +954,23 @@ fail:
 void
 zone_free(struct zone *z)
 {
-	struct zone_entry *e, *next;
+	struct zone_entry *e;
 	size_t i, j;
 	int a;
 
 	if (z == NULL)
 		return;
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = next) {
-			next = e->next;
-			for (j = 0; j < e->nrrsets; j++)
-				zone_rrset_clear(&e->rrsets[j]);
-			free(e->rrsets);
-			free(e);
-		}
+	for (i = 0; i < z->nslots; i++) {
+		if ((e = z->slots[i].e) == NULL)
+			continue;
+		for (j = 0; j < e->nrrsets; j++)
+			zone_rrset_clear(&e->rrsets[j]);
+		free(e->rrsets);
+		free(e);
+	}
 	for (a = 0; a < z->napex; a++)
 		zone_rrset_clear(&z->apex[a].soa_neg);
-	free(z->buckets);
+	free(z->slots);
 	free(z);
 }
 
@@ -938,22 +1010,24 @@ uint64_t
 zone_digest(const struct zone *z)
 {
 	const struct zone_entry *e;
-	uint64_t sum = 0;
-	size_t i, j;
+	const struct zone_rrset *rs;
+	uint64_t sum = 0, h;
+	size_t i, j, n;
 
 	/* A sum of per-RRset hashes does not depend on the table's order. */
-	for (i = 0; i < z->nbuckets; i++)
-		for (e = z->buckets[i]; e != NULL; e = e->next)
-			for (j = 0; j < e->nrrsets; j++) {
-				const struct zone_rrset *rs = &e->rrsets[j];
-				uint64_t h = zone_hash(e->name, e->namelen);
-				size_t n = rs->len;
-
-				if (rs->type == DNS_TYPE_SOA)
-					n -= ZONE_SOA_SERIAL_FROM_END;
-				h ^= zone_hash(rs->wire, n) * 31;
-				sum += h;
-			}
+	for (i = 0; i < z->nslots; i++) {
+		if ((e = z->slots[i].e) == NULL)
+			continue;
+		for (j = 0; j < e->nrrsets; j++) {
+			rs = &e->rrsets[j];
+			n = rs->len;
+			if (rs->type == DNS_TYPE_SOA)
+				n -= ZONE_SOA_SERIAL_FROM_END;
+			h = zone_hash(e->name, e->namelen);
+			h ^= zone_hash(rs->wire, n) * 31;
+			sum += h;
+		}
+	}
 	return sum;
 }
 

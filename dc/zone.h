@@ -18,7 +18,7 @@
  * those of the forward zone.  All three share one serial.
  *
  * Every owner name is an entry in a hash table keyed by its lower-cased
- * wire form.  An entry holds its RRsets already encoded as they go into an
+ * wire form (open addressing, at most half full).  An entry holds its RRsets already encoded as they go into an
  * answer section: each record is
  *
  *   +-----------+------+-------+-----+-------+-------+
@@ -64,7 +64,6 @@ struct zone_rrset {
 };
 
 struct zone_entry {
-	struct zone_entry	*next;		/* hash chain */
 	int			 apex;		/* index into zone->apex */
 	uint8_t			 flags;
 	unsigned		 children;	/* entries naming it parent */

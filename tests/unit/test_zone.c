@@ -1,4 +1,4 @@
-/* test_zone.c -- unit tests for the DC zone: zone file loading, node records, PTRs, serials. */
+/* test_zone.c -- unit tests for the DC zone: zone file loading, node records, PTRs, serials, the name table. */
 #include "config.h"
 
 #include <errno.h>
@@ -273,6 +273,113 @@ test_serial_patches_soa(void **state)
 	zone_free(z);
 }
 
+enum { MANY_NODES = 20000 };
+
+static void
+many_name(unsigned i, char *name, char *v4, char *v6)
+{
+	unsigned a = i + 2;
+
+	sprintf(name, "n%05u.dc1.ntm.test", i);
+	sprintf(v4, "198.%u.%u.%u", 18 + a / 65536, (a / 256) % 256, a % 256);
+	sprintf(v6, "fd6e:746d:6f62:1::%x:%x", a / 65536, a % 65536);
+}
+
+static struct zone *
+load_wide(void)
+{
+	struct zone_config c;
+	struct zone *z = NULL;
+	char err[1024], *path = write_tmp(zone_text);
+
+	config_for(&c, path);
+	inet_pton(AF_INET, "198.0.0.0", &c.prefix4);
+	c.prefix4_len = 8;
+	assert_int_equal(zone_new(&c, &z, err, sizeof(err)), 0);
+	unlink(path);
+	free(path);
+	return z;
+}
+
+/*
+ * The name table through growth and removals in a scrambled order: every
+ * name left is still found with its data, every name removed (and its
+ * reverse-tree ancestors left empty) is gone, and the table holds exactly
+ * what a zone built from the survivors alone holds.
+ */
+static void
+test_many_nodes(void **state)
+{
+	struct zone *z = load_wide(), *ref = load_wide();
+	char name[64], v4[32], v6[64], ptr[64];
+	const struct zone_rrset *rs;
+	uint64_t d0 = zone_digest(z);
+	unsigned i, k, *order;
+
+	assert_non_null(order = calloc(MANY_NODES, sizeof(*order)));
+	for (i = 0; i < MANY_NODES; i++) {
+		many_name(i, name, v4, v6);
+		assert_int_equal(zone_node_set(z, name, v4, v6), 0);
+		if (i % 3 == 0)
+			assert_int_equal(zone_node_set(ref, name, v4, v6), 0);
+		order[i] = i;
+	}
+	assert_int_equal(zone_node_count(z), MANY_NODES);
+	/* Fisher-Yates with a fixed LCG: the same scramble every run. */
+	for (i = MANY_NODES - 1, k = 12345; i > 0; i--) {
+		unsigned j, t;
+
+		k = k * 1103515245u + 12345u;
+		j = (k >> 8) % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < MANY_NODES; i++) {
+		if (order[i] % 3 == 0)
+			continue;
+		many_name(order[i], name, v4, v6);
+		assert_int_equal(zone_node_remove(z, name), 0);
+	}
+	assert_int_equal(zone_node_count(z), (MANY_NODES + 2) / 3);
+	for (i = 0; i < MANY_NODES; i++) {
+		unsigned a = i + 2;
+
+		many_name(i, name, v4, v6);
+		sprintf(ptr, "%u.%u.%u.198.in-addr.arpa", a % 256,
+		    (a / 256) % 256, 18 + a / 65536);
+		rs = rrset(z, name, 1);
+		if (i % 3 != 0) {
+			assert_null(rs);
+			assert_null(rrset(z, name, 28));
+			assert_null(rrset(z, ptr, 12));
+			continue;
+		}
+		assert_non_null(rs);
+		assert_int_equal(rs->wire[14], (a / 256) % 256);
+		assert_int_equal(rs->wire[15], a % 256);
+		assert_non_null(rrset(z, name, 28));
+		assert_non_null(rrset(z, ptr, 12));
+	}
+	assert_int_equal(zone_digest(z), zone_digest(ref));
+	for (i = 0; i < MANY_NODES; i += 3) {
+		many_name(i, name, v4, v6);
+		assert_int_equal(zone_node_remove(z, name), 0);
+	}
+	assert_int_equal(zone_digest(z), d0);
+	{
+		uint8_t w[256];
+		size_t n = wire("18.198.in-addr.arpa", w);
+
+		assert_null(zone_lookup(z, w, n));	/* empty, so gone */
+		n = wire("198.in-addr.arpa", w);
+		assert_non_null(zone_lookup(z, w, n));	/* the apex stays */
+	}
+	free(order);
+	zone_free(ref);
+	zone_free(z);
+}
+
 int
 main(void)
 {
@@ -281,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_node_set_and_remove),
 		cmocka_unit_test(test_serial_patches_soa),
+		cmocka_unit_test(test_many_nodes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
