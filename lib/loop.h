@@ -69,11 +69,13 @@ int	loop_shutdown(struct loop *);
  * Non-blocking UDP socket for uv_poll_t use (the data plane and the RS run
  * their own recvmmsg/sendmmsg batches): SOCK_NONBLOCK | SOCK_CLOEXEC,
  * IPV6_V6ONLY on for AF_INET6 (one socket per family, so a v4-mapped
- * address never aliases an IPv4 peer), SO_RCVBUF and SO_SNDBUF asked for
- * LOOP_UDP_BUFSIZE (the kernel caps them at net.core.[rw]mem_max), optional
- * SO_REUSEADDR, optional destination-address ancillary data (so a reply
- * leaves from the address the request came to), bound to sa.  On success
- * *fdp is the caller's to close.
+ * address never aliases an IPv4 peer), receive and send buffers of
+ * LOOP_UDP_BUFSIZE (SO_RCVBUFFORCE / SO_SNDBUFFORCE, which pass
+ * net.core.[rw]mem_max with CAP_NET_ADMIN; without it SO_RCVBUF / SO_SNDBUF,
+ * which the kernel caps there), optional SO_REUSEADDR, optional
+ * destination-address ancillary data (so a reply leaves from the address
+ * the request came to), bound to sa.  On success *fdp is the caller's to
+ * close.
  */
 enum loop_udp_flag {
 	LOOP_UDP_REUSEADDR = 1 << 0,
