@@ -72,7 +72,6 @@ static const char *const relay_drop_names[RELAY_DROP_COUNT] = {
 	[RELAY_DROP_AUTH] = "auth",
 	[RELAY_DROP_REPLAY] = "replay",
 	[RELAY_DROP_COOKIE] = "cookie",
-	[RELAY_DROP_SEND] = "send",
 };
 
 const char *

@@ -68,7 +68,6 @@ enum relay_drop {
 	RELAY_DROP_AUTH,		/* hello tag does not verify */
 	RELAY_DROP_REPLAY,		/* hello counter not above the last */
 	RELAY_DROP_COOKIE,		/* hello's cookie wrong or stale */
-	RELAY_DROP_SEND,		/* the socket refused it (rsio) */
 	RELAY_DROP_COUNT,
 };
 

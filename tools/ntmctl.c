@@ -15,6 +15,7 @@ static const struct ntmctl_cmd ntmctl_cmds[] = {
 	    "revoke, crl, ocsp", ntmctl_ca },
 	{ "resolve", "a node's virtual IPs through ntmd", ntmctl_node },
 	{ "revoke", "revoke a node's certificates at ntm-as", ntmctl_as },
+	{ "rs", "ntm-rs relay counters: stats", ntmctl_rs },
 	{ "status", "ntmd's registration, addresses, counters", ntmctl_node },
 	{ "tunnels", "ntmd's tunnels: peer, route, state", ntmctl_node },
 };

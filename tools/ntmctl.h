@@ -32,6 +32,7 @@ int	ntmctl_ca(int argc, char *argv[]);
 int	ntmctl_node(int argc, char *argv[]);
 int	ntmctl_account(int argc, char *argv[]);	/* ntmctl_account.c */
 int	ntmctl_as(int argc, char *argv[]);	/* ntmctl_as.c: revoke */
+int	ntmctl_rs(int argc, char *argv[]);	/* ntmctl_rs.c: stats */
 
 /* Prints "ntmctl: <message>" as one line on stderr; returns NTMCTL_FAIL. */
 int	ntmctl_err(const char *fmt, ...)
