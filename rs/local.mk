@@ -38,3 +38,37 @@ tests_rs_rsnode_LDADD = $(RS_LIBS)
 TESTS += tests/integration/rs.sh
 dist_check_SCRIPTS += tests/integration/rs.sh
 
+
+# The UDP input path and the DC channel handler under libFuzzer; the seed
+# corpus (written by gen_rs_corpus, committed) is replayed by make check.
+check_PROGRAMS += tests/fuzz/replay_rs
+tests_fuzz_replay_rs_SOURCES = tests/fuzz/fuzz_rs.c $(FUZZ_REPLAY_SRC)
+tests_fuzz_replay_rs_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) -I$(top_srcdir)/rs
+tests_fuzz_replay_rs_LDADD = $(RS_LIBS)
+TESTS += tests/fuzz/replay_rs.sh
+dist_check_SCRIPTS += tests/fuzz/replay_rs.sh
+EXTRA_DIST += tests/fuzz/corpus/rs
+
+# The writer is a check program (tests/fuzz/extra.mk sets EXTRA_PROGRAMS
+# after this file is read); it is not a test.
+check_PROGRAMS += tests/fuzz/gen_rs_corpus
+tests_fuzz_gen_rs_corpus_SOURCES = tests/fuzz/fuzz_rs.c
+tests_fuzz_gen_rs_corpus_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
+	-I$(top_srcdir)/rs -DFUZZ_CORPUS_GEN
+tests_fuzz_gen_rs_corpus_LDADD = $(RS_LIBS)
+
+.PHONY: rs-corpus
+rs-corpus: tests/fuzz/gen_rs_corpus$(EXEEXT)
+	$(MKDIR_P) $(srcdir)/tests/fuzz/corpus/rs
+	tests/fuzz/gen_rs_corpus$(EXEEXT) $(srcdir)/tests/fuzz/corpus/rs
+
+if FUZZERS
+noinst_PROGRAMS += tests/fuzz/fuzz_rs
+tests_fuzz_fuzz_rs_SOURCES = tests/fuzz/fuzz_rs.c rs/relay.c lib/msg.c \
+	lib/buf.c
+tests_fuzz_fuzz_rs_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
+	-I$(top_srcdir)/rs -fsanitize=fuzzer
+tests_fuzz_fuzz_rs_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_rs_LDADD = $(NTM_LIBS)
+endif
+dist_man_MANS += doc/ntm-rs.8 doc/ntm-rs.conf.5
