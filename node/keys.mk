@@ -10,3 +10,8 @@ EXTRA_DIST += \
 	tests/ntmdconf/keytype-empty.conf tests/ntmdconf/keytype-empty.out \
 	tests/ntmdconf/keytype-p256.conf tests/ntmdconf/keytype-p256.out \
 	tests/ntmdconf/keytype-rsa.conf tests/ntmdconf/keytype-rsa.out
+
+# Root: every kex scheme end to end in the lab, RSA-2048 node keys for rsa.
+TESTS += tests/integration/kex.sh
+dist_check_SCRIPTS += tests/integration/kex.sh
+EXTRA_DIST += tests/integration/labnode.sh

@@ -1182,6 +1182,51 @@ ntmd_dataplane(struct ntmd *n)
 		log_info("data plane started with the certified addresses");
 }
 
+/*
+ * A restart with a certificate in state_dir and no [node] vip4/vip6: the
+ * certificate's virtual IPs (and name) are the node's at once, so the
+ * data plane runs before any AS exchange (which a stored DC ticket makes
+ * unnecessary).  Without a readable certificate, enrollment gives them.
+ */
+static void
+ntmd_stored_identity(struct ntmd *n)
+{
+	char path[PATH_MAX];
+	struct cert_info in;
+	gnutls_x509_crt_t crt;
+
+	if (n->cfg.has_vip4 || n->cfg.has_vip6)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", n->cfg.state_dir, STORE_CERT);
+	if (cert_crt_read(path, &crt) < 0)
+		return;
+	if (cert_info(crt, &in) < 0 || (!in.has_vip4 && !in.has_vip6) ||
+	    (n->cfg.fqdn != NULL && strcmp(n->cfg.fqdn, in.fqdn) != 0)) {
+		log_warnx("%s: not a certificate for this node: enrolling "
+		    "for the virtual IPs", path);
+		gnutls_x509_crt_deinit(crt);
+		return;
+	}
+	gnutls_x509_crt_deinit(crt);
+	if (n->cfg.fqdn == NULL && (n->cfg.fqdn = strdup(in.fqdn)) == NULL)
+		fatal("strdup");
+	if (in.has_vip4) {
+		memset(&n->cfg.vip4, 0, sizeof(n->cfg.vip4));
+		n->cfg.vip4.family = AF_INET;
+		n->cfg.vip4.len = 32;
+		memcpy(n->cfg.vip4.addr, &in.vip4, 4);
+		n->cfg.has_vip4 = true;
+	}
+	if (in.has_vip6) {
+		memset(&n->cfg.vip6, 0, sizeof(n->cfg.vip6));
+		n->cfg.vip6.family = AF_INET6;
+		n->cfg.vip6.len = 128;
+		memcpy(n->cfg.vip6.addr, &in.vip6, 16);
+		n->cfg.has_vip6 = true;
+	}
+	log_info("virtual IPs from %s", path);
+}
+
 static int
 ntmd_mkdir(const char *path, mode_t mode)
 {
@@ -1206,6 +1251,7 @@ ntmd_tunnelio(struct ntmd *n)
 	tc.state_dir = n->cfg.state_dir;
 	tc.ca_file = n->cfg.ca_file;
 	tc.kex_allowed = n->cfg.kex_allowed;
+	tc.rekey_ms = n->cfg.rekey_ms;
 	tc.rng = n->rng;
 	if ((rc = tunnelio_new(&n->tio, &tc)) < 0)
 		fatalx("tunnel setup: %s%s", rc == -EINVAL ?
@@ -1349,6 +1395,7 @@ main(int argc, char *argv[])
 		fatalx("loop: %s", uv_strerror(rc));
 
 	dcclient_init(&n.dc, n.rng);
+	ntmd_stored_identity(&n);
 	ntmd_tun(&n);
 	ntmd_sockets(&n);
 	ntmd_tunnelio(&n);
