@@ -33,6 +33,7 @@ struct conf_file {
 	struct config_prefix	 range4, range6;
 	struct config_list	 local;
 	char			*kex_allowed;
+	uint64_t		 rekey_ms;
 	char			*socket;
 	uint64_t		 setup_ms;
 	struct config_list	 zones;
@@ -91,6 +92,8 @@ static const struct config_key conf_table[] = {
 	    NTMD_LOCAL_ADDRS_MAX, 0, 0, NULL },
 	{ "tunnel", "kex_allowed", CONFIG_STRING, F(kex_allowed), NULL, 0, 0,
 	    0, 0, NULL },
+	{ "tunnel", "rekey_interval", CONFIG_DURATION, F(rekey_ms), "1h",
+	    NTMD_REKEY_MIN_MS, PROTO_TIMER_REKEY, 0, 0, NULL },
 	{ "control", "socket", CONFIG_PATH, F(socket), CTLMSG_SOCKET_DEFAULT,
 	    0, 0, 0, 0, NULL },
 	{ "control", "setup_timeout", CONFIG_DURATION, F(setup_ms), "3s", 1,
@@ -279,6 +282,7 @@ ntmd_config_load(struct ntmd_config *c, const char *path, char **errors)
 	c->tun_name = conf_strdup(f.device);
 	c->socket_path = conf_strdup(f.socket);
 	c->kex_allowed = conf_strdup(f.kex_allowed);
+	c->rekey_ms = f.rekey_ms;
 	c->port = (uint16_t)f.port;
 	c->mtu = (int)f.mtu;
 	c->setup_ms = (uint32_t)f.setup_ms;
@@ -443,6 +447,10 @@ ntmd_config_dump(const struct ntmd_config *c, FILE *f)
 			fprintf(f, "local_address = %s\n", a);
 	if (c->kex_allowed != NULL)
 		fprintf(f, "kex_allowed = %s\n", c->kex_allowed);
+	if (c->rekey_ms != PROTO_TIMER_REKEY) {
+		config_format_duration(c->rekey_ms, d, sizeof(d));
+		fprintf(f, "rekey_interval = %s\n", d);
+	}
 	config_format_duration(c->setup_ms, d, sizeof(d));
 	fprintf(f, "\n[control]\nsocket = %s\nsetup_timeout = %s\n",
 	    c->socket_path, d);

@@ -11,3 +11,9 @@ tests_unit_test_intunnel_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/node \
 tests_unit_test_intunnel_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_intunnel_LDADD = node/libnode.la $(TUNNEL_LIBS) \
 	$(LIBMNL_LIBS) $(TEST_LIBS)
+
+# Golden ntmd.conf tests of [tunnel] rekey_interval (run by
+# tests/ntmdconf/golden.sh with the others there).
+EXTRA_DIST += tests/ntmdconf/rekey-interval.conf \
+	tests/ntmdconf/rekey-interval.out tests/ntmdconf/rekey-bad.conf \
+	tests/ntmdconf/rekey-bad.out

@@ -41,6 +41,8 @@ enum ntmd_config_limit {
 	NTMD_ZONES_MAX = 16,
 	NTMD_DC_ADDRS_MAX = 4,
 	NTMD_LOCAL_ADDRS_MAX = 8,
+	/* [tunnel] rekey_interval: from 1 s (tests) to the protocol's 1 h. */
+	NTMD_REKEY_MIN_MS = 1000,
 };
 
 struct ntmd_config {
@@ -67,6 +69,7 @@ struct ntmd_config {
 	struct sockaddr_storage	 local_addr[NTMD_LOCAL_ADDRS_MAX];
 	size_t			 nlocal_addr;	/* 0: from the interfaces */
 	char			*kex_allowed;	/* "rsa, ecdhe"; NULL: ecdhe */
+	uint64_t		 rekey_ms;	/* in-tunnel rekey, default 1 h */
 	/* Until enrollment provides them (lab, tests). */
 	bool			 has_vip4, has_vip6;
 	struct config_prefix	 vip4, vip6;

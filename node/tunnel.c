@@ -471,7 +471,8 @@ setup_fail(struct tunnel *t, struct setup *s, enum proto_status st,
  */
 static int
 setup_established(struct tunnel *t, struct setup *s,
-    struct handshake_keys *keys, uint8_t aead_id, const struct sockaddr *from)
+    struct handshake_keys *keys, uint8_t aead_id, const struct sockaddr *from,
+    const uint8_t *cert, size_t cert_len, const struct msg_attr *status)
 {
 	struct dataplane_tunnel_conf c;
 	struct tunnel_action a;
@@ -501,6 +502,11 @@ setup_established(struct tunnel *t, struct setup *s,
 	a.path_id = s->path;
 	a.tun = &c;
 	a.kex = s->kex;
+	a.k_rekey = keys->rekey;
+	a.peer_cert = cert;
+	a.peer_cert_len = cert_len;
+	a.peer_status = status->val;
+	a.peer_status_len = status->len;
 	emit(t, &a);
 	crypto_wipe(&c, sizeof(c));
 	handshake_keys_wipe(keys);
@@ -1185,7 +1191,7 @@ response_input(struct tunnel *t, struct setup *s, const struct msg *resp,
 		setup_fail(t, s, PROTO_STATUS_INTERNAL, "key schedule");
 		return;
 	}
-	(void)setup_established(t, s, &keys, aead, from);
+	(void)setup_established(t, s, &keys, aead, from, der, len, st_attr);
 	setup_remove(t, s);
 }
 
@@ -1359,7 +1365,7 @@ request_input(struct tunnel *t, struct setup *s, const struct msg *req,
 	crypto_wipe(answer_buf, sizeof(answer_buf));
 	s->state = SETUP_DONE;
 	s->deadline = now + TUNNEL_CACHE_MS;
-	(void)setup_established(t, s, &keys, aead, from);
+	(void)setup_established(t, s, &keys, aead, from, der, len, st_attr);
 	return;
 internal:
 	handshake_keys_wipe(&keys);
@@ -1588,6 +1594,47 @@ tunnel_peer_status(struct tunnel *t, const uint8_t *serial, size_t len,
 			    "peer certificate revoked");
 	timer_update(t);
 	return rc;
+}
+
+int
+tunnel_peer_renewed(struct tunnel *t, const uint8_t path_id[PROTO_ID_LEN],
+    const uint8_t *serial, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > PROTO_SERIAL_MAX)
+		return -EINVAL;
+	for (i = 0; i < t->nlinks; i++)
+		if (memcmp(t->links[i].path, path_id, PROTO_ID_LEN) == 0) {
+			memcpy(t->links[i].serial, serial, len);
+			t->links[i].serial_len = len;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int
+tunnel_set_identity(struct tunnel *t, gnutls_x509_crt_t cert,
+    gnutls_privkey_t key, const uint8_t *status, size_t status_len)
+{
+	gnutls_datum_t der = { NULL, 0 };
+	uint8_t hash[PROTO_HASH_LEN];
+	int rc;
+
+	if (cert == NULL || key == NULL)
+		return -EINVAL;
+	if (gnutls_x509_crt_export2(cert, GNUTLS_X509_FMT_DER, &der) < 0)
+		return -EINVAL;
+	crypto_sha256(hash, der.data, der.size);
+	if ((rc = tunnel_set_status(t, status, status_len)) < 0) {
+		gnutls_free(der.data);
+		return rc;
+	}
+	gnutls_free(t->cert_der.data);
+	t->cert_der = der;
+	memcpy(t->cert_hash, hash, sizeof(hash));
+	t->key = key;
+	return 0;
 }
 
 int

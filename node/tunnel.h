@@ -90,8 +90,9 @@ enum tunnel_act_type {
  *   a repetition of the one first sent with this transaction id and type:
  *   the client re-sends the sealed bytes it sent then (PROTOCOL.md 5.5).
  * SEND_PEER: `dgram` is a complete sealed datagram for `to`.
- * INSTALL: `tun` holds everything dataplane_tunnel_add() needs; the keys
- *   in it are wiped when the callback returns.
+ * INSTALL: `tun` holds everything dataplane_tunnel_add() needs, and
+ *   k_rekey, peer_cert and peer_status what the in-tunnel exchanges need
+ *   (node/intunnel.h); the keys are wiped when the callback returns.
  * CLOSE: the tunnel with `path_id` / receiver id `rid` must go (remove it
  *   from the data plane and send TUNNEL_CLOSE; `status` REVOKED when the
  *   peer's certificate was revoked, else a lost race).
@@ -113,6 +114,11 @@ struct tunnel_action {
 	/* INSTALL */
 	const struct dataplane_tunnel_conf *tun;
 	uint8_t			 kex;
+	const uint8_t		*k_rekey;	/* PROTO_KEY_LEN, wiped after */
+	const uint8_t		*peer_cert;	/* DER, as verified */
+	size_t			 peer_cert_len;
+	const uint8_t		*peer_status;	/* DER, the staple verified */
+	size_t			 peer_status_len;
 	/* CLOSE */
 	uint32_t		 rid;
 	/* ANSWER */
@@ -208,6 +214,21 @@ uint64_t tunnel_next_timer(const struct tunnel *);
 int	 tunnel_peer_status(struct tunnel *, const uint8_t *serial,
 	    size_t serial_len, const uint8_t *der, size_t der_len,
 	    uint64_t now);
+/*
+ * The peer of the live tunnel `path_id` renewed its certificate (an
+ * accepted CERT_UPDATE): STATUS_NOTICEs about the new serial now close it.
+ * 0, -EINVAL, -ENOENT.
+ */
+int	 tunnel_peer_renewed(struct tunnel *,
+	    const uint8_t path_id[PROTO_ID_LEN], const uint8_t *serial,
+	    size_t len);
+/*
+ * Our own certificate was renewed: later handshakes send this one (cert
+ * and key borrowed as in tunnel_conf; the caller keeps the old ones alive
+ * until this returns) with `status`.  0, -EINVAL, -ENOMEM.
+ */
+int	 tunnel_set_identity(struct tunnel *, gnutls_x509_crt_t cert,
+	    gnutls_privkey_t key, const uint8_t *status, size_t status_len);
 /*
  * Forgets a live tunnel (closed by the data plane, idle, peer revoked), so
  * the next lookup of its peer sets up a new one.  0 or -ENOENT.

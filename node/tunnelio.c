@@ -24,6 +24,8 @@
 #include "ctlmsg.h"
 #include "dataplane.h"
 #include "dcclient.h"
+#include "frag.h"
+#include "intunnel.h"
 #include "kex.h"
 #include "log.h"
 #include "loop.h"
@@ -46,11 +48,13 @@ struct tunnelio_wait {
 
 /* A tunnel installed in the data plane. */
 struct tunnelio_tunnel {
+	struct tunnelio		*tio;
 	bool			 used;
 	bool			 closing;	/* removed at the next reap */
 	uint8_t			 path_id[PROTO_ID_LEN];
 	char			 peer[PROTO_FQDN_MAX + 1];
 	struct dataplane_tunnel	*dt;
+	struct intunnel		*it;		/* rekey, certificate updates */
 	uint8_t			 route;		/* enum proto_route; 0: none */
 	uint8_t			 kex;
 	bool			 has_vip4, has_vip6;
@@ -74,13 +78,15 @@ struct tunnelio {
 	unsigned		 nroots, nchain;
 	gnutls_privkey_t	 key;
 	gnutls_x509_crt_t	 own;		/* chain[0] */
+	gnutls_datum_t		 own_der;	/* its DER, for CERT_UPDATE */
+	struct timespec		 cert_mtime;	/* of cert.pem when read */
 	uint8_t			 serial[PROTO_SERIAL_MAX];
 	size_t			 serial_len;
 	struct cert_trust	*trust;
 	struct peercheck	*pc;
 	struct tunnel		*t;
 	struct timespec		 status_mtime;	/* of status.der when read */
-	unsigned		 ticks;
+	uint64_t		 status_at;	/* next look at status.der */
 
 	struct dataplane	*dp;		/* borrowed */
 	struct dataplane_io	*dpio;		/* borrowed */
@@ -97,6 +103,9 @@ struct tunnelio {
 	/* The peer whose last INSTALL failed: its OK answer is withheld. */
 	char			 failed[PROTO_FQDN_MAX + 1];
 	struct tunnelio_stats	 stats;
+	/* In-tunnel counters of tunnels already gone. */
+	struct intunnel_stats	 gone;
+	struct frag_table	*frag;		/* in-tunnel reassembly */
 };
 
 static const char *const tunnelio_route_names[] = {
@@ -286,6 +295,57 @@ tunnelio_send_inner(struct tunnelio *tio, struct tunnelio_tunnel *tt,
 
 static void	tunnelio_tick_cb(uv_timer_t *);
 
+static void
+tunnelio_stats_add(struct intunnel_stats *sum, const struct intunnel_stats *s)
+{
+	sum->rekeys += s->rekeys;
+	sum->rekeys_started += s->rekeys_started;
+	sum->rekey_retransmits += s->rekey_retransmits;
+	sum->rekey_failed += s->rekey_failed;
+	sum->rekey_dropped += s->rekey_dropped;
+	sum->cert_updates_sent += s->cert_updates_sent;
+	sum->cert_updates_acked += s->cert_updates_acked;
+	sum->cert_updates_accepted += s->cert_updates_accepted;
+	sum->cert_updates_refused += s->cert_updates_refused;
+	sum->dropped += s->dropped;
+}
+
+/* Frees tt's in-tunnel state, its counters kept in tio->gone. */
+static void
+tunnelio_forget(struct tunnelio *tio, struct tunnelio_tunnel *tt)
+{
+	if (tt->it == NULL)
+		return;
+	tunnelio_stats_add(&tio->gone, intunnel_stats(tt->it));
+	intunnel_free(tt->it);
+	tt->it = NULL;
+}
+
+/*
+ * The tick runs every TUNNELIO_TICK_MS, sooner when an in-tunnel request
+ * is due for a retransmission.
+ */
+static void
+tunnelio_tick_arm(struct tunnelio *tio)
+{
+	uint64_t now, next, t, delay;
+	size_t i;
+
+	if (!tio->timers_init || tio->stopped)
+		return;
+	now = uv_now(tio->conf.loop);
+	next = now + TUNNELIO_TICK_MS;
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && tio->tunnels[i].it != NULL &&
+		    (t = intunnel_next(tio->tunnels[i].it)) < next)
+			next = t;
+	delay = next > now ? next - now : 0;
+	if (uv_is_active((uv_handle_t *)&tio->tick) &&
+	    uv_timer_get_due_in(&tio->tick) <= delay)
+		return;
+	uv_timer_start(&tio->tick, tunnelio_tick_cb, delay, 0);
+}
+
 /* Marks tt for removal at the next reap (never inside a data-plane call). */
 static void
 tunnelio_retire(struct tunnelio *tio, struct tunnelio_tunnel *tt)
@@ -308,6 +368,7 @@ tunnelio_reap(struct tunnelio *tio)
 		tt = &tio->tunnels[i];
 		if (!tt->used || !tt->closing)
 			continue;
+		tunnelio_forget(tio, tt);
 		if (tio->dp != NULL)
 			dataplane_tunnel_remove(tio->dp, tt->dt);
 		if (tio->t != NULL)
@@ -315,6 +376,69 @@ tunnelio_reap(struct tunnelio *tio)
 		tio->stats.closed++;
 		memset(tt, 0, sizeof(*tt));
 	}
+}
+
+/* intunnel's send: one in-tunnel message as a TUNNEL_CONTROL packet. */
+static int
+tunnelio_it_send(void *arg, const uint8_t *msg, size_t len, bool old)
+{
+	struct tunnelio_tunnel *tt = arg;
+	struct tunnelio *tio = tt->tio;
+
+	if (tio->dpio == NULL || tt->dt == NULL)
+		return -ENOTCONN;
+	return dataplane_io_send_control_key(tio->dpio, tt->dt, msg, len, old);
+}
+
+/* intunnel's close: TUNNEL_CLOSE with its status, then the reap. */
+static void
+tunnelio_it_close(void *arg, enum proto_status st, const char *why)
+{
+	struct tunnelio_tunnel *tt = arg;
+
+	(void)why;		/* intunnel logged it */
+	tunnelio_send_inner(tt->tio, tt, PROTO_MSG_TUNNEL_CLOSE, st);
+	tunnelio_retire(tt->tio, tt);
+}
+
+static int
+tunnelio_intunnel(struct tunnelio *tio, struct tunnelio_tunnel *tt,
+    const struct tunnel_action *a, struct dataplane_tunnel *dt)
+{
+	struct intunnel_conf ic;
+	int rc;
+
+	memset(tt, 0, sizeof(*tt));
+	tt->tio = tio;
+	if (a->k_rekey == NULL || a->peer_cert == NULL ||
+	    a->peer_status == NULL)
+		return -EINVAL;
+	if ((rc = dataplane_tunnel_set_rekey(dt, tio->conf.rekey_ms,
+	    tio->conf.rekey_packets)) < 0)
+		return rc;
+	memset(&ic, 0, sizeof(ic));
+	ic.path_id = a->path_id;
+	ic.peer = a->peer;
+	ic.role = a->tun->role;
+	ic.kex = a->kex;
+	ic.allowed = &tio->kex;
+	ic.k_rekey = a->k_rekey;
+	ic.peer_cert = a->peer_cert;
+	ic.peer_cert_len = a->peer_cert_len;
+	ic.peer_status = a->peer_status;
+	ic.peer_status_len = a->peer_status_len;
+	ic.has_vip4 = a->tun->has_vip4;
+	ic.has_vip6 = a->tun->has_vip6;
+	ic.peer_vip4 = a->tun->peer_vip4;
+	ic.peer_vip6 = a->tun->peer_vip6;
+	ic.own_key = tio->key;
+	ic.pc = tio->pc;
+	ic.frag = tio->frag;
+	ic.rng = tio->conf.rng;
+	ic.send = tunnelio_it_send;
+	ic.close = tunnelio_it_close;
+	ic.arg = tt;
+	return intunnel_new(&tt->it, &ic, dt);
 }
 
 static void
@@ -360,11 +484,15 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 			tio->failed[0] = '\0';
 			return;
 		}
+		tunnelio_forget(tio, old);
 		dataplane_tunnel_remove(tio->dp, old->dt);
 		memset(old, 0, sizeof(*old));
 		tio->stats.closed++;
 	}
-	if ((rc = dataplane_tunnel_add(tio->dp, a->tun, &dt)) < 0) {
+	if ((rc = dataplane_tunnel_add(tio->dp, a->tun, &dt)) == 0 &&
+	    (rc = tunnelio_intunnel(tio, tt, a, dt)) < 0)
+		dataplane_tunnel_remove(tio->dp, dt);
+	if (rc < 0) {
 		tio->stats.install_failed++;
 		log_warnx("tunnel to %s (path %s): data plane: %s", a->peer,
 		    hex, strerror(-rc));
@@ -372,7 +500,6 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		return;
 	}
 	tio->failed[0] = '\0';
-	memset(tt, 0, sizeof(*tt));
 	tt->used = true;
 	memcpy(tt->path_id, a->path_id, PROTO_ID_LEN);
 	snprintf(tt->peer, sizeof(tt->peer), "%s", a->peer);
@@ -479,6 +606,33 @@ tunnelio_timer_cb(uv_timer_t *h)
 }
 
 /*
+ * Our status (or certificate) changed: every live tunnel's peer gets a
+ * CERT_UPDATE with the certificate and the new status (PROTOCOL.md 10.3).
+ */
+static void
+tunnelio_restaple(struct tunnelio *tio, const uint8_t *status, size_t len)
+{
+	struct tunnelio_tunnel *tt;
+	size_t i, n = 0;
+
+	if (tio->own_der.data == NULL)
+		return;
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++) {
+		tt = &tio->tunnels[i];
+		if (!tt->used || tt->closing || tt->it == NULL)
+			continue;
+		if (intunnel_cert_update(tt->it, tio->own_der.data,
+		    tio->own_der.size, status, len,
+		    uv_now(tio->conf.loop)) == 0)
+			n++;
+	}
+	if (n > 0)
+		log_info("%s: fresh status sent to %zu peer%s", tio->fqdn, n,
+		    n == 1 ? "" : "s");
+	tunnelio_tick_arm(tio);
+}
+
+/*
  * status.der is rewritten whenever ntmd gets a fresher status (AS answer,
  * STATUS_NOTICE); later handshakes staple the new one.  ntmd calls this
  * right after it saved one; the tick looks every TUNNELIO_STATUS_TICKS s.
@@ -508,6 +662,7 @@ tunnelio_status_reload(struct tunnelio *tio)
 	    (rc = tunnel_set_status(tio->t, buf, len)) == 0) {
 		tio->status_mtime = st.st_mtim;
 		log_info("%s: own status reloaded from %s", tio->fqdn, path);
+		tunnelio_restaple(tio, buf, len);
 		rc = 1;
 	}
 	free(buf);
@@ -540,16 +695,20 @@ tunnelio_tick_cb(uv_timer_t *h)
 		if (due & DATAPLANE_TIMER_KEEPALIVE)
 			tunnelio_send_inner(tio, tt,
 			    PROTO_MSG_TUNNEL_KEEPALIVE, PROTO_STATUS_OK);
-		if (due & DATAPLANE_TIMER_REKEY)
-			log_warnx("tunnel to %s: rekey due, not implemented "
-			    "yet", tt->peer);
+		if (tt->it != NULL)
+			intunnel_tick(tt->it, due, now, time(NULL));
 	}
 	tunnelio_reap(tio);
-	if (++tio->ticks % TUNNELIO_STATUS_TICKS == 0)
+	/* Whole seconds since the last status look, however often we ran. */
+	if (now >= tio->status_at) {
+		tio->status_at = now + (uint64_t)TUNNELIO_STATUS_TICKS *
+		    TUNNELIO_TICK_MS;
 		(void)tunnelio_status_reload(tio);
+	}
 	if (!tio->stopped)
 		uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS,
 		    0);
+	tunnelio_tick_arm(tio);
 }
 
 /* ---- the resolver -------------------------------------------------------- */
@@ -655,9 +814,11 @@ tunnelio_status_notice(struct tunnelio *tio, const struct msg *m)
 	    tio->serial, serial->len) == 0) {
 		/* Our own refreshed status, restapled in later handshakes. */
 		if ((rc = tunnel_set_status(tio->t, status->val,
-		    status->len)) == 0)
+		    status->len)) == 0) {
 			(void)store_write(tio->conf.state_dir, STORE_STATUS,
 			    status->val, status->len);
+			tunnelio_restaple(tio, status->val, status->len);
+		}
 		log_info("%s: own status refreshed by the DC%s", tio->fqdn,
 		    rc == 0 ? "" : " but not usable");
 	} else {
@@ -792,18 +953,48 @@ tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
 	return rc;
 }
 
+/* An accepted CERT_UPDATE may bring a renewed certificate: its serial. */
+static void
+tunnelio_peer_serial(struct tunnelio *tio, struct tunnelio_tunnel *tt)
+{
+	uint8_t serial[PROTO_SERIAL_MAX];
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t d;
+	const uint8_t *der;
+	size_t len, sl = sizeof(serial);
+
+	intunnel_peer_cert(tt->it, &der, &len);
+	d.data = (unsigned char *)(uintptr_t)der;
+	d.size = (unsigned int)len;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) == 0 &&
+	    gnutls_x509_crt_get_serial(crt, serial, &sl) == 0)
+		(void)tunnel_peer_renewed(tio->t, tt->path_id, serial, sl);
+	gnutls_x509_crt_deinit(crt);
+}
+
 void
 tunnelio_control(struct tunnelio *tio, struct dataplane_tunnel *dt,
     const uint8_t *p, size_t len)
 {
 	struct tunnelio_tunnel *tt = NULL;
+	struct msg_header h;
+	struct rbuf r;
+	uint64_t before;
 	struct msg m;
 	size_t i;
 
 	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
 		if (tio->tunnels[i].used && tio->tunnels[i].dt == dt)
 			tt = &tio->tunnels[i];
-	if (tt == NULL || msg_decode(p, len, &m) < 0)
+	rbuf_init(&r, p, len);
+	if (tt == NULL || msg_header_decode(&r, &h) < 0)
+		return;
+	/* Fragments (a large CERT_UPDATE) are reassembled by intunnel. */
+	if (h.flags & PROTO_F_FRAGMENT)
+		m.hdr = h;
+	else if (msg_decode(p, len, &m) < 0)
 		return;
 	switch (m.hdr.type) {
 	case PROTO_MSG_TUNNEL_CLOSE:
@@ -812,6 +1003,19 @@ tunnelio_control(struct tunnelio *tio, struct dataplane_tunnel *dt,
 		tunnelio_retire(tio, tt);
 		break;
 	case PROTO_MSG_TUNNEL_KEEPALIVE:
+		break;
+	case PROTO_MSG_REKEY_REQUEST:
+	case PROTO_MSG_REKEY_RESPONSE:
+	case PROTO_MSG_CERT_UPDATE:
+	case PROTO_MSG_CERT_UPDATE_ACK:
+		if (tt->it == NULL || tt->closing)
+			break;
+		before = intunnel_stats(tt->it)->cert_updates_accepted;
+		(void)intunnel_input(tt->it, p, len, uv_now(tio->conf.loop),
+		    time(NULL));
+		if (intunnel_stats(tt->it)->cert_updates_accepted != before)
+			tunnelio_peer_serial(tio, tt);
+		tunnelio_tick_arm(tio);
 		break;
 	default:
 		log_debug("tunnel to %s: %s not handled yet", tt->peer,
@@ -879,6 +1083,11 @@ tunnelio_identity(struct tunnelio *tio, const char *fqdn)
 		goto bad;
 	}
 	tio->own = tio->chain[0];
+	if (gnutls_x509_crt_export2(tio->own, GNUTLS_X509_FMT_DER,
+	    &tio->own_der) < 0) {
+		rc = -EINVAL;
+		goto bad;
+	}
 	what = STORE_KEY;
 	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir, STORE_KEY);
 	if ((rc = cert_key_read(path, &tio->key)) < 0)
@@ -946,6 +1155,8 @@ bad:
 	tio->chain = NULL;
 	tio->nchain = 0;
 	tio->own = NULL;
+	gnutls_free(tio->own_der.data);
+	tio->own_der.data = NULL;
 	tunnelio_crts_free(tio->roots, tio->nroots);
 	tio->roots = NULL;
 	tio->nroots = 0;
@@ -966,9 +1177,15 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 	if ((tio = calloc(1, sizeof(*tio))) == NULL)
 		return -ENOMEM;
 	tio->conf = *c;
+	if ((tio->frag = malloc(sizeof(*tio->frag))) == NULL) {
+		free(tio);
+		return -ENOMEM;
+	}
+	frag_table_init(tio->frag);
 	if (c->kex_allowed == NULL)
 		kex_allowed_default(&tio->kex);
 	else if (kex_allowed_parse(c->kex_allowed, &tio->kex) < 0) {
+		free(tio->frag);
 		free(tio);
 		return -EINVAL;
 	}
@@ -1019,8 +1236,14 @@ tunnelio_stop(struct tunnelio *tio)
 void
 tunnelio_free(struct tunnelio *tio)
 {
+	size_t i;
+
 	if (tio == NULL)
 		return;
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		tunnelio_forget(tio, &tio->tunnels[i]);
+	free(tio->frag);
+	gnutls_free(tio->own_der.data);
 	tunnel_free(tio->t);
 	peercheck_free(tio->pc);
 	cert_trust_free(tio->trust);
@@ -1069,6 +1292,9 @@ void
 tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 {
 	const struct tunnel_stats *ts;
+	struct intunnel_stats sum;
+	uint32_t epoch = 0;
+	size_t i;
 	char v[32];
 
 #define STAT_U64(key, val) do {						\
@@ -1083,6 +1309,25 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 	STAT_U64("tunnel-refused-answers", tio->stats.answered_refused);
 	STAT_U64("tunnel-dc-dropped", tio->stats.dc_dropped);
 	STAT_U64("tunnel-peer-dropped", tio->stats.peer_dropped);
+	sum = tio->gone;
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && tio->tunnels[i].it != NULL) {
+			tunnelio_stats_add(&sum,
+			    intunnel_stats(tio->tunnels[i].it));
+			if (intunnel_epoch(tio->tunnels[i].it) > epoch)
+				epoch = intunnel_epoch(tio->tunnels[i].it);
+		}
+	STAT_U64("tunnel-rekeys", sum.rekeys);
+	STAT_U64("tunnel-rekeys-started", sum.rekeys_started);
+	STAT_U64("tunnel-rekey-retransmits", sum.rekey_retransmits);
+	STAT_U64("tunnel-rekey-failed", sum.rekey_failed);
+	STAT_U64("tunnel-rekey-dropped", sum.rekey_dropped);
+	STAT_U64("tunnel-key-epoch-max", epoch);
+	STAT_U64("tunnel-cert-updates-sent", sum.cert_updates_sent);
+	STAT_U64("tunnel-cert-updates-acked", sum.cert_updates_acked);
+	STAT_U64("tunnel-cert-updates-accepted", sum.cert_updates_accepted);
+	STAT_U64("tunnel-cert-updates-refused", sum.cert_updates_refused);
+	STAT_U64("tunnel-control-dropped", sum.dropped);
 	if (tio->t != NULL) {
 		ts = tunnel_stats(tio->t);
 		STAT_U64("tunnels-live", tunnel_count(tio->t));

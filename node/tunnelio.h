@@ -45,9 +45,16 @@ struct ntm_rng;
  * REVERSE is answered for the virtual IPs of live tunnels only (else
  * UNAVAIL no-tunnel, and NSS asks DNS for the PTR).
  *
+ * Each installed tunnel has a node/intunnel state: REKEY_REQUEST/_RESPONSE
+ * when the data plane's rekey timer fires (rekey_ms, rekey_packets),
+ * CERT_UPDATE to every live peer whenever our own status is fresher
+ * (tunnelio_status_reload, a STATUS_NOTICE about our serial), and the
+ * checks of the peers' updates and staples; in-tunnel messages other than
+ * TUNNEL_KEEPALIVE and TUNNEL_CLOSE go to it.
+ *
  * Not done here yet: RS binding hellos and punch/relay fall-back, mobility
- * (TUNNEL_UPDATE), rekeying, CERT_UPDATE, setups from a REVERSE lookup or
- * from a packet to a virtual IP without a tunnel (on_miss).
+ * (TUNNEL_UPDATE), setups from a REVERSE lookup or from a packet to a
+ * virtual IP without a tunnel (on_miss).
  */
 
 enum tunnelio_limit {
@@ -69,6 +76,9 @@ struct tunnelio_conf {
 	const char		*ca_file;	/* borrowed */
 	const char		*kex_allowed;	/* "rsa, ecdhe"; NULL: ecdhe */
 	struct ntm_rng		*rng;		/* borrowed */
+	/* Rekey after this long / this many packets; 0: 1 h / 2^32. */
+	uint64_t		 rekey_ms;
+	uint64_t		 rekey_packets;
 };
 
 struct tunnelio_stats {
