@@ -1221,7 +1221,7 @@ static const struct {
 	{ "issue", ca_issue, "--dir DIR --role node|dc|rs|as --name FQDN "
 	    "--out PREFIX [--zone Z]... [--reverse CIDR]... [--ip ADDR]... "
 	    "[--vip4 A] [--vip6 A] [--key p256|rsa2048] [--csr FILE] "
-	    "[--days N | --lifetime SEC] [--json]" },
+	    "[--days N | --lifetime SEC] [--now EPOCH] [--json]" },
 	{ "show", ca_show, "[--json] FILE" },
 	{ "verify", ca_verify, "--dir DIR [--role R] [--name FQDN] "
 	    "[--vip4 A] [--vip6 A] [--now EPOCH] FILE" },
