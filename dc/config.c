@@ -46,7 +46,7 @@ struct dc_conf_file {
 	uint64_t		 sig_lifetime_ms;
 	uint64_t		 sig_keepalive_ms;
 	uint64_t		 sig_punch_ms;
-	struct config_list	 sig_relay;
+	struct config_list	 relay_server;
 	struct config_list	 tls_listen;
 	char			*tls_trust, *tls_cert, *tls_key;
 	struct config_list	 ocsp_listen;
@@ -110,7 +110,7 @@ static const struct config_key conf_table[] = {
 	    1000, 3600000, 0, 0, NULL },
 	{ "signal", "punch_deadline", CONFIG_DURATION, F(sig_punch_ms), "1s",
 	    100, 60000, 0, 0, NULL },
-	{ "signal", "relay", CONFIG_LIST, F(sig_relay), NULL, 0,
+	{ "relay", "server", CONFIG_LIST, F(relay_server), NULL, 0,
 	    CONFIG_LIST_MAX, 0, 0, NULL },
 	{ "tls", "listen", CONFIG_LIST, F(tls_listen), NULL, 0,
 	    CONFIG_LIST_MAX, 0, 0, NULL },
@@ -293,17 +293,18 @@ config_sig_listen(const char *path, const char *w, struct dc_config *c)
 }
 
 static int
-config_sig_relay(const char *path, const char *w, struct dc_config *c)
+config_relay_server(const char *path, const char *w, struct dc_config *c)
 {
-	struct dc_signal_config *g = &c->sig;
+	struct dc_relay_config *r = &c->relay;
 
-	if (g->nrelay >= DC_RELAYS_MAX)
-		return config_error(path, "[signal] relay: at most %d "
-		    "addresses (one IPv4, one IPv6)", DC_RELAYS_MAX);
-	if (loop_addr_parse(w, PROTO_PORT_RS, 0, &g->relay[g->nrelay]) < 0)
-		return config_error(path, "[signal] relay: \"%s\" is not "
+	if (r->nserver >= DC_RS_MAX)
+		return config_error(path, "[relay] server: at most %d RS",
+		    DC_RS_MAX);
+	if (loop_addr_parse(w, PROTO_PORT_RS_TLS, 0,
+	    &r->server[r->nserver]) < 0)
+		return config_error(path, "[relay] server: \"%s\" is not "
 		    "address[:port]", w);
-	g->nrelay++;
+	r->nserver++;
 	return 0;
 }
 
@@ -402,6 +403,11 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 		else
 			c->fed.have_resolver = true;
 	}
+	errors += config_words(path, &f->relay_server, config_relay_server,
+	    c);
+	if (c->relay.nserver > 0 && t->cert == NULL)
+		errors += config_error(path, "[relay] needs [tls] (the DC is "
+		    "a mutual-TLS client of the RS)");
 	return errors;
 }
 
@@ -419,7 +425,6 @@ config_convert_signal(const char *path, struct dc_conf_file *f,
 		    &g->nlisten);
 		g->listen_default = true;
 	}
-	errors += config_words(path, &f->sig_relay, config_sig_relay, c);
 	g->lifetime_s = (uint32_t)(f->sig_lifetime_ms / 1000);
 	g->keepalive_s = (uint32_t)(f->sig_keepalive_ms / 1000);
 	g->punch_deadline_ms = (uint32_t)f->sig_punch_ms;

@@ -15,7 +15,7 @@
 enum dc_default {
 	DC_LISTEN_MAX = 16,
 	DC_DNS_PORT = 53,
-	DC_RELAYS_MAX = 2,		/* SIGNAL_RELAYS_MAX */
+	DC_RS_MAX = 4,			/* RELAY_SERVERS_MAX */
 	DC_TICKET_KEY_LEN = 32,		/* PROTO_KEY_LEN */
 };
 
@@ -31,9 +31,6 @@ struct dc_signal_config {
 	uint32_t		 lifetime_s;
 	uint32_t		 keepalive_s;
 	uint32_t		 punch_deadline_ms;
-	struct sockaddr_storage	 relay[DC_RELAYS_MAX];	/* none: punch and
-							 * relay refused */
-	size_t			 nrelay;
 };
 
 /* Everything ntm-dc.conf says.  Strings are owned (config_free). */
@@ -64,6 +61,15 @@ struct dc_federation_config {
 	struct sockaddr_storage	 resolver;	/* default port 53 */
 };
 
+/*
+ * [relay]: the RS that punch and relay routes are allocated at, over TLS
+ * on 4614 (dc/relay).  None: those routes are answered UNAVAILABLE.
+ */
+struct dc_relay_config {
+	struct sockaddr_storage	 server[DC_RS_MAX];	/* default port 4614 */
+	size_t			 nserver;
+};
+
 struct dc_config {
 	char			*path;
 	char			*zone;		/* [dns] zone */
@@ -80,6 +86,7 @@ struct dc_config {
 	struct dc_tls_config	 tls;		/* tls.cert NULL: none */
 	struct dc_ocsp_config	 ocsp;
 	struct dc_federation_config fed;
+	struct dc_relay_config	 relay;
 };
 
 /* config.c */

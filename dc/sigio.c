@@ -40,6 +40,8 @@ struct sigio {
 	struct signal_out	 out;
 	sigio_fed_fn		 fed_fn;
 	void			*fed_arg;
+	sigio_relay_fn		 relay_fn;
+	void			*relay_arg;
 };
 
 static void	sigio_maybe_free(struct sigio *);
@@ -113,16 +115,37 @@ sigio_pick(struct sigio *io, uv_udp_t *via, uint8_t family)
 	return NULL;
 }
 
+static void	sigio_execute(struct sigio *, uv_udp_t *, struct signal_out *);
+
+/* No RS to ask: the core answers MN at once. */
+static void
+sigio_relay_unsent(struct sigio *io, const struct signal_relay *rl)
+{
+	struct signal_out *out;
+
+	io->stats.relay_unsent++;
+	log_warnx("sigio: a punch or relay route needs an RS, and none is "
+	    "configured ([relay] server)");
+	if ((out = malloc(sizeof(*out))) == NULL)
+		return;		/* the core's deadline answers MN */
+	signal_relay_ack(io->sig, rl->ref, -ENOTCONN, NULL, uv_now(io->loop),
+	    out);
+	sigio_execute(io, NULL, out);
+	free(out);
+}
+
 /*
- * Carries out what the core asked for in out.  Federation actions go last:
- * their handler may answer at once (a cached failure) with another out.
+ * Carries out what the core asked for in out.  Relay and federation
+ * actions go last: their handlers may answer at once (a cached failure)
+ * with another out.
  */
 static void
 sigio_execute(struct sigio *io, uv_udp_t *via, struct signal_out *out)
 {
 	struct sockaddr_storage ss;
+	struct signal_relay rl[1];
+	size_t i, nrelay;
 	uv_udp_t *u;
-	size_t i;
 	int rc;
 
 	for (i = 0; i < out->nsend; i++) {
@@ -156,13 +179,20 @@ sigio_execute(struct sigio *io, uv_udp_t *via, struct signal_out *out)
 		io->queue[io->nqueue++] = *row;
 		io->stats.persist_queued++;
 	}
-	if (out->nrelay > 0) {
-		io->stats.relay_unsent += out->nrelay;
-		log_warnx("sigio: a punch or relay route needs the RS, and "
-		    "RELAY_DIRECTION is not sent yet");
-	}
+	nrelay = out->nrelay;
+	if (nrelay > 0)
+		memcpy(rl, out->relay, sizeof(rl));
 	out->nsend = out->npersist = out->nrelay = 0;
 	sigio_persist_start(io);
+	for (i = 0; i < nrelay; i++) {
+		if (io->closing)
+			continue;
+		if (io->relay_fn == NULL)
+			sigio_relay_unsent(io, &rl[i]);
+		else
+			io->relay_fn(io->relay_arg, &rl[i]);
+	}
+	explicit_bzero(rl, sizeof(rl));
 	for (i = 0; i < out->nfed; i++) {
 		if (io->closing || io->fed_fn == NULL) {
 			io->stats.fed_unsent++;
@@ -244,6 +274,13 @@ sigio_set_fed(struct sigio *io, sigio_fed_fn fn, void *arg)
 {
 	io->fed_fn = fn;
 	io->fed_arg = arg;
+}
+
+void
+sigio_set_relay(struct sigio *io, sigio_relay_fn fn, void *arg)
+{
+	io->relay_fn = fn;
+	io->relay_arg = arg;
 }
 
 void

@@ -14,6 +14,7 @@
 struct signal;
 struct signal_fed;
 struct signal_out;
+struct signal_relay;
 
 /*
  * One uv_udp_t per listen address (IPv6 sockets are IPV6_V6ONLY, so the
@@ -29,8 +30,10 @@ struct signal_out;
  *            event, firing signal_timer();
  *   fed      handed to the function of sigio_set_fed() (dc.c: the
  *            federation links), counted in fed_unsent without one;
- *   relay    not carried out: there is no DC -> RS TLS channel yet, so a
- *            RELAY_DIRECTION is counted (relay_unsent) and logged.
+ *   relay    handed to the function of sigio_set_relay() (dc.c: the
+ *            links to the RS, dc/relay); without one the core is told
+ *            at once that there is no RS (MN gets UNAVAILABLE), counted
+ *            in relay_unsent.
  *
  * The protocol clock is uv_now() (ms, monotonic); ticket dates use time().
  */
@@ -49,7 +52,7 @@ struct sigio_stats {
 	uint64_t	 persist_dropped;	/* queue full, a vIP missing */
 	uint64_t	 persist_written;
 	uint64_t	 persist_errors;
-	uint64_t	 relay_unsent;	/* RELAY_DIRECTION: no RS channel */
+	uint64_t	 relay_unsent;	/* RELAY_DIRECTION: no RS handler */
 	uint64_t	 fed_unsent;	/* federation action, no handler */
 };
 
@@ -79,6 +82,13 @@ void	sigio_close(struct sigio *);
  */
 typedef void	(*sigio_fed_fn)(void *arg, const struct signal_fed *);
 void	sigio_set_fed(struct sigio *, sigio_fed_fn fn, void *arg);
+/*
+ * sigio_set_relay: fn gets each RELAY_DIRECTION of the core (borrowed for
+ * the call); the answer goes back through signal_relay_ack() and
+ * sigio_apply().
+ */
+typedef void	(*sigio_relay_fn)(void *arg, const struct signal_relay *);
+void	sigio_set_relay(struct sigio *, sigio_relay_fn fn, void *arg);
 void	sigio_apply(struct sigio *, struct signal_out *out);
 const struct sigio_stats *sigio_stats(const struct sigio *);
 /* The address socket i is bound to (port 0 in the listen address: the one

@@ -12,6 +12,7 @@
 #include "aead.h"
 #include "buf.h"
 #include "crypto.h"
+#include "frag.h"
 #include "log.h"
 #include "rand.h"
 #include "route.h"
@@ -20,12 +21,16 @@
 
 /*
  * A direction between MN's DIRECTION_REQUEST and CN's NTM_ACK.  CN's Route
- * Direction is kept sealed, so a retransmission is a byte-identical copy;
- * MN's is kept encoded but unsealed until it is sent (its sequence number
- * is taken then).  With federation, DC_MN's path first waits for CN's node
- * information (REMOTE_INFO: no path id yet, the request's fields kept),
- * then for the PEER_NTM_ACK (REMOTE_ACK: no CN here); DC_CN's path
- * (HANDOFF) has no MN here and reports to the asking DC by ref.
+ * Direction is kept sealed (one datagram or its fragments, back to back),
+ * so a retransmission is a byte-identical copy; MN's is kept encoded but
+ * unsealed until it is sent (its sequence numbers are taken then).  With
+ * federation, DC_MN's path first waits for CN's node information
+ * (REMOTE_INFO: no path id yet, the request's fields kept), then for the
+ * PEER_NTM_ACK (REMOTE_ACK: no CN here); DC_CN's path (HANDOFF) has no MN
+ * here and reports to the asking DC by ref.  On punch and relay routes
+ * DC_MN's path waits for the RS first (RELAY): the decision, the secrets
+ * and both sides' fields are kept until the RELAY_DIRECTION_ACK gives the
+ * RS addresses the Route Directions carry.
  */
 enum signal_path_kind {
 	SIGNAL_PATH_INVALID = 0,
@@ -33,6 +38,17 @@ enum signal_path_kind {
 	SIGNAL_PATH_REMOTE_INFO,
 	SIGNAL_PATH_REMOTE_ACK,
 	SIGNAL_PATH_HANDOFF,
+	SIGNAL_PATH_RELAY,
+};
+
+/* Secrets of one direction, wiped when the request is done. */
+struct signal_keys {
+	uint8_t		 path_id[PROTO_ID_LEN];
+	uint8_t		 tunnel[PROTO_KEY_LEN];
+	uint8_t		 temp[PROTO_KEY_LEN];
+	uint8_t		 bind_mn[PROTO_KEY_LEN];
+	uint8_t		 bind_cn[PROTO_KEY_LEN];
+	uint32_t	 rid_mn, rid_cn, txid_cn;
 };
 
 struct signal_path {
@@ -49,11 +65,11 @@ struct signal_path {
 	unsigned		 sends;
 	enum proto_route	 route;
 	struct msg_addr		 cn_to;
+	uint8_t			*cn_buf;	/* sealed datagrams */
 	size_t			 cn_len;
-	uint8_t			 cn_buf[PROTO_DATAGRAM_MAX];
+	uint8_t			*mn_buf;	/* encoded, unsealed */
 	size_t			 mn_len;
-	uint8_t			 mn_buf[PROTO_DATAGRAM_MAX];
-	/* REMOTE_INFO: what the Direction Request said. */
+	/* REMOTE_INFO, RELAY: what the Direction Request said. */
 	char			 cn[SIGNAL_FQDN_BUF];
 	uint8_t			 kex;
 	uint8_t			 mn_hash[PROTO_HASH_LEN];
@@ -61,6 +77,20 @@ struct signal_path {
 	uint16_t		 mn_status_len;
 	uint8_t			*offers;
 	uint16_t		 offers_len;
+	/* RELAY: the decision and CN as its Route Direction names it. */
+	bool			 remote;	/* CN at another DC */
+	unsigned		 relay_tries;
+	time_t			 wall;		/* of the decision */
+	struct route_decision	 d;
+	struct signal_keys	 k;
+	struct msg_addr		 mn_obs, cn_obs;
+	uint8_t			 cn_hash[PROTO_HASH_LEN];
+	uint8_t			 cn_serial[PROTO_SERIAL_MAX];
+	uint16_t		 cn_serial_len;
+	uint8_t			*cn_status;
+	uint16_t		 cn_status_len;
+	uint8_t			 cn_vip4[4], cn_vip6[16];
+	bool			 cn_has4, cn_has6;
 };
 
 enum {
@@ -81,6 +111,7 @@ struct signal {
 	size_t			 nrelay;
 	struct signal_path	*paths;
 	size_t			 npaths;
+	struct frag_table	*frag;		/* node -> DC fragments */
 	uint64_t		 paths_next;	/* earliest next_send */
 	uint64_t		 next_ref;
 	bool			 federation;
@@ -150,8 +181,14 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	if (hooks != NULL)
 		s->hooks = *hooks;
 	ticket_keyring_init(&s->keys);
+	if ((s->frag = malloc(sizeof(*s->frag))) == NULL) {
+		free(s);
+		return -ENOMEM;
+	}
+	frag_table_init(s->frag);
 	if ((rc = registry_new(&s->reg, (uint64_t)s->lifetime_s * 1000,
 	    hooks != NULL ? &hooks->zone : NULL, rng)) < 0) {
+		free(s->frag);
 		free(s);
 		return rc;
 	}
@@ -164,6 +201,13 @@ signal_path_free(struct signal_path *p)
 {
 	free(p->mn_status);
 	free(p->offers);
+	free(p->cn_status);
+	if (p->cn_buf != NULL)
+		crypto_wipe(p->cn_buf, p->cn_len);
+	if (p->mn_buf != NULL)
+		crypto_wipe(p->mn_buf, p->mn_len);
+	free(p->cn_buf);
+	free(p->mn_buf);
 	crypto_wipe(p, sizeof(*p));
 	free(p);
 }
@@ -181,6 +225,9 @@ signal_free(struct signal *s)
 	}
 	registry_free(s->reg);
 	ticket_keyring_clear(&s->keys);
+	if (s->frag != NULL)
+		crypto_wipe(s->frag, sizeof(*s->frag));
+	free(s->frag);
 	free(s);
 }
 
@@ -234,6 +281,30 @@ signal_emit(struct signal *s, struct signal_out *out, const struct msg_addr *to,
 	snd->len = len;
 	s->stats.tx++;
 	s->stats.tx_bytes += len;
+	return true;
+}
+
+/*
+ * Queues datagrams written back to back (each a common header and its
+ * length, as signal_seal() makes them) for `to`; false, nothing queued,
+ * when they do not all fit in out.
+ */
+static bool
+signal_emit_all(struct signal *s, struct signal_out *out,
+    const struct msg_addr *to, const uint8_t *p, size_t len)
+{
+	size_t off, n = 0, dlen;
+
+	for (off = 0; off + PROTO_HEADER_LEN <= len; off += dlen, n++)
+		dlen = PROTO_HEADER_LEN + load_be16(p + off + 4);
+	if (off != len || out->nsend + n > SIGNAL_SENDS_MAX) {
+		s->stats.drop_internal++;
+		return false;
+	}
+	for (off = 0; off < len; off += dlen) {
+		dlen = PROTO_HEADER_LEN + load_be16(p + off + 4);
+		signal_emit(s, out, to, p + off, dlen);
+	}
 	return true;
 }
 
@@ -413,50 +484,140 @@ signal_open(struct signal *s, const struct signal_rx *rx,
 }
 
 /*
- * Seals an encoded message (header || body || room for the tag) in place
- * under e's k_DC->N with e's next sequence number, queues it for `to`, and
- * caches it as the answer to (req_type, req_seq) when cache is set.
+ * Seals an encoded message in[len] (header || body || room for the tag)
+ * under e's k_DC->N with e's next sequence numbers: one datagram, or, over
+ * PROTO_DATAGRAM_MAX, 2..16 fragments (PROTOCOL.md 11), each sealed on its
+ * own with the sub-header inside the ciphertext.  The datagrams are
+ * written back to back into *sealed (the caller frees it).
  */
 static int
-signal_seal_emit(struct signal *s, struct registry_entry *e, uint8_t *buf,
-    size_t len, const struct msg_addr *to, bool cache, uint8_t req_type,
-    uint64_t req_seq, uint64_t now, struct signal_out *out)
+signal_seal(struct signal *s, struct registry_entry *e, const uint8_t *in,
+    size_t len, uint8_t **sealed, size_t *sealed_len)
 {
+	struct frag_piece piece[PROTO_FRAGMENTS_MAX];
 	struct msg_header h;
-	struct aead *a;
-	uint8_t nonce[PROTO_NONCE_LEN];
+	struct msg_frag f;
+	struct aead *a = NULL;
+	struct wbuf w;
+	uint8_t nonce[PROTO_NONCE_LEN], *buf = NULL, *d;
+	size_t blen, cap, off = 0, pt;
+	unsigned count = 1, i;
+	uint32_t msgid = 0;
+	bool frag;
 	int rc;
 
-	memset(&h, 0, sizeof(h));
-	h.type = buf[1];
-	h.seq = e->tx_seq + 1;
-	store_be64(buf + 12, h.seq);
-	if (aead_new(&a, AEAD_ALG_AES256GCM, e->key_tx, PROTO_KEY_LEN) < 0)
+	*sealed = NULL;
+	*sealed_len = 0;
+	if (len < PROTO_HEADER_LEN + PROTO_TAG_LEN || len > SIGNAL_MSG_MAX)
+		return -EINVAL;
+	blen = len - PROTO_HEADER_LEN - PROTO_TAG_LEN;
+	frag = len > PROTO_DATAGRAM_MAX;
+	if (frag) {
+		if ((rc = frag_split(blen, PROTO_DATAGRAM_MAX -
+		    PROTO_HEADER_LEN - PROTO_FRAG_HEADER_LEN - PROTO_TAG_LEN,
+		    piece, &count)) < 0)
+			return rc;
+		if (rng_bytes(s->rng, &msgid, sizeof(msgid)) < 0)
+			return -EIO;
+	} else {
+		piece[0].off = 0;
+		piece[0].len = blen;
+	}
+	cap = len + count * (PROTO_HEADER_LEN + PROTO_FRAG_HEADER_LEN +
+	    PROTO_TAG_LEN);
+	if ((buf = malloc(cap)) == NULL)
 		return -ENOMEM;
-	msg_nonce(&h, nonce);
-	rc = aead_seal(a, nonce, buf, PROTO_HEADER_LEN, buf + PROTO_HEADER_LEN,
-	    len - PROTO_HEADER_LEN - PROTO_TAG_LEN, buf + PROTO_HEADER_LEN,
-	    PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN);
-	aead_free(a);
-	if (rc < 0)
-		return rc;
-	e->tx_seq++;
-	if (cache) {
-		if (e->cache.cap < len) {
-			uint8_t *nb = realloc(e->cache.bytes, len);
-
-			if (nb == NULL)
-				return -ENOMEM;
-			e->cache.bytes = nb;
-			e->cache.cap = len;
+	if (aead_new(&a, AEAD_ALG_AES256GCM, e->key_tx, PROTO_KEY_LEN) < 0) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	memset(&h, 0, sizeof(h));
+	for (i = 0; i < count; i++) {
+		d = buf + off;
+		pt = (frag ? PROTO_FRAG_HEADER_LEN : 0) + piece[i].len;
+		memcpy(d, in, PROTO_HEADER_LEN);
+		if (frag)
+			d[3] |= PROTO_F_FRAGMENT;
+		store_be16(d + 4, (uint16_t)(pt + PROTO_TAG_LEN));
+		h.type = in[1];
+		h.seq = e->tx_seq + 1;
+		store_be64(d + 12, h.seq);
+		wbuf_init(&w, d + PROTO_HEADER_LEN, cap - off - PROTO_HEADER_LEN);
+		if (frag) {
+			f.msgid = msgid;
+			f.index = (uint8_t)i;
+			f.count = (uint8_t)count;
+			f.payload = NULL;
+			f.len = 0;
+			msg_frag_encode(&f, &w);
 		}
-		memcpy(e->cache.bytes, buf, len);
-		e->cache.len = len;
+		wbuf_put_bytes(&w, in + PROTO_HEADER_LEN + piece[i].off,
+		    piece[i].len);
+		if ((rc = wbuf_error(&w)) < 0)
+			goto fail;
+		msg_nonce(&h, nonce);
+		if ((rc = aead_seal(a, nonce, d, PROTO_HEADER_LEN,
+		    d + PROTO_HEADER_LEN, pt, d + PROTO_HEADER_LEN,
+		    cap - off - PROTO_HEADER_LEN)) < 0)
+			goto fail;
+		e->tx_seq++;
+		off += PROTO_HEADER_LEN + pt + PROTO_TAG_LEN;
+	}
+	aead_free(a);
+	if (frag) {
+		s->stats.frag_out++;
+		s->stats.frag_out_datagrams += count;
+	}
+	*sealed = buf;
+	*sealed_len = off;
+	return 0;
+fail:
+	aead_free(a);
+	crypto_wipe(buf, cap);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Seals buf[len] (signal_seal), queues it for `to`, and caches it as the
+ * answer to (req_type, req_seq) when cache is set.  With keep, the sealed
+ * bytes go to *keep, *keep_len (the caller frees them) for retransmission.
+ */
+static int
+signal_seal_emit(struct signal *s, struct registry_entry *e, const uint8_t *buf,
+    size_t len, const struct msg_addr *to, bool cache, uint8_t req_type,
+    uint64_t req_seq, uint64_t now, struct signal_out *out, uint8_t **keep,
+    size_t *keep_len)
+{
+	uint8_t *sealed;
+	size_t slen;
+	int rc;
+
+	if ((rc = signal_seal(s, e, buf, len, &sealed, &slen)) < 0)
+		return rc;
+	if (cache) {
+		if (e->cache.cap < slen) {
+			uint8_t *nb = realloc(e->cache.bytes, slen);
+
+			if (nb == NULL) {
+				free(sealed);
+				return -ENOMEM;
+			}
+			e->cache.bytes = nb;
+			e->cache.cap = slen;
+		}
+		memcpy(e->cache.bytes, sealed, slen);
+		e->cache.len = slen;
 		e->cache.req_seq = req_seq;
 		e->cache.req_type = req_type;
 		e->cache.sent = now;
 	}
-	signal_emit(s, out, to, buf, len);
+	(void)signal_emit_all(s, out, to, sealed, slen);
+	if (keep != NULL) {
+		*keep = sealed;
+		*keep_len = slen;
+	} else
+		free(sealed);
 	return 0;
 }
 
@@ -484,7 +645,7 @@ signal_answer(struct signal *s, struct registry_entry *e,
 	if (limit != 0 && len > limit)
 		return -EMSGSIZE;
 	return signal_seal_emit(s, e, buf, len, rx->from, true, rx->h.type,
-	    rx->h.seq, rx->now, out);
+	    rx->h.seq, rx->now, out, NULL, NULL);
 }
 
 /* Most bytes an answer to rx may have: 0 when the source is proven. */
@@ -651,7 +812,7 @@ signal_direction_error(struct signal *s, struct registry_entry *mn,
 	memcpy(m.hdr.id, mn->sid, PROTO_ID_LEN);
 	if (msg_encode(&m, buf, sizeof(buf), &len) < 0 ||
 	    signal_seal_emit(s, mn, buf, len, &mn->observed, true,
-	    PROTO_MSG_DIRECTION_REQUEST, req_seq, now, out) < 0)
+	    PROTO_MSG_DIRECTION_REQUEST, req_seq, now, out, NULL, NULL) < 0)
 		s->stats.drop_internal++;
 }
 
@@ -693,16 +854,6 @@ signal_recv_id(struct signal *s, uint32_t other, uint32_t *id)
 	return 0;
 }
 
-/* Secrets of one direction, wiped when the request is done. */
-struct signal_keys {
-	uint8_t		 path_id[PROTO_ID_LEN];
-	uint8_t		 tunnel[PROTO_KEY_LEN];
-	uint8_t		 temp[PROTO_KEY_LEN];
-	uint8_t		 bind_mn[PROTO_KEY_LEN];
-	uint8_t		 bind_cn[PROTO_KEY_LEN];
-	uint32_t	 rid_mn, rid_cn, txid_cn;
-};
-
 /* The other node of a Route Direction as its recipient learns it. */
 struct signal_peer {
 	const char	*fqdn;
@@ -729,15 +880,52 @@ signal_peer_of(const struct registry_entry *e, struct signal_peer *pe)
 }
 
 /*
- * Encodes one side's ROUTE_DIRECTION (header with sequence number 0 and
- * room for the tag) into buf[cap].  `to_mn` picks the side.  With
- * handoff_fqdn, CN's side is a ROUTE_HANDOFF for that CN instead.
+ * Encodes a sealed UDP type's message (header with sequence number 0, the
+ * attributes, room for the tag) into buf[cap] whatever its size up to
+ * SIGNAL_MSG_MAX: msg_encode() stops at one datagram, and signal_seal()
+ * fragments what is larger.
  */
 static int
-signal_route_encode(struct signal *s, const struct signal_keys *k,
+signal_encode(const struct msg *m, uint8_t *buf, size_t cap, size_t *len)
+{
+	struct msg_header h;
+	struct wbuf w;
+	size_t i, body = PROTO_TAG_LEN, off;
+	int rc;
+
+	if ((rc = msg_validate(m)) < 0)
+		return rc;
+	for (i = 0; i < m->nattr; i++)
+		body += PROTO_ATTR_HEADER_LEN + m->attr[i].len;
+	if (PROTO_HEADER_LEN + body > SIGNAL_MSG_MAX)
+		return MSG_E_TOO_BIG;
+	h = m->hdr;
+	h.length = (uint16_t)body;
+	wbuf_init(&w, buf, cap);
+	if ((rc = msg_header_encode(&h, &w)) < 0)
+		return rc;
+	(void)msg_attrs_encode(m, &w);
+	if ((off = wbuf_reserve(&w, PROTO_TAG_LEN)) != (size_t)-1)
+		memset(w.p + off, 0, PROTO_TAG_LEN);
+	if ((rc = wbuf_error(&w)) < 0)
+		return rc;
+	*len = wbuf_len(&w);
+	return 0;
+}
+
+/*
+ * Encodes one side's ROUTE_DIRECTION (header with sequence number 0 and
+ * room for the tag) into buf[cap].  `to_mn` picks the side.  With
+ * handoff_fqdn, CN's side is a ROUTE_HANDOFF for that CN instead.  On
+ * punch and relay routes relay[nrelay] are the RS's addresses and each
+ * side gets its own binding key.
+ */
+static int
+signal_route_encode(const struct signal_keys *k,
     const struct route_decision *d, bool to_mn, const struct signal_peer *pe,
     const struct msg_attr *offers, uint8_t kex, time_t wall, uint32_t txid,
-    const char *handoff_fqdn, uint8_t *buf, size_t cap, size_t *len)
+    const char *handoff_fqdn, const struct msg_addr *relay, size_t nrelay,
+    uint8_t *buf, size_t cap, size_t *len)
 {
 	struct msg m;
 	struct msg_route r;
@@ -772,8 +960,10 @@ signal_route_encode(struct signal *s, const struct signal_keys *k,
 		r.aead_offers = offers;
 	}
 	if (d->relay) {
-		r.nrelay_addr = s->nrelay;
-		memcpy(r.relay_addr, s->relay, sizeof(r.relay_addr));
+		r.nrelay_addr = nrelay < SIGNAL_RELAYS_MAX ? nrelay :
+		    SIGNAL_RELAYS_MAX;
+		memcpy(r.relay_addr, relay, r.nrelay_addr *
+		    sizeof(r.relay_addr[0]));
 	}
 	r.tunnel_key = k->tunnel;
 	r.temp_key = k->temp;
@@ -789,9 +979,9 @@ signal_route_encode(struct signal *s, const struct signal_keys *k,
 	    PROTO_MSG_ROUTE_DIRECTION);
 	m.hdr.txid = txid;
 	memcpy(m.hdr.id, k->path_id, PROTO_ID_LEN);
-	if ((rc = msg_route_write(&m, &r)) < 0)
-		return rc;
-	rc = msg_encode(&m, buf, cap, len);
+	if ((rc = msg_route_write(&m, &r)) == 0)
+		rc = handoff_fqdn != NULL ? msg_encode(&m, buf, cap, len) :
+		    signal_encode(&m, buf, cap, len);
 	crypto_wipe(&m, sizeof(m));
 	return rc;
 }
@@ -816,83 +1006,191 @@ signal_path_link(struct signal *s, struct signal_path *p)
 		s->paths_next = p->next_send;
 }
 
+/* Keeps what MN's request said in p (REMOTE_INFO, RELAY); 0 or -ENOMEM. */
+static int
+signal_path_keep_req(struct signal_path *p, const struct signal_req *q)
+{
+	if (p->mn_status != NULL)
+		return 0;		/* kept already */
+	p->mn_txid = q->txid;
+	p->mn_req_seq = q->seq;
+	p->kex = q->kex;
+	memcpy(p->mn_hash, q->hash, PROTO_HASH_LEN);
+	if ((p->mn_status = malloc(q->status.len)) == NULL ||
+	    (q->offers != NULL && (p->offers = malloc(q->offers->len)) ==
+	    NULL))
+		return -ENOMEM;
+	memcpy(p->mn_status, q->status.val, q->status.len);
+	p->mn_status_len = q->status.len;
+	if (q->offers != NULL) {
+		memcpy(p->offers, q->offers->val, q->offers->len);
+		p->offers_len = q->offers->len;
+	}
+	return 0;
+}
+
+/* The request kept in p, as signal_req (borrowing p and *offers). */
+static void
+signal_path_req(const struct signal_path *p, struct signal_req *q,
+    struct msg_attr *offers)
+{
+	memset(q, 0, sizeof(*q));
+	q->txid = p->mn_txid;
+	q->seq = p->mn_req_seq;
+	q->kex = p->kex;
+	q->hash = p->mn_hash;
+	q->status.type = PROTO_ATTR_PEER_STATUS;
+	q->status.val = p->mn_status;
+	q->status.len = p->mn_status_len;
+	if (p->offers != NULL) {
+		memset(offers, 0, sizeof(*offers));
+		offers->type = PROTO_ATTR_AEAD_OFFERS;
+		offers->val = p->offers;
+		offers->len = p->offers_len;
+		q->offers = offers;
+	}
+}
+
+/* Keeps CN as MN's Route Direction will name it (RELAY). */
+static int
+signal_path_keep_cn(struct signal_path *p, const struct signal_peer *pe)
+{
+	if (pe->len >= sizeof(p->cn) || pe->serial.len > PROTO_SERIAL_MAX ||
+	    pe->hash == NULL)
+		return -EINVAL;
+	memmove(p->cn, pe->fqdn, pe->len);	/* may be p->cn itself */
+	p->cn[pe->len] = '\0';
+	if ((p->cn_has4 = pe->vip4 != NULL))
+		memcpy(p->cn_vip4, pe->vip4, 4);
+	if ((p->cn_has6 = pe->vip6 != NULL))
+		memcpy(p->cn_vip6, pe->vip6, 16);
+	memcpy(p->cn_hash, pe->hash, PROTO_HASH_LEN);
+	memcpy(p->cn_serial, pe->serial.val, pe->serial.len);
+	p->cn_serial_len = pe->serial.len;
+	if ((p->cn_status = malloc(pe->status.len > 0 ? pe->status.len :
+	    1)) == NULL)
+		return -ENOMEM;
+	memcpy(p->cn_status, pe->status.val, pe->status.len);
+	p->cn_status_len = pe->status.len;
+	return 0;
+}
+
+static void
+signal_path_cn(const struct signal_path *p, struct signal_peer *pe)
+{
+	memset(pe, 0, sizeof(*pe));
+	pe->fqdn = p->cn;
+	pe->len = strlen(p->cn);
+	pe->vip4 = p->cn_has4 ? p->cn_vip4 : NULL;
+	pe->vip6 = p->cn_has6 ? p->cn_vip6 : NULL;
+	pe->hash = p->cn_hash;
+	pe->serial.type = PROTO_ATTR_PEER_SERIAL;
+	pe->serial.val = p->cn_serial;
+	pe->serial.len = p->cn_serial_len;
+	pe->status.type = PROTO_ATTR_PEER_STATUS;
+	pe->status.val = p->cn_status;
+	pe->status.len = p->cn_status_len;
+}
+
 /*
- * Route decision, path id, keys; fills p's MN side (mn_buf) and CN's side
- * (cn_buf, or with fed the ROUTE_HANDOFF for CN's DC) and, on punch and
- * relay routes, the RELAY_DIRECTION in out.  Returns PROTO_STATUS_OK or
- * the status to answer MN with.
+ * Route decision, path id, keys, receiver ids (and binding keys on punch
+ * and relay).  Returns PROTO_STATUS_OK or the status to answer MN with.
+ */
+static uint8_t
+signal_route_prepare(struct signal *s, struct registry_entry *mn,
+    const struct route_node *rn_cn, struct route_decision *d,
+    struct signal_keys *k)
+{
+	struct route_node rn_mn;
+
+	memset(k, 0, sizeof(*k));
+	signal_route_node(mn, &rn_mn);
+	if (route_decide(&rn_mn, rn_cn, s->punch_deadline, d) < 0)
+		return PROTO_STATUS_INTERNAL;
+	if (d->relay && s->nrelay == 0) {
+		s->stats.relay_no_rs++;
+		return PROTO_STATUS_UNAVAILABLE;	/* no RS configured */
+	}
+	if (rng_bytes(s->rng, k->path_id, sizeof(k->path_id)) < 0 ||
+	    rng_bytes(s->rng, k->tunnel, sizeof(k->tunnel)) < 0 ||
+	    rng_bytes(s->rng, k->temp, sizeof(k->temp)) < 0 ||
+	    rng_bytes(s->rng, &k->txid_cn, sizeof(k->txid_cn)) < 0 ||
+	    signal_recv_id(s, 0, &k->rid_mn) < 0 ||
+	    signal_recv_id(s, k->rid_mn, &k->rid_cn) < 0 ||
+	    (d->relay && (rng_bytes(s->rng, k->bind_mn,
+	    sizeof(k->bind_mn)) < 0 || rng_bytes(s->rng, k->bind_cn,
+	    sizeof(k->bind_cn)) < 0))) {
+		s->stats.drop_internal++;
+		return PROTO_STATUS_INTERNAL;
+	}
+	return PROTO_STATUS_OK;
+}
+
+/*
+ * Encodes both Route Directions: MN's into p->mn_buf, CN's into *cn_enc
+ * (unsealed; the caller frees it) or, with fed, the ROUTE_HANDOFF for CN's
+ * DC into fed->buf.  Returns PROTO_STATUS_OK or MN's status.
  */
 static uint8_t
 signal_route_build(struct signal *s, struct registry_entry *mn,
-    const struct signal_req *q, const struct route_node *rn_cn,
-    const struct signal_peer *cnp, time_t wall, struct signal_path *p,
-    struct signal_fed *fed, struct signal_out *out)
+    const struct signal_req *q, const struct signal_peer *cnp,
+    const struct route_decision *d, const struct signal_keys *k,
+    const struct msg_addr *relay, size_t nrelay, time_t wall,
+    struct signal_path *p, struct signal_fed *fed, uint8_t **cn_enc,
+    size_t *cn_len)
 {
-	struct route_decision d;
-	struct signal_keys k;
 	struct signal_peer mnp;
-	struct route_node rn_mn;
-	uint8_t st = PROTO_STATUS_OK;
+	uint8_t *buf;
+	size_t len = 0;
 	int rc;
 
-	memset(&k, 0, sizeof(k));
-	signal_route_node(mn, &rn_mn);
-	if (route_decide(&rn_mn, rn_cn, s->punch_deadline, &d) < 0)
-		return PROTO_STATUS_INTERNAL;
-	if (d.relay && s->nrelay == 0)
-		return PROTO_STATUS_UNAVAILABLE;	/* no RS configured */
-	if (rng_bytes(s->rng, k.path_id, sizeof(k.path_id)) < 0 ||
-	    rng_bytes(s->rng, k.tunnel, sizeof(k.tunnel)) < 0 ||
-	    rng_bytes(s->rng, k.temp, sizeof(k.temp)) < 0 ||
-	    rng_bytes(s->rng, &k.txid_cn, sizeof(k.txid_cn)) < 0 ||
-	    signal_recv_id(s, 0, &k.rid_mn) < 0 ||
-	    signal_recv_id(s, k.rid_mn, &k.rid_cn) < 0 ||
-	    (d.relay && (rng_bytes(s->rng, k.bind_mn, sizeof(k.bind_mn)) < 0 ||
-	    rng_bytes(s->rng, k.bind_cn, sizeof(k.bind_cn)) < 0))) {
-		s->stats.drop_internal++;
-		st = PROTO_STATUS_INTERNAL;
-		goto done;
-	}
 	signal_peer_of(mn, &mnp);
 	mnp.hash = q->hash;
 	mnp.status = q->status;
-	if (fed == NULL)
-		rc = signal_route_encode(s, &k, &d, false, &mnp, q->offers,
-		    q->kex, wall, k.txid_cn, NULL, p->cn_buf,
-		    sizeof(p->cn_buf), &p->cn_len);
-	else
-		rc = signal_route_encode(s, &k, &d, false, &mnp, q->offers,
-		    q->kex, wall, 0, cnp->fqdn, fed->buf, sizeof(fed->buf),
-		    &fed->len);
+	if ((buf = malloc(SIGNAL_MSG_MAX)) == NULL)
+		return PROTO_STATUS_INTERNAL;
+	if (fed == NULL) {
+		rc = signal_route_encode(k, d, false, &mnp, q->offers, q->kex,
+		    wall, k->txid_cn, NULL, relay, nrelay, buf, SIGNAL_MSG_MAX,
+		    &len);
+		if (rc == 0 && (*cn_enc = malloc(len)) == NULL)
+			rc = -ENOMEM;
+		if (rc == 0) {
+			memcpy(*cn_enc, buf, len);
+			*cn_len = len;
+		}
+	} else
+		rc = signal_route_encode(k, d, false, &mnp, q->offers, q->kex,
+		    wall, 0, cnp->fqdn, relay, nrelay, fed->buf,
+		    sizeof(fed->buf), &fed->len);
 	if (rc == 0)
-		rc = signal_route_encode(s, &k, &d, true, cnp, NULL, q->kex,
-		    wall, q->txid, NULL, p->mn_buf, sizeof(p->mn_buf),
-		    &p->mn_len);
-	if (rc < 0) {
-		st = rc == MSG_E_TOO_BIG || rc == -ENOSPC ?
-		    PROTO_STATUS_TOO_LARGE : PROTO_STATUS_INTERNAL;
-		goto done;
+		rc = signal_route_encode(k, d, true, cnp, NULL, q->kex, wall,
+		    q->txid, NULL, relay, nrelay, buf, SIGNAL_MSG_MAX, &len);
+	if (rc == 0) {
+		free(p->mn_buf);
+		if ((p->mn_buf = malloc(len)) == NULL)
+			rc = -ENOMEM;
+		else {
+			memcpy(p->mn_buf, buf, len);
+			p->mn_len = len;
+		}
 	}
-	memcpy(p->id, k.path_id, PROTO_ID_LEN);
-	p->route = d.route;
+	crypto_wipe(buf, SIGNAL_MSG_MAX);
+	free(buf);
+	if (rc < 0) {
+		if (fed == NULL && *cn_enc != NULL) {
+			crypto_wipe(*cn_enc, *cn_len);
+			free(*cn_enc);
+			*cn_enc = NULL;
+		}
+		return rc == MSG_E_TOO_BIG || rc == -ENOSPC ?
+		    PROTO_STATUS_TOO_LARGE : PROTO_STATUS_INTERNAL;
+	}
+	memcpy(p->id, k->path_id, PROTO_ID_LEN);
+	p->route = d->route;
 	p->mn_txid = q->txid;
 	p->mn_req_seq = q->seq;
-	if (d.relay) {
-		struct signal_relay *rl = &out->relay[0];
-
-		memcpy(rl->path_id, k.path_id, PROTO_ID_LEN);
-		rl->recv_id = k.rid_mn;
-		rl->peer_recv_id = k.rid_cn;
-		memcpy(rl->binding_key, k.bind_mn, PROTO_KEY_LEN);
-		memcpy(rl->peer_binding_key, k.bind_cn, PROTO_KEY_LEN);
-		rl->observed = mn->observed;
-		rl->peer_addr = rn_cn->observed;
-		rl->expiry = (uint64_t)wall + PROTO_TIMER_ROUTE_EXPIRY / 1000;
-		out->nrelay = 1;
-	}
-done:
-	crypto_wipe(&k, sizeof(k));
-	return st;
+	return PROTO_STATUS_OK;
 }
 
 /* The next federation action of out; NULL (counted) when out is full. */
@@ -934,14 +1232,158 @@ signal_peer_ack(struct signal *s, uint64_t ref, const uint8_t *path_id,
 	out->nfed++;
 }
 
+/* The RELAY_DIRECTION of a RELAY path into out. */
+static void
+signal_relay_emit(struct signal *s, const struct signal_path *p,
+    struct signal_out *out)
+{
+	struct signal_relay *rl = &out->relay[0];
+
+	memset(rl, 0, sizeof(*rl));
+	rl->ref = p->ref;
+	memcpy(rl->path_id, p->k.path_id, PROTO_ID_LEN);
+	rl->recv_id = p->k.rid_mn;
+	rl->peer_recv_id = p->k.rid_cn;
+	memcpy(rl->binding_key, p->k.bind_mn, PROTO_KEY_LEN);
+	memcpy(rl->peer_binding_key, p->k.bind_cn, PROTO_KEY_LEN);
+	rl->observed = p->mn_obs;
+	rl->peer_addr = p->cn_obs;
+	rl->expiry = (uint64_t)p->wall + PROTO_TIMER_ROUTE_EXPIRY / 1000;
+	out->nrelay = 1;
+	s->stats.relay_asks++;
+}
+
+/*
+ * The Route Directions of p are built (relay[nrelay]: the RS's addresses
+ * on punch and relay routes): one DC, CN's goes out now and is
+ * retransmitted until its NTM_ACK (LOCAL); two DCs, the ROUTE_HANDOFF
+ * goes to CN's DC (REMOTE_ACK).  p is linked or not; the caller links it
+ * on success.  Returns PROTO_STATUS_OK or MN's status.
+ */
+static uint8_t
+signal_path_send(struct signal *s, struct signal_path *p,
+    struct registry_entry *mn, const struct signal_req *q,
+    const struct signal_peer *cnp, const struct route_decision *d,
+    const struct signal_keys *k, const struct msg_addr *relay,
+    size_t nrelay, time_t wall, uint64_t now, struct signal_out *out)
+{
+	struct registry_entry *cn = NULL;
+	struct signal_fed *f = NULL;
+	uint8_t *cn_enc = NULL;
+	size_t cn_len = 0;
+	char text[80];
+	uint8_t st;
+	int rc;
+
+	if (p->remote) {
+		if (out->nfed >= SIGNAL_FED_MAX)
+			return PROTO_STATUS_INTERNAL;
+		f = &out->fed[out->nfed];
+		memset(f, 0, offsetof(struct signal_fed, buf));
+	} else if ((cn = registry_find_sid(s->reg, p->cn_sid)) == NULL ||
+	    now >= cn->expires)
+		return PROTO_STATUS_NOT_REGISTERED;
+	st = signal_route_build(s, mn, q, cnp, d, k, relay, nrelay, wall, p,
+	    f, &cn_enc, &cn_len);
+	if (st != PROTO_STATUS_OK)
+		return st;
+	if (p->remote) {
+		f->kind = SIGNAL_FED_HANDOFF;
+		f->ref = p->ref;
+		snprintf(f->mn, sizeof(f->mn), "%s", registry_entry_fqdn(mn));
+		snprintf(f->cn, sizeof(f->cn), "%s", p->cn);
+		f->kex = p->kex;
+		out->nfed++;
+		s->stats.remote_handoffs++;
+		p->kind = SIGNAL_PATH_REMOTE_ACK;
+		p->next_send = now + SIGNAL_REMOTE_MS;
+		log_debug("signal: direction %s -> %s: %s route, handed to "
+		    "its DC", registry_entry_fqdn(mn), p->cn,
+		    route_name(p->route));
+		return PROTO_STATUS_OK;
+	}
+	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
+	p->kind = SIGNAL_PATH_LOCAL;
+	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
+	p->cn_to = cn->observed;
+	free(p->cn_buf);
+	p->cn_buf = NULL;
+	rc = signal_seal_emit(s, cn, cn_enc, cn_len, &p->cn_to, false, 0, 0,
+	    now, out, &p->cn_buf, &p->cn_len);
+	crypto_wipe(cn_enc, cn_len);
+	free(cn_enc);
+	if (rc < 0) {
+		s->stats.drop_internal++;
+		return PROTO_STATUS_INTERNAL;
+	}
+	p->sends = 1;
+	p->interval = PROTO_TIMER_RETRANSMIT;
+	p->next_send = now + p->interval;
+	log_debug("signal: direction %s -> %s: %s route, CN at %s",
+	    registry_entry_fqdn(mn), registry_entry_fqdn(cn),
+	    route_name(p->route), signal_addr_text(&p->cn_to, text,
+	    sizeof(text)));
+	return PROTO_STATUS_OK;
+}
+
+/*
+ * Decides the route for p (its MN, CN's fields, p->remote set) and either
+ * sends the Route Directions (signal_path_send) or, on punch and relay
+ * routes, keeps everything in p and asks the RS first (RELAY).  Returns
+ * PROTO_STATUS_OK or MN's status.
+ */
+static uint8_t
+signal_path_start(struct signal *s, struct signal_path *p,
+    struct registry_entry *mn, const struct signal_req *q,
+    const struct route_node *rn_cn, const struct signal_peer *cnp,
+    time_t wall, uint64_t now, struct signal_out *out)
+{
+	struct route_decision d;
+	struct signal_keys k;
+	uint8_t st;
+
+	if ((st = signal_route_prepare(s, mn, rn_cn, &d, &k)) !=
+	    PROTO_STATUS_OK)
+		goto done;
+	if (p->ref == 0)
+		p->ref = ++s->next_ref;
+	if (!d.relay) {
+		st = signal_path_send(s, p, mn, q, cnp, &d, &k, NULL, 0, wall,
+		    now, out);
+		goto done;
+	}
+	if (signal_path_keep_req(p, q) < 0 || signal_path_keep_cn(p, cnp) <
+	    0) {
+		st = PROTO_STATUS_INTERNAL;
+		goto done;
+	}
+	p->kind = SIGNAL_PATH_RELAY;
+	p->d = d;
+	p->k = k;
+	p->wall = wall;
+	p->mn_obs = mn->observed;
+	p->cn_obs = rn_cn->observed;
+	p->route = d.route;
+	memcpy(p->id, k.path_id, PROTO_ID_LEN);
+	p->relay_tries = 1;
+	p->next_send = now + SIGNAL_RELAY_MS;
+	signal_relay_emit(s, p, out);
+	log_debug("signal: direction %s -> %s: %s route, asking the RS, "
+	    "ref %llu", registry_entry_fqdn(mn), p->cn, route_name(d.route),
+	    (unsigned long long)p->ref);
+done:
+	crypto_wipe(&k, sizeof(k));
+	return st;
+}
+
 /*
  * DC_MN, CN in another zone: keeps what the request said and asks CN's DC
  * for CN (SIGNAL_FED_ASK).  MN's own checks were done.
  */
 static uint8_t
 signal_remote_start(struct signal *s, struct registry_entry *mn,
-    const struct signal_rx *rx, const struct signal_req *q,
-    const char *cn_name, uint64_t now, struct signal_out *out)
+    const struct signal_req *q, const char *cn_name, uint64_t now,
+    struct signal_out *out)
 {
 	struct signal_path *p;
 	struct signal_fed *f;
@@ -949,24 +1391,13 @@ signal_remote_start(struct signal *s, struct registry_entry *mn,
 	if (out->nfed >= SIGNAL_FED_MAX || (p = calloc(1, sizeof(*p))) == NULL)
 		return PROTO_STATUS_INTERNAL;
 	p->kind = SIGNAL_PATH_REMOTE_INFO;
+	p->remote = true;
 	p->ref = ++s->next_ref;
 	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
-	p->mn_txid = rx->h.txid;
-	p->mn_req_seq = rx->h.seq;
 	snprintf(p->cn, sizeof(p->cn), "%s", cn_name);
-	p->kex = q->kex;
-	memcpy(p->mn_hash, q->hash, PROTO_HASH_LEN);
-	if ((p->mn_status = malloc(q->status.len)) == NULL ||
-	    (q->offers != NULL && (p->offers = malloc(q->offers->len)) ==
-	    NULL)) {
+	if (signal_path_keep_req(p, q) < 0) {
 		signal_path_free(p);
 		return PROTO_STATUS_INTERNAL;
-	}
-	memcpy(p->mn_status, q->status.val, q->status.len);
-	p->mn_status_len = q->status.len;
-	if (q->offers != NULL) {
-		memcpy(p->offers, q->offers->val, q->offers->len);
-		p->offers_len = q->offers->len;
 	}
 	p->next_send = now + SIGNAL_REMOTE_MS;
 	signal_path_link(s, p);
@@ -992,7 +1423,7 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 	struct signal_path *p = NULL;
 	struct route_node rn_cn;
 	struct registry_entry *cn = NULL;
-	char cn_name[SIGNAL_FQDN_BUF], text[80];
+	char cn_name[SIGNAL_FQDN_BUF];
 	uint8_t st = PROTO_STATUS_OK;
 	bool remote = false;
 
@@ -1040,8 +1471,8 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 		else if (s->npaths >= SIGNAL_PATHS_MAX)
 			st = PROTO_STATUS_RATE_LIMITED;
 		else if (remote)
-			st = signal_remote_start(s, mn, rx, &q, cn_name,
-			    rx->now, out);
+			st = signal_remote_start(s, mn, &q, cn_name, rx->now,
+			    out);
 		else if (s->hooks.cert == NULL ||
 		    s->hooks.cert(s->hooks.arg, cn_name, &cert) < 0 ||
 		    cert.hash == NULL || cert.serial_len == 0 ||
@@ -1054,6 +1485,8 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 		if ((p = calloc(1, sizeof(*p))) == NULL)
 			st = PROTO_STATUS_INTERNAL;
 		else {
+			memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
+			memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
 			signal_peer_of(cn, &cnp);
 			cnp.hash = cert.hash;
 			cnp.serial.val = cert.serial;
@@ -1062,34 +1495,18 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 			cnp.status.len = cert.status_len > UINT16_MAX ?
 			    UINT16_MAX : (uint16_t)cert.status_len;
 			signal_route_node(cn, &rn_cn);
-			st = signal_route_build(s, mn, &q, &rn_cn, &cnp,
-			    rx->wall, p, NULL, out);
+			st = signal_path_start(s, p, mn, &q, &rn_cn, &cnp,
+			    rx->wall, rx->now, out);
 		}
 	}
 	if (st != PROTO_STATUS_OK) {
 		log_debug("signal: direction %s -> %s refused: %s",
 		    registry_entry_fqdn(mn), cn_name, msg_status_name(st));
+		out->nrelay = 0;
 		signal_direction_refuse(s, mn, rx, st, out);
 		goto done;
 	}
-	p->kind = SIGNAL_PATH_LOCAL;
-	memcpy(p->mn_sid, mn->sid, PROTO_ID_LEN);
-	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
-	p->cn_to = cn->observed;
-	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
-	if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to, false, 0,
-	    0, rx->now, out) < 0) {
-		s->stats.drop_internal++;
-		out->nrelay = 0;
-		goto done;
-	}
-	p->sends = 1;
-	p->interval = PROTO_TIMER_RETRANSMIT;
-	p->next_send = rx->now + p->interval;
 	signal_path_link(s, p);
-	log_debug("signal: direction %s -> %s: %s route, CN at %s",
-	    registry_entry_fqdn(mn), cn_name, route_name(p->route),
-	    signal_addr_text(&p->cn_to, text, sizeof(text)));
 	p = NULL;
 done:
 	if (p != NULL)
@@ -1163,8 +1580,9 @@ signal_mn_answer(struct signal *s, struct signal_path **pp, uint8_t status,
 		    status, now, out);
 		goto done;
 	}
-	if (signal_seal_emit(s, mn, p->mn_buf, p->mn_len, &mn->observed, true,
-	    PROTO_MSG_DIRECTION_REQUEST, p->mn_req_seq, now, out) < 0)
+	if (p->mn_buf == NULL || signal_seal_emit(s, mn, p->mn_buf,
+	    p->mn_len, &mn->observed, true, PROTO_MSG_DIRECTION_REQUEST,
+	    p->mn_req_seq, now, out, NULL, NULL) < 0)
 		s->stats.drop_internal++;
 	else {
 		s->stats.directions_routed++;
@@ -1221,9 +1639,21 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			pp = &p->next;
 			continue;
 		}
-		if (out->nsend >= SIGNAL_SENDS_MAX ||
+		if (out->nsend + PROTO_FRAGMENTS_MAX > SIGNAL_SENDS_MAX ||
 		    out->nfed >= SIGNAL_FED_MAX)
 			break;		/* the rest at the next call */
+		if (p->kind == SIGNAL_PATH_RELAY) {
+			s->stats.relay_timeouts++;
+			log_info("signal: ref %llu: the RS did not answer; %s "
+			    "is told UNAVAILABLE", (unsigned long long)p->ref,
+			    p->cn);
+			if ((mn = registry_find_sid(s->reg, p->mn_sid)) != NULL)
+				signal_direction_error(s, mn, p->mn_txid,
+				    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE,
+				    now, out);
+			signal_path_remove(s, pp);
+			continue;
+		}
 		if (p->kind == SIGNAL_PATH_REMOTE_INFO ||
 		    p->kind == SIGNAL_PATH_REMOTE_ACK) {
 			s->stats.remote_timeouts++;
@@ -1238,7 +1668,8 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 		}
 		if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES &&
 		    (cn = registry_find_sid(s->reg, p->cn_sid)) != NULL) {
-			signal_emit(s, out, &p->cn_to, p->cn_buf, p->cn_len);
+			(void)signal_emit_all(s, out, &p->cn_to, p->cn_buf,
+			    p->cn_len);
 			s->stats.cn_retransmits++;
 			p->sends++;
 			if (p->sends < PROTO_TIMER_RETRANSMIT_TRIES) {
@@ -1261,13 +1692,69 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 	signal_paths_min(s);
 }
 
+/* lib/frag's key for a source address: IPv4 as v4-mapped IPv6. */
+static void
+signal_frag_peer(const struct msg_addr *a, struct frag_peer *fp)
+{
+	memset(fp, 0, sizeof(*fp));
+	if (a->family == PROTO_FAMILY_IPV4) {
+		fp->addr[10] = fp->addr[11] = 0xff;
+		memcpy(fp->addr + 12, a->addr, 4);
+	} else
+		memcpy(fp->addr, a->addr, 16);
+	fp->port = a->port;
+}
+
+/*
+ * One authentic fragment m of the message rx belongs to: 1 and the whole
+ * message decoded into *m (borrowing *whole, which the caller frees) when
+ * it is complete; 0 when held or dropped (counted).
+ */
+static int
+signal_reassemble(struct signal *s, const struct signal_rx *rx,
+    struct msg *m, uint8_t **whole)
+{
+	struct frag_peer fp;
+	struct msg_header h;
+	size_t wlen;
+	int rc;
+
+	s->stats.frag_in++;
+	if (rx->h.type == PROTO_MSG_REGISTRATION) {
+		s->stats.drop_fragment++;
+		return 0;
+	}
+	if ((*whole = malloc(SIGNAL_MSG_MAX)) == NULL) {
+		s->stats.drop_internal++;
+		return 0;
+	}
+	signal_frag_peer(rx->from, &fp);
+	rc = frag_input(s->frag, &fp, m->frag.msgid, m->frag.index,
+	    m->frag.count, m->frag.payload, m->frag.len, rx->now, *whole,
+	    SIGNAL_MSG_MAX, &wlen);
+	if (rc <= 0) {
+		if (rc < 0)
+			s->stats.drop_fragment++;
+		return 0;
+	}
+	s->stats.frag_messages++;
+	h = rx->h;
+	h.flags &= (uint8_t)~PROTO_F_FRAGMENT;
+	if ((rc = msg_body_decode(&h, *whole, wlen, m)) < 0) {
+		signal_drop_decode(s, rc, rx->from);
+		return 0;
+	}
+	return 1;
+}
+
 /* A sealed message on a live registration. */
 static void
 signal_sealed(struct signal *s, const struct signal_rx *rx,
     struct registry_entry *e, struct signal_out *out)
 {
+	struct signal_rx wrx;
 	struct msg m;
-	uint8_t buf[PROTO_DATAGRAM_MAX];
+	uint8_t buf[PROTO_DATAGRAM_MAX], *whole = NULL;
 	int rc;
 
 	if (!replay_check(&e->replay, rx->h.seq)) {
@@ -1283,8 +1770,8 @@ signal_sealed(struct signal *s, const struct signal_rx *rx,
 				goto done;
 			}
 			s->stats.cache_resends++;
-			signal_emit(s, out, rx->from, e->cache.bytes,
-			    e->cache.len);
+			(void)signal_emit_all(s, out, rx->from,
+			    e->cache.bytes, e->cache.len);
 		} else
 			s->stats.drop_replay++;
 		goto done;
@@ -1299,8 +1786,14 @@ signal_sealed(struct signal *s, const struct signal_rx *rx,
 		goto done;
 	}
 	if (m.hdr.flags & PROTO_F_FRAGMENT) {
-		s->stats.drop_fragment++;
-		goto done;
+		if (signal_reassemble(s, rx, &m, &whole) <= 0)
+			goto done;
+		/* Answers may be as large as what the message carried. */
+		wrx = *rx;
+		wrx.len = PROTO_HEADER_LEN + PROTO_TAG_LEN;
+		for (rc = 0; (size_t)rc < m.nattr; rc++)
+			wrx.len += PROTO_ATTR_HEADER_LEN + m.attr[rc].len;
+		rx = &wrx;
 	}
 	if (m.hdr.status != PROTO_STATUS_OK &&
 	    rx->h.type != PROTO_MSG_NTM_ACK) {
@@ -1330,6 +1823,10 @@ signal_sealed(struct signal *s, const struct signal_rx *rx,
 		break;
 	}
 done:
+	if (whole != NULL) {
+		crypto_wipe(whole, SIGNAL_MSG_MAX);
+		free(whole);
+	}
 	crypto_wipe(buf, sizeof(buf));
 }
 
@@ -1454,7 +1951,6 @@ signal_remote_info(struct signal *s, uint64_t ref, int err,
 {
 	struct signal_path **pp, *p;
 	struct registry_entry *mn;
-	struct signal_fed *f;
 	struct signal_req q;
 	struct signal_peer cnp;
 	struct route_node rn_cn;
@@ -1486,45 +1982,15 @@ signal_remote_info(struct signal *s, uint64_t ref, int err,
 	    (serial = msg_attr_find(resp, PROTO_ATTR_SERIAL)) != NULL &&
 	    s->hooks.revoked(s->hooks.arg, serial->val, serial->len))
 		st = PROTO_STATUS_REVOKED;
-	else if (out->nfed >= SIGNAL_FED_MAX)
-		st = PROTO_STATUS_INTERNAL;
 	else {
-		memset(&q, 0, sizeof(q));
-		q.txid = p->mn_txid;
-		q.seq = p->mn_req_seq;
-		q.kex = p->kex;
-		q.hash = p->mn_hash;
-		q.status.type = PROTO_ATTR_PEER_STATUS;
-		q.status.val = p->mn_status;
-		q.status.len = p->mn_status_len;
-		if (p->offers != NULL) {
-			memset(&offers, 0, sizeof(offers));
-			offers.type = PROTO_ATTR_AEAD_OFFERS;
-			offers.val = p->offers;
-			offers.len = p->offers_len;
-			q.offers = &offers;
-		}
-		f = &out->fed[out->nfed];
-		memset(f, 0, offsetof(struct signal_fed, buf));
-		st = signal_route_build(s, mn, &q, &rn_cn, &cnp, wall, p, f,
+		signal_path_req(p, &q, &offers);
+		st = signal_path_start(s, p, mn, &q, &rn_cn, &cnp, wall, now,
 		    out);
 		if (st == PROTO_STATUS_OK) {
-			f->kind = SIGNAL_FED_HANDOFF;
-			f->ref = p->ref;
-			snprintf(f->mn, sizeof(f->mn), "%s",
-			    registry_entry_fqdn(mn));
-			snprintf(f->cn, sizeof(f->cn), "%s", p->cn);
-			f->kex = p->kex;
-			out->nfed++;
-			s->stats.remote_handoffs++;
-			p->kind = SIGNAL_PATH_REMOTE_ACK;
-			p->next_send = now + SIGNAL_REMOTE_MS;
 			signal_paths_min(s);
-			log_debug("signal: direction %s -> %s: %s route, "
-			    "handed to its DC", registry_entry_fqdn(mn),
-			    p->cn, route_name(p->route));
 			return;
 		}
+		out->nrelay = 0;
 	}
 	log_debug("signal: direction %s -> %s refused: %s (%s)",
 	    registry_entry_fqdn(mn), p->cn, msg_status_name(st),
@@ -1571,7 +2037,8 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 	struct msg_route r;
 	struct msg m;
 	char mn_name[SIGNAL_FQDN_BUF], text[80];
-	uint8_t st = PROTO_STATUS_OK;
+	uint8_t st = PROTO_STATUS_OK, *enc = NULL;
+	size_t enc_len = 0;
 	uint32_t txid;
 
 	out->nfed = out->nsend = out->npersist = out->nrelay = 0;
@@ -1613,9 +2080,10 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 		msg_init(&m, PROTO_MSG_ROUTE_DIRECTION);
 		m.hdr.txid = txid;
 		memcpy(m.hdr.id, r.path_id, PROTO_ID_LEN);
-		if (msg_route_write(&m, &r) < 0 ||
-		    msg_encode(&m, p->cn_buf, sizeof(p->cn_buf),
-		    &p->cn_len) < 0)
+		if ((enc = malloc(SIGNAL_MSG_MAX)) == NULL)
+			st = PROTO_STATUS_INTERNAL;
+		else if (msg_route_write(&m, &r) < 0 ||
+		    signal_encode(&m, enc, SIGNAL_MSG_MAX, &enc_len) < 0)
 			st = PROTO_STATUS_TOO_LARGE;
 		crypto_wipe(&m, sizeof(m));
 	}
@@ -1627,9 +2095,13 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 		p->route = (enum proto_route)r.route;
 		p->cn_to = cn->observed;
 		snprintf(p->cn, sizeof(p->cn), "%s", registry_entry_fqdn(cn));
-		if (signal_seal_emit(s, cn, p->cn_buf, p->cn_len, &p->cn_to,
-		    false, 0, 0, now, out) < 0)
+		if (signal_seal_emit(s, cn, enc, enc_len, &p->cn_to, false, 0,
+		    0, now, out, &p->cn_buf, &p->cn_len) < 0)
 			st = PROTO_STATUS_INTERNAL;
+	}
+	if (enc != NULL) {
+		crypto_wipe(enc, SIGNAL_MSG_MAX);
+		free(enc);
 	}
 	if (st != PROTO_STATUS_OK) {
 		s->stats.handoffs_refused++;
@@ -1648,6 +2120,94 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 	log_debug("signal: handoff %s -> %s: %s route, CN at %s", mn_name,
 	    p->cn, route_name(p->route),
 	    signal_addr_text(&p->cn_to, text, sizeof(text)));
+}
+
+/* Parses the RS's addresses from a RELAY_DIRECTION_ACK; how many. */
+static size_t
+signal_relay_addrs(const struct msg *ack, struct msg_addr *relay)
+{
+	const struct msg_attr *a;
+	size_t n = 0;
+
+	for (a = msg_attr_find(ack, PROTO_ATTR_RELAY_ADDR);
+	    a != NULL && n < SIGNAL_RELAYS_MAX;
+	    a = msg_attr_next(ack, PROTO_ATTR_RELAY_ADDR, a))
+		if (msg_addr_parse(a, &relay[n]) == 0)
+			n++;
+	return n;
+}
+
+void
+signal_relay_ack(struct signal *s, uint64_t ref, int err,
+    const struct msg *ack, uint64_t now, struct signal_out *out)
+{
+	struct msg_addr relay[SIGNAL_RELAYS_MAX];
+	struct signal_path **pp, *p;
+	struct registry_entry *mn;
+	struct signal_req q;
+	struct signal_peer cnp;
+	struct msg_attr offers;
+	const struct msg_attr *a;
+	uint8_t st;
+	size_t nrelay = 0;
+
+	out->nfed = out->nsend = out->npersist = out->nrelay = 0;
+	if ((pp = signal_path_find_ref(s, SIGNAL_PATH_RELAY, ref)) == NULL) {
+		s->stats.drop_unknown_ref++;
+		return;
+	}
+	p = *pp;
+	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
+		signal_path_remove(s, pp);
+		signal_paths_min(s);
+		return;
+	}
+	if (err < 0 || ack == NULL ||
+	    ack->hdr.type != PROTO_MSG_RELAY_DIRECTION_ACK)
+		st = PROTO_STATUS_UNAVAILABLE;
+	else if (ack->hdr.status == PROTO_STATUS_REFUSED_POLICY &&
+	    p->relay_tries < SIGNAL_RELAY_TRIES) {
+		/* A receiver id is taken at the RS: new ones, once more. */
+		s->stats.relay_collisions++;
+		if (signal_recv_id(s, 0, &p->k.rid_mn) < 0 ||
+		    signal_recv_id(s, p->k.rid_mn, &p->k.rid_cn) < 0)
+			st = PROTO_STATUS_INTERNAL;
+		else {
+			p->relay_tries++;
+			p->next_send = now + SIGNAL_RELAY_MS;
+			signal_relay_emit(s, p, out);
+			signal_paths_min(s);
+			log_debug("signal: ref %llu: receiver id taken at the "
+			    "RS, asking again", (unsigned long long)ref);
+			return;
+		}
+	} else if (ack->hdr.status != PROTO_STATUS_OK ||
+	    (a = msg_attr_find(ack, PROTO_ATTR_PATH_ID)) == NULL ||
+	    a->len != PROTO_ID_LEN ||
+	    memcmp(a->val, p->k.path_id, PROTO_ID_LEN) != 0 ||
+	    (nrelay = signal_relay_addrs(ack, relay)) == 0)
+		st = PROTO_STATUS_UNAVAILABLE;
+	else {
+		s->stats.relay_acks++;
+		signal_path_req(p, &q, &offers);
+		signal_path_cn(p, &cnp);
+		st = signal_path_send(s, p, mn, &q, &cnp, &p->d, &p->k,
+		    relay, nrelay, p->wall, now, out);
+		if (st == PROTO_STATUS_OK) {
+			crypto_wipe(&p->k, sizeof(p->k));
+			signal_paths_min(s);
+			return;
+		}
+	}
+	if (st == PROTO_STATUS_UNAVAILABLE)
+		s->stats.relay_refused++;
+	log_info("signal: ref %llu: direction %s -> %s refused: %s (RS: %s)",
+	    (unsigned long long)ref, registry_entry_fqdn(mn), p->cn,
+	    msg_status_name(st), err < 0 ? strerror(-err) : ack != NULL ?
+	    msg_status_name(ack->hdr.status) : "no answer");
+	signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq, st, now, out);
+	signal_path_remove(s, pp);
+	signal_paths_min(s);
 }
 
 int
@@ -1689,14 +2249,17 @@ signal_timer(struct signal *s, uint64_t now, struct signal_out *out)
 	out->npersist = 0;
 	out->nrelay = 0;
 	registry_expire(s->reg, now, signal_expired_cb, s);
+	frag_expire(s->frag, now);
 	signal_paths_timer(s, now, out);
 }
 
 uint64_t
 signal_next_timer(const struct signal *s)
 {
-	uint64_t t = registry_next_expiry(s->reg);
+	uint64_t t = registry_next_expiry(s->reg), f;
 
+	if ((f = frag_next_expiry(s->frag)) < t)
+		t = f;
 	return s->paths_next < t ? s->paths_next : t;
 }
 
@@ -1748,6 +2311,16 @@ signal_stats_foreach(const struct signal *s,
 	fn("handoffs", st->handoffs, arg);
 	fn("handoffs_refused", st->handoffs_refused, arg);
 	fn("drop_unknown_ref", st->drop_unknown_ref, arg);
+	fn("relay_asks", st->relay_asks, arg);
+	fn("relay_acks", st->relay_acks, arg);
+	fn("relay_collisions", st->relay_collisions, arg);
+	fn("relay_refused", st->relay_refused, arg);
+	fn("relay_timeouts", st->relay_timeouts, arg);
+	fn("relay_no_rs", st->relay_no_rs, arg);
+	fn("frag_in", st->frag_in, arg);
+	fn("frag_messages", st->frag_messages, arg);
+	fn("frag_out", st->frag_out, arg);
+	fn("frag_out_datagrams", st->frag_out_datagrams, arg);
 	for (i = PROTO_ROUTE_DIRECT; i <= PROTO_ROUTE_MAX; i++) {
 		snprintf(name, sizeof(name), "route_%s",
 		    route_name((enum proto_route)i));

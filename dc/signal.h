@@ -76,15 +76,32 @@ struct ntm_rng;
  * picks for DC_MN's directions, the caller's own for DC_CN's handoffs)
  * and checks that the peer DC may speak for the zones involved.
  *
- * Not implemented yet: STATUS_NOTICE / _ACK (counted in drop_unsupported),
- * fragmented input (dropped, counted in drop_fragment) and fragmented
- * output (a Route Direction over 1200 bytes is answered TOO_LARGE).  The
- * RELAY_DIRECTION for the RS is handed out as an action (signal_out.relay)
- * but nothing sends it over the DC -> RS channel yet.
+ * Relay (PROTOCOL.md 6.5, 8.1; DESIGN.md 4), on punch and relay routes:
+ * DC_MN makes path id, keys, both receiver ids and both binding keys, then
+ * hands out a RELAY_DIRECTION (signal_out.relay, with a ref) for the RS
+ * and waits.  signal_relay_ack() takes the RS's RELAY_DIRECTION_ACK: its
+ * RELAY_ADDR list goes into both Route Directions, each side with its own
+ * BINDING_KEY, and the flow goes on as on the other routes (CN's Route
+ * Direction first, or the ROUTE_HANDOFF to DC_CN).  A REFUSED_POLICY from
+ * the RS (receiver id taken) gets new receiver ids and one more
+ * RELAY_DIRECTION; no RS configured (config.nrelay 0), any other error, or
+ * no ACK within SIGNAL_RELAY_MS: UNAVAILABLE to MN.  With two DCs it is
+ * DC_MN that talks to the RS; DC_CN passes the handoff's RELAY_ADDR and
+ * CN's BINDING_KEY on unchanged.
+ *
+ * Fragments (PROTOCOL.md 11): sealed node -> DC messages that come as
+ * fragments are reassembled (lib/frag, per source address, 2 s, 16 KiB)
+ * after each fragment's tag verified, then handled as one message;
+ * fragmented REGISTRATIONs are dropped (they always fit a datagram).  A
+ * message to a node over PROTO_DATAGRAM_MAX goes out as 2..16 sealed
+ * fragments, each with its own sequence number; retransmissions and
+ * cached answers repeat them byte for byte.
+ *
+ * Not implemented yet: STATUS_NOTICE / _ACK (counted in drop_unsupported).
  */
 enum signal_limit {
 	SIGNAL_LIMIT_INVALID = 0,
-	SIGNAL_SENDS_MAX = 4,		/* datagrams per input */
+	SIGNAL_SENDS_MAX = PROTO_FRAGMENTS_MAX + 4, /* datagrams per input */
 	SIGNAL_PERSISTS_MAX = 1,	/* rows per input */
 	SIGNAL_AMPLIFICATION = 3,	/* answer bytes per byte, unproven */
 	SIGNAL_CACHE_MS = 8000,		/* answers kept for retransmissions */
@@ -96,6 +113,9 @@ enum signal_limit {
 	SIGNAL_FED_MAX = 4,		/* federation actions per input */
 	SIGNAL_FED_MSG_MAX = 1536,	/* a ROUTE_HANDOFF, unsealed */
 	SIGNAL_REMOTE_MS = 12000,	/* DC_MN: wait for DC_CN, per step */
+	SIGNAL_RELAY_MS = 2000,		/* DC_MN: wait for the RS's ACK */
+	SIGNAL_RELAY_TRIES = 2,		/* RELAY_DIRECTIONs per direction */
+	SIGNAL_MSG_MAX = PROTO_REASSEMBLY_MAX,	/* a message, fragmented */
 };
 
 struct signal_config {
@@ -103,7 +123,11 @@ struct signal_config {
 	uint32_t	 lifetime_s;	/* granted lifetime; 0: 120 */
 	uint32_t	 keepalive_s;	/* behind NAT; 0: 25 */
 	uint32_t	 punch_deadline_ms;	/* 0: 1000 */
-	/* RS addresses for punch and relay routes (none: those refused). */
+	/*
+	 * nrelay: how many RS the caller can send a RELAY_DIRECTION to (0:
+	 * punch and relay routes are answered UNAVAILABLE).  relay[] is not
+	 * read: the RELAY_ADDR nodes get comes from the RS's ACK.
+	 */
 	struct msg_addr	 relay[SIGNAL_RELAYS_MAX];
 	size_t		 nrelay;
 	bool		 federation;	/* other zones through their DCs */
@@ -154,8 +178,12 @@ struct signal_persist {
 	char		 vip6[SIGNAL_VIP_TEXT];
 };
 
-/* RELAY_DIRECTION for the RS (PROTOCOL.md 6.5), on punch and relay routes. */
+/*
+ * RELAY_DIRECTION for the RS (PROTOCOL.md 6.5), on punch and relay routes;
+ * its answer goes to signal_relay_ack() with ref.
+ */
 struct signal_relay {
+	uint64_t	 ref;
 	uint8_t		 path_id[PROTO_ID_LEN];
 	uint32_t	 recv_id;		/* MN side */
 	uint32_t	 peer_recv_id;		/* CN side */
@@ -240,6 +268,16 @@ struct signal_stats {
 	uint64_t	 handoffs;		/* DC_CN: ROUTE_HANDOFFs */
 	uint64_t	 handoffs_refused;
 	uint64_t	 drop_unknown_ref;	/* late or unknown answers */
+	uint64_t	 relay_asks;		/* RELAY_DIRECTIONs handed out */
+	uint64_t	 relay_acks;		/* ACKs with RS addresses */
+	uint64_t	 relay_collisions;	/* REFUSED_POLICY: new ids */
+	uint64_t	 relay_refused;		/* other errors, no address */
+	uint64_t	 relay_timeouts;	/* no ACK within SIGNAL_RELAY_MS */
+	uint64_t	 relay_no_rs;		/* punch/relay, no RS configured */
+	uint64_t	 frag_in;		/* fragments taken */
+	uint64_t	 frag_messages;		/* messages reassembled */
+	uint64_t	 frag_out;		/* messages sent as fragments */
+	uint64_t	 frag_out_datagrams;
 };
 
 struct signal;
@@ -298,6 +336,14 @@ void	signal_remote_ack(struct signal *, uint64_t ref, int err,
 	    const struct msg *ack, uint64_t now, struct signal_out *out);
 void	signal_handoff_input(struct signal *, uint64_t ref,
 	    const struct msg *handoff, uint64_t now, struct signal_out *out);
+/*
+ * signal_relay_ack: the RS's answer to the RELAY_DIRECTION of ref: err 0
+ * and the decoded RELAY_DIRECTION_ACK (its status is the RS's), or a
+ * negative errno and NULL (-ENOTCONN no RS link, -ETIMEDOUT, ...).  An
+ * unknown or late ref is counted and dropped.  out is cleared first.
+ */
+void	signal_relay_ack(struct signal *, uint64_t ref, int err,
+	    const struct msg *ack, uint64_t now, struct signal_out *out);
 
 /* The registry, borrowed (peer lookups, revocation: registry_forget). */
 struct registry *signal_registry(struct signal *);

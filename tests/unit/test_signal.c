@@ -824,15 +824,50 @@ test_direction_one_dc(void **state)
 	assert_int_equal(st->drop_unknown_path, 1);
 }
 
+/* The RS's side: what an address it hands out looks like. */
+static const struct msg_addr rs4 = { PROTO_FAMILY_IPV4, 4613,
+    { 198, 51, 100, 7 } };
+static const struct msg_addr rs6 = { PROTO_FAMILY_IPV6, 4613,
+    { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0x01, 0, [15] = 7 } };
+
+/*
+ * The RS's RELAY_DIRECTION_ACK to rl (written here from PROTOCOL.md 6.5):
+ * status, and naddr (1: IPv4, 2: both) addresses when OK, decoded into m.
+ */
+static void
+rs_ack(const struct signal_relay *rl, uint8_t status, int naddr,
+    uint8_t *buf, struct msg *m)
+{
+	struct msg a;
+	size_t len;
+
+	msg_init(&a, PROTO_MSG_RELAY_DIRECTION_ACK);
+	a.hdr.status = status;
+	a.hdr.txid = 5;
+	memcpy(a.hdr.id, rl->path_id, PROTO_ID_LEN);
+	assert_int_equal(msg_add_bytes(&a, PROTO_ATTR_PATH_ID, rl->path_id,
+	    PROTO_ID_LEN), 0);
+	if (status == PROTO_STATUS_OK) {
+		assert_int_equal(msg_add_addr(&a, PROTO_ATTR_RELAY_ADDR, &rs4),
+		    0);
+		if (naddr > 1)
+			assert_int_equal(msg_add_addr(&a,
+			    PROTO_ATTR_RELAY_ADDR, &rs6), 0);
+	}
+	assert_int_equal(msg_encode(&a, buf, 512, &len), 0);
+	assert_int_equal(msg_decode(buf, len, m), 0);
+}
+
 static void
 test_direction_reverse_and_punch(void **state)
 {
 	struct env *env = *state;
 	struct node alice, dave, carol;
-	struct msg ack, mc, mm;
+	struct signal_relay rl;
+	struct msg ack, mc, mm, am;
 	struct msg_route rc, rm;
 	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX],
-	    copy2[PROTO_DATAGRAM_MAX];
+	    copy2[PROTO_DATAGRAM_MAX], abuf[512];
 	size_t len;
 
 	two_nodes(env, &alice, &dave);
@@ -858,25 +893,27 @@ test_direction_reverse_and_punch(void **state)
 	do_register(env, &carol, 2000, &ack, copy);
 	len = node_direction(&alice, "carol.dc1.ntm.test", buf);
 	input(env, buf, len, &alice.from, 3000);
-	assert_int_equal(env->out.nsend, 1);
+	assert_int_equal(env->out.nsend, 0);
 	assert_int_equal(env->out.nrelay, 1);
+	rl = env->out.relay[0];
+	rs_ack(&rl, PROTO_STATUS_OK, 1, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 3050, &env->out);
+	assert_int_equal(env->out.nsend, 1);
 	node_open_route(&carol, &env->out.send[0], copy, &mc);
 	assert_int_equal(msg_route_read(&mc, &rc), 0);
 	assert_int_equal(rc.route, PROTO_ROUTE_PUNCH);
 	assert_non_null(rc.binding_key);
 	assert_int_equal(rc.nrelay_addr, 1);
 	assert_int_equal(rc.punch_deadline, PROTO_TIMER_PUNCH_DEADLINE);
-	assert_memory_equal(env->out.relay[0].path_id, rc.path_id,
-	    PROTO_ID_LEN);
-	assert_memory_equal(env->out.relay[0].peer_binding_key,
-	    rc.binding_key, PROTO_KEY_LEN);
-	assert_int_equal(env->out.relay[0].peer_recv_id, rc.recv_id);
+	assert_memory_equal(rl.path_id, rc.path_id, PROTO_ID_LEN);
+	assert_memory_equal(rl.peer_binding_key, rc.binding_key,
+	    PROTO_KEY_LEN);
+	assert_int_equal(rl.peer_recv_id, rc.recv_id);
 	len = node_ntm_ack(&carol, rc.path_id, PROTO_STATUS_OK, buf);
 	input(env, buf, len, &carol.from, 3100);
 	node_open_route(&alice, &env->out.send[0], copy2, &mm);
 	assert_int_equal(msg_route_read(&mm, &rm), 0);
-	assert_memory_equal(env->out.relay[0].binding_key, rm.binding_key,
-	    PROTO_KEY_LEN);
+	assert_memory_equal(rl.binding_key, rm.binding_key, PROTO_KEY_LEN);
 	assert_memory_not_equal(rm.binding_key, rc.binding_key,
 	    PROTO_KEY_LEN);
 }
@@ -1008,6 +1045,7 @@ fed_env(const char *zone, uint32_t key_id, const uint8_t *key)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.zone = zone;
 	cfg.federation = true;
+	cfg.nrelay = 1;		/* an RS link (answered by the test) */
 	env->rng = rng_seeded_new(zone, strlen(zone));
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.zone.node_set = zone_set;
@@ -1507,11 +1545,37 @@ register_via(uv_loop_t *loop, int fd, struct node *n,
  * MN on IPv4, CN on IPv6: the Route Direction to CN leaves from the DC's
  * IPv6 socket, not the one MN's request came in on.
  */
+/* A stand-in for dc.c's RS link: answers every RELAY_DIRECTION at once. */
+struct sigio_rs {
+	struct sigio		*io;
+	struct signal		*sig;
+	struct signal_relay	 rl;
+	int			 calls;
+};
+
+static void
+sigio_rs_answer(void *arg, const struct signal_relay *rl)
+{
+	struct sigio_rs *sr = arg;
+	struct signal_out *out = malloc(sizeof(*out));
+	uint8_t abuf[512];
+	struct msg am;
+
+	assert_non_null(out);
+	sr->rl = *rl;
+	sr->calls++;
+	rs_ack(rl, PROTO_STATUS_OK, 2, abuf, &am);
+	signal_relay_ack(sr->sig, rl->ref, 0, &am, 0, out);
+	sigio_apply(sr->io, out);
+	free(out);
+}
+
 static void
 test_sigio_two_families(void **state)
 {
 	struct env *env = *state;
 	struct sockaddr_storage listen[2], dc4, dc6;
+	struct sigio_rs sr;
 	struct signal_send snd;
 	struct node alice, dave;
 	struct msg m;
@@ -1533,6 +1597,10 @@ test_sigio_two_families(void **state)
 	    0);
 	assert_int_equal(sigio_sockname(io, 0, &dc4), 0);
 	assert_int_equal(sigio_sockname(io, 1, &dc6), 0);
+	memset(&sr, 0, sizeof(sr));
+	sr.io = io;
+	sr.sig = env->sig;
+	sigio_set_relay(io, sigio_rs_answer, &sr);
 
 	node_init(&alice, "alice.dc1.ntm.test", 7, tkey, (uint64_t)time(NULL) +
 	    3600, 50);
@@ -1555,9 +1623,28 @@ test_sigio_two_families(void **state)
 	snd.len = (size_t)got;
 	node_open_route(&dave, &snd, copy, &m);
 	assert_int_equal(msg_route_read(&m, &r), 0);
-	/* No family in common: through the RS. */
+	/* No family in common: through the RS, which answered at once. */
 	assert_int_equal(r.route, PROTO_ROUTE_RELAY);
+	assert_int_equal(r.nrelay_addr, 2);
+	assert_memory_equal(&r.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(&r.relay_addr[1], &rs6, sizeof(rs6));
+	assert_memory_equal(r.binding_key, sr.rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+	assert_int_equal(sr.calls, 1);
 	assert_int_equal(sigio_stats(io)->send_errors, 0);
+	assert_int_equal(sigio_stats(io)->relay_unsent, 0);
+
+	/* Without an RS handler alice is told UNAVAILABLE at once. */
+	sigio_set_relay(io, NULL, NULL);
+	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
+	assert_int_equal(sendto(fd4, buf, len, 0, (struct sockaddr *)&dc4,
+	    sizeof(struct sockaddr_in)), (ssize_t)len);
+	got = loop_recv(&loop, fd4, snd.buf, sizeof(snd.buf));
+	assert_true(got > 0);
+	snd.len = (size_t)got;
+	node_open(&alice, &snd, copy, &m);
+	assert_int_equal(m.hdr.status, PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(m.hdr.txid, alice.txid);
 	assert_int_equal(sigio_stats(io)->relay_unsent, 1);
 
 	sigio_close(io);
@@ -1642,6 +1729,555 @@ test_node_revoked(void **state)
 	    2000), PROTO_STATUS_NOT_REGISTERED);
 }
 
+/* ---- the RS: RELAY_DIRECTION and its ACK (PROTOCOL.md 6.5, 8.1) ------- */
+
+/* alice and carol behind two different NATs: a punch route. */
+static void
+two_natted(struct env *env, struct node *alice, struct node *carol)
+{
+	struct msg ack;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	node_init(alice, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 40);
+	do_register(env, alice, 0, &ack, copy);
+	node_init(carol, "carol.dc1.ntm.test", 7, tkey, WALL + 3600, 41);
+	carol->local = v4("10.7.7.7", 4620);
+	carol->from = v4("203.0.113.200", 61000);
+	do_register(env, carol, 0, &ack, copy);
+}
+
+/* alice asks for carol at now: the RELAY_DIRECTION, nothing sent yet. */
+static struct signal_relay
+relay_asked(struct env *env, struct node *alice, uint64_t now)
+{
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len = node_direction(alice, "carol.dc1.ntm.test", buf);
+
+	input(env, buf, len, &alice->from, now);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(env->out.nrelay, 1);
+	return env->out.relay[0];
+}
+
+static void
+test_relay_punch(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	struct node alice, carol;
+	struct signal_relay rl;
+	struct msg am, mc, mm;
+	struct msg_route rc, rm;
+	uint8_t buf[PROTO_DATAGRAM_MAX], abuf[512];
+	uint8_t ccopy[PROTO_DATAGRAM_MAX], mcopy[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	two_natted(env, &alice, &carol);
+	rl = relay_asked(env, &alice, 1000);
+	/* What the RS is told: both sides, where the DC saw them. */
+	assert_true(rl.ref != 0);
+	assert_int_not_equal(rl.recv_id, 0);
+	assert_int_not_equal(rl.peer_recv_id, 0);
+	assert_int_not_equal(rl.recv_id, rl.peer_recv_id);
+	assert_memory_not_equal(rl.binding_key, rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+	assert_memory_equal(&rl.observed, &alice.from, sizeof(alice.from));
+	assert_memory_equal(&rl.peer_addr, &carol.from, sizeof(carol.from));
+	assert_true(rl.expiry == (uint64_t)WALL + 30);
+	assert_int_equal(st->relay_asks, 1);
+	/* Waiting for the RS: its deadline is the next timer. */
+	assert_true(signal_next_timer(env->sig) == 1000 + SIGNAL_RELAY_MS);
+	/* MN's retransmission meanwhile is dropped, nothing asked twice. */
+	alice.txid--;
+	alice.seq--;
+	len = node_direction(&alice, "carol.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 1250);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(env->out.nrelay, 0);
+
+	/* The ACK: CN's Route Direction goes out, with the RS's addresses. */
+	rs_ack(&rl, PROTO_STATUS_OK, 2, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 1300, &env->out);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &carol.from,
+	    sizeof(carol.from));
+	node_open_route(&carol, &env->out.send[0], ccopy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.route, PROTO_ROUTE_PUNCH);
+	assert_memory_equal(rc.path_id, rl.path_id, PROTO_ID_LEN);
+	assert_int_equal(rc.nrelay_addr, 2);
+	assert_memory_equal(&rc.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(&rc.relay_addr[1], &rs6, sizeof(rs6));
+	assert_non_null(rc.binding_key);
+	assert_memory_equal(rc.binding_key, rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+	assert_int_equal(rc.recv_id, rl.peer_recv_id);
+	assert_int_equal(rc.peer_recv_id, rl.recv_id);
+	assert_int_equal(rc.npeer_addr, 1);
+	assert_memory_equal(&rc.peer_addr[0], &alice.from, sizeof(alice.from));
+	assert_int_equal(st->relay_acks, 1);
+	/* ... then MN's after CN's NTM_ACK, with MN's own binding key. */
+	len = node_ntm_ack(&carol, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &carol.from, 1400);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &alice.from,
+	    sizeof(alice.from));
+	node_open_route(&alice, &env->out.send[0], mcopy, &mm);
+	assert_int_equal(mm.hdr.txid, alice.txid);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_int_equal(rm.route, PROTO_ROUTE_PUNCH);
+	assert_int_equal(rm.nrelay_addr, 2);
+	assert_memory_equal(&rm.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(&rm.relay_addr[1], &rs6, sizeof(rs6));
+	assert_memory_equal(rm.binding_key, rl.binding_key, PROTO_KEY_LEN);
+	assert_int_equal(rm.recv_id, rl.recv_id);
+	assert_int_equal(rm.peer_recv_id, rl.peer_recv_id);
+	assert_memory_equal(rm.tunnel_key, rc.tunnel_key, PROTO_KEY_LEN);
+	assert_memory_equal(&rm.peer_addr[0], &carol.from, sizeof(carol.from));
+	assert_int_equal(st->route[PROTO_ROUTE_PUNCH], 1);
+	/* A second ACK for the same path answers nothing. */
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 1500, &env->out);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_unknown_ref, 1);
+}
+
+/* The status alice got for her request, in out. */
+static uint8_t
+mn_answer(struct env *env, struct node *alice)
+{
+	struct msg m;
+	uint8_t copy[PROTO_DATAGRAM_MAX];
+
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &alice->from,
+	    sizeof(alice->from));
+	node_open(alice, &env->out.send[0], copy, &m);
+	assert_int_equal(m.hdr.type, PROTO_MSG_ROUTE_DIRECTION);
+	assert_int_equal(m.hdr.txid, alice->txid);
+	return m.hdr.status;
+}
+
+static void
+test_relay_failures(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	struct node alice, carol;
+	struct signal_relay rl;
+	struct msg am;
+	uint8_t abuf[512];
+
+	two_natted(env, &alice, &carol);
+	/* No ACK within 2 s: UNAVAILABLE, and CN never heard anything. */
+	rl = relay_asked(env, &alice, 1000);
+	signal_timer(env->sig, 1000 + SIGNAL_RELAY_MS - 1, &env->out);
+	assert_int_equal(env->out.nsend, 0);
+	signal_timer(env->sig, 1000 + SIGNAL_RELAY_MS, &env->out);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(st->relay_timeouts, 1);
+	/* The late ACK is dropped. */
+	rs_ack(&rl, PROTO_STATUS_OK, 1, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 3100, &env->out);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_unknown_ref, 1);
+
+	/* The link to the RS is down. */
+	rl = relay_asked(env, &alice, 4000);
+	signal_relay_ack(env->sig, rl.ref, -ENOTCONN, NULL, 4010, &env->out);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+
+	/* The RS refuses for another reason (full). */
+	rl = relay_asked(env, &alice, 5000);
+	rs_ack(&rl, PROTO_STATUS_RATE_LIMITED, 0, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 5010, &env->out);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+
+	/* An ACK for another path id is not taken. */
+	rl = relay_asked(env, &alice, 6000);
+	rl.path_id[0] ^= 1;
+	rs_ack(&rl, PROTO_STATUS_OK, 1, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 6010, &env->out);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(st->relay_refused, 3);
+	assert_int_equal(st->relay_acks, 0);
+	assert_int_equal(st->directions_routed, 0);
+	/* Nothing left waiting. */
+	assert_true(signal_next_timer(env->sig) > 7000 + SIGNAL_RELAY_MS);
+}
+
+static void
+test_relay_collision(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	struct node alice, carol;
+	struct signal_relay rl, rl2;
+	struct msg am, mc;
+	struct msg_route rc;
+	uint8_t abuf[512], copy[PROTO_DATAGRAM_MAX];
+
+	two_natted(env, &alice, &carol);
+	/* A receiver id taken at the RS: the same path, new ids, once. */
+	rl = relay_asked(env, &alice, 1000);
+	rs_ack(&rl, PROTO_STATUS_REFUSED_POLICY, 0, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 1100, &env->out);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(env->out.nrelay, 1);
+	rl2 = env->out.relay[0];
+	assert_true(rl2.ref == rl.ref);
+	assert_memory_equal(rl2.path_id, rl.path_id, PROTO_ID_LEN);
+	assert_memory_equal(rl2.binding_key, rl.binding_key, PROTO_KEY_LEN);
+	assert_true(rl2.recv_id != rl.recv_id ||
+	    rl2.peer_recv_id != rl.peer_recv_id);
+	assert_int_not_equal(rl2.recv_id, rl2.peer_recv_id);
+	assert_int_equal(st->relay_collisions, 1);
+	/* The deadline starts again. */
+	assert_true(signal_next_timer(env->sig) == 1100 + SIGNAL_RELAY_MS);
+	rs_ack(&rl2, PROTO_STATUS_OK, 1, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 1200, &env->out);
+	assert_int_equal(env->out.nsend, 1);
+	node_open_route(&carol, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	/* The ids the RS accepted are the ones the nodes get. */
+	assert_int_equal(rc.recv_id, rl2.peer_recv_id);
+	assert_int_equal(rc.peer_recv_id, rl2.recv_id);
+	assert_int_equal(rc.nrelay_addr, 1);
+
+	/* Refused twice: MN is told. */
+	rl = relay_asked(env, &alice, 3000);
+	rs_ack(&rl, PROTO_STATUS_REFUSED_POLICY, 0, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 3100, &env->out);
+	rl2 = env->out.relay[0];
+	rs_ack(&rl2, PROTO_STATUS_REFUSED_POLICY, 0, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 3200, &env->out);
+	assert_int_equal(env->out.nrelay, 0);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(st->relay_collisions, 2);
+}
+
+static void
+test_relay_no_rs(void **state)
+{
+	struct signal_config cfg;
+	struct signal_hooks hooks;
+	struct env *env = *state;
+	struct node alice, carol;
+	uint8_t buf[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	/* The same DC without any RS configured. */
+	signal_free(env->sig);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.zone = "dc1.ntm.test";
+	memset(&hooks, 0, sizeof(hooks));
+	hooks.cert = cert_hook;
+	hooks.arg = env;
+	assert_int_equal(signal_new(&env->sig, &cfg, &hooks, env->rng), 0);
+	assert_int_equal(signal_ticket_key_add(env->sig, 7, tkey), 0);
+	two_natted(env, &alice, &carol);
+	len = node_direction(&alice, "carol.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 1000);
+	assert_int_equal(env->out.nrelay, 0);
+	assert_int_equal(mn_answer(env, &alice), PROTO_STATUS_UNAVAILABLE);
+	assert_int_equal(signal_stats(env->sig)->relay_no_rs, 1);
+	assert_int_equal(signal_stats(env->sig)->relay_asks, 0);
+}
+
+static void
+test_relay_v4_v6(void **state)
+{
+	struct env *env = *state;
+	struct node alice, erin;
+	struct signal_relay rl;
+	struct msg ack, am, mc;
+	struct msg_route rc;
+	uint8_t buf[PROTO_DATAGRAM_MAX], abuf[512], copy[PROTO_DATAGRAM_MAX];
+	size_t len;
+
+	/* alice IPv4 behind NAT, erin IPv6-only: nothing but the RS. */
+	node_init(&alice, "alice.dc1.ntm.test", 7, tkey, WALL + 3600, 42);
+	do_register(env, &alice, 0, &ack, copy);
+	node_init(&erin, "erin.dc1.ntm.test", 7, tkey, WALL + 3600, 43);
+	erin.local = erin.from = rs6;
+	erin.local.addr[15] = erin.from.addr[15] = 0x44;
+	do_register(env, &erin, 0, &ack, copy);
+	len = node_direction(&alice, "erin.dc1.ntm.test", buf);
+	input(env, buf, len, &alice.from, 1000);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(env->out.nrelay, 1);
+	rl = env->out.relay[0];
+	assert_memory_equal(&rl.peer_addr, &erin.from, sizeof(erin.from));
+	rs_ack(&rl, PROTO_STATUS_OK, 2, abuf, &am);
+	signal_relay_ack(env->sig, rl.ref, 0, &am, 1100, &env->out);
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &erin.from,
+	    sizeof(erin.from));
+	node_open_route(&erin, &env->out.send[0], copy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.route, PROTO_ROUTE_RELAY);
+	assert_int_equal(rc.nrelay_addr, 2);
+	assert_memory_equal(&rc.relay_addr[1], &rs6, sizeof(rs6));
+	assert_memory_equal(rc.binding_key, rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+}
+
+static void
+test_relay_two_dcs(void **state)
+{
+	struct env *dc1 = fed_env("dc1.ntm.test", 7, tkey);
+	struct env *dc2 = fed_env("dc2.ntm.test", 8, dc2key);
+	const struct signal_fed *f;
+	struct signal_relay rl;
+	struct node alice, bob;
+	struct msg info, am, ho, mc, pa, mm;
+	struct msg_route rh, rc, rm;
+	uint8_t buf[PROTO_DATAGRAM_MAX], ibuf[2048], abuf[512];
+	uint8_t hbuf[SIGNAL_FED_MSG_MAX], pbuf[SIGNAL_FED_MSG_MAX];
+	uint8_t ccopy[PROTO_DATAGRAM_MAX], mcopy[PROTO_DATAGRAM_MAX];
+	uint64_t ref;
+	size_t len;
+
+	(void)state;
+	fed_nodes(dc1, dc2, &alice, &bob);
+	/* bob behind a NAT of his own: punch, so DC_MN asks the RS. */
+	bob.local = v4("10.9.9.9", 4620);
+	fed_node_info(&bob, PROTO_STATUS_OK, ibuf, &info);
+	ref = fed_ask(dc1, &alice, 10000);
+	signal_remote_info(dc1->sig, ref, 0, &info, 10100, WALL, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 0);
+	assert_int_equal(dc1->out.nfed, 0);
+	assert_int_equal(dc1->out.nrelay, 1);
+	rl = dc1->out.relay[0];
+	assert_true(rl.ref == ref);
+	assert_memory_equal(&rl.observed, &alice.from, sizeof(alice.from));
+	assert_memory_equal(&rl.peer_addr, &bob.from, sizeof(bob.from));
+	/* The ACK: the ROUTE_HANDOFF carries the RS and bob's key. */
+	rs_ack(&rl, PROTO_STATUS_OK, 1, abuf, &am);
+	signal_relay_ack(dc1->sig, rl.ref, 0, &am, 10200, &dc1->out);
+	f = fed_one(dc1, SIGNAL_FED_HANDOFF, &ho);
+	assert_true(f->ref == ref);
+	memcpy(hbuf, f->buf, f->len);
+	assert_int_equal(msg_decode(hbuf, f->len, &ho), 0);
+	assert_int_equal(msg_route_read(&ho, &rh), 0);
+	assert_int_equal(rh.route, PROTO_ROUTE_PUNCH);
+	assert_int_equal(rh.nrelay_addr, 1);
+	assert_memory_equal(&rh.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(rh.binding_key, rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+	/* DC_CN passes them to bob unchanged. */
+	signal_handoff_input(dc2->sig, 78, &ho, 10250, &dc2->out);
+	assert_int_equal(dc2->out.nsend, 1);
+	assert_int_equal(dc2->out.nrelay, 0);
+	node_open_route(&bob, &dc2->out.send[0], ccopy, &mc);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.nrelay_addr, 1);
+	assert_memory_equal(&rc.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(rc.binding_key, rl.peer_binding_key,
+	    PROTO_KEY_LEN);
+	assert_int_equal(rc.recv_id, rl.peer_recv_id);
+	len = node_ntm_ack(&bob, rc.path_id, PROTO_STATUS_OK, buf);
+	input(dc2, buf, len, &bob.from, 10300);
+	f = fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa);
+	memcpy(pbuf, f->buf, f->len);
+	assert_int_equal(msg_decode(pbuf, f->len, &pa), 0);
+	signal_remote_ack(dc1->sig, ref, 0, &pa, 10400, &dc1->out);
+	assert_int_equal(dc1->out.nsend, 1);
+	node_open_route(&alice, &dc1->out.send[0], mcopy, &mm);
+	assert_int_equal(msg_route_read(&mm, &rm), 0);
+	assert_int_equal(rm.route, PROTO_ROUTE_PUNCH);
+	assert_memory_equal(&rm.relay_addr[0], &rs4, sizeof(rs4));
+	assert_memory_equal(rm.binding_key, rl.binding_key, PROTO_KEY_LEN);
+	assert_int_equal(rm.recv_id, rl.recv_id);
+	/* DC_CN never talked to an RS. */
+	assert_int_equal(signal_stats(dc2->sig)->relay_asks, 0);
+	fed_env_free(dc1);
+	fed_env_free(dc2);
+}
+
+/* ---- fragments (PROTOCOL.md 11) --------------------------------------- */
+
+enum { TEST_FRAG_PIECE = 1000 };
+
+/*
+ * m (type and attributes set) sealed as fragments of TEST_FRAG_PIECE
+ * attribute bytes into bufs[i], lens[i]; returns how many.
+ */
+static unsigned
+node_seal_frags(struct node *n, struct msg *m, uint8_t bufs[][PROTO_DATAGRAM_MAX],
+    size_t *lens)
+{
+	uint8_t attrs[SIGNAL_MSG_MAX], nonce[PROTO_NONCE_LEN];
+	struct aead *a;
+	struct wbuf w;
+	struct msg f;
+	size_t alen, off;
+	unsigned i, count;
+
+	wbuf_init(&w, attrs, sizeof(attrs));
+	assert_int_equal(msg_attrs_encode(m, &w), 0);
+	alen = wbuf_len(&w);
+	count = (unsigned)((alen + TEST_FRAG_PIECE - 1) / TEST_FRAG_PIECE);
+	assert_true(count >= 2);
+	n->txid++;
+	assert_int_equal(aead_new(&a, AEAD_ALG_AES256GCM, n->k_n2dc, 32), 0);
+	for (i = 0, off = 0; i < count; i++, off += TEST_FRAG_PIECE) {
+		msg_init(&f, m->hdr.type);
+		f.hdr.flags |= PROTO_F_FRAGMENT;
+		f.hdr.txid = n->txid;
+		f.hdr.seq = ++n->seq;
+		memcpy(f.hdr.id, n->sid, PROTO_ID_LEN);
+		f.frag.msgid = 0x51;
+		f.frag.index = (uint8_t)i;
+		f.frag.count = (uint8_t)count;
+		f.frag.payload = attrs + off;
+		f.frag.len = alen - off < TEST_FRAG_PIECE ? alen - off :
+		    TEST_FRAG_PIECE;
+		assert_int_equal(msg_encode(&f, bufs[i], PROTO_DATAGRAM_MAX,
+		    &lens[i]), 0);
+		msg_nonce(&f.hdr, nonce);
+		assert_int_equal(aead_seal(a, nonce, bufs[i], PROTO_HEADER_LEN,
+		    bufs[i] + PROTO_HEADER_LEN, lens[i] - PROTO_HEADER_LEN -
+		    PROTO_TAG_LEN, bufs[i] + PROTO_HEADER_LEN,
+		    PROTO_DATAGRAM_MAX - PROTO_HEADER_LEN), 0);
+	}
+	aead_free(a);
+	return count;
+}
+
+/*
+ * Opens the datagrams send[0 .. n-1] from the DC, each at most one
+ * datagram and sealed on its own, and decodes the whole message they
+ * make into m (borrowing whole): what ntmd would reassemble.
+ */
+static void
+node_open_frags(struct node *n, const struct signal_send *send, size_t count,
+    uint8_t *whole, struct msg *m)
+{
+	struct msg_header h, first;
+	struct aead *a;
+	struct msg f;
+	struct rbuf b;
+	uint8_t copy[PROTO_DATAGRAM_MAX], nonce[PROTO_NONCE_LEN];
+	size_t i, wlen = 0;
+	uint32_t msgid = 0;
+
+	assert_int_equal(aead_new(&a, AEAD_ALG_AES256GCM, n->k_dc2n, 32), 0);
+	for (i = 0; i < count; i++) {
+		assert_true(send[i].len <= PROTO_DATAGRAM_MAX);
+		memcpy(copy, send[i].buf, send[i].len);
+		rbuf_init(&b, copy, send[i].len);
+		assert_int_equal(msg_header_decode(&b, &h), 0);
+		assert_true(h.flags & PROTO_F_FRAGMENT);
+		msg_nonce(&h, nonce);
+		assert_int_equal(aead_open(a, nonce, copy, PROTO_HEADER_LEN,
+		    copy + PROTO_HEADER_LEN, h.length, copy + PROTO_HEADER_LEN,
+		    PROTO_DATAGRAM_MAX), 0);
+		assert_int_equal(msg_body_decode(&h, copy + PROTO_HEADER_LEN,
+		    h.length - PROTO_TAG_LEN, &f), 0);
+		assert_int_equal(f.frag.index, i);
+		assert_int_equal(f.frag.count, count);
+		if (i == 0) {
+			first = h;
+			msgid = f.frag.msgid;
+		} else {
+			assert_int_equal(f.frag.msgid, msgid);
+			assert_int_equal(h.txid, first.txid);
+			assert_true(h.seq == first.seq + i);
+		}
+		memcpy(whole + wlen, f.frag.payload, f.frag.len);
+		wlen += f.frag.len;
+	}
+	aead_free(a);
+	first.flags &= (uint8_t)~PROTO_F_FRAGMENT;
+	assert_int_equal(msg_body_decode(&first, whole, wlen, m), 0);
+}
+
+static void
+test_fragments(void **state)
+{
+	struct env *env = *state;
+	const struct signal_stats *st = signal_stats(env->sig);
+	static uint8_t big_status[2600];
+	static const uint8_t offers[] = { PROTO_AEAD_AES256_GCM };
+	uint8_t frags[4][PROTO_DATAGRAM_MAX], buf[PROTO_DATAGRAM_MAX];
+	uint8_t whole[SIGNAL_MSG_MAX], first[PROTO_FRAGMENTS_MAX][
+	    PROTO_DATAGRAM_MAX];
+	size_t lens[4], flen[PROTO_FRAGMENTS_MAX], ncn, i, len;
+	struct node alice, dave;
+	struct msg m, mc;
+	struct msg_route rc;
+	unsigned n;
+
+	two_nodes(env, &alice, &dave);
+	for (i = 0; i < sizeof(big_status); i++)
+		big_status[i] = (uint8_t)(i * 7);
+	/* alice's request with a 2600-byte status comes in 3 fragments. */
+	msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN,
+	    "dave.dc1.ntm.test", 17), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX, PROTO_KEX_ECDHE), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH, mn_hash,
+	    sizeof(mn_hash)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, big_status,
+	    sizeof(big_status)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_AEAD_OFFERS, offers,
+	    sizeof(offers)), 0);
+	n = node_seal_frags(&alice, &m, frags, lens);
+	assert_int_equal(n, 3);
+	/* Out of order, one repeated: held until the last piece. */
+	input(env, frags[2], lens[2], &alice.from, 1000);
+	assert_int_equal(env->out.nsend, 0);
+	input(env, frags[0], lens[0], &alice.from, 1010);
+	assert_int_equal(env->out.nsend, 0);
+	input(env, frags[0], lens[0], &alice.from, 1015);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->drop_replay, 1);
+	input(env, frags[1], lens[1], &alice.from, 1020);
+	assert_int_equal(st->frag_in, 3);
+	assert_int_equal(st->frag_messages, 1);
+	assert_int_equal(st->directions, 1);
+	/* dave's Route Direction carries that status: fragments too. */
+	ncn = env->out.nsend;
+	assert_true(ncn >= 3);
+	for (i = 0; i < ncn; i++) {
+		assert_memory_equal(&env->out.send[i].to, &dave.from,
+		    sizeof(dave.from));
+		flen[i] = env->out.send[i].len;
+		memcpy(first[i], env->out.send[i].buf, flen[i]);
+	}
+	node_open_frags(&dave, env->out.send, ncn, whole, &mc);
+	assert_int_equal(mc.hdr.type, PROTO_MSG_ROUTE_DIRECTION);
+	assert_int_equal(msg_route_read(&mc, &rc), 0);
+	assert_int_equal(rc.peer_status->len, sizeof(big_status));
+	assert_memory_equal(rc.peer_status->val, big_status,
+	    sizeof(big_status));
+	assert_int_equal(st->frag_out, 1);
+	assert_int_equal(st->frag_out_datagrams, ncn);
+	/* dave is silent: the retransmission repeats every fragment. */
+	signal_timer(env->sig, 1020 + PROTO_TIMER_RETRANSMIT, &env->out);
+	assert_int_equal(env->out.nsend, ncn);
+	for (i = 0; i < ncn; i++) {
+		assert_int_equal(env->out.send[i].len, flen[i]);
+		assert_memory_equal(env->out.send[i].buf, first[i], flen[i]);
+	}
+	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
+	input(env, buf, len, &dave.from, 1400);
+	assert_int_equal(env->out.nsend, 1);
+	node_open_route(&alice, &env->out.send[0], whole, &mc);
+	assert_int_equal(mc.hdr.txid, alice.txid);
+
+	/* A fragment never completed is forgotten after 2 s. */
+	n = node_seal_frags(&alice, &m, frags, lens);
+	input(env, frags[0], lens[0], &alice.from, 5000);
+	assert_true(signal_next_timer(env->sig) <= 5000 +
+	    PROTO_TIMER_REASSEMBLY);
+	signal_timer(env->sig, 5000 + PROTO_TIMER_REASSEMBLY, &env->out);
+	input(env, frags[1], lens[1], &alice.from, 7100);
+	input(env, frags[2], lens[2], &alice.from, 7110);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(st->frag_messages, 1);
+}
+
 static void
 count_cb(const char *name, uint64_t v, void *arg)
 {
@@ -1658,7 +2294,7 @@ test_stats_names(void **state)
 	int n = 0;
 
 	signal_stats_foreach(env->sig, count_cb, &n);
-	assert_int_equal(n, 40 + PROTO_ROUTE_MAX + SIGNAL_DECODE_ERRORS);
+	assert_int_equal(n, 50 + PROTO_ROUTE_MAX + SIGNAL_DECODE_ERRORS);
 }
 
 int
@@ -1700,6 +2336,19 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_node_revoked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stats_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relay_punch, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relay_failures, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relay_collision, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relay_no_rs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_relay_v4_v6, setup,
+		    teardown),
+		cmocka_unit_test(test_relay_two_dcs),
+		cmocka_unit_test_setup_teardown(test_fragments, setup,
 		    teardown),
 	};
 
