@@ -624,6 +624,7 @@ static void
 tls_conn_input(struct tls_conn *c)
 {
 	uint8_t pt[TLS_READ_CHUNK];
+	size_t left;
 	ssize_t n;
 	int rv, warnings = 0;
 
@@ -639,10 +640,23 @@ tls_conn_input(struct tls_conn *c)
 		}
 		tls_handshake_done(c);
 	}
+	left = c->in_len;
 	while (c->state == TLS_CONN_OPEN) {
 		n = gnutls_record_recv(c->session, pt, sizeof(pt));
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+			/*
+			 * GnuTLS also says "again" after it handled a
+			 * post-handshake message (a TLS 1.3 NewSessionTicket,
+			 * a KeyUpdate) while more of this read is waiting:
+			 * go on while it takes bytes, or the records behind
+			 * that message are lost with this read.
+			 */
+			if (c->in_len > 0 && c->in_len < left) {
+				left = c->in_len;
+				continue;
+			}
 			break;
+		}
 		if (n == 0) {
 			/* close_notify: answer it and go. */
 			tls_close(c);

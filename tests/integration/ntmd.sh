@@ -344,10 +344,6 @@ def note(line):
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_3
 ctx.set_alpn_protocols(["ntmobile/1"])
-# Without this, lib/tls's client never delivers the answer: OpenSSL's
-# TLS 1.3 NewSessionTicket messages seem to stall it (reported; the AS
-# on lib/tls sends none).
-ctx.num_tickets = 0
 ctx.load_cert_chain(d + "/as-chain.pem", d + "/as1.key")
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
