@@ -1,6 +1,8 @@
 /* bench_registry.c -- the DC registry at scale: a million simulated nodes registered through signal_input(), RSS, direction decisions. */
 #include "config.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 #include "route.h"
 #include "signal.h"
 #include "ticket.h"
+#include "zone.h"
 
 /*
  * One process plays the AS (tickets sealed under a ticket key), N nodes and
@@ -68,12 +71,18 @@
  * /proc/self/status; the bench's own per-node state (struct bench_node,
  * allocated and touched before the first registration) is printed apart.
  *
- * Not in the figures: the zone hook (ntm-dc updates its DNS answers; here
- * a counter) and the nodes-table rows the DC hands out per registration
- * (ntm-dc queues them to a SQLite worker thread, one transaction per
- * batch, a no-op upsert for a node whose virtual IPs did not change).
+ * The DNS zone (dc/zone.c) is in the process as in ntm-dc: loaded with
+ * every node's virtual IPs first (ntm-dc does this at start from its nodes
+ * table), then each registration's zone hook calls zone_node_set(), which
+ * finds nothing changed.  -Z leaves the zone out (the hook only counts).
+ * Every node has a virtual IPv6 address; the first 65534 also an IPv4 one
+ * (the zone takes a /16 at most).  Not in the figures: the nodes-table
+ * rows the DC hands out per registration (ntm-dc queues them to a SQLite
+ * worker thread, one transaction per batch, a no-op upsert for a node
+ * whose virtual IPs did not change).
  *
- * Usage: bench_registry [-n nodes] [-d directions] [-c in-flight] [-r routes]
+ * Usage: bench_registry [-Z] [-n nodes] [-d directions] [-c in-flight]
+ *                       [-r routes]
  */
 
 enum {
@@ -93,6 +102,8 @@ enum {
 	BENCH_BASE_OPS = 200000,
 	BENCH_GOAL_RATE = 20000,	/* registrations/s (issue 4) */
 	BENCH_GOAL_RSS_KIB = 1024 * 1024,	/* 1 GiB */
+	BENCH_VIP4_MAX = 65534,		/* in 198.18.0.0/16 */
+	BENCH_NODE_TTL = 60,
 };
 
 #define BENCH_WALL	((time_t)1800000000)
@@ -138,7 +149,9 @@ struct bench {
 	struct bench_slot	*slots;
 	size_t			 n;
 	uint64_t		 now;		/* protocol clock, ms */
+	struct zone		*zone;		/* NULL with -Z */
 	uint64_t		 zone_sets;
+	uint64_t		 zone_errors;
 	uint8_t			 status[BENCH_STATUS_LEN];
 	uint8_t			 cn_hash[PROTO_HASH_LEN];
 	uint8_t			 mn_hash[PROTO_HASH_LEN];
@@ -296,7 +309,67 @@ bench_zone_set(void *arg, const char *fqdn, const char *v4, const char *v6)
 	struct bench *b = arg;
 
 	b->zone_sets++;
+	if (b->zone != NULL && zone_node_set(b->zone, fqdn, v4, v6) < 0)
+		b->zone_errors++;
 	return 0;
+}
+
+/* Node i's virtual IPs, as the AS puts them in its ticket. */
+static void
+bench_vips(uint32_t i, bool *has4, uint8_t v4[4], uint8_t v6[16])
+{
+	*has4 = i < BENCH_VIP4_MAX;
+	store_be32(v4, (198u << 24) | (18u << 16) | (i + 1));
+	memset(v6, 0, 16);
+	memcpy(v6, "\xfd\x6e\x74\x6d\x6f\x62\x00\x01", 8);
+	store_be32(v6 + 12, i + 1);
+}
+
+/* The zone as ntm-dc has it after loading its nodes table. */
+static void
+bench_zone_load(struct bench *b, struct bench_time *t)
+{
+	static const char text[] =
+	    "$ORIGIN " BENCH_ZONE ".\n"
+	    "$TTL 3600\n"
+	    "@ IN SOA ns1 hostmaster 1 7200 900 1209600 300\n"
+	    "  IN NS ns1\n"
+	    "ns1 IN A 198.51.100.1\n";
+	struct zone_config c;
+	char path[] = "/tmp/bench_registry.XXXXXX", err[1024];
+	char name[SIGNAL_FQDN_BUF], t4[INET_ADDRSTRLEN], t6[INET6_ADDRSTRLEN];
+	uint8_t v4[4], v6[16];
+	bool has4;
+	size_t i;
+	int fd;
+
+	if ((fd = mkstemp(path)) < 0)
+		fatal("bench: mkstemp");
+	if (write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
+		fatal("bench: %s", path);
+	close(fd);
+	memset(&c, 0, sizeof(c));
+	c.origin = BENCH_ZONE;
+	c.file = path;
+	c.have4 = c.have6 = true;
+	inet_pton(AF_INET, "198.18.0.0", &c.prefix4);
+	c.prefix4_len = 16;
+	inet_pton(AF_INET6, "fd6e:746d:6f62:1::", &c.prefix6);
+	c.prefix6_len = 64;
+	c.node_ttl = BENCH_NODE_TTL;
+	if (zone_new(&c, &b->zone, err, sizeof(err)) < 0)
+		fatalx("bench: zone: %s", err);
+	unlink(path);
+	bench_time_start(t);
+	for (i = 0; i < b->n; i++) {
+		bench_fqdn((uint32_t)i, name, sizeof(name));
+		bench_vips((uint32_t)i, &has4, v4, v6);
+		if ((has4 && inet_ntop(AF_INET, v4, t4, sizeof(t4)) == NULL) ||
+		    inet_ntop(AF_INET6, v6, t6, sizeof(t6)) == NULL ||
+		    zone_node_set(b->zone, name, has4 ? t4 : NULL, t6) < 0)
+			fatalx("bench: zone_node_set %s", name);
+	}
+	bench_time_stop(t);
 }
 
 /* Seals an encoded message in place under k_N->DC, as ntmd does. */
@@ -385,7 +458,6 @@ bench_hello(struct bench *b, uint32_t i, struct bench_slot *s)
 	struct msg m;
 	uint8_t ticket[PROTO_TICKET_MAX];
 	size_t tlen;
-	uint32_t v4;
 
 	memset(&tb, 0, sizeof(tb));
 	s->node = i;
@@ -395,13 +467,8 @@ bench_hello(struct bench *b, uint32_t i, struct bench_slot *s)
 		fatalx("bench: rng");
 	memcpy(s->k_nd, tb.key, sizeof(s->k_nd));
 	tb.fqdn_len = (size_t)bench_fqdn(i, tb.fqdn, sizeof(tb.fqdn));
-	/* 198.18.0.0/15 holds 131072 addresses; every node has an IPv6. */
-	tb.has_vip4 = i < (1u << 17) - 2;
-	v4 = (198u << 24) | (18u << 16) | (i + 1);
-	store_be32(tb.vip4, v4);
+	bench_vips(i, &tb.has_vip4, tb.vip4, tb.vip6);
 	tb.has_vip6 = true;
-	memcpy(tb.vip6, "\xfd\x6e\x74\x6d\x6f\x62\x00\x01", 8);
-	store_be32(tb.vip6 + 12, i + 1);
 	tb.expiry = (uint64_t)BENCH_WALL + 86400;
 	tb.serial_len = 8;
 	store_be32(tb.serial, 0x4e544d00);
@@ -821,8 +888,8 @@ bench_setup(struct bench *b, size_t n)
 static void
 bench_usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [-n nodes] [-d directions] [-c in-flight] "
-	    "[-r route decisions]\n", prog);
+	fprintf(stderr, "usage: %s [-Z] [-n nodes] [-d directions] "
+	    "[-c in-flight] [-r route decisions]\n", prog);
 	exit(2);
 }
 
@@ -843,17 +910,21 @@ main(int argc, char *argv[])
 	struct bench b;
 	struct bench_time treg = { 0 }, tdir1 = { 0 }, tdirc = { 0 };
 	struct bench_time troute = { 0 }, taead = { 0 }, taead_new = { 0 };
-	struct bench_time thash = { 0 };
+	struct bench_time thash = { 0 }, tzone = { 0 };
 	const struct signal_stats *st;
 	size_t n = BENCH_NODES, ndir = BENCH_DIRECTIONS;
 	size_t inflight = BENCH_INFLIGHT, nroutes = BENCH_ROUTES;
 	size_t routed1, routedc, ref1, refc, i;
-	long rss0, rss1, rss2, hwm, hwm2;
+	long rss0, rss1, rssz, rss2, hwm, hwm2;
+	bool with_zone = true;
 	double reg_cpu, reg_wall, dc_kib;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "n:d:c:r:")) != -1)
+	while ((ch = getopt(argc, argv, "Zn:d:c:r:")) != -1)
 		switch (ch) {
+		case 'Z':
+			with_zone = false;
+			break;
 		case 'n':
 			n = bench_arg(argv[0], optarg, 16u << 20);
 			break;
@@ -882,9 +953,13 @@ main(int argc, char *argv[])
 	for (i = 0; i < n; i++)
 		b.nodes[i].seq = 0;
 	bench_rss(&rss1, &hwm);
+	if (with_zone)
+		bench_zone_load(&b, &tzone);
+	bench_rss(&rssz, &hwm);
 	printf("bench_registry: %zu nodes in zone %s, one thread, "
-	    "GnuTLS AES-256-GCM; tree's DC code through signal_input()\n",
-	    n, BENCH_ZONE);
+	    "GnuTLS AES-256-GCM; tree's DC code through signal_input(); "
+	    "DNS zone %s\n", n, BENCH_ZONE, with_zone ? "loaded (as ntm-dc)" :
+	    "left out (-Z)");
 
 	bench_register_all(&b, &treg);
 	bench_rss(&rss2, &hwm2);
@@ -892,7 +967,8 @@ main(int argc, char *argv[])
 	if (registry_count(signal_registry(b.sig)) != n ||
 	    st->registrations != n || st->drop_internal != 0 ||
 	    st->drop_aead != 0 || st->drop_amplification != 0 ||
-	    b.zone_sets != n)
+	    b.zone_sets != n || b.zone_errors != 0 ||
+	    (b.zone != NULL && zone_node_count(b.zone) != n))
 		fatalx("bench: %zu registered, %llu registrations, %llu "
 		    "dropped", registry_count(signal_registry(b.sig)),
 		    (unsigned long long)st->registrations,
@@ -955,16 +1031,25 @@ main(int argc, char *argv[])
 	printf(" (no RS here: punch and relay routes are UNAVAILABLE)");
 	printf("\nanswers opened and checked: %lu (every %dth)\n", b.checked,
 	    BENCH_SAMPLE);
+	if (with_zone)
+		printf("zone loaded with %zu nodes in %.2f s (%.0f nodes/s), "
+		    "%.0f B per node\n", n, tzone.wall, (double)n / tzone.wall,
+		    (double)(rssz - rss1) * 1024 / (double)n);
 	printf("RSS: %ld KiB at start, %ld KiB with the bench's node table "
-	    "(%zu B/node), %ld KiB with %zu registered (VmHWM %ld KiB)\n",
-	    rss0, rss1, sizeof(struct bench_node), rss2, n, hwm2);
-	printf("DC's share: %.0f KiB, %.0f B per registered node "
-	    "(struct registry_entry %zu B + addresses, FQDN, cached answer, "
-	    "hash tables)\n", dc_kib, dc_kib * 1024 / (double)n,
+	    "(%zu B/node), %ld KiB with the zone, %ld KiB with %zu "
+	    "registered (VmHWM %ld KiB)\n", rss0, rss1,
+	    sizeof(struct bench_node), rssz, rss2, n, hwm2);
+	printf("DC's share: %.0f KiB, %.0f B per node: zone %.0f B, "
+	    "registration %.0f B (struct registry_entry %zu B + addresses, "
+	    "FQDN, cached answer, hash tables)\n", dc_kib,
+	    dc_kib * 1024 / (double)n, (double)(rssz - rss1) * 1024 /
+	    (double)n, (double)(rss2 - rssz) * 1024 / (double)n,
 	    sizeof(struct registry_entry));
 	printf("goal: RSS <= 1 GiB with %zu registered: %s (%ld KiB, the "
-	    "whole process)\n", n, rss2 <= BENCH_GOAL_RSS_KIB ? "met" :
-	    "NOT met", rss2);
+	    "whole process: registrations %ld KiB, zone %ld KiB, the "
+	    "bench's node table and the rest %ld KiB)\n", n,
+	    rss2 <= BENCH_GOAL_RSS_KIB ? "met" : "NOT met", rss2,
+	    rss2 - rssz, rssz - rss1, rss1);
 	printf("goal: >= %d registrations/s: %s (%.0f/s of CPU, %.0f/s "
 	    "elapsed in this run)\n", BENCH_GOAL_RATE, reg_cpu >=
 	    BENCH_GOAL_RATE ? "met" : "NOT met", reg_cpu, reg_wall);
@@ -972,6 +1057,7 @@ main(int argc, char *argv[])
 		printf("note: %zu nodes, not the goal's %d\n", n, BENCH_NODES);
 
 	signal_free(b.sig);
+	zone_free(b.zone);
 	ticket_keyring_clear(&b.as);
 	rng_free(b.rng);
 	crypto_wipe(b.nodes, n * sizeof(*b.nodes));
