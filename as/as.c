@@ -165,16 +165,24 @@ as_revoke(struct as_env *env, const char *what, enum ocsp_reason reason,
 	as_job_submit(env, as_revoke_work, as_revoke_done, r);
 }
 
-/* Tickets: lib/ticket under the key shared with the DC. */
+/* Tickets: lib/ticket under the key shared with the DC (as/tkey.h). */
+
+struct as_seal_arg {
+	struct tkey_dc	*tk;
+	struct db	*db;
+};
 
 static int
 as_seal(const struct enroll_dc *dc, const struct enroll_ticket *t,
     struct ntm_rng *rng, uint8_t *out, size_t cap, size_t *outlen)
 {
-	const struct ticket_keyring *ring = dc->ticket_arg;
+	const struct as_seal_arg *sa = dc->ticket_arg;
 	struct ticket_body b;
+	uint32_t id;
 	int rv;
 
+	if ((id = tkey_seal_id(sa->tk, sa->db)) == 0)
+		return -ENOKEY;
 	memset(&b, 0, sizeof(b));
 	memcpy(b.id, t->id, sizeof(b.id));
 	memcpy(b.key, t->key, sizeof(b.key));
@@ -187,7 +195,7 @@ as_seal(const struct enroll_dc *dc, const struct enroll_ticket *t,
 	b.expiry = t->expiry;
 	memcpy(b.serial, t->serial, t->serial_len);
 	b.serial_len = t->serial_len;
-	rv = ticket_seal(ring, ring->key[0].id, &b, rng, out, cap, outlen);
+	rv = ticket_seal(&sa->tk->ring, id, &b, rng, out, cap, outlen);
 	gnutls_memset(&b, 0, sizeof(b));
 	return rv;
 }
@@ -281,6 +289,102 @@ as_issue_done(struct as_env *env, void *arg)
 	as_req_free(r);
 }
 
+/*
+ * vip_source = dc: the home DC's answer, then issuance.  No answer in
+ * time: the pool when one is configured, else UNAVAILABLE.
+ */
+static void
+as_vip_answer(void *arg, int rv, const struct notice_vip_answer *a)
+{
+	struct as_req *r = arg;
+	struct as_env *env = r->cl->env;
+	const struct enroll_dc *dc = r->res.dc;
+	char why[64];
+	int err;
+
+	r->res.dc = NULL;
+	if (rv == -ECANCELED) {
+		as_send_refusal(r->cl, ENROLL_E_DC_UNAVAILABLE, r->req.txid,
+		    0);
+		as_req_free(r);
+		return;
+	}
+	if (rv == 0 && a->status == PROTO_STATUS_OK && a->has_vip4 &&
+	    a->has_vip6) {
+		r->req.vip_given = true;
+		r->req.vip4 = a->vip4;
+		r->req.vip6 = a->vip6;
+		as_job_submit(env, as_issue_work, as_issue_done, r);
+		return;
+	}
+	if (rv == 0 && (a->status == PROTO_STATUS_ADDRESS_IN_USE ||
+	    a->status == PROTO_STATUS_UNKNOWN_NODE)) {
+		err = a->status == PROTO_STATUS_ADDRESS_IN_USE ?
+		    ENROLL_E_POOL_EMPTY : ENROLL_E_ZONE;
+		log_info("enroll: account %s from %s: DC %s refuses addresses "
+		    "for %s: %s", r->req.account, r->req.peer, dc->name,
+		    r->res.fqdn, msg_status_name(a->status));
+		as_send_refusal(r->cl, err, r->req.txid, 0);
+		as_req_free(r);
+		return;
+	}
+	if (rv == 0)
+		snprintf(why, sizeof(why), "it answered %s%s",
+		    msg_status_name(a->status), a->status == PROTO_STATUS_OK ?
+		    " without both addresses" : "");
+	else
+		snprintf(why, sizeof(why), "no answer within %llu ms",
+		    (unsigned long long)env->cfg.vip_timeout_ms);
+	if (dc->pool_fallback) {
+		log_warnx("enroll: %s from %s: DC %s gave no virtual IPs (%s); "
+		    "taking them from the configured pool", r->res.fqdn,
+		    r->req.peer, dc->name, why);
+		as_job_submit(env, as_issue_work, as_issue_done, r);
+		return;
+	}
+	log_warnx("enroll: %s from %s: DC %s gave no virtual IPs (%s); "
+	    "refused UNAVAILABLE (no pool4/pool6 to fall back on)",
+	    r->res.fqdn, r->req.peer, dc->name, why);
+	as_send_refusal(r->cl, ENROLL_E_DC_UNAVAILABLE, r->req.txid, 0);
+	as_req_free(r);
+}
+
+static void
+as_prepare_work(struct as_env *env, void *arg)
+{
+	struct as_req *r = arg;
+
+	r->rv = enroll_prepare(&env->ectx, &r->req, r->res.fqdn,
+	    sizeof(r->res.fqdn), &r->res.dc);
+}
+
+/* The home DC is known: ask it, or issue from the pool at once. */
+static void
+as_prepare_done(struct as_env *env, void *arg)
+{
+	struct as_req *r = arg;
+	const struct enroll_dc *dc = r->res.dc;
+	int rv;
+
+	if (r->rv < 0) {
+		as_send_refusal(r->cl, r->rv, r->req.txid, 0);
+		as_req_free(r);
+		return;
+	}
+	if (!dc->vip_from_dc) {
+		r->res.dc = NULL;
+		as_job_submit(env, as_issue_work, as_issue_done, r);
+		return;
+	}
+	if ((rv = notice_link_vip_request(env->links[dc - env->dcs],
+	    r->res.fqdn, env->cfg.vip_timeout_ms, as_vip_answer, r)) < 0) {
+		r->res.dc = NULL;
+		as_send_refusal(r->cl, ENROLL_E_DC_UNAVAILABLE, r->req.txid,
+		    0);
+		as_req_free(r);
+	}
+}
+
 static void
 as_check_work_cb(uv_work_t *w)
 {
@@ -306,7 +410,7 @@ as_check_after_cb(uv_work_t *w, int status)
 			loop_stop(&env->loop);
 		return;
 	}
-	as_job_submit(env, as_issue_work, as_issue_done, r);
+	as_job_submit(env, as_prepare_work, as_prepare_done, r);
 }
 
 static void
@@ -498,23 +602,78 @@ as_status_tick(uv_timer_t *t)
 	as_job_submit(env, as_status_work, as_status_done, j);
 }
 
+/* Ticket keys made by the AS: a new one for each DC when due. */
+static void
+as_tkey_work(struct as_env *env, void *arg)
+{
+	int *made = arg;
+	size_t i;
+	int rv;
+
+	for (i = 0; i < env->cfg.ndcs; i++) {
+		if ((rv = tkey_rotate(&env->tkeys[i], env->db, rng_system(),
+		    time(NULL), env->cfg.ticket_rotate_ms / 1000,
+		    env->cfg.ticket_lifetime_ms / 1000)) < 0)
+			log_warnx("ticket key: dc %s: no new key: %s",
+			    env->cfg.dc[i].name, strerror(-rv));
+		else if (rv > 0)
+			(*made)++;
+	}
+}
+
 static void
 as_prune_work(struct as_env *env, void *arg)
 {
 	size_t removed = 0;
 
-	(void)arg;
 	if (outbox_prune(env->db, &removed) == 0 && removed > 0)
 		log_debug("outbox: %zu acknowledged notices pruned", removed);
+	as_tkey_work(env, arg);
+}
+
+static void
+as_tkey_done(struct as_env *env, void *arg)
+{
+	int *made = arg;
+
+	if (*made > 0)
+		as_notices_committed(env);
+	free(made);
 }
 
 static void
 as_prune_tick(uv_timer_t *t)
 {
 	struct as_env *env = t->data;
+	int *made;
 
-	if (!env->stopping)
-		as_job_submit(env, as_prune_work, NULL, NULL);
+	if (env->stopping)
+		return;
+	if ((made = calloc(1, sizeof(*made))) == NULL)
+		fatalx("out of memory");
+	as_job_submit(env, as_prune_work, as_tkey_done, made);
+}
+
+/* At start: each DC's keys from its file or the database, then rotation. */
+static void
+as_tkey_start_work(struct as_env *env, void *arg)
+{
+	size_t i;
+	int rv;
+
+	for (i = 0; i < env->cfg.ndcs; i++) {
+		if (env->tkeys[i].from_file)
+			continue;
+		if ((rv = tkey_load(&env->tkeys[i], env->db,
+		    env->cfg.dc[i].name, time(NULL))) < 0)
+			fatalx("ticket key: dc %s: %s", env->cfg.dc[i].name,
+			    strerror(-rv));
+		if (env->tkeys[i].n > 0)
+			log_info("dc %s: zone %s, ticket key id %08x (sent "
+			    "with NOTICE_TICKET_KEY)", env->cfg.dc[i].name,
+			    env->cfg.dc[i].zone, env->tkeys[i].k[0].id);
+	}
+	as_tkey_work(env, arg);
 }
 
 /* Start-up */
@@ -527,11 +686,13 @@ as_usage(void)
 }
 
 static void
-as_setup_dcs(struct as_env *env, struct ticket_keyring *rings)
+as_setup_dcs(struct as_env *env, struct as_seal_arg *seal)
 {
 	struct sockaddr_storage ss;
 	struct enroll_dc *d;
 	struct as_dc_conf *c;
+	uint8_t key[AS_TICKET_KEY_LEN];
+	uint32_t id;
 	size_t i, k;
 
 	for (i = 0; i < env->cfg.ndcs; i++) {
@@ -543,6 +704,8 @@ as_setup_dcs(struct as_env *env, struct ticket_keyring *rings)
 		d->prefix6 = c->prefix6;
 		d->pool4 = c->pool4;
 		d->pool6 = c->pool6;
+		d->vip_from_dc = c->vip_source == AS_VIP_DC;
+		d->pool_fallback = c->pool_set;
 		for (k = 0; k < c->signalling.n && k < ENROLL_DC_ADDRS_MAX;
 		    k++) {
 			if (loop_addr_parse(c->signalling.v[k], PROTO_PORT_DC,
@@ -582,18 +745,22 @@ as_setup_dcs(struct as_env *env, struct ticket_keyring *rings)
 			d->addrs[0].port = PROTO_PORT_DC;
 			d->naddrs = 1;
 		}
-		if (config_as_ticket_key(c->ticket_key, env->tkeys[i].key,
-		    &env->tkeys[i].id) < 0)
+		seal[i].tk = &env->tkeys[i];
+		seal[i].db = env->db;
+		d->ticket_arg = &seal[i];
+		if (c->vip_source == AS_VIP_DC)
+			log_info("dc %s: virtual IPs from the DC (VIP_REQUEST)%s",
+			    c->name, c->pool_set ? ", the pool when it does "
+			    "not answer" : "");
+		if (c->ticket_key == NULL)
+			continue;	/* made by the AS: as_tkey_start_work */
+		if (config_as_ticket_key(c->ticket_key, key, &id) < 0 ||
+		    tkey_init_file(&env->tkeys[i], c->name, id, key) < 0)
 			fatalx("dc %s: ticket key %s unusable", c->name,
 			    c->ticket_key);
-		ticket_keyring_init(&rings[i]);
-		if (ticket_keyring_add(&rings[i], env->tkeys[i].id,
-		    env->tkeys[i].key) < 0)
-			fatalx("dc %s: ticket key not usable", c->name);
-		gnutls_memset(env->tkeys[i].key, 0, AS_TICKET_KEY_LEN);
-		d->ticket_arg = &rings[i];
-		log_info("dc %s: zone %s, ticket key id %08x", c->name, c->zone,
-		    env->tkeys[i].id);
+		gnutls_memset(key, 0, sizeof(key));
+		log_info("dc %s: zone %s, ticket key id %08x from %s", c->name,
+		    c->zone, id, c->ticket_key);
 	}
 }
 
@@ -622,7 +789,7 @@ int
 main(int argc, char *argv[])
 {
 	static struct as_env env;
-	static struct ticket_keyring rings[AS_DCS_MAX];
+	static struct as_seal_arg seal[AS_DCS_MAX];
 	const char *path = AS_CONFIG_DEFAULT;
 	bool check = false, foreground = false, verbose = false;
 	struct tls_config lc;
@@ -701,7 +868,7 @@ main(int argc, char *argv[])
 	env.sc.crl_path = env.cfg.crl;
 	env.vsc = env.sc;
 	env.vsc.db = env.vdb;
-	as_setup_dcs(&env, rings);
+	as_setup_dcs(&env, seal);
 	env.ectx.status = &env.sc;
 	env.ectx.params = &env.params;
 	env.ectx.rng = rng_system();
@@ -759,6 +926,14 @@ main(int argc, char *argv[])
 		if ((rv = notice_link_new(&env, &env.cfg.dc[i],
 		    &env.links[i])) < 0)
 			fatalx("dc %s: %s", env.cfg.dc[i].name, strerror(-rv));
+	/* After the links' jobs, which register each DC in the outbox. */
+	{
+		int *made;
+
+		if ((made = calloc(1, sizeof(*made))) == NULL)
+			fatalx("out of memory");
+		as_job_submit(&env, as_tkey_start_work, as_tkey_done, made);
+	}
 	if (env.cfg.control != NULL && (rv = control_open(&env,
 	    env.cfg.control, &env.control)) < 0)
 		fatalx("control socket %s: %s", env.cfg.control,
@@ -785,7 +960,7 @@ main(int argc, char *argv[])
 
 	for (i = 0; i < env.cfg.ndcs; i++) {
 		notice_link_free(env.links[i]);
-		ticket_keyring_clear(&rings[i]);
+		tkey_clear(&env.tkeys[i]);
 	}
 	enroll_limiter_free(&env.lim_account);
 	enroll_limiter_free(&env.lim_source);

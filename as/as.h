@@ -18,6 +18,7 @@
 #include "loop.h"
 #include "proto.h"
 #include "status.h"
+#include "tkey.h"
 
 #define AS_CONFIG_DEFAULT	SYSCONFDIR "/ntmobile/ntm-as.conf"
 #define AS_CONTROL_DEFAULT	RUNSTATEDIR "/ntmobile/ntm-as.sock"
@@ -34,6 +35,12 @@ enum as_limits {
 	AS_NODE_CONNS_MAX = 1024,
 };
 
+/* [dc.NAME] vip_source: where a new node's virtual IPs come from. */
+enum as_vip_source {
+	AS_VIP_POOL = 0,		/* pool4/pool6 (default) */
+	AS_VIP_DC,			/* VIP_REQUEST to the DC */
+};
+
 /* One [dc.NAME] section. */
 struct as_dc_conf {
 	char			*name;		/* from the section header */
@@ -42,7 +49,10 @@ struct as_dc_conf {
 	struct config_list	 signalling;	/* DC_ADDR for nodes */
 	struct config_prefix	 prefix4, prefix6;
 	struct config_prefix	 pool4, pool6;
-	char			*ticket_key;	/* file shared with the DC */
+	bool			 pool_set;	/* pool4 or pool6 configured */
+	int			 vip_source;	/* enum as_vip_source */
+	char			*ticket_key;	/* file shared with the DC, or
+						 * NULL: NOTICE_TICKET_KEY */
 };
 
 struct as_config {
@@ -63,6 +73,8 @@ struct as_config {
 	int64_t			 account_burst, account_per_min;
 	int64_t			 source_burst, source_per_min;
 	int64_t			 notice_window;
+	uint64_t		 vip_timeout_ms;	/* VIP_REQUEST deadline */
+	uint64_t		 ticket_rotate_ms;	/* NOTICE_TICKET_KEY */
 	size_t			 ndcs;
 	struct as_dc_conf	 dc[AS_DCS_MAX];
 };
@@ -99,10 +111,7 @@ struct as_env {
 	struct enroll_ctx	 vctx;		/* on vsc (vdb) */
 	struct status_ctx	 vsc;
 	struct enroll_dc	 dcs[AS_DCS_MAX];
-	struct as_ticket_key {
-		uint32_t	 id;
-		uint8_t		 key[AS_TICKET_KEY_LEN];
-	}			 tkeys[AS_DCS_MAX];
+	struct tkey_dc		 tkeys[AS_DCS_MAX];	/* jobs only */
 	struct tls_creds	*creds;
 	struct tls_listener	*listener;
 	struct enroll_limiter	 lim_account, lim_source;

@@ -64,8 +64,19 @@ static const struct config_key as_keys[] = {
 	    60000, 0, 0, NULL },
 	{ "as", "notice_window", CONFIG_INT, F(notice_window), "32", 1,
 	    OUTBOX_WINDOW_MAX, 0, 0, NULL },
+	{ "as", "vip_timeout", CONFIG_DURATION, F(vip_timeout_ms), "3s", 100,
+	    60000, 0, 0, NULL },
+	{ "as", "ticket_key_rotation", CONFIG_DURATION, F(ticket_rotate_ms),
+	    "24h", 60000, (int64_t)PROTO_TIMER_TICKET_S * 1000 * 7, 0, 0,
+	    NULL },
 };
 #undef F
+
+static const struct config_enum as_vip_sources[] = {
+	{ "pool", AS_VIP_POOL },
+	{ "dc", AS_VIP_DC },
+	{ NULL, 0 },
+};
 
 /* Per-DC keys; offsets are relative to struct as_dc_conf. */
 #define D(field)	offsetof(struct as_dc_conf, field)
@@ -82,8 +93,10 @@ static const struct config_key as_dc_keys[] = {
 	    CONFIG_REQUIRED, 0, NULL },
 	{ NULL, "pool4", CONFIG_PREFIX, D(pool4), NULL, 0, 0, 0, 0, NULL },
 	{ NULL, "pool6", CONFIG_PREFIX, D(pool6), NULL, 0, 0, 0, 0, NULL },
-	{ NULL, "ticket_key", CONFIG_PATH, D(ticket_key), NULL, 0, 0,
-	    CONFIG_REQUIRED, 0, NULL },
+	{ NULL, "vip_source", CONFIG_ENUM, D(vip_source), "pool", 0, 0, 0, 0,
+	    as_vip_sources },
+	{ NULL, "ticket_key", CONFIG_PATH, D(ticket_key), NULL, 0, 0, 0, 0,
+	    NULL },
 };
 #undef D
 
@@ -216,6 +229,7 @@ config_as_check_dc(const char *path, struct as_config *c, size_t i)
 		    "IPv6\n", path, d->name);
 		return -EINVAL;
 	}
+	d->pool_set = d->pool4.family != 0 || d->pool6.family != 0;
 	if (d->pool4.family == 0)
 		d->pool4 = d->prefix4;
 	if (d->pool6.family == 0)
@@ -256,7 +270,8 @@ config_as_check_dc(const char *path, struct as_config *c, size_t i)
 			    "address\n", path, d->name, d->signalling.v[k]);
 			rv = -EINVAL;
 		}
-	if (config_as_ticket_key(d->ticket_key, key, &id) < 0)
+	if (d->ticket_key != NULL &&
+	    config_as_ticket_key(d->ticket_key, key, &id) < 0)
 		rv = -EINVAL;
 	gnutls_memset(key, 0, sizeof(key));
 	return rv;
@@ -299,6 +314,12 @@ config_as_load(const char *path, struct as_config *c)
 	for (i = 0; i < c->ndcs; i++)
 		if (config_as_check_dc(path, c, i) < 0)
 			rv = -EINVAL;
+	/* A DC holds two keys: the previous must outlive its tickets. */
+	if (c->ticket_rotate_ms < c->ticket_lifetime_ms) {
+		fprintf(stderr, "%s: [as] ticket_key_rotation must be at least "
+		    "ticket_lifetime\n", path);
+		rv = -EINVAL;
+	}
 	if (rv == 0 && config_check_private_file(c->tls_key, why,
 	    sizeof(why)) < 0) {
 		fprintf(stderr, "%s: [as] tls_key: %s\n", path, why);

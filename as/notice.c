@@ -1,4 +1,4 @@
-/* notice.c -- AS -> DC notices: encoding outbox rows as NOTICE_* messages and delivering them over mutual TLS. */
+/* notice.c -- AS -> DC notices: encoding outbox rows as NOTICE_* messages and delivering them over mutual TLS; VIP_REQUEST on the same channel. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include "notice.h"
 #include "outbox.h"
 #include "status.h"
+#include "tkey.h"
 #include "tls.h"
 
 /* Encoding */
@@ -103,7 +104,8 @@ notice_encode(struct db *db, const struct outbox_notice *n, uint8_t *out,
     size_t cap, size_t *outlen)
 {
 	gnutls_datum_t status = { NULL, 0 };
-	uint8_t serial[PROTO_SERIAL_MAX], hash[32];
+	uint8_t serial[PROTO_SERIAL_MAX], hash[32], key[PROTO_KEY_LEN];
+	uint64_t expires;
 	char fqdn[PROTO_FQDN_MAX + 1];
 	sqlite3_stmt *s = NULL;
 	size_t slen;
@@ -116,6 +118,26 @@ notice_encode(struct db *db, const struct outbox_notice *n, uint8_t *out,
 	    &slen)) < 0)
 		goto out;
 	switch (n->kind) {
+	case OUTBOX_KIND_TICKET_KEY:
+		/* The key is read here, so the outbox row never holds it. */
+		msg_init(m, PROTO_MSG_NOTICE_TICKET_KEY);
+		if (n->len != 4) {
+			rv = -EINVAL;
+			goto out;
+		}
+		if ((rv = tkey_notice_key(db, n->dc, load_be32(n->payload),
+		    key, &expires)) < 0)
+			goto out;
+		rv = msg_add_u32(m, PROTO_ATTR_TICKET_KEY_ID,
+		    load_be32(n->payload));
+		rv |= notice_add_copy(m, PROTO_ATTR_TICKET_KEY, key,
+		    sizeof(key));
+		rv |= msg_add_u64(m, PROTO_ATTR_EXPIRY, expires);
+		if (rv != 0) {
+			rv = -E2BIG;
+			goto out;
+		}
+		break;
 	case OUTBOX_KIND_ISSUED:
 		msg_init(m, PROTO_MSG_NOTICE_ISSUED);
 		if ((rv = notice_encode_issued(db, n, m, &status, hash)) < 0)
@@ -169,6 +191,9 @@ notice_encode(struct db *db, const struct outbox_notice *n, uint8_t *out,
 out:
 	db_finalize(s);
 	gnutls_free(status.data);
+	gnutls_memset(key, 0, sizeof(key));
+	if (n->kind == OUTBOX_KIND_TICKET_KEY)
+		gnutls_memset(m, 0, sizeof(*m));
 	free(m);
 	return rv;
 }
@@ -194,7 +219,74 @@ out:
 	return rv;
 }
 
+int
+notice_vip_request_encode(const char *fqdn, uint32_t txid, uint8_t *out,
+    size_t cap, size_t *outlen)
+{
+	struct msg *m;
+	int rv;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return -ENOMEM;
+	msg_init(m, PROTO_MSG_VIP_REQUEST);
+	m->hdr.txid = txid;
+	if ((rv = msg_add_bytes(m, PROTO_ATTR_FQDN, fqdn,
+	    strlen(fqdn))) == 0)
+		rv = msg_encode(m, out, cap, outlen);
+	free(m);
+	return rv;
+}
+
+int
+notice_vip_response_decode(const uint8_t *frame, size_t len,
+    struct notice_vip_answer *a)
+{
+	const struct msg_attr *v;
+	struct msg *m;
+	int rv;
+
+	memset(a, 0, sizeof(*a));
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return -ENOMEM;
+	if ((rv = msg_decode(frame, len, m)) < 0)
+		goto out;
+	if (m->hdr.type != PROTO_MSG_VIP_RESPONSE) {
+		rv = -EPROTO;
+		goto out;
+	}
+	a->txid = m->hdr.txid;
+	a->status = m->hdr.status;
+	if ((v = msg_attr_find(m, PROTO_ATTR_FQDN)) != NULL &&
+	    v->len <= PROTO_FQDN_MAX) {
+		memcpy(a->fqdn, v->val, v->len);
+		a->fqdn[v->len] = '\0';
+	}
+	if ((v = msg_attr_find(m, PROTO_ATTR_VIP4)) != NULL && v->len == 4) {
+		memcpy(&a->vip4, v->val, 4);
+		a->has_vip4 = true;
+	}
+	if ((v = msg_attr_find(m, PROTO_ATTR_VIP6)) != NULL && v->len == 16) {
+		memcpy(&a->vip6, v->val, 16);
+		a->has_vip6 = true;
+	}
+	rv = 0;
+out:
+	free(m);
+	return rv;
+}
+
 /* Links */
+
+/* A VIP_REQUEST waiting for the connection or for its answer. */
+struct notice_vip {
+	struct notice_vip	*next;
+	uint32_t		 txid;
+	bool			 sent;
+	uint64_t		 deadline;	/* uv_now() ms */
+	char			 fqdn[PROTO_FQDN_MAX + 1];
+	notice_vip_cb		 cb;
+	void			*arg;
+};
 
 struct notice_frame {
 	uint64_t	 seq;
@@ -234,9 +326,15 @@ struct notice_link {
 	bool			 persisting;
 	bool			 stopped;
 	uint8_t			*buf;		/* encoding buffer (job) */
+	struct notice_vip	*vips;		/* oldest first */
+	uint32_t		 vip_txid;
+	uv_timer_t		 vip_timer;
 };
 
 static void	notice_pump(struct notice_link *);
+static void	notice_vip_send(struct notice_link *);
+static void	notice_vip_frame(struct notice_link *, const uint8_t *,
+		    size_t);
 
 static void
 notice_fetch_free(struct notice_fetch *f)
@@ -420,6 +518,7 @@ notice_on_connected(struct tls_conn *c, const struct tls_peer *peer,
 	log_info("notice: dc %s: connected to %s (%s)", l->dc->name,
 	    peer->addr, peer->fqdn);
 	outbox_conn_connected(&l->oc, 0);
+	notice_vip_send(l);
 	notice_pump(l);
 }
 
@@ -430,6 +529,10 @@ notice_on_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 	uint64_t seq;
 	int rv;
 
+	if (len >= 2 && p[1] == PROTO_MSG_VIP_RESPONSE) {
+		notice_vip_frame(l, p, len);
+		return;
+	}
 	if ((rv = notice_ack_decode(p, len, &seq)) < 0) {
 		log_warnx("notice: dc %s: not a NOTICE_ACK (%s), closing",
 		    l->dc->name, rv == -EPROTO ? "another type" :
@@ -451,6 +554,7 @@ static void
 notice_on_closed(struct tls_conn *c, int reason, void *arg)
 {
 	struct notice_link *l = arg;
+	struct notice_vip *v;
 
 	if (l->conn != c && l->conn != NULL)
 		return;
@@ -463,6 +567,9 @@ notice_on_closed(struct tls_conn *c, int reason, void *arg)
 	l->conn = NULL;
 	l->session++;
 	outbox_conn_disconnected(&l->oc);
+	/* Asked again on the next connection, if there is time. */
+	for (v = l->vips; v != NULL; v = v->next)
+		v->sent = false;
 	if (!l->stopped)
 		uv_timer_stop(&l->timer);
 }
@@ -542,6 +649,8 @@ notice_link_new(struct as_env *env, const struct as_dc_conf *dc,
 	l->expect.name = dc->zone;
 	uv_timer_init(env->uv, &l->timer);
 	l->timer.data = l;
+	uv_timer_init(env->uv, &l->vip_timer);
+	l->vip_timer.data = l;
 	s->link = l;
 	as_job_submit(env, notice_start_work, notice_start_done, s);
 	*out = l;
@@ -560,6 +669,8 @@ notice_link_kick(struct notice_link *l)
 void
 notice_link_stop(struct notice_link *l)
 {
+	struct notice_vip *v;
+
 	if (l == NULL || l->stopped)
 		return;
 	l->stopped = true;
@@ -567,6 +678,138 @@ notice_link_stop(struct notice_link *l)
 		tls_client_free(l->client);
 	l->client = NULL;
 	uv_close((uv_handle_t *)&l->timer, NULL);
+	uv_close((uv_handle_t *)&l->vip_timer, NULL);
+	while ((v = l->vips) != NULL) {
+		l->vips = v->next;
+		v->cb(v->arg, -ECANCELED, NULL);
+		free(v);
+	}
+}
+
+/* ---- VIP_REQUEST ---------------------------------------------------------- */
+
+static void	notice_vip_arm(struct notice_link *);
+
+/* Sends every request not yet sent on this connection. */
+static void
+notice_vip_send(struct notice_link *l)
+{
+	uint8_t buf[PROTO_HEADER_LEN + 4 + PROTO_FQDN_MAX + 16];
+	struct notice_vip *v;
+	size_t len;
+	int rv;
+
+	for (v = l->vips; v != NULL && l->conn != NULL; v = v->next) {
+		if (v->sent)
+			continue;
+		if ((rv = notice_vip_request_encode(v->fqdn, v->txid, buf,
+		    sizeof(buf), &len)) < 0 ||
+		    (rv = tls_send(l->conn, buf, len)) < 0) {
+			log_warnx("vip: dc %s: request for %s not sent: %d",
+			    l->dc->name, v->fqdn, rv);
+			continue;
+		}
+		v->sent = true;
+		log_debug("vip: dc %s: asked for %s (txid %u)", l->dc->name,
+		    v->fqdn, v->txid);
+	}
+}
+
+static void
+notice_vip_frame(struct notice_link *l, const uint8_t *p, size_t len)
+{
+	struct notice_vip_answer a;
+	struct notice_vip **vp, *v;
+	int rv;
+
+	if ((rv = notice_vip_response_decode(p, len, &a)) < 0) {
+		log_warnx("vip: dc %s: bad VIP_RESPONSE (%s), closing",
+		    l->dc->name, msg_strerror(rv));
+		tls_close(l->conn);
+		return;
+	}
+	for (vp = &l->vips; (v = *vp) != NULL; vp = &v->next)
+		if (v->txid == a.txid && strcmp(v->fqdn, a.fqdn) == 0)
+			break;
+	if (v == NULL) {
+		log_info("vip: dc %s: answer for %s (txid %u) after its "
+		    "deadline, ignored", l->dc->name, a.fqdn, a.txid);
+		return;
+	}
+	*vp = v->next;
+	notice_vip_arm(l);
+	v->cb(v->arg, 0, &a);
+	free(v);
+}
+
+static void
+notice_vip_timer_cb(uv_timer_t *t)
+{
+	struct notice_link *l = t->data;
+	struct notice_vip **vp, *v, *late = NULL, **tail = &late;
+	uint64_t now = uv_now(l->env->uv);
+
+	for (vp = &l->vips; (v = *vp) != NULL;) {
+		if (v->deadline <= now) {
+			*vp = v->next;
+			v->next = NULL;
+			*tail = v;
+			tail = &v->next;
+		} else
+			vp = &v->next;
+	}
+	notice_vip_arm(l);
+	while ((v = late) != NULL) {
+		late = v->next;
+		log_warnx("vip: dc %s: no answer for %s in time (%s)",
+		    l->dc->name, v->fqdn, l->conn != NULL ? "connected" :
+		    "not connected");
+		v->cb(v->arg, -ETIMEDOUT, NULL);
+		free(v);
+	}
+}
+
+static void
+notice_vip_arm(struct notice_link *l)
+{
+	struct notice_vip *v;
+	uint64_t now = uv_now(l->env->uv), first = UINT64_MAX;
+
+	if (l->stopped)
+		return;
+	for (v = l->vips; v != NULL; v = v->next)
+		if (v->deadline < first)
+			first = v->deadline;
+	if (first == UINT64_MAX)
+		uv_timer_stop(&l->vip_timer);
+	else
+		uv_timer_start(&l->vip_timer, notice_vip_timer_cb,
+		    first > now ? first - now : 0, 0);
+}
+
+int
+notice_link_vip_request(struct notice_link *l, const char *fqdn,
+    uint64_t timeout_ms, notice_vip_cb cb, void *arg)
+{
+	struct notice_vip *v, **vp;
+
+	if (l->stopped)
+		return -ECANCELED;
+	if (strlen(fqdn) > PROTO_FQDN_MAX)
+		return -EINVAL;
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return -ENOMEM;
+	v->txid = ++l->vip_txid;
+	v->deadline = uv_now(l->env->uv) + timeout_ms;
+	snprintf(v->fqdn, sizeof(v->fqdn), "%s", fqdn);
+	v->cb = cb;
+	v->arg = arg;
+	for (vp = &l->vips; *vp != NULL; vp = &(*vp)->next)
+		;
+	*vp = v;
+	notice_vip_send(l);
+	notice_vip_arm(l);
+	return 0;
 }
 
 void

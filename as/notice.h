@@ -2,8 +2,13 @@
 #ifndef NTM_AS_NOTICE_H
 #define NTM_AS_NOTICE_H
 
+#include <netinet/in.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "proto.h"
 
 struct as_env;
 struct as_dc_conf;
@@ -28,8 +33,11 @@ struct outbox_notice;
  * for all DCs), so a DC must accept any seq above its cursor in order;
  * PROTOCOL.md 12.3's "a gap is not applied" holds per AS counter only.
  *
- * The ticket key shared with each DC travels in its key file, not in a
- * notice (NOTICE_TICKET_KEY is not sent).
+ * The same connection carries VIP_REQUEST {FQDN} to the DC and its
+ * VIP_RESPONSE back (PROTOCOL.md 6.7), matched by transaction id and
+ * name.  A request waits for the connection (it is sent, or sent again,
+ * whenever the link comes up) until its deadline; the DC's answer is not
+ * sequenced and not part of the outbox.
  */
 
 /*
@@ -41,6 +49,23 @@ int	 notice_encode(struct db *, const struct outbox_notice *,
 	    uint8_t *out, size_t cap, size_t *outlen);
 /* NOTICE_ACK: 0 and *seq, or a MSG_E_* code / -EPROTO for another type. */
 int	 notice_ack_decode(const uint8_t *frame, size_t len, uint64_t *seq);
+
+/* VIP_REQUEST for fqdn (lower-case) with transaction id txid. */
+int	 notice_vip_request_encode(const char *fqdn, uint32_t txid,
+	    uint8_t *out, size_t cap, size_t *outlen);
+
+/* A decoded VIP_RESPONSE. */
+struct notice_vip_answer {
+	uint32_t	 txid;
+	uint8_t		 status;	/* enum proto_status */
+	char		 fqdn[PROTO_FQDN_MAX + 1];
+	bool		 has_vip4, has_vip6;
+	struct in_addr	 vip4;
+	struct in6_addr	 vip6;
+};
+/* VIP_RESPONSE: 0 and *a, a MSG_E_* code, or -EPROTO for another type. */
+int	 notice_vip_response_decode(const uint8_t *frame, size_t len,
+	    struct notice_vip_answer *a);
 
 /*
  * Links, on the loop thread.  notice_link_new reads the DC's stored cursor
@@ -54,6 +79,19 @@ int	 notice_link_new(struct as_env *, const struct as_dc_conf *,
 void	 notice_link_kick(struct notice_link *);
 void	 notice_link_stop(struct notice_link *);
 void	 notice_link_free(struct notice_link *);
+/*
+ * notice_link_vip_request: asks the link's DC for fqdn's virtual IPs.  cb
+ * runs once, on the loop: rv 0 with the DC's answer (any status: check
+ * a->status), -ETIMEDOUT when no answer came within timeout_ms (the DC
+ * down, unreachable or slow), -ECANCELED when the link stops first.
+ * Returns 0, or -ECANCELED (the link is stopped; cb is not called),
+ * -ENOMEM, -EINVAL (name too long).
+ */
+typedef void	(*notice_vip_cb)(void *arg, int rv,
+		    const struct notice_vip_answer *a);
+int	 notice_link_vip_request(struct notice_link *, const char *fqdn,
+	    uint64_t timeout_ms, notice_vip_cb cb, void *arg);
+
 /* For logs and ntmctl: the last seq the DC acknowledged, whether it is up. */
 uint64_t notice_link_acked(const struct notice_link *);
 int	 notice_link_connected(const struct notice_link *);

@@ -13,12 +13,13 @@ static const char *const outbox_kinds[] = {
 	[OUTBOX_KIND_ISSUED] = "issued",
 	[OUTBOX_KIND_REVOKED] = "revoked",
 	[OUTBOX_KIND_STATUS] = "status",
+	[OUTBOX_KIND_TICKET_KEY] = "ticket_key",
 };
 
 const char *
 outbox_kind_name(enum outbox_kind kind)
 {
-	if (kind <= OUTBOX_KIND_INVALID || kind > OUTBOX_KIND_STATUS)
+	if (kind <= OUTBOX_KIND_INVALID || kind > OUTBOX_KIND_TICKET_KEY)
 		return NULL;
 	return outbox_kinds[kind];
 }
@@ -28,7 +29,7 @@ outbox_kind_parse(const char *name)
 {
 	int k;
 
-	for (k = OUTBOX_KIND_ISSUED; k <= OUTBOX_KIND_STATUS; k++)
+	for (k = OUTBOX_KIND_ISSUED; k <= OUTBOX_KIND_TICKET_KEY; k++)
 		if (strcmp(outbox_kinds[k], name) == 0)
 			return (enum outbox_kind)k;
 	return OUTBOX_KIND_INVALID;

@@ -46,6 +46,8 @@ enum outbox_kind {
 	OUTBOX_KIND_ISSUED,	/* payload: the certificate (DER) */
 	OUTBOX_KIND_REVOKED,	/* payload: the revoked status (DER) */
 	OUTBOX_KIND_STATUS,	/* payload: a refreshed status (DER) */
+	OUTBOX_KIND_TICKET_KEY,	/* payload: the key id, u32 big-endian;
+				 * serial: the id as 32 hex digits (as/tkey.h) */
 };
 
 enum outbox_limits {
@@ -58,7 +60,7 @@ enum outbox_limits {
 	OUTBOX_ACK_TIMEOUT_MS = 10000,	/* oldest unacked notice, then reset */
 };
 
-/* "issued", "revoked", "status"; NULL for anything else. */
+/* "issued", "revoked", "status", "ticket_key"; NULL for anything else. */
 const char	*outbox_kind_name(enum outbox_kind);
 /* A DC name: 1..OUTBOX_DC_MAX bytes of [a-z0-9.-], starting alphanumeric. */
 bool		 outbox_dc_valid(const char *dc);

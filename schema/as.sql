@@ -118,3 +118,43 @@ CREATE TABLE dc_cursors (
 	dc         TEXT PRIMARY KEY,
 	acked_seq  INTEGER NOT NULL DEFAULT 0 CHECK (acked_seq >= 0)
 );
+
+-- migration: 2
+
+-- Keys that seal DC tickets, made by the AS for each DC that has no
+-- ticket key file and sent to it as NOTICE_TICKET_KEY (PROTOCOL.md 13).
+-- A new key is made a day before the newest one stops being used for
+-- sealing; a key stays valid (expires) for the tickets it sealed.
+CREATE TABLE ticket_keys (
+	dc       TEXT NOT NULL,
+	id       INTEGER NOT NULL CHECK (id BETWEEN 1 AND 4294967295),
+	key      BLOB NOT NULL CHECK (length(key) = 32),
+	created  INTEGER NOT NULL,
+	expires  INTEGER NOT NULL CHECK (expires > created),
+	seq      INTEGER NOT NULL,       -- its NOTICE_TICKET_KEY in the outbox
+	PRIMARY KEY (dc, id)
+);
+
+-- The outbox learns a fourth kind, 'ticket_key' (serial: the key id as 32
+-- hex digits; payload: the id, 4 bytes big-endian; the key itself is read
+-- from ticket_keys when the notice is sent).  SQLite cannot change a CHECK,
+-- so the table is rebuilt, keeping its AUTOINCREMENT counter: a seq is
+-- never reused.
+CREATE TABLE notice_outbox_new (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	dc       TEXT NOT NULL,
+	kind     TEXT NOT NULL
+	         CHECK (kind IN ('issued', 'revoked', 'status', 'ticket_key')),
+	serial   TEXT NOT NULL,
+	payload  BLOB NOT NULL,
+	created  INTEGER NOT NULL
+);
+INSERT INTO notice_outbox_new (seq, dc, kind, serial, payload, created)
+	SELECT seq, dc, kind, serial, payload, created FROM notice_outbox;
+DELETE FROM sqlite_sequence WHERE name = 'notice_outbox_new';
+INSERT INTO sqlite_sequence (name, seq)
+	SELECT 'notice_outbox_new', seq FROM sqlite_sequence
+	WHERE name = 'notice_outbox';
+DROP TABLE notice_outbox;
+ALTER TABLE notice_outbox_new RENAME TO notice_outbox;
+CREATE INDEX notice_outbox_by_dc ON notice_outbox (dc, seq);

@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "buf.h"
 #include "msg.h"
+#include "ticket.h"
 #include "tls.h"
 
 /*
@@ -131,8 +132,13 @@ node_print(const struct msg *m)
 		}
 		gnutls_x509_crt_deinit(crt);
 	}
-	if ((a = msg_attr_find(m, PROTO_ATTR_TICKET)) != NULL)
+	if ((a = msg_attr_find(m, PROTO_ATTR_TICKET)) != NULL) {
+		uint32_t kid;
+
 		printf("ticket %u bytes\n", a->len);
+		if (ticket_key_id(a->val, a->len, &kid) == 0)
+			printf("ticket_key_id %08x\n", kid);
+	}
 	if ((a = msg_attr_find(m, PROTO_ATTR_ZONE)) != NULL)
 		printf("zone %.*s\n", (int)a->len, (const char *)a->val);
 }

@@ -163,6 +163,14 @@ NSERIAL=$(printf '%s\n' "$out" | sed -n 's/^serial //p')
 check "renewal has a new serial" test "$NSERIAL" != "$ASERIAL"
 out=$($ASNODE $A -c alice2.pem -k alice2.key auth)
 contains "the renewed certificate authenticates" "serial $NSERIAL" "$out"
+out=$($ASNODE $A -c alice.pem -k alice.key auth)
+contains "the certificate it replaced is revoked" "status REVOKED" "$out"
+check "the AS logs it superseded" \
+	grep -q "renewal of alice.dc1.ntm.test: certificate $ASERIAL superseded by $NSERIAL" as.log
+if command -v sqlite3 >/dev/null 2>&1; then
+	n=$(sqlite3 as.db "SELECT reason FROM revocations WHERE serial = '$ASERIAL'")
+	check_eq "with reason superseded (4)" 4 "$n"
+fi
 
 # --- bad input --------------------------------------------------------------
 out=$($ASNODE $A enroll bob "wrong password" bob.dc2.ntm.test x)
@@ -223,17 +231,15 @@ contains "and it cannot renew" "status REVOKED" "$out"
 out=$($ASNODE $A -c dave.pem -k dave.key auth)
 contains "dave is revoked too" "status REVOKED" "$out"
 
-# The old alice certificate (not revoked, superseded by renewal) still works;
-# its OCSP response from the AS reads as good with openssl.
 out=$($ASNODE $A -c alice.pem -k alice.key auth)
-contains "alice's first certificate still authenticates" "status OK" "$out"
+contains "alice's first certificate stays revoked" "status REVOKED" "$out"
 
 # --- the outbox holds what the DCs must learn ---------------------------
 if command -v sqlite3 >/dev/null 2>&1; then
 	n=$(sqlite3 as.db "SELECT count(*) FROM notice_outbox WHERE kind = 'issued'")
 	check_eq "every issuance queued for its DC" 5 "$n"
 	n=$(sqlite3 as.db "SELECT count(*) FROM notice_outbox WHERE kind = 'revoked' AND dc = '*'")
-	check_eq "every revocation queued for all DCs" 3 "$n"
+	check_eq "every revocation queued for all DCs (3 + 1 superseded)" 4 "$n"
 fi
 
 # --- restart: nothing is lost --------------------------------------------
@@ -242,8 +248,8 @@ wait "$ASPID" 2>/dev/null
 $NTMAS -d -f as.conf > as2.log 2>&1 &
 ASPID=$!
 wait_for 10 grep -q "listening for nodes" as2.log
-out=$($ASNODE $A -c alice.pem -k alice.key auth)
-contains "after kill -9 and restart alice still authenticates" \
+out=$($ASNODE $A -c bob.pem -k bob.key auth)
+contains "after kill -9 and restart bob still authenticates" \
 	"status OK" "$out"
 out=$($ASNODE $A -c alice2.pem -k alice2.key auth)
 contains "and the revocation still holds" "status REVOKED" "$out"
