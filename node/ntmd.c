@@ -1208,6 +1208,9 @@ ntmd_stored_identity(struct ntmd *n)
 		return;
 	}
 	gnutls_x509_crt_deinit(crt);
+	if ((int)in.keytype != n->cfg.key_type)
+		log_info("%s: its key is not of [node] key_type, which applies "
+		    "at the next enrollment (ntmd.conf(5))", path);
 	if (n->cfg.fqdn == NULL && (n->cfg.fqdn = strdup(in.fqdn)) == NULL)
 		fatal("strdup");
 	if (in.has_vip4) {
