@@ -190,6 +190,41 @@ dns_parse(const uint8_t *wire, size_t len, struct dns_query *q)
 	return dns_parse_additional(&r, ar, q);
 }
 
+void
+dns_prefetch_start(const struct dns_server *srv, const uint8_t *wire,
+    size_t len, struct dns_hint *h)
+{
+	uint8_t lname[DNS_NAME_MAX];
+	struct rbuf r;
+	size_t n = 0;
+	uint8_t l;
+
+	h->len = 0;
+	rbuf_init(&r, wire, len);
+	if (rbuf_skip(&r, DNS_HEADER_LEN) < 0)
+		return;
+	do {
+		if (rbuf_get_u8(&r, &l) < 0 || (l & DNS_PTR_MASK) ||
+		    n + 1 + l > DNS_NAME_MAX)
+			return;
+		lname[n++] = l;
+		if (l > 0 && rbuf_get_bytes(&r, lname + n, l) < 0)
+			return;
+		n += l;
+	} while (l > 0);
+	dns_name_lower(lname, n);
+	h->hash = zone_name_hash(lname, n);
+	h->len = n;
+	zone_prefetch_slot(srv->zone, h->hash);
+}
+
+void
+dns_prefetch_finish(const struct dns_server *srv, const struct dns_hint *h)
+{
+	if (h->len > 0)
+		zone_prefetch_entry(srv->zone, h->hash, h->len);
+}
+
 /* The UDP answer limit for this query. */
 static size_t
 dns_udp_limit(const struct dns_query *q)

@@ -213,6 +213,23 @@ struct dns_query {
 int	dns_parse(const uint8_t *wire, size_t len, struct dns_query *q);
 
 /*
+ * Prefetch hints for a batch of UDP queries; they change no answer.
+ * dns_prefetch_start reads the question name (a malformed one gives an
+ * empty hint) and asks for the zone table's slot; dns_prefetch_finish,
+ * called after the other queries of the batch got their start, for the
+ * zone entry.  Then dns_answer() finds both in the cache.
+ */
+struct dns_hint {
+	uint64_t	hash;
+	size_t		len;		/* 0: no hint */
+};
+
+void	dns_prefetch_start(const struct dns_server *, const uint8_t *wire,
+	    size_t len, struct dns_hint *);
+void	dns_prefetch_finish(const struct dns_server *,
+	    const struct dns_hint *);
+
+/*
  * dns_answer: the whole authoritative answer to one query, without
  * allocation on the A/AAAA/PTR/NXDOMAIN path.  Writes at most `outcap`
  * bytes (give DNS_TCP_MAX for TCP; over UDP the answer is limited to

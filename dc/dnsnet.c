@@ -56,6 +56,7 @@ union dnsnet_cmsg {
 
 /* Per datagram of a batch: who asked, where to, and the answer. */
 struct dnsnet_slot {
+	struct dns_hint		 hint;
 	struct sockaddr_storage	 peer;
 	union dnsnet_cmsg	 rxctl;		/* destination of the query */
 	union dnsnet_cmsg	 txctl;		/* source of the answer */
@@ -354,6 +355,16 @@ dnsnet_server_readable(uv_poll_t *h, int status, int events)
 				log_warn("udp %s: recvmmsg", u->name);
 			return;
 		}
+		/*
+		 * The zone's memory latency is paid once per batch, not once
+		 * per query: slots of all, then entries of all, then answers.
+		 */
+		for (i = 0; i < n; i++)
+			dns_prefetch_start(u->net->srv, u->rxbuf +
+			    (size_t)i * DNSNET_RX_SLOT, u->rx[i].msg_len,
+			    &u->slot[i].hint);
+		for (i = 0; i < n; i++)
+			dns_prefetch_finish(u->net->srv, &u->slot[i].hint);
 		now = uv_now(u->net->loop);
 		for (i = 0, k = 0; i < n; i++) {
 			if (dnsnet_server_answer(u, i, k, now))

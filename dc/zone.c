@@ -131,6 +131,42 @@ zone_lookup(const struct zone *z, const uint8_t *lname, size_t len)
 	}
 }
 
+uint64_t
+zone_name_hash(const uint8_t *lname, size_t len)
+{
+	return zone_hash(lname, len);
+}
+
+void
+zone_prefetch_slot(const struct zone *z, uint64_t hash)
+{
+	if (z->nslots > 0)
+		__builtin_prefetch(&z->slots[(size_t)hash & (z->nslots - 1)]);
+}
+
+/* The first slot with the name's tag and length: the entry is likely it. */
+void
+zone_prefetch_entry(const struct zone *z, uint64_t hash, size_t len)
+{
+	const struct zone_slot *s;
+	size_t mask = z->nslots - 1, i;
+	uint32_t tag = (uint32_t)(hash >> 32);
+
+	if (z->nslots == 0)
+		return;
+	for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
+		s = &z->slots[i];
+		if (s->e == NULL)
+			return;
+		if (s->tag == tag && s->len == len) {
+			/* Header and name may straddle two lines. */
+			__builtin_prefetch(s->e);
+			__builtin_prefetch((const char *)s->e + 64);
+			return;
+		}
+	}
+}
+
 int
 zone_find_apex(const struct zone *z, const uint8_t *lname, size_t len,
     size_t *suffix_off)

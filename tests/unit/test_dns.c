@@ -719,6 +719,39 @@ test_notify(void **state)
 	assert_false(xfr_notify_is_reply(msg, len, 4243));
 }
 
+/*
+ * The prefetch hint names the slot the lookup will probe: the lower-cased
+ * question name's table hash, whatever the query's case; nothing for a
+ * question that cannot be read (dns_answer refuses those anyway).
+ */
+static void
+test_prefetch_hint(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t lname[] = "\5alice\3dc1\3ntm\4test";
+	struct dns_hint h;
+	uint8_t q[512];
+	size_t n;
+
+	n = mkquery(q, sizeof(q), 0, "AlIcE.dc1.NTM.test", DNS_TYPE_A, 0, 0, 0);
+	dns_prefetch_start(&f->srv, q, n, &h);
+	assert_int_equal(h.len, sizeof(lname));
+	assert_true(h.hash == zone_name_hash(lname, sizeof(lname)));
+	dns_prefetch_finish(&f->srv, &h);
+	/* and the answer is the same as without the hint */
+	assert_int_equal(ask(f, q, n, DNS_TRANSPORT_UDP), DNS_ACTION_ANSWER);
+	assert_int_equal(load_be16(f->out + DNS_OFF_ANCOUNT), 1);
+
+	dns_prefetch_start(&f->srv, q, DNS_HEADER_LEN + 3, &h);
+	assert_int_equal(h.len, 0);			/* cut in the name */
+	q[DNS_HEADER_LEN] = 0xc0;			/* a pointer */
+	dns_prefetch_start(&f->srv, q, n, &h);
+	assert_int_equal(h.len, 0);
+	dns_prefetch_start(&f->srv, q, 5, &h);
+	assert_int_equal(h.len, 0);			/* no header */
+	dns_prefetch_finish(&f->srv, &h);
+}
+
 /* ---- dnsnet: batched UDP on real sockets ---------------------------------- */
 
 enum {
@@ -923,6 +956,8 @@ main(void)
 		cmocka_unit_test(test_rrl_collisions),
 		cmocka_unit_test_setup_teardown(test_xfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefetch_hint, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_udp_batch_v4, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_udp_batch_v6, setup,
