@@ -15,8 +15,11 @@
 # lines of its zone file.  The query mix is 45 % A and 45 % AAAA of random
 # nodes and 10 % names that do not exist (NXDOMAIN), over UDP and IPv4 for
 # both.  The servers take turns, ROUNDS times, and the median of each is
-# reported, so a noisy moment hurts both alike.  Nothing leaves the two
-# namespaces' loopback interfaces.
+# reported, so a noisy moment hurts both alike.  Beside the rate, each run
+# reports the server's CPU time (user + system, from /proc; for NSD all of
+# its processes) per answered query: on a machine shared with other work
+# the rate follows whatever else runs, the CPU cost per query much less.
+# Nothing leaves the two namespaces' loopback interfaces.
 #
 # Usage (root): bench/bench_dns.sh [-n nodes] [-l seconds] [-r rounds]
 #                 [-b builddir] [-w file.md]
@@ -249,20 +252,50 @@ ntm-dc: $a
 nsd:    $b"
 done
 
-# One dnsperf run; prints its queries per second.
+clk_tck=$(getconf CLK_TCK)
+
+# CPU clock ticks (user + system) used so far by the given processes.
+cpu_ticks() {
+	for p in "$@"; do
+		# Fields after the command name, which ends at the last ')'.
+		sed 's/.*) //' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ t += $12 + $13 } END { print t + 0 }'
+}
+
+# The processes serving for $1: ntm-dc, or all of NSD's session (its
+# pidfile names xfrd, which leads the session; main and the server run
+# below it).
+server_pids() {
+	if [ "$1" = ntm-dc ]; then
+		echo "$dc_pid"
+	else
+		ps -o pid= -s "$nsd_pid"
+	fi
+}
+
+# One dnsperf run; prints its queries per second and records the server's
+# CPU microseconds per answered query in $work/$2.cpu.
 perf() {
+	# shellcheck disable=SC2046
+	t0=$(cpu_ticks $(server_pids "$2"))
 	# shellcheck disable=SC2086
 	ip netns exec "$1" $pin_cli dnsperf -s 127.0.0.1 -p 53 \
 	    -d "$work/queries" \
 	    -l "$secs" -c 8 -T 1 -q 256 >"$work/perf.out" 2>&1 ||
 	    { cat "$work/perf.out" >&2; die "dnsperf failed in $1"; }
+	# shellcheck disable=SC2046
+	t1=$(cpu_ticks $(server_pids "$2"))
+	done_q=$(awk '/Queries completed:/ { print $3 }' "$work/perf.out")
+	cpu=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="$done_q" \
+	    'BEGIN { printf("%.2f\n", n > 0 ? t / hz * 1e6 / n : 0) }')
+	echo "$cpu" >>"$work/$2.cpu"
 	lost=$(awk '/Queries lost:/ { print $3 }' "$work/perf.out")
 	codes=$(sed -n 's/^ *Response codes: *//p' "$work/perf.out")
 	echo "$lost" >>"$work/$2.lost"
 	sed -n 's/^Version //p' "$work/perf.out" >"$work/perf.version"
 	qps=$(awk '/Queries per second:/ { printf("%.0f\n", $4) }' \
 	    "$work/perf.out")
-	echo "  $2: $qps qps, lost $lost, $codes" >&2
+	echo "  $2: $qps qps, $cpu CPU us/query, lost $lost, $codes" >&2
 	echo "$qps"
 }
 
@@ -271,6 +304,8 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$work/ntm-dc.lost"
 : >"$work/nsd.lost"
+: >"$work/ntm-dc.cpu"
+: >"$work/nsd.cpu"
 : >"$work/dc.qps"
 : >"$work/nsd.qps"
 r=1
@@ -283,15 +318,21 @@ done
 dc_q=$(median <"$work/dc.qps")
 nsd_q=$(median <"$work/nsd.qps")
 ratio=$(awk -v a="$dc_q" -v b="$nsd_q" 'BEGIN { printf("%.2f", a / b) }')
+dc_cpu=$(median <"$work/ntm-dc.cpu")
+nsd_cpu=$(median <"$work/nsd.cpu")
+# Above 1: ntm-dc spends less CPU per answer than NSD.
+cpu_ratio=$(awk -v a="$dc_cpu" -v b="$nsd_cpu" \
+    'BEGIN { printf("%.2f", a > 0 ? b / a : 0) }')
 perf_version=$(cat "$work/perf.version")
 goal=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0) ? "met" : "NOT met" }')
 
-result="| server | queries/s (median of $rounds) | runs | queries lost per run |
-|---|---|---|---|
-| ntm-dc (tree at $(cd "$builddir" && git rev-parse --short HEAD 2>/dev/null || echo '?'), RRL off) | $dc_q | $(tr '\n' ' ' <"$work/dc.qps") | $(tr '\n' ' ' <"$work/ntm-dc.lost") |
-| NSD $(nsd -v 2>&1 | sed -n 's/^NSD version //p') (server-count 1, rrl-ratelimit 0) | $nsd_q | $(tr '\n' ' ' <"$work/nsd.qps") | $(tr '\n' ' ' <"$work/nsd.lost") |
+result="| server | queries/s (median of $rounds) | runs | queries lost per run | CPU us per query (median) | runs |
+|---|---|---|---|---|---|
+| ntm-dc (tree at $(cd "$builddir" && git rev-parse --short HEAD 2>/dev/null || echo '?'), RRL off) | $dc_q | $(tr '\n' ' ' <"$work/dc.qps") | $(tr '\n' ' ' <"$work/ntm-dc.lost") | $dc_cpu | $(tr '\n' ' ' <"$work/ntm-dc.cpu") |
+| NSD $(nsd -v 2>&1 | sed -n 's/^NSD version //p') (server-count 1, rrl-ratelimit 0) | $nsd_q | $(tr '\n' ' ' <"$work/nsd.qps") | $(tr '\n' ' ' <"$work/nsd.lost") | $nsd_cpu | $(tr '\n' ' ' <"$work/nsd.cpu") |
 
-ratio ntm-dc / NSD = **$ratio** (goal >= 1.0: $goal); $nodes nodes, A 45 % /
+ratio ntm-dc / NSD = **$ratio** (goal >= 1.0: $goal); CPU per query NSD /
+ntm-dc = $cpu_ratio (above 1: ntm-dc cheaper); $nodes nodes, A 45 % /
 AAAA 45 % / NXDOMAIN 10 %, UDP over IPv4 loopback, dnsperf $perf_version \`-c 8 -T 1 -q 256
 -l $secs\`, $(nproc) CPUs${pin_srv:+ (server on CPU 0, dnsperf on CPU 1)},
 load average before the run $load0, $(date -u +%Y-%m-%d)."
@@ -300,6 +341,9 @@ echo
 echo "ntm-dc: $dc_q queries/s"
 echo "nsd:    $nsd_q queries/s"
 echo "ratio ntm-dc/nsd: $ratio (goal >= 1.0: $goal)"
+echo "CPU us/query: ntm-dc $dc_cpu, nsd $nsd_cpu (nsd/ntm-dc $cpu_ratio)"
+echo
+printf '%s\n' "$result"
 
 if [ -n "$writeto" ]; then
 	if grep -q '^<!-- bench_dns begin -->$' "$writeto" 2>/dev/null; then
