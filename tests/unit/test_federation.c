@@ -21,6 +21,7 @@
 #include "msg.h"
 #include "rand.h"
 #include "registry.h"
+#include "relay.h"
 #include "signal.h"
 #include "sigio.h"
 #include "tls.h"
@@ -585,7 +586,10 @@ pki_init(struct pki *k)
 	gnutls_pubkey_deinit(apub);
 }
 
-/* TLS credentials of a DC of `zone` (certificate ns1.<zone>). */
+/*
+ * TLS credentials of a DC of `zone` (certificate ns1.<zone>), or with
+ * zone NULL of an RS (rs.ntm.test).
+ */
 static struct tls_creds *
 pki_dc(struct pki *k, const char *zone)
 {
@@ -598,14 +602,15 @@ pki_dc(struct pki *k, const char *zone)
 	gnutls_x509_crt_t chain[2];
 	char name[128];
 
-	snprintf(name, sizeof(name), "ns1.%s", zone);
+	snprintf(name, sizeof(name), zone != NULL ? "ns1.%s" : "rs.ntm.test",
+	    zone);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &key), 0);
 	assert_int_equal(cert_pubkey_of(key, &pub), 0);
 	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_DC;
+	req.role = zone != NULL ? CERT_ROLE_DC : CERT_ROLE_RS;
 	req.fqdn = name;
-	req.zones = zones;
-	req.nzones = 1;
+	req.zones = zone != NULL ? zones : NULL;
+	req.nzones = zone != NULL ? 1 : 0;
 	req.pubkey = pub;
 	assert_int_equal(cert_issue(&req, &ai, k->rng, time(NULL) - 60,
 	    &chain[0]), 0);
@@ -882,6 +887,198 @@ test_ask(void **state)
 	rng_free(k.rng);
 }
 
+/* ---- the DC's RS link (dc/relay) --------------------------------------- */
+
+/* An RS played here: checks each RELAY_DIRECTION and answers it. */
+struct fake_rs {
+	struct tls_expect	 expect;
+	unsigned		 connects;
+	unsigned		 frames;
+	bool			 drop_first;	/* close on the first request */
+	struct msg_addr		 observed;	/* what the last one said */
+	uint32_t		 recv_id, peer_recv_id;
+	uint8_t			 peer_key[PROTO_KEY_LEN];
+	uint64_t		 expiry;
+};
+
+static void
+fake_rs_connected(struct tls_conn *c, const struct tls_peer *p, void *arg)
+{
+	struct fake_rs *rs = arg;
+
+	(void)c;
+	assert_int_equal(p->role, CERT_ROLE_DC);
+	rs->connects++;
+}
+
+static void
+fake_rs_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
+{
+	static const struct msg_addr me = { PROTO_FAMILY_IPV4, 4613,
+	    { 198, 51, 100, 7 } };
+	struct fake_rs *rs = arg;
+	const struct msg_attr *a;
+	struct msg m, ack;
+	uint8_t out[512];
+	size_t outlen;
+
+	rs->frames++;
+	assert_int_equal(msg_decode(p, len, &m), 0);
+	assert_int_equal(m.hdr.type, PROTO_MSG_RELAY_DIRECTION);
+	a = msg_attr_find(&m, PROTO_ATTR_PATH_ID);
+	assert_non_null(a);
+	assert_memory_equal(a->val, m.hdr.id, PROTO_ID_LEN);
+	assert_int_equal(msg_attr_u32(&m, PROTO_ATTR_RECV_ID, &rs->recv_id),
+	    0);
+	assert_int_equal(msg_attr_u32(&m, PROTO_ATTR_PEER_RECV_ID,
+	    &rs->peer_recv_id), 0);
+	assert_int_equal(msg_attr_u64(&m, PROTO_ATTR_EXPIRY, &rs->expiry), 0);
+	memcpy(rs->peer_key, msg_attr_find(&m,
+	    PROTO_ATTR_PEER_BINDING_KEY)->val, PROTO_KEY_LEN);
+	assert_int_equal(msg_addr_parse(msg_attr_find(&m,
+	    PROTO_ATTR_OBSERVED_ADDR), &rs->observed), 0);
+	if (rs->drop_first && rs->frames == 1) {
+		tls_close(c);
+		return;
+	}
+	msg_init(&ack, PROTO_MSG_RELAY_DIRECTION_ACK);
+	ack.hdr.txid = m.hdr.txid;
+	memcpy(ack.hdr.id, m.hdr.id, PROTO_ID_LEN);
+	assert_int_equal(msg_add_bytes(&ack, PROTO_ATTR_PATH_ID, a->val,
+	    PROTO_ID_LEN), 0);
+	assert_int_equal(msg_add_addr(&ack, PROTO_ATTR_RELAY_ADDR, &me), 0);
+	assert_int_equal(msg_encode(&ack, out, sizeof(out), &outlen), 0);
+	assert_int_equal(tls_send(c, out, outlen), 0);
+}
+
+static struct tls_listener *
+fake_rs_listen(uv_loop_t *loop, struct tls_creds *creds, struct fake_rs *rs,
+    struct sockaddr_storage *ss)
+{
+	struct tls_listener *lis;
+	struct tls_config cfg;
+
+	rs->expect.trust = tls_creds_trust(creds);
+	rs->expect.intermediate = tls_creds_issuer(creds);
+	rs->expect.role = CERT_ROLE_DC;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.creds = creds;
+	cfg.verify = tls_verify_cert;
+	cfg.verify_ctx = &rs->expect;
+	cfg.client_auth = TLS_CLIENT_AUTH_REQUIRE;
+	cfg.framing = TLS_FRAMING_MSG;
+	cfg.on_connected = fake_rs_connected;
+	cfg.on_frame = fake_rs_frame;
+	cfg.on_closed = dccn_closed;
+	cfg.arg = rs;
+	assert_int_equal(loop_addr_parse("127.0.0.1:0", 0, 0, ss), 0);
+	assert_int_equal(tls_listen(loop, &cfg, (struct sockaddr *)ss, &lis),
+	    0);
+	assert_int_equal(tls_listener_addr(lis, ss), 0);
+	return lis;
+}
+
+static void
+relay_sample(struct signal_relay *rl, uint8_t tag)
+{
+	memset(rl, 0, sizeof(*rl));
+	rl->ref = tag;
+	memset(rl->path_id, tag, PROTO_ID_LEN);
+	rl->recv_id = 0x1000u + tag;
+	rl->peer_recv_id = 0x2000u + tag;
+	memset(rl->binding_key, 0xa1, PROTO_KEY_LEN);
+	memset(rl->peer_binding_key, 0xb2, PROTO_KEY_LEN);
+	rl->observed.family = PROTO_FAMILY_IPV4;
+	rl->observed.port = 40000 + tag;
+	rl->observed.addr[0] = 192;
+	rl->peer_addr = rl->observed;
+	rl->expiry = 1800000030;
+}
+
+/* RELAY_DIRECTION out, the ACK back; a link lost before the answer. */
+static void
+test_relay_link(void **state)
+{
+	uv_loop_t loop;
+	struct pki k;
+	struct fake_rs rs, dcs;
+	struct tls_creds *dc_creds, *rs_creds, *other_dc;
+	struct tls_listener *lis, *lis2;
+	struct sockaddr_storage ss, ss2;
+	struct signal_relay rl;
+	struct relay *r, *r2;
+	struct asked a, b, c;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	memset(&a, 0, sizeof(a));
+	dcs = rs;
+	b = c = a;
+	pki_init(&k);
+	dc_creds = pki_dc(&k, "dc1.ntm.test");
+	rs_creds = pki_dc(&k, NULL);
+	other_dc = pki_dc(&k, "dc2.ntm.test");
+	assert_int_equal(uv_loop_init(&loop), 0);
+	lis = fake_rs_listen(&loop, rs_creds, &rs, &ss);
+	assert_int_equal(relay_new(&r, &loop, dc_creds, &ss, 1, k.rng), 0);
+
+	/* Sent before the link is up: it goes once the handshake is done. */
+	relay_sample(&rl, 1);
+	assert_int_equal(relay_direction(r, &rl, answered, &a), 0);
+	run_asked(&loop, &a, 1);
+	assert_int_equal(a.status, 0);
+	assert_int_equal(a.resp_type, PROTO_MSG_RELAY_DIRECTION_ACK);
+	assert_int_equal(a.resp_status, PROTO_STATUS_OK);
+	assert_int_equal(rs.recv_id, 0x1001);
+	assert_int_equal(rs.peer_recv_id, 0x2001);
+	assert_memory_equal(rs.peer_key, rl.peer_binding_key, PROTO_KEY_LEN);
+	assert_int_equal(rs.observed.port, 40001);
+	assert_true(rs.expiry == 1800000030);
+	assert_int_equal(relay_links_up(r), 1);
+	assert_int_equal(relay_stats(r)->acks, 1);
+
+	/* The RS drops the link on the next request: sent again after. */
+	rs.drop_first = true;
+	rs.frames = 0;
+	relay_sample(&rl, 2);
+	assert_int_equal(relay_direction(r, &rl, answered, &b), 0);
+	run_asked(&loop, &b, 1);
+	assert_int_equal(b.status, 0);
+	assert_int_equal(b.resp_status, PROTO_STATUS_OK);
+	assert_int_equal(rs.frames, 2);
+	assert_int_equal(rs.connects, 2);
+	assert_int_equal(relay_stats(r)->resends, 1);
+	assert_int_equal(relay_stats(r)->links_down, 1);
+
+	/* A server with a DC's certificate is no RS: never up, timeout. */
+	lis2 = fake_rs_listen(&loop, other_dc, &dcs, &ss2);
+	assert_int_equal(relay_new(&r2, &loop, dc_creds, &ss2, 1, k.rng), 0);
+	relay_sample(&rl, 3);
+	assert_int_equal(relay_direction(r2, &rl, answered, &c), 0);
+	run_asked(&loop, &c, 1);
+	assert_int_equal(c.status, -ETIMEDOUT);
+	assert_int_equal(dcs.frames, 0);
+	assert_int_equal(relay_links_up(r2), 0);
+	assert_int_equal(relay_stats(r2)->timeouts, 1);
+
+	relay_close(r);
+	relay_close(r2);
+	tls_listener_free(lis);
+	tls_listener_free(lis2);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	relay_free(r);
+	relay_free(r2);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	tls_creds_free(dc_creds);
+	tls_creds_free(rs_creds);
+	tls_creds_free(other_dc);
+	gnutls_x509_crt_deinit(k.as);
+	gnutls_x509_crt_deinit(k.root);
+	gnutls_privkey_deinit(k.ak);
+	gnutls_privkey_deinit(k.rk);
+	rng_free(k.rng);
+}
+
 int
 main(void)
 {
@@ -892,6 +1089,7 @@ main(void)
 		cmocka_unit_test(test_resolver_timeout),
 		cmocka_unit_test(test_peer_authorized),
 		cmocka_unit_test(test_ask),
+		cmocka_unit_test(test_relay_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
