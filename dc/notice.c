@@ -69,6 +69,7 @@ struct notice_item {
 	uint32_t		 key_id;
 	uint8_t			 key[PROTO_KEY_LEN];
 	uint64_t		 key_expiry;
+	bool			 key_stale;	/* expired on arrival */
 	time_t			 now;		/* when it arrived */
 	char			 displaced[NOTICE_DISPLACED_MAX]
 				    [PROTO_FQDN_MAX + 1];
@@ -479,7 +480,8 @@ notice_db_apply(sqlite3 *db, struct notice_item *it)
 		rc = notice_db_run(db, notice_sql_status, it);
 		break;
 	case PROTO_MSG_NOTICE_TICKET_KEY:
-		rc = notice_db_run(db, notice_sql_key, it);
+		if (!it->key_stale)
+			rc = notice_db_run(db, notice_sql_key, it);
 		break;
 	default:
 		rc = -EPROTO;
@@ -654,6 +656,14 @@ notice_decode(struct notice *n, const char *as_name, const uint8_t *p,
 		    notice_bytes(m, PROTO_ATTR_TICKET_KEY, it->key,
 		    PROTO_KEY_LEN, PROTO_KEY_LEN, NULL) < 0)
 			goto out;
+		/*
+		 * A key already expired (replayed after a long outage) is
+		 * acknowledged and not kept: refusing it, or failing the
+		 * schema's expires > created, would stall the AS's outbox.
+		 */
+		if (it->key_expiry > INT64_MAX)
+			it->key_expiry = INT64_MAX;
+		it->key_stale = it->key_expiry <= (uint64_t)now;
 		rc = 0;
 		goto out;
 	}
@@ -819,7 +829,11 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 		n->stats.applied++;
 		if (cur != NULL)
 			*cur = it->seq;
-		if (it->type == PROTO_MSG_NOTICE_TICKET_KEY) {
+		if (it->type == PROTO_MSG_NOTICE_TICKET_KEY && it->key_stale)
+			log_info("notice %llu: ticket key %08x expired before "
+			    "it arrived, not used", (unsigned long long)it->seq,
+			    it->key_id);
+		else if (it->type == PROTO_MSG_NOTICE_TICKET_KEY) {
 			log_info("notice %llu: ticket key %08x",
 			    (unsigned long long)it->seq, it->key_id);
 			if (n->hooks.ticket_key != NULL)

@@ -49,6 +49,7 @@ struct fix {
 	int			 keys;
 	uint32_t		 key_id;
 	uint8_t			 reason;	/* of REVOKED notices; 0: 1 */
+	uint64_t		 key_expiry;	/* of TICKET_KEY; 0: a day */
 };
 
 static int
@@ -256,7 +257,7 @@ notice_make(struct fix *f, uint8_t type, uint64_t seq,
 		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_TICKET_KEY, key,
 		    sizeof(key)), 0);
 		assert_int_equal(msg_add_u64(&m, PROTO_ATTR_EXPIRY,
-		    NOW + 86400), 0);
+		    f->key_expiry != 0 ? f->key_expiry : NOW + 86400), 0);
 		break;
 	default:
 		break;
@@ -477,6 +478,22 @@ test_ticket_key(void **state)
 	assert_int_equal(f->key_id, 0xabcd);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM ticket_keys WHERE "
 	    "id = 43981 AND expires > created"), 1);
+
+	/*
+	 * One that expired before it arrived (found by fuzz_notice: the
+	 * schema refused it and the AS would have resent it for ever) is
+	 * acknowledged, neither stored nor used.
+	 */
+	f->key_expiry = NOW - 1;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_TICKET_KEY, 2, NULL, &acked),
+	    0);
+	assert_int_equal(acked, 2);
+	assert_int_equal(f->keys, 1);
+	f->key_expiry = UINT64_MAX;
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_TICKET_KEY, 3, NULL, &acked),
+	    0);
+	assert_int_equal(acked, 3);
+	assert_int_equal(f->keys, 2);
 }
 
 /* The certificate hash survives a restart of the DC (cert_status.cert_hash). */
