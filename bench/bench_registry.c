@@ -915,7 +915,7 @@ main(int argc, char *argv[])
 	size_t n = BENCH_NODES, ndir = BENCH_DIRECTIONS;
 	size_t inflight = BENCH_INFLIGHT, nroutes = BENCH_ROUTES;
 	size_t routed1, routedc, ref1, refc, i;
-	long rss0, rss1, rssz, rss2, hwm, hwm2;
+	long rss0, rss1, rssz, rss2, rss3, hwm, hwm2, hwm3;
 	bool with_zone = true;
 	double reg_cpu, reg_wall, dc_kib;
 	int ch;
@@ -980,6 +980,7 @@ main(int argc, char *argv[])
 
 	routed1 = bench_directions(&b, ndir, 1, &tdir1, &ref1);
 	routedc = bench_directions(&b, ndir, inflight, &tdirc, &refc);
+	bench_rss(&rss3, &hwm3);
 	bench_routes(&b, nroutes, &troute);
 	bench_base_aead(&b.slots[0], false, &taead);
 	bench_base_aead(&b.slots[0], true, &taead_new);
@@ -1039,6 +1040,9 @@ main(int argc, char *argv[])
 	    "(%zu B/node), %ld KiB with the zone, %ld KiB with %zu "
 	    "registered (VmHWM %ld KiB)\n", rss0, rss1,
 	    sizeof(struct bench_node), rssz, rss2, n, hwm2);
+	printf("RSS after the directions: %ld KiB (+%ld KiB; each MN keeps "
+	    "its last answer, now a Route Direction, for retransmissions)\n",
+	    rss3, rss3 - rss2);
 	printf("DC's share: %.0f KiB, %.0f B per node: zone %.0f B, "
 	    "registration %.0f B (struct registry_entry %zu B + addresses, "
 	    "FQDN, cached answer, hash tables)\n", dc_kib,
