@@ -86,15 +86,15 @@ ca_free(struct ca *c)
 }
 
 static void
-leaf_make(struct fix *f, struct leaf *l, const struct ca *c,
-    enum cert_role role, const char *fqdn, const char *v4, const char *v6,
-    time_t issued, uint32_t lifetime)
+leaf_make_key(struct fix *f, struct leaf *l, const struct ca *c,
+    enum cert_keytype kt, enum cert_role role, const char *fqdn,
+    const char *v4, const char *v6, time_t issued, uint32_t lifetime)
 {
 	struct cert_issuer iss = { c->as, c->as_key };
 	struct cert_request req;
 	gnutls_pubkey_t pub;
 
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &l->key), 0);
+	assert_int_equal(cert_key_generate(kt, &l->key), 0);
 	assert_int_equal(cert_pubkey_of(l->key, &pub), 0);
 	memset(&req, 0, sizeof(req));
 	req.role = role;
@@ -119,6 +119,15 @@ leaf_make(struct fix *f, struct leaf *l, const struct ca *c,
 	l->serial_len = sizeof(l->serial);
 	assert_int_equal(gnutls_x509_crt_get_serial(l->crt, l->serial,
 	    &l->serial_len), 0);
+}
+
+static void
+leaf_make(struct fix *f, struct leaf *l, const struct ca *c,
+    enum cert_role role, const char *fqdn, const char *v4, const char *v6,
+    time_t issued, uint32_t lifetime)
+{
+	leaf_make_key(f, l, c, CERT_KEY_P256, role, fqdn, v4, v6, issued,
+	    lifetime);
 }
 
 static void
@@ -223,6 +232,52 @@ verify(struct fix *f, const struct leaf *l, const gnutls_datum_t *st,
 {
 	return peercheck_verify(f->pc, l->der.data, l->der.size, st->data,
 	    st->size, ex, now, NULL);
+}
+
+/*
+ * A node enrolled with [node] key_type = rsa2048: its certificate passes
+ * every check, and the key given back (and found by hash, as an rsa
+ * initiator looks it up) is the RSA-2048 key the certificate allows
+ * key encipherment with.
+ */
+static void
+test_rsa_peer(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_datum_t st;
+	struct leaf bob;
+	unsigned int ku = 0;
+
+	leaf_make_key(f, &bob, &f->ca, CERT_KEY_RSA2048, CERT_ROLE_NODE,
+	    "bob.dc2.ntm.test", "198.18.2.10", "fd6e:746d:6f62:2::10",
+	    NOW - 3600, 86400);
+	assert_true(gnutls_x509_crt_get_key_usage(bob.crt, &ku, NULL) >= 0);
+	assert_true(ku & GNUTLS_KEY_KEY_ENCIPHERMENT);
+	assert_true(ku & GNUTLS_KEY_DIGITAL_SIGNATURE);
+	ex = expect_bob(&bob);
+	st = status_make(&f->ca, &bob, OCSP_CERT_GOOD, NOW - 60);
+	assert_int_equal(peercheck_verify(f->pc, bob.der.data, bob.der.size,
+	    st.data, st.size, &ex, NOW, &pub), 0);
+	assert_non_null(pub);
+	assert_int_equal(cert_key_type(pub), CERT_KEY_RSA2048);
+	gnutls_pubkey_deinit(pub);
+	pub = NULL;
+	assert_int_equal(peercheck_cert_pubkey(f->pc, bob.hash, &pub), 0);
+	assert_int_equal(cert_key_type(pub), CERT_KEY_RSA2048);
+	gnutls_pubkey_deinit(pub);
+	/* The same checks refuse it as for any key: another name here. */
+	ex.fqdn = "carol.dc2.ntm.test";
+	assert_int_equal(verify(f, &bob, &st, &ex, NOW), PEERCHECK_E_FQDN);
+	/* A P-256 peer's key, the one rsa must not be run toward. */
+	assert_int_equal(peercheck_cert_add(f->pc, f->bob.der.data,
+	    f->bob.der.size), 0);
+	assert_int_equal(peercheck_cert_pubkey(f->pc, f->bob.hash, &pub), 0);
+	assert_int_equal(cert_key_type(pub), CERT_KEY_P256);
+	gnutls_pubkey_deinit(pub);
+	gnutls_free(st.data);
+	leaf_free(&bob);
 }
 
 static void
@@ -502,6 +557,7 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_alone,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rsa_peer, setup, teardown),
 		cmocka_unit_test(test_error_names),
 	};
 
