@@ -41,23 +41,22 @@
  *   6         global IPv6 only
  *   7         dual stack behind the same NATs: 192.168.0.x and a global
  *             IPv6 address registered, observed over IPv4 at the NAT
- * so random pairs meet every case of dc/route.h: direct, reverse, same-NAT
- * private, punch (different NATs) and relay (IPv4 only to IPv6 only).  No
- * RS is configured, so the DC decides punch and relay routes and then
- * answers MN UNAVAILABLE (PROTOCOL.md: no RS, no such route); those are
- * counted as refused, and the rates count only directions that ended with
- * MN's Route Direction, while the DC's time for the refused ones is in
- * the total (so the rates are, if anything, low).
+ * so random pairs take every route of dc/route.h: direct, reverse, same-NAT
+ * private, punch (different NATs) and relay (IPv4 only to IPv6 only).
  *
  * Then directions: DIRECTION_REQUEST from a random registered MN to a
  * random CN (one in 16 from MN's own NAT block), through the same
- * signal_input(): the DC decides the route, makes path id and keys and
- * seals CN's Route Direction; CN's NTM_ACK then makes the DC seal MN's.
- * A decision counts when MN's Route Direction came out; both inputs are
- * timed.  With 1 in flight the DC holds one path at a time; with -c in
- * flight it holds up to that many (they wait for NTM_ACK in the DC).
- * Every BENCH_SAMPLE-th answer is opened with the node's keys and checked.
- * route_decide() alone is timed on random pairs of registered nodes.
+ * signal_input(): the DC decides the route and makes path id and keys.
+ * On punch and relay routes it first hands out a RELAY_DIRECTION for its
+ * RS; the bench answers as the RS would (RELAY_DIRECTION_ACK with two RS
+ * addresses) and the DC's decoding of it and signal_relay_ack() are timed.
+ * The DC seals CN's Route Direction; CN's NTM_ACK then makes it seal MN's.
+ * A decision counts when MN's Route Direction came out; all the DC's
+ * calls for it are timed.  With 1 in flight the DC holds one path at a
+ * time; with -c in flight it holds up to that many (waiting for the RS or
+ * for NTM_ACK).  Every BENCH_SAMPLE-th answer is opened with the node's
+ * keys and checked.  route_decide() alone is timed on random pairs of
+ * registered nodes.
  *
  * Baselines, in the same run: AES-256-GCM open of a REGISTRATION-sized
  * message with a ready handle (a registration costs the DC at least three
@@ -126,6 +125,10 @@ struct bench_slot {
 	uint8_t		 nonce[PROTO_RANDOM_LEN];
 	uint8_t		 path_id[PROTO_ID_LEN];
 	bool		 answered;
+	size_t		 nsend;		/* datagrams of the answer */
+	bool		 relay;		/* a RELAY_DIRECTION came out */
+	uint64_t	 relay_ref;
+	uint8_t		 relay_path[PROTO_ID_LEN];
 	size_t		 len;
 	uint8_t		 buf[PROTO_DATAGRAM_MAX];
 	size_t		 alen;
@@ -157,6 +160,8 @@ struct bench {
 	uint8_t			 mn_hash[PROTO_HASH_LEN];
 	uint64_t		 xs;		/* xorshift state for picks */
 	uint64_t		 refused[256];	/* by status; 0: no answer */
+	uint64_t		 fragmented;	/* MN's answers in fragments */
+	uint64_t		 relayed;	/* RELAY_DIRECTIONs answered */
 	unsigned long		 checked;
 };
 
@@ -435,6 +440,24 @@ bench_answer(const struct bench_slot *s, struct msg_header *h)
 	return msg_header_decode(&rb, h) == 0;
 }
 
+/* Keeps the first datagram of the DC's answer and any RELAY_DIRECTION. */
+static void
+bench_capture(struct bench *b, struct bench_slot *s)
+{
+	s->nsend = b->out.nsend;
+	s->answered = b->out.nsend >= 1;
+	if (s->answered) {
+		s->alen = b->out.send[0].len;
+		memcpy(s->ans, b->out.send[0].buf, s->alen);
+		s->ans_to = b->out.send[0].to;
+	}
+	s->relay = b->out.nrelay > 0;
+	if (s->relay) {
+		s->relay_ref = b->out.relay[0].ref;
+		memcpy(s->relay_path, b->out.relay[0].path_id, PROTO_ID_LEN);
+	}
+}
+
 /* The DC takes slot s's datagram from `from`; one answer expected. */
 static void
 bench_input(struct bench *b, struct bench_slot *s,
@@ -442,12 +465,7 @@ bench_input(struct bench *b, struct bench_slot *s,
 {
 	signal_input(b->sig, s->buf, s->len, from, b->now, BENCH_WALL,
 	    &b->out);
-	s->answered = b->out.nsend == 1;
-	if (s->answered) {
-		s->alen = b->out.send[0].len;
-		memcpy(s->ans, b->out.send[0].buf, s->alen);
-		s->ans_to = b->out.send[0].to;
-	}
+	bench_capture(b, s);
 }
 
 /* The AS's part and the node's first message: ticket, REG_HELLO. */
@@ -523,7 +541,8 @@ bench_check_ack(struct bench *b, struct bench_slot *s)
 	struct msg m;
 	uint8_t copy[PROTO_DATAGRAM_MAX], nat;
 
-	if (!bench_answer(s, &h) || h.type != PROTO_MSG_REGISTRATION_ACK ||
+	if (!bench_answer(s, &h) || s->nsend != 1 ||
+	    h.type != PROTO_MSG_REGISTRATION_ACK ||
 	    memcmp(h.id, nd->sid, PROTO_ID_LEN) != 0)
 		fatalx("bench: node %u: no REGISTRATION_ACK", s->node);
 	if (s->node % BENCH_SAMPLE != 0)
@@ -604,6 +623,25 @@ bench_ntm_ack(struct bench *b, struct bench_slot *s)
 	bench_seal(&b->nodes[s->peer], &m, s);
 }
 
+/* The RS's RELAY_DIRECTION_ACK (encoded into s->buf): its addresses. */
+static void
+bench_rs_ack(struct bench_slot *s)
+{
+	struct msg m;
+	struct msg_addr rs4, rs6;
+
+	bench_v4(&rs4, 192, (2u << 8) | 13, 4613);	/* 192.0.2.13 */
+	bench_v6(&rs6, 0xffff, 13, 4613);
+	msg_init(&m, PROTO_MSG_RELAY_DIRECTION_ACK);
+	memcpy(m.hdr.id, s->relay_path, PROTO_ID_LEN);
+	if (msg_add_bytes(&m, PROTO_ATTR_PATH_ID, s->relay_path,
+	    PROTO_ID_LEN) < 0 ||
+	    msg_add_addr(&m, PROTO_ATTR_RELAY_ADDR, &rs4) < 0 ||
+	    msg_add_addr(&m, PROTO_ATTR_RELAY_ADDR, &rs6) < 0 ||
+	    msg_encode(&m, s->buf, sizeof(s->buf), &s->len) < 0)
+		fatalx("bench: RELAY_DIRECTION_ACK");
+}
+
 /* MN's Route Direction on a sample: it opens and names CN. */
 static void
 bench_check_route(struct bench *b, struct bench_slot *s)
@@ -660,6 +698,29 @@ bench_directions(struct bench *b, size_t total, size_t inflight,
 			bench_input(b, s, &obs);
 		}
 		bench_time_stop(t);
+		/*
+		 * Punch and relay routes: the DC asked the RS first.  The RS's
+		 * ACK is made here; decoding it (dc/relay.c's work) and
+		 * signal_relay_ack() are the DC's and timed.
+		 */
+		for (j = 0; j < cnt; j++)
+			if (b->slots[j].relay && b->slots[j].nsend == 0)
+				bench_rs_ack(&b->slots[j]);
+		bench_time_start(t);
+		for (j = 0; j < cnt; j++) {
+			struct msg ack;
+
+			s = &b->slots[j];
+			if (!s->relay || s->nsend != 0)
+				continue;
+			if (msg_decode(s->buf, s->len, &ack) < 0)
+				fatalx("bench: RELAY_DIRECTION_ACK decode");
+			signal_relay_ack(b->sig, s->relay_ref, 0, &ack, b->now,
+			    &b->out);
+			bench_capture(b, s);
+			b->relayed++;
+		}
+		bench_time_stop(t);
 		/* CN's Route Direction: its header id is the path id. */
 		for (j = 0; j < cnt; j++) {
 			s = &b->slots[j];
@@ -695,7 +756,9 @@ bench_directions(struct bench *b, size_t total, size_t inflight,
 			    !route_addr_equal(&s->ans_to, &obs))
 				continue;
 			routed++;
-			if ((done + j) % BENCH_SAMPLE == 0)
+			if (s->nsend > 1)
+				b->fragmented++;
+			else if ((done + j) % BENCH_SAMPLE == 0)
 				bench_check_route(b, s);
 		}
 		b->now++;
@@ -869,8 +932,8 @@ bench_setup(struct bench *b, size_t n)
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.zone = BENCH_ZONE;
-	/* No RS: punch and relay routes are answered UNAVAILABLE (counted). */
-	cfg.nrelay = 0;
+	/* One RS: the bench answers its RELAY_DIRECTIONs (bench_rs_ack). */
+	cfg.nrelay = 1;
 	memset(&hooks, 0, sizeof(hooks));
 	hooks.zone.node_set = bench_zone_set;
 	hooks.zone.arg = b;
@@ -1029,7 +1092,12 @@ main(int argc, char *argv[])
 			printf(" %s %llu", i == 0 ? "no answer" :
 			    msg_status_name((uint8_t)i),
 			    (unsigned long long)b.refused[i]);
-	printf(" (no RS here: punch and relay routes are UNAVAILABLE)");
+	printf("\nRS answers (punch and relay routes): %llu; MN's Route "
+	    "Directions in fragments: %llu; signal frag_out %llu, "
+	    "drop_unknown_path %llu", (unsigned long long)b.relayed,
+	    (unsigned long long)b.fragmented,
+	    (unsigned long long)st->frag_out,
+	    (unsigned long long)st->drop_unknown_path);
 	printf("\nanswers opened and checked: %lu (every %dth)\n", b.checked,
 	    BENCH_SAMPLE);
 	if (with_zone)
