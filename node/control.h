@@ -17,7 +17,10 @@ struct ntmd_resolver;
 enum control_limit {
 	CONTROL_LIMIT_INVALID = 0,
 	CONTROL_ZONES_MAX = 16,
-	CONTROL_LINES_MAX = 48,		/* answer lines to one request */
+	/* Answer lines to one request: every tunnel of TUNNELS, or STATUS. */
+	CONTROL_LINES_MAX = 320,
+	/* Their bytes: STAT and TUNNEL lines are far below CTLMSG_LINE_MAX. */
+	CONTROL_REPLY_MAX = 65536,
 	CONTROL_IDLE_MS = 5000,		/* a client that sends no line */
 	CONTROL_BACKLOG = 64,
 	/* Beyond setup_ms, how long a resolver may take before NOTFOUND. */
@@ -66,7 +69,7 @@ struct control_reply {
 	size_t			 nlines;
 	size_t			 len;
 	int			 err;		/* sticky: -ENOSPC, -EINVAL */
-	char			 buf[CONTROL_LINES_MAX * CTLMSG_LINE_MAX];
+	char			 buf[CONTROL_REPLY_MAX];
 };
 
 /*

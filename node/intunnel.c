@@ -825,7 +825,13 @@ intunnel_tick(struct intunnel *it, unsigned due, uint64_t now, time_t wall)
 		} else if (it->rk.sends > before)
 			it->stats.rekey_retransmits++;
 	}
-	if ((due & DATAPLANE_TIMER_REKEY) || now >= it->rekey_retry)
+	/*
+	 * An rsa rekey encapsulates to the peer's certificate key: the
+	 * original responder's request would go to the initiator's key,
+	 * usually ECDSA (doc/KEX.md), so only the initiator asks.
+	 */
+	if (((due & DATAPLANE_TIMER_REKEY) || now >= it->rekey_retry) &&
+	    !(it->kex == PROTO_KEX_RSA && it->role != DATAPLANE_ROLE_INITIATOR))
 		(void)intunnel_rekey(it, now);
 	if (intunnel_req_due(it, &it->up, now)) {
 		log_warnx("tunnel to %s: certificate update not acknowledged",

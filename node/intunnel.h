@@ -51,7 +51,8 @@ struct ntm_rng;
  * answer again, sealed under the old key the requester still uses.  A
  * request whose epoch is neither current + 1 nor the one just answered,
  * or whose scheme step fails, is dropped and counted (rekey_dropped).
- * When both sides ask at once, the original initiator's request wins.  A
+ * When both sides ask at once, the original initiator's request wins (in
+ * an rsa tunnel only the initiator asks: doc/KEX.md).  A
  * rekey without an answer after every send is counted (rekey_failed) and
  * asked again PROTO_TIMER_OLD_KEY later.
  *

@@ -778,6 +778,63 @@ test_rekey(void **state)
 	    DATAPLANE_DROP_AUTH);
 }
 
+/*
+ * After a switch the old send key stays for dataplane_seal_old() (an
+ * answer the peer must still open with the old key), with its own
+ * counter, until the retire or the next install; the rekey limits are
+ * per tunnel.
+ */
+static void
+test_old_send_key(void **state)
+{
+	struct pair *p = *state;
+	uint8_t k1[PROTO_KEY_LEN], k2[PROTO_KEY_LEN], inner[PKT_MAX];
+	uint8_t out[PKT_MAX];
+	struct dataplane_rx rx;
+	size_t len, outlen;
+
+	memset(k1, 0x5a, sizeof(k1));
+	memset(k2, 0xa5, sizeof(k2));
+	len = ip4_packet(inner, B_VIP4, A_VIP4, PAYLOAD);
+	assert_int_equal(dataplane_seal_old(p->tb, PROTO_MSG_DATA, inner, len,
+	    out, sizeof(out), &outlen), -ENOENT);
+	assert_false(dataplane_tunnel_has_old_key(p->tb));
+	(void)seal(p->tb, inner, len, out);
+	(void)seal(p->tb, inner, len, out);
+	assert_int_equal(dataplane_tunnel_install(p->tb, 1, k1, k2), 0);
+	assert_int_equal(dataplane_tunnel_switch(p->tb), 0);
+	assert_true(dataplane_tunnel_has_old_key(p->tb));
+	assert_int_equal(dataplane_tunnel_epoch(p->tb), 1);
+	assert_int_equal(dataplane_tunnel_tx_phase(p->tb), 1);
+	/* A has not installed epoch 1: only the old key opens at A. */
+	assert_int_equal(dataplane_seal_old(p->tb, PROTO_MSG_DATA, inner, len,
+	    out, sizeof(out), &outlen), 0);
+	assert_int_equal(out[2], 0);
+	assert_true(load_be64(out + 8) == 3);
+	assert_int_equal(dataplane_open(p->a, out, outlen, NULL, &rx),
+	    DATAPLANE_OK);
+	outlen = seal(p->tb, inner, len, out);
+	assert_int_equal(out[2], 1);
+	assert_int_not_equal(dataplane_open(p->a, out, outlen, NULL, &rx),
+	    DATAPLANE_OK);
+	dataplane_tunnel_retire(p->tb);
+	assert_false(dataplane_tunnel_has_old_key(p->tb));
+	assert_int_equal(dataplane_seal_old(p->tb, PROTO_MSG_DATA, inner, len,
+	    out, sizeof(out), &outlen), -ENOENT);
+
+	/* Limits: 0 means the protocol's, above them is refused. */
+	assert_int_equal(dataplane_tunnel_set_rekey(p->ta,
+	    PROTO_TIMER_REKEY + 1, 0), -EINVAL);
+	assert_int_equal(dataplane_tunnel_set_rekey(p->ta, 0, 3), 0);
+	assert_false(dataplane_tunnel_needs_rekey(p->ta));
+	len = ip4_packet(inner, A_VIP4, B_VIP4, PAYLOAD);
+	(void)seal(p->ta, inner, len, out);
+	(void)seal(p->ta, inner, len, out);
+	assert_false(dataplane_tunnel_needs_rekey(p->ta));
+	(void)seal(p->ta, inner, len, out);
+	assert_true(dataplane_tunnel_needs_rekey(p->ta));
+}
+
 static void
 test_set_peer(void **state)
 {
@@ -1150,6 +1207,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_table,
 		    setup_gcm, teardown),
 		PAIR_TEST(test_rekey),
+		PAIR_TEST(test_old_send_key),
 		cmocka_unit_test_setup_teardown(test_timers,
 		    setup_gcm, teardown),
 		cmocka_unit_test_setup_teardown(test_set_peer,

@@ -546,6 +546,23 @@ test_rekey_responder_steps_in(void **state)
 	pair_free(pp);
 }
 
+/* In an rsa tunnel only the initiator asks (the responder's request
+ * would encapsulate to an ECDSA key). */
+static void
+test_rekey_rsa_responder_waits(void **state)
+{
+	struct pair *pp = pair_new(*state, PROTO_KEX_RSA);
+
+	assert_int_equal(dataplane_tunnel_set_rekey(pp->b.t, 5000, 0), 0);
+	pp->now += 5000 + PROTO_TIMER_OLD_KEY;
+	tick(pp, &pp->b);
+	pp->now += 30000;
+	tick(pp, &pp->b);
+	assert_int_equal(pp->b.sent, 0);
+	assert_int_equal(intunnel_epoch(pp->b.it), 0);
+	pair_free(pp);
+}
+
 /* The answer is lost: the request is sent again and answered again. */
 static void
 test_rekey_lost_response(void **state)
@@ -875,6 +892,7 @@ main(void)
 		cmocka_unit_test(test_rekey_rsa),
 		cmocka_unit_test(test_rekey_by_timer),
 		cmocka_unit_test(test_rekey_responder_steps_in),
+		cmocka_unit_test(test_rekey_rsa_responder_waits),
 		cmocka_unit_test(test_rekey_lost_response),
 		cmocka_unit_test(test_rekey_no_answer),
 		cmocka_unit_test(test_rekey_epoch_mismatch),
