@@ -284,8 +284,10 @@ main(int argc, char *argv[])
 				    dirclient_addr(&obs, text, sizeof(text)));
 				fflush(stdout);
 				if (peer != NULL && dirclient_request(&dcc,
-				    peer, req, sizeof(req), &rlen, &txid) < 0)
+				    peer, req, sizeof(req), &rlen, &txid) < 0) {
+					dcclient_clear(&dcc);
 					return 1;
+				}
 				if (peer != NULL) {
 					(void)send(fd, req, rlen, 0);
 					resend = now + interval;
@@ -295,6 +297,7 @@ main(int argc, char *argv[])
 			case DCCLIENT_ACT_NEED_TICKET:
 				printf("refused %s\n",
 				    msg_status_name(a.status));
+				dcclient_clear(&dcc);
 				return 3;
 			default:
 				break;
@@ -324,6 +327,7 @@ main(int argc, char *argv[])
 			if (m.hdr.status != PROTO_STATUS_OK) {
 				printf("refused %s\n",
 				    msg_status_name(m.hdr.status));
+				dcclient_clear(&dcc);
 				return 3;
 			}
 			if (msg_route_read(&m, &r) < 0)
@@ -334,8 +338,10 @@ main(int argc, char *argv[])
 				if (pa == NULL || msg_add_bytes(&ack,
 				    PROTO_ATTR_PATH_ID, pa->val, pa->len) < 0 ||
 				    dcclient_seal(&dcc, &ack, abuf,
-				    sizeof(abuf), &alen) < 0)
+				    sizeof(abuf), &alen) < 0) {
+					dcclient_clear(&dcc);
 					return 1;
+				}
 				(void)send(fd, abuf, alen, 0);
 			}
 			dirclient_print(&r);
