@@ -33,9 +33,10 @@ dns_name_lower(uint8_t *name, size_t len)
 	while (off < len && name[off] != 0) {
 		size_t l = name[off];
 
+		/* Branch-free: names are mixed case only on purpose. */
 		for (i = off + 1; i <= off + l && i < len; i++)
-			if (name[i] >= 'A' && name[i] <= 'Z')
-				name[i] = (uint8_t)(name[i] - 'A' + 'a');
+			name[i] = (uint8_t)(name[i] |
+			    ((uint8_t)(name[i] - 'A') < 26 ? 0x20 : 0));
 		off += l + 1;
 	}
 }
@@ -219,10 +220,17 @@ dns_prefetch_start(const struct dns_server *srv, const uint8_t *wire,
 }
 
 void
-dns_prefetch_finish(const struct dns_server *srv, const struct dns_hint *h)
+dns_prefetch_entry(const struct dns_server *srv, const struct dns_hint *h)
 {
 	if (h->len > 0)
 		zone_prefetch_entry(srv->zone, h->hash, h->len);
+}
+
+void
+dns_prefetch_data(const struct dns_server *srv, const struct dns_hint *h)
+{
+	if (h->len > 0)
+		zone_prefetch_rrsets(srv->zone, h->hash, h->len);
 }
 
 /* The UDP answer limit for this query. */

@@ -215,9 +215,10 @@ int	dns_parse(const uint8_t *wire, size_t len, struct dns_query *q);
 /*
  * Prefetch hints for a batch of UDP queries; they change no answer.
  * dns_prefetch_start reads the question name (a malformed one gives an
- * empty hint) and asks for the zone table's slot; dns_prefetch_finish,
+ * empty hint) and asks for the zone table's slot; dns_prefetch_entry,
  * called after the other queries of the batch got their start, for the
- * zone entry.  Then dns_answer() finds both in the cache.
+ * zone entry; dns_prefetch_data, after all got that, for the entry's
+ * RRsets.  Then dns_answer() finds them in the cache.
  */
 struct dns_hint {
 	uint64_t	hash;
@@ -226,8 +227,9 @@ struct dns_hint {
 
 void	dns_prefetch_start(const struct dns_server *, const uint8_t *wire,
 	    size_t len, struct dns_hint *);
-void	dns_prefetch_finish(const struct dns_server *,
+void	dns_prefetch_entry(const struct dns_server *,
 	    const struct dns_hint *);
+void	dns_prefetch_data(const struct dns_server *, const struct dns_hint *);
 
 /*
  * dns_answer: the whole authoritative answer to one query, without

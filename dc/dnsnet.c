@@ -357,14 +357,17 @@ dnsnet_server_readable(uv_poll_t *h, int status, int events)
 		}
 		/*
 		 * The zone's memory latency is paid once per batch, not once
-		 * per query: slots of all, then entries of all, then answers.
+		 * per query: slots of all, entries of all, their RRsets, and
+		 * then the answers.
 		 */
 		for (i = 0; i < n; i++)
 			dns_prefetch_start(u->net->srv, u->rxbuf +
 			    (size_t)i * DNSNET_RX_SLOT, u->rx[i].msg_len,
 			    &u->slot[i].hint);
 		for (i = 0; i < n; i++)
-			dns_prefetch_finish(u->net->srv, &u->slot[i].hint);
+			dns_prefetch_entry(u->net->srv, &u->slot[i].hint);
+		for (i = 0; i < n; i++)
+			dns_prefetch_data(u->net->srv, &u->slot[i].hint);
 		now = uv_now(u->net->loop);
 		for (i = 0, k = 0; i < n; i++) {
 			if (dnsnet_server_answer(u, i, k, now))

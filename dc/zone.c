@@ -144,27 +144,44 @@ zone_prefetch_slot(const struct zone *z, uint64_t hash)
 		__builtin_prefetch(&z->slots[(size_t)hash & (z->nslots - 1)]);
 }
 
-/* The first slot with the name's tag and length: the entry is likely it. */
-void
-zone_prefetch_entry(const struct zone *z, uint64_t hash, size_t len)
+/* The entry of the first slot with the name's tag and length: likely it. */
+static const struct zone_entry *
+zone_candidate(const struct zone *z, uint64_t hash, size_t len)
 {
 	const struct zone_slot *s;
 	size_t mask = z->nslots - 1, i;
 	uint32_t tag = (uint32_t)(hash >> 32);
 
 	if (z->nslots == 0)
-		return;
+		return NULL;
 	for (i = (size_t)hash & mask;; i = (i + 1) & mask) {
 		s = &z->slots[i];
 		if (s->e == NULL)
-			return;
-		if (s->tag == tag && s->len == len) {
-			/* Header and name may straddle two lines. */
-			__builtin_prefetch(s->e);
-			__builtin_prefetch((const char *)s->e + 64);
-			return;
-		}
+			return NULL;
+		if (s->tag == tag && s->len == len)
+			return s->e;
 	}
+}
+
+void
+zone_prefetch_entry(const struct zone *z, uint64_t hash, size_t len)
+{
+	const struct zone_entry *e = zone_candidate(z, hash, len);
+
+	if (e != NULL) {
+		/* Header and name may straddle two lines. */
+		__builtin_prefetch(e);
+		__builtin_prefetch((const char *)e + 64);
+	}
+}
+
+void
+zone_prefetch_rrsets(const struct zone *z, uint64_t hash, size_t len)
+{
+	const struct zone_entry *e = zone_candidate(z, hash, len);
+
+	if (e != NULL && e->nrrsets > 0)
+		__builtin_prefetch(e->rrsets);
 }
 
 int

@@ -157,15 +157,17 @@ const struct zone_rrset *zone_entry_rrset(const struct zone_entry *,
 
 /*
  * Prefetch hints for a batch of lookups; they change no result.  The table
- * is too large for the caches, so a lookup waits for memory twice: for
- * the slot, then for the entry.  A caller holding many names asks for all
- * the slots (zone_prefetch_slot), then, once those lines had time to
- * arrive, for all the entries (zone_prefetch_entry), then looks them up.
+ * is too large for the caches, so an answer waits for memory three times:
+ * for the slot, the entry, then the entry's RRset array.  A caller holding
+ * many names asks for all the slots (zone_prefetch_slot), then, once those
+ * lines had time to arrive, for all the entries (zone_prefetch_entry),
+ * then for their RRset arrays (zone_prefetch_rrsets), then looks them up.
  * zone_name_hash is the table's hash of a lower-case wire name.
  */
 uint64_t zone_name_hash(const uint8_t *lname, size_t len);
 void	zone_prefetch_slot(const struct zone *, uint64_t hash);
 void	zone_prefetch_entry(const struct zone *, uint64_t hash, size_t len);
+void	zone_prefetch_rrsets(const struct zone *, uint64_t hash, size_t len);
 
 /* Calls fn for every entry of apex `idx` (order unspecified). */
 void	zone_foreach(const struct zone *, int idx,

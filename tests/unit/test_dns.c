@@ -737,7 +737,8 @@ test_prefetch_hint(void **state)
 	dns_prefetch_start(&f->srv, q, n, &h);
 	assert_int_equal(h.len, sizeof(lname));
 	assert_true(h.hash == zone_name_hash(lname, sizeof(lname)));
-	dns_prefetch_finish(&f->srv, &h);
+	dns_prefetch_entry(&f->srv, &h);
+	dns_prefetch_data(&f->srv, &h);
 	/* and the answer is the same as without the hint */
 	assert_int_equal(ask(f, q, n, DNS_TRANSPORT_UDP), DNS_ACTION_ANSWER);
 	assert_int_equal(load_be16(f->out + DNS_OFF_ANCOUNT), 1);
@@ -749,7 +750,8 @@ test_prefetch_hint(void **state)
 	assert_int_equal(h.len, 0);
 	dns_prefetch_start(&f->srv, q, 5, &h);
 	assert_int_equal(h.len, 0);			/* no header */
-	dns_prefetch_finish(&f->srv, &h);
+	dns_prefetch_entry(&f->srv, &h);
+	dns_prefetch_data(&f->srv, &h);
 }
 
 /* ---- dnsnet: batched UDP on real sockets ---------------------------------- */
