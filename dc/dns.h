@@ -229,7 +229,8 @@ void	dns_prefetch_start(const struct dns_server *, const uint8_t *wire,
 	    size_t len, struct dns_hint *);
 void	dns_prefetch_entry(const struct dns_server *,
 	    const struct dns_hint *);
-void	dns_prefetch_data(const struct dns_server *, const struct dns_hint *);
+void	dns_prefetch_data(const struct dns_server *,
+	    const struct dns_hint *);
 
 /*
  * dns_answer: the whole authoritative answer to one query, without

@@ -58,8 +58,8 @@ union dnsnet_cmsg {
 struct dnsnet_slot {
 	struct dns_hint		 hint;
 	struct sockaddr_storage	 peer;
-	union dnsnet_cmsg	 rxctl;		/* destination of the query */
-	union dnsnet_cmsg	 txctl;		/* source of the answer */
+	union dnsnet_cmsg	 rxctl;		/* query's destination */
+	union dnsnet_cmsg	 txctl;		/* answer's source */
 	uint8_t			 out[DNS_UDP_MAX];
 };
 
