@@ -859,6 +859,12 @@ intunnel_next(const struct intunnel *it)
 
 /* ---- accessors ------------------------------------------------------- */
 
+void
+intunnel_set_own_key(struct intunnel *it, gnutls_privkey_t key)
+{
+	it->own_key = key;
+}
+
 uint32_t
 intunnel_epoch(const struct intunnel *it)
 {

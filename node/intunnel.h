@@ -158,6 +158,8 @@ int	 intunnel_cert_update(struct intunnel *, const uint8_t *cert,
 	    size_t cert_len, const uint8_t *status, size_t status_len,
 	    uint64_t now);
 
+/* Our certificate was renewed: rsa answers use this key (borrowed). */
+void	 intunnel_set_own_key(struct intunnel *, gnutls_privkey_t);
 /* The key epoch this side sends with (0 after the handshake). */
 uint32_t intunnel_epoch(const struct intunnel *);
 /* True while a rekey request or a certificate update awaits its answer. */

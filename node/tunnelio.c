@@ -77,7 +77,14 @@ struct tunnelio {
 	gnutls_x509_crt_t	*roots, *chain;
 	unsigned		 nroots, nchain;
 	gnutls_privkey_t	 key;
-	gnutls_x509_crt_t	 own;		/* chain[0] */
+	gnutls_x509_crt_t	 own;		/* chain[0], or rchain[0] */
+	/*
+	 * After a renewal: the new chain and key.  The first chain stays, as
+	 * peercheck borrows its AS certificate (chain[1]).
+	 */
+	gnutls_x509_crt_t	*rchain;
+	unsigned		 nrchain;
+	gnutls_privkey_t	 rkey;
 	gnutls_datum_t		 own_der;	/* its DER, for CERT_UPDATE */
 	struct timespec		 cert_mtime;	/* of cert.pem when read */
 	uint8_t			 serial[PROTO_SERIAL_MAX];
@@ -632,6 +639,127 @@ tunnelio_restaple(struct tunnelio *tio, const uint8_t *status, size_t len)
 	tunnelio_tick_arm(tio);
 }
 
+static int	tunnelio_pem_list(const char *, gnutls_x509_crt_t **,
+		    unsigned *);
+static void	tunnelio_crts_free(gnutls_x509_crt_t *, unsigned);
+
+/* Does the certificate chain[0] belong to the private key? */
+static bool
+tunnelio_key_matches(gnutls_x509_crt_t crt, gnutls_privkey_t key)
+{
+	gnutls_pubkey_t a = NULL, b = NULL;
+	gnutls_datum_t da = { NULL, 0 }, db = { NULL, 0 };
+	bool same = false;
+
+	if (cert_pubkey_of(key, &a) < 0 || gnutls_pubkey_init(&b) < 0)
+		goto done;
+	if (gnutls_pubkey_import_x509(b, crt, 0) < 0 ||
+	    gnutls_pubkey_export2(a, GNUTLS_X509_FMT_DER, &da) < 0 ||
+	    gnutls_pubkey_export2(b, GNUTLS_X509_FMT_DER, &db) < 0)
+		goto done;
+	same = da.size == db.size && memcmp(da.data, db.data, da.size) == 0;
+done:
+	gnutls_free(da.data);
+	gnutls_free(db.data);
+	gnutls_pubkey_deinit(a);
+	gnutls_pubkey_deinit(b);
+	return same;
+}
+
+/*
+ * cert.pem changed since we read it: ntmd saved a renewed certificate (and
+ * its key and status).  Later handshakes use them (tunnel_set_identity),
+ * rsa answers in live tunnels the new key, and every live peer gets the
+ * new certificate and status in a CERT_UPDATE.  Files caught half-written
+ * (key and certificate not matching) are tried again at the next look.
+ * Returns 1 when it took a new identity, 0 when unchanged, or a negative
+ * errno.
+ */
+static int
+tunnelio_renewed(struct tunnelio *tio)
+{
+	char path[PATH_MAX];
+	gnutls_x509_crt_t *chain = NULL;
+	gnutls_privkey_t key = NULL;
+	gnutls_datum_t der = { NULL, 0 };
+	uint8_t serial[PROTO_SERIAL_MAX];
+	struct stat cst, sst;
+	unsigned nchain = 0;
+	uint8_t *status = NULL;
+	size_t len, sl = sizeof(serial), i;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir, STORE_CERT);
+	if (stat(path, &cst) < 0)
+		return -errno;
+	if (cst.st_mtim.tv_sec == tio->cert_mtime.tv_sec &&
+	    cst.st_mtim.tv_nsec == tio->cert_mtime.tv_nsec)
+		return 0;
+	if ((rc = tunnelio_pem_list(path, &chain, &nchain)) < 0)
+		goto done;
+	rc = -EAGAIN;
+	if (nchain < 2 || gnutls_x509_crt_get_serial(chain[0], serial,
+	    &sl) < 0)
+		goto done;
+	if (sl == tio->serial_len && memcmp(serial, tio->serial, sl) == 0) {
+		/* Rewritten, same certificate: nothing to renew. */
+		tio->cert_mtime = cst.st_mtim;
+		rc = 0;
+		goto done;
+	}
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir, STORE_KEY);
+	if (cert_key_read(path, &key) < 0 ||
+	    !tunnelio_key_matches(chain[0], key))
+		goto done;
+	snprintf(path, sizeof(path), "%s/%s", tio->conf.state_dir,
+	    STORE_STATUS);
+	if ((status = malloc(PROTO_STATUS_MAX_LEN)) == NULL) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	if (stat(path, &sst) < 0 ||
+	    store_read(tio->conf.state_dir, STORE_STATUS, status,
+	    PROTO_STATUS_MAX_LEN, &len) < 0 ||
+	    gnutls_x509_crt_export2(chain[0], GNUTLS_X509_FMT_DER, &der) < 0 ||
+	    (rc = tunnel_set_identity(tio->t, chain[0], key, status,
+	    len)) < 0) {
+		if (rc == -EAGAIN)
+			rc = -EINVAL;
+		goto done;
+	}
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && tio->tunnels[i].it != NULL)
+			intunnel_set_own_key(tio->tunnels[i].it, key);
+	/* Nothing borrows the previous renewal's chain and key any more. */
+	tunnelio_crts_free(tio->rchain, tio->nrchain);
+	gnutls_privkey_deinit(tio->rkey);
+	tio->rchain = chain;
+	tio->nrchain = nchain;
+	tio->rkey = key;
+	chain = NULL;
+	key = NULL;
+	tio->own = tio->rchain[0];
+	gnutls_free(tio->own_der.data);
+	tio->own_der = der;
+	der.data = NULL;
+	memcpy(tio->serial, serial, sl);
+	tio->serial_len = sl;
+	tio->cert_mtime = cst.st_mtim;
+	tio->status_mtime = sst.st_mtim;
+	log_info("%s: renewed certificate taken for new tunnels", tio->fqdn);
+	tunnelio_restaple(tio, status, len);
+	rc = 1;
+done:
+	if (rc < 0)
+		log_warnx("%s: renewed certificate not taken yet: %s",
+		    tio->fqdn, strerror(-rc));
+	gnutls_free(der.data);
+	free(status);
+	gnutls_privkey_deinit(key);
+	tunnelio_crts_free(chain, nchain);
+	return rc;
+}
+
 /*
  * status.der is rewritten whenever ntmd gets a fresher status (AS answer,
  * STATUS_NOTICE); later handshakes staple the new one.  ntmd calls this
@@ -650,6 +778,8 @@ tunnelio_status_reload(struct tunnelio *tio)
 	    STORE_STATUS);
 	if (tio->t == NULL)
 		return 0;
+	if ((rc = tunnelio_renewed(tio)) != 0)
+		return rc;
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (st.st_mtim.tv_sec == tio->status_mtime.tv_sec &&
@@ -1082,6 +1212,8 @@ tunnelio_identity(struct tunnelio *tio, const char *fqdn)
 		rc = -EINVAL;
 		goto bad;
 	}
+	if (stat(path, &st) == 0)
+		tio->cert_mtime = st.st_mtim;
 	tio->own = tio->chain[0];
 	if (gnutls_x509_crt_export2(tio->own, GNUTLS_X509_FMT_DER,
 	    &tio->own_der) < 0) {
@@ -1249,6 +1381,8 @@ tunnelio_free(struct tunnelio *tio)
 	cert_trust_free(tio->trust);
 	gnutls_privkey_deinit(tio->key);
 	tunnelio_crts_free(tio->chain, tio->nchain);
+	tunnelio_crts_free(tio->rchain, tio->nrchain);
+	gnutls_privkey_deinit(tio->rkey);
 	tunnelio_crts_free(tio->roots, tio->nroots);
 	free(tio->fqdn);
 	free(tio);
@@ -1293,6 +1427,8 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 {
 	const struct tunnel_stats *ts;
 	struct intunnel_stats sum;
+	struct dataplane_stats ds;
+	char key[CTLMSG_WORD_MAX + 1];
 	uint32_t epoch = 0;
 	size_t i;
 	char v[32];
@@ -1328,6 +1464,17 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 	STAT_U64("tunnel-cert-updates-accepted", sum.cert_updates_accepted);
 	STAT_U64("tunnel-cert-updates-refused", sum.cert_updates_refused);
 	STAT_U64("tunnel-control-dropped", sum.dropped);
+	if (tio->dp != NULL) {
+		dataplane_stats_sum(tio->dp, &ds);
+		STAT_U64("data-packets-in", ds.packets_in);
+		STAT_U64("data-packets-out", ds.packets_out);
+		/* Live tunnels' and the table's drops, by reason. */
+		for (i = 1; i < DATAPLANE_VERDICT_COUNT; i++) {
+			snprintf(key, sizeof(key), "data-drop-%s",
+			    dataplane_verdict_name((enum dataplane_verdict)i));
+			STAT_U64(key, ds.drops[i]);
+		}
+	}
 	if (tio->t != NULL) {
 		ts = tunnel_stats(tio->t);
 		STAT_U64("tunnels-live", tunnel_count(tio->t));

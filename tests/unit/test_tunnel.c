@@ -678,6 +678,34 @@ test_shared_end_to_end(void **state)
 	scheme_run(p, &p->bob, "shared", PROTO_KEX_SHARED, "shared");
 }
 
+/*
+ * A renewed certificate (tunnel_set_identity): later handshakes send it,
+ * sign with its key and staple its status, so a peer directed to the new
+ * certificate accepts the tunnel.
+ */
+static void
+test_renewed_identity(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	gnutls_datum_t st;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "renewed");
+	st = status_make(&p->ca, &p->bob_rsa, OCSP_CERT_GOOD, NOW_S - 30);
+	assert_int_equal(tunnel_set_identity(cn.t, NULL, p->bob_rsa.key,
+	    st.data, st.size), -EINVAL);
+	assert_int_equal(tunnel_set_identity(cn.t, p->bob_rsa.crt,
+	    p->bob_rsa.key, st.data, st.size), 0);
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "renewed");
+	r.about_cn = about_leaf(&p->bob_rsa, st, &cn.addr);
+	assert_int_equal(run_setup(&r, &mn, &cn, 3), PROTO_STATUS_OK);
+	assert_same_keys(&mn, &cn, &r.d, PROTO_KEX_ECDHE);
+	gnutls_free(st.data);
+	node_free(&cn);
+	node_free(&mn);
+}
+
 static void
 test_rsa_end_to_end(void **state)
 {
@@ -1641,6 +1669,7 @@ main(void)
 		cmocka_unit_test(test_ecdhe_end_to_end),
 		cmocka_unit_test(test_shared_end_to_end),
 		cmocka_unit_test(test_rsa_end_to_end),
+		cmocka_unit_test(test_renewed_identity),
 		cmocka_unit_test(test_refuse_other_root),
 		cmocka_unit_test(test_refuse_expired),
 		cmocka_unit_test(test_refuse_wrong_role),
