@@ -107,8 +107,7 @@ struct signal {
 	uint32_t		 lifetime_s;
 	uint32_t		 keepalive_s;
 	uint32_t		 punch_deadline;
-	struct msg_addr		 relay[SIGNAL_RELAYS_MAX];
-	size_t			 nrelay;
+	size_t			 nrelay;	/* RS the caller can ask */
 	struct signal_path	*paths;
 	size_t			 npaths;
 	struct frag_table	*frag;		/* node -> DC fragments */
@@ -174,9 +173,7 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	s->punch_deadline = cfg->punch_deadline_ms;
 	s->paths_next = UINT64_MAX;
 	s->federation = cfg->federation;
-	s->nrelay = cfg->nrelay < SIGNAL_RELAYS_MAX ? cfg->nrelay :
-	    SIGNAL_RELAYS_MAX;
-	memcpy(s->relay, cfg->relay, sizeof(s->relay));
+	s->nrelay = cfg->nrelay;
 	s->rng = rng;
 	if (hooks != NULL)
 		s->hooks = *hooks;
