@@ -13,6 +13,8 @@
 #   ns n2: carol 10.2.0.2 -- ns r2 (MASQUERADE) 192.0.2.2 --+-- br0 in ns s:
 #        ntm-dc 192.0.2.10 (UDP 4610; TLS 4611 and ntm-as on loopback)
 #        ntm-rs 192.0.2.7  (UDP 4613, TLS 4614)
+#
+# NTM_KEEP=1 keeps the temporary directory (logs, outputs) for debugging.
 set -u
 . "$top_srcdir/tests/tap.sh"
 tap_need_root
