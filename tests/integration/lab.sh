@@ -12,7 +12,8 @@
 #
 #   lab C (t<pid>c) lives under a private state root (NTM_LAB_ROOT) so that
 #   its "down --all" cannot touch labs other tests run at the same time.
-#   lab D (t<pid>d) is a broken topology that must be refused; lab E
+#   lab D (t<pid>d) is a broken topology that must be refused (old and new
+#   syntax: NAT routers, node key types); lab E
 #   (t<pid>e) a small topology written here (router gw, 192.0.2.0/26 and
 #   192.0.2.64/26, zone lab.test): the script takes any topology file.
 
@@ -358,14 +359,20 @@ n=$(wc -l <"$TOPO")
 	echo "host eve role=spy link=srv v4=198.51.100.9 v6=2001:db8:0:100::9"
 	echo "link lan-x router=nowhere v4=203.0.113.81/28 v6=2001:db8:0:31::1/64"
 	echo "host alice role=node link=srv v4=198.51.100.10 v6=2001:db8:0:100::a zone=dc1.ntm.test"
+	echo "router gw2 nat=cone uplink=srv v4=198.51.100.20"
+	echo "host zed role=node link=srv v6=2001:db8:0:100::30 zone=dc1.ntm.test key=dsa"
 } >"$bad"
 out=$(lab up "$bad" --name "$D" 2>&1)
 rc=$?
 rm -f "$bad"
 check_eq "up with a broken topology fails" 1 "$rc"
 check_eq "every topology error is reported as file:line" \
-	"$bad:$((n + 1)) $bad:$((n + 2)) $bad:$((n + 3))" \
+	"$bad:$((n + 1)) $bad:$((n + 2)) $bad:$((n + 3)) $bad:$((n + 4)) $bad:$((n + 5))" \
 	"$(printf '%s\n' "$out" | grep -o "^$bad:[0-9]*" | tr '\n' ' ' | sed 's/ $//')"
+check "an unknown NAT kind is refused by name" sh -c \
+	"printf '%s\n' \"\$1\" | grep -q 'router gw2: nat= must be firewall, masquerade or random'" - "$out"
+check "a node key type other than p256 or rsa2048 is refused" sh -c \
+	"printf '%s\n' \"\$1\" | grep -q 'host zed: key= must be p256 or rsa2048'" - "$out"
 check "a refused topology leaves nothing behind" no_trace "$D"
 
 # ---- down of lab A ----------------------------------------------------------
