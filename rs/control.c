@@ -29,6 +29,7 @@ struct rs_control {
 	char			 path[CTLMSG_PATH_MAX];
 	const struct relay	*relay;		/* borrowed */
 	const struct rsio	*io;		/* borrowed */
+	struct rs_control_conn	*conns;		/* open connections */
 	size_t			 nconns;
 	bool			 closing;
 	size_t			 closes;
@@ -36,6 +37,7 @@ struct rs_control {
 
 struct rs_control_conn {
 	struct rs_control	*ctl;
+	struct rs_control_conn	*next, **prevp;	/* in ctl->conns */
 	uv_pipe_t		 pipe;
 	uv_timer_t		 timer;
 	uv_write_t		 wr;
@@ -149,6 +151,8 @@ control_rs_conn_closed(uv_handle_t *h)
 
 	if (--c->closes > 0)
 		return;
+	if ((*c->prevp = c->next) != NULL)
+		c->next->prevp = c->prevp;
 	free(c);
 	ctl->nconns--;
 	control_rs_free_if_done(ctl);
@@ -270,6 +274,10 @@ control_rs_connection(uv_stream_t *server, int status)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatalx("out of memory");
 	c->ctl = ctl;
+	if ((c->next = ctl->conns) != NULL)
+		c->next->prevp = &c->next;
+	c->prevp = &ctl->conns;
+	ctl->conns = c;
 	ctl->nconns++;
 	uv_pipe_init(ctl->loop, &c->pipe, 0);
 	uv_timer_init(ctl->loop, &c->timer);
@@ -334,10 +342,14 @@ control_rs_open(struct rs_control **out, uv_loop_t *loop, const char *path,
 void
 control_rs_close(struct rs_control *ctl)
 {
+	struct rs_control_conn *c;
+
 	if (ctl == NULL || ctl->closing)
 		return;
 	ctl->closing = true;
 	ctl->closes = 1;
+	for (c = ctl->conns; c != NULL; c = c->next)
+		control_rs_conn_close(c);
 	(void)unlink(ctl->path);
 	uv_close((uv_handle_t *)&ctl->pipe, control_rs_closed);
 }
