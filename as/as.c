@@ -398,6 +398,7 @@ as_check_after_cb(uv_work_t *w, int status)
 {
 	struct as_req *r = w->data;
 	struct as_env *env = r->cl->env;
+	size_t i;
 
 	(void)status;
 	env->checks--;
@@ -410,7 +411,13 @@ as_check_after_cb(uv_work_t *w, int status)
 			loop_stop(&env->loop);
 		return;
 	}
-	as_job_submit(env, as_prepare_work, as_prepare_done, r);
+	/* Only a DC that assigns addresses needs the name first. */
+	for (i = 0; i < env->cfg.ndcs && !env->dcs[i].vip_from_dc; i++)
+		;
+	if (i == env->cfg.ndcs)
+		as_job_submit(env, as_issue_work, as_issue_done, r);
+	else
+		as_job_submit(env, as_prepare_work, as_prepare_done, r);
 }
 
 static void

@@ -204,6 +204,7 @@ stop "$ASPID"
 ASPID=
 write_as_conf "pool4 = 198.18.1.128/25
 pool6 = fd6e:746d:6f62:1::80/121"
+mv as.log as1.log
 start_as || not_ok "ntm-as restarts with a pool" "$(cat as.log)"
 enroll n3
 check "with a pool configured, the AS falls back on it" \
