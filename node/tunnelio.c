@@ -737,6 +737,7 @@ tunnelio_renewed(struct tunnelio *tio)
 	tio->nrchain = nchain;
 	tio->rkey = key;
 	chain = NULL;
+	nchain = 0;
 	key = NULL;
 	tio->own = tio->rchain[0];
 	gnutls_free(tio->own_der.data);
