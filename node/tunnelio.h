@@ -125,7 +125,11 @@ int	tunnelio_identity(struct tunnelio *, const char *fqdn);
 /*
  * tunnelio_status_reload: reads status.der again when it changed since
  * last read and hands it to the tunnel machine (tunnel_set_status), so
- * the next handshakes staple it.  Returns 1 when it took a new one, 0
+ * the next handshakes staple it, and sends it to every live peer in a
+ * CERT_UPDATE.  When cert.pem changed too (a renewal: new serial, key.pem
+ * matching), the new certificate, key and status are taken for later
+ * handshakes (tunnel_set_identity) and the CERT_UPDATEs carry the new
+ * certificate.  Returns 1 when it took a new status or certificate, 0
  * when unchanged or no tunnel machine is built yet, or a negative errno.
  */
 int	tunnelio_status_reload(struct tunnelio *);
