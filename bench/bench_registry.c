@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -207,6 +208,18 @@ bench_rss(long *rss, long *hwm)
 			*hwm = atol(line + 6);
 	}
 	fclose(f);
+}
+
+/*
+ * Bytes malloc has handed out and not got back (KiB): what the process
+ * uses, where RSS also keeps memory freed into malloc's free lists.
+ */
+static long
+bench_heap(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return (long)((mi.uordblks + mi.hblkhd) / 1024);
 }
 
 static uint64_t
@@ -767,6 +780,41 @@ bench_directions(struct bench *b, size_t total, size_t inflight,
 	return routed;
 }
 
+/*
+ * A keep-alive from every node, 9 s after the directions (past the time a
+ * cached answer is re-sent).  Returns how many got their KEEPALIVE_ACK.
+ */
+static size_t
+bench_keepalives(struct bench *b, struct bench_time *t)
+{
+	struct msg_addr local[2], obs;
+	struct msg_header h;
+	struct msg m;
+	size_t base, j, cnt, acked = 0;
+
+	b->now += REGISTRY_CACHE_MS + 1000;
+	for (base = 0; base < b->n; base += cnt) {
+		cnt = b->n - base < BENCH_BATCH ? b->n - base : BENCH_BATCH;
+		for (j = 0; j < cnt; j++) {
+			b->slots[j].node = (uint32_t)(base + j);
+			msg_init(&m, PROTO_MSG_KEEPALIVE);
+			bench_seal(&b->nodes[base + j], &m, &b->slots[j]);
+		}
+		bench_time_start(t);
+		for (j = 0; j < cnt; j++) {
+			bench_addrs((uint32_t)(base + j), local, &obs);
+			bench_input(b, &b->slots[j], &obs);
+		}
+		bench_time_stop(t);
+		for (j = 0; j < cnt; j++)
+			if (bench_answer(&b->slots[j], &h) &&
+			    h.type == PROTO_MSG_KEEPALIVE_ACK &&
+			    h.status == PROTO_STATUS_OK)
+				acked++;
+	}
+	return acked;
+}
+
 /* route_decide() alone on random pairs of registered nodes. */
 static void
 bench_routes(struct bench *b, size_t calls, struct bench_time *t)
@@ -974,12 +1022,14 @@ main(int argc, char *argv[])
 	struct bench b;
 	struct bench_time treg = { 0 }, tdir1 = { 0 }, tdirc = { 0 };
 	struct bench_time troute = { 0 }, taead = { 0 }, taead_new = { 0 };
-	struct bench_time thash = { 0 }, tzone = { 0 };
+	struct bench_time thash = { 0 }, tzone = { 0 }, tka = { 0 };
 	const struct signal_stats *st;
 	size_t n = BENCH_NODES, ndir = BENCH_DIRECTIONS;
 	size_t inflight = BENCH_INFLIGHT, nroutes = BENCH_ROUTES;
 	size_t routed1, routedc, ref1, refc, i;
-	long rss0, rss1, rssz, rss2, rss3, hwm, hwm2, hwm3;
+	long rss0, rss1, rssz, rss2, rss3, rss4, hwm, hwm2, hwm3;
+	long heap2, heap3, heap4;
+	size_t acked;
 	bool with_zone = true;
 	double reg_cpu, reg_wall, dc_kib;
 	int ch;
@@ -1027,6 +1077,7 @@ main(int argc, char *argv[])
 
 	bench_register_all(&b, &treg);
 	bench_rss(&rss2, &hwm2);
+	heap2 = bench_heap();
 	st = signal_stats(b.sig);
 	if (registry_count(signal_registry(b.sig)) != n ||
 	    st->registrations != n || st->drop_internal != 0 ||
@@ -1045,6 +1096,11 @@ main(int argc, char *argv[])
 	routed1 = bench_directions(&b, ndir, 1, &tdir1, &ref1);
 	routedc = bench_directions(&b, ndir, inflight, &tdirc, &refc);
 	bench_rss(&rss3, &hwm3);
+	heap3 = bench_heap();
+	if ((acked = bench_keepalives(&b, &tka)) != n)
+		fatalx("bench: %zu of %zu keep-alives answered", acked, n);
+	bench_rss(&rss4, &hwm3);
+	heap4 = bench_heap();
 	bench_routes(&b, nroutes, &troute);
 	bench_base_aead(&b.slots[0], false, &taead);
 	bench_base_aead(&b.slots[0], true, &taead_new);
@@ -1063,6 +1119,9 @@ main(int argc, char *argv[])
 	    "%8.2f %11.0f\n", inflight, 4, "",
 	    (double)routedc / tdirc.cpu, 1e6 * tdirc.cpu / (double)routedc,
 	    (double)routedc / tdirc.wall);
+	printf("%-50s %11.0f %8.2f %11.0f\n", "keep-alive (KEEPALIVE -> _ACK)",
+	    (double)n / tka.cpu, 1e6 * tka.cpu / (double)n,
+	    (double)n / tka.wall);
 	printf("%-50s %11.0f %8.2f %11.0f\n", "route_decide alone",
 	    (double)nroutes / troute.cpu, 1e6 * troute.cpu / (double)nroutes,
 	    (double)nroutes / troute.wall);
@@ -1109,9 +1168,13 @@ main(int argc, char *argv[])
 	    "(%zu B/node), %ld KiB with the zone, %ld KiB with %zu "
 	    "registered (VmHWM %ld KiB)\n", rss0, rss1,
 	    sizeof(struct bench_node), rssz, rss2, n, hwm2);
-	printf("RSS after the directions: %ld KiB (+%ld KiB; each MN keeps "
-	    "its last answer, now a Route Direction, for retransmissions)\n",
-	    rss3, rss3 - rss2);
+	printf("RSS after the directions: %ld KiB (%+ld KiB; each MN's "
+	    "cached answer is now a Route Direction)\n", rss3, rss3 - rss2);
+	printf("RSS after a keep-alive from every node 9 s later: %ld KiB "
+	    "(%+ld KiB; VmHWM %ld KiB)\n", rss4, rss4 - rss3, hwm3);
+	printf("malloc'd and not freed: %ld KiB registered, %ld KiB after the "
+	    "directions, %ld KiB after the keep-alives\n", heap2, heap3,
+	    heap4);
 	printf("DC's share: %.0f KiB, %.0f B per node: zone %.0f B, "
 	    "registration %.0f B (struct registry_entry %zu B + addresses, "
 	    "FQDN, cached answer, hash tables)\n", dc_kib,

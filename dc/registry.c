@@ -406,6 +406,12 @@ registry_refresh(struct registry *r, struct registry_entry *e, uint64_t now)
 	e->expires = now + r->lifetime;
 	exp_unlink(r, e);
 	exp_append(r, e);
+	if (e->cache.bytes != NULL &&
+	    now >= e->cache.sent + REGISTRY_CACHE_MS) {
+		free(e->cache.bytes);
+		e->cache.bytes = NULL;
+		e->cache.cap = e->cache.len = 0;
+	}
 }
 
 void

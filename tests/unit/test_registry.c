@@ -1,4 +1,4 @@
-/* test_registry.c -- unit tests for the DC registry: lookups, replacement, expiry, pending rows, zone hooks. */
+/* test_registry.c -- unit tests for the DC registry: lookups, replacement, expiry, cached answers, pending rows, zone hooks. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,11 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
 #include "rand.h"
 #include "registry.h"
+#include "signal.h"
 
 struct zone_log {
 	int	 sets, removes;
@@ -166,6 +168,57 @@ test_expiry_and_refresh(void **state)
 	rng_free(rng);
 }
 
+/* As dc/signal keeps an answer: buffer grown to the largest answer. */
+static void
+cache_put(struct registry_entry *e, size_t len, uint64_t sent)
+{
+	if (e->cache.cap < len) {
+		e->cache.bytes = realloc(e->cache.bytes, len);
+		assert_non_null(e->cache.bytes);
+		e->cache.cap = len;
+	}
+	memset(e->cache.bytes, 0x5c, len);
+	e->cache.len = len;
+	e->cache.sent = sent;
+}
+
+static void
+test_refresh_frees_old_answer(void **state)
+{
+	struct ntm_rng *rng = rng_seeded_new("c", 1);
+	struct registry *r;
+	struct registry_entry *a;
+
+	/* The registry drops answers exactly when signal stops re-sending. */
+	assert_int_equal(REGISTRY_CACHE_MS, SIGNAL_CACHE_MS);
+	assert_int_equal(registry_new(&r, 120000, NULL, rng), 0);
+	a = add(r, 1, "alice.dc1.ntm.test", 1000, true);
+	/* A Route Direction answered at 2 s. */
+	cache_put(a, 700, 2000);
+	/* A new request within the 8 s: the answer stays for a retransmission. */
+	registry_refresh(r, a, 2000 + REGISTRY_CACHE_MS - 1);
+	assert_non_null(a->cache.bytes);
+	assert_int_equal(a->cache.len, 700);
+	assert_int_equal(a->cache.cap, 700);
+	/* The keep-alive 25 s later: nothing re-sends it now, it goes. */
+	registry_refresh(r, a, 27000);
+	assert_null(a->cache.bytes);
+	assert_int_equal(a->cache.len, 0);
+	assert_int_equal(a->cache.cap, 0);
+	assert_true(a->expires == 27000 + 120000);
+	/* Its KEEPALIVE_ACK takes only its own size. */
+	cache_put(a, 90, 27000);
+	assert_int_equal(a->cache.cap, 90);
+	registry_refresh(r, a, 27000 + REGISTRY_CACHE_MS);
+	assert_null(a->cache.bytes);
+	/* Nothing cached: a refresh frees nothing and still refreshes. */
+	registry_refresh(r, a, 60000);
+	assert_null(a->cache.bytes);
+	assert_true(registry_next_expiry(r) == 180000);
+	registry_free(r);
+	rng_free(rng);
+}
+
 static void
 test_pending(void **state)
 {
@@ -237,6 +290,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_find_replace),
 		cmocka_unit_test(test_expiry_and_refresh),
+		cmocka_unit_test(test_refresh_frees_old_answer),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_many),
 	};
