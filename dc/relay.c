@@ -148,7 +148,10 @@ relay_connected(struct tls_conn *c, const struct tls_peer *tp, void *arg)
 	for (i = 0; i < RELAY_ASKS_MAX; i++) {
 		struct relay_ask *a = &r->ask[i];
 
-		if (a->used && !a->sent && a->link == l->index) {
+		/* Ours, or waiting for a link that is still down. */
+		if (a->used && !a->sent && (a->link == l->index ||
+		    !r->link[a->link].up)) {
+			a->link = l->index;
 			if (a->lost)
 				r->stats.resends++;
 			relay_send(r, a);
