@@ -1,7 +1,8 @@
 # rs/local.mk -- ntm-rs, the relay server.  Its non-main files form
 # rs/librs.la, which the daemon, the tests and the fuzz replay link.
 noinst_LTLIBRARIES += rs/librs.la
-rs_librs_la_SOURCES = rs/relay.c rs/relay.h
+rs_librs_la_SOURCES = rs/rs.h rs/relay.c rs/relay.h rs/config.c \
+	rs/rsio.c rs/rsio.h rs/control.c
 rs_librs_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
 rs_librs_la_LIBADD = lib/libntm.la $(UV_LIBS)
 
@@ -12,8 +13,6 @@ TESTS += tests/unit/test_relay
 tests_unit_test_relay_SOURCES = tests/unit/test_relay.c
 tests_unit_test_relay_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/rs
 tests_unit_test_relay_LDADD = rs/librs.la $(TEST_LIBS)
-
-rs_librs_la_SOURCES += rs/rs.h rs/config.c rs/rsio.c rs/rsio.h rs/control.c
 
 sbin_PROGRAMS += rs/ntm-rs
 rs_ntm_rs_SOURCES = rs/rs.c
@@ -37,7 +36,6 @@ tests_rs_rsnode_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) -I$(top_srcdir)
 tests_rs_rsnode_LDADD = $(RS_LIBS)
 TESTS += tests/integration/rs.sh
 dist_check_SCRIPTS += tests/integration/rs.sh
-
 
 # The UDP input path and the DC channel handler under libFuzzer; the seed
 # corpus (written by gen_rs_corpus, committed) is replayed by make check.
@@ -71,4 +69,5 @@ tests_fuzz_fuzz_rs_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
 tests_fuzz_fuzz_rs_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_rs_LDADD = $(NTM_LIBS)
 endif
+
 dist_man_MANS += doc/ntm-rs.8 doc/ntm-rs.conf.5
