@@ -19,12 +19,7 @@ rs_ntm_rs_SOURCES = rs/rs.c
 rs_ntm_rs_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
 rs_ntm_rs_LDADD = $(RS_LIBS)
 
-# ntmctl rs stats: the control socket's client.  tools/local.mk comes
-# after this file and sets tools_ntmctl_SOURCES with '=', so the file joins
-# ntmctl through the nodist_ variable (and EXTRA_DIST for the tarball);
-# the line belongs in tools/local.mk as "tools_ntmctl_SOURCES +=".
-nodist_tools_ntmctl_SOURCES = tools/ntmctl_rs.c
-EXTRA_DIST += tools/ntmctl_rs.c
+# ntmctl rs stats (tools/ntmctl_rs.c) is built with ntmctl in tools/local.mk.
 
 # In network namespaces (root): a test DC and test nodes against ntm-rs.
 check_PROGRAMS += tests/rs/rsdc tests/rs/rsnode
