@@ -19,6 +19,7 @@
 #include "config_table.h"
 #include "ticket.h"
 #include "crypto.h"
+#include "ctlmsg.h"
 #include "dc.h"
 #include "loop.h"
 #include "proto.h"
@@ -51,6 +52,7 @@ struct dc_conf_file {
 	char			*tls_trust, *tls_cert, *tls_key;
 	struct config_list	 ocsp_listen;
 	char			*fed_resolver;
+	char			*socket;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
@@ -119,6 +121,8 @@ static const struct config_key conf_table[] = {
 	{ "tls", "key", CONFIG_PATH, F(tls_key), NULL, 0, 0, 0, 0, NULL },
 	{ "ocsp", "listen", CONFIG_LIST, F(ocsp_listen), NULL, 0,
 	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "control", "socket", CONFIG_PATH, F(socket), NULL, 0, 0, 0, 0,
+	    NULL },
 	{ "federation", "resolver", CONFIG_STRING, F(fed_resolver), NULL, 0,
 	    0, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
@@ -378,6 +382,11 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	t->cert = f->tls_cert;
 	t->key = f->tls_key;
 	f->tls_trust = f->tls_cert = f->tls_key = NULL;
+	c->socket = f->socket;
+	f->socket = NULL;
+	if (c->socket != NULL && strlen(c->socket) >= CTLMSG_PATH_MAX)
+		errors += config_error(path, "[control] socket: longer than "
+		    "%d bytes", CTLMSG_PATH_MAX - 1);
 	if ((t->trust != NULL) != (t->cert != NULL) ||
 	    (t->cert != NULL) != (t->key != NULL))
 		errors += config_error(path, "[tls] trust, cert and key go "
@@ -527,6 +536,7 @@ config_dc_free(struct dc_config *cfg)
 	free(cfg->tls.trust);
 	free(cfg->tls.cert);
 	free(cfg->tls.key);
+	free(cfg->socket);
 	explicit_bzero(cfg->sig.ticket_key, sizeof(cfg->sig.ticket_key));
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -1,6 +1,8 @@
 /* dc.c -- ntm-dc main: options, configuration, signals, zone reloads, signalling start-up and the event loop. */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "ctlmsg.h"
 #include "dc.h"
 #include "dnsnet.h"
 #include "federation.h"
@@ -26,6 +29,7 @@
 #include "rand.h"
 #include "relay.h"
 #include "signal.h"
+#include "statsock.h"
 #include "sigio.h"
 #include "tls.h"
 
@@ -71,6 +75,8 @@ struct dc {
 	size_t			 nhandoffs;
 	uint64_t		 handoff_ref;
 	uv_signal_t		 sighup, sigterm, sigint, sigusr1;
+	struct statsock		*stats;		/* ntmctl dc stats */
+	struct dc_counters	 counters;	/* what it reads */
 	/* One reload at a time, built off the loop thread. */
 	uv_work_t		 reload;
 	bool			 reloading;
@@ -887,6 +893,38 @@ dc_stats_log(const struct dc *dc)
 		relay_stats_foreach(dc->relay, dc_stats_line, NULL);
 }
 
+/*
+ * The stats socket.  Configured: it must open.  The default path is tried
+ * and left out with a warning when it cannot be made (e.g. a DC run by a
+ * user without /run/ntmobile): the counters are not worth failing for.
+ */
+static void
+dc_control_start(struct dc *dc)
+{
+	const char *path = dc->cfg.socket != NULL ? dc->cfg.socket :
+	    DC_SOCKET_DEFAULT;
+	char dir[CTLMSG_PATH_MAX], *slash;
+	int rc;
+
+	dc->counters.sig = dc->sig;
+	dc->counters.sigio = dc->sigio;
+	dc->counters.relay = dc->relay;
+	dc->counters.srv = &dc->srv;
+	dc->counters.notice = dc->notice;
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0755);
+	}
+	rc = statsock_open(&dc->stats, dc->loop, path, control_dc_fill,
+	    &dc->counters);
+	if (rc < 0 && dc->cfg.socket != NULL)
+		fatalx("[control] socket %s: %s", path, uv_strerror(rc));
+	if (rc < 0)
+		log_warnx("no stats socket (%s: %s): set [control] socket "
+		    "for ntmctl dc stats", path, uv_strerror(rc));
+}
+
 static void
 dc_signal(uv_signal_t *h, int signum)
 {
@@ -903,6 +941,8 @@ dc_signal(uv_signal_t *h, int signum)
 	}
 	log_info("signal %d: shutting down", signum);
 	dc_stats_log(dc);
+	statsock_close(dc->stats);
+	dc->stats = NULL;
 	relay_close(dc->relay);
 	dnsnet_close(dc->net);
 	dc->net = NULL;
@@ -997,6 +1037,7 @@ main(int argc, char *argv[])
 	dc_federation_start(&dc);
 	dc_relay_start(&dc);
 	dc_ocsp_start(&dc);
+	dc_control_start(&dc);
 	uv_signal_init(dc.loop, &dc.sighup);
 	uv_signal_init(dc.loop, &dc.sigterm);
 	uv_signal_init(dc.loop, &dc.sigint);

@@ -87,6 +87,7 @@ struct dc_config {
 	struct dc_ocsp_config	 ocsp;
 	struct dc_federation_config fed;
 	struct dc_relay_config	 relay;
+	char			*socket;	/* [control] socket, NULL: default */
 };
 
 /* config.c */
@@ -103,4 +104,26 @@ struct dc_config {
 int	config_dc_load(const char *path, struct dc_config *cfg);
 void	config_dc_free(struct dc_config *cfg);
 
+/* control.c */
+/*
+ * The operator's socket for `ntmctl dc stats` (lib/statsock): the
+ * signalling, relay-link, DNS and notice counters as STAT lines.
+ * control_dc_fill is the statsock fill callback; its arg is a struct
+ * dc_counters.  Counter names are ctlmsg words: anything else in a name
+ * becomes '_'.
+ */
+struct dc_counters {
+	const struct signal		*sig;		/* each may be NULL */
+	const struct sigio		*sigio;
+	const struct relay		*relay;
+	const struct dns_server		*srv;
+	const struct notice		*notice;
+};
+
+#define DC_SOCKET_DEFAULT	RUNSTATEDIR "/ntmobile/ntm-dc.sock"
+
+struct statsock_out;
+void	control_dc_fill(struct statsock_out *, void *arg);
+
 #endif
+

@@ -16,7 +16,7 @@ tests_unit_test_frag_SOURCES = tests/unit/test_frag.c
 tests_unit_test_frag_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_frag_LDADD = $(TEST_LIBS)
 
-lib_libntm_la_SOURCES += lib/loop.c lib/loop.h
+lib_libntm_la_SOURCES += lib/loop.c lib/loop.h lib/statsock.c lib/statsock.h
 
 check_PROGRAMS += tests/unit/test_loop
 TESTS += tests/unit/test_loop

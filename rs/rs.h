@@ -21,8 +21,6 @@ struct tls_listener;
 enum rs_default {
 	RS_LISTEN_MAX = 8,		/* UDP or TLS addresses each */
 	RS_ADDRS_MAX = 2,		/* RELAY_ADDRS_MAX: one per family */
-	RS_CONTROL_CONNS_MAX = 16,
-	RS_CONTROL_IDLE_MS = 5000,
 };
 
 #define RS_SOCKET_DEFAULT	RUNSTATEDIR "/ntmobile/ntm-rs.sock"

@@ -12,7 +12,7 @@ dist_man_MANS += doc/ntmctl.8
 tools_ntmctl_SOURCES += tools/ntmctl_node.c
 tools_ntmctl_SOURCES += tools/ntmctl_account.c
 tools_ntmctl_SOURCES += tools/ntmctl_as.c
-tools_ntmctl_SOURCES += tools/ntmctl_rs.c
+tools_ntmctl_SOURCES += tools/ntmctl_stats.c
 
 # ntmctl's exit codes and error lines on bad input (no daemon, no root).
 TESTS += tests/integration/ntmctl-cli.sh

@@ -13,6 +13,8 @@ static const struct ntmctl_cmd ntmctl_cmds[] = {
 	{ "account", "ntm-as accounts: add, list, remove", ntmctl_account },
 	{ "ca", "offline certificate authority: init, issue, show, verify, "
 	    "revoke, crl, ocsp", ntmctl_ca },
+	{ "dc", "ntm-dc counters: signalling, DNS, relay, notices: stats",
+	    ntmctl_dc },
 	{ "resolve", "a node's virtual IPs through ntmd", ntmctl_node },
 	{ "revoke", "revoke a node's certificates at ntm-as", ntmctl_as },
 	{ "rs", "ntm-rs relay counters: stats", ntmctl_rs },

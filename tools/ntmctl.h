@@ -32,7 +32,8 @@ int	ntmctl_ca(int argc, char *argv[]);
 int	ntmctl_node(int argc, char *argv[]);
 int	ntmctl_account(int argc, char *argv[]);	/* ntmctl_account.c */
 int	ntmctl_as(int argc, char *argv[]);	/* ntmctl_as.c: revoke */
-int	ntmctl_rs(int argc, char *argv[]);	/* ntmctl_rs.c: stats */
+int	ntmctl_rs(int argc, char *argv[]);	/* ntmctl_stats.c */
+int	ntmctl_dc(int argc, char *argv[]);	/* ntmctl_stats.c */
 
 /* Prints "ntmctl: <message>" as one line on stderr; returns NTMCTL_FAIL. */
 int	ntmctl_err(const char *fmt, ...)

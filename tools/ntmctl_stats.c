@@ -1,4 +1,4 @@
-/* ntmctl_rs.c -- ntmctl rs stats: ntm-rs's counters from its control socket, as a table or JSON. */
+/* ntmctl_stats.c -- ntmctl dc stats and rs stats: a daemon's counters from its control socket, as a table or JSON. */
 #include "config.h"
 
 #include <sys/socket.h>
@@ -17,14 +17,15 @@
 #include "ntmctl.h"
 
 #define NTMCTL_RS_SOCKET	RUNSTATEDIR "/ntmobile/ntm-rs.sock"
+#define NTMCTL_DC_SOCKET	RUNSTATEDIR "/ntmobile/ntm-dc.sock"
 
 enum {
-	RS_ANSWERS_MAX = 128,
-	RS_TIMEOUT_MS = 5000,
+	STATS_ANSWERS_MAX = 512,
+	STATS_TIMEOUT_MS = 5000,
 };
 
 static int64_t
-rs_ms(void)
+stats_ms(void)
 {
 	struct timespec ts;
 
@@ -34,7 +35,7 @@ rs_ms(void)
 
 /* Connects, sends STATUS, collects lines up to END or ERROR. */
 static int
-rs_ask(const char *path, struct ctlmsg *a, size_t max)
+stats_ask(const char *daemon, const char *path, struct ctlmsg *a, size_t max)
 {
 	struct sockaddr_un sun;
 	struct pollfd pfd;
@@ -57,7 +58,7 @@ rs_ask(const char *path, struct ctlmsg *a, size_t max)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return ntmctl_err("socket: %s", strerror(errno)), -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		ntmctl_err("ntm-rs is not running (%s: %s)", path,
+		ntmctl_err("%s is not running (%s: %s)", daemon, path,
 		    strerror(errno));
 		close(fd);
 		return -1;
@@ -67,13 +68,13 @@ rs_ask(const char *path, struct ctlmsg *a, size_t max)
 		close(fd);
 		return -1;
 	}
-	deadline = rs_ms() + RS_TIMEOUT_MS;
+	deadline = stats_ms() + STATS_TIMEOUT_MS;
 	for (;;) {
 		while ((rc = ctlmsg_line(buf, have, &ll)) == 0) {
 			if (n == max || ctlmsg_parse(&a[n], buf, ll) < 0 ||
 			    !ctlmsg_is_answer(a[n].type)) {
-				ntmctl_err("ntm-rs sent a line that does not "
-				    "parse");
+				ntmctl_err("%s sent a line that does not "
+				    "parse", daemon);
 				close(fd);
 				return -1;
 			}
@@ -85,17 +86,17 @@ rs_ask(const char *path, struct ctlmsg *a, size_t max)
 			}
 		}
 		if (rc == -EMSGSIZE) {
-			ntmctl_err("ntm-rs sent an overlong line");
+			ntmctl_err("%s sent an overlong line", daemon);
 			break;
 		}
 		pfd.fd = fd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(deadline - rs_ms())) <= 0) {
-			ntmctl_err("no answer from ntm-rs");
+		if (poll(&pfd, 1, (int)(deadline - stats_ms())) <= 0) {
+			ntmctl_err("no answer from %s", daemon);
 			break;
 		}
 		if ((r = read(fd, buf + have, sizeof(buf) - have)) <= 0) {
-			ntmctl_err("ntm-rs closed the connection early");
+			ntmctl_err("%s closed the connection early", daemon);
 			break;
 		}
 		have += (size_t)r;
@@ -105,14 +106,14 @@ rs_ask(const char *path, struct ctlmsg *a, size_t max)
 }
 
 static int
-rs_stats(const char *path, bool json)
+stats_show(const char *daemon, const char *path, bool json)
 {
 	struct ctlmsg *a;
 	int n, i, k = 0;
 
-	if ((a = calloc(RS_ANSWERS_MAX, sizeof(*a))) == NULL)
+	if ((a = calloc(STATS_ANSWERS_MAX, sizeof(*a))) == NULL)
 		return ntmctl_err("out of memory");
-	if ((n = rs_ask(path, a, RS_ANSWERS_MAX)) < 0) {
+	if ((n = stats_ask(daemon, path, a, STATS_ANSWERS_MAX)) < 0) {
 		free(a);
 		return NTMCTL_FAIL;
 	}
@@ -125,7 +126,7 @@ rs_stats(const char *path, bool json)
 	if (json)
 		putchar('{');
 	for (i = 0; i < n - 1; i++) {
-		/* Every value ntm-rs sends is a decimal counter. */
+		/* Every value a stats socket sends is a decimal counter. */
 		if (json)
 			printf("%s\"%s\":%s", k++ > 0 ? "," : "", a[i].word,
 			    a[i].value);
@@ -138,11 +139,11 @@ rs_stats(const char *path, bool json)
 	return NTMCTL_OK;
 }
 
-/* ntmctl rs stats [--json] [-s socket]: argv[0] is "rs". */
-int
-ntmctl_rs(int argc, char *argv[])
+/* ntmctl NOUN stats [--json] [-s socket]: argv[0] is the noun. */
+static int
+stats_cmd(int argc, char *argv[], const char *daemon, const char *path)
 {
-	const char *path = NTMCTL_RS_SOCKET, *verb = NULL;
+	const char *verb = NULL;
 	bool json = false;
 	int i;
 
@@ -152,16 +153,28 @@ ntmctl_rs(int argc, char *argv[])
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
 			path = argv[++i];
 		else if (argv[i][0] == '-')
-			return ntmctl_usage("rs: unknown option '%s'",
-			    argv[i]);
+			return ntmctl_usage("%s: unknown option '%s'",
+			    argv[0], argv[i]);
 		else if (verb == NULL)
 			verb = argv[i];
 		else
-			return ntmctl_usage("rs: unexpected argument '%s'",
-			    argv[i]);
+			return ntmctl_usage("%s: unexpected argument '%s'",
+			    argv[0], argv[i]);
 	}
 	if (verb == NULL || strcmp(verb, "stats") != 0)
-		return ntmctl_usage("usage: ntmctl rs stats [--json] "
-		    "[-s socket]");
-	return rs_stats(path, json);
+		return ntmctl_usage("usage: ntmctl %s stats [--json] "
+		    "[-s socket]", argv[0]);
+	return stats_show(daemon, path, json);
+}
+
+int
+ntmctl_rs(int argc, char *argv[])
+{
+	return stats_cmd(argc, argv, "ntm-rs", NTMCTL_RS_SOCKET);
+}
+
+int
+ntmctl_dc(int argc, char *argv[])
+{
+	return stats_cmd(argc, argv, "ntm-dc", NTMCTL_DC_SOCKET);
 }

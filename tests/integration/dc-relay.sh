@@ -134,6 +134,9 @@ key = $T/dc1.key
 
 [relay]
 server = 192.0.2.7:4614
+
+[control]
+socket = $T/dc.sock
 EOF2
 cat > rs.conf <<EOF2
 [relay]
@@ -260,6 +263,23 @@ check "SIGUSR1: the DC logs relay_asks 1" grep -q "stats: relay_asks 1" dc.log
 check "relay_acks 1" grep -q "stats: relay_acks 1" dc.log
 check "route_punch 1" grep -q "stats: route_punch 1" dc.log
 check "rs_links_connected 1" grep -q "stats: rs_links_connected 1" dc.log
+
+# The same counters from the DC's stats socket, as an operator reads them.
+dc_stat() {
+	ip netns exec "$NS" "$NTMCTL" dc stats -s "$T/dc.sock" |
+	    awk -v k="$1" '$1 == k { print $2 }'
+}
+check_eq "ntmctl dc stats: relay_asks" 1 "$(dc_stat relay_asks)"
+check_eq "ntmctl dc stats: route_punch" 1 "$(dc_stat route_punch)"
+check_eq "ntmctl dc stats: two nodes registered" 2 "$(dc_stat registered)"
+check "ntmctl dc stats --json is one JSON object with the DNS counters" \
+	sh -c "ip netns exec '$NS' '$NTMCTL' dc stats --json -s '$T/dc.sock' |
+	python3 -c 'import json, sys; d = json.load(sys.stdin);
+assert d[\"relay_acks\"] == 1 and \"dns_queries\" in d, d'"
+out=$("$NTMCTL" dc stats -s "$T/none.sock" 2>&1)
+check_eq "ntmctl dc stats without ntm-dc: exit 1 and why" \
+	"1 ntmctl: ntm-dc is not running ($T/none.sock: No such file or directory)" \
+	"$? $out"
 
 # ---- without the RS ----------------------------------------------------
 kill "$RSPID"
