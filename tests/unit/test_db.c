@@ -380,13 +380,17 @@ test_statement_helpers(void **state)
 	db_close(db);
 }
 
-/* The embedded SQL is the file's text after the marker, byte for byte. */
+/*
+ * The embedded SQL of migration N is the file's text after its marker line
+ * "-- migration: N" up to the next marker (or the end), byte for byte, and
+ * every marker in the file has its migration, in order.
+ */
 static void
 check_embedded(const char *file, const struct db_schema *schema)
 {
-	static const char marker[] = "\n-- migration: 1\n";
 	const char *top = getenv("top_srcdir");
-	char path[PATH_MAX], *text, *start;
+	char path[PATH_MAX], marker[64], *text, *start, *next;
+	size_t i, want;
 	FILE *fp;
 	long len;
 
@@ -400,12 +404,24 @@ check_embedded(const char *file, const struct db_schema *schema)
 	assert_non_null(text = calloc(1, (size_t)len + 1));
 	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
-	assert_non_null(start = strstr(text, marker));
-	/* Version 1 is the only migration so far: it runs to the end. */
-	assert_int_equal(schema->count, 1);
-	assert_int_equal(schema->migrations[0].version, 1);
-	assert_string_equal(schema->migrations[0].sql,
-	    start + sizeof(marker) - 1);
+	assert_true(schema->count >= 1);
+	for (i = 0; i < schema->count; i++) {
+		assert_int_equal(schema->migrations[i].version, (int)i + 1);
+		snprintf(marker, sizeof(marker), "\n-- migration: %zu\n", i + 1);
+		assert_non_null(start = strstr(text, marker));
+		start += strlen(marker);
+		snprintf(marker, sizeof(marker), "\n-- migration: %zu\n", i + 2);
+		next = strstr(text, marker);
+		if (i + 1 < schema->count) {
+			assert_non_null(next);
+			want = (size_t)(next - start) + 1;	/* its last LF */
+		} else {
+			assert_null(next);	/* no migration left out */
+			want = strlen(start);
+		}
+		assert_int_equal(strlen(schema->migrations[i].sql), want);
+		assert_memory_equal(schema->migrations[i].sql, start, want);
+	}
 	free(text);
 }
 
@@ -442,7 +458,8 @@ test_as_schema(void **state)
 	const int64_t t0 = 1800000000;
 
 	assert_int_equal(db_open(f->path, &schema_as, &db), 0);
-	assert_int_equal(db_version(db), 1);
+	/* Every migration ran: the version is the newest one's. */
+	assert_int_equal(db_version(db), (int)schema_as.count);
 
 	/* Accounts hold argon2id hashes only; FQDNs cascade with them. */
 	assert_int_equal(db_run(db, NULL, "INSERT INTO accounts (name, hash, "
@@ -521,7 +538,7 @@ test_dc_schema(void **state)
 	struct db *db;
 
 	assert_int_equal(db_open(f->path, &schema_dc, &db), 0);
-	assert_int_equal(db_version(db), 1);
+	assert_int_equal(db_version(db), (int)schema_dc.count);
 	assert_int_equal(db_run(db, NULL, "INSERT INTO nodes VALUES "
 	    "('alice.dc1.ntm.test', '198.18.1.2', 'fd6e:746d:6f62:1::2', 1)",
 	    NULL), 0);
@@ -535,15 +552,22 @@ test_dc_schema(void **state)
 	    "('dc1.ntm.test', 1)", NULL), 0);
 
 	/* A revoked status stays revoked through an upsert. */
-	assert_int_equal(db_run(db, NULL, "INSERT INTO cert_status VALUES "
+	assert_int_equal(db_run(db, NULL, "INSERT INTO cert_status (serial, "
+	    "fqdn, this_update, next_update, revoked, der) VALUES "
 	    "('0123456789abcdef0123456789abcdef', 'alice.dc1.ntm.test', 10, "
 	    "20, 1, x'30')", NULL), 0);
-	assert_int_equal(db_run(db, NULL, "INSERT INTO cert_status VALUES "
+	assert_int_equal(db_run(db, NULL, "INSERT INTO cert_status (serial, "
+	    "fqdn, this_update, next_update, revoked, der) VALUES "
 	    "('0123456789abcdef0123456789abcdef', 'alice.dc1.ntm.test', 30, "
 	    "40, 0, x'30') ON CONFLICT (serial) DO UPDATE SET "
 	    "this_update = excluded.this_update, revoked = excluded.revoked",
 	    NULL), -EPERM);
 	assert_int_equal(count_rows(db, "SELECT revoked FROM cert_status"), 1);
+	/* Migration 2: the certificate hash, 32 bytes or none. */
+	assert_int_equal(db_run(db, NULL, "UPDATE cert_status SET cert_hash = "
+	    "x'00'", NULL), -EINVAL);
+	assert_int_equal(db_run(db, NULL, "UPDATE cert_status SET cert_hash = "
+	    "zeroblob(32)", NULL), 0);
 
 	assert_int_equal(db_run(db, NULL, "INSERT INTO ticket_keys VALUES "
 	    "(7, x'00112233', 100, 200)", NULL), 0);
