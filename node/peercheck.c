@@ -22,6 +22,9 @@ struct pc_cert {
 	struct cert_info	 info;
 };
 
+/* Status hashes remembered as signed by the AS (a Route Direction's). */
+enum { PC_SIGNED_OK = 16 };
+
 /* A (certificate, status) pair that passed every signature check. */
 struct pc_pair {
 	bool		 live;
@@ -52,6 +55,9 @@ struct peercheck {
 	size_t			 npairs;
 	struct pc_serial	*serials;
 	size_t			 nserials;
+	/* Statuses whose AS signature peercheck_status_check() verified. */
+	uint8_t			 signed_ok[PC_SIGNED_OK][PROTO_HASH_LEN];
+	size_t			 signed_n, signed_next;
 	struct peercheck_stats	 stats;
 };
 
@@ -396,6 +402,35 @@ pair_store(struct peercheck *pc, const uint8_t *ch, const uint8_t *sh,
 	victim->next_update = next_update;
 }
 
+/*
+ * Whether these exact status bytes already passed the AS signature check:
+ * in a verified pair (its staple) or in an earlier status check.  Only
+ * the signature is known; what the status says is read again each time.
+ */
+static bool
+status_signed(struct peercheck *pc, const uint8_t *sh)
+{
+	size_t i;
+
+	for (i = 0; i < pc->signed_n; i++)
+		if (crypto_ct_equal(pc->signed_ok[i], sh, PROTO_HASH_LEN))
+			return true;
+	for (i = 0; i < pc->npairs; i++)
+		if (pc->pairs[i].live && memcmp(pc->pairs[i].status_hash, sh,
+		    PROTO_HASH_LEN) == 0)
+			return true;
+	return false;
+}
+
+static void
+status_signed_note(struct peercheck *pc, const uint8_t *sh)
+{
+	memcpy(pc->signed_ok[pc->signed_next], sh, PROTO_HASH_LEN);
+	pc->signed_next = (pc->signed_next + 1) % PC_SIGNED_OK;
+	if (pc->signed_n < PC_SIGNED_OK)
+		pc->signed_n++;
+}
+
 /* ---- checks ---- */
 
 static int
@@ -620,6 +655,7 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 	gnutls_ocsp_resp_t resp = NULL;
 	unsigned int verify = 0, cstatus = 0, reason = 0;
 	time_t this_update, next_update, rtime, newest;
+	uint8_t sh[PROTO_HASH_LEN];
 	bool revoked;
 	int rv;
 
@@ -635,9 +671,14 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 	if (gnutls_ocsp_resp_import(resp, &sd) < 0 ||
 	    gnutls_ocsp_resp_get_status(resp) != GNUTLS_OCSP_RESP_SUCCESSFUL)
 		goto out;
-	if (gnutls_ocsp_resp_verify_direct(resp, pc->as_ca, &verify, 0) < 0 ||
-	    verify != 0)
-		goto out;
+	/* The signature once per status bytes: setups to a peer seen before. */
+	crypto_sha256(sh, status, status_len);
+	if (!status_signed(pc, sh)) {
+		if (gnutls_ocsp_resp_verify_direct(resp, pc->as_ca, &verify,
+		    0) < 0 || verify != 0)
+			goto out;
+		status_signed_note(pc, sh);
+	}
 	/* Exactly one SingleResponse (see lib/ocsp.c for the probe). */
 	if (gnutls_ocsp_resp_get_single(resp, 1, NULL, NULL, NULL, NULL,
 	    &cstatus, NULL, NULL, NULL, NULL) !=
