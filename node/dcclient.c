@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aead.h"
 #include "buf.h"
 #include "crypto.h"
 #include "dcclient.h"
+#include "frag.h"
 #include "msg.h"
 #include "proto.h"
 #include "rand.h"
@@ -53,6 +55,10 @@ dcclient_clear(struct dcclient *dc)
 	if (dc == NULL)
 		return;
 	dcclient_session_drop(dc);
+	free(dc->frag);
+	if (dc->whole != NULL)
+		crypto_wipe(dc->whole, PROTO_REASSEMBLY_MAX);
+	free(dc->whole);
 	crypto_wipe(dc->k_nd, sizeof(dc->k_nd));
 	crypto_wipe(dc, sizeof(*dc));
 }
@@ -320,7 +326,41 @@ dcclient_seal(struct dcclient *dc, struct msg *m, uint8_t *out, size_t cap,
 }
 
 int
-dcclient_open(struct dcclient *dc, uint8_t *pkt, size_t len, struct msg *m)
+dcclient_fragment(struct dcclient *dc, const struct msg_header *h,
+    const uint8_t *body, size_t len, uint64_t now, struct msg *m)
+{
+	struct msg_header wh;
+	struct frag_peer fp;
+	size_t wlen;
+	int rc;
+
+	if (dc->frag == NULL) {
+		if ((dc->frag = malloc(sizeof(*dc->frag))) == NULL)
+			return -ENOMEM;
+		frag_table_init(dc->frag);
+	}
+	if (dc->whole == NULL &&
+	    (dc->whole = malloc(PROTO_REASSEMBLY_MAX)) == NULL)
+		return -ENOMEM;
+	if ((rc = msg_body_decode(h, body, len, m)) < 0)
+		return rc;
+	/* The client has one peer, its DC: one key for all its fragments. */
+	memset(&fp, 0, sizeof(fp));
+	rc = frag_input(dc->frag, &fp, m->frag.msgid, m->frag.index,
+	    m->frag.count, m->frag.payload, m->frag.len, now, dc->whole,
+	    PROTO_REASSEMBLY_MAX, &wlen);
+	if (rc == 0)
+		return -EINPROGRESS;
+	if (rc < 0)
+		return rc;
+	wh = *h;
+	wh.flags &= (uint8_t)~PROTO_F_FRAGMENT;
+	return msg_body_decode(&wh, dc->whole, wlen, m);
+}
+
+static int
+dcclient_open_common(struct dcclient *dc, uint8_t *pkt, size_t len,
+    bool fragments, uint64_t now, struct msg *m)
 {
 	uint8_t nonce[PROTO_NONCE_LEN];
 	struct msg_header h;
@@ -334,7 +374,7 @@ dcclient_open(struct dcclient *dc, uint8_t *pkt, size_t len, struct msg *m)
 		return rc;
 	if (!(h.flags & PROTO_F_SEALED))
 		return MSG_E_FLAGS;
-	if (h.flags & PROTO_F_FRAGMENT)
+	if ((h.flags & PROTO_F_FRAGMENT) && !fragments)
 		return -EOPNOTSUPP;
 	if ((size_t)PROTO_HEADER_LEN + h.length != len)
 		return MSG_E_TRAILING;
@@ -348,11 +388,31 @@ dcclient_open(struct dcclient *dc, uint8_t *pkt, size_t len, struct msg *m)
 	    h.length);
 	if (rc < 0)
 		return rc;
+	if (h.flags & PROTO_F_FRAGMENT) {
+		/* Authenticated: its sequence number is spent either way. */
+		if (replay_update(&dc->rx_window, h.seq) < 0)
+			return -EALREADY;
+		return dcclient_fragment(dc, &h, pkt + PROTO_HEADER_LEN,
+		    h.length - PROTO_TAG_LEN, now, m);
+	}
 	if ((rc = msg_decode(pkt, len, m)) < 0)
 		return rc;
 	if (replay_update(&dc->rx_window, h.seq) < 0)
 		return -EALREADY;
 	return 0;
+}
+
+int
+dcclient_open(struct dcclient *dc, uint8_t *pkt, size_t len, struct msg *m)
+{
+	return dcclient_open_common(dc, pkt, len, false, 0, m);
+}
+
+int
+dcclient_open_at(struct dcclient *dc, uint8_t *pkt, size_t len,
+    uint64_t now, struct msg *m)
+{
+	return dcclient_open_common(dc, pkt, len, true, now, m);
 }
 
 int

@@ -11,6 +11,7 @@
 #include "replay.h"
 
 struct aead;
+struct frag_table;
 struct ntm_rng;
 
 /*
@@ -154,6 +155,13 @@ struct dcclient {
 		uint8_t		 buf[PROTO_DATAGRAM_MAX];
 	}			 sent[DCCLIENT_SENT_CACHE];
 	size_t			 sent_next;
+
+	/*
+	 * Reassembly of fragmented messages from the DC (PROTOCOL.md 11),
+	 * allocated at the first fragment, freed by dcclient_clear().
+	 */
+	struct frag_table	*frag;
+	uint8_t			*whole;		/* PROTO_REASSEMBLY_MAX */
 };
 
 void	dcclient_init(struct dcclient *, struct ntm_rng *);
@@ -213,12 +221,32 @@ const char *dcclient_state_name(enum dcclient_state);
  * header, opens a sealed message from the DC in place (pkt is modified),
  * applies the replay window and decodes into *m (borrowing pkt).  Both
  * return 0, -ENOTCONN when there is no session, or the codec's and AEAD's
- * errors.  Fragmented messages are not handled here (-EOPNOTSUPP).
+ * errors.  dcclient_open() refuses fragments (-EOPNOTSUPP); use
+ * dcclient_open_at() where a message may be fragmented.
  */
 int	dcclient_seal(struct dcclient *, struct msg *m, uint8_t *out,
 	    size_t cap, size_t *outlen);
 int	dcclient_open(struct dcclient *, uint8_t *pkt, size_t len,
 	    struct msg *m);
+/*
+ * dcclient_open_at: dcclient_open() that also takes fragments (PROTOCOL.md
+ * 11): each is opened and its sequence number marked on its own, then
+ * held (-EINPROGRESS) until the message is whole; then 0 with *m decoded
+ * from the client's reassembly buffer (borrowed until the next call that
+ * reassembles).  `now` (ms) times out partial messages after 2 s.
+ */
+int	dcclient_open_at(struct dcclient *, uint8_t *pkt, size_t len,
+	    uint64_t now, struct msg *m);
+/*
+ * dcclient_fragment: one fragment from the DC, already opened and its
+ * sequence number marked: h its header (FRAGMENT set), body[0..len) its
+ * plaintext.  Returns -EINPROGRESS when held, 0 with *m decoded (against
+ * h's type, without the FRAGMENT flag) when the message is whole, -ENOMEM,
+ * or lib/frag's and the codec's errors.  For openers outside this file
+ * (node/tunnelio's Route Directions, whose header id is a path id).
+ */
+int	dcclient_fragment(struct dcclient *, const struct msg_header *h,
+	    const uint8_t *body, size_t len, uint64_t now, struct msg *m);
 /*
  * dcclient_send_msg: for node/tunnel's SEND_DC action.  msg[0..len) is a
  * whole message as msg_encode() writes it (sequence number 0, header id

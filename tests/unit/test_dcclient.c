@@ -622,6 +622,132 @@ struct world {
 	int		 zone_sets;
 };
 
+/*
+ * DC: the attribute list of m cut into `count` fragments (PROTOCOL.md 11),
+ * each sealed on its own under k_DC->N with its own sequence number.
+ */
+static size_t
+dc_fragments(struct fixture *f, struct msg *m, uint32_t msgid,
+    uint8_t count, uint8_t pkt[][PROTO_DATAGRAM_MAX], size_t *len)
+{
+	uint8_t attrs[PROTO_REASSEMBLY_MAX], nonce[12];
+	struct msg_header h;
+	struct msg_frag fr;
+	struct wbuf w;
+	size_t total, piece, off, i;
+
+	wbuf_init(&w, attrs, sizeof(attrs));
+	assert_int_equal(msg_attrs_encode(m, &w), 0);
+	total = wbuf_len(&w);
+	piece = (total + count - 1) / count;
+	for (i = 0, off = 0; i < count; i++, off += piece) {
+		if (piece > total - off)
+			piece = total - off;
+		h = m->hdr;
+		h.flags = PROTO_F_SEALED | PROTO_F_FRAGMENT;
+		memcpy(h.id, f->fdc.sid, PROTO_ID_LEN);
+		h.seq = ++f->fdc.seq;
+		h.length = (uint16_t)(6 + piece + PROTO_TAG_LEN);
+		wbuf_init(&w, pkt[i], PROTO_DATAGRAM_MAX);
+		assert_int_equal(msg_header_encode(&h, &w), 0);
+		fr.msgid = msgid;
+		fr.index = (uint8_t)i;
+		fr.count = count;
+		msg_frag_encode(&fr, &w);
+		wbuf_put_bytes(&w, attrs + off, piece);
+		assert_int_equal(wbuf_error(&w), 0);
+		msg_nonce(&h, nonce);
+		assert_int_equal(aead_seal(f->fdc.tx, nonce, pkt[i],
+		    PROTO_HEADER_LEN, pkt[i] + PROTO_HEADER_LEN, 6 + piece,
+		    pkt[i] + PROTO_HEADER_LEN, 6 + piece + PROTO_TAG_LEN), 0);
+		len[i] = PROTO_HEADER_LEN + h.length;
+	}
+	return total;
+}
+
+/*
+ * A STATUS_NOTICE too large for one datagram (a long status) comes in
+ * fragments: dcclient_open_at holds them, in any order, and hands out the
+ * whole message once; dcclient_open refuses them; a fragment altered in
+ * transit or replayed is refused and does not complete anything.
+ */
+static void
+test_fragmented_from_dc(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pkt[3][PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	uint8_t status[2600], serial[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	const struct msg_attr *a;
+	size_t len[3], i;
+	struct msg m, got;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	for (i = 0; i < sizeof(status); i++)
+		status[i] = (uint8_t)(i * 13);
+	msg_init(&m, PROTO_MSG_STATUS_NOTICE);
+	m.hdr.txid = 77;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL, serial,
+	    sizeof(serial)), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, status,
+	    sizeof(status)), 0);
+	dc_fragments(f, &m, 9, 3, pkt, len);
+	for (i = 0; i < 3; i++)
+		assert_true(len[i] <= PROTO_DATAGRAM_MAX);
+	/* Without a clock dcclient_open cannot reassemble. */
+	memcpy(copy, pkt[0], len[0]);
+	assert_int_equal(dcclient_open(&f->dc, copy, len[0], &got),
+	    -EOPNOTSUPP);
+	/* A flipped byte: the tag fails, nothing is held. */
+	memcpy(copy, pkt[2], len[2]);
+	copy[len[2] - 20] ^= 1;
+	assert_true(dcclient_open_at(&f->dc, copy, len[2], T0, &got) < 0);
+	/* Out of order: 2, 0, then 1 completes it. */
+	memcpy(copy, pkt[2], len[2]);
+	assert_int_equal(dcclient_open_at(&f->dc, copy, len[2], T0, &got),
+	    -EINPROGRESS);
+	/* The same fragment again is a replay. */
+	memcpy(copy, pkt[2], len[2]);
+	assert_int_equal(dcclient_open_at(&f->dc, copy, len[2], T0, &got),
+	    -EALREADY);
+	assert_int_equal(dcclient_open_at(&f->dc, pkt[0], len[0], T0 + 10,
+	    &got), -EINPROGRESS);
+	assert_int_equal(dcclient_open_at(&f->dc, pkt[1], len[1], T0 + 20,
+	    &got), 0);
+	assert_int_equal(got.hdr.type, PROTO_MSG_STATUS_NOTICE);
+	assert_int_equal(got.hdr.txid, 77);
+	assert_false(got.hdr.flags & PROTO_F_FRAGMENT);
+	assert_non_null(a = msg_attr_find(&got, PROTO_ATTR_STATUS));
+	assert_int_equal(a->len, sizeof(status));
+	assert_memory_equal(a->val, status, sizeof(status));
+	assert_non_null(a = msg_attr_find(&got, PROTO_ATTR_SERIAL));
+	assert_memory_equal(a->val, serial, sizeof(serial));
+}
+
+/* Fragments of one message more than 2 s apart never make it whole. */
+static void
+test_fragments_expire(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t pkt[2][PROTO_DATAGRAM_MAX], status[1500], serial[1] = { 9 };
+	size_t len[2];
+	struct msg m, got;
+
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	memset(status, 0x42, sizeof(status));
+	msg_init(&m, PROTO_MSG_STATUS_NOTICE);
+	m.hdr.txid = 78;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SERIAL, serial, 1), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, status,
+	    sizeof(status)), 0);
+	dc_fragments(f, &m, 10, 2, pkt, len);
+	assert_int_equal(dcclient_open_at(&f->dc, pkt[0], len[0], T0, &got),
+	    -EINPROGRESS);
+	assert_int_equal(dcclient_open_at(&f->dc, pkt[1], len[1],
+	    T0 + PROTO_TIMER_REASSEMBLY + 1, &got), -EINPROGRESS);
+}
+
 static int
 world_zone_set(void *arg, const char *fqdn, const char *v4, const char *v6)
 {
@@ -1270,6 +1396,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_send_msg_for_tunnel_code,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragmented_from_dc, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fragments_expire, setup,
+		    teardown),
 		cmocka_unit_test(test_against_dc_signal),
 		cmocka_unit_test(test_enroll_messages),
 		cmocka_unit_test(test_enroll_over_tls),
