@@ -201,6 +201,12 @@ rsbind_start(struct rsbind *rb, const struct rsbind_conf *c, uint64_t now)
 	for (i = 0; i < RSBIND_PATHS_MAX && p == NULL; i++)
 		if (!rb->p[i].used)
 			p = &rb->p[i];
+	/* A binding that failed stays for its state until its slot is needed. */
+	for (i = 0; i < RSBIND_PATHS_MAX && p == NULL; i++)
+		if (rb->p[i].state == RSBIND_STATE_FAILED) {
+			rsbind_remove(rb, &rb->p[i]);
+			p = &rb->p[i];
+		}
 	if (p == NULL)
 		return -ENOSPC;
 	memset(p, 0, sizeof(*p));

@@ -46,7 +46,7 @@
 
 enum rsbind_limit {
 	RSBIND_LIMIT_INVALID = 0,
-	RSBIND_PATHS_MAX = 64,		/* bindings at once */
+	RSBIND_PATHS_MAX = 256,		/* bindings at once (ntmd's tunnels) */
 	RSBIND_PROBES_MAX = PROTO_ADDRS_MAX,
 	RSBIND_HELLO_LEN = PROTO_DATA_HEADER_LEN + PROTO_RANDOM_LEN +
 	    PROTO_TAG_LEN,		/* 64 */
@@ -94,7 +94,8 @@ int	 rsbind_new(struct rsbind **out, rsbind_send_cb send, void *arg);
 void	 rsbind_free(struct rsbind *);
 
 /*
- * Starts binding the path (first hello sent before this returns).  Returns
+ * Starts binding the path (first hello sent before this returns); a failed
+ * binding's slot is reused when no other is free.  Returns
  * 0, -EINVAL (no key, no RS address), -EEXIST (path already bound or
  * binding), -ENOSPC (RSBIND_PATHS_MAX paths), or a crypto error.
  */

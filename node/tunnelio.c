@@ -33,6 +33,7 @@
 #include "peercheck.h"
 #include "proto.h"
 #include "replay.h"
+#include "rsbind.h"
 #include "store.h"
 #include "tunnel.h"
 #include "tunnelio.h"
@@ -56,6 +57,7 @@ struct tunnelio_tunnel {
 	struct dataplane_tunnel	*dt;
 	struct intunnel		*it;		/* rekey, certificate updates */
 	uint8_t			 route;		/* enum proto_route; 0: none */
+	bool			 via_rs;	/* data goes through the RS */
 	uint8_t			 kex;
 	bool			 has_vip4, has_vip6;
 	uint8_t			 vip4[4], vip6[16];
@@ -64,6 +66,12 @@ struct tunnelio_tunnel {
 struct tunnelio_route {
 	uint8_t			 path_id[PROTO_ID_LEN];
 	uint8_t			 route;
+	uint64_t		 punch_until;	/* uv_now ms: direct only */
+	/* Datagrams for the RS kept until punch_until, then sent at once. */
+	uint8_t			*held;		/* TUNNELIO_HELD_MAX datagrams */
+	size_t			 heldlen[TUNNELIO_HELD_MAX];
+	struct msg_addr		 heldto[TUNNELIO_HELD_MAX];
+	size_t			 nheld;
 };
 
 struct tunnelio {
@@ -100,7 +108,11 @@ struct tunnelio {
 
 	uv_timer_t		 timer;		/* tunnel_next_timer() */
 	uv_timer_t		 tick;		/* data-plane timers, reaping */
+	uv_timer_t		 rstimer;	/* rsbind_next_timer() */
 	bool			 timers_init;
+	struct rsbind		*rsb;		/* RS bindings (punch, relay) */
+	uint64_t		 punch_held;	/* Tunnel Requests kept off the
+						 * RS before the punch deadline */
 
 	uint64_t		 token_next;
 	struct tunnelio_wait	 waits[TUNNELIO_WAITS_MAX];
@@ -321,6 +333,8 @@ tunnelio_stats_add(struct intunnel_stats *sum, const struct intunnel_stats *s)
 static void
 tunnelio_forget(struct tunnelio *tio, struct tunnelio_tunnel *tt)
 {
+	if (tt->used && tio->rsb != NULL)
+		rsbind_stop(tio->rsb, tt->path_id);
 	if (tt->it == NULL)
 		return;
 	tunnelio_stats_add(&tio->gone, intunnel_stats(tt->it));
@@ -453,6 +467,7 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 {
 	struct tunnelio_tunnel *tt = NULL, *old;
 	struct dataplane_tunnel *dt;
+	struct msg_addr ma;
 	char hex[2 * PROTO_ID_LEN + 1];
 	size_t i;
 	int rc;
@@ -468,6 +483,7 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		    tio->dp == NULL ? "the data plane is not running" :
 		    "too many tunnels");
 		(void)tunnel_close(tio->t, a->path_id);
+		rsbind_stop(tio->rsb, a->path_id);
 		return;
 	}
 	/*
@@ -489,6 +505,7 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 			log_info("tunnel to %s (path %s): the live tunnel has "
 			    "the lower path id and stays", a->peer, hex);
 			tio->failed[0] = '\0';
+			rsbind_stop(tio->rsb, a->path_id);
 			return;
 		}
 		tunnelio_forget(tio, old);
@@ -504,6 +521,7 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		log_warnx("tunnel to %s (path %s): data plane: %s", a->peer,
 		    hex, strerror(-rc));
 		(void)tunnel_close(tio->t, a->path_id);
+		rsbind_stop(tio->rsb, a->path_id);
 		return;
 	}
 	tio->failed[0] = '\0';
@@ -521,6 +539,15 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		    PROTO_ID_LEN) == 0)
 			tt->route = tio->routes[i].route;
 	/*
+	 * The handshake's datagram came through the RS or directly; the data
+	 * follows it.  A punch that went direct needs the binding no more.
+	 */
+	tt->via_rs = rsbind_addr_of((const struct sockaddr *)
+	    &a->tun->peer_addr, &ma) == 0 && rsbind_is_rs(tio->rsb,
+	    a->path_id, &ma);
+	if (!tt->via_rs)
+		rsbind_stop(tio->rsb, a->path_id);
+	/*
 	 * Keep-alives only where a NAT binding needs them (PROTOCOL.md 10.3):
 	 * we are behind NAT, or the route says a side is (all but direct).
 	 */
@@ -528,9 +555,13 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 	    tio->conf.dc->reg.nat != PROTO_NAT_NONE ||
 	    tt->route != PROTO_ROUTE_DIRECT);
 	tio->stats.installed++;
-	log_info("tunnel to %s installed (path %s, rid %08x, %s)", a->peer,
-	    hex, a->tun->rid, kex_name(a->kex) != NULL ? kex_name(a->kex) :
-	    "?");
+	if (tt->via_rs)
+		tio->stats.via_rs++;
+	log_info("tunnel to %s installed (path %s, rid %08x, %s, %s route, "
+	    "via %s)", a->peer, hex, a->tun->rid, kex_name(a->kex) != NULL ?
+	    kex_name(a->kex) : "?", tt->route > 0 && tt->route <=
+	    PROTO_ROUTE_MAX ? tunnelio_route_names[tt->route] : "unknown",
+	    tt->via_rs ? "rs" : "direct");
 }
 
 static void
@@ -546,6 +577,174 @@ tunnelio_close_action(struct tunnelio *tio, const struct tunnel_action *a)
 	    "a tunnel with a lower path id won");
 	tunnelio_send_inner(tio, tt, PROTO_MSG_TUNNEL_CLOSE, a->status);
 	tunnelio_retire(tio, tt);
+}
+
+/* ---- RS binding (PROTOCOL.md 10.2) --------------------------------------- */
+
+static void	tunnelio_rs_timer_cb(uv_timer_t *);
+
+static void
+tunnelio_rs_arm(struct tunnelio *tio)
+{
+	uint64_t next, now;
+	size_t i;
+
+	if (!tio->timers_init || tio->stopped || tio->rsb == NULL)
+		return;
+	uv_timer_stop(&tio->rstimer);
+	next = rsbind_next_timer(tio->rsb);
+	for (i = 0; i < TUNNELIO_ROUTES_MAX; i++)
+		if (tio->routes[i].nheld > 0 &&
+		    tio->routes[i].punch_until < next)
+			next = tio->routes[i].punch_until;
+	if (next == UINT64_MAX)
+		return;
+	now = uv_now(tio->conf.loop);
+	uv_timer_start(&tio->rstimer, tunnelio_rs_timer_cb, next > now ?
+	    next - now : 0, 0);
+}
+
+static void
+tunnelio_held_drop(struct tunnelio_route *rt)
+{
+	free(rt->held);
+	rt->held = NULL;
+	rt->nheld = 0;
+}
+
+/*
+ * The punch deadline passed: what node/tunnel sent toward the RS before it
+ * goes now (the direct path did not answer in time), unless the tunnel is
+ * already up.
+ */
+static void
+tunnelio_held_flush(struct tunnelio *tio, uint64_t now)
+{
+	struct tunnelio_route *rt;
+	struct sockaddr_storage ss;
+	size_t i, j;
+
+	for (i = 0; i < TUNNELIO_ROUTES_MAX; i++) {
+		rt = &tio->routes[i];
+		if (rt->nheld == 0 || now < rt->punch_until)
+			continue;
+		if (tunnelio_find(tio, rt->path_id) == NULL)
+			for (j = 0; j < rt->nheld; j++) {
+				tunnelio_sockaddr(&rt->heldto[j], &ss);
+				tunnelio_sendto(tio, rt->held + j *
+				    PROTO_DATAGRAM_MAX, rt->heldlen[j],
+				    (const struct sockaddr *)&ss);
+			}
+		tunnelio_held_drop(rt);
+	}
+}
+
+static void
+tunnelio_rs_timer_cb(uv_timer_t *h)
+{
+	struct tunnelio *tio = h->data;
+	uint64_t now = uv_now(tio->conf.loop);
+
+	rsbind_timeout(tio->rsb, now);
+	tunnelio_held_flush(tio, now);
+	tunnelio_rs_arm(tio);
+}
+
+/* rsbind's send: hellos and punch probes leave from the tunnel port. */
+static void
+tunnelio_rs_send(void *arg, const uint8_t *p, size_t len,
+    const struct msg_addr *to)
+{
+	struct tunnelio *tio = arg;
+	struct sockaddr_storage ss;
+
+	tunnelio_sockaddr(to, &ss);
+	tunnelio_sendto(tio, p, len, (const struct sockaddr *)&ss);
+}
+
+/*
+ * A punch or relay Route Direction: bind at the RS before node/tunnel's
+ * first Tunnel Request leaves, so the RS has our side when the request
+ * (ours, or the peer's through it) arrives.  On punch the hellos also go
+ * to the peer's addresses (probes opening our NAT toward it), and Tunnel
+ * Requests go direct only until the punch deadline (PUNCH_DEADLINE, 8.1):
+ * node/tunnel's retransmissions after it go through the RS as well.
+ * Returns true when a new binding started.
+ */
+static bool
+tunnelio_rs_start(struct tunnelio *tio, const struct msg *m,
+    struct tunnelio_route *rt)
+{
+	char hex[2 * PROTO_ID_LEN + 1];
+	struct rsbind_conf c;
+	struct msg_route r;
+	uint64_t now = uv_now(tio->conf.loop);
+	int rc;
+
+	if (tio->rsb == NULL || m->hdr.status != PROTO_STATUS_OK ||
+	    msg_route_read(m, &r) < 0 || (r.route != PROTO_ROUTE_PUNCH &&
+	    r.route != PROTO_ROUTE_RELAY) || r.binding_key == NULL ||
+	    r.nrelay_addr == 0)
+		return false;
+	memset(&c, 0, sizeof(c));
+	c.path_id = r.path_id;
+	c.rid = r.recv_id;
+	c.key = r.binding_key;
+	c.relay = r.relay_addr;
+	c.nrelay = r.nrelay_addr;
+	c.family = tio->conf.dc->reg.observed.family;
+	if (r.route == PROTO_ROUTE_PUNCH) {
+		c.probe = r.peer_addr;
+		c.nprobe = r.npeer_addr;
+		rt->punch_until = now + (r.punch_deadline > 0 ?
+		    r.punch_deadline : PROTO_TIMER_PUNCH_DEADLINE);
+	}
+	rc = rsbind_start(tio->rsb, &c, now);
+	tunnelio_hex(r.path_id, PROTO_ID_LEN, hex, sizeof(hex));
+	if (rc < 0 && rc != -EEXIST)
+		log_warnx("path %s: no RS binding: %s", hex, strerror(-rc));
+	else if (rc == 0)
+		log_debug("path %s: binding at the RS (%s route, rid %08x)",
+		    hex, tunnelio_route_names[r.route], r.recv_id);
+	tunnelio_rs_arm(tio);
+	return rc == 0;
+}
+
+/*
+ * A punch path before its deadline: a datagram for the RS is held back
+ * (a copy kept for the deadline; retransmissions are the same bytes).
+ */
+static bool
+tunnelio_rs_hold(struct tunnelio *tio, const struct tunnel_action *a)
+{
+	struct tunnelio_route *rt = NULL;
+	size_t i;
+
+	if (a->path_id == NULL || tio->rsb == NULL ||
+	    !rsbind_is_rs(tio->rsb, a->path_id, a->to))
+		return false;
+	for (i = 0; i < TUNNELIO_ROUTES_MAX && rt == NULL; i++)
+		if (memcmp(tio->routes[i].path_id, a->path_id,
+		    PROTO_ID_LEN) == 0)
+			rt = &tio->routes[i];
+	if (rt == NULL || rt->route != PROTO_ROUTE_PUNCH ||
+	    uv_now(tio->conf.loop) >= rt->punch_until)
+		return false;
+	for (i = 0; i < rt->nheld; i++)
+		if (rt->heldlen[i] == a->len && memcmp(rt->held + i *
+		    PROTO_DATAGRAM_MAX, a->msg, a->len) == 0)
+			return true;
+	if (rt->held == NULL && (rt->held = malloc(TUNNELIO_HELD_MAX *
+	    PROTO_DATAGRAM_MAX)) == NULL)
+		return true;	/* the retransmissions will do */
+	if (rt->nheld < TUNNELIO_HELD_MAX && a->len <= PROTO_DATAGRAM_MAX) {
+		memcpy(rt->held + rt->nheld * PROTO_DATAGRAM_MAX, a->msg,
+		    a->len);
+		rt->heldlen[rt->nheld] = a->len;
+		rt->heldto[rt->nheld++] = *a->to;
+		tunnelio_rs_arm(tio);
+	}
+	return true;
 }
 
 /* ---- the tunnel machine's actions ---------------------------------------- */
@@ -576,6 +775,10 @@ tunnelio_emit(void *arg, const struct tunnel_action *a)
 		    (const struct sockaddr *)tio->conf.dc_addr);
 		break;
 	case TUNNEL_ACT_SEND_PEER:
+		if (tunnelio_rs_hold(tio, a)) {
+			tio->punch_held++;
+			break;
+		}
 		tunnelio_sockaddr(a->to, &ss);
 		tunnelio_sendto(tio, a->msg, a->len, (struct sockaddr *)&ss);
 		break;
@@ -980,7 +1183,7 @@ tunnelio_status_notice(struct tunnelio *tio, const struct msg *m)
  */
 static int
 tunnelio_dc_open(struct dcclient *dc, uint8_t *pkt, size_t len,
-    struct msg *m)
+    uint64_t now, struct msg *m)
 {
 	uint8_t nonce[PROTO_NONCE_LEN];
 	const struct msg_attr *pa;
@@ -994,11 +1197,9 @@ tunnelio_dc_open(struct dcclient *dc, uint8_t *pkt, size_t len,
 	if ((rc = msg_header_decode(&r, &h)) < 0)
 		return rc;
 	if (h.type != PROTO_MSG_ROUTE_DIRECTION)
-		return dcclient_open(dc, pkt, len, m);
+		return dcclient_open_at(dc, pkt, len, now, m);
 	if (!(h.flags & PROTO_F_SEALED))
 		return MSG_E_FLAGS;
-	if (h.flags & PROTO_F_FRAGMENT)
-		return -EOPNOTSUPP;
 	if ((size_t)PROTO_HEADER_LEN + h.length != len)
 		return MSG_E_TRAILING;
 	if (!replay_check(&dc->rx_window, h.seq))
@@ -1008,10 +1209,19 @@ tunnelio_dc_open(struct dcclient *dc, uint8_t *pkt, size_t len,
 	    pkt + PROTO_HEADER_LEN, h.length, pkt + PROTO_HEADER_LEN,
 	    h.length)) < 0)
 		return rc;
-	if ((rc = msg_decode(pkt, len, m)) < 0)
-		return rc;
-	if (replay_update(&dc->rx_window, h.seq) < 0)
-		return -EALREADY;
+	if (h.flags & PROTO_F_FRAGMENT) {
+		/* PROTOCOL.md 11: each fragment opened, then reassembled. */
+		if (replay_update(&dc->rx_window, h.seq) < 0)
+			return -EALREADY;
+		if ((rc = dcclient_fragment(dc, &h, pkt + PROTO_HEADER_LEN,
+		    h.length - PROTO_TAG_LEN, now, m)) < 0)
+			return rc;
+	} else {
+		if ((rc = msg_decode(pkt, len, m)) < 0)
+			return rc;
+		if (replay_update(&dc->rx_window, h.seq) < 0)
+			return -EALREADY;
+	}
 	/* An error answer to MN has no path: its header id is the session's. */
 	if ((pa = msg_attr_find(m, PROTO_ATTR_PATH_ID)) == NULL)
 		return crypto_ct_equal(h.id, dc->sid, PROTO_ID_LEN) ? 0 :
@@ -1026,24 +1236,43 @@ static int
 tunnelio_dc(struct tunnelio *tio, uint8_t *pkt, size_t len)
 {
 	const struct msg_attr *pa;
+	struct tunnelio_route *rt = NULL;
 	struct msg m;
 	uint8_t route = 0;
+	bool bound;
+	size_t i;
 	int rc;
 
-	if ((rc = tunnelio_dc_open(tio->conf.dc, pkt, len, &m)) < 0)
+	if ((rc = tunnelio_dc_open(tio->conf.dc, pkt, len, tunnelio_now(),
+	    &m)) == -EINPROGRESS)
+		return 0;		/* a fragment, held */
+	if (rc < 0)
 		return rc;
 	switch (m.hdr.type) {
 	case PROTO_MSG_ROUTE_DIRECTION:
 		if ((pa = msg_attr_find(&m, PROTO_ATTR_PATH_ID)) != NULL &&
 		    pa->len == PROTO_ID_LEN &&
 		    msg_attr_u8(&m, PROTO_ATTR_ROUTE, &route) == 0) {
-			memcpy(tio->routes[tio->route_next].path_id, pa->val,
-			    PROTO_ID_LEN);
-			tio->routes[tio->route_next].route = route;
-			tio->route_next = (tio->route_next + 1) %
-			    TUNNELIO_ROUTES_MAX;
+			/* The DC repeats a Route Direction until our ACK. */
+			for (i = 0; i < TUNNELIO_ROUTES_MAX && rt == NULL; i++)
+				if (memcmp(tio->routes[i].path_id, pa->val,
+				    PROTO_ID_LEN) == 0)
+					rt = &tio->routes[i];
+			if (rt == NULL) {
+				rt = &tio->routes[tio->route_next];
+				tio->route_next = (tio->route_next + 1) %
+				    TUNNELIO_ROUTES_MAX;
+				tunnelio_held_drop(rt);
+				memset(rt, 0, sizeof(*rt));
+				memcpy(rt->path_id, pa->val, PROTO_ID_LEN);
+				rt->route = route;
+			}
 		}
-		return tunnel_dc_input(tio->t, &m, tunnelio_now());
+		bound = rt != NULL && tunnelio_rs_start(tio, &m, rt);
+		rc = tunnel_dc_input(tio->t, &m, tunnelio_now());
+		if (rc < 0 && bound)
+			rsbind_stop(tio->rsb, rt->path_id);
+		return rc;
 	case PROTO_MSG_STATUS_NOTICE:
 		tunnelio_status_notice(tio, &m);
 		return 0;
@@ -1058,6 +1287,7 @@ tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
 {
 	char a[LOOP_ADDRSTRLEN];
 	uint8_t type = len >= 2 ? pkt[1] : 0;
+	struct msg_addr ma;
 	int rc;
 
 	if (tio->t == NULL || tio->stopped)
@@ -1066,10 +1296,23 @@ tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
 	    type == PROTO_MSG_STATUS_NOTICE))
 		rc = tunnelio_dc(tio, pkt, len);
 	else if (type == PROTO_MSG_TUNNEL_REQUEST ||
-	    type == PROTO_MSG_TUNNEL_RESPONSE)
+	    type == PROTO_MSG_TUNNEL_RESPONSE) {
 		rc = tunnel_peer_input(tio->t, pkt, len, from,
 		    tunnelio_now());
-	else
+		/* Opened under k_treq / k_tresp: the RS has both sides. */
+		if (rc == 0 && len >= PROTO_HEADER_LEN &&
+		    rsbind_addr_of(from, &ma) == 0 && rsbind_from_rs(tio->rsb,
+		    pkt + PROTO_HEADER_LEN - PROTO_ID_LEN, &ma))
+			tunnelio_rs_arm(tio);
+	} else if (type == PROTO_MSG_RS_COOKIE || type == PROTO_MSG_RS_HELLO) {
+		/* A cookie from the RS; a hello is a peer's punch probe. */
+		if ((rc = rsbind_addr_of(from, &ma)) == 0 &&
+		    (rc = rsbind_input(tio->rsb, pkt, len, &ma,
+		    uv_now(tio->conf.loop))) == 0)
+			tunnelio_rs_arm(tio);
+		if (rc == -ENOMSG)
+			return 0;
+	} else
 		rc = -EPROTO;
 	if (rc < 0) {
 		if (from_dc)
@@ -1322,6 +1565,11 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 		free(tio);
 		return -EINVAL;
 	}
+	if (rsbind_new(&tio->rsb, tunnelio_rs_send, tio) < 0) {
+		free(tio->frag);
+		free(tio);
+		return -ENOMEM;
+	}
 	tio->resolver.resolve = tunnelio_resolve;
 	tio->resolver.reverse = tunnelio_reverse;
 	tio->resolver.arg = tio;
@@ -1329,6 +1577,8 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 	tio->timer.data = tio;
 	uv_timer_init(c->loop, &tio->tick);
 	tio->tick.data = tio;
+	uv_timer_init(c->loop, &tio->rstimer);
+	tio->rstimer.data = tio;
 	tio->timers_init = true;
 	uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS, 0);
 	*out = tio;
@@ -1362,8 +1612,10 @@ tunnelio_stop(struct tunnelio *tio)
 			    "shutting-down");
 	uv_timer_stop(&tio->timer);
 	uv_timer_stop(&tio->tick);
+	uv_timer_stop(&tio->rstimer);
 	uv_close((uv_handle_t *)&tio->timer, NULL);
 	uv_close((uv_handle_t *)&tio->tick, NULL);
+	uv_close((uv_handle_t *)&tio->rstimer, NULL);
 }
 
 void
@@ -1375,6 +1627,9 @@ tunnelio_free(struct tunnelio *tio)
 		return;
 	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
 		tunnelio_forget(tio, &tio->tunnels[i]);
+	rsbind_free(tio->rsb);
+	for (i = 0; i < TUNNELIO_ROUTES_MAX; i++)
+		tunnelio_held_drop(&tio->routes[i]);
 	free(tio->frag);
 	gnutls_free(tio->own_der.data);
 	tunnel_free(tio->t);
@@ -1423,6 +1678,20 @@ tunnelio_list(struct tunnelio *tio, struct control_reply *r)
 	}
 }
 
+/* Live tunnels whose data goes through the RS. */
+static uint64_t
+tunnelio_via_rs(const struct tunnelio *tio)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
+		if (tio->tunnels[i].used && !tio->tunnels[i].closing &&
+		    tio->tunnels[i].via_rs)
+			n++;
+	return n;
+}
+
 void
 tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 {
@@ -1446,6 +1715,16 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 	STAT_U64("tunnel-refused-answers", tio->stats.answered_refused);
 	STAT_U64("tunnel-dc-dropped", tio->stats.dc_dropped);
 	STAT_U64("tunnel-peer-dropped", tio->stats.peer_dropped);
+	STAT_U64("tunnels-via-rs", tunnelio_via_rs(tio));
+	STAT_U64("tunnel-installed-via-rs", tio->stats.via_rs);
+	STAT_U64("rs-bindings", rsbind_count(tio->rsb));
+	STAT_U64("rs-hellos", rsbind_stats(tio->rsb)->hellos);
+	STAT_U64("rs-punch-probes", rsbind_stats(tio->rsb)->probes);
+	STAT_U64("rs-cookies", rsbind_stats(tio->rsb)->cookies);
+	STAT_U64("rs-cookies-dropped", rsbind_stats(tio->rsb)->cookies_dropped);
+	STAT_U64("rs-bound", rsbind_stats(tio->rsb)->bound);
+	STAT_U64("rs-bind-failed", rsbind_stats(tio->rsb)->failed);
+	STAT_U64("punch-requests-held", tio->punch_held);
 	sum = tio->gone;
 	for (i = 0; i < TUNNELIO_TUNNELS_MAX; i++)
 		if (tio->tunnels[i].used && tio->tunnels[i].it != NULL) {

@@ -52,9 +52,20 @@ struct ntm_rng;
  * checks of the peers' updates and staples; in-tunnel messages other than
  * TUNNEL_KEEPALIVE and TUNNEL_CLOSE go to it.
  *
- * Not done here yet: RS binding hellos and punch/relay fall-back, mobility
- * (TUNNEL_UPDATE), setups from a REVERSE lookup or from a packet to a
- * virtual IP without a tunnel (on_miss).
+ * Punch and relay routes (PROTOCOL.md 8.1, 10.2): the Route Direction
+ * starts an RS binding (node/rsbind) before the first Tunnel Request
+ * leaves; RS_COOKIEs go to it, and a Tunnel Request/Response that opened
+ * and came from the RS confirms it.  On relay the requests go to
+ * RELAY_ADDR only (node/tunnel); on punch they go direct only until the
+ * Route Direction's PUNCH_DEADLINE (what node/tunnel sent toward the RS
+ * before it is sent at the deadline), then direct and through the RS, while
+ * the hellos double as probes to the peer's addresses.  The tunnel takes
+ * the path its handshake took ("via rs" or direct in the log and
+ * tunnels-via-rs in STAT); a punch that went direct drops the binding.
+ *
+ * Not done here yet: mobility (TUNNEL_UPDATE, and rsbind_rebind after
+ * it), setups from a REVERSE lookup or from a packet to a virtual IP
+ * without a tunnel (on_miss).
  */
 
 enum tunnelio_limit {
@@ -62,6 +73,7 @@ enum tunnelio_limit {
 	TUNNELIO_TUNNELS_MAX = 256,	/* installed tunnels tracked */
 	TUNNELIO_WAITS_MAX = 256,	/* resolves waiting for an answer */
 	TUNNELIO_ROUTES_MAX = 64,	/* recent path id -> route */
+	TUNNELIO_HELD_MAX = 4,		/* punch: datagrams held for the RS */
 	TUNNELIO_TICK_MS = 1000,	/* data-plane timer scan */
 	TUNNELIO_STATUS_TICKS = 10,	/* status.der checked every 10 s */
 };
@@ -91,6 +103,7 @@ struct tunnelio_stats {
 	uint64_t	idle_closed;
 	uint64_t	dc_dropped;	/* DC datagrams not taken */
 	uint64_t	peer_dropped;	/* peer datagrams not taken */
+	uint64_t	via_rs;		/* installed with the RS in the path */
 };
 
 struct tunnelio;

@@ -67,11 +67,13 @@ on_send(void *arg, const uint8_t *p, size_t len, const struct msg_addr *to)
 {
 	struct fixture *f = arg;
 
-	assert_true(f->nsent < SENT_MAX);
 	assert_int_equal(len, RSBIND_HELLO_LEN);
-	memcpy(f->sent[f->nsent].pkt, p, len);
-	f->sent[f->nsent].len = len;
-	f->sent[f->nsent].to = *to;
+	/* Counted always, kept while there is room. */
+	if (f->nsent < SENT_MAX) {
+		memcpy(f->sent[f->nsent].pkt, p, len);
+		f->sent[f->nsent].len = len;
+		f->sent[f->nsent].to = *to;
+	}
 	f->nsent++;
 }
 
@@ -161,7 +163,7 @@ static enum relay_verdict
 deliver(struct fixture *f, size_t i, const struct msg_addr *from,
     struct relay_action *act)
 {
-	assert_true(i < f->nsent);
+	assert_true(i < f->nsent && i < SENT_MAX);
 	relay_input(f->r, f->sent[i].pkt, f->sent[i].len, from, f->now, act);
 	return act->verdict;
 }
@@ -414,6 +416,53 @@ test_cookie_bad(void **state)
 	assert_int_equal(f->nsent, 1);
 }
 
+/* A full table refuses a new path until a binding has failed. */
+static void
+test_table_full(void **state)
+{
+	struct fixture *f = *state;
+	struct msg_addr relay[1] = { rs_v4 };
+	uint8_t path[PROTO_ID_LEN];
+	struct rsbind_conf c;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	memset(path, 0, sizeof(path));
+	c.path_id = path;
+	c.key = key_mn;
+	c.relay = relay;
+	c.nrelay = 1;
+	for (i = 0; i < RSBIND_PATHS_MAX; i++) {
+		path[0] = (uint8_t)i;
+		path[1] = (uint8_t)(i >> 8);
+		c.rid = (uint32_t)i;
+		assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
+	}
+	path[2] = 1;
+	assert_int_equal(rsbind_start(f->rb, &c, f->now), -ENOSPC);
+	/* All confirmed but the first, which then runs out of time. */
+	for (i = 1; i < RSBIND_PATHS_MAX; i++) {
+		path[0] = (uint8_t)i;
+		path[1] = (uint8_t)(i >> 8);
+		path[2] = 0;
+		assert_true(rsbind_from_rs(f->rb, path, &rs_v4));
+	}
+	f->now += 250 + 500 + 1000 + 2000;
+	rsbind_timeout(f->rb, f->now - 2000 - 1000 - 500);
+	rsbind_timeout(f->rb, f->now - 2000 - 1000);
+	rsbind_timeout(f->rb, f->now - 2000);
+	rsbind_timeout(f->rb, f->now);
+	f->now += RSBIND_FAIL_WAIT_MS;
+	rsbind_timeout(f->rb, f->now);
+	memset(path, 0, sizeof(path));
+	assert_int_equal(rsbind_state(f->rb, path), RSBIND_STATE_FAILED);
+	path[2] = 1;
+	assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
+	memset(path, 0, sizeof(path));
+	assert_int_equal(rsbind_state(f->rb, path), RSBIND_STATE_INVALID);
+	assert_int_equal(rsbind_count(f->rb), RSBIND_PATHS_MAX);
+}
+
 static void
 test_addr_of(void **state)
 {
@@ -460,6 +509,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_family_and_probes, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_bad, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_table_full, setup,
 		    teardown),
 		cmocka_unit_test(test_addr_of),
 	};
