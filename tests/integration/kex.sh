@@ -87,7 +87,7 @@ setup_check() {
 	check "$k: $to's log: tunnel to $from up with $k as responder" \
 		log_has "$to" "tunnel to $from\.dc1\.ntm\.test up \(path [0-9a-f]+, $k, responder\)"
 	check "$k: $from's data plane installed it with $k" \
-		log_has "$from" "tunnel to $to\.dc1\.ntm\.test installed \(path [0-9a-f]+, rid [0-9a-f]+, $k\)"
+		log_has "$from" "tunnel to $to\.dc1\.ntm\.test installed \(path [0-9a-f]+, rid [0-9a-f]+, $k[,)]"
 	check "$k: $from: ntmctl tunnels lists $to up" \
 		sh -c "'$NTMCTL' tunnels -s '$S/$from/ntmd.sock' | grep -Eq \
 		'^$to\.dc1\.ntm\.test +direct +up +$t4 +$t6\$'"
