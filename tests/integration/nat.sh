@@ -9,10 +9,13 @@
 #   cgn (random): frank             hotel (masquerade): grace
 #   carol: global v4 + v6           erin: global v6 only
 #
-# direct, reverse and private routes must work today: a failure is a
-# failure.  punch and relay need the relay on the node side (not built
-# yet): each such pair is one TAP "# TODO" line with today's outcome, so
-# the grid stays visible without counting as a pass.
+# Every pair must work: the name resolves to the peer's virtual IP, both
+# ntmd name the route the DC picked, pings go over both virtual IPs (on
+# punch and relay routes both ways).  On punch and relay routes the tunnel
+# goes through the RS where it must (relay; punch with the random NAT,
+# whose mapping toward the peer is not the one the DC saw) and directly
+# where hole punching works (two firewall NATs), as ntmd logs it ("via
+# rs" / "via direct") on both sides.
 . "$top_srcdir/tests/tap.sh"
 tap_need_root
 tap_need_cmd ip nsd unbound dig python3 setsid getent ping iptables ss
@@ -61,14 +64,24 @@ for t in json.load(sys.stdin):
         break" 2>/dev/null
 }
 
-# todo OUTCOME DESCRIPTION REASON: a TAP TODO line; OUTCOME yes is "ok"
-# (an unexpected pass, which the harness reports), else "not ok".
-todo() {
-	TAP_N=$((TAP_N + 1))
-	if [ "$1" = yes ]; then
-		echo "ok $TAP_N - $2 # TODO $3"
+# via NODE PEERFQDN: how NODE's latest tunnel to PEERFQDN carries data,
+# "rs" or "direct", from ntmd's "installed" log line.
+via() {
+	grep "tunnel to $2 installed" "$S/$1/ntmd.log" 2>/dev/null | tail -n 1 |
+	    sed -n 's/.*, via \([a-z]*\))$/\1/p'
+}
+
+# expect_via MN CN ROUTE: "rs", "direct", or "any" where either is right
+# (hole punching through the masquerade NAT depends on who sends first).
+expect_via() {
+	eval "nm=\${nat_$1:-} nc=\${nat_$2:-}"
+	eval "km=\${kind_$nm:-global} kc=\${kind_$nc:-global}"
+	if [ "$3" = relay ] || [ "$km" = random ] || [ "$kc" = random ]; then
+		echo rs
+	elif [ "$km" = firewall ] && [ "$kc" = firewall ]; then
+		echo direct
 	else
-		echo "not ok $TAP_N - $2 # TODO $3"
+		echo any
 	fi
 }
 
@@ -252,16 +265,36 @@ for a in $NODES; do
 			fi
 			;;
 		*)
-			# Today's outcome, in words, from the MN's log (the
-			# setup may end after NSS has given up).
-			wait_for 10 grep -q "lookup of $name" "$S/$a/ntmd.log"
-			why=$(grep "lookup of $name" "$S/$a/ntmd.log" | tail -n 1 | sed 's/.*: no tunnel: //')
-			if [ -n "$got" ] && [ "$ra" = "$want" ] &&
-			    lab exec --name "$L" "$a" -- ping -n -c 2 -i 0.2 -W 2 "$v4" >/dev/null 2>&1; then
-				todo yes "$what: $want route, ping over the tunnel" "the node side of the relay is not built"
+			eval "za=\$zone_$a"
+			check_eq "$what: getent hosts $name gives $b's vIPv6" "$v6 $name" \
+				"$(echo "$got" | awk '{ print $1, $2 }')"
+			check_eq "$what: both ntmd name the route $want" "$want $want" "$ra $rb"
+			if lab exec --name "$L" "$a" -- ping -n -c 2 -i 0.2 -W 2 "$v4" >/dev/null 2>&1 &&
+			    lab exec --name "$L" "$a" -- ping -6 -n -c 2 -i 0.2 -W 2 "$v6" >/dev/null 2>&1; then
+				ok "$what: ping over both virtual IPs"
 			else
-				todo no "$what: $want route, ping over the tunnel" \
-					"the node side of the relay is not built; today: ${got:+getent answers, }route '${ra:-none}', ${why:-no tunnel}"
+				not_ok "$what: ping over both virtual IPs" "$(dump "$a" "$b")"
+			fi
+			av4=$(nstat "$a" vip4)
+			av6=$(nstat "$a" vip6)
+			if lab exec --name "$L" "$b" -- ping -n -c 2 -i 0.2 -W 2 "$av4" >/dev/null 2>&1 &&
+			    lab exec --name "$L" "$b" -- ping -6 -n -c 2 -i 0.2 -W 2 "$av6" >/dev/null 2>&1; then
+				ok "$what: ping back from $b over both virtual IPs"
+			else
+				not_ok "$what: ping back from $b over both virtual IPs" "$(dump "$a" "$b")"
+			fi
+			wv=$(expect_via "$a" "$b" "$want")
+			va=$(via "$a" "$name")
+			vb=$(via "$b" "$a.$za.ntm.test")
+			if [ "$wv" = any ]; then
+				if [ -n "$va" ] && [ "$va" = "$vb" ]; then
+					ok "$what: both sides take the same path (via $va)"
+				else
+					not_ok "$what: both sides take the same path" \
+						"via '$va' and '$vb'"
+				fi
+			else
+				check_eq "$what: the tunnel goes via $wv on both sides" "$wv $wv" "$va $vb"
 			fi
 			;;
 		esac
