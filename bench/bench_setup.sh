@@ -16,20 +16,46 @@
 # dave and bob, in alternating order, each with one getaddrinfo() timed in
 # alice's namespace (python3, time.perf_counter around the call; the NSS
 # modules are loaded first by an untimed lookup of as.ntm.test, a name
-# outside the DC zones, so the figure is the setup, not dlopen).  The lab
-# runs with NTM_LAB_KEX=ecdhe,shared (dave and bob allow both); alice's file
-# names one scheme per pass, which is what she asks for.  dave's and bob's
-# ntmd are restarted (virtual IPs fixed too) before each pass: a responder's
-# ntmd takes no new Route Direction after 256 setups in its lifetime (see
-# doc/BENCH.md), and a pass is 200.  rsa is not run:
-# ntmd always makes a P-256 node key, so the lab has no RSA node keys.
+# outside the DC zones, so the figure is the setup, not dlopen), then dave
+# once more with his tunnel up.  The lab runs with NTM_LAB_KEX=ecdhe,shared
+# (dave and bob allow both); alice's file names one scheme per pass, which
+# is what she asks for.  dave's and bob's ntmd are restarted (virtual IPs
+# fixed too) before each pass: a responder's ntmd took no new Route
+# Direction after 256 setups in its lifetime (see doc/BENCH.md), and a pass
+# is 200.  rsa is not run: ntmd always makes a P-256 node key, so the lab
+# has no RSA node keys.
+#
+# What each row is:
+#   1 DC, 2 DCs  alice (the MN) cold, the responder warm: alice's ntmd has
+#                just started, so dave's or bob's certificate and status
+#                are new to her (chain, status and Sig_R verified); dave
+#                and bob have seen alice's certificate and staple in
+#                earlier rounds of the pass (node/peercheck keeps the
+#                verified pair: only Sig_I is verified).  Each round also
+#                pays what a restart leaves behind (first packets of a new
+#                process, a fresh registration).
+#   reuse        dave resolved again right after, his tunnel up: NSS, the
+#                control socket and ntmd's answer without a setup, the
+#                fixed part of the rows above.
 #
 # Baseline in the same run, the crypto floor: the public-key operations on
-# the critical path (2 ECDSA P-256 signatures, 8 verifications: per side the
-# peer's certificate and the AS intermediate, the peer's OCSP status and
-# Sig; 4 X25519 for ecdhe), timed one by one with GnuTLS and nettle as the
-# project uses them, by a small C program compiled here, before and after
-# the setups (the machine is shared; the mean of the two is the floor).
+# the critical path of those rows, timed one by one with GnuTLS and nettle
+# as the project uses them, by a small C program compiled here, before and
+# after the setups (the machine is shared; the mean of the two is the
+# floor).  Counted from node/tunnel.c and node/peercheck.c:
+#   alice, Route Direction:  1 verify (dave's status from the DC, new to her)
+#           Tunnel Request:  1 sign (Sig_I), 1 X25519 key pair (ecdhe)
+#   dave, Route Direction:   none (he knows alice's status bytes: checked
+#                            once per status since bfb2073, before: 1 verify)
+#           Tunnel Request:  1 verify (Sig_I), 1 X25519 key pair and
+#                            1 shared secret (ecdhe), 1 sign (Sig_R)
+#   alice, Tunnel Response:  3 verify (dave's certificate, the AS
+#                            intermediate, his staple), 1 verify (Sig_R),
+#                            1 X25519 shared secret (ecdhe)
+#   ecdhe: 2 sign + 6 verify + 4 X25519; shared: 2 sign + 6 verify.
+# A setup between two warm peers (what a verb closing a tunnel would let
+# this script measure) has 2 sign + 2 verify + 4 X25519 (ecdhe) on its path;
+# the script prints that figure too, not measured against a setup.
 # Needs root, python3 and a C compiler; brings up its own lab and removes it.
 set -u
 
@@ -69,13 +95,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# nstat HOST KEY: one value of ntmctl status (text: "key value" lines).
+# No python here: these poll every 20 ms, and a python start-up costs more
+# than a setup on a loaded machine.
 nstat() {
-	"$NTMCTL" status --json -s "$S/$1/ntmd.sock" 2>/dev/null |
-	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
+	"$NTMCTL" status -s "$S/$1/ntmd.sock" 2>/dev/null |
+	    awk -v k="$2" '$1 == k { print $2; exit }'
 }
+# ntunnels HOST: how many tunnels ntmctl tunnels lists (header line first);
+# nothing when ntmd does not answer.
 ntunnels() {
-	"$NTMCTL" tunnels --json -s "$S/$1/ntmd.sock" 2>/dev/null |
-	    python3 -c "import json, sys; print(len(json.load(sys.stdin)))" 2>/dev/null
+	nt_out=$("$NTMCTL" tunnels -s "$S/$1/ntmd.sock" 2>/dev/null) || return 0
+	printf '%s\n' "$nt_out" | sed 1d | grep -c .
 }
 # wait_for SECONDS CMD...: poll CMD every 20 ms.
 wait_for() {
@@ -207,9 +238,11 @@ cc -O2 -o "$T/floor" "$T/floor.c" $(pkg-config --cflags --libs gnutls hogweed ne
 
 cat >"$T/gai.py" <<'EOF'
 # gai.py NAME...: one getaddrinfo() per name; prints "NAME MICROSECONDS ADDR".
+# A NAME given as +NAME is looked up the same way and printed as reuse:NAME.
 import socket, sys, time
 socket.getaddrinfo("as.ntm.test", None)
-for name in sys.argv[1:]:
+for arg in sys.argv[1:]:
+    name = arg.lstrip("+")
     t0 = time.perf_counter()
     try:
         ai = socket.getaddrinfo(name, None, socket.AF_UNSPEC, socket.SOCK_DGRAM)
@@ -217,7 +250,8 @@ for name in sys.argv[1:]:
     except socket.gaierror as e:
         addr = "FAILED:" + str(e.errno)
     t1 = time.perf_counter()
-    print(name, int((t1 - t0) * 1e6), addr, flush=True)
+    label = "reuse:" + name if arg.startswith("+") else name
+    print(label, int((t1 - t0) * 1e6), addr, flush=True)
 EOF
 
 # ---- the lab ----------------------------------------------------------------
@@ -262,6 +296,7 @@ for k in $kexes; do
 		else
 			order="bob.dc2.ntm.test dave.dc1.ntm.test"
 		fi
+		order="$order +dave.dc1.ntm.test"
 		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $order >>"$T/$k.raw"
 		kill "$pid"
 		wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
@@ -288,22 +323,27 @@ for when, f in (("before", f0), ("after", f1)):
     print("crypto floor %-6s the setups (CPU us, one thread): ECDSA P-256 sign %.1f, "
           "verify %.1f, X25519 %.1f" % (when, f[0], f[1], f[2]))
 sign, verify, x = ((a + b) / 2 for a, b in zip(f0, f1))
-floors = {"ecdhe": 2 * sign + 8 * verify + 4 * x,
-          "shared": 2 * sign + 8 * verify, "rsa": None}
-want = {"dave.dc1.ntm.test": dave6, "bob.dc2.ntm.test": bob6}
+floors = {"ecdhe": 2 * sign + 6 * verify + 4 * x,
+          "shared": 2 * sign + 6 * verify, "rsa": None}
+warm = {"ecdhe": 2 * sign + 2 * verify + 4 * x, "shared": 2 * sign + 2 * verify}
+want = {"dave.dc1.ntm.test": dave6, "bob.dc2.ntm.test": bob6,
+        "reuse:dave.dc1.ntm.test": dave6}
 goal = {"dave.dc1.ntm.test": 1500, "bob.dc2.ntm.test": 2000}
-label = {"dave.dc1.ntm.test": "1 DC  (alice -> dave)",
-         "bob.dc2.ntm.test": "2 DCs (alice -> bob) "}
+label = {"dave.dc1.ntm.test": "1 DC  (alice -> dave)  ",
+         "bob.dc2.ntm.test": "2 DCs (alice -> bob)   ",
+         "reuse:dave.dc1.ntm.test": "reuse (dave, tunnel up)"}
 paper = {"dave.dc1.ntm.test": 2.4, "bob.dc2.ntm.test": 2.1}
 
 def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
 
-print("  mean of the two, GnuTLS 3.7.9 / nettle 3.8.1: ecdhe: 2 sign + 8 verify + 4 X25519 = %.0f us; shared: 2 sign + 8 verify = %.0f us"
+print("  mean of the two, GnuTLS 3.7.9 / nettle 3.8.1, alice cold and responder warm: ecdhe: 2 sign + 6 verify + 4 X25519 = %.0f us; shared: 2 sign + 6 verify = %.0f us"
       % (floors["ecdhe"], floors["shared"]))
+print("  both peers warm (not measured here): ecdhe: 2 sign + 2 verify + 4 X25519 = %.0f us; shared: 2 sign + 2 verify = %.0f us"
+      % (warm["ecdhe"], warm["shared"]))
 print("load average after the run: %s" % load1)
-print("%-8s %-22s %5s %5s %9s %9s %9s %10s" % ("scheme", "path", "ok", "fail",
+print("%-8s %-23s %5s %5s %9s %9s %9s %10s" % ("scheme", "path", "ok", "fail",
       "p50 us", "p99 us", "max us", "p50/floor"))
 p50 = {}
 for k in kexes:
@@ -315,15 +355,17 @@ for k in kexes:
             res[name][0].append(int(us))
         else:
             res[name][1] += 1
-    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
+    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test",
+                 "reuse:dave.dc1.ntm.test"):
         ok, fail = res.get(name, [[], 0])
         if not ok:
             print("%-8s %s %5d %5d  no successful setup" % (k, label[name], 0, fail))
             continue
         p50[(k, name)] = pct(ok, 50)
-        print("%-8s %s %5d %5d %9d %9d %9d %10.2f" % (k, label[name], len(ok),
+        ratio = pct(ok, 50) / floors[k] if name in goal else None
+        print("%-8s %s %5d %5d %9d %9d %9d %10s" % (k, label[name], len(ok),
               fail, pct(ok, 50), pct(ok, 99), max(ok),
-              pct(ok, 50) / floors[k]))
+              "-" if ratio is None else "%.2f" % ratio))
 for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
     if ("ecdhe", name) in p50:
         v = p50[("ecdhe", name)]
