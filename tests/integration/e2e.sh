@@ -108,10 +108,17 @@ for n in $NODES; do
 		"$S/$n/state/cert.pem"
 	check_eq "$n: the password file is private (0600)" 600 "$(stat -c %a "$S/$n/password")"
 done
-check_eq "the DCs' ticket keys are private and are what the AS seals with" \
-	"600 600 600 600" "$(stat -c %a "$S/as/ticket-dc1.key" "$S/dc1/ticket.key" \
-		"$S/as/ticket-dc2.key" "$S/dc2/ticket.key" | tr '\n' ' ' | sed 's/ $//')"
-check "dc1's ticket key file is the AS's ticket-dc1.key" cmp "$S/as/ticket-dc1.key" "$S/dc1/ticket.key"
+# Ticket keys travel from the AS to each DC over the notice channel: no
+# key file, and each DC logs the key id the AS recorded for it.
+for dc in dc1 dc2; do
+	check "$dc has no ticket key file" test ! -e "$S/$dc/ticket.key"
+	id=$(sqlite3 "$S/as/as.db" "SELECT printf('%08x', id) FROM ticket_keys WHERE dc = '$dc' ORDER BY created DESC LIMIT 1" 2>&1)
+	check "$dc got ticket key $id from the AS over TLS" \
+		grep -q "notice [0-9]*: ticket key $id\$" "$S/$dc/ntm-dc.log"
+	n=$("$NTMCTL" dc stats -s "$S/$dc/ntm-dc.sock" | awk '$1 == "vip_requests" { print $2 }')
+	check "$dc assigned its two nodes' virtual IPs (ntmctl dc stats: $n)" \
+		test "${n:-0}" -ge 2
+done
 check "the AS's notice links reached both DCs" sh -c \
 	"grep -q 'dc dc1: connected' '$S/as/ntm-as.log' && grep -q 'dc dc2: connected' '$S/as/ntm-as.log'"
 
