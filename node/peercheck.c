@@ -22,8 +22,21 @@ struct pc_cert {
 	struct cert_info	 info;
 };
 
-/* Status hashes remembered as signed by the AS (a Route Direction's). */
-enum { PC_SIGNED_OK = 16 };
+/*
+ * Statuses peercheck_status_check() read, signature verified: what each
+ * says, by the hash of its bytes, so a Route Direction carrying a status
+ * seen before costs a SHA-256 and no parse.
+ */
+enum { PC_STATUSES = 16 };
+
+struct pc_status {
+	uint8_t		 hash[PROTO_HASH_LEN];
+	uint8_t		 serial[PROTO_SERIAL_MAX];
+	size_t		 serial_len;
+	unsigned int	 cstatus;	/* gnutls_ocsp_cert_status_t */
+	time_t		 this_update;
+	time_t		 next_update;
+};
 
 /* A (certificate, status) pair that passed every signature check. */
 struct pc_pair {
@@ -55,9 +68,8 @@ struct peercheck {
 	size_t			 npairs;
 	struct pc_serial	*serials;
 	size_t			 nserials;
-	/* Statuses whose AS signature peercheck_status_check() verified. */
-	uint8_t			 signed_ok[PC_SIGNED_OK][PROTO_HASH_LEN];
-	size_t			 signed_n, signed_next;
+	struct pc_status	 statuses[PC_STATUSES];	/* ring */
+	size_t			 nstatuses, status_next;
 	struct peercheck_stats	 stats;
 };
 
@@ -402,19 +414,12 @@ pair_store(struct peercheck *pc, const uint8_t *ch, const uint8_t *sh,
 	victim->next_update = next_update;
 }
 
-/*
- * Whether these exact status bytes already passed the AS signature check:
- * in a verified pair (its staple) or in an earlier status check.  Only
- * the signature is known; what the status says is read again each time.
- */
+/* Whether a verified (certificate, status) pair has these status bytes. */
 static bool
-status_signed(struct peercheck *pc, const uint8_t *sh)
+status_in_pair(struct peercheck *pc, const uint8_t *sh)
 {
 	size_t i;
 
-	for (i = 0; i < pc->signed_n; i++)
-		if (crypto_ct_equal(pc->signed_ok[i], sh, PROTO_HASH_LEN))
-			return true;
 	for (i = 0; i < pc->npairs; i++)
 		if (pc->pairs[i].live && memcmp(pc->pairs[i].status_hash, sh,
 		    PROTO_HASH_LEN) == 0)
@@ -422,13 +427,64 @@ status_signed(struct peercheck *pc, const uint8_t *sh)
 	return false;
 }
 
-static void
-status_signed_note(struct peercheck *pc, const uint8_t *sh)
+static const struct pc_status *
+status_lookup(const struct peercheck *pc, const uint8_t *sh)
 {
-	memcpy(pc->signed_ok[pc->signed_next], sh, PROTO_HASH_LEN);
-	pc->signed_next = (pc->signed_next + 1) % PC_SIGNED_OK;
-	if (pc->signed_n < PC_SIGNED_OK)
-		pc->signed_n++;
+	size_t i;
+
+	for (i = 0; i < pc->nstatuses; i++)
+		if (memcmp(pc->statuses[i].hash, sh, PROTO_HASH_LEN) == 0)
+			return &pc->statuses[i];
+	return NULL;
+}
+
+/*
+ * Reads a status and checks its AS signature (skipped when a verified
+ * pair holds the same bytes); keeps what it says in the ring.
+ */
+static int
+status_read(struct peercheck *pc, const uint8_t *status, size_t status_len,
+    const uint8_t *sh, struct pc_status *out)
+{
+	gnutls_datum_t sd = { (unsigned char *)(uintptr_t)status,
+	    (unsigned int)status_len };
+	gnutls_datum_t sn = { NULL, 0 };
+	gnutls_ocsp_resp_t resp = NULL;
+	unsigned int verify = 0, cstatus = 0, reason = 0;
+	time_t rtime;
+	int rv = PEERCHECK_E_STATUS;
+
+	if (gnutls_ocsp_resp_init(&resp) < 0)
+		return -ENOMEM;
+	if (gnutls_ocsp_resp_import(resp, &sd) < 0 ||
+	    gnutls_ocsp_resp_get_status(resp) != GNUTLS_OCSP_RESP_SUCCESSFUL)
+		goto out;
+	if (!status_in_pair(pc, sh) &&
+	    (gnutls_ocsp_resp_verify_direct(resp, pc->as_ca, &verify, 0) < 0 ||
+	    verify != 0))
+		goto out;
+	/* Exactly one SingleResponse (see lib/ocsp.c for the probe). */
+	if (gnutls_ocsp_resp_get_single(resp, 1, NULL, NULL, NULL, NULL,
+	    &cstatus, NULL, NULL, NULL, NULL) !=
+	    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	if (gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, &sn,
+	    &out->cstatus, &out->this_update, &out->next_update, &rtime,
+	    &reason) < 0 || sn.size > sizeof(out->serial))
+		goto out;
+	memcpy(out->hash, sh, PROTO_HASH_LEN);
+	memcpy(out->serial, sn.data, sn.size);
+	out->serial_len = sn.size;
+	pc->statuses[pc->status_next] = *out;
+	pc->status_next = (pc->status_next + 1) % PC_STATUSES;
+	if (pc->nstatuses < PC_STATUSES)
+		pc->nstatuses++;
+	rv = 0;
+out:
+	gnutls_free(sn.data);
+	gnutls_ocsp_resp_deinit(resp);
+	return rv;
 }
 
 /* ---- checks ---- */
@@ -649,13 +705,10 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
     const uint8_t *serial, size_t serial_len, const uint8_t *status,
     size_t status_len, time_t now)
 {
-	gnutls_datum_t sd = { (unsigned char *)(uintptr_t)status,
-	    (unsigned int)status_len };
-	gnutls_datum_t sn = { NULL, 0 };
-	gnutls_ocsp_resp_t resp = NULL;
-	unsigned int verify = 0, cstatus = 0, reason = 0;
-	time_t this_update, next_update, rtime, newest;
+	const struct pc_status *known;
+	struct pc_status st;
 	uint8_t sh[PROTO_HASH_LEN];
+	time_t newest;
 	bool revoked;
 	int rv;
 
@@ -665,46 +718,28 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 	newest = peercheck_newest(pc, serial, serial_len, &revoked);
 	if (revoked)
 		return pc_refuse(pc, fqdn, PEERCHECK_E_REVOKED);
-	if (gnutls_ocsp_resp_init(&resp) < 0)
-		return -ENOMEM;
-	rv = PEERCHECK_E_STATUS;
-	if (gnutls_ocsp_resp_import(resp, &sd) < 0 ||
-	    gnutls_ocsp_resp_get_status(resp) != GNUTLS_OCSP_RESP_SUCCESSFUL)
-		goto out;
-	/* The signature once per status bytes: setups to a peer seen before. */
+	/* Parsed and signature-checked once per status bytes. */
 	crypto_sha256(sh, status, status_len);
-	if (!status_signed(pc, sh)) {
-		if (gnutls_ocsp_resp_verify_direct(resp, pc->as_ca, &verify,
-		    0) < 0 || verify != 0)
-			goto out;
-		status_signed_note(pc, sh);
+	if ((known = status_lookup(pc, sh)) != NULL)
+		st = *known;
+	else if ((rv = status_read(pc, status, status_len, sh, &st)) < 0)
+		return rv == -ENOMEM ? rv : pc_refuse(pc, fqdn, rv);
+	if (!serial_equal(st.serial, st.serial_len, serial, serial_len))
+		return pc_refuse(pc, fqdn, PEERCHECK_E_STATUS);
+	if (st.cstatus == GNUTLS_OCSP_CERT_REVOKED) {
+		serial_note(pc, serial, serial_len, st.this_update,
+		    st.next_update, true);
+		return pc_refuse(pc, fqdn, PEERCHECK_E_REVOKED);
 	}
-	/* Exactly one SingleResponse (see lib/ocsp.c for the probe). */
-	if (gnutls_ocsp_resp_get_single(resp, 1, NULL, NULL, NULL, NULL,
-	    &cstatus, NULL, NULL, NULL, NULL) !=
-	    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-		goto out;
-	if (gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, &sn,
-	    &cstatus, &this_update, &next_update, &rtime, &reason) < 0)
-		goto out;
-	if (!serial_equal(sn.data, sn.size, serial, serial_len))
-		goto out;
-	if (cstatus == GNUTLS_OCSP_CERT_REVOKED) {
-		serial_note(pc, serial, serial_len, this_update, next_update,
-		    true);
-		rv = PEERCHECK_E_REVOKED;
-		goto out;
-	}
-	if (cstatus != GNUTLS_OCSP_CERT_GOOD || next_update == (time_t)-1)
-		goto out;
-	if ((rv = status_dates(this_update, next_update, now, newest)) < 0)
-		goto out;
-	serial_note(pc, serial, serial_len, this_update, next_update, false);
-	rv = 0;
-out:
-	gnutls_free(sn.data);
-	gnutls_ocsp_resp_deinit(resp);
-	return rv < 0 ? pc_refuse(pc, fqdn, rv) : 0;
+	if (st.cstatus != GNUTLS_OCSP_CERT_GOOD ||
+	    st.next_update == (time_t)-1)
+		return pc_refuse(pc, fqdn, PEERCHECK_E_STATUS);
+	if ((rv = status_dates(st.this_update, st.next_update, now,
+	    newest)) < 0)
+		return pc_refuse(pc, fqdn, rv);
+	serial_note(pc, serial, serial_len, st.this_update, st.next_update,
+	    false);
+	return 0;
 }
 
 int
