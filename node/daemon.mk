@@ -36,3 +36,11 @@ TESTS += tests/integration/tunnel2.sh
 dist_check_SCRIPTS += tests/integration/tunnel2.sh
 
 dist_man_MANS += doc/ntmd.8 doc/ntmd.conf.5
+
+# TUN offloads (issue 5): TCP super-segments split, checksums completed.
+node_libnode_la_SOURCES += node/tso.c node/tso.h
+check_PROGRAMS += tests/unit/test_tso
+TESTS += tests/unit/test_tso
+tests_unit_test_tso_SOURCES = tests/unit/test_tso.c
+tests_unit_test_tso_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
+tests_unit_test_tso_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)

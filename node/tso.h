@@ -1,0 +1,102 @@
+/* tso.h -- TUN offloads: split a TCP super-segment, complete checksums. */
+#ifndef NTM_NODE_TSO_H
+#define NTM_NODE_TSO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * With IFF_VNET_HDR and TUNSETOFFLOAD, every read from the TUN fd starts
+ * with a struct virtio_net_hdr (10 bytes, host byte order for a TUN
+ * device) and may hold a TCP packet of up to 64 KiB that the kernel did
+ * not segment (gso_type TCPV4/TCPV6), or any packet whose transport
+ * checksum is partial (VIRTIO_NET_HDR_F_NEEDS_CSUM: the field at
+ * csum_start + csum_offset holds the pseudo-header sum only).  These
+ * functions turn such a read into ordinary IP packets, each no longer
+ * than the TUN MTU, with every checksum complete; they touch no fd and
+ * allocate nothing.
+ *
+ *	struct tso s;
+ *	if (tso_begin(&s, vnet, pkt, len) == 0)
+ *		while ((rc = tso_next(&s, out, cap, &outlen)) > 0)
+ *			... out[0..outlen) is one IP packet ...
+ *
+ * Segmenting a TCP super-segment of payload P into gso_size pieces:
+ * every piece gets a copy of the IP and TCP headers; the sequence number
+ * advances by the payload before it; IPv4 total length, identification
+ * (+1 per piece) and header checksum, IPv6 payload length, and the TCP
+ * checksum are recomputed; FIN and PSH stay on the last piece only, CWR
+ * on the first only.  A packet that is not GSO is passed through as the
+ * one piece, its checksum completed when NEEDS_CSUM is set.
+ */
+
+enum tso_limit {
+	TSO_LIMIT_INVALID = 0,
+	TSO_VNET_HDR_LEN = 10,		/* sizeof(struct virtio_net_hdr) */
+	TSO_PACKET_MAX = 65535,		/* largest super-segment read */
+	TSO_MSS_MIN = 8,		/* smaller gso_size: refused */
+};
+
+/* The fields of a virtio_net_hdr, decoded (tso_vnet_parse). */
+struct tso_vnet {
+	uint8_t		flags;		/* VIRTIO_NET_HDR_F_* */
+	uint8_t		gso_type;	/* VIRTIO_NET_HDR_GSO_* */
+	uint16_t	hdr_len;
+	uint16_t	gso_size;
+	uint16_t	csum_start;
+	uint16_t	csum_offset;
+};
+
+struct tso {
+	const uint8_t	*pkt;		/* the super-segment, borrowed */
+	size_t		 len;
+	size_t		 l4off;		/* where the transport header starts */
+	size_t		 hlen;		/* IP + TCP headers */
+	size_t		 mss;		/* payload bytes per piece; 0: one */
+	size_t		 off;		/* payload bytes already emitted */
+	uint32_t	 seq;		/* the first piece's sequence number */
+	uint16_t	 id;		/* the first piece's IPv4 identification */
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned	 npieces;	/* emitted so far */
+	int		 csum;		/* non-GSO: complete the checksum */
+	struct tso_vnet	 vnet;
+};
+
+/* Decodes the 10 bytes before a packet read from the TUN fd. */
+void	tso_vnet_parse(const uint8_t hdr[TSO_VNET_HDR_LEN], struct tso_vnet *);
+/* Encodes one (the write side: gso_type NONE, or flags DATA_VALID). */
+void	tso_vnet_build(const struct tso_vnet *, uint8_t hdr[TSO_VNET_HDR_LEN]);
+
+/*
+ * tso_begin: checks a read (vnet header decoded, packet pkt[0..len)) and
+ * prepares its pieces.  Returns 0; -EBADMSG when the packet does not match
+ * its header (lengths, offsets, a GSO packet that is not TCP over the IP
+ * version it claims, IPv4 options beyond its IHL, IPv6 extension headers);
+ * -EPROTONOSUPPORT for a GSO type other than TCPV4/TCPV6 (UDP_L4, the
+ * ECN bit); pkt stays borrowed until the last tso_next().
+ */
+int	tso_begin(struct tso *, const struct tso_vnet *, const uint8_t *pkt,
+	    size_t len);
+/*
+ * tso_next: writes the next piece into out.  Returns 1 with *outlen set,
+ * 0 when all pieces were written, -ENOSPC when cap is too small.
+ */
+int	tso_next(struct tso *, uint8_t *out, size_t cap, size_t *outlen);
+
+/*
+ * The Internet checksum (RFC 1071): tso_csum_add sums bytes into a 32-bit
+ * accumulator (an odd length is padded with a zero byte; call it with
+ * even lengths except for the last part), tso_csum_fold folds and
+ * complements it.
+ */
+uint32_t tso_csum_add(uint32_t sum, const uint8_t *p, size_t len);
+uint16_t tso_csum_fold(uint32_t sum);
+
+/*
+ * tso_csum_verify: true when the IPv4 header checksum (IPv4) and the
+ * TCP or UDP checksum (with its pseudo-header) of the IP packet p[0..len)
+ * are correct.  For the tests and for debugging.
+ */
+int	tso_csum_verify(const uint8_t *p, size_t len);
+
+#endif
