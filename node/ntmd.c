@@ -76,6 +76,9 @@ struct ntmd {
 	/* AS client (enrollment, authentication). */
 	struct tls_creds	*as_creds;
 	gnutls_privkey_t	 as_key;	/* key of an ENROLL, or NULL */
+	char			*password;	/* read before the privilege
+						 * drop for a first enrollment;
+						 * wiped once enrolled */
 	struct enroll_client	 as_ec;
 	uv_timer_t		 as_timer;	/* answer timeout, retry */
 	bool			 as_running;
@@ -390,6 +393,7 @@ ntmd_local_addrs(struct ntmd *n, struct msg_addr *out)
 
 static void	ntmd_register(struct ntmd *);
 static void	ntmd_status_schedule(struct ntmd *);
+static void	ntmd_password_forget(struct ntmd *);
 
 static void
 ntmd_sockaddr(const struct msg_addr *a, struct sockaddr_storage *ss)
@@ -675,6 +679,8 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 	if ((rc = enroll_reply_save(r, n->cfg.state_dir)) < 0)
 		log_warnx("%s: cannot save what the AS gave: %s",
 		    n->cfg.state_dir, strerror(-rc));
+	else
+		ntmd_password_forget(n);
 	ntmd_as_identity(n, r);
 	log_info("%s: %s by the AS, DC ticket until %llu", r->fqdn,
 	    n->as_enrolling ? "enrolled" : n->as_renewing ? "renewed" :
@@ -684,11 +690,6 @@ ntmd_as_done(void *arg, int err, const struct enroll_reply *r)
 		log_info("AS: answering again");
 	n->as_fail = NTMD_AS_FAIL_NONE;
 	n->as_backoff_ms = 0;
-	if (n->as_renewing)
-		log_warnx("%s: renewed; tunnel setup already running keeps "
-		    "the old certificate until ntmd restarts (no certificate "
-		    "update yet) while the statuses from now on are the new "
-		    "one's", r->fqdn);
 	n->as_renewing = false;
 	n->status_refreshing = false;
 	ntmd_renew_at(n, renew);
@@ -728,6 +729,34 @@ ntmd_password(const char *path)
 	p = line[0] != '\0' ? strdup(line) : NULL;
 	explicit_bzero(line, sizeof(line));
 	return p;
+}
+
+static void
+ntmd_password_forget(struct ntmd *n)
+{
+	if (n->password == NULL)
+		return;
+	explicit_bzero(n->password, strlen(n->password));
+	free(n->password);
+	n->password = NULL;
+}
+
+/*
+ * An ntmd that drops privileges and has no certificate yet reads its
+ * password now: the file is root's (0600) and ntmd's user cannot read it
+ * once it runs as that user.
+ */
+static void
+ntmd_password_early(struct ntmd *n)
+{
+	char path[PATH_MAX];
+
+	if (n->cfg.user == NULL || n->cfg.password_file == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", n->cfg.state_dir, STORE_CERT);
+	if (access(path, F_OK) == 0)
+		return;
+	n->password = ntmd_password(n->cfg.password_file);
 }
 
 /* The type of a private key (enum cert_keytype), CERT_KEY_INVALID if none. */
@@ -808,7 +837,8 @@ ntmd_as_begin(struct ntmd *n)
 			    "password_file and [node] fqdn to enroll with");
 			goto out;
 		}
-		if ((pw = ntmd_password(n->cfg.password_file)) == NULL)
+		if ((pw = n->password != NULL ? strdup(n->password) :
+		    ntmd_password(n->cfg.password_file)) == NULL)
 			goto retry;
 		/*
 		 * A key left by an enrollment that got no answer is reused,
@@ -1407,6 +1437,7 @@ main(int argc, char *argv[])
 	else
 		ntmd_sigpoll_start(&n);
 	ntmd_control(&n);
+	ntmd_password_early(&n);
 	ntmd_drop(&n);
 	ntmd_dc_start(&n);
 	log_info("started: %s, control socket %s", n.cfg.fqdn != NULL ?
@@ -1431,6 +1462,7 @@ main(int argc, char *argv[])
 	dcclient_clear(&n.dc);
 	tls_creds_free(n.as_creds);
 	gnutls_privkey_deinit(n.as_key);
+	ntmd_password_forget(&n);
 	if (n.fd4 >= 0)
 		close(n.fd4);
 	if (n.fd6 >= 0)

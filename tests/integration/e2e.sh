@@ -107,6 +107,12 @@ for n in $NODES; do
 		openssl verify -CAfile "$S/$n/root.pem" -untrusted "$S/$n/state/cert.pem" \
 		"$S/$n/state/cert.pem"
 	check_eq "$n: the password file is private (0600)" 600 "$(stat -c %a "$S/$n/password")"
+	# ntmd gives up root after setting up: the lab's user, CAP_NET_ADMIN
+	# (bit 12) its only capability.
+	pid=$(cut -d' ' -f1 "$S/$n/ntmd.pid")
+	check_eq "$n: ntmd runs as nobody with CAP_NET_ADMIN only" \
+		"65534 0000000000001000" \
+		"$(awk '/^Uid:/ { u = $2 } /^CapEff:/ { c = $2 } END { print u, c }' "/proc/$pid/status")"
 done
 # Ticket keys travel from the AS to each DC over the notice channel: no
 # key file, and each DC logs the key id the AS recorded for it.
