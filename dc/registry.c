@@ -318,12 +318,9 @@ registry_add(struct registry *r, const struct registry_node *n, uint64_t now,
 	if (e == NULL)
 		return -ENOMEM;
 	memcpy(e->sid, p->sid, PROTO_ID_LEN);
-	memcpy(e->ticket_id, p->ticket_id, sizeof(e->ticket_id));
 	memcpy(e->key_rx, n->key_rx, PROTO_KEY_LEN);
 	memcpy(e->key_tx, n->key_tx, PROTO_KEY_LEN);
-	e->registered = e->last_seen = now;
 	e->expires = now + r->lifetime;
-	e->ticket_expiry = p->ticket_expiry;
 	e->observed = n->observed;
 	memcpy(e->vip4, p->vip4, 4);
 	memcpy(e->vip6, p->vip6, 16);
@@ -402,7 +399,6 @@ registry_find_fqdn(const struct registry *r, const char *fqdn, size_t len)
 void
 registry_refresh(struct registry *r, struct registry_entry *e, uint64_t now)
 {
-	e->last_seen = now;
 	e->expires = now + r->lifetime;
 	exp_unlink(r, e);
 	exp_append(r, e);

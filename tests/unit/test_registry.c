@@ -284,6 +284,44 @@ test_many(void **state)
 	rng_free(rng);
 }
 
+/*
+ * The entry's size is what a million registrations cost: 264 bytes on
+ * LP64 (552 before the packing), and its signalling window is the
+ * 128-wide one, fresh for each registration.
+ */
+static void
+test_entry_layout(void **state)
+{
+	struct ntm_rng *rng = rng_seeded_new("l", 1);
+	struct registry *r;
+	struct registry_entry *e;
+
+	if (sizeof(void *) == 8)
+		assert_int_equal(sizeof(struct registry_entry), 264);
+	assert_int_equal(sizeof(((struct registry_entry *)0)->replay),
+	    sizeof(struct replay_window_sig));
+	assert_int_equal(registry_new(&r, 120000, NULL, rng), 0);
+	e = add(r, 1, "alice.dc1.ntm.test", 0, true);
+	/* Fields after the flexible addresses survived the packing. */
+	assert_int_equal(e->nlocal, 1);
+	assert_int_equal(e->local[0].port, 4620);
+	assert_int_equal(e->observed.port, 40000);
+	assert_int_equal(e->vip4[3], 1);
+	assert_int_equal(e->expires, 120000);
+	assert_string_equal(registry_entry_fqdn(e), "alice.dc1.ntm.test");
+	assert_true(replay_check(&e->replay, 1));
+	assert_int_equal(replay_update(&e->replay, 1000), 0);
+	assert_int_equal(replay_update(&e->replay, 1000 - 127), 0);
+	assert_int_equal(replay_update(&e->replay, 1000 - 128), -ERANGE);
+	assert_int_equal(replay_update(&e->replay, 1000), -EALREADY);
+	/* A new registration of the same name starts a fresh window. */
+	e = add(r, 2, "alice.dc1.ntm.test", 10, true);
+	assert_true(replay_check(&e->replay, 1));
+	assert_int_equal(e->replay.top, 0);
+	registry_free(r);
+	rng_free(rng);
+}
+
 int
 main(void)
 {
@@ -293,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_refresh_frees_old_answer),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_entry_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
