@@ -6,7 +6,9 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_net.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "aead.h"
@@ -18,6 +20,8 @@
 #include "msg.h"
 #include "proto.h"
 #include "replay.h"
+#include "tso.h"
+#include "tun.h"
 
 /* One receive key: the AEAD of a key phase and its replay window. */
 struct dataplane_rxkey {
@@ -837,6 +841,29 @@ dataplane_io_log_drop(const struct sockaddr *from, enum dataplane_verdict v)
 	log_debug("dataplane: drop from %s: %s", a, dataplane_verdict_name(v));
 }
 
+/*
+ * A write to a TUN fd with IFF_VNET_HDR: the header says no GSO and
+ * DATA_VALID, since the sender's checksums came through the AEAD intact
+ * (as the kernel's WireGuard marks decrypted packets).
+ */
+static int
+dataplane_io_write_vnet(struct dataplane_io *io, uint8_t *p, size_t len)
+{
+	static const struct tso_vnet v = {
+		.flags = VIRTIO_NET_HDR_F_DATA_VALID,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+	};
+	uint8_t hdr[TSO_VNET_HDR_LEN];
+	struct iovec iov[2];
+
+	tso_vnet_build(&v, hdr);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = p;
+	iov[1].iov_len = len;
+	return writev(io->tunfd, iov, 2) < 0 ? -errno : 0;
+}
+
 static void
 dataplane_io_deliver(struct dataplane_io *io, uint8_t *p, size_t len,
     const struct sockaddr *from)
@@ -861,7 +888,10 @@ dataplane_io_deliver(struct dataplane_io *io, uint8_t *p, size_t len,
 		return;
 	}
 	/* The kernel takes a whole packet per write or nothing. */
-	if (write(io->tunfd, rx.inner, rx.inner_len) < 0)
+	if (io->vnet) {
+		if (dataplane_io_write_vnet(io, rx.inner, rx.inner_len) < 0)
+			io->tun_write_errors++;
+	} else if (write(io->tunfd, rx.inner, rx.inner_len) < 0)
 		io->tun_write_errors++;
 }
 
@@ -1093,54 +1123,124 @@ dataplane_io_flush(struct dataplane_io *io, int n)
 	}
 }
 
+/*
+ * Routes, checks and seals the inner packet of len bytes at slot n's
+ * inner offset; true when slot n is ready to send.
+ */
+static bool
+dataplane_io_tx_one(struct dataplane_io *io, int n, size_t len)
+{
+	struct dataplane_slot *s = &io->slots[n];
+	uint8_t *inner = s->buf + PROTO_DATA_HEADER_LEN;
+	struct dataplane_tunnel *t;
+	enum dataplane_verdict why;
+	size_t outlen;
+
+	if ((t = dataplane_route(io->dp, inner, len, &why)) == NULL) {
+		io->dp->stats.drops[why]++;
+		if (why == DATAPLANE_DROP_NO_TUNNEL && io->on_miss != NULL)
+			io->on_miss(io, inner, len);
+		return false;
+	}
+	if (dataplane_seal(t, PROTO_MSG_DATA, inner, len, s->buf,
+	    sizeof(s->buf), &outlen) < 0) {
+		t->stats.drops[DATAPLANE_DROP_TX]++;
+		return false;
+	}
+	dataplane_timers_data_sent(t, uv_now(io->loop));
+	s->len = outlen;
+	memcpy(&s->addr, dataplane_tunnel_peer(t),
+	    loop_addr_len(dataplane_tunnel_peer(t)));
+	io->iovs[n].iov_base = s->buf;
+	io->iovs[n].iov_len = outlen;
+	return true;
+}
+
+/* Is a failed read of the TUN fd only "nothing more now"? */
+static bool
+dataplane_io_tun_empty(ssize_t r)
+{
+	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		log_warn("dataplane: read tun");
+	return true;
+}
+
 static void
 dataplane_io_tun(struct dataplane_io *io)
 {
-	struct dataplane_tunnel *t;
 	struct dataplane_slot *s;
-	enum dataplane_verdict why;
-	uint8_t *inner;
 	ssize_t r;
-	size_t outlen;
 	int i, n, round;
 	bool empty = false;
 
 	for (round = 0; round < DATAPLANE_ROUNDS && !empty; round++) {
 		for (n = 0, i = 0; i < DATAPLANE_BATCH; i++) {
 			s = &io->slots[n];
-			inner = s->buf + PROTO_DATA_HEADER_LEN;
-			r = read(io->tunfd, inner,
+			r = read(io->tunfd, s->buf + PROTO_DATA_HEADER_LEN,
 			    sizeof(s->buf) - DATAPLANE_OVERHEAD);
 			if (r <= 0) {
-				if (r < 0 && errno != EAGAIN &&
-				    errno != EWOULDBLOCK && errno != EINTR)
-					log_warn("dataplane: read tun");
-				empty = true;
+				empty = dataplane_io_tun_empty(r);
 				break;
 			}
-			if ((t = dataplane_route(io->dp, inner, (size_t)r,
-			    &why)) == NULL) {
-				io->dp->stats.drops[why]++;
-				if (why == DATAPLANE_DROP_NO_TUNNEL &&
-				    io->on_miss != NULL)
-					io->on_miss(io, inner, (size_t)r);
-				continue;
-			}
-			if (dataplane_seal(t, PROTO_MSG_DATA, inner, (size_t)r,
-			    s->buf, sizeof(s->buf), &outlen) < 0) {
-				t->stats.drops[DATAPLANE_DROP_TX]++;
-				continue;
-			}
-			dataplane_timers_data_sent(t, uv_now(io->loop));
-			s->len = outlen;
-			memcpy(&s->addr, dataplane_tunnel_peer(t),
-			    loop_addr_len(dataplane_tunnel_peer(t)));
-			io->iovs[n].iov_base = s->buf;
-			io->iovs[n].iov_len = outlen;
-			n++;
+			if (dataplane_io_tx_one(io, n, (size_t)r))
+				n++;
 		}
 		dataplane_io_flush(io, n);
 	}
+}
+
+/*
+ * The same with offloads: each read is a virtio_net_hdr and a packet
+ * that may be a TCP super-segment; its pieces fill the slots, and a full
+ * batch goes out (one sendmmsg, or UDP GSO sends) before the next piece.
+ * At most DATAPLANE_ROUNDS batches' worth of pieces per wakeup.
+ */
+static void
+dataplane_io_tun_vnet(struct dataplane_io *io)
+{
+	struct tso_vnet v;
+	struct tso tso;
+	struct dataplane_slot *s;
+	ssize_t r;
+	size_t len;
+	int n = 0, rc, pieces = 0;
+
+	while (pieces < DATAPLANE_ROUNDS * DATAPLANE_BATCH) {
+		r = read(io->tunfd, io->tunbuf,
+		    TSO_VNET_HDR_LEN + TSO_PACKET_MAX);
+		if (r <= 0) {
+			(void)dataplane_io_tun_empty(r);
+			break;
+		}
+		tso_vnet_parse(io->tunbuf, &v);
+		if (r <= TSO_VNET_HDR_LEN || tso_begin(&tso, &v,
+		    io->tunbuf + TSO_VNET_HDR_LEN,
+		    (size_t)r - TSO_VNET_HDR_LEN) < 0) {
+			io->tso_drops++;
+			io->dp->stats.drops[DATAPLANE_DROP_MALFORMED]++;
+			continue;
+		}
+		if (v.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			io->tso_reads++;
+		for (;;) {
+			s = &io->slots[n];
+			rc = tso_next(&tso, s->buf + PROTO_DATA_HEADER_LEN,
+			    sizeof(s->buf) - DATAPLANE_OVERHEAD, &len);
+			if (rc <= 0) {
+				if (rc < 0)
+					io->dp->stats.drops[
+					    DATAPLANE_DROP_MALFORMED]++;
+				break;
+			}
+			pieces++;
+			if (dataplane_io_tx_one(io, n, len) &&
+			    ++n == DATAPLANE_BATCH) {
+				dataplane_io_flush(io, n);
+				n = 0;
+			}
+		}
+	}
+	dataplane_io_flush(io, n);
 }
 
 static void
@@ -1154,7 +1254,9 @@ dataplane_io_poll_cb(uv_poll_t *h, int status, int events)
 	}
 	if (!(events & UV_READABLE))
 		return;
-	if (h == &io->polltun)
+	if (h == &io->polltun && io->vnet)
+		dataplane_io_tun_vnet(io);
+	else if (h == &io->polltun)
 		dataplane_io_tun(io);
 	else if (io->grobuf != NULL)
 		dataplane_io_udp_gro(io, h == &io->poll4 ? io->fd4 : io->fd6);
@@ -1262,8 +1364,18 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	io->gso_sends = 0;
 	io->gro_receives = 0;
 	io->tun_write_errors = 0;
+	io->vnet = false;
+	io->tunbuf = NULL;
+	io->tso_reads = 0;
+	io->tso_drops = 0;
 	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
 		return -EINVAL;
+	if (tun_has_vnet_hdr(tunfd)) {
+		if ((io->tunbuf = malloc(TSO_VNET_HDR_LEN +
+		    TSO_PACKET_MAX)) == NULL)
+			return -ENOMEM;
+		io->vnet = true;
+	}
 	if ((io->slots = calloc(DATAPLANE_BATCH, sizeof(*io->slots))) == NULL ||
 	    (io->msgs = calloc(DATAPLANE_BATCH, sizeof(*io->msgs))) == NULL ||
 	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL ||
@@ -1285,6 +1397,8 @@ dataplane_io_done(struct dataplane_io *io)
 	free(io->ctrl);
 	free(io->grobuf);
 	io->grobuf = NULL;
+	free(io->tunbuf);
+	io->tunbuf = NULL;
 	io->slots = NULL;
 	io->msgs = NULL;
 	io->iovs = NULL;

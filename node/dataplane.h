@@ -361,6 +361,17 @@ struct dataplane_io {
 	uint64_t		 gso_sends;	/* sends of 2+ datagrams */
 	uint64_t		 gro_receives;	/* receives of 2+ datagrams */
 	uint64_t		 tun_write_errors;
+	/*
+	 * TUN offloads (node/tun.h tun_open_offload): set by
+	 * dataplane_io_start() when the TUN fd has IFF_VNET_HDR.  Reads go
+	 * to tunbuf (a virtio_net_hdr and up to 64 KiB) and are split by
+	 * node/tso.h into MTU-sized packets, each routed, checked and sealed
+	 * as before; writes carry a virtio_net_hdr (no GSO, DATA_VALID).
+	 */
+	bool			 vnet;
+	uint8_t			*tunbuf;
+	uint64_t		 tso_reads;	/* reads of 2+ packets */
+	uint64_t		 tso_drops;	/* reads tso_begin refused */
 };
 
 /*

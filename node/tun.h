@@ -3,6 +3,7 @@
 #define NTM_NODE_TUN_H
 
 #include <net/if.h>
+#include <stdbool.h>
 
 #include "dataplane.h"
 #include "proto.h"
@@ -31,5 +32,21 @@ enum tun_limit {
  * does not fit or an MTU below TUN_MTU_MIN).
  */
 int	tun_open(const char *name, int mtu, int *fdp, char ifname[IFNAMSIZ]);
+
+/*
+ * tun_open_offload: the same, and when `offload` is true it asks for
+ * IFF_VNET_HDR and TUNSETOFFLOAD (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6):
+ * then every read starts with a struct virtio_net_hdr and may carry a TCP
+ * super-segment of up to 64 KiB or a partial checksum (node/tso.h), and
+ * every write must start with one.  When the kernel refuses either ioctl
+ * the device is opened as tun_open() does, with one log line.  *offloaded
+ * (may be NULL) says which it is; node/dataplane.c finds out by itself
+ * (tun_has_vnet_hdr).  UDP segmentation (TUN_F_USO4/6) is not asked for.
+ */
+int	tun_open_offload(const char *name, int mtu, bool offload, int *fdp,
+	    char ifname[IFNAMSIZ], bool *offloaded);
+
+/* True when fd is a TUN device opened with IFF_VNET_HDR. */
+bool	tun_has_vnet_hdr(int fd);
 
 #endif

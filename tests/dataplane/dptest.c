@@ -47,7 +47,7 @@ struct dptest {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: dptest [-gGI] [-n ifname] [-c aes|chacha] "
+	fprintf(stderr, "usage: dptest [-gGIO] [-n ifname] [-c aes|chacha] "
 	    "-a vip4 -A vip6 -b peer-vip4 -B peer-vip6\n"
 	    "\t-l listen-addr -p peer-addr -r rid -R peer-rid "
 	    "-k key-i2r-hex -K key-r2i-hex [-s statsfile] [-x route]...\n");
@@ -111,7 +111,9 @@ dptest_write_stats(struct dptest *t)
 	for (i = DATAPLANE_OK + 1; i < DATAPLANE_VERDICT_COUNT; i++)
 		fprintf(f, " drop_%s=%" PRIu64, dataplane_verdict_name(i),
 		    s.drops[i]);
-	fprintf(f, " tun_write_errors=%" PRIu64 "\n", t->io.tun_write_errors);
+	fprintf(f, " tun_write_errors=%" PRIu64 " tso_reads=%" PRIu64
+	    " tso_drops=%" PRIu64 "\n", t->io.tun_write_errors,
+	    t->io.tso_reads, t->io.tso_drops);
 	if (fclose(f) != 0 || rename(tmp, t->statsfile) != 0)
 		log_warn("%s", t->statsfile);
 }
@@ -218,7 +220,7 @@ main(int argc, char *argv[])
 	const char *name = TUN_NAME_DEFAULT;
 	uv_loop_t uvloop;
 	int ch, rc, nroutes = 0, have = 0;
-	bool gso = false, gro = false;
+	bool gso = false, gro = false, offload = true;
 
 	log_init("dptest", 1, LOG_LEVEL_INFO);
 	t.tc.role = DATAPLANE_ROLE_RESPONDER;
@@ -226,11 +228,14 @@ main(int argc, char *argv[])
 	t.tc.has_vip4 = t.tc.has_vip6 = true;
 	t.conf.has_vip4 = t.conf.has_vip6 = true;
 	t.conf.max_tunnels = 4;
-	while ((ch = getopt(argc, argv, "gGIa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) !=
+	while ((ch = getopt(argc, argv, "gGIOa:A:b:B:c:k:K:l:n:p:r:R:s:x:")) !=
 	    -1) {
 		switch (ch) {
 		case 'g':
 			gso = true;
+			break;
+		case 'O':	/* no TUN offloads (IFF_VNET_HDR) */
+			offload = false;
 			break;
 		case 'G':
 			gro = true;
@@ -310,7 +315,8 @@ main(int argc, char *argv[])
 		routes[nroutes++] = default_routes[1];
 	}
 
-	if ((rc = tun_open(name, TUN_MTU, &t.tunfd, ifname)) < 0)
+	if ((rc = tun_open_offload(name, TUN_MTU, offload, &t.tunfd, ifname,
+	    NULL)) < 0)
 		fatalx("tun %s: %s", name, strerror(-rc));
 	dptest_netlink(ifname, &t.conf, routes, nroutes);
 	if ((rc = loop_udp_socket((struct sockaddr *)&listen_addr, 0,
@@ -338,6 +344,8 @@ main(int argc, char *argv[])
 	uv_signal_start(&t.usr2, dptest_signal, SIGUSR2);
 	crypto_wipe(t.tc.key_i2r, sizeof(t.tc.key_i2r));
 	crypto_wipe(t.tc.key_r2i, sizeof(t.tc.key_r2i));
+	log_info("dptest: TUN %s", t.io.vnet ? "offloads on (virtio_net_hdr)" :
+	    "without offloads");
 	log_info("dptest: ready on %s (mtu %d, %s, %s, %s)", ifname, TUN_MTU,
 	    aead_alg_name(t.tc.alg), t.io.gso ? "gso" : "no gso",
 	    t.io.grobuf != NULL ? "gro" : "no gro");
