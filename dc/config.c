@@ -53,9 +53,19 @@ struct dc_conf_file {
 	struct config_list	 ocsp_listen;
 	char			*fed_resolver;
 	char			*socket;
+	struct config_list	 policy_rules;
+	int			 policy_default;
 };
 
 enum { CONF_TSIG_HMAC_SHA256 = 1 };
+
+enum { CONF_POLICY_ALLOW = 1, CONF_POLICY_DENY };
+
+static const struct config_enum conf_policy[] = {
+	{ "allow", CONF_POLICY_ALLOW },
+	{ "deny", CONF_POLICY_DENY },
+	{ NULL, 0 },
+};
 
 static const struct config_enum conf_algorithms[] = {
 	{ "hmac-sha256", CONF_TSIG_HMAC_SHA256 },
@@ -123,6 +133,10 @@ static const struct config_key conf_table[] = {
 	    CONFIG_LIST_MAX, 0, 0, NULL },
 	{ "control", "socket", CONFIG_PATH, F(socket), NULL, 0, 0, 0, 0,
 	    NULL },
+	{ "policy", "rule", CONFIG_LIST, F(policy_rules), NULL, 0,
+	    CONFIG_LIST_MAX, 0, 0, NULL },
+	{ "policy", "default", CONFIG_ENUM, F(policy_default), "allow", 0, 0,
+	    0, 0, conf_policy },
 	{ "federation", "resolver", CONFIG_STRING, F(fed_resolver), NULL, 0,
 	    0, 0, 0, NULL },
 	{ NULL, NULL, CONFIG_TYPE_INVALID, 0, NULL, 0, 0, 0, 0, NULL },
@@ -420,6 +434,33 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	return errors;
 }
 
+/* [policy]: each rule parsed now, so a typo stops the DC at start. */
+static int
+config_convert_policy(const char *path, struct dc_conf_file *f,
+    struct dc_config *c)
+{
+	struct policy *pol = &c->policy;
+	const char *why;
+	size_t i;
+	int errors = 0;
+
+	pol->deny_default = f->policy_default == CONF_POLICY_DENY;
+	if (f->policy_rules.n == 0)
+		return 0;
+	if ((pol->rules = calloc(f->policy_rules.n, sizeof(*pol->rules))) ==
+	    NULL)
+		return config_error(path, "[policy] rule: out of memory");
+	for (i = 0; i < f->policy_rules.n; i++) {
+		if (policy_rule_parse(f->policy_rules.v[i],
+		    &pol->rules[pol->nrules], &why) < 0)
+			errors += config_error(path, "[policy] rule \"%s\": "
+			    "%s", f->policy_rules.v[i], why);
+		else
+			pol->nrules++;
+	}
+	return errors;
+}
+
 static int
 config_convert_signal(const char *path, struct dc_conf_file *f,
     struct dc_config *c)
@@ -496,6 +537,7 @@ config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 	c->rrl.slots = (uint32_t)f->rrl_slots;
 	errors += config_convert_signal(path, f, c);
 	errors += config_convert_tls(path, f, c);
+	errors += config_convert_policy(path, f, c);
 	return errors;
 }
 
@@ -537,6 +579,7 @@ config_dc_free(struct dc_config *cfg)
 	free(cfg->tls.cert);
 	free(cfg->tls.key);
 	free(cfg->socket);
+	free(cfg->policy.rules);
 	explicit_bzero(cfg->sig.ticket_key, sizeof(cfg->sig.ticket_key));
 	memset(cfg, 0, sizeof(*cfg));
 }

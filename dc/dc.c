@@ -722,6 +722,18 @@ dc_notice_start(struct dc *dc)
  * The signalling core with its ticket keys (the configured file, then the
  * unexpired keys the AS sent earlier, from the database) and its sockets.
  */
+/* The [policy] decision for a direction MN -> CN. */
+static bool
+dc_signal_allowed(void *arg, const char *mn, const char *cn)
+{
+	struct dc *dc = arg;
+
+	if (policy_allowed(&dc->cfg.policy, mn, cn))
+		return true;
+	log_info("policy: %s -> %s denied", mn, cn);
+	return false;
+}
+
 static void
 dc_signal_start(struct dc *dc)
 {
@@ -745,6 +757,7 @@ dc_signal_start(struct dc *dc)
 	hooks.zone.arg = dc;
 	hooks.revoked = dc_signal_revoked;
 	hooks.cert = dc_signal_cert;
+	hooks.allowed = dc_signal_allowed;
 	hooks.arg = dc;
 	if ((rc = signal_new(&dc->sig, &scfg, &hooks, rng_system())) < 0)
 		fatalx("signalling core: %s", strerror(-rc));

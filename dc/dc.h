@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
 #include "rrl.h"
 #include "xfr.h"
 #include "zone.h"
@@ -87,6 +88,7 @@ struct dc_config {
 	struct dc_ocsp_config	 ocsp;
 	struct dc_federation_config fed;
 	struct dc_relay_config	 relay;
+	struct policy		 policy;	/* [policy] */
 	char			*socket;	/* [control] socket, NULL: default */
 };
 

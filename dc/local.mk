@@ -4,7 +4,8 @@ noinst_LTLIBRARIES += dc/libdc.la
 dc_libdc_la_SOURCES = dc/dc.h dc/config.c dc/notice.c dc/notice.h \
 	dc/ocsphttp.c dc/ocsphttp.h dc/federation.c dc/federation.h \
 	dc/dns.c dc/dns.h dc/zone.c dc/zone.h dc/rrl.c dc/rrl.h \
-	dc/xfr.c dc/xfr.h dc/dnsnet.c dc/dnsnet.h dc/control.c
+	dc/xfr.c dc/xfr.h dc/dnsnet.c dc/dnsnet.h dc/control.c \
+	dc/policy.c dc/policy.h
 dc_libdc_la_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS)
 dc_libdc_la_LIBADD = lib/libntm.la $(LDNS_LIBS) $(SQLITE_LIBS) $(UV_LIBS) \
 	$(INIH_LIBS)
@@ -94,3 +95,10 @@ TESTS += tests/unit/test_statsock
 tests_unit_test_statsock_SOURCES = tests/unit/test_statsock.c
 tests_unit_test_statsock_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc $(NTM_DEP_CFLAGS)
 tests_unit_test_statsock_LDADD = dc/libdc.la $(TEST_LIBS)
+
+# The direction policy's rules ([policy] in ntm-dc.conf).
+check_PROGRAMS += tests/unit/test_policy
+TESTS += tests/unit/test_policy
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/dc
+tests_unit_test_policy_LDADD = dc/libdc.la $(TEST_LIBS)

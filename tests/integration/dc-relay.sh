@@ -137,6 +137,9 @@ server = 192.0.2.7:4614
 
 [control]
 socket = $T/dc.sock
+
+[policy]
+rule = deny carol.dc1.ntm.test -> alice.dc1.ntm.test
 EOF2
 cat > rs.conf <<EOF2
 [relay]
@@ -280,6 +283,28 @@ out=$("$NTMCTL" dc stats -s "$T/none.sock" 2>&1)
 check_eq "ntmctl dc stats without ntm-dc: exit 1 and why" \
 	"1 ntmctl: ntm-dc is not running ($T/none.sock: No such file or directory)" \
 	"$? $out"
+
+# ---- the direction policy ------------------------------------------------
+# carol may not ask for alice (the rule above); alice -> carol went through.
+printf '[policy]\nrule = permit carol.dc1.ntm.test -> *\n' | cat dc.conf - > badpol.conf
+out=$("$DC" -n -f badpol.conf 2>&1)
+case $out in
+*'[policy] rule "permit carol.dc1.ntm.test -> *": a rule starts with allow or deny'*)
+	ok "ntm-dc -n names a bad policy rule and why" ;;
+*) not_ok "ntm-dc -n names a bad policy rule and why" "$out" ;;
+esac
+ip netns exec "$NN1" "$DIR" -k dc1.tkey -n alice.dc1.ntm.test -4 "$V4A" \
+	-s "$SA" -t 8 -w 192.0.2.10:4610 > alice3.out 2>&1 &
+APID=$!
+wait_for 10 grep -q "^registered" alice3.out
+ip netns exec "$NN2" "$DIR" -k dc1.tkey -n carol.dc1.ntm.test -4 "$V4C" \
+	-s "$SC" -t 10 -d alice.dc1.ntm.test 192.0.2.10:4610 > carol3.out 2>&1
+check_eq "policy: carol's request for alice is refused" \
+	"refused refused by policy" "$(grep -v '^registered' carol3.out)"
+wait "$APID"
+check "and alice is never directed" sh -c "! grep -q '^route' alice3.out"
+check "the DC logs the denial" \
+	grep -q "policy: carol.dc1.ntm.test -> alice.dc1.ntm.test denied" dc.log
 
 # ---- without the RS ----------------------------------------------------
 kill "$RSPID"
