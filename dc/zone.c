@@ -19,13 +19,18 @@
 
 enum {
 	ZONE_SLOTS_MIN = 64,
+	ZONE_LOAD_NUM = 5,		/* nentries <= nslots * 5 / 8 */
+	ZONE_LOAD_DEN = 8,
 	ZONE_ERR_MAX = 20,		/* zone file errors reported at once */
 	ZONE_FILE_TTL_DEFAULT = 3600,
 };
 
 /*
  * The name table: open addressing with linear probing over a power-of-two
- * array kept at most half full.  A slot holds the upper half of the name's
+ * array kept at most 5/8 full (ZONE_LOAD_NUM / ZONE_LOAD_DEN: at a million
+ * nodes, two names each and their empty non-terminals, half full would
+ * take 8 M slots of 16 bytes, 5/8 takes 4 M; a miss still probes about
+ * four slots, mostly in the line it started in).  A slot holds the upper half of the name's
  * hash and its length beside the entry pointer, so a probe reads the entry
  * (another cache line) only when both match, and a miss mostly ends at an
  * empty slot in the line the probe started in.
@@ -41,7 +46,7 @@ struct zone {
 	int			 napex;
 	struct zone_slot	*slots;
 	size_t			 nslots;	/* power of two, 0 or >= 64 */
-	size_t			 nentries;	/* <= nslots / 2 */
+	size_t			 nentries;	/* <= nslots * 5 / 8 */
 	size_t			 ncuts;
 	size_t			 nodes;
 	uint32_t		 serial;
@@ -289,7 +294,7 @@ zone_grow(struct zone *z)
 	struct zone_slot *ns;
 	size_t n, i;
 
-	if ((z->nentries + 1) * 2 <= z->nslots)
+	if ((z->nentries + 1) * ZONE_LOAD_DEN <= z->nslots * ZONE_LOAD_NUM)
 		return 0;
 	n = z->nslots == 0 ? ZONE_SLOTS_MIN : z->nslots * 2;
 	if ((ns = calloc(n, sizeof(*ns))) == NULL)
@@ -354,10 +359,10 @@ zone_entry_get(struct zone *z, int a, const uint8_t *lname, size_t len)
 	}
 	if (zone_grow(z) < 0)
 		return NULL;
-	if ((e = calloc(1, sizeof(*e) + len)) == NULL)
+	if ((e = calloc(1, offsetof(struct zone_entry, name) + len)) == NULL)
 		return NULL;
 	memcpy(e->name, lname, len);
-	e->namelen = len;
+	e->namelen = (uint16_t)len;
 	e->apex = a;
 	if (parent != NULL)
 		parent->children++;
@@ -420,7 +425,9 @@ zone_entry_put_rrset(struct zone_entry *e, struct zone_rrset *rs)
 		*old = *rs;
 		return 0;
 	}
-	n = reallocarray(e->rrsets, e->nrrsets + 1, sizeof(*n));
+	if (e->nrrsets == UINT16_MAX)
+		return -E2BIG;
+	n = reallocarray(e->rrsets, (size_t)e->nrrsets + 1, sizeof(*n));
 	if (n == NULL)
 		return -ENOMEM;
 	e->rrsets = n;

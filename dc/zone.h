@@ -52,25 +52,32 @@ enum zone_entry_flag {
 	ZONE_ENTRY_OCCLUDED = 0x04,	/* at or below a cut: glue only */
 };
 
+/*
+ * One name's RRset as wire records.  The zone holds two or three of these
+ * per node (A/AAAA at the name, PTR at the reverse name), so both structs
+ * are packed: 32-bit lengths (an RRset is at most ZONE_FILE_MAX_RRSET
+ * bytes), the 8-byte members first.
+ */
 struct zone_rrset {
+	uint8_t		*wire;		/* count records, owner C0 0C */
+	uint8_t		*glue;		/* additional records, full owners */
+	uint32_t	 len;
+	uint32_t	 gluelen;
 	uint16_t	 type;
 	uint16_t	 count;
-	bool		 dynamic;	/* from the node table, not the file */
-	uint8_t		*wire;		/* count records, owner C0 0C */
-	size_t		 len;
-	uint8_t		*glue;		/* additional records, full owners */
-	size_t		 gluelen;
 	uint16_t	 gluecount;
+	bool		 dynamic;	/* from the node table, not the file */
 };
 
+/* Allocated as offsetof(struct zone_entry, name) + namelen bytes. */
 struct zone_entry {
-	int			 apex;		/* index into zone->apex */
-	uint8_t			 flags;
-	unsigned		 children;	/* entries naming it parent */
 	struct zone_entry	*cut;		/* OCCLUDED: the delegation */
 	struct zone_rrset	*rrsets;
-	size_t			 nrrsets;
-	size_t			 namelen;
+	int			 apex;		/* index into zone->apex */
+	uint32_t		 children;	/* entries naming it parent */
+	uint16_t		 nrrsets;
+	uint16_t		 namelen;	/* <= DNS_NAME_MAX */
+	uint8_t			 flags;
 	uint8_t			 name[];	/* lower-case wire form */
 };
 
