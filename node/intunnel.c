@@ -297,9 +297,12 @@ intunnel_new(struct intunnel **out, const struct intunnel_conf *c,
 	    (c->role != DATAPLANE_ROLE_INITIATOR &&
 	    c->role != DATAPLANE_ROLE_RESPONDER) ||
 	    (c->has_vip4 && c->peer_vip4 == NULL) ||
-	    (c->has_vip6 && c->peer_vip6 == NULL) ||
-	    enroll_status_times(c->peer_status, c->peer_status_len, &tu,
-	    &nu) < 0)
+	    (c->has_vip6 && c->peer_vip6 == NULL))
+		return -EINVAL;
+	/* The handshake just verified the staple: its dates are known. */
+	if (peercheck_status_times(c->pc, c->peer_status, c->peer_status_len,
+	    &tu, &nu) < 0 && enroll_status_times(c->peer_status,
+	    c->peer_status_len, &tu, &nu) < 0)
 		return -EINVAL;
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return -ENOMEM;

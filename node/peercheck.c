@@ -743,6 +743,37 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 }
 
 int
+peercheck_status_times(struct peercheck *pc, const uint8_t *status,
+    size_t status_len, time_t *this_update, time_t *next_update)
+{
+	const struct pc_status *known;
+	uint8_t sh[PROTO_HASH_LEN];
+	time_t tu = (time_t)-1, nu = (time_t)-1;
+	size_t i;
+
+	if (status == NULL || status_len == 0)
+		return -ENOENT;
+	crypto_sha256(sh, status, status_len);
+	if ((known = status_lookup(pc, sh)) != NULL) {
+		tu = known->this_update;
+		nu = known->next_update;
+	} else
+		for (i = 0; i < pc->npairs; i++)
+			if (pc->pairs[i].live && memcmp(pc->pairs[i].status_hash,
+			    sh, PROTO_HASH_LEN) == 0) {
+				tu = pc->pairs[i].this_update;
+				nu = pc->pairs[i].next_update;
+				break;
+			}
+	/* Only dates a status may carry (as enroll_status_times reads). */
+	if (tu == (time_t)-1 || nu == (time_t)-1 || nu <= tu)
+		return -ENOENT;
+	*this_update = tu;
+	*next_update = nu;
+	return 0;
+}
+
+int
 peercheck_cert_find(struct peercheck *pc, const uint8_t hash[PROTO_HASH_LEN],
     const uint8_t **der, size_t *len)
 {

@@ -127,6 +127,14 @@ int	 peercheck_status_check(struct peercheck *, const char *fqdn,
 	    size_t status_len, time_t now);
 
 /*
+ * thisUpdate and nextUpdate of a status (DER) this peercheck verified
+ * before (in a pair or a status check), without parsing it again.
+ * 0, or -ENOENT when these bytes are not known.
+ */
+int	 peercheck_status_times(struct peercheck *, const uint8_t *status,
+	    size_t status_len, time_t *this_update, time_t *next_update);
+
+/*
  * The certificate with this SHA-256, from the cache: *der borrowed until
  * the next peercheck call.  0 or -ENOENT.
  */
