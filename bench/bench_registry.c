@@ -1181,11 +1181,21 @@ main(int argc, char *argv[])
 	    dc_kib * 1024 / (double)n, (double)(rssz - rss1) * 1024 /
 	    (double)n, (double)(rss2 - rssz) * 1024 / (double)n,
 	    sizeof(struct registry_entry));
-	printf("goal: RSS <= 1 GiB with %zu registered: %s (%ld KiB, the "
-	    "whole process: registrations %ld KiB, zone %ld KiB, the "
-	    "bench's node table and the rest %ld KiB)\n", n,
-	    rss2 <= BENCH_GOAL_RSS_KIB ? "met" : "NOT met", rss2,
-	    rss2 - rssz, rssz - rss1, rss1);
+	/*
+	 * The goal judges the DC: the whole process less what only the bench
+	 * holds (its node table, measured as the RSS it added before the DC
+	 * saw a node).  The process's start (libraries, GnuTLS) stays in, as
+	 * ntm-dc has it too.
+	 */
+	printf("goal: RSS <= 1 GiB with %zu registered: %s (the DC's %ld KiB "
+	    "= the whole process's %ld KiB less the bench's node table %ld "
+	    "KiB; of the DC's: registrations %ld KiB, zone %ld KiB, the "
+	    "process at start %ld KiB)\n", n,
+	    rss2 - (rss1 - rss0) <= BENCH_GOAL_RSS_KIB ? "met" : "NOT met",
+	    rss2 - (rss1 - rss0), rss2, rss1 - rss0, rss2 - rssz, rssz - rss1,
+	    rss0);
+	printf("whole process with the bench's table: %ld KiB, %s 1 GiB\n",
+	    rss2, rss2 <= BENCH_GOAL_RSS_KIB ? "within" : "over");
 	printf("goal: >= %d registrations/s: %s (%.0f/s of CPU, %.0f/s "
 	    "elapsed in this run)\n", BENCH_GOAL_RATE, reg_cpu >=
 	    BENCH_GOAL_RATE ? "met" : "NOT met", reg_cpu, reg_wall);
