@@ -70,7 +70,7 @@ fail:
 int
 tun_open(const char *name, int mtu, int *fdp, char ifname[IFNAMSIZ])
 {
-	return tun_open_offload(name, mtu, false, fdp, ifname, NULL);
+	return tun_open_offload(name, mtu, true, fdp, ifname, NULL);
 }
 
 int

@@ -24,7 +24,8 @@ enum tun_limit {
 
 /*
  * tun_open: creates (or attaches to) the layer-3 TUN device `name`
- * (IFF_TUN | IFF_NO_PI: every read and write is one bare IP packet), sets
+ * (IFF_TUN | IFF_NO_PI, with offloads when the kernel takes them: see
+ * tun_open_offload, which it calls with offload true), sets
  * its MTU, and returns its non-blocking, close-on-exec fd in *fdp (the
  * caller closes it; the device goes away with it unless persistent) and
  * the kernel's name for it in ifname.  The device is left down; netlink
