@@ -1376,6 +1376,12 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 			return -ENOMEM;
 		io->vnet = true;
 	}
+	/*
+	 * With offloads a read gives dozens of equal pieces for one peer:
+	 * one UDP GSO send carries them (dataplane_io_gso can turn it off).
+	 */
+	io->gso = io->vnet && dataplane_io_gso_probe(fd4) &&
+	    dataplane_io_gso_probe(fd6);
 	if ((io->slots = calloc(DATAPLANE_BATCH, sizeof(*io->slots))) == NULL ||
 	    (io->msgs = calloc(DATAPLANE_BATCH, sizeof(*io->msgs))) == NULL ||
 	    (io->iovs = calloc(DATAPLANE_BATCH, sizeof(*io->iovs))) == NULL ||

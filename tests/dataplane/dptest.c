@@ -333,7 +333,8 @@ main(int argc, char *argv[])
 	    listen_addr.ss_family == AF_INET ? t.fd : -1,
 	    listen_addr.ss_family == AF_INET6 ? t.fd : -1, t.tunfd)) < 0)
 		fatalx("dataplane io: %s", strerror(-rc));
-	if (gso && (rc = dataplane_io_gso(&t.io, true)) < 0)
+	/* -g decides, even where offloads would have turned GSO on. */
+	if ((rc = dataplane_io_gso(&t.io, gso)) < 0)
 		fatalx("UDP GSO: %s", strerror(-rc));
 	if (gro && (rc = dataplane_io_gro(&t.io, true)) < 0)
 		fatalx("UDP GRO: %s", strerror(-rc));
