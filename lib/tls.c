@@ -936,6 +936,12 @@ tls_accept_cb(uv_stream_t *s, int status)
 		return;
 	}
 	tls_conn_peer_addr(c);
+	/*
+	 * Every message is one write the peer waits for: Nagle would hold a
+	 * short one back until the previous one's ACK, and delayed ACKs make
+	 * that up to 40 ms on a link's first exchanges.
+	 */
+	(void)uv_tcp_nodelay(&c->tcp, 1);
 	if (l->nconns > l->cfg.conns_max) {
 		log_debug("%s %s: %zu connections already", tls_name(&l->cfg),
 		    c->peer.addr, l->cfg.conns_max);
@@ -1054,6 +1060,7 @@ tls_client_connect(struct tls_client *cl)
 	cl->conn = c;
 	strcpy(c->peer.addr, cl->addr);
 	c->connect.data = c;
+	(void)uv_tcp_nodelay(&c->tcp, 1);	/* as on accepted links */
 	if ((rv = uv_tcp_connect(&c->connect, &c->tcp,
 	    (const struct sockaddr *)&cl->sa, tls_connect_cb)) < 0)
 		tls_conn_fail(c, rv);
