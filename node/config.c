@@ -34,6 +34,7 @@ struct conf_file {
 	struct config_list	 local;
 	char			*kex_allowed;
 	uint64_t		 rekey_ms;
+	bool			 offload;
 	char			*socket;
 	uint64_t		 setup_ms;
 	struct config_list	 zones;
@@ -92,6 +93,8 @@ static const struct config_key conf_table[] = {
 	    NTMD_LOCAL_ADDRS_MAX, 0, 0, NULL },
 	{ "tunnel", "kex_allowed", CONFIG_STRING, F(kex_allowed), NULL, 0, 0,
 	    0, 0, NULL },
+	{ "tunnel", "offload", CONFIG_BOOL, F(offload), "yes", 0, 0, 0, 0,
+	    NULL },
 	{ "tunnel", "rekey_interval", CONFIG_DURATION, F(rekey_ms), "1h",
 	    NTMD_REKEY_MIN_MS, PROTO_TIMER_REKEY, 0, 0, NULL },
 	{ "control", "socket", CONFIG_PATH, F(socket), CTLMSG_SOCKET_DEFAULT,
@@ -283,6 +286,7 @@ ntmd_config_load(struct ntmd_config *c, const char *path, char **errors)
 	c->socket_path = conf_strdup(f.socket);
 	c->kex_allowed = conf_strdup(f.kex_allowed);
 	c->rekey_ms = f.rekey_ms;
+	c->offload = f.offload;
 	c->port = (uint16_t)f.port;
 	c->mtu = (int)f.mtu;
 	c->setup_ms = (uint32_t)f.setup_ms;
@@ -447,6 +451,8 @@ ntmd_config_dump(const struct ntmd_config *c, FILE *f)
 			fprintf(f, "local_address = %s\n", a);
 	if (c->kex_allowed != NULL)
 		fprintf(f, "kex_allowed = %s\n", c->kex_allowed);
+	if (!c->offload)
+		fprintf(f, "offload = no\n");
 	if (c->rekey_ms != PROTO_TIMER_REKEY) {
 		config_format_duration(c->rekey_ms, d, sizeof(d));
 		fprintf(f, "rekey_interval = %s\n", d);

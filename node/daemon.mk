@@ -44,3 +44,7 @@ TESTS += tests/unit/test_tso
 tests_unit_test_tso_SOURCES = tests/unit/test_tso.c
 tests_unit_test_tso_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/node
 tests_unit_test_tso_LDADD = node/libnode.la $(LIBMNL_LIBS) $(TEST_LIBS)
+
+# [tunnel] offload (TUN offloads on by default; no turns them off).
+EXTRA_DIST += tests/ntmdconf/offload-no.conf tests/ntmdconf/offload-no.out \
+	tests/ntmdconf/offload-bad.conf tests/ntmdconf/offload-bad.out

@@ -1134,8 +1134,8 @@ ntmd_tun(struct ntmd *n)
 	struct netlink *nl;
 	int rc;
 
-	if ((rc = tun_open(n->cfg.tun_name, n->cfg.mtu, &n->tunfd,
-	    n->ifname)) < 0)
+	if ((rc = tun_open_offload(n->cfg.tun_name, n->cfg.mtu,
+	    n->cfg.offload, &n->tunfd, n->ifname, NULL)) < 0)
 		fatalx("TUN %s: %s", n->cfg.tun_name, strerror(-rc));
 	if ((n->ifindex = if_nametoindex(n->ifname)) == 0)
 		fatal("TUN %s: if_nametoindex", n->ifname);

@@ -70,6 +70,7 @@ struct ntmd_config {
 	size_t			 nlocal_addr;	/* 0: from the interfaces */
 	char			*kex_allowed;	/* "rsa, ecdhe"; NULL: ecdhe */
 	uint64_t		 rekey_ms;	/* in-tunnel rekey, default 1 h */
+	bool			 offload;	/* TUN offloads, default yes */
 	/* Until enrollment provides them (lab, tests). */
 	bool			 has_vip4, has_vip6;
 	struct config_prefix	 vip4, vip6;
