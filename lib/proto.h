@@ -374,7 +374,7 @@ enum proto_limit {
 	PROTO_FRAGMENTS_MAX = 16,
 	PROTO_REASSEMBLY_MAX = 16384,	/* per peer, and per message */
 	PROTO_TLS_MESSAGE_MAX = PROTO_HEADER_LEN + 65535,
-	PROTO_REPLAY_WINDOW = 2048,	/* packets, signalling and data */
+	PROTO_REPLAY_WINDOW = 2048,	/* packets of a data key (5.4) */
 	PROTO_ADDRS_MAX = 8,		/* LOCAL_ADDR / PEER_ADDR per message */
 };
 
