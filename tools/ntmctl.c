@@ -1,10 +1,19 @@
 /* ntmctl.c -- ntmctl: main, the subcommand table and shared helpers. */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "ctlmsg.h"
 #include "log.h"
 #include "ntmctl.h"
 
@@ -98,4 +107,87 @@ main(int argc, char *argv[])
 		if (strcmp(argv[1], ntmctl_cmds[i].name) == 0)
 			return ntmctl_cmds[i].run(argc - 1, argv + 1);
 	return ntmctl_usage("unknown command '%s' (try ntmctl help)", argv[1]);
+}
+
+static int64_t
+ntmctl_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+ntmctl_ctl_ask(const char *daemon, const char *path, const struct ctlmsg *req,
+    int timeout_ms, struct ctlmsg *a, size_t max)
+{
+	struct sockaddr_un sun;
+	struct pollfd pfd;
+	char buf[CTLMSG_LINE_MAX * 2], line[CTLMSG_LINE_MAX + 1];
+	size_t have = 0, ll, n = 0;
+	int64_t deadline;
+	ssize_t r;
+	int fd, rc;
+
+	if (ctlmsg_format(req, line, sizeof(line), &ll) < 0)
+		return ntmctl_err("cannot format the request"), -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return ntmctl_err("%s: path too long", path), -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return ntmctl_err("socket: %s", strerror(errno)), -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		ntmctl_err("%s is not running (%s: %s)", daemon, path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (write(fd, line, ll) != (ssize_t)ll) {
+		ntmctl_err("%s: write: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	deadline = ntmctl_ms() + timeout_ms;
+	for (;;) {
+		while ((rc = ctlmsg_line(buf, have, &ll)) == 0) {
+			if (n == max || ctlmsg_parse(&a[n], buf, ll) < 0 ||
+			    !ctlmsg_is_answer(a[n].type)) {
+				ntmctl_err("%s sent a line that does not "
+				    "parse", daemon);
+				close(fd);
+				return -1;
+			}
+			memmove(buf, buf + ll + 1, have - ll - 1);
+			have -= ll + 1;
+			switch (a[n++].type) {
+			case CTLMSG_WAIT:
+			case CTLMSG_STAT:
+			case CTLMSG_TUNNEL:
+				continue;
+			default:
+				close(fd);
+				return (int)n;
+			}
+		}
+		if (rc == -EMSGSIZE) {
+			ntmctl_err("%s sent an overlong line", daemon);
+			break;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)(deadline - ntmctl_ms())) <= 0) {
+			ntmctl_err("no answer from %s", daemon);
+			break;
+		}
+		if ((r = read(fd, buf + have, sizeof(buf) - have)) <= 0) {
+			ntmctl_err("%s closed the connection early", daemon);
+			break;
+		}
+		have += (size_t)r;
+	}
+	close(fd);
+	return -1;
 }

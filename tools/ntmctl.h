@@ -41,6 +41,16 @@ int	ntmctl_err(const char *fmt, ...)
 /* Prints a usage error the same way; returns NTMCTL_USAGE. */
 int	ntmctl_usage(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+struct ctlmsg;
+/*
+ * Sends req on a daemon's control socket (doc/CONTROL.md) and collects the
+ * answer lines (WAIT, STAT and TUNNEL lines, then the final one) into
+ * a[0..max).  Returns their number, or -1 after printing why, naming the
+ * daemon ("ntmd is not running (PATH: ...)", "no answer from ntm-dc").
+ */
+int	ntmctl_ctl_ask(const char *daemon, const char *path,
+	    const struct ctlmsg *req, int timeout_ms, struct ctlmsg *a,
+	    size_t max);
 /* Writes s as a JSON string literal, quotes included. */
 void	ntmctl_json_str(FILE *, const char *s);
 

@@ -2,18 +2,11 @@
 #include "config.h"
 
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ctlmsg.h"
 #include "ntmctl.h"
@@ -51,15 +44,6 @@ node_socket_path(const struct node_opts *o, char *out, size_t cap)
 	snprintf(out, cap, "%s", c.socket);
 }
 
-static int64_t
-node_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Sends one request and collects the answer lines up to the final one.
  * Returns the number of answers in a[], or -1 after printing why.
@@ -68,73 +52,10 @@ static int
 node_ask(const struct node_opts *o, const struct ctlmsg *req,
     struct ctlmsg *a, size_t max)
 {
-	struct sockaddr_un sun;
-	char path[CTLMSG_PATH_MAX], buf[CTLMSG_LINE_MAX * 2], line[1100];
-	struct pollfd pfd;
-	size_t have = 0, ll, n = 0;
-	int64_t deadline;
-	ssize_t r;
-	int fd, rc;
+	char path[CTLMSG_PATH_MAX];
 
 	node_socket_path(o, path, sizeof(path));
-	if (ctlmsg_format(req, line, sizeof(line), &ll) < 0)
-		return ntmctl_err("cannot format the request"), -1;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return ntmctl_err("socket: %s", strerror(errno)), -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		ntmctl_err("ntmd is not running (%s: %s)", path,
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (write(fd, line, ll) != (ssize_t)ll) {
-		ntmctl_err("%s: write: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	deadline = node_ms() + NODE_TIMEOUT_MS;
-	for (;;) {
-		while ((rc = ctlmsg_line(buf, have, &ll)) == 0) {
-			if (n == max || ctlmsg_parse(&a[n], buf, ll) < 0 ||
-			    !ctlmsg_is_answer(a[n].type)) {
-				ntmctl_err("ntmd sent a line that does not "
-				    "parse");
-				close(fd);
-				return -1;
-			}
-			memmove(buf, buf + ll + 1, have - ll - 1);
-			have -= ll + 1;
-			switch (a[n++].type) {
-			case CTLMSG_WAIT:
-			case CTLMSG_STAT:
-			case CTLMSG_TUNNEL:
-				continue;
-			default:
-				close(fd);
-				return (int)n;
-			}
-		}
-		if (rc == -EMSGSIZE) {
-			ntmctl_err("ntmd sent an overlong line");
-			break;
-		}
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(deadline - node_ms())) <= 0) {
-			ntmctl_err("no answer from ntmd");
-			break;
-		}
-		if ((r = read(fd, buf + have, sizeof(buf) - have)) <= 0) {
-			ntmctl_err("ntmd closed the connection early");
-			break;
-		}
-		have += (size_t)r;
-	}
-	close(fd);
-	return -1;
+	return ntmctl_ctl_ask("ntmd", path, req, NODE_TIMEOUT_MS, a, max);
 }
 
 /* Non-final answers that end a request badly: one line, exit 1. */
