@@ -14,15 +14,15 @@
 #include "rsio.h"
 #include "statsock.h"
 
-struct rs_control {
-	struct statsock		*ss;
-	const struct relay	*relay;		/* borrowed */
-	const struct rsio	*io;		/* borrowed */
-};
-
+/* What the counters are read from; both borrowed. */
 struct control_rs_src {
 	const struct relay	*relay;
 	const struct rsio	*io;
+};
+
+struct rs_control {
+	struct statsock		*ss;
+	struct control_rs_src	 src;		/* statsock's fill argument */
 };
 
 static void
@@ -78,15 +78,6 @@ control_rs_stats_lines(const struct relay *r, const struct rsio *io,
 	return statsock_lines(control_rs_fill, &src, buf, cap);
 }
 
-static void
-control_rs_fill_ctl(struct statsock_out *o, void *arg)
-{
-	const struct rs_control *ctl = arg;
-	struct control_rs_src src = { ctl->relay, ctl->io };
-
-	control_rs_fill(o, &src);
-}
-
 int
 control_rs_open(struct rs_control **out, uv_loop_t *loop, const char *path,
     const struct relay *relay, const struct rsio *io)
@@ -97,10 +88,10 @@ control_rs_open(struct rs_control **out, uv_loop_t *loop, const char *path,
 	*out = NULL;
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL)
 		return -ENOMEM;
-	ctl->relay = relay;
-	ctl->io = io;
-	if ((rc = statsock_open(&ctl->ss, loop, path, control_rs_fill_ctl,
-	    ctl)) < 0) {
+	ctl->src.relay = relay;
+	ctl->src.io = io;
+	if ((rc = statsock_open(&ctl->ss, loop, path, control_rs_fill,
+	    &ctl->src)) < 0) {
 		free(ctl);
 		return rc;
 	}
