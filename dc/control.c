@@ -98,20 +98,25 @@ control_dc_notice(struct statsock_out *o, const struct notice_stats *st)
 }
 
 void
+control_dc_counters(const struct dc_counters *c,
+    void (*fn)(const char *, uint64_t, void *), void *arg)
+{
+	if (c->sig != NULL)
+		signal_stats_foreach(c->sig, fn, arg);
+	if (c->sigio != NULL) {
+		fn("relay_unsent", sigio_stats(c->sigio)->relay_unsent, arg);
+		fn("send_errors", sigio_stats(c->sigio)->send_errors, arg);
+	}
+	if (c->relay != NULL)
+		relay_stats_foreach(c->relay, fn, arg);
+}
+
+void
 control_dc_fill(struct statsock_out *o, void *arg)
 {
 	const struct dc_counters *c = arg;
 
-	if (c->sig != NULL)
-		signal_stats_foreach(c->sig, control_dc_stat, o);
-	if (c->sigio != NULL) {
-		control_dc_stat("relay_unsent", sigio_stats(c->sigio)->
-		    relay_unsent, o);
-		control_dc_stat("send_errors", sigio_stats(c->sigio)->
-		    send_errors, o);
-	}
-	if (c->relay != NULL)
-		relay_stats_foreach(c->relay, control_dc_stat, o);
+	control_dc_counters(c, control_dc_stat, o);
 	if (c->srv != NULL)
 		control_dc_dns(o, &c->srv->stats);
 	if (c->notice != NULL)

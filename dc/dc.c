@@ -894,16 +894,7 @@ dc_stats_line(const char *name, uint64_t v, void *arg)
 static void
 dc_stats_log(const struct dc *dc)
 {
-	if (dc->sig != NULL)
-		signal_stats_foreach(dc->sig, dc_stats_line, NULL);
-	if (dc->sigio != NULL) {
-		dc_stats_line("relay_unsent", sigio_stats(dc->sigio)->
-		    relay_unsent, NULL);
-		dc_stats_line("send_errors", sigio_stats(dc->sigio)->
-		    send_errors, NULL);
-	}
-	if (dc->relay != NULL)
-		relay_stats_foreach(dc->relay, dc_stats_line, NULL);
+	control_dc_counters(&dc->counters, dc_stats_line, NULL);
 }
 
 /*

@@ -126,6 +126,12 @@ struct dc_counters {
 
 struct statsock_out;
 void	control_dc_fill(struct statsock_out *, void *arg);
+/*
+ * The signalling, UDP and RS-link counters under their own names (the
+ * log's; control_dc_fill makes them ctlmsg words and adds DNS and notices).
+ */
+void	control_dc_counters(const struct dc_counters *,
+	    void (*fn)(const char *, uint64_t, void *), void *arg);
 
 #endif
 
