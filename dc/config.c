@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,24 +142,6 @@ static const struct config_key conf_table[] = {
 };
 #undef F
 
-static int
-config_error(const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Errors found after loading have no line: "file: [section] key: reason". */
-static int
-config_error(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
 /* A reverse zone per prefix: the length must end on a label boundary. */
 static int
 config_prefix(const char *path, const char *key, const struct config_prefix *p,
@@ -173,10 +154,10 @@ config_prefix(const char *path, const char *key, const struct config_prefix *p,
 	if (p->family == 0)
 		return 0;
 	if (p->family != family)
-		return config_error(path, "[dns] %s: not an IPv%d prefix", key,
-		    family == AF_INET ? 4 : 6);
+		return config_complain(path, "[dns] %s: not an IPv%d prefix",
+		    key, family == AF_INET ? 4 : 6);
 	if (p->len == 0 || p->len % step != 0 || p->len > max)
-		return config_error(path, "[dns] %s: the length must be a "
+		return config_complain(path, "[dns] %s: the length must be a "
 		    "multiple of %u up to %u (one reverse zone per prefix)",
 		    key, step, max);
 	if (family == AF_INET) {
@@ -202,9 +183,9 @@ config_secret(const char *path, const char *file, struct xfr_config *x)
 	int errors = 0;
 
 	if (config_check_private_file(file, why, sizeof(why)) < 0)
-		return config_error(path, "[xfr] key_secret_file: %s", why);
+		return config_complain(path, "[xfr] key_secret_file: %s", why);
 	if ((fp = fopen(file, "r")) == NULL)
-		return config_error(path, "[xfr] key_secret_file: %s: %s",
+		return config_complain(path, "[xfr] key_secret_file: %s: %s",
 		    file, strerror(errno));
 	if (fgets(line, sizeof(line), fp) == NULL)
 		line[0] = '\0';
@@ -214,7 +195,7 @@ config_secret(const char *path, const char *file, struct xfr_config *x)
 	if (n == 0 || n >= sizeof(x->key_secret) ||
 	    ldns_str2rdf_b64(&raw, line) != LDNS_STATUS_OK ||
 	    ldns_rdf_size(raw) < 16)
-		errors = config_error(path, "[xfr] key_secret_file: %s: "
+		errors = config_complain(path, "[xfr] key_secret_file: %s: "
 		    "expected base64 of at least 16 bytes", file);
 	else
 		memcpy(x->key_secret, line, n + 1);
@@ -246,7 +227,7 @@ config_words(const char *path, const struct config_list *l,
 			if ((n = strcspn(p, " \t")) == 0)
 				break;
 			if (n >= sizeof(word)) {
-				errors += config_error(path,
+				errors += config_complain(path,
 				    "list item too long");
 				continue;
 			}
@@ -261,10 +242,10 @@ static int
 config_listen(const char *path, const char *w, struct dc_config *c)
 {
 	if (c->nlisten >= DC_LISTEN_MAX)
-		return config_error(path, "[dns] listen: at most %d addresses",
-		    DC_LISTEN_MAX);
+		return config_complain(path,
+		    "[dns] listen: at most %d addresses", DC_LISTEN_MAX);
 	if (loop_addr_parse(w, DC_DNS_PORT, 0, &c->listen[c->nlisten]) < 0)
-		return config_error(path, "[dns] listen: \"%s\" is not "
+		return config_complain(path, "[dns] listen: \"%s\" is not "
 		    "address[:port]", w);
 	c->nlisten++;
 	return 0;
@@ -274,7 +255,7 @@ static int
 config_allow(const char *path, const char *w, struct dc_config *c)
 {
 	if (xfr_acl_add(&c->xfr, w) < 0)
-		return config_error(path, "[xfr] allow: \"%s\" is not "
+		return config_complain(path, "[xfr] allow: \"%s\" is not "
 		    "address[/length], or more than %d entries", w,
 		    XFR_ACL_MAX);
 	return 0;
@@ -286,10 +267,10 @@ config_notify(const char *path, const char *w, struct dc_config *c)
 	struct xfr_config *x = &c->xfr;
 
 	if (x->nnotify >= XFR_NOTIFY_MAX)
-		return config_error(path, "[xfr] notify: at most %d targets",
+		return config_complain(path, "[xfr] notify: at most %d targets",
 		    XFR_NOTIFY_MAX);
 	if (loop_addr_parse(w, DC_DNS_PORT, 0, &x->notify[x->nnotify]) < 0)
-		return config_error(path, "[xfr] notify: \"%s\" is not "
+		return config_complain(path, "[xfr] notify: \"%s\" is not "
 		    "address[:port]", w);
 	x->nnotify++;
 	return 0;
@@ -301,10 +282,10 @@ config_sig_listen(const char *path, const char *w, struct dc_config *c)
 	struct dc_signal_config *g = &c->sig;
 
 	if (g->nlisten >= DC_LISTEN_MAX)
-		return config_error(path, "[signal] listen: at most %d "
+		return config_complain(path, "[signal] listen: at most %d "
 		    "addresses", DC_LISTEN_MAX);
 	if (loop_addr_parse(w, PROTO_PORT_DC, 0, &g->listen[g->nlisten]) < 0)
-		return config_error(path, "[signal] listen: \"%s\" is not "
+		return config_complain(path, "[signal] listen: \"%s\" is not "
 		    "address[:port]", w);
 	g->nlisten++;
 	return 0;
@@ -316,11 +297,11 @@ config_relay_server(const char *path, const char *w, struct dc_config *c)
 	struct dc_relay_config *r = &c->relay;
 
 	if (r->nserver >= DC_RS_MAX)
-		return config_error(path, "[relay] server: at most %d RS",
+		return config_complain(path, "[relay] server: at most %d RS",
 		    DC_RS_MAX);
 	if (loop_addr_parse(w, PROTO_PORT_RS_TLS, 0,
 	    &r->server[r->nserver]) < 0)
-		return config_error(path, "[relay] server: \"%s\" is not "
+		return config_complain(path, "[relay] server: \"%s\" is not "
 		    "address[:port]", w);
 	r->nserver++;
 	return 0;
@@ -352,11 +333,11 @@ config_tls_listen(const char *path, const char *w, struct dc_config *c)
 	struct dc_tls_config *t = &c->tls;
 
 	if (t->nlisten >= DC_LISTEN_MAX)
-		return config_error(path, "[tls] listen: at most %d "
+		return config_complain(path, "[tls] listen: at most %d "
 		    "addresses", DC_LISTEN_MAX);
 	if (loop_addr_parse(w, PROTO_PORT_DC_TLS, 0, &t->listen[t->nlisten]) <
 	    0)
-		return config_error(path, "[tls] listen: \"%s\" is not "
+		return config_complain(path, "[tls] listen: \"%s\" is not "
 		    "address[:port]", w);
 	t->nlisten++;
 	return 0;
@@ -368,11 +349,11 @@ config_ocsp_listen(const char *path, const char *w, struct dc_config *c)
 	struct dc_ocsp_config *o = &c->ocsp;
 
 	if (o->nlisten >= DC_LISTEN_MAX)
-		return config_error(path, "[ocsp] listen: at most %d "
+		return config_complain(path, "[ocsp] listen: at most %d "
 		    "addresses", DC_LISTEN_MAX);
 	if (loop_addr_parse(w, PROTO_PORT_OCSP, 0, &o->listen[o->nlisten]) <
 	    0)
-		return config_error(path, "[ocsp] listen: \"%s\" is not "
+		return config_complain(path, "[ocsp] listen: \"%s\" is not "
 		    "address[:port]", w);
 	o->nlisten++;
 	return 0;
@@ -399,29 +380,30 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	c->socket = f->socket;
 	f->socket = NULL;
 	if (c->socket != NULL && strlen(c->socket) >= CTLMSG_PATH_MAX)
-		errors += config_error(path, "[control] socket: longer than "
+		errors += config_complain(path, "[control] socket: longer than "
 		    "%d bytes", CTLMSG_PATH_MAX - 1);
 	if ((t->trust != NULL) != (t->cert != NULL) ||
 	    (t->cert != NULL) != (t->key != NULL))
-		errors += config_error(path, "[tls] trust, cert and key go "
+		errors += config_complain(path, "[tls] trust, cert and key go "
 		    "together");
 	else if (t->key != NULL && config_check_private_file(t->key, why,
 	    sizeof(why)) < 0)
-		errors += config_error(path, "[tls] key: %s", why);
+		errors += config_complain(path, "[tls] key: %s", why);
 	if (t->cert != NULL && c->db_path == NULL)
-		errors += config_error(path, "[tls] needs [database] path "
+		errors += config_complain(path, "[tls] needs [database] path "
 		    "(notices are stored there)");
 	errors += config_words(path, &f->ocsp_listen, config_ocsp_listen, c);
 	if (c->ocsp.nlisten > 0 && c->db_path == NULL)
-		errors += config_error(path, "[ocsp] needs [database] path "
+		errors += config_complain(path, "[ocsp] needs [database] path "
 		    "(the statuses are stored there)");
 	if (f->fed_resolver != NULL) {
 		if (loop_addr_parse(f->fed_resolver, DC_DNS_PORT, 0,
 		    &c->fed.resolver) < 0)
-			errors += config_error(path, "[federation] resolver: "
-			    "\"%s\" is not address[:port]", f->fed_resolver);
+			errors += config_complain(path, "[federation] "
+			    "resolver: \"%s\" is not address[:port]",
+			    f->fed_resolver);
 		else if (t->cert == NULL)
-			errors += config_error(path, "[federation] needs "
+			errors += config_complain(path, "[federation] needs "
 			    "[tls] (peer DCs are mutual-TLS clients)");
 		else
 			c->fed.have_resolver = true;
@@ -429,8 +411,8 @@ config_convert_tls(const char *path, struct dc_conf_file *f,
 	errors += config_words(path, &f->relay_server, config_relay_server,
 	    c);
 	if (c->relay.nserver > 0 && t->cert == NULL)
-		errors += config_error(path, "[relay] needs [tls] (the DC is "
-		    "a mutual-TLS client of the RS)");
+		errors += config_complain(path, "[relay] needs [tls] (the DC "
+		    "is a mutual-TLS client of the RS)");
 	return errors;
 }
 
@@ -449,11 +431,11 @@ config_convert_policy(const char *path, struct dc_conf_file *f,
 		return 0;
 	if ((pol->rules = calloc(f->policy_rules.n, sizeof(*pol->rules))) ==
 	    NULL)
-		return config_error(path, "[policy] rule: out of memory");
+		return config_complain(path, "[policy] rule: out of memory");
 	for (i = 0; i < f->policy_rules.n; i++) {
 		if (policy_rule_parse(f->policy_rules.v[i],
 		    &pol->rules[pol->nrules], &why) < 0)
-			errors += config_error(path, "[policy] rule \"%s\": "
+			errors += config_complain(path, "[policy] rule \"%s\": "
 			    "%s", f->policy_rules.v[i], why);
 		else
 			pol->nrules++;
@@ -479,12 +461,12 @@ config_convert_signal(const char *path, struct dc_conf_file *f,
 	g->keepalive_s = (uint32_t)(f->sig_keepalive_ms / 1000);
 	g->punch_deadline_ms = (uint32_t)f->sig_punch_ms;
 	if (g->keepalive_s >= g->lifetime_s)
-		errors += config_error(path, "[signal] keepalive must be "
+		errors += config_complain(path, "[signal] keepalive must be "
 		    "shorter than lifetime");
 	if (f->sig_ticket_key_file != NULL) {
 		if (ticket_key_read(f->sig_ticket_key_file,
 		    g->ticket_key, &g->ticket_key_id, why, sizeof(why)) < 0)
-			errors += config_error(path,
+			errors += config_complain(path,
 			    "[signal] ticket_key_file: %s", why);
 		else
 			g->have_ticket_key = true;
@@ -513,11 +495,11 @@ config_convert(const char *path, struct dc_conf_file *f, struct dc_config *c)
 	errors += config_words(path, &f->allow, config_allow, c);
 	errors += config_words(path, &f->notify, config_notify, c);
 	if ((f->key_name != NULL) != (f->key_secret_file != NULL))
-		errors += config_error(path, "[xfr] key_name and "
+		errors += config_complain(path, "[xfr] key_name and "
 		    "key_secret_file go together");
 	else if (f->key_name != NULL) {
 		if (strlen(f->key_name) + 2 > sizeof(x->key_name))
-			errors += config_error(path,
+			errors += config_complain(path,
 			    "[xfr] key_name: too long");
 		else {
 			size_t n = strlen(f->key_name);
@@ -545,24 +527,15 @@ int
 config_dc_load(const char *path, struct dc_config *cfg)
 {
 	struct dc_conf_file f;
-	char *report = NULL;
 	int rc, errors;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if ((cfg->path = strdup(path)) == NULL)
 		return -ENOMEM;
-	rc = config_load(conf_table, &f, path, &report);
-	if (report != NULL)
-		fputs(report, stderr);
-	else if (rc < 0)
-		fprintf(stderr, "%s: %s\n", path, strerror(-rc));
-	free(report);
-	if (rc < 0 && rc != -EINVAL) {
-		config_free(conf_table, &f);
+	if ((rc = config_load_stderr(conf_table, &f, path)) < 0)
 		return 1;
-	}
 	/* Bad lines leave their fields zero; check the rest all the same. */
-	errors = config_convert(path, &f, cfg) + (rc < 0 ? 1 : 0);
+	errors = config_convert(path, &f, cfg) + rc;
 	config_free(conf_table, &f);
 	return errors;
 }

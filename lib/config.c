@@ -813,6 +813,40 @@ config_load_string(const struct config_key *table, void *conf,
 	return rc;
 }
 
+int
+config_load_stderr(const struct config_key *table, void *conf,
+    const char *path)
+{
+	char *report = NULL;
+	int rc;
+
+	rc = config_load(table, conf, path, &report);
+	if (report != NULL)
+		fputs(report, stderr);
+	else if (rc < 0)
+		fprintf(stderr, "%s: %s\n", path, strerror(-rc));
+	free(report);
+	if (rc < 0 && rc != -EINVAL) {
+		config_free(table, conf);
+		return -1;
+	}
+	return rc < 0 ? 1 : 0;
+}
+
+/* Errors found after loading have no line: "file: [section] key: reason". */
+int
+config_complain(const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", path);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
 static void
 config_dump_value(const struct config_key *k, const void *conf, FILE *out)
 {

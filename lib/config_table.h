@@ -113,6 +113,18 @@ int	config_load_string(const struct config_key *table, void *conf,
 /* Frees the strings and lists the table's fields own.  Accepts NULL. */
 void	config_free(const struct config_key *table, void *conf);
 /*
+ * config_load() for a daemon's start-up: the report (or the open error as
+ * "file: reason") goes to stderr.  Returns 0 when the file loaded cleanly,
+ * 1 when some lines were bad (their fields are zero: the caller goes on
+ * checking the rest so every error shows at once), or -1 when the file
+ * could not be read (conf is already freed).
+ */
+int	config_load_stderr(const struct config_key *table, void *conf,
+	    const char *path);
+/* Prints "path: message" to stderr and returns 1 (one error to count). */
+int	config_complain(const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
  * Writes conf as a config file ([section] then "key = value" in table
  * order, values in canonical form), which config_load() reads back to the
  * same values.  What `-n` prints after "configuration OK" in verbose mode.

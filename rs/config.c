@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,24 +63,6 @@ static const struct config_key conf_table[] = {
 };
 #undef F
 
-static int
-config_error(const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Errors found after loading have no line: "file: [section] key: reason". */
-static int
-config_error(const char *path, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
 /* Each list entry may itself hold blank-separated addresses. */
 static int
 config_words(const char *path, const char *what, const struct config_list *l,
@@ -98,19 +79,19 @@ config_words(const char *path, const char *what, const struct config_list *l,
 			if ((len = strcspn(p, " \t")) == 0)
 				break;
 			if (len >= sizeof(word)) {
-				errors += config_error(path, "%s: list item "
+				errors += config_complain(path, "%s: list item "
 				    "too long", what);
 				continue;
 			}
 			memcpy(word, p, len);
 			word[len] = '\0';
 			if (*n >= max) {
-				errors += config_error(path, "%s: at most %zu "
-				    "addresses", what, max);
+				errors += config_complain(path, "%s: at most "
+				    "%zu addresses", what, max);
 				continue;
 			}
 			if (loop_addr_parse(word, port, 0, &out[*n]) < 0) {
-				errors += config_error(path, "%s: \"%s\" is "
+				errors += config_complain(path, "%s: \"%s\" is "
 				    "not address[:port]", what, word);
 				continue;
 			}
@@ -135,7 +116,7 @@ config_addresses(const char *path, const struct config_list *l,
 		int k = ss[i].ss_family == AF_INET ? 0 : 1;
 
 		if (fam[k]++ > 0) {
-			errors += config_error(path, "[relay] address: one "
+			errors += config_complain(path, "[relay] address: one "
 			    "IPv4 and one IPv6 address at most");
 			continue;
 		}
@@ -154,7 +135,7 @@ config_addresses(const char *path, const struct config_list *l,
 			memcpy(a->addr, &in6->sin6_addr, 16);
 		}
 		if (a->port == 0) {
-			errors += config_error(path, "[relay] address: port "
+			errors += config_complain(path, "[relay] address: port "
 			    "0 cannot be advertised");
 			continue;
 		}
@@ -185,9 +166,9 @@ config_convert(const char *path, struct rs_conf_file *f, struct rs_config *c)
 	f->trust = f->cert = f->key = f->socket = NULL;
 	if (c->key != NULL && config_check_private_file(c->key, why,
 	    sizeof(why)) < 0)
-		errors += config_error(path, "[tls] key: %s", why);
+		errors += config_complain(path, "[tls] key: %s", why);
 	if (c->socket != NULL && strlen(c->socket) >= CTLMSG_PATH_MAX)
-		errors += config_error(path, "[control] socket: longer than "
+		errors += config_complain(path, "[control] socket: longer than "
 		    "%d bytes", CTLMSG_PATH_MAX - 1);
 	c->level = f->level != 0 ? (enum log_level)f->level : LOG_LEVEL_INFO;
 	return errors;
@@ -197,24 +178,15 @@ int
 config_rs_load(const char *path, struct rs_config *cfg)
 {
 	struct rs_conf_file f;
-	char *report = NULL;
 	int rc, errors;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if ((cfg->path = strdup(path)) == NULL)
 		return -ENOMEM;
-	rc = config_load(conf_table, &f, path, &report);
-	if (report != NULL)
-		fputs(report, stderr);
-	else if (rc < 0)
-		fprintf(stderr, "%s: %s\n", path, strerror(-rc));
-	free(report);
-	if (rc < 0 && rc != -EINVAL) {
-		config_free(conf_table, &f);
+	if ((rc = config_load_stderr(conf_table, &f, path)) < 0)
 		return 1;
-	}
 	/* Bad lines leave their fields zero; check the rest all the same. */
-	errors = config_convert(path, &f, cfg) + (rc < 0 ? 1 : 0);
+	errors = config_convert(path, &f, cfg) + rc;
 	config_free(conf_table, &f);
 	return errors;
 }
