@@ -82,6 +82,21 @@ wait_for() {
 	done
 }
 
+# tap_free_port: a port free on 127.0.0.1 for both UDP and TCP just now.
+tap_free_port() {
+	python3 -c 'import socket
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+    p = u.getsockname()[1]
+    try:
+        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
+        print(p); break
+    except OSError:
+        pass
+    finally:
+        u.close()'
+}
+
 tap_done() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]

@@ -24,100 +24,15 @@ ASNODE=$top_builddir/tests/as/asnode
 DC=$top_builddir/dc/ntm-dc
 REG=$top_builddir/tests/dc/regclient
 FED=$top_builddir/tests/dc/fedclient
-for b in "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$REG" "$FED"; do
-	[ -x "$b" ] || tap_skip_all "build $b first"
-done
-T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-dcf.XXXXXX")
-ASPID= DCPID=
-stop() { [ -n "$1" ] && kill ${2:+-$2} "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-cleanup() {
-	for p in $ASPID $DCPID; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-
-free_port() {
-	python3 -c 'import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    try:
-        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
-        print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close()'
-}
-AS_PORT=$(free_port)
-DNS_PORT=$(free_port)
-SIG_PORT=$(free_port)
-TLS_PORT=$(free_port)
-OCSP_PORT=$(free_port)
-
-$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
-	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
-$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
-	--zone dc1.ntm.test --out dc1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc2.ntm.test \
-	--zone dc2.ntm.test --out dc2 >/dev/null || exit 1
-for c in as1 dc1 dc2; do cat $c.pem ca/as.pem > $c.chain; done
+. "$top_srcdir/tests/asdc.sh"
+asdc_begin dcf "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$REG" "$FED"
+asdc_ca dc2
 head -c 32 /dev/urandom > dc1.tkey
 chmod 600 dc1.tkey
-
-cat > as.conf <<EOF
-[as]
-listen = 127.0.0.1:$AS_PORT
-database = $T/as.db
-trust = $T/ca/root.pem
-ca_cert = $T/ca/as.pem
-ca_key = $T/ca/as.key
-tls_cert = $T/as1.chain
-tls_key = $T/as1.key
-control = $T/as.sock
-argon2_passes = 1
-argon2_memory_kib = 1024
-account_burst = 1000
-source_burst = 1000
-
-[dc.dc1]
-zone = dc1.ntm.test
-address = 127.0.0.1:$TLS_PORT
-signalling = 127.0.0.1:$SIG_PORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-ticket_key = $T/dc1.tkey
-EOF
-cat > dc1.zone <<EOF
-\$ORIGIN dc1.ntm.test.
-\$TTL 3600
-@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
-	IN NS ns1
-ns1	IN A 198.18.1.1
-EOF
-cat > dc.conf <<EOF
-[dns]
-zone = dc1.ntm.test
-zone_file = $T/dc1.zone
-listen = 127.0.0.1:$DNS_PORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-
-[database]
-path = $T/dc.db
-
-[signal]
-listen = 127.0.0.1:$SIG_PORT
-ticket_key_file = $T/dc1.tkey
-
-[tls]
-listen = 127.0.0.1:$TLS_PORT
-trust = $T/ca/root.pem
-cert = $T/dc1.chain
-key = $T/dc1.key
+asdc_as_conf "" "ticket_key = $T/dc1.tkey"
+asdc_zone 198.18.1.1
+asdc_dc_conf "ticket_key_file = $T/dc1.tkey"
+cat >> dc.conf <<EOF
 
 [ocsp]
 listen = 127.0.0.1:$OCSP_PORT

@@ -24,23 +24,8 @@ cleanup() {
 trap cleanup EXIT
 
 # A port free for UDP and TCP on both loopbacks.
-free_port() {
-	python3 -c 'import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    try:
-        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close()
-        u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.bind(("::1", p)); u6.close()
-        t6 = socket.socket(socket.AF_INET6); t6.bind(("::1", p)); t6.close()
-        print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close()'
-}
-PORT=$(free_port)
-SPORT=$(free_port)
+PORT=$(tap_free_port)
+SPORT=$(tap_free_port)
 
 cat > "$T/dc1.zone" <<EOF
 \$ORIGIN dc1.ntm.test.

@@ -30,21 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket
-for _ in range(50):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    try:
-        t = socket.socket(); t.bind(("127.0.0.1", p)); t.close(); print(p); break
-    except OSError:
-        pass
-    finally:
-        u.close()'
-}
-DCPORT=$(free_port)
-NSDPORT=$(free_port)
-while [ "$NSDPORT" = "$DCPORT" ]; do NSDPORT=$(free_port); done
+DCPORT=$(tap_free_port)
+NSDPORT=$(tap_free_port)
+while [ "$NSDPORT" = "$DCPORT" ]; do NSDPORT=$(tap_free_port); done
 KEY=eHhmci1rZXktZm9yLXRoZS1uc2Qtc2Vjb25kYXJ5LXRlc3Q=
 
 cat > "$T/dc1.zone" <<EOF
