@@ -10,8 +10,11 @@
 
 #include "ctlmsg.h"
 
-/* Most fields in a line: TUNNEL fqdn route state, CTLMSG_ADDR_MAX addrs. */
-#define CTLMSG_FIELDS_MAX	(4 + CTLMSG_ADDR_MAX)
+/*
+ * Most fields in a line: TUNNEL fqdn route state, CTLMSG_ADDR_MAX addrs,
+ * CTLMSG_OPTS_MAX options.
+ */
+#define CTLMSG_FIELDS_MAX	(4 + CTLMSG_ADDR_MAX + CTLMSG_OPTS_MAX)
 /* Longest canonical address text, NUL excluded (INET6_ADDRSTRLEN - 1). */
 #define CTLMSG_ADDRTEXT_MAX	45
 
@@ -28,6 +31,7 @@ static const struct {
 	{ CTLMSG_REVERSE,	"REVERSE" },
 	{ CTLMSG_STATUS,	"STATUS" },
 	{ CTLMSG_TUNNELS,	"TUNNELS" },
+	{ CTLMSG_CLOSE,		"CLOSE" },
 	{ CTLMSG_WAIT,		"WAIT" },
 	{ CTLMSG_OK,		"OK" },
 	{ CTLMSG_NOTFOUND,	"NOTFOUND" },
@@ -200,6 +204,50 @@ ctlmsg_value_valid(const char *s, size_t len)
 	return true;
 }
 
+/* A TUNNEL option's key or value: 1..max bytes of a-z 0-9 - _. */
+static bool
+ctlmsg_opt_part_valid(const char *s, size_t len, size_t max)
+{
+	return len <= max && ctlmsg_word_valid(s, len);
+}
+
+int
+ctlmsg_opt_add(struct ctlmsg *m, const char *key, const char *value)
+{
+	struct ctlmsg_opt *o;
+
+	if (!ctlmsg_opt_part_valid(key, strlen(key), CTLMSG_OPT_KEY_MAX) ||
+	    !ctlmsg_opt_part_valid(value, strlen(value),
+	    CTLMSG_OPT_VALUE_MAX) || ctlmsg_opt_get(m, key) != NULL)
+		return -EINVAL;
+	if (m->nopt >= CTLMSG_OPTS_MAX)
+		return -ENOSPC;
+	o = &m->opt[m->nopt++];
+	memcpy(o->key, key, strlen(key) + 1);
+	memcpy(o->value, value, strlen(value) + 1);
+	return 0;
+}
+
+int
+ctlmsg_opt_add_u64(struct ctlmsg *m, const char *key, uint64_t v)
+{
+	char num[CTLMSG_OPT_VALUE_MAX + 1];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	return ctlmsg_opt_add(m, key, num);
+}
+
+const char *
+ctlmsg_opt_get(const struct ctlmsg *m, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < m->nopt && i < CTLMSG_OPTS_MAX; i++)
+		if (strcmp(m->opt[i].key, key) == 0)
+			return m->opt[i].value;
+	return NULL;
+}
+
 /* Decimal without sign or leading zero, 1 .. max. */
 static int
 ctlmsg_number_parse(const char *s, size_t len, uint32_t max, uint32_t *v)
@@ -294,6 +342,52 @@ ctlmsg_parse_addrs(struct ctlmsg *m, const struct ctlmsg_field *f, int n)
 	return 0;
 }
 
+/*
+ * The options after a TUNNEL line's addresses: each "key=value" with one
+ * '=', parts as ctlmsg_opt_add checks them, no key twice.
+ */
+static int
+ctlmsg_parse_opts(struct ctlmsg *m, const struct ctlmsg_field *f, int n)
+{
+	char key[CTLMSG_OPT_KEY_MAX + 1], value[CTLMSG_OPT_VALUE_MAX + 1];
+	const char *eq;
+	size_t klen, vlen;
+	int i;
+
+	if (n > CTLMSG_OPTS_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if ((eq = memchr(f[i].p, '=', f[i].len)) == NULL)
+			return -EINVAL;
+		klen = (size_t)(eq - f[i].p);
+		vlen = f[i].len - klen - 1;
+		if (!ctlmsg_opt_part_valid(f[i].p, klen, CTLMSG_OPT_KEY_MAX) ||
+		    !ctlmsg_opt_part_valid(eq + 1, vlen, CTLMSG_OPT_VALUE_MAX))
+			return -EINVAL;
+		memcpy(key, f[i].p, klen);
+		key[klen] = '\0';
+		memcpy(value, eq + 1, vlen);
+		value[vlen] = '\0';
+		if (ctlmsg_opt_add(m, key, value) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* TUNNEL fields after the state: addresses, then options (with '='). */
+static int
+ctlmsg_parse_tunnel_tail(struct ctlmsg *m, const struct ctlmsg_field *f,
+    int n)
+{
+	int naddr = 0;
+
+	while (naddr < n && memchr(f[naddr].p, '=', f[naddr].len) == NULL)
+		naddr++;
+	if (ctlmsg_parse_addrs(m, f, naddr) < 0)
+		return -EINVAL;
+	return ctlmsg_parse_opts(m, f + naddr, n - naddr);
+}
+
 static int
 ctlmsg_parse_fields(struct ctlmsg *m, const struct ctlmsg_field *f, int n)
 {
@@ -315,6 +409,10 @@ ctlmsg_parse_fields(struct ctlmsg *m, const struct ctlmsg_field *f, int n)
 		if (n != 2)
 			return -EINVAL;
 		return ctlmsg_parse_addrs(m, &f[1], 1);
+	case CTLMSG_CLOSE:
+		if (n != 2)
+			return -EINVAL;
+		return ctlmsg_copy_name(m->name, &f[1]);
 	case CTLMSG_STATUS:
 	case CTLMSG_TUNNELS:
 	case CTLMSG_END:
@@ -346,7 +444,7 @@ ctlmsg_parse_fields(struct ctlmsg *m, const struct ctlmsg_field *f, int n)
 		    ctlmsg_copy_word(m->word, &f[2]) < 0 ||
 		    ctlmsg_copy_word(m->value, &f[3]) < 0)
 			return -EINVAL;
-		return ctlmsg_parse_addrs(m, &f[4], n - 4);
+		return ctlmsg_parse_tunnel_tail(m, &f[4], n - 4);
 	case CTLMSG_INVALID:
 		break;
 	}
@@ -416,6 +514,34 @@ ctlmsg_put_addrs(struct ctlmsg_out *o, const struct ctlmsg *m)
 	return 0;
 }
 
+static int
+ctlmsg_put_opts(struct ctlmsg_out *o, const struct ctlmsg *m)
+{
+	const struct ctlmsg_opt *op;
+	size_t i, j, klen, vlen;
+
+	if (m->nopt > CTLMSG_OPTS_MAX)
+		return -EINVAL;
+	for (i = 0; i < m->nopt; i++) {
+		op = &m->opt[i];
+		klen = strnlen(op->key, sizeof(op->key));
+		vlen = strnlen(op->value, sizeof(op->value));
+		if (klen == sizeof(op->key) || vlen == sizeof(op->value) ||
+		    !ctlmsg_opt_part_valid(op->key, klen, CTLMSG_OPT_KEY_MAX) ||
+		    !ctlmsg_opt_part_valid(op->value, vlen,
+		    CTLMSG_OPT_VALUE_MAX))
+			return -EINVAL;
+		for (j = 0; j < i; j++)
+			if (strcmp(m->opt[j].key, op->key) == 0)
+				return -EINVAL;
+		ctlmsg_put(o, " ", 1);
+		ctlmsg_put(o, op->key, klen);
+		ctlmsg_put(o, "=", 1);
+		ctlmsg_put(o, op->value, vlen);
+	}
+	return 0;
+}
+
 static bool
 ctlmsg_str_name(const char *s, size_t cap)
 {
@@ -449,6 +575,11 @@ ctlmsg_format_fields(struct ctlmsg_out *o, const struct ctlmsg *m)
 		if (m->naddr != 1)
 			return -EINVAL;
 		return ctlmsg_put_addrs(o, m);
+	case CTLMSG_CLOSE:
+		if (!ctlmsg_str_name(m->name, sizeof(m->name)))
+			return -EINVAL;
+		ctlmsg_put_field(o, m->name);
+		return 0;
 	case CTLMSG_STATUS:
 	case CTLMSG_TUNNELS:
 	case CTLMSG_END:
@@ -487,7 +618,9 @@ ctlmsg_format_fields(struct ctlmsg_out *o, const struct ctlmsg *m)
 		ctlmsg_put_field(o, m->name);
 		ctlmsg_put_field(o, m->word);
 		ctlmsg_put_field(o, m->value);
-		return ctlmsg_put_addrs(o, m);
+		if (ctlmsg_put_addrs(o, m) < 0)
+			return -EINVAL;
+		return ctlmsg_put_opts(o, m);
 	case CTLMSG_INVALID:
 		break;
 	}
@@ -508,11 +641,15 @@ ctlmsg_format(const struct ctlmsg *m, char *buf, size_t cap, size_t *lenp)
 	if ((rc = ctlmsg_format_fields(&o, m)) < 0)
 		return rc;
 	ctlmsg_put(&o, "\n", 1);
+	/*
+	 * Only a TUNNEL line with most of its addresses and options can pass
+	 * the protocol's limit; the receiver would refuse it.
+	 */
+	if (o.len > CTLMSG_LINE_MAX ||
+	    (o.err == -ENOSPC && cap > CTLMSG_LINE_MAX))
+		return -EMSGSIZE;
 	if (o.err != 0)
 		return o.err;
-	/* Every valid struct fits the protocol's limit; keep it a contract. */
-	if (o.len > CTLMSG_LINE_MAX)
-		return -EINVAL;
 	if (o.len < cap)
 		buf[o.len] = '\0';
 	*lenp = o.len;

@@ -32,6 +32,9 @@ enum ctlmsg_limit {
 	CTLMSG_WORD_MAX = 63,		/* reason, STAT key, route, state */
 	CTLMSG_VALUE_MAX = 255,		/* STAT value */
 	CTLMSG_ADDR_MAX = 8,		/* addresses in one OK or TUNNEL line */
+	CTLMSG_OPTS_MAX = 12,		/* key=value options of a TUNNEL line */
+	CTLMSG_OPT_KEY_MAX = 15,	/* bytes of an option's key */
+	CTLMSG_OPT_VALUE_MAX = 23,	/* of its value (a uint64 is 20) */
 	CTLMSG_WAIT_MAX_MS = 30000,	/* longest WAIT a server may announce */
 	CTLMSG_CONNECT_MS = 100,	/* client: time allowed to connect */
 	CTLMSG_SETUP_MS = 3000,		/* client: default wait for an answer */
@@ -52,6 +55,7 @@ enum ctlmsg_type {
 	CTLMSG_REVERSE,		/* REVERSE <ip> */
 	CTLMSG_STATUS,		/* STATUS */
 	CTLMSG_TUNNELS,		/* TUNNELS */
+	CTLMSG_CLOSE,		/* CLOSE <fqdn> */
 	/* answers (ntmd -> client) */
 	CTLMSG_WAIT,		/* WAIT <ms>             interim: setting up */
 	CTLMSG_OK,		/* OK <fqdn> <ip>...     final */
@@ -59,7 +63,8 @@ enum ctlmsg_type {
 	CTLMSG_UNAVAIL,		/* UNAVAIL <reason>      final */
 	CTLMSG_ERROR,		/* ERROR <reason>        final: bad request */
 	CTLMSG_STAT,		/* STAT <key> <value>    one line of STATUS */
-	CTLMSG_TUNNEL,		/* TUNNEL <fqdn> <route> <state> <ip>... */
+	CTLMSG_TUNNEL,		/* TUNNEL <fqdn> <route> <state> <ip>...
+				 *   [<key>=<value>...] */
 	CTLMSG_END,		/* END       final after STAT/TUNNEL lines */
 };
 
@@ -77,12 +82,24 @@ struct ctlmsg_addr {
 };
 
 /*
+ * One key=value option of a TUNNEL line: key a word of 1..15 bytes
+ * (a-z 0-9 - _), value 1..23 bytes of the same set.  Keys are unique
+ * within a line and keep the order they were added in.
+ */
+struct ctlmsg_opt {
+	char		key[CTLMSG_OPT_KEY_MAX + 1];
+	char		value[CTLMSG_OPT_VALUE_MAX + 1];
+};
+
+/*
  * One parsed line.  Which fields carry meaning depends on type:
  *   RESOLVE  name, family          REVERSE  addr[0] (naddr 1)
+ *   CLOSE    name
  *   WAIT     wait_ms               OK       name, addr[0..naddr-1] (naddr >= 1)
  *   NOTFOUND, UNAVAIL, ERROR  word (the reason)
  *   STAT     word (key), value     TUNNEL   name, word (route), value (state),
- *                                           addr[0..naddr-1] (naddr >= 1)
+ *                                           addr[0..naddr-1] (naddr >= 1),
+ *                                           opt[0..nopt-1] (nopt >= 0)
  * Strings are NUL-terminated.  The struct owns no memory.
  */
 struct ctlmsg {
@@ -94,6 +111,8 @@ struct ctlmsg {
 	char			value[CTLMSG_VALUE_MAX + 1];
 	size_t			naddr;
 	struct ctlmsg_addr	addr[CTLMSG_ADDR_MAX];
+	size_t			nopt;
+	struct ctlmsg_opt	opt[CTLMSG_OPTS_MAX];
 };
 
 /*
@@ -117,10 +136,23 @@ int	ctlmsg_parse(struct ctlmsg *m, const char *line, size_t len);
  * ctlmsg_format: writes m as one line, LF included, into buf (cap bytes; a
  * NUL follows when room remains) and sets *lenp to its length without NUL.
  * Returns 0, -EINVAL when a field is not valid for m->type (the same rules
- * as the parser), or -ENOSPC when cap is too small.
+ * as the parser), -EMSGSIZE when the line would exceed CTLMSG_LINE_MAX (a
+ * TUNNEL line with many addresses and options), or -ENOSPC when cap is too
+ * small.
  */
 int	ctlmsg_format(const struct ctlmsg *m, char *buf, size_t cap,
 	    size_t *lenp);
+
+/*
+ * TUNNEL options.  ctlmsg_opt_add appends key=value (both checked as the
+ * parser checks them): 0, -EINVAL (bad key or value, or a key already
+ * there), -ENOSPC (CTLMSG_OPTS_MAX reached).  ctlmsg_opt_add_u64 writes v
+ * in decimal.  ctlmsg_opt_get returns the value of key (borrowed from m)
+ * or NULL.
+ */
+int	ctlmsg_opt_add(struct ctlmsg *m, const char *key, const char *value);
+int	ctlmsg_opt_add_u64(struct ctlmsg *m, const char *key, uint64_t v);
+const char *ctlmsg_opt_get(const struct ctlmsg *m, const char *key);
 
 /* Verbs and family names as they appear on the wire; NULL for INVALID. */
 const char *ctlmsg_type_name(enum ctlmsg_type);

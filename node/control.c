@@ -159,6 +159,31 @@ control_lookup(const struct control_view *v, struct control_reply *r)
 	r->next = CONTROL_NEXT_RESOLVE;
 }
 
+/* CLOSE <fqdn>: the view's hook closes at once; the answer is final. */
+static void
+control_close(const struct control_view *v, const char *name,
+    struct control_reply *r)
+{
+	struct ctlmsg closed;
+	int rc;
+
+	if (v->close == NULL) {
+		control_reply_word(r, CTLMSG_UNAVAIL, "not-built");
+		return;
+	}
+	memset(&closed, 0, sizeof(closed));
+	rc = v->close(v->arg, name, &closed);
+	if (rc == 0) {
+		closed.type = CTLMSG_OK;
+		control_reply_add(r, &closed);
+	} else if (rc == -ENOENT)
+		control_reply_word(r, CTLMSG_NOTFOUND, "no-tunnel");
+	else if (rc == -EINPROGRESS)
+		control_reply_word(r, CTLMSG_NOTFOUND, "setting-up");
+	else
+		control_reply_word(r, CTLMSG_UNAVAIL, "internal");
+}
+
 void
 control_handle(const struct control_view *v, const char *line, size_t len,
     uint32_t uid, struct control_reply *r)
@@ -172,12 +197,13 @@ control_handle(const struct control_view *v, const char *line, size_t len,
 		control_reply_word(r, CTLMSG_ERROR, "bad-request");
 		return;
 	}
+	/* Who may read the daemon's state may also change it. */
+	if ((q->type == CTLMSG_STATUS || q->type == CTLMSG_TUNNELS ||
+	    q->type == CTLMSG_CLOSE) && uid != 0 && uid != v->daemon_uid) {
+		control_reply_word(r, CTLMSG_ERROR, "permission-denied");
+		return;
+	}
 	if (q->type == CTLMSG_STATUS || q->type == CTLMSG_TUNNELS) {
-		if (uid != 0 && uid != v->daemon_uid) {
-			control_reply_word(r, CTLMSG_ERROR,
-			    "permission-denied");
-			return;
-		}
 		if (q->type == CTLMSG_STATUS && v->stats != NULL)
 			v->stats(v->arg, r);
 		if (q->type == CTLMSG_TUNNELS && v->tunnels != NULL)
@@ -187,6 +213,10 @@ control_handle(const struct control_view *v, const char *line, size_t len,
 	}
 	if (v->stopping) {
 		control_reply_word(r, CTLMSG_UNAVAIL, "shutting-down");
+		return;
+	}
+	if (q->type == CTLMSG_CLOSE) {
+		control_close(v, q->name, r);
 		return;
 	}
 	if (q->type == CTLMSG_RESOLVE) {

@@ -49,6 +49,17 @@ struct control_view {
 	void			(*stats)(void *arg, struct control_reply *);
 	/* TUNNEL lines for TUNNELS: adds them with control_reply_add(). */
 	void			(*tunnels)(void *arg, struct control_reply *);
+	/*
+	 * CLOSE: tears down the installed tunnel to name (TUNNEL_CLOSE to the
+	 * peer, out of the data plane and the tunnel table) before it
+	 * returns.  Returns 0 with *closed set to the OK answer (the peer's
+	 * name and virtual IPs); -ENOENT when no tunnel to name is installed;
+	 * -EINPROGRESS when none is but a lookup of name is setting one up
+	 * (it is left to finish); another negative errno on failure.  NULL:
+	 * ntmd has no tunnels (UNAVAIL not-built).
+	 */
+	int			(*close)(void *arg, const char *name,
+				    struct ctlmsg *closed);
 	void			*arg;
 };
 
@@ -77,8 +88,13 @@ struct control_reply {
  * uid `uid` -> the answer lines.  Pure: no I/O, the view is all it reads.
  *   garbage                         ERROR bad-request
  *   an answer verb as a request     ERROR bad-request
- *   STATUS/TUNNELS by another uid   ERROR permission-denied
+ *   STATUS/TUNNELS/CLOSE by a uid
+ *   other than 0 or daemon_uid      ERROR permission-denied
  *   stopping                        UNAVAIL shutting-down
+ *   CLOSE: closed                   OK fqdn vip... (the closed tunnel's)
+ *          no tunnel installed      NOTFOUND no-tunnel
+ *          only a setup running     NOTFOUND setting-up
+ *          no close hook            UNAVAIL not-built
  *   name outside every known zone,
  *   address outside the ranges      UNAVAIL not-in-zone
  *   own name or own virtual IP      OK fqdn vip... (no tunnel to oneself)

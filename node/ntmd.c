@@ -1097,6 +1097,15 @@ ntmd_tunnels(void *arg, struct control_reply *r)
 	tunnelio_list(n->tio, r);
 }
 
+/* CLOSE <fqdn> (ntmctl close): node/tunnelio tears the tunnel down. */
+static int
+ntmd_close(void *arg, const char *name, struct ctlmsg *closed)
+{
+	struct ntmd *n = arg;
+
+	return tunnelio_close_peer(n->tio, name, closed);
+}
+
 static void
 ntmd_view(void *arg, struct control_view *v)
 {
@@ -1123,6 +1132,7 @@ ntmd_view(void *arg, struct control_view *v)
 	v->daemon_uid = n->uid;
 	v->stats = ntmd_stats;
 	v->tunnels = ntmd_tunnels;
+	v->close = ntmd_close;
 	v->arg = n;
 }
 

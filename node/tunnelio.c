@@ -45,6 +45,7 @@ struct tunnelio_wait {
 	enum ctlmsg_family	 family;
 	ntmd_reply_fn		 reply;
 	void			*req;
+	char			 name[PROTO_FQDN_MAX + 1];	/* looked up */
 };
 
 /* A tunnel installed in the data plane. */
@@ -61,6 +62,10 @@ struct tunnelio_tunnel {
 	uint8_t			 kex;
 	bool			 has_vip4, has_vip6;
 	uint8_t			 vip4[4], vip6[16];
+	/* For ntmctl tunnels (uv_now ms): install, last packet seen in. */
+	uint64_t		 installed_at;
+	uint64_t		 last_in;
+	uint64_t		 seen_in;	/* packets_in at last_in */
 };
 
 struct tunnelio_route {
@@ -367,6 +372,25 @@ tunnelio_tick_arm(struct tunnelio *tio)
 	uv_timer_start(&tio->tick, tunnelio_tick_cb, delay, 0);
 }
 
+/*
+ * Notes when tt last delivered a packet, for the idle time ntmctl shows:
+ * the tick and the listing look at the data plane's counter, so the
+ * data path pays nothing for it (resolution: one tick).
+ */
+static void
+tunnelio_seen(struct tunnelio_tunnel *tt, uint64_t now)
+{
+	uint64_t in;
+
+	if (tt->dt == NULL)
+		return;
+	in = dataplane_tunnel_stats(tt->dt)->packets_in;
+	if (in != tt->seen_in) {
+		tt->seen_in = in;
+		tt->last_in = now;
+	}
+}
+
 /* Marks tt for removal at the next reap (never inside a data-plane call). */
 static void
 tunnelio_retire(struct tunnelio *tio, struct tunnelio_tunnel *tt)
@@ -530,6 +554,7 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 	snprintf(tt->peer, sizeof(tt->peer), "%s", a->peer);
 	tt->dt = dt;
 	tt->kex = a->kex;
+	tt->installed_at = tt->last_in = uv_now(tio->conf.loop);
 	if ((tt->has_vip4 = a->tun->has_vip4))
 		memcpy(tt->vip4, a->tun->peer_vip4, 4);
 	if ((tt->has_vip6 = a->tun->has_vip6))
@@ -1018,6 +1043,7 @@ tunnelio_tick_cb(uv_timer_t *h)
 		tt = &tio->tunnels[i];
 		if (!tt->used || tt->closing)
 			continue;
+		tunnelio_seen(tt, now);
 		due = dataplane_timers_due(tt->dt, now);
 		if (due & DATAPLANE_TIMER_IDLE) {
 			log_info("tunnel to %s idle for %d s: closed",
@@ -1071,6 +1097,7 @@ tunnelio_resolve(void *arg, const char *name, enum ctlmsg_family family,
 	w->used = true;
 	w->token = token;
 	w->family = family;
+	snprintf(w->name, sizeof(w->name), "%s", name);
 	w->reply = reply;
 	w->req = req;
 	/* The answer may come from inside tunnel_resolve (a live tunnel). */
@@ -1646,10 +1673,45 @@ tunnelio_free(struct tunnelio *tio)
 
 /* ---- ntmctl -------------------------------------------------------------- */
 
+/*
+ * The options of a TUNNEL line (CONTROL.md 4): scheme, path, and the data
+ * plane's counters of this tunnel.  Seven counters and two words stay far
+ * below the line limit with the two addresses a tunnel has.
+ */
+static void
+tunnelio_list_opts(struct tunnelio *tio, struct tunnelio_tunnel *tt,
+    struct ctlmsg *m)
+{
+	const struct dataplane_stats *ds;
+	uint64_t now = uv_now(tio->conf.loop), drops = 0;
+	size_t i;
+
+	if (kex_name(tt->kex) != NULL)
+		(void)ctlmsg_opt_add(m, "kex", kex_name(tt->kex));
+	(void)ctlmsg_opt_add(m, "via", tt->via_rs ? "rs" : "direct");
+	if (tt->dt != NULL) {
+		tunnelio_seen(tt, now);
+		ds = dataplane_tunnel_stats(tt->dt);
+		for (i = 1; i < DATAPLANE_VERDICT_COUNT; i++)
+			drops += ds->drops[i];
+		(void)ctlmsg_opt_add_u64(m, "packets-in", ds->packets_in);
+		(void)ctlmsg_opt_add_u64(m, "packets-out", ds->packets_out);
+		(void)ctlmsg_opt_add_u64(m, "bytes-in", ds->bytes_in);
+		(void)ctlmsg_opt_add_u64(m, "bytes-out", ds->bytes_out);
+		(void)ctlmsg_opt_add_u64(m, "drops", drops);
+	}
+	if (tt->it != NULL)
+		(void)ctlmsg_opt_add_u64(m, "epoch", intunnel_epoch(tt->it));
+	(void)ctlmsg_opt_add_u64(m, "age-s", now > tt->installed_at ?
+	    (now - tt->installed_at) / 1000 : 0);
+	(void)ctlmsg_opt_add_u64(m, "idle-s", now > tt->last_in ?
+	    (now - tt->last_in) / 1000 : 0);
+}
+
 void
 tunnelio_list(struct tunnelio *tio, struct control_reply *r)
 {
-	const struct tunnelio_tunnel *tt;
+	struct tunnelio_tunnel *tt;
 	struct ctlmsg m;
 	size_t i;
 
@@ -1673,9 +1735,53 @@ tunnelio_list(struct tunnelio *tio, struct control_reply *r)
 			m.addr[m.naddr].af = AF_INET6;
 			memcpy(m.addr[m.naddr++].a, tt->vip6, 16);
 		}
+		tunnelio_list_opts(tio, tt, &m);
 		if (m.naddr > 0)
 			control_reply_add(r, &m);
 	}
+}
+
+int
+tunnelio_close_peer(struct tunnelio *tio, const char *name,
+    struct ctlmsg *closed)
+{
+	struct tunnelio_tunnel *tt = NULL;
+	char hex[2 * PROTO_ID_LEN + 1];
+	size_t i;
+
+	memset(closed, 0, sizeof(*closed));
+	if (tio->stopped)
+		return -ESHUTDOWN;
+	for (i = 0; i < TUNNELIO_TUNNELS_MAX && tt == NULL; i++)
+		if (tio->tunnels[i].used && !tio->tunnels[i].closing &&
+		    strcmp(tio->tunnels[i].peer, name) == 0)
+			tt = &tio->tunnels[i];
+	if (tt == NULL) {
+		for (i = 0; i < TUNNELIO_WAITS_MAX; i++)
+			if (tio->waits[i].used &&
+			    strcmp(tio->waits[i].name, name) == 0)
+				return -EINPROGRESS;
+		return -ENOENT;
+	}
+	closed->type = CTLMSG_OK;
+	snprintf(closed->name, sizeof(closed->name), "%s", tt->peer);
+	if (tt->has_vip4) {
+		closed->addr[closed->naddr].af = AF_INET;
+		memcpy(closed->addr[closed->naddr++].a, tt->vip4, 4);
+	}
+	if (tt->has_vip6) {
+		closed->addr[closed->naddr].af = AF_INET6;
+		memcpy(closed->addr[closed->naddr++].a, tt->vip6, 16);
+	}
+	tunnelio_hex(tt->path_id, PROTO_ID_LEN, hex, sizeof(hex));
+	log_info("tunnel to %s (path %s) closed on request", tt->peer, hex);
+	/* OK: no fault of either side; the peer drops its half at once. */
+	tunnelio_send_inner(tio, tt, PROTO_MSG_TUNNEL_CLOSE, PROTO_STATUS_OK);
+	tio->stats.closed_by_request++;
+	tt->closing = true;
+	/* Not inside a data-plane call: gone before the answer is sent. */
+	tunnelio_reap(tio);
+	return 0;
 }
 
 /* Live tunnels whose data goes through the RS. */
@@ -1712,6 +1818,7 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 	STAT_U64("tunnel-install-failed", tio->stats.install_failed);
 	STAT_U64("tunnel-closed", tio->stats.closed);
 	STAT_U64("tunnel-idle-closed", tio->stats.idle_closed);
+	STAT_U64("tunnel-closed-by-request", tio->stats.closed_by_request);
 	STAT_U64("tunnel-refused-answers", tio->stats.answered_refused);
 	STAT_U64("tunnel-dc-dropped", tio->stats.dc_dropped);
 	STAT_U64("tunnel-peer-dropped", tio->stats.peer_dropped);

@@ -31,7 +31,7 @@ struct ntm_rng;
  *   SEND_PEER                 -> sendto from the tunnel port
  *   INSTALL                   -> dataplane_tunnel_add(), timers started
  *   CLOSE, idle, TUNNEL_CLOSE -> TUNNEL_CLOSE sent, dataplane_tunnel_remove(),
- *                                tunnel_close()
+ *   CLOSE (control socket)       tunnel_close()
  *   TIMER                     -> the one uv timer
  *
  * The tunnel machine needs the node's identity, so it is built by
@@ -101,6 +101,7 @@ struct tunnelio_stats {
 	uint64_t	install_failed;
 	uint64_t	closed;
 	uint64_t	idle_closed;
+	uint64_t	closed_by_request;	/* CLOSE on the control socket */
 	uint64_t	dc_dropped;	/* DC datagrams not taken */
 	uint64_t	peer_dropped;	/* peer datagrams not taken */
 	uint64_t	via_rs;		/* installed with the RS in the path */
@@ -165,8 +166,25 @@ int	tunnelio_signal(struct tunnelio *, uint8_t *pkt, size_t len,
 void	tunnelio_control(struct tunnelio *, struct dataplane_tunnel *,
 	    const uint8_t *msg, size_t len);
 
-/* TUNNEL lines for ntmctl tunnels (control_view.tunnels). */
+/*
+ * TUNNEL lines for ntmctl tunnels (control_view.tunnels): peer, route,
+ * state, virtual IPs, then the options kex, via, packets-in/-out,
+ * bytes-in/-out, drops (this tunnel's data-plane counters), epoch (key
+ * epoch), age-s and idle-s (seconds since install / since the last packet
+ * in, to one tick).
+ */
 void	tunnelio_list(struct tunnelio *, struct control_reply *);
+/*
+ * tunnelio_close_peer (control_view.close, ntmctl close): the installed
+ * tunnel to name gets a TUNNEL_CLOSE (status OK) and leaves the data
+ * plane and node/tunnel's table before this returns, so the next lookup
+ * of name sets up a new tunnel.  Returns 0 with *closed the OK answer
+ * (name, the peer's virtual IPs); -ENOENT when no tunnel to name is
+ * installed; -EINPROGRESS when a lookup of name is still setting one up
+ * (left alone); -ESHUTDOWN after tunnelio_stop().
+ */
+int	tunnelio_close_peer(struct tunnelio *, const char *name,
+	    struct ctlmsg *closed);
 /* STAT lines for ntmctl status. */
 void	tunnelio_stats_reply(struct tunnelio *, struct control_reply *);
 

@@ -22,13 +22,15 @@ static const struct ntmctl_cmd ntmctl_cmds[] = {
 	{ "account", "ntm-as accounts: add, list, remove", ntmctl_account },
 	{ "ca", "offline certificate authority: init, issue, show, verify, "
 	    "revoke, crl, ocsp", ntmctl_ca },
+	{ "close", "close ntmd's tunnel to a peer", ntmctl_node },
 	{ "dc", "ntm-dc counters: signalling, DNS, relay, notices: stats",
 	    ntmctl_dc },
 	{ "resolve", "a node's virtual IPs through ntmd", ntmctl_node },
 	{ "revoke", "revoke a node's certificates at ntm-as", ntmctl_as },
 	{ "rs", "ntm-rs relay counters: stats", ntmctl_rs },
 	{ "status", "ntmd's registration, addresses, counters", ntmctl_node },
-	{ "tunnels", "ntmd's tunnels: peer, route, state", ntmctl_node },
+	{ "tunnels", "ntmd's tunnels: peer, route, state (-v: kex, counters)",
+	    ntmctl_node },
 };
 
 static void

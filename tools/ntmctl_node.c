@@ -1,4 +1,4 @@
-/* ntmctl_node.c -- ntmctl status, tunnels, resolve: ntmd's control socket (doc/CONTROL.md) for people and scripts. */
+/* ntmctl_node.c -- ntmctl status, tunnels, resolve, close: ntmd's control socket (doc/CONTROL.md) for people and scripts. */
 #include "config.h"
 
 #include <netinet/in.h>
@@ -18,6 +18,7 @@ enum {
 
 struct node_opts {
 	bool			 json;
+	bool			 verbose;	/* tunnels: the counters too */
 	const char		*socket;	/* NULL: from nss.conf */
 	enum ctlmsg_family	 family;
 };
@@ -153,6 +154,32 @@ node_addrs_text(const struct ctlmsg *m)
 			printf("%s%s", i > 0 ? " " : "", a);
 }
 
+/* A TUNNEL option for the table; "-" when ntmd did not send it. */
+static const char *
+node_opt(const struct ctlmsg *m, const char *key)
+{
+	const char *v = ctlmsg_opt_get(m, key);
+
+	return v != NULL ? v : "-";
+}
+
+/* Every option of a TUNNEL line as JSON members, numbers unquoted. */
+static void
+node_opts_json(const struct ctlmsg *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nopt; i++) {
+		putchar(',');
+		ntmctl_json_str(stdout, m->opt[i].key);
+		putchar(':');
+		if (node_is_number(m->opt[i].value))
+			fputs(m->opt[i].value, stdout);
+		else
+			ntmctl_json_str(stdout, m->opt[i].value);
+	}
+}
+
 static int
 node_tunnels(const struct node_opts *o)
 {
@@ -174,6 +201,11 @@ node_tunnels(const struct node_opts *o)
 	}
 	if (o->json)
 		putchar('[');
+	else if (o->verbose)
+		printf("%-32s %-8s %-8s %-6s %-6s %10s %10s %12s %12s %6s "
+		    "%5s %7s %7s %s\n", "PEER", "ROUTE", "STATE", "KEX", "VIA",
+		    "PKTS-IN", "PKTS-OUT", "BYTES-IN", "BYTES-OUT", "DROPS",
+		    "EPOCH", "AGE-S", "IDLE-S", "ADDRESSES");
 	else
 		printf("%-32s %-8s %-8s %s\n", "PEER", "ROUTE", "STATE",
 		    "ADDRESSES");
@@ -189,7 +221,22 @@ node_tunnels(const struct node_opts *o)
 			ntmctl_json_str(stdout, a[i].value);
 			printf(",\"addresses\":");
 			node_addrs_json(&a[i]);
+			node_opts_json(&a[i]);
 			putchar('}');
+		} else if (o->verbose) {
+			printf("%-32s %-8s %-8s %-6s %-6s %10s %10s %12s %12s "
+			    "%6s %5s %7s %7s ", a[i].name, a[i].word,
+			    a[i].value, node_opt(&a[i], "kex"),
+			    node_opt(&a[i], "via"),
+			    node_opt(&a[i], "packets-in"),
+			    node_opt(&a[i], "packets-out"),
+			    node_opt(&a[i], "bytes-in"),
+			    node_opt(&a[i], "bytes-out"),
+			    node_opt(&a[i], "drops"), node_opt(&a[i], "epoch"),
+			    node_opt(&a[i], "age-s"),
+			    node_opt(&a[i], "idle-s"));
+			node_addrs_text(&a[i]);
+			putchar('\n');
 		} else {
 			printf("%-32s %-8s %-8s ", a[i].name, a[i].word,
 			    a[i].value);
@@ -235,8 +282,67 @@ node_resolve(const struct node_opts *o, const char *name)
 }
 
 /*
- * ntmctl status|tunnels|resolve [--json] [-s socket] ...: argv[0] is the
- * noun, as the dispatch table in ntmctl.c passes it.
+ * CLOSE: one line on stdout when closed; otherwise one line on stderr
+ * saying why, exit 1 (no such tunnel, a setup still running, not allowed,
+ * ntmd down or stopping).
+ */
+static int
+node_close(const struct node_opts *o, const char *name)
+{
+	struct ctlmsg req, a[4];
+	const struct ctlmsg *fin;
+	int n;
+
+	memset(&req, 0, sizeof(req));
+	req.type = CTLMSG_CLOSE;
+	if (ctlmsg_name_normalize(name, req.name, sizeof(req.name)) < 0)
+		return ntmctl_usage("'%s' is not a host name", name);
+	if ((n = node_ask(o, &req, a, sizeof(a) / sizeof(a[0]))) < 0)
+		return NTMCTL_FAIL;
+	fin = &a[n - 1];
+	if (fin->type == CTLMSG_OK) {
+		if (o->json) {
+			printf("{\"closed\":");
+			ntmctl_json_str(stdout, fin->name);
+			printf(",\"addresses\":");
+			node_addrs_json(fin);
+			puts("}");
+		} else {
+			printf("closed the tunnel to %s (", fin->name);
+			node_addrs_text(fin);
+			puts(")");
+		}
+		return NTMCTL_OK;
+	}
+	if (o->json) {
+		printf("{\"error\":");
+		ntmctl_json_str(stdout, ctlmsg_type_name(fin->type));
+		printf(",\"reason\":");
+		ntmctl_json_str(stdout, fin->word);
+		printf("}\n");
+	}
+	if (fin->type == CTLMSG_NOTFOUND && strcmp(fin->word,
+	    "no-tunnel") == 0)
+		return ntmctl_err("no tunnel to %s", req.name);
+	if (fin->type == CTLMSG_NOTFOUND && strcmp(fin->word,
+	    "setting-up") == 0)
+		return ntmctl_err("no tunnel to %s yet: its setup is still "
+		    "running (try again once it is up)", req.name);
+	if (fin->type == CTLMSG_ERROR && strcmp(fin->word,
+	    "permission-denied") == 0)
+		return ntmctl_err("close %s: permission denied (only root "
+		    "and ntmd's own user may close tunnels)", req.name);
+	if (fin->type == CTLMSG_UNAVAIL && strcmp(fin->word,
+	    "shutting-down") == 0)
+		return ntmctl_err("close %s: ntmd is shutting down (its "
+		    "tunnels are closing)", req.name);
+	return ntmctl_err("close %s: %s %s", req.name,
+	    ctlmsg_type_name(fin->type), fin->word);
+}
+
+/*
+ * ntmctl status|tunnels|resolve|close [--json] [-s socket] ...: argv[0] is
+ * the noun, as the dispatch table in ntmctl.c passes it.
  */
 int
 ntmctl_node(int argc, char *argv[])
@@ -248,6 +354,9 @@ ntmctl_node(int argc, char *argv[])
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			o.json = true;
+		else if (strcmp(argv[i], "-v") == 0 ||
+		    strcmp(argv[i], "--verbose") == 0)
+			o.verbose = true;
 		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
 			o.socket = argv[++i];
 		else if (strcmp(argv[i], "-4") == 0)
@@ -267,6 +376,12 @@ ntmctl_node(int argc, char *argv[])
 			return ntmctl_usage("usage: ntmctl resolve [-4|-6] "
 			    "[--json] [-s socket] NAME");
 		return node_resolve(&o, arg);
+	}
+	if (strcmp(noun, "close") == 0) {
+		if (arg == NULL)
+			return ntmctl_usage("usage: ntmctl close [--json] "
+			    "[-s socket] NAME");
+		return node_close(&o, arg);
 	}
 	if (arg != NULL)
 		return ntmctl_usage("%s: unexpected argument '%s'", noun, arg);

@@ -12,15 +12,16 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
  * Every accepted line must format back to exactly its own bytes (the
- * parser accepts canonical spellings only), and every accepted config
- * must hold only valid zone names.  Any violation aborts.
+ * parser accepts canonical spellings only), a TUNNEL line's option keys
+ * must be unique (each key finds its own value), and every accepted
+ * config must hold only valid zone names.  Any violation aborts.
  */
 static void
 fuzz_line(const char *line, size_t len)
 {
 	struct ctlmsg m;
 	char out[CTLMSG_LINE_MAX + 1];
-	size_t outlen;
+	size_t outlen, i;
 
 	if (ctlmsg_parse(&m, line, len) < 0)
 		return;
@@ -28,6 +29,11 @@ fuzz_line(const char *line, size_t len)
 	    outlen != len + 1 || memcmp(out, line, len) != 0 ||
 	    out[len] != '\n')
 		abort();
+	if (m.nopt > 0 && m.type != CTLMSG_TUNNEL)
+		abort();
+	for (i = 0; i < m.nopt; i++)
+		if (ctlmsg_opt_get(&m, m.opt[i].key) != m.opt[i].value)
+			abort();
 }
 
 int

@@ -26,6 +26,58 @@ stats_cb(void *arg, struct control_reply *r)
 	control_reply_stat(r, "note", "two words");
 }
 
+/*
+ * A stand-in for node/tunnelio behind the view: bob's tunnel is installed
+ * until closed, carol's is still being set up.  Records the calls.
+ */
+struct fake_tunnels {
+	bool	bob_up;
+	int	calls;
+	char	last[CTLMSG_NAME_MAX + 1];
+};
+
+static int
+close_cb(void *arg, const char *name, struct ctlmsg *closed)
+{
+	struct fake_tunnels *ft = arg;
+
+	ft->calls++;
+	snprintf(ft->last, sizeof(ft->last), "%s", name);
+	if (strcmp(name, "carol.dc2.ntm.test") == 0)
+		return -EINPROGRESS;
+	if (strcmp(name, "bob.dc2.ntm.test") != 0 || !ft->bob_up)
+		return -ENOENT;
+	ft->bob_up = false;
+	snprintf(closed->name, sizeof(closed->name), "%s", name);
+	closed->addr[0].af = AF_INET;
+	inet_pton(AF_INET, "198.18.2.10", closed->addr[0].a);
+	closed->addr[1].af = AF_INET6;
+	inet_pton(AF_INET6, "fd6e:746d:6f62:2::a", closed->addr[1].a);
+	closed->naddr = 2;
+	return 0;
+}
+
+static void
+tunnels_cb(void *arg, struct control_reply *r)
+{
+	struct fake_tunnels *ft = arg;
+	struct ctlmsg m;
+
+	if (!ft->bob_up)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.type = CTLMSG_TUNNEL;
+	strcpy(m.name, "bob.dc2.ntm.test");
+	strcpy(m.word, "relay");
+	strcpy(m.value, "up");
+	m.addr[0].af = AF_INET;
+	inet_pton(AF_INET, "198.18.2.10", m.addr[0].a);
+	m.naddr = 1;
+	assert_int_equal(ctlmsg_opt_add(&m, "kex", "ecdhe"), 0);
+	assert_int_equal(ctlmsg_opt_add_u64(&m, "packets-in", 7), 0);
+	control_reply_add(r, &m);
+}
+
 /* alice in dc1, registered, with a resolver wired unless a test says not. */
 static void
 view_init(struct control_view *v)
@@ -197,12 +249,67 @@ test_status_lines(void **state)
 }
 
 static void
+test_close_tunnel(void **state)
+{
+	struct fake_tunnels ft = { .bob_up = true };
+	struct control_view v;
+
+	(void)state;
+	view_init(&v);
+	v.close = close_cb;
+	v.tunnels = tunnels_cb;
+	v.arg = &ft;
+	ask(&v, "TUNNELS", 0, "TUNNEL bob.dc2.ntm.test relay up 198.18.2.10 "
+	    "kex=ecdhe packets-in=7\nEND\n");
+	/* The answer is final at once, with the closed tunnel's addresses. */
+	assert_int_equal(ask(&v, "CLOSE bob.dc2.ntm.test", 0,
+	    "OK bob.dc2.ntm.test 198.18.2.10 fd6e:746d:6f62:2::a\n"),
+	    CONTROL_NEXT_CLOSE);
+	assert_int_equal(ft.calls, 1);
+	assert_string_equal(ft.last, "bob.dc2.ntm.test");
+	assert_false(ft.bob_up);
+	ask(&v, "TUNNELS", 0, "END\n");
+	ask(&v, "CLOSE bob.dc2.ntm.test", 0, "NOTFOUND no-tunnel\n");
+	ask(&v, "CLOSE carol.dc2.ntm.test", 998, "NOTFOUND setting-up\n");
+	/* Names ntmd never tunnels to are simply not found. */
+	ask(&v, "CLOSE www.example.com", 0, "NOTFOUND no-tunnel\n");
+	assert_int_equal(ft.calls, 4);
+}
+
+static void
+test_close_refused(void **state)
+{
+	struct fake_tunnels ft = { .bob_up = true };
+	struct control_view v;
+
+	(void)state;
+	view_init(&v);
+	v.close = close_cb;
+	v.arg = &ft;
+	/* Another user may resolve, but not close. */
+	ask(&v, "CLOSE bob.dc2.ntm.test", 1000, "ERROR permission-denied\n");
+	ask(&v, "CLOSE Bob.dc2.ntm.test", 0, "ERROR bad-request\n");
+	ask(&v, "CLOSE", 0, "ERROR bad-request\n");
+	ask(&v, "CLOSE bob.dc2.ntm.test now", 0, "ERROR bad-request\n");
+	v.stopping = true;
+	ask(&v, "CLOSE bob.dc2.ntm.test", 0, "UNAVAIL shutting-down\n");
+	assert_int_equal(ft.calls, 0);
+	assert_true(ft.bob_up);
+	v.stopping = false;
+	v.close = NULL;
+	ask(&v, "CLOSE bob.dc2.ntm.test", 0, "UNAVAIL not-built\n");
+}
+
+static void
 test_every_answer_parses(void **state)
 {
 	static const char *reqs[] = {
 		"RESOLVE bob.dc2.ntm.test any", "RESOLVE x.example any",
 		"REVERSE 198.18.1.10", "STATUS", "TUNNELS", "bogus",
+		"CLOSE bob.dc2.ntm.test", "CLOSE bob.dc2.ntm.test",
+		"CLOSE carol.dc2.ntm.test",
 	};
+	struct fake_tunnels ft = { .bob_up = true };
 	struct control_reply *r;
 	struct control_view v;
 	struct ctlmsg m;
@@ -210,6 +317,9 @@ test_every_answer_parses(void **state)
 
 	(void)state;
 	view_init(&v);
+	v.close = close_cb;
+	v.tunnels = tunnels_cb;
+	v.arg = &ft;
 	r = malloc(sizeof(*r));
 	assert_non_null(r);
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
@@ -235,6 +345,8 @@ main(void)
 		cmocka_unit_test(test_not_registered_and_stopping),
 		cmocka_unit_test(test_garbage_is_bad_request),
 		cmocka_unit_test(test_status_lines),
+		cmocka_unit_test(test_close_tunnel),
+		cmocka_unit_test(test_close_refused),
 		cmocka_unit_test(test_every_answer_parses),
 	};
 

@@ -386,6 +386,155 @@ test_name_in_zone(void **state)
 	assert_false(ctlmsg_name_in_zone("www.example.com", "dc1.ntm.test"));
 }
 
+/* CLOSE <fqdn>: one canonical name, nothing else. */
+static void
+test_close_request(void **state)
+{
+	struct ctlmsg m;
+	char out[CTLMSG_LINE_MAX + 1];
+	size_t len;
+
+	assert_round_trip("CLOSE bob.dc2.ntm.test");
+	assert_int_equal(parse_str(&m, "CLOSE dave.dc1.ntm.test"), 0);
+	assert_int_equal(m.type, CTLMSG_CLOSE);
+	assert_string_equal(m.name, "dave.dc1.ntm.test");
+	assert_false(ctlmsg_is_answer(CTLMSG_CLOSE));
+	assert_string_equal(ctlmsg_type_name(CTLMSG_CLOSE), "CLOSE");
+	assert_int_equal(parse_str(&m, "CLOSE"), -EINVAL);
+	assert_int_equal(parse_str(&m, "CLOSE Bob.dc2.ntm.test"), -EINVAL);
+	assert_int_equal(parse_str(&m, "CLOSE bob.dc2.ntm.test."), -EINVAL);
+	assert_int_equal(parse_str(&m, "CLOSE bob.dc2.ntm.test any"), -EINVAL);
+	assert_int_equal(parse_str(&m, "CLOSE fd6e::a"), -EINVAL);
+	assert_int_equal(parse_str(&m, "close bob.dc2.ntm.test"), -EINVAL);
+	memset(&m, 0, sizeof(m));
+	m.type = CTLMSG_CLOSE;
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), -EINVAL);
+	strcpy(m.name, "carol.dc2.ntm.test");
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), 0);
+	assert_string_equal(out, "CLOSE carol.dc2.ntm.test\n");
+}
+
+/* TUNNEL lines: addresses, then key=value options. */
+static void
+test_tunnel_options(void **state)
+{
+	struct ctlmsg m;
+
+	assert_round_trip("TUNNEL bob.dc2.ntm.test relay up 198.18.2.10 "
+	    "fd6e:746d:6f62:2::a kex=ecdhe via=rs packets-in=0 "
+	    "packets-out=18446744073709551615 drops=3 epoch=1 age-s=12 "
+	    "idle-s=0");
+	assert_round_trip("TUNNEL a.b direct up ::1 x=y");
+	assert_int_equal(parse_str(&m, "TUNNEL dave.dc1.ntm.test direct up "
+	    "198.18.1.11 fd6e:746d:6f62:1::b kex=shared packets-in=42"), 0);
+	assert_int_equal(m.naddr, 2);
+	assert_int_equal(m.nopt, 2);
+	assert_string_equal(m.opt[0].key, "kex");
+	assert_string_equal(ctlmsg_opt_get(&m, "kex"), "shared");
+	assert_string_equal(ctlmsg_opt_get(&m, "packets-in"), "42");
+	assert_null(ctlmsg_opt_get(&m, "drops"));
+	/* A line without options still parses as before. */
+	assert_int_equal(parse_str(&m, "TUNNEL dave.dc1.ntm.test direct up "
+	    "198.18.1.11"), 0);
+	assert_int_equal(m.nopt, 0);
+}
+
+static void
+test_tunnel_options_refused(void **state)
+{
+	static const char *bad[] = {
+		/* no address before the options */
+		"TUNNEL a.b direct up kex=ecdhe",
+		/* an address after an option */
+		"TUNNEL a.b direct up 1.2.3.4 kex=ecdhe 5.6.7.8",
+		"TUNNEL a.b direct up 1.2.3.4 kex",
+		"TUNNEL a.b direct up 1.2.3.4 =ecdhe",
+		"TUNNEL a.b direct up 1.2.3.4 kex=",
+		"TUNNEL a.b direct up 1.2.3.4 kex==ecdhe",
+		"TUNNEL a.b direct up 1.2.3.4 kex=ec=dhe",
+		"TUNNEL a.b direct up 1.2.3.4 Kex=ecdhe",
+		"TUNNEL a.b direct up 1.2.3.4 kex=ECDHE",
+		"TUNNEL a.b direct up 1.2.3.4 kex=ec.dhe",
+		"TUNNEL a.b direct up 1.2.3.4 kex=a kex=b",
+		/* 16-byte key, 24-byte value */
+		"TUNNEL a.b direct up 1.2.3.4 abcdefghijklmnop=1",
+		"TUNNEL a.b direct up 1.2.3.4 k=123456789012345678901234",
+		/* 13 options */
+		"TUNNEL a.b direct up 1.2.3.4 a=1 b=1 c=1 d=1 e=1 f=1 g=1 "
+		    "h=1 i=1 j=1 k=1 l=1 m=1",
+		/* options belong to TUNNEL lines only */
+		"OK a.b 1.2.3.4 kex=ecdhe",
+		"STAT kex ecdhe x=y",
+	};
+	struct ctlmsg m;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse_str(&m, bad[i]) != -EINVAL)
+			fail_msg("accepted: %s", bad[i]);
+	/* Exactly the longest key, value and option count are taken. */
+	assert_int_equal(parse_str(&m, "TUNNEL a.b direct up 1.2.3.4 "
+	    "abcdefghijklmno=12345678901234567890123 a=1 b=1 c=1 d=1 e=1 "
+	    "f=1 g=1 h=1 i=1 j=1 k=1"), 0);
+	assert_int_equal(m.nopt, CTLMSG_OPTS_MAX);
+}
+
+static void
+test_tunnel_options_build(void **state)
+{
+	struct ctlmsg m;
+	char out[CTLMSG_LINE_MAX + 1], key[8];
+	size_t len, i;
+
+	memset(&m, 0, sizeof(m));
+	m.type = CTLMSG_TUNNEL;
+	strcpy(m.name, "dave.dc1.ntm.test");
+	strcpy(m.word, "direct");
+	strcpy(m.value, "up");
+	set_addr(&m.addr[0], AF_INET, "198.18.1.11");
+	m.naddr = 1;
+	assert_int_equal(ctlmsg_opt_add(&m, "kex", "ecdhe"), 0);
+	assert_int_equal(ctlmsg_opt_add_u64(&m, "bytes-in", UINT64_MAX), 0);
+	assert_int_equal(ctlmsg_opt_add(&m, "kex", "rsa"), -EINVAL);
+	assert_int_equal(ctlmsg_opt_add(&m, "two words", "x"), -EINVAL);
+	assert_int_equal(ctlmsg_opt_add(&m, "k", ""), -EINVAL);
+	assert_int_equal(ctlmsg_opt_add(&m, "k", "a=b"), -EINVAL);
+	assert_int_equal(m.nopt, 2);
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), 0);
+	assert_string_equal(out, "TUNNEL dave.dc1.ntm.test direct up "
+	    "198.18.1.11 kex=ecdhe bytes-in=18446744073709551615\n");
+	for (i = 2; i < CTLMSG_OPTS_MAX; i++) {
+		snprintf(key, sizeof(key), "k%zu", i);
+		assert_int_equal(ctlmsg_opt_add_u64(&m, key, i), 0);
+	}
+	assert_int_equal(ctlmsg_opt_add(&m, "one-more", "1"), -ENOSPC);
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), 0);
+	/* A struct edited by hand is checked like a parsed line. */
+	strcpy(m.opt[1].key, "kex");
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), -EINVAL);
+	strcpy(m.opt[1].key, "Bytes");
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), -EINVAL);
+	strcpy(m.opt[1].key, "bytes-in");
+	/* Eight long IPv6 addresses and twelve long options: over 1024. */
+	for (i = 0; i < CTLMSG_ADDR_MAX; i++)
+		set_addr(&m.addr[i], AF_INET6,
+		    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+	m.naddr = CTLMSG_ADDR_MAX;
+	/* Three labels of 63, a route and a state of 63 bytes each. */
+	memset(m.name, 'a', 191);
+	m.name[63] = m.name[127] = '.';
+	m.name[191] = '\0';
+	memset(m.word, 'r', CTLMSG_WORD_MAX);
+	memset(m.value, 's', CTLMSG_WORD_MAX);
+	for (i = 0; i < CTLMSG_OPTS_MAX; i++) {
+		snprintf(m.opt[i].key, sizeof(m.opt[i].key), "key-%010zu", i);
+		snprintf(m.opt[i].value, sizeof(m.opt[i].value), "%s",
+		    "12345678901234567890123");
+	}
+	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len),
+	    -EMSGSIZE);
+}
+
 static void
 test_conf_defaults(void **state)
 {
@@ -521,6 +670,10 @@ main(void)
 		cmocka_unit_test(test_format_refuses_invalid),
 		cmocka_unit_test(test_name_normalize),
 		cmocka_unit_test(test_name_in_zone),
+		cmocka_unit_test(test_close_request),
+		cmocka_unit_test(test_tunnel_options),
+		cmocka_unit_test(test_tunnel_options_refused),
+		cmocka_unit_test(test_tunnel_options_build),
 		cmocka_unit_test(test_conf_defaults),
 		cmocka_unit_test(test_conf_full),
 		cmocka_unit_test(test_conf_errors),
