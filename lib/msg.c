@@ -89,6 +89,7 @@ static const struct attr_def attr_defs[] = {
 	{ PROTO_ATTR_PEER_VIP6, "peer-vip6", 16, 16, KIND_RAW },
 	{ PROTO_ATTR_RETRY_AFTER, "retry-after", 4, 4, KIND_RAW },
 	{ PROTO_ATTR_KEY_EPOCH, "key-epoch", 4, 4, KIND_RAW },
+	{ PROTO_ATTR_CERT_FETCH, "cert-fetch", 0, 0, KIND_RAW },
 	/* Skippable attributes this codec knows; allowed in every message. */
 	{ PROTO_ATTR_PADDING, "padding", 0, PROTO_DATAGRAM_MAX, KIND_RAW },
 	{ PROTO_ATTR_ERROR_TEXT, "error-text", 1, PROTO_TEXT_MAX, KIND_RAW },
@@ -185,12 +186,13 @@ static const struct rule r_tunnel_request[] = {
 	OPT(PROTO_ATTR_END_KEY_CT), REQ(PROTO_ATTR_FQDN),
 	REQ(PROTO_ATTR_PEER_FQDN), OPT(PROTO_ATTR_CERT),
 	OPT(PROTO_ATTR_CERT_HASH), REQ(PROTO_ATTR_STATUS),
-	REQ(PROTO_ATTR_SIGNATURE),
+	REQ(PROTO_ATTR_SIGNATURE), OPT(PROTO_ATTR_CERT_FETCH),
 };
 static const struct rule r_tunnel_response[] = {
 	REQ(PROTO_ATTR_NONCE), OPT(PROTO_ATTR_EPHEMERAL), REQ(PROTO_ATTR_AEAD),
 	OPT(PROTO_ATTR_CERT), OPT(PROTO_ATTR_CERT_HASH),
 	REQ(PROTO_ATTR_STATUS), REQ(PROTO_ATTR_SIGNATURE),
+	OPT(PROTO_ATTR_CERT_FETCH),
 };
 static const struct rule r_tunnel_update[] = {
 	MANY(PROTO_ATTR_LOCAL_ADDR, 1, PROTO_ADDRS_MAX),
@@ -272,6 +274,7 @@ static const struct rule r_ticket_body[] = {
 
 static int	check_route(const struct msg *);
 static int	check_tunnel_request(const struct msg *);
+static int	check_cert_fetch(const struct msg *);
 static int	check_tunnel_response(const struct msg *);
 static int	check_vips(const struct msg *);
 
@@ -753,6 +756,9 @@ attrs_validate(const struct type_def *d, const struct msg *m)
 	/* An error answer need not carry what a success must. */
 	if (m->hdr.status != PROTO_STATUS_OK)
 		return 0;
+	/* A certificate fetch has its own set (PROTOCOL.md 6.2). */
+	if (msg_attr_find(m, PROTO_ATTR_CERT_FETCH) != NULL)
+		return check_cert_fetch(m);
 	for (i = 0; i < d->nrules; i++)
 		if (count[i] < d->rules[i].min)
 			return MSG_E_ATTR_MISSING;
@@ -1275,6 +1281,59 @@ static int
 check_tunnel_response(const struct msg *m)
 {
 	return check_cert_or_hash(m);
+}
+
+/*
+ * A TUNNEL_REQUEST or TUNNEL_RESPONSE with CERT_FETCH (PROTOCOL.md 6.2):
+ * the request names the path, rsa and both FQDNs and carries no handshake
+ * field; the answer carries the certificate and its status and nothing
+ * of the handshake.  Neither has a transcript.
+ */
+static int
+check_cert_fetch(const struct msg *m)
+{
+	static const uint16_t req_need[] = { PROTO_ATTR_PATH_ID,
+	    PROTO_ATTR_KEX, PROTO_ATTR_FQDN, PROTO_ATTR_PEER_FQDN };
+	static const uint16_t req_none[] = { PROTO_ATTR_AEAD_OFFERS,
+	    PROTO_ATTR_NONCE, PROTO_ATTR_EPHEMERAL, PROTO_ATTR_KEM_CT,
+	    PROTO_ATTR_END_KEY_CT, PROTO_ATTR_CERT, PROTO_ATTR_CERT_HASH,
+	    PROTO_ATTR_STATUS, PROTO_ATTR_SIGNATURE };
+	static const uint16_t resp_need[] = { PROTO_ATTR_CERT,
+	    PROTO_ATTR_STATUS };
+	static const uint16_t resp_none[] = { PROTO_ATTR_NONCE,
+	    PROTO_ATTR_EPHEMERAL, PROTO_ATTR_AEAD, PROTO_ATTR_CERT_HASH,
+	    PROTO_ATTR_SIGNATURE };
+	const uint16_t *need, *none;
+	const struct msg_attr *path;
+	size_t nneed, nnone, i;
+	uint8_t kex;
+
+	if (m->hdr.type == PROTO_MSG_TUNNEL_REQUEST) {
+		need = req_need;
+		nneed = sizeof(req_need) / sizeof(req_need[0]);
+		none = req_none;
+		nnone = sizeof(req_none) / sizeof(req_none[0]);
+	} else {
+		need = resp_need;
+		nneed = sizeof(resp_need) / sizeof(resp_need[0]);
+		none = resp_none;
+		nnone = sizeof(resp_none) / sizeof(resp_none[0]);
+	}
+	for (i = 0; i < nneed; i++)
+		if (msg_attr_find(m, need[i]) == NULL)
+			return MSG_E_ATTR_MISSING;
+	for (i = 0; i < nnone; i++)
+		if (msg_attr_find(m, none[i]) != NULL)
+			return MSG_E_ATTR_CONFLICT;
+	if (m->hdr.type != PROTO_MSG_TUNNEL_REQUEST)
+		return 0;
+	/* Only rsa needs the responder's certificate before its request. */
+	if (msg_attr_u8(m, PROTO_ATTR_KEX, &kex) < 0 || kex != PROTO_KEX_RSA)
+		return MSG_E_ATTR_VALUE;
+	path = msg_attr_find(m, PROTO_ATTR_PATH_ID);
+	if (memcmp(path->val, m->hdr.id, PROTO_ID_LEN) != 0)
+		return MSG_E_ATTR_CONFLICT;
+	return 0;
 }
 
 /* A success that assigns or names virtual IPs names at least one. */

@@ -233,6 +233,7 @@ enum proto_attr {
 	PROTO_ATTR_PEER_VIP6 = 0x0034,
 	PROTO_ATTR_RETRY_AFTER = 0x0035,	/* u32 ms */
 	PROTO_ATTR_KEY_EPOCH = 0x0036,		/* u32, rekey generation */
+	PROTO_ATTR_CERT_FETCH = 0x0037,		/* empty: certificate fetch (rsa) */
 	PROTO_ATTR_MUST_MAX = 0x7fff,
 	/* Skippable range. */
 	PROTO_ATTR_PADDING = 0x8000,		/* any bytes, ignored */

@@ -25,6 +25,7 @@
 enum setup_state {
 	SETUP_INVALID = 0,
 	SETUP_WAIT_ROUTE,	/* MN: Direction Request sent */
+	SETUP_WAIT_CERT,	/* rsa initiator: certificate fetch sent */
 	SETUP_WAIT_RESPONSE,	/* initiator: Tunnel Request sent */
 	SETUP_WAIT_REQUEST,	/* responder: path id remembered */
 	SETUP_DONE,		/* answered; cached answer kept a while */
@@ -75,6 +76,12 @@ struct setup {
 	struct msg	 req;		/* decoded from reqbody */
 	struct tx	*tx;		/* request, or cached response */
 	struct sockaddr_storage req_from; /* responder: whom tx answered */
+	/* Certificate fetch (rsa first contact, PROTOCOL.md 8.5). */
+	uint32_t	 fetch_txid;	/* initiator: the fetch's */
+	struct tx	*fetch_tx;	/* responder: the cached answer */
+	uint64_t	 fetch_seq;	/* responder: the fetch it answers */
+	unsigned	 fetch_sends;	/* responder: answers sent */
+	struct sockaddr_storage fetch_from; /* responder: whom it went to */
 };
 
 /* A live tunnel: what a second lookup reuses. */
@@ -223,6 +230,7 @@ setup_free(struct setup *s)
 	aead_free(s->tresp);
 	free(s->reqbody);
 	free(s->tx);
+	free(s->fetch_tx);
 	crypto_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -862,6 +870,7 @@ ntm_ack(struct tunnel *t, struct setup *s, enum proto_status st,
 }
 
 static int	request_send(struct tunnel *, struct setup *, uint64_t);
+static int	initiator_start(struct tunnel *, struct setup *, uint64_t);
 
 int
 tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
@@ -996,7 +1005,7 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 		return 0;
 	}
 	if (s->role == PROTO_ROLE_INITIATOR)
-		(void)request_send(t, s, now);
+		(void)initiator_start(t, s, now);
 	else {
 		s->state = SETUP_WAIT_REQUEST;
 		s->deadline = s->expiry_ms;
@@ -1075,8 +1084,10 @@ request_send(struct tunnel *t, struct setup *s, uint64_t now)
 	if ((rc = msg_add_bytes(&m, PROTO_ATTR_SIGNATURE, sig, siglen)) < 0 ||
 	    (rc = msg_validate(&m)) < 0)
 		goto fail;
-	if ((s->reqbody = malloc(PROTO_REASSEMBLY_MAX)) == NULL ||
-	    (s->tx = malloc(sizeof(*s->tx))) == NULL) {
+	/* After a certificate fetch the buffers exist already. */
+	if ((s->reqbody == NULL &&
+	    (s->reqbody = malloc(PROTO_REASSEMBLY_MAX)) == NULL) ||
+	    (s->tx == NULL && (s->tx = malloc(sizeof(*s->tx))) == NULL)) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -1132,6 +1143,128 @@ setup_expect(const struct setup *s)
 	ex.serial = s->peer_serial;
 	ex.serial_len = s->peer_serial_len;
 	return ex;
+}
+
+/* ---- initiator: the certificate fetch (rsa, first contact) ---- */
+
+/*
+ * rsa encapsulates to the responder's certificate key, so an initiator
+ * that does not hold the certificate the Route Direction names asks the
+ * responder for it first (PROTOCOL.md 8.5): a Tunnel Request with
+ * CERT_FETCH and no handshake field, padded to a whole datagram so that
+ * the answer (at most TUNNEL_FETCH_DGRAMS_MAX datagrams) never amplifies
+ * more than that.  Sealed under k_treq like the request it precedes, so
+ * only the holders of this Route Direction can ask.
+ */
+static int
+fetch_send(struct tunnel *t, struct setup *s, uint64_t now)
+{
+	static const uint8_t zero[PROTO_DATAGRAM_MAX];
+	uint8_t body[PROTO_DATAGRAM_MAX];
+	struct wbuf w;
+	struct msg m;
+	size_t used, i;
+	int rc;
+
+	if ((rc = rng_bytes(t->rng, &s->fetch_txid,
+	    sizeof(s->fetch_txid))) < 0)
+		goto fail;
+	msg_init(&m, PROTO_MSG_TUNNEL_REQUEST);
+	memcpy(m.hdr.id, s->path, PROTO_ID_LEN);
+	m.hdr.txid = s->fetch_txid;
+	if ((rc = msg_add_bytes(&m, PROTO_ATTR_PATH_ID, s->path,
+	    PROTO_ID_LEN)) < 0 ||
+	    (rc = msg_add_u8(&m, PROTO_ATTR_KEX, s->kex)) < 0 ||
+	    (rc = msg_add_bytes(&m, PROTO_ATTR_FQDN, t->fqdn,
+	    strlen(t->fqdn))) < 0 ||
+	    (rc = msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, s->peer,
+	    strlen(s->peer))) < 0 ||
+	    (rc = msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, zero, 0)) < 0)
+		goto fail;
+	used = PROTO_HEADER_LEN + PROTO_TAG_LEN + PROTO_ATTR_HEADER_LEN;
+	for (i = 0; i < m.nattr; i++)
+		used += PROTO_ATTR_HEADER_LEN + m.attr[i].len;
+	if (used > PROTO_DATAGRAM_MAX) {
+		rc = -E2BIG;
+		goto fail;
+	}
+	if ((rc = msg_add_bytes(&m, PROTO_ATTR_PADDING, zero,
+	    PROTO_DATAGRAM_MAX - used)) < 0 ||
+	    (rc = msg_validate(&m)) < 0)
+		goto fail;
+	wbuf_init(&w, body, sizeof(body));
+	if ((rc = msg_attrs_encode(&m, &w)) < 0)
+		goto fail;
+	if (s->tx == NULL && (s->tx = malloc(sizeof(*s->tx))) == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = seal_out(t, s, s->treq, &m.hdr, body, wbuf_len(&w),
+	    s->tx)) < 0)
+		goto fail;
+	s->state = SETUP_WAIT_CERT;
+	s->sends = 1;
+	s->deadline = now + backoff(s->sends);
+	tx_send(t, s, s->tx, s->to, s->nto, false);
+	return 0;
+fail:
+	setup_fail(t, s, PROTO_STATUS_INTERNAL, "certificate fetch");
+	return rc;
+}
+
+/* The Route Direction made us the initiator: fetch first, or request. */
+static int
+initiator_start(struct tunnel *t, struct setup *s, uint64_t now)
+{
+	const uint8_t *der;
+	size_t len;
+
+	if (s->kex == PROTO_KEX_RSA &&
+	    peercheck_cert_find(t->pc, s->peer_cert_hash, &der, &len) < 0)
+		return fetch_send(t, s, now);
+	return request_send(t, s, now);
+}
+
+/*
+ * The answer to our fetch: the certificate must be the one our own DC
+ * named (PEER_CERT_HASH), and pass every peer check with the status it
+ * comes with, before its key is used; then the real Tunnel Request.
+ */
+static void
+cert_input(struct tunnel *t, struct setup *s, const struct msg *resp,
+    uint64_t now)
+{
+	struct peercheck_expect ex = setup_expect(s);
+	const struct msg_attr *cert, *st_attr, *text;
+	char why[PROTO_TEXT_MAX + 48], hex[2 * PROTO_ID_LEN + 1];
+	uint8_t hash[PROTO_HASH_LEN];
+	int rc;
+
+	if (resp->hdr.status != PROTO_STATUS_OK) {
+		text = msg_attr_find(resp, PROTO_ATTR_ERROR_TEXT);
+		snprintf(why, sizeof(why), "peer refused the certificate "
+		    "fetch: %.*s", text != NULL ? (int)text->len : 7,
+		    text != NULL ? (const char *)text->val : "no text");
+		setup_fail(t, s, (enum proto_status)resp->hdr.status, why);
+		return;
+	}
+	cert = msg_attr_find(resp, PROTO_ATTR_CERT);
+	st_attr = msg_attr_find(resp, PROTO_ATTR_STATUS);
+	crypto_sha256(hash, cert->val, cert->len);
+	if (memcmp(hash, s->peer_cert_hash, PROTO_HASH_LEN) != 0) {
+		setup_fail(t, s, PROTO_STATUS_CERT_INVALID,
+		    "fetched certificate is not the one the DC directed");
+		return;
+	}
+	if ((rc = peercheck_verify(t->pc, cert->val, cert->len, st_attr->val,
+	    st_attr->len, &ex, (time_t)(now / 1000), NULL)) < 0) {
+		setup_fail(t, s, peercheck_status(rc), peercheck_strerror(rc));
+		return;
+	}
+	path_hex(s->path, hex);
+	log_info("certificate of %s fetched (path %s)", s->peer, hex);
+	t->stats.cert_fetches++;
+	(void)request_send(t, s, now);
 }
 
 static void
@@ -1374,6 +1507,113 @@ internal:
 	    from, now, true);
 }
 
+/* ---- responder: the certificate fetch ---- */
+
+/*
+ * An rsa initiator asks for our certificate (PROTOCOL.md 8.5).  No
+ * private-key operation and no check of the initiator's certificate: the
+ * answer is our certificate and our status, which whoever holds this
+ * path's Route Direction may see.  It is answered once per path id (then
+ * again only byte for byte, to the same address, TUNNEL_FETCH_ANSWERS_MAX
+ * times in all), only to a fetch padded to a whole datagram, and only
+ * when the answer takes at most TUNNEL_FETCH_DGRAMS_MAX datagrams: no
+ * amplification beyond that factor.  The path stays open for the
+ * request that follows.
+ */
+static int
+fetch_input(struct tunnel *t, struct setup *s, const struct msg *req,
+    uint64_t seq, size_t dgram_len, bool whole, const struct sockaddr *from)
+{
+	enum proto_status st = PROTO_STATUS_OK;
+	const char *why = NULL;
+	char hex[2 * PROTO_ID_LEN + 1];
+	const struct msg_attr *a;
+	struct msg_addr to;
+	struct msg m;
+	struct wbuf w;
+	uint8_t kex;
+	int rc;
+
+	path_hex(s->path, hex);
+	if (!whole || dgram_len < PROTO_DATAGRAM_MAX) {
+		log_debug("certificate fetch from %s (path %s) not padded to a "
+		    "datagram, dropped", s->peer, hex);
+		return -EPROTO;
+	}
+	if (s->fetch_tx != NULL) {
+		t->stats.replays++;
+		log_debug("certificate fetch from %s (path %s) already "
+		    "answered, dropped", s->peer, hex);
+		return -EALREADY;
+	}
+	if (msg_attr_u8(req, PROTO_ATTR_KEX, &kex) < 0 || kex != s->kex) {
+		st = PROTO_STATUS_AUTH_FAILED;
+		why = "scheme is not the directed one";
+	} else if ((a = msg_attr_find(req, PROTO_ATTR_FQDN))->len !=
+	    strlen(s->peer) || memcmp(a->val, s->peer, a->len) != 0 ||
+	    (a = msg_attr_find(req, PROTO_ATTR_PEER_FQDN))->len !=
+	    strlen(t->fqdn) || memcmp(a->val, t->fqdn, a->len) != 0) {
+		st = PROTO_STATUS_CERT_INVALID;
+		why = "names are not the directed ones";
+	}
+	rc = -ENOMEM;
+	if ((s->fetch_tx = malloc(sizeof(*s->fetch_tx))) == NULL ||
+	    (s->reqbody == NULL &&
+	    (s->reqbody = malloc(PROTO_REASSEMBLY_MAX)) == NULL))
+		goto fail;
+	for (;;) {
+		msg_init(&m, PROTO_MSG_TUNNEL_RESPONSE);
+		memcpy(m.hdr.id, s->path, PROTO_ID_LEN);
+		m.hdr.txid = req->hdr.txid;
+		m.hdr.status = st;
+		if (st == PROTO_STATUS_OK) {
+			if ((rc = msg_add_bytes(&m, PROTO_ATTR_CERT,
+			    t->cert_der.data, t->cert_der.size)) < 0 ||
+			    (rc = msg_add_bytes(&m, PROTO_ATTR_STATUS, t->status,
+			    t->status_len)) < 0)
+				goto fail;
+		} else if ((rc = msg_add_bytes(&m, PROTO_ATTR_ERROR_TEXT, why,
+		    strlen(why))) < 0)
+			goto fail;
+		if ((rc = msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, s->path,
+		    0)) < 0 || (rc = msg_validate(&m)) < 0)
+			goto fail;
+		wbuf_init(&w, s->reqbody, PROTO_REASSEMBLY_MAX);
+		if ((rc = msg_attrs_encode(&m, &w)) < 0 ||
+		    (rc = seal_out(t, s, s->tresp, &m.hdr, s->reqbody,
+		    wbuf_len(&w), s->fetch_tx)) < 0)
+			goto fail;
+		if (st != PROTO_STATUS_OK ||
+		    s->fetch_tx->n <= TUNNEL_FETCH_DGRAMS_MAX)
+			break;
+		st = PROTO_STATUS_TOO_LARGE;
+		why = "certificate and status exceed the fetch answer";
+	}
+	if (st == PROTO_STATUS_OK) {
+		log_info("certificate fetch from %s (path %s) answered",
+		    s->peer, hex);
+		t->stats.cert_fetch_answers++;
+	} else
+		log_info("certificate fetch from %s (path %s) refused: %s (%s)",
+		    s->peer, hex, why, msg_status_name(st));
+	s->fetch_seq = seq;
+	s->fetch_sends = 1;
+	memset(&s->fetch_from, 0, sizeof(s->fetch_from));
+	if (from->sa_family == AF_INET)
+		memcpy(&s->fetch_from, from, sizeof(struct sockaddr_in));
+	else if (from->sa_family == AF_INET6)
+		memcpy(&s->fetch_from, from, sizeof(struct sockaddr_in6));
+	addr_of(from, &to);
+	tx_send(t, s, s->fetch_tx, &to, 1, false);
+	return 0;
+fail:
+	log_warnx("certificate fetch from %s (path %s): cannot answer: %s",
+	    s->peer, hex, rc < -999 ? msg_strerror(rc) : strerror(-rc));
+	free(s->fetch_tx);
+	s->fetch_tx = NULL;
+	return rc;
+}
+
 /* ---- peer datagrams ---- */
 
 int
@@ -1389,7 +1629,7 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 	struct aead *key;
 	const uint8_t *body;
 	size_t blen, wlen;
-	bool request;
+	bool request, fetch, whole = true;
 	char hex[2 * PROTO_ID_LEN + 1];
 	int rc;
 
@@ -1428,6 +1668,20 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 	}
 	if (!replay_check(&s->rx, h.seq)) {
 		t->stats.replays++;
+		/* A repeated fetch: its answer again, as long as it waits. */
+		if (request && s->fetch_tx != NULL && h.seq == s->fetch_seq) {
+			struct msg_addr to;
+
+			if (s->state != SETUP_WAIT_REQUEST ||
+			    s->fetch_sends >= TUNNEL_FETCH_ANSWERS_MAX ||
+			    !sockaddr_same(from,
+			    (const struct sockaddr *)&s->fetch_from))
+				return -EALREADY;
+			s->fetch_sends++;
+			addr_of(from, &to);
+			tx_send(t, s, s->fetch_tx, &to, 1, true);
+			return 0;
+		}
 		/* A repeated request gets the cached answer, byte for byte. */
 		if (request && s->state == SETUP_DONE && s->tx != NULL &&
 		    sockaddr_same(from,
@@ -1441,7 +1695,8 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 		return -EALREADY;
 	}
 	if ((request && s->state != SETUP_WAIT_REQUEST) ||
-	    (!request && s->state != SETUP_WAIT_RESPONSE)) {
+	    (!request && s->state != SETUP_WAIT_RESPONSE &&
+	    s->state != SETUP_WAIT_CERT)) {
 		/* The path id is accepted once. */
 		t->stats.replays++;
 		log_info("tunnel %s for path %s: path already used, dropped",
@@ -1476,16 +1731,34 @@ tunnel_peer_input(struct tunnel *t, const uint8_t *pkt, size_t len,
 		h.flags &= (uint8_t)~PROTO_F_FRAGMENT;
 		body = t->whole;
 		blen = wlen;
+		whole = false;
 	}
 	if ((rc = msg_body_decode(&h, body, blen, m)) < 0)
 		goto drop;
+	fetch = msg_attr_find(m, PROTO_ATTR_CERT_FETCH) != NULL;
 	if (request) {
 		if (m->hdr.status != PROTO_STATUS_OK) {
 			rc = -EPROTO;
 			goto drop;
 		}
-		request_input(t, s, m, from, now);
-	} else
+		if (fetch) {
+			if ((rc = fetch_input(t, s, m, h.seq, len, whole,
+			    from)) < 0)
+				goto drop;
+		} else
+			request_input(t, s, m, from, now);
+	} else if (fetch != (s->state == SETUP_WAIT_CERT) ||
+	    m->hdr.txid != (fetch ? s->fetch_txid : s->req_txid)) {
+		/* A late fetch answer, or one to nothing we asked. */
+		t->stats.replays++;
+		log_debug("tunnel response for path %s answers no pending "
+		    "%s, dropped", hex, fetch ? "certificate fetch" :
+		    "request");
+		free(m);
+		return -EALREADY;
+	} else if (fetch)
+		cert_input(t, s, m, now);
+	else
 		response_input(t, s, m, from, now);
 	free(m);
 	timer_update(t);
@@ -1519,12 +1792,17 @@ tunnel_timeout(struct tunnel *t, uint64_t now)
 			continue;
 		switch (s->state) {
 		case SETUP_WAIT_ROUTE:
+		case SETUP_WAIT_CERT:
 		case SETUP_WAIT_RESPONSE:
 			if (s->sends >= PROTO_TIMER_RETRANSMIT_TRIES) {
 				t->stats.timeouts++;
 				setup_fail(t, s, PROTO_STATUS_UNAVAILABLE,
 				    s->state == SETUP_WAIT_ROUTE ?
 				    "no route direction from the DC" :
+				    s->state == SETUP_WAIT_CERT ?
+				    "rsa needs the responder's certificate, "
+				    "not held; the peer did not answer the "
+				    "certificate fetch" :
 				    "no tunnel response from the peer");
 				break;
 			}

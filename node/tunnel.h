@@ -43,15 +43,20 @@ struct ntm_rng;
  *   CERT_HASH, STATUS, AEAD_OFFERS}, retransmitted at 250, 500, 1000,
  *   2000 ms (5 sends), failing 4 s after the last -> ROUTE_DIRECTION (same
  *   transaction id): the peer's status is checked at once
- *   (peercheck_status_check) -> as initiator TUNNEL_REQUEST to every
+ *   (peercheck_status_check) -> [rsa without the responder's certificate
+ *   cached: a certificate fetch (TUNNEL_REQUEST with CERT_FETCH), same
+ *   destinations and schedule -> its answer: certificate = PEER_CERT_HASH,
+ *   peercheck_verify, cached] -> as initiator TUNNEL_REQUEST to every
  *   PEER_ADDR (RELAY_ADDR on relay and punch routes), same schedule ->
  *   TUNNEL_RESPONSE: peer certificate and status (peercheck_verify), Sig_R,
  *   the scheme's last step, keys -> INSTALL, ANSWER.
  * Flow as CN:
  *   ROUTE_DIRECTION (the DC's own transaction id) -> scheme within
  *   kex_allowed and the peer's status, then NTM_ACK (OK or the refusal);
- *   the path id is remembered until its EXPIRY -> TUNNEL_REQUEST for that
- *   path id only: path, scheme, cert_I, status_I (peercheck_verify) and
+ *   the path id is remembered until its EXPIRY -> [a certificate fetch
+ *   for that path id: our certificate and status, no private-key
+ *   operation, the path stays open] -> TUNNEL_REQUEST for that path id
+ *   only: path, scheme, cert_I, status_I (peercheck_verify) and
  *   Sig_I, all before the private-key operation -> TUNNEL_RESPONSE, keys,
  *   INSTALL.
  * Roles follow the ROLE attribute, not who asked (8.1): on the reverse
@@ -140,6 +145,9 @@ enum tunnel_limit {
 	TUNNEL_SETUPS_MAX = 256,	/* setups in progress */
 	TUNNEL_CACHE_MS = 8000,		/* cached answers, PROTOCOL 5.5 */
 	TUNNEL_FAIL_WAIT_MS = 4000,	/* after the last send */
+	/* Certificate fetch answers, PROTOCOL.md 8.5. */
+	TUNNEL_FETCH_DGRAMS_MAX = 3,	/* datagrams per answer */
+	TUNNEL_FETCH_ANSWERS_MAX = 5,	/* sends per path id */
 };
 
 struct tunnel_conf {
@@ -165,6 +173,8 @@ struct tunnel_stats {
 	uint64_t	dropped;	/* peer datagrams dropped unanswered */
 	uint64_t	replays;	/* repeated path ids or messages */
 	uint64_t	closed_races;	/* lost to a lower path id */
+	uint64_t	cert_fetches;	/* rsa: certificates fetched as I */
+	uint64_t	cert_fetch_answers; /* fetches answered as R */
 };
 
 struct tunnel;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cert.h"
+#include "aead.h"
 #include "crypto.h"
 #include "handshake.h"
 #include "kex.h"
@@ -52,8 +53,8 @@ struct pki {
 	struct ntm_rng		*rng;
 	struct ca		 ca, other;
 	struct cert_trust	*trust;
-	struct leaf		 alice, bob, bob_rsa, bob_other, bob_old,
-				 bob_rs, carol;
+	struct leaf		 alice, alice_rsa, bob, bob_rsa, bob_other,
+				 bob_old, bob_rs, carol;
 };
 
 static void
@@ -162,6 +163,9 @@ group_setup(void **state)
 	leaf_make(p, &p->alice, &p->ca, CERT_KEY_P256, CERT_ROLE_NODE,
 	    "alice.dc1.ntm.test", "198.18.1.10", "fd6e:746d:6f62:1::10",
 	    NOW_S - 3600);
+	leaf_make(p, &p->alice_rsa, &p->ca, CERT_KEY_RSA2048, CERT_ROLE_NODE,
+	    "alice.dc1.ntm.test", "198.18.1.10", "fd6e:746d:6f62:1::10",
+	    NOW_S - 3600);
 	leaf_make(p, &p->bob, &p->ca, CERT_KEY_P256, CERT_ROLE_NODE,
 	    "bob.dc2.ntm.test", "198.18.2.10", "fd6e:746d:6f62:2::10",
 	    NOW_S - 3600);
@@ -194,6 +198,7 @@ group_teardown(void **state)
 	leaf_free(&p->bob_other);
 	leaf_free(&p->bob_rsa);
 	leaf_free(&p->bob);
+	leaf_free(&p->alice_rsa);
 	leaf_free(&p->alice);
 	cert_trust_free(p->trust);
 	ocsp_signer_free(p->other.signer);
@@ -1029,23 +1034,6 @@ test_refuse_rsa_toward_ecdsa(void **state)
 	    PROTO_STATUS_CERT_INVALID, 0);
 }
 
-/* rsa needs CN's certificate before the request; none held, no setup. */
-static void
-test_refuse_rsa_without_certificate(void **state)
-{
-	struct pki *p = *state;
-	struct node mn, cn;
-	struct run r;
-
-	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "rsa-nocert");
-	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "rsa-nocert");
-	assert_int_equal(run_setup(&r, &mn, &cn, 1),
-	    PROTO_STATUS_CERT_INVALID);
-	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 0);
-	assert_refused(&mn, &cn, PROTO_STATUS_CERT_INVALID,
-	    PROTO_STATUS_CERT_INVALID, 0);
-}
-
 /*
  * A DC that directs CN with ecdhe but MN with shared: CN refuses MN's
  * shared Tunnel Request (outside its kex_allowed) instead of falling
@@ -1662,6 +1650,592 @@ test_tampered_request_dropped(void **state)
 	node_free(&mn);
 }
 
+/* ---- rsa first contact: the certificate fetch (PROTOCOL.md 8.5) ---- */
+
+/*
+ * A datagram sealed as a holder of the Route Direction d would seal it:
+ * the test knows the tunnel key, so it can play a node that sends a
+ * message of its choosing (k_treq for a request, k_tresp for a response).
+ */
+static size_t
+craft(const struct direction *d, bool request, const struct msg *m,
+    uint64_t seq, uint8_t out[PROTO_DATAGRAM_MAX])
+{
+	const char *label = request ? "ntmobile v1 tunnel request" :
+	    "ntmobile v1 tunnel response";
+	uint8_t prk[CRYPTO_SHA256_SIZE], k[PROTO_KEY_LEN];
+	uint8_t nonce[PROTO_NONCE_LEN], body[PROTO_DATAGRAM_MAX];
+	struct msg_header h;
+	struct aead *key;
+	struct wbuf w;
+	size_t blen;
+
+	crypto_hkdf_extract(prk, d->path, PROTO_ID_LEN, d->tunnel_key,
+	    PROTO_KEY_LEN);
+	assert_int_equal(crypto_hkdf_expand(k, sizeof(k), prk, sizeof(prk),
+	    label, strlen(label)), 0);
+	assert_int_equal(aead_new(&key, AEAD_ALG_AES256GCM, k, sizeof(k)), 0);
+	assert_int_equal(msg_validate(m), 0);
+	wbuf_init(&w, body, sizeof(body));
+	assert_int_equal(msg_attrs_encode(m, &w), 0);
+	blen = wbuf_len(&w);
+	assert_true(PROTO_HEADER_LEN + blen + PROTO_TAG_LEN <=
+	    PROTO_DATAGRAM_MAX);
+	h = m->hdr;
+	h.flags = PROTO_F_SEALED;
+	h.seq = seq;
+	h.length = (uint16_t)(blen + PROTO_TAG_LEN);
+	wbuf_init(&w, out, PROTO_DATAGRAM_MAX);
+	assert_int_equal(msg_header_encode(&h, &w), 0);
+	msg_nonce(&h, nonce);
+	assert_int_equal(aead_seal(key, nonce, out, PROTO_HEADER_LEN, body,
+	    blen, out + PROTO_HEADER_LEN, PROTO_DATAGRAM_MAX -
+	    PROTO_HEADER_LEN), 0);
+	aead_free(key);
+	return PROTO_HEADER_LEN + blen + PROTO_TAG_LEN;
+}
+
+/* The SEND_PEER actions of n from index `from` on. */
+static size_t
+sends_since(const struct node *n, size_t from)
+{
+	size_t i, c = 0;
+
+	for (i = from; i < n->nact; i++)
+		if (n->act[i].type == TUNNEL_ACT_SEND_PEER)
+			c++;
+	return c;
+}
+
+/* Delivers n's SEND_PEER actions [from, to) to b as coming from src. */
+static void
+deliver(const struct node *n, size_t from, size_t to, struct node *b,
+    const struct sockaddr *src, int want)
+{
+	size_t i;
+
+	for (i = from; i < to; i++)
+		if (n->act[i].type == TUNNEL_ACT_SEND_PEER)
+			assert_int_equal(tunnel_peer_input(b->t, n->act[i].msg,
+			    n->act[i].len, src, b->now), want);
+}
+
+/* MN and CN directed for rsa up to MN's first datagram (the fetch). */
+static void
+fetch_prepare(struct run *r, struct node *mn, struct node *cn)
+{
+	const struct act *dr;
+
+	assert_int_equal(tunnel_resolve(mn->t, "bob.dc2.ntm.test", 1,
+	    mn->now), 0);
+	dr = last(mn, TUNNEL_ACT_SEND_DC);
+	assert_int_equal(route_to(cn, &r->d, 0xc0ffee, PROTO_ROLE_RESPONDER,
+	    false, &r->about_mn), 0);
+	assert_int_equal(route_to(mn, &r->d, dr->txid, PROTO_ROLE_INITIATOR,
+	    true, &r->about_cn), 0);
+}
+
+/*
+ * First contact: MN holds no certificate of bob, asks for it, checks it
+ * and then sets the rsa tunnel up; a later setup toward the same peer
+ * finds it cached and sends no fetch.
+ */
+static void
+test_rsa_first_contact_fetches(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *first;
+	const uint8_t *der;
+	size_t len;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "fetch");
+	assert_int_equal(peercheck_cert_find(mn.pc, p->bob_rsa.hash, &der,
+	    &len), -ENOENT);
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1), PROTO_STATUS_OK);
+	assert_same_keys(&mn, &cn, &r.d, PROTO_KEX_RSA);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 1);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetch_answers, 1);
+	assert_int_equal(tunnel_stats(mn.t)->established, 1);
+	/* The fetch was one whole, padded datagram. */
+	first = NULL;
+	for (len = 0; len < mn.nact && first == NULL; len++)
+		if (mn.act[len].type == TUNNEL_ACT_SEND_PEER)
+			first = &mn.act[len];
+	assert_non_null(first);
+	assert_int_equal(first->len, PROTO_DATAGRAM_MAX);
+	assert_int_equal(first->msg[1], PROTO_MSG_TUNNEL_REQUEST);
+	assert_int_equal(peercheck_cert_find(mn.pc, p->bob_rsa.hash, &der,
+	    &len), 0);
+	assert_int_equal(len, p->bob_rsa.der.size);
+
+	/* Closed (restart of the peer); the next setup needs no fetch. */
+	assert_int_equal(tunnel_close(mn.t, r.d.path), 0);
+	assert_int_equal(tunnel_close(cn.t, r.d.path), 0);
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch/2");
+	assert_int_equal(run_setup(&r, &mn, &cn, 2), PROTO_STATUS_OK);
+	assert_same_keys(&mn, &cn, &r.d, PROTO_KEX_RSA);
+	assert_int_equal(tunnel_stats(mn.t)->established, 2);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 1);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetch_answers, 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* The DC named another certificate: the fetched one is refused. */
+static void
+test_fetch_other_hash_refused(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "fetch-hash");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-hash");
+	r.about_cn.cert_hash = p->bob.hash;
+	assert_int_equal(run_setup(&r, &mn, &cn, 1),
+	    PROTO_STATUS_CERT_INVALID);
+	assert_string_equal(last(&mn, TUNNEL_ACT_ANSWER)->reason,
+	    "fetched certificate is not the one the DC directed");
+	/* Only the fetch went out: no encapsulation to that key. */
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 0);
+	assert_int_equal(tunnel_setups(mn.t), 0);
+	assert_refused(&mn, &cn, PROTO_STATUS_CERT_INVALID,
+	    PROTO_STATUS_CERT_INVALID, 0);
+}
+
+/*
+ * rsa toward an ECDSA certificate, not held: the fetch brings it, the
+ * scheme then refuses its key, and nothing falls back to ecdhe.
+ */
+static void
+test_fetch_then_rsa_toward_ecdsa(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob, "rsa", "rsa, ecdhe", "fetch-ec");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-ec");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1),
+	    PROTO_STATUS_CERT_INVALID);
+	assert_string_equal(last(&mn, TUNNEL_ACT_ANSWER)->reason,
+	    kex_strerror(KEX_E_KEY_TYPE));
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 1);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_DC), 1);
+	assert_refused(&mn, &cn, PROTO_STATUS_CERT_INVALID,
+	    PROTO_STATUS_CERT_INVALID, 0);
+}
+
+/* ecdhe, and rsa with the certificate cached, never fetch. */
+static void
+test_no_fetch_unless_needed(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "ecdhe, rsa", "ecdhe, rsa",
+	    "nofetch");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "nofetch");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1), PROTO_STATUS_OK);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 0);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetch_answers, 0);
+	node_free(&cn);
+	node_free(&mn);
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "nofetch/rsa");
+	assert_int_equal(peercheck_cert_add(mn.pc, p->bob_rsa.der.data,
+	    p->bob_rsa.der.size), 0);
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "nofetch/rsa");
+	assert_int_equal(run_setup(&r, &mn, &cn, 1), PROTO_STATUS_OK);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 0);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetch_answers, 0);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/*
+ * Repeated fetches get the cached answer, byte for byte, to the same
+ * address only and a bounded number of times; CN does no certificate
+ * work for a fetch; duplicate and late answers at MN are dropped without
+ * a second request; a fetch after the setup is ignored.
+ */
+static void
+test_fetch_duplicates_and_late_answers(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	struct sockaddr_in victim;
+	const struct sockaddr *from_mn = (const struct sockaddr *)&mn.addr;
+	const struct sockaddr *from_cn = (const struct sockaddr *)&cn.addr;
+	const struct act *fetch;
+	uint64_t verified;
+	size_t a0, a1, k, i, m0, m1;
+	uint8_t late[PROTO_DATAGRAM_MAX];
+	size_t late_len;
+	struct msg m;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "fetch-dup");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-dup");
+	fetch_prepare(&r, &mn, &cn);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
+	fetch = last(&mn, TUNNEL_ACT_SEND_PEER);
+	mn.delivered = mn.nact;
+
+	/* CN answers with no check of MN's certificate or status. */
+	verified = peercheck_stats(cn.pc)->verified;
+	a0 = cn.nact;
+	assert_int_equal(tunnel_peer_input(cn.t, fetch->msg, fetch->len,
+	    from_mn, cn.now), 0);
+	a1 = cn.nact;
+	k = sends_since(&cn, a0);
+	assert_true(k >= 1 && k <= TUNNEL_FETCH_DGRAMS_MAX);
+	assert_int_equal(peercheck_stats(cn.pc)->verified, verified);
+	assert_int_equal(count(&cn, TUNNEL_ACT_INSTALL), 0);
+	assert_int_equal(tunnel_setups(cn.t), 1);
+
+	/* The fetch again: the same datagrams again, marked retransmit. */
+	assert_int_equal(tunnel_peer_input(cn.t, fetch->msg, fetch->len,
+	    from_mn, cn.now), 0);
+	assert_int_equal(sends_since(&cn, a1), k);
+	for (i = 0; i < k; i++) {
+		assert_true(cn.act[a1 + i].retransmit);
+		assert_int_equal(cn.act[a1 + i].len, cn.act[a0 + i].len);
+		assert_memory_equal(cn.act[a1 + i].msg, cn.act[a0 + i].msg,
+		    cn.act[a0 + i].len);
+	}
+	/* Not toward another address. */
+	victim = mn.addr;
+	victim.sin_port = htons(53);
+	i = cn.nact;
+	assert_int_equal(tunnel_peer_input(cn.t, fetch->msg, fetch->len,
+	    (const struct sockaddr *)&victim, cn.now), -EALREADY);
+	assert_int_equal(cn.nact, i);
+	/* And only so many times in all. */
+	for (i = 0; i < 10; i++)
+		(void)tunnel_peer_input(cn.t, fetch->msg, fetch->len,
+		    from_mn, cn.now);
+	assert_int_equal(sends_since(&cn, a0), TUNNEL_FETCH_ANSWERS_MAX * k);
+
+	/* The answer reaches MN: one real request follows. */
+	m0 = mn.nact;
+	deliver(&cn, a0, a1, &mn, from_cn, 0);
+	m1 = mn.nact;
+	assert_true(sends_since(&mn, m0) >= 1);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 1);
+	/* Its copies are duplicates: dropped, nothing sent. */
+	deliver(&cn, a1, a1 + k, &mn, from_cn, -EALREADY);
+	assert_int_equal(sends_since(&mn, m1), 0);
+	/* A fetch answer with a fresh number is late: dropped as well. */
+	msg_init(&m, PROTO_MSG_TUNNEL_RESPONSE);
+	memcpy(m.hdr.id, r.d.path, PROTO_ID_LEN);
+	m.hdr.txid = fetch->msg[8] << 24 | fetch->msg[9] << 16 |
+	    fetch->msg[10] << 8 | fetch->msg[11];
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT, p->bob_rsa.der.data,
+	    p->bob_rsa.der.size), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "x", 1), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	late_len = craft(&r.d, false, &m, 1000, late);
+	assert_int_equal(tunnel_peer_input(mn.t, late, late_len, from_cn,
+	    mn.now), -EALREADY);
+	assert_int_equal(sends_since(&mn, m1), 0);
+
+	/* The request and its response: up. */
+	mn.delivered = m0;
+	cn.delivered = cn.nact;
+	pump_all(&mn, &cn);
+	assert_int_equal(last(&mn, TUNNEL_ACT_ANSWER)->status,
+	    PROTO_STATUS_OK);
+	assert_same_keys(&mn, &cn, &r.d, PROTO_KEX_RSA);
+	/* A fetch copy after the setup: ignored. */
+	i = cn.nact;
+	assert_int_equal(tunnel_peer_input(cn.t, fetch->msg, fetch->len,
+	    from_mn, cn.now), -EALREADY);
+	assert_int_equal(cn.nact, i);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/*
+ * A fetch that is not padded to a whole datagram gets no answer (it
+ * could make CN send three times what it received); one for names other
+ * than the directed ones is refused, and the path stays open.
+ */
+static void
+test_fetch_unpadded_or_misnamed(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct sockaddr *from_mn = (const struct sockaddr *)&mn.addr;
+	uint8_t dg[PROTO_DATAGRAM_MAX];
+	size_t len, a0;
+	uint8_t kex = PROTO_KEX_RSA;
+	struct msg m;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "fetch-pad");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-pad");
+	fetch_prepare(&r, &mn, &cn);
+	msg_init(&m, PROTO_MSG_TUNNEL_REQUEST);
+	memcpy(m.hdr.id, r.d.path, PROTO_ID_LEN);
+	m.hdr.txid = 77;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PATH_ID, r.d.path,
+	    PROTO_ID_LEN), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_KEX, &kex, 1), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN,
+	    "alice.dc1.ntm.test", 18), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN,
+	    "bob.dc2.ntm.test", 16), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	len = craft(&r.d, true, &m, 100, dg);
+	assert_true(len < PROTO_DATAGRAM_MAX);
+	a0 = cn.nact;
+	assert_int_equal(tunnel_peer_input(cn.t, dg, len, from_mn, cn.now),
+	    -EPROTO);
+	assert_int_equal(sends_since(&cn, a0), 0);
+
+	/* Padded, but for another responder: an error answer; CN waits. */
+	m.attr[3].val = (const uint8_t *)"carol.dc2.ntm.test";
+	m.attr[3].len = 18;
+	{
+		static const uint8_t zero[PROTO_DATAGRAM_MAX];
+		size_t used = PROTO_HEADER_LEN + PROTO_TAG_LEN, i;
+
+		for (i = 0; i < m.nattr; i++)
+			used += PROTO_ATTR_HEADER_LEN + m.attr[i].len;
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PADDING, zero,
+		    PROTO_DATAGRAM_MAX - used - PROTO_ATTR_HEADER_LEN), 0);
+	}
+	len = craft(&r.d, true, &m, 101, dg);
+	assert_int_equal(len, PROTO_DATAGRAM_MAX);
+	assert_int_equal(tunnel_peer_input(cn.t, dg, len, from_mn, cn.now), 0);
+	assert_int_equal(sends_since(&cn, a0), 1);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetch_answers, 0);
+	assert_int_equal(tunnel_setups(cn.t), 1);
+	/* MN's own fetch is then a second one on this path: not answered. */
+	assert_int_equal(tunnel_peer_input(cn.t, last(&mn,
+	    TUNNEL_ACT_SEND_PEER)->msg, last(&mn, TUNNEL_ACT_SEND_PEER)->len,
+	    from_mn, cn.now), -EALREADY);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/*
+ * A CN that does not know the fetch (an older ntmd drops the unknown
+ * attribute): MN retransmits it on the usual schedule, then fails with
+ * the rsa reason, never falling back to another scheme.
+ */
+static void
+test_fetch_unanswered(void **state)
+{
+	static const uint64_t at[] = { 0, 250, 750, 1750, 3750 };
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *first = NULL, *ans;
+	size_t i, k = 0;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa, ecdhe", "rsa",
+	    "fetch-old");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-old");
+	fetch_prepare(&r, &mn, &cn);
+	run_timers(&mn, NOW_MS + 60000);
+	for (i = 0; i < mn.nact; i++) {
+		if (mn.act[i].type != TUNNEL_ACT_SEND_PEER)
+			continue;
+		if (first == NULL)
+			first = &mn.act[i];
+		assert_int_equal(mn.act[i].at, NOW_MS + at[k]);
+		assert_int_equal(mn.act[i].retransmit, k > 0);
+		assert_int_equal(mn.act[i].len, first->len);
+		assert_memory_equal(mn.act[i].msg, first->msg, first->len);
+		k++;
+	}
+	assert_int_equal(k, PROTO_TIMER_RETRANSMIT_TRIES);
+	ans = last(&mn, TUNNEL_ACT_ANSWER);
+	assert_int_equal(ans->status, PROTO_STATUS_UNAVAILABLE);
+	assert_non_null(strstr(ans->reason,
+	    "rsa needs the responder's certificate, not held"));
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_DC), 1);
+	assert_int_equal(tunnel_setups(mn.t), 0);
+	assert_int_equal(tunnel_stats(mn.t)->timeouts, 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* Relay route: the fetch and its answer go through the RS like the request. */
+static void
+test_fetch_through_relay(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	struct sockaddr_in6 rs;
+	size_t i, a0, m0;
+
+	setup_pair(p, &mn, &cn, &p->bob_rsa, "rsa", "rsa", "fetch-rs");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-rs");
+	r.d.route = PROTO_ROUTE_RELAY;
+	r.d.relay = true;
+	r.d.rs.family = PROTO_FAMILY_IPV6;
+	r.d.rs.port = PROTO_PORT_RS;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::4613", r.d.rs.addr),
+	    1);
+	memset(&rs, 0, sizeof(rs));
+	rs.sin6_family = AF_INET6;
+	rs.sin6_port = htons(PROTO_PORT_RS);
+	memcpy(&rs.sin6_addr, r.d.rs.addr, 16);
+	fetch_prepare(&r, &mn, &cn);
+	/* One padded datagram, to the RS only. */
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
+	assert_int_equal(last(&mn, TUNNEL_ACT_SEND_PEER)->to.family,
+	    PROTO_FAMILY_IPV6);
+	assert_int_equal(last(&mn, TUNNEL_ACT_SEND_PEER)->to.port,
+	    PROTO_PORT_RS);
+	/* The RS forwards it; CN answers the RS. */
+	a0 = cn.nact;
+	deliver(&mn, 0, mn.nact, &cn, (const struct sockaddr *)&rs, 0);
+	assert_true(sends_since(&cn, a0) >= 1);
+	for (i = a0; i < cn.nact; i++)
+		if (cn.act[i].type == TUNNEL_ACT_SEND_PEER)
+			assert_memory_equal(cn.act[i].to.addr, r.d.rs.addr,
+			    16);
+	/* The RS forwards the answer; MN sends its request to the RS. */
+	m0 = mn.nact;
+	deliver(&cn, a0, cn.nact, &mn, (const struct sockaddr *)&rs, 0);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetches, 1);
+	assert_true(sends_since(&mn, m0) >= 1);
+	for (i = m0; i < mn.nact; i++)
+		if (mn.act[i].type == TUNNEL_ACT_SEND_PEER)
+			assert_memory_equal(mn.act[i].to.addr, r.d.rs.addr,
+			    16);
+	/* ... and through the RS the tunnel comes up. */
+	a0 = cn.nact;
+	deliver(&mn, m0, mn.nact, &cn, (const struct sockaddr *)&rs, 0);
+	m0 = mn.nact;
+	deliver(&cn, a0, cn.nact, &mn, (const struct sockaddr *)&rs, 0);
+	assert_int_equal(last(&mn, TUNNEL_ACT_ANSWER)->status,
+	    PROTO_STATUS_OK);
+	assert_memory_equal(last(&mn, TUNNEL_ACT_INSTALL)->tun.key_i2r,
+	    last(&cn, TUNNEL_ACT_INSTALL)->tun.key_i2r, PROTO_KEY_LEN);
+	assert_int_equal(last(&mn, TUNNEL_ACT_INSTALL)->kex, PROTO_KEX_RSA);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/*
+ * Reverse route: CN is the initiator and lacks MN's RSA certificate; it
+ * fetches it from MN, which answers as the responder.
+ */
+static void
+test_fetch_reverse_route(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *im, *ic;
+
+	node_init(&mn, p, &p->alice_rsa, "alice.dc1.ntm.test", "rsa",
+	    "192.0.2.1", "fetch-rev/mn");
+	node_init(&cn, p, &p->bob, "bob.dc2.ntm.test", "rsa", "203.0.113.7",
+	    "fetch-rev/cn");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_RSA, "fetch-rev");
+	r.d.route = PROTO_ROUTE_REVERSE;
+	r.mn_role = PROTO_ROLE_RESPONDER;
+	assert_int_equal(run_setup(&r, &mn, &cn, 5), PROTO_STATUS_OK);
+	assert_int_equal(tunnel_stats(cn.t)->cert_fetches, 1);
+	assert_int_equal(tunnel_stats(mn.t)->cert_fetch_answers, 1);
+	im = last(&mn, TUNNEL_ACT_INSTALL);
+	ic = last(&cn, TUNNEL_ACT_INSTALL);
+	assert_non_null(im);
+	assert_non_null(ic);
+	assert_int_equal(ic->tun.role, DATAPLANE_ROLE_INITIATOR);
+	assert_int_equal(im->kex, PROTO_KEX_RSA);
+	assert_memory_equal(im->tun.key_i2r, ic->tun.key_i2r, PROTO_KEY_LEN);
+	assert_memory_equal(im->tun.key_r2i, ic->tun.key_r2i, PROTO_KEY_LEN);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* The codec's rules for CERT_FETCH (lib/msg.c, PROTOCOL.md 6.2). */
+static void
+test_fetch_codec(void **state)
+{
+	static const uint8_t path[PROTO_ID_LEN] = { 1, 2, 3 };
+	static const uint8_t kem[PROTO_RSA_KEM_LEN], sig[64], nonce[32];
+	static const uint8_t hash[PROTO_HASH_LEN];
+	uint8_t tr[HANDSHAKE_TRANSCRIPT_MAX];
+	struct pki *p = *state;
+	struct wbuf w;
+	struct msg m;
+
+	msg_init(&m, PROTO_MSG_TUNNEL_REQUEST);
+	memcpy(m.hdr.id, path, PROTO_ID_LEN);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PATH_ID, path,
+	    PROTO_ID_LEN), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX, PROTO_KEX_RSA), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_FQDN,
+	    "alice.dc1.ntm.test", 18), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN,
+	    "bob.dc2.ntm.test", 16), 0);
+	/* Without CERT_FETCH this is a request missing its fields. */
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_MISSING);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	assert_int_equal(msg_validate(&m), 0);
+	/* A fetch has no transcript: nothing can sign or verify one. */
+	wbuf_init(&w, tr, sizeof(tr));
+	assert_true(msg_transcript_request(&m, hash, &w) < 0);
+	/* No handshake field rides along, and the value is empty. */
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_KEM_CT, kem,
+	    sizeof(kem)), 0);
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_CONFLICT);
+	m.nattr--;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_SIGNATURE, sig,
+	    sizeof(sig)), 0);
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_CONFLICT);
+	m.nattr--;
+	m.attr[4].len = 1;
+	m.attr[4].val = (const uint8_t *)"x";
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_SIZE);
+	m.attr[4].len = 0;
+	/* rsa only. */
+	m.attr[1].val = (const uint8_t *)"\x03";
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_VALUE);
+	m.attr[1].val = (const uint8_t *)"\x02";
+	/* The path attribute is the header's. */
+	m.hdr.id[0] ^= 1;
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_CONFLICT);
+
+	/* The answer: certificate and status, nothing of the handshake. */
+	msg_init(&m, PROTO_MSG_TUNNEL_RESPONSE);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT,
+	    p->bob_rsa.der.data, p->bob_rsa.der.size), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_MISSING);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "s", 1), 0);
+	assert_int_equal(msg_validate(&m), 0);
+	wbuf_init(&w, tr, sizeof(tr));
+	assert_true(msg_transcript_response(&m, hash, &w) < 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_NONCE, nonce,
+	    sizeof(nonce)), 0);
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_CONFLICT);
+	/* An error answer to a fetch carries the marker and a text. */
+	msg_init(&m, PROTO_MSG_TUNNEL_RESPONSE);
+	m.hdr.status = PROTO_STATUS_TOO_LARGE;
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	assert_int_equal(msg_validate(&m), 0);
+	/* Nowhere else. */
+	msg_init(&m, PROTO_MSG_TUNNEL_UPDATE_ACK);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_FETCH, "", 0), 0);
+	assert_int_equal(msg_validate(&m), MSG_E_ATTR_UNEXPECTED);
+}
+
 int
 main(void)
 {
@@ -1681,7 +2255,6 @@ main(void)
 		cmocka_unit_test(test_refuse_stale_status),
 		cmocka_unit_test(test_refuse_kex_not_allowed),
 		cmocka_unit_test(test_refuse_rsa_toward_ecdsa),
-		cmocka_unit_test(test_refuse_rsa_without_certificate),
 		cmocka_unit_test(test_cn_refuses_scheme_in_request),
 		cmocka_unit_test(test_replayed_path_id),
 		cmocka_unit_test(test_request_without_route_direction),
@@ -1696,6 +2269,16 @@ main(void)
 		cmocka_unit_test(test_reverse_route),
 		cmocka_unit_test(test_both_sides_at_once),
 		cmocka_unit_test(test_tampered_request_dropped),
+		cmocka_unit_test(test_rsa_first_contact_fetches),
+		cmocka_unit_test(test_fetch_other_hash_refused),
+		cmocka_unit_test(test_fetch_then_rsa_toward_ecdsa),
+		cmocka_unit_test(test_no_fetch_unless_needed),
+		cmocka_unit_test(test_fetch_duplicates_and_late_answers),
+		cmocka_unit_test(test_fetch_unpadded_or_misnamed),
+		cmocka_unit_test(test_fetch_unanswered),
+		cmocka_unit_test(test_fetch_through_relay),
+		cmocka_unit_test(test_fetch_reverse_route),
+		cmocka_unit_test(test_fetch_codec),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
