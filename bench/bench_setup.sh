@@ -6,37 +6,49 @@
 #   alice ---- core ---- dave      1 DC:  alice -> dave (dc1 -> dc1)
 #     \------- core ---- bob       2 DCs: alice -> bob  (dc1 -> dc2)
 #
-# usage: bench/bench_setup.sh [-b builddir] [-n setups] [-k "ecdhe shared"]
+# usage: bench/bench_setup.sh [-b builddir] [-n warm setups] [-c cold setups]
+#                             [-k "ecdhe shared"]
 #
-# A fresh setup needs the old tunnel gone, and ntmd has no verb to close one
-# (the idle timeout is 180 s).  So alice's ntmd is restarted before every
-# round: it sends TUNNEL_CLOSE to its peers when it stops (dave and bob drop
-# their side at once, checked), and starts again with its virtual IPs fixed
-# in its file (no AS round trip), registers with dc1, and the round resolves
-# dave and bob, in alternating order, each with one getaddrinfo() timed in
-# alice's namespace (python3, time.perf_counter around the call; the NSS
-# modules are loaded first by an untimed lookup of as.ntm.test, a name
-# outside the DC zones, so the figure is the setup, not dlopen), then dave
-# once more with his tunnel up.  The lab runs with NTM_LAB_KEX=ecdhe,shared
+# A fresh setup needs the old tunnel gone on both sides.  Two ways, two rows
+# per path:
+#   warm (-n rounds, 200 by default): alice's ntmd runs through the whole
+#     pass; before each round `ntmctl close` closes her tunnels to dave and
+#     to bob (TUNNEL_CLOSE: both drop their side, checked), so every round
+#     is a full setup between two peers that have seen each other before.
+#   cold (-c rounds, 20 by default): alice's ntmd is restarted before each
+#     round (SIGTERM sends TUNNEL_CLOSE, checked the same way), so she meets
+#     dave's and bob's certificates and statuses for the first time.  Her
+#     file fixes her virtual IPs (no AS round trip) and she registers with
+#     dc1 before the round.
+# A round resolves dave and bob, in alternating order, each with one
+# getaddrinfo() timed in alice's namespace (python3, time.perf_counter
+# around the call; the NSS modules are loaded first by an untimed lookup of
+# as.ntm.test, a name outside the DC zones, so the figure is the setup, not
+# dlopen), then dave once more with his tunnel up.  The lab runs with NTM_LAB_KEX=ecdhe,shared
 # (dave and bob allow both); alice's file names one scheme per pass, which
 # is what she asks for.  dave's and bob's ntmd are restarted (virtual IPs
 # fixed too) before each pass: a responder's ntmd took no new Route
 # Direction after 256 setups in its lifetime (see doc/BENCH.md), and a pass
-# is 200.  rsa is not run: ntmd always makes a P-256 node key, so the lab
-# has no RSA node keys.
+# is c + n + 1 setups per responder.  rsa is not run: ntmd always makes a
+# P-256 node key, so the lab has no RSA node keys.
 #
 # What each row is:
-#   1 DC, 2 DCs  alice (the MN) cold, the responder warm: alice's ntmd has
-#                just started, so dave's or bob's certificate and status
-#                are new to her (chain, status and Sig_R verified); dave
-#                and bob have seen alice's certificate and staple in
-#                earlier rounds of the pass (node/peercheck keeps the
-#                verified pair: only Sig_I is verified).  Each round also
-#                pays what a restart leaves behind (first packets of a new
-#                process, a fresh registration).
-#   reuse        dave resolved again right after, his tunnel up: NSS, the
-#                control socket and ntmd's answer without a setup, the
-#                fixed part of the rows above.
+#   warm         both peers warm: alice (the MN) set up tunnels to dave and
+#                bob before (an untimed first round), so node/peercheck
+#                holds their verified certificate / status pairs and only
+#                the signatures over this handshake are checked, on both
+#                sides (DESIGN.md 5.1).  What the design promises for a
+#                repeated contact.
+#   cold         alice cold, the responder warm: alice's ntmd has just
+#                started, so dave's or bob's certificate and status are new
+#                to her (chain, status and Sig_R verified); dave and bob
+#                have seen alice in earlier rounds of the pass (only Sig_I
+#                is verified).  Each round also pays what a restart leaves
+#                behind (first packets of a new process, a fresh
+#                registration).
+#   reuse        dave resolved again right after a warm round, his tunnel
+#                up: NSS, the control socket and ntmd's answer without a
+#                setup, the fixed part of the rows above.
 #
 # Baseline in the same run, the crypto floor: the public-key operations on
 # the critical path of those rows, timed one by one with GnuTLS and nettle
@@ -52,22 +64,25 @@
 #   alice, Tunnel Response:  3 verify (dave's certificate, the AS
 #                            intermediate, his staple), 1 verify (Sig_R),
 #                            1 X25519 shared secret (ecdhe)
-#   ecdhe: 2 sign + 6 verify + 4 X25519; shared: 2 sign + 6 verify.
-# A setup between two warm peers (what a verb closing a tunnel would let
-# this script measure) has 2 sign + 2 verify + 4 X25519 (ecdhe) on its path;
-# the script prints that figure too, not measured against a setup.
+#   ecdhe: 2 sign + 6 verify + 4 X25519; shared: 2 sign + 6 verify (cold).
+# Between two warm peers alice verifies neither dave's status at the Route
+# Direction nor his certificate, the AS intermediate and his staple at the
+# Tunnel Response: 2 sign + 2 verify + 4 X25519 (ecdhe), 2 sign + 2 verify
+# (shared) (warm).
 # Needs root, python3 and a C compiler; brings up its own lab and removes it.
 set -u
 
 builddir=.
 n=200
+c=20
 kexes="ecdhe shared"
-while getopts b:n:k: o; do
+while getopts b:n:c:k: o; do
 	case $o in
 	b) builddir=$OPTARG ;;
 	n) n=$OPTARG ;;
+	c) c=$OPTARG ;;
 	k) kexes=$OPTARG ;;
-	*) echo "usage: $0 [-b builddir] [-n setups] [-k \"ecdhe shared\"]" >&2
+	*) echo "usage: $0 [-b builddir] [-n warm setups] [-c cold setups] [-k \"ecdhe shared\"]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -125,6 +140,26 @@ registered() {
 }
 peers_alone() {
 	test "$(ntunnels dave)" = 0 && test "$(ntunnels bob)" = 0
+}
+# close_peers: alice closes her tunnels to dave and bob (ntmctl close), and
+# both have dropped their side.
+close_peers() {
+	for p in dave.dc1.ntm.test bob.dc2.ntm.test; do
+		"$NTMCTL" close -s "$S/alice/ntmd.sock" "$p" >/dev/null 2>&1 ||
+		    echo "$0: round $i: no tunnel to $p to close" >&2
+	done
+	test "$(ntunnels alice)" = 0 ||
+	    { echo "$0: alice kept a tunnel after ntmctl close" >&2; exit 1; }
+	wait_for 5 peers_alone ||
+	    { echo "$0: dave or bob kept the tunnel after TUNNEL_CLOSE" >&2; exit 1; }
+}
+# order I: the round's lookups, dave and bob alternating, then dave again.
+order() {
+	if [ $(($1 % 2)) = 0 ]; then
+		echo "dave.dc1.ntm.test bob.dc2.ntm.test +dave.dc1.ntm.test"
+	else
+		echo "bob.dc2.ntm.test dave.dc1.ntm.test +dave.dc1.ntm.test"
+	fi
 }
 
 # node_conf HOST KEX: HOST's lab file with its virtual IPs fixed and KEX.
@@ -275,7 +310,7 @@ pid=
 
 fl0=$("$T/floor") || { echo "$0: the crypto floor program failed" >&2; exit 1; }
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench_setup: $n setups per scheme and peer, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
+echo "bench_setup: $n warm and $c cold setups per scheme and peer, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
 
 for k in $kexes; do
 	responders_restart
@@ -284,20 +319,15 @@ for k in $kexes; do
 		-e "/^\[tunnel\]/a kex_allowed = $k" "$S/alice/ntmd.conf" >"$T/alice-$k.conf"
 	"$builddir/node/ntmd" -n -f "$T/alice-$k.conf" >/dev/null ||
 	    { echo "$0: ntmd -n refuses kex_allowed = $k" >&2; exit 1; }
-	: >"$T/$k.raw"
+	# cold: alice's ntmd restarted before each round.
+	: >"$T/$k.cold.raw"
 	i=0
-	while [ "$i" -lt "$n" ]; do
+	while [ "$i" -lt "$c" ]; do
 		node_start alice "$T/alice-$k.conf"
 		pid=$(cat "$T/alice.pid")
 		wait_for 20 registered ||
 		    { echo "$0: alice does not register ($k, round $i)" >&2; exit 1; }
-		if [ $((i % 2)) = 0 ]; then
-			order="dave.dc1.ntm.test bob.dc2.ntm.test"
-		else
-			order="bob.dc2.ntm.test dave.dc1.ntm.test"
-		fi
-		order="$order +dave.dc1.ntm.test"
-		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $order >>"$T/$k.raw"
+		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $(order "$i") >>"$T/$k.cold.raw"
 		kill "$pid"
 		wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
 		rm -f "$T/alice.pid"
@@ -306,6 +336,28 @@ for k in $kexes; do
 		    { echo "$0: dave or bob kept the tunnel after TUNNEL_CLOSE" >&2; exit 1; }
 		i=$((i + 1))
 	done
+	# warm: one ntmd for the whole pass, ntmctl close between rounds.
+	node_start alice "$T/alice-$k.conf"
+	pid=$(cat "$T/alice.pid")
+	wait_for 20 registered ||
+	    { echo "$0: alice does not register ($k, warm)" >&2; exit 1; }
+	i=warm-up
+	"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $(order 0) >"$T/$k.warmup.raw"
+	inst0=$(nstat alice tunnel-installed)
+	: >"$T/$k.warm.raw"
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		close_peers
+		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $(order "$i") >>"$T/$k.warm.raw"
+		i=$((i + 1))
+	done
+	echo "$k warm pass: alice installed $(( $(nstat alice tunnel-installed) - inst0 )) tunnels for $((2 * n)) lookups, closed $(nstat alice tunnel-closed-by-request) on request"
+	kill "$pid"
+	wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
+	rm -f "$T/alice.pid"
+	pid=
+	wait_for 5 peers_alone ||
+	    { echo "$0: dave or bob kept the tunnel after TUNNEL_CLOSE" >&2; exit 1; }
 done
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -323,9 +375,16 @@ for when, f in (("before", f0), ("after", f1)):
     print("crypto floor %-6s the setups (CPU us, one thread): ECDSA P-256 sign %.1f, "
           "verify %.1f, X25519 %.1f" % (when, f[0], f[1], f[2]))
 sign, verify, x = ((a + b) / 2 for a, b in zip(f0, f1))
-floors = {"ecdhe": 2 * sign + 6 * verify + 4 * x,
-          "shared": 2 * sign + 6 * verify, "rsa": None}
-warm = {"ecdhe": 2 * sign + 2 * verify + 4 * x, "shared": 2 * sign + 2 * verify}
+floors = {
+    "cold": {"ecdhe": 2 * sign + 6 * verify + 4 * x, "shared": 2 * sign + 6 * verify},
+    "warm": {"ecdhe": 2 * sign + 2 * verify + 4 * x, "shared": 2 * sign + 2 * verify},
+}
+print("  mean of the two, GnuTLS 3.7.9 / nettle 3.8.1:")
+print("  warm (both peers warm): ecdhe: 2 sign + 2 verify + 4 X25519 = %.0f us; shared: 2 sign + 2 verify = %.0f us"
+      % (floors["warm"]["ecdhe"], floors["warm"]["shared"]))
+print("  cold (alice cold, responder warm): ecdhe: 2 sign + 6 verify + 4 X25519 = %.0f us; shared: 2 sign + 6 verify = %.0f us"
+      % (floors["cold"]["ecdhe"], floors["cold"]["shared"]))
+print("load average after the run: %s" % load1)
 want = {"dave.dc1.ntm.test": dave6, "bob.dc2.ntm.test": bob6,
         "reuse:dave.dc1.ntm.test": dave6}
 goal = {"dave.dc1.ntm.test": 1500, "bob.dc2.ntm.test": 2000}
@@ -338,40 +397,50 @@ def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
 
-print("  mean of the two, GnuTLS 3.7.9 / nettle 3.8.1, alice cold and responder warm: ecdhe: 2 sign + 6 verify + 4 X25519 = %.0f us; shared: 2 sign + 6 verify = %.0f us"
-      % (floors["ecdhe"], floors["shared"]))
-print("  both peers warm (not measured here): ecdhe: 2 sign + 2 verify + 4 X25519 = %.0f us; shared: 2 sign + 2 verify = %.0f us"
-      % (warm["ecdhe"], warm["shared"]))
-print("load average after the run: %s" % load1)
-print("%-8s %-23s %5s %5s %9s %9s %9s %10s" % ("scheme", "path", "ok", "fail",
-      "p50 us", "p99 us", "max us", "p50/floor"))
-p50 = {}
-for k in kexes:
+def load(path):
     res = {}
-    for line in open("%s/%s.raw" % (tdir, k)):
+    try:
+        lines = open(path).read().split("\n")
+    except OSError:
+        lines = []
+    for line in lines:
+        if not line.strip():
+            continue
         name, us, addr = line.split()
         res.setdefault(name, [[], 0])
         if addr == want[name]:
             res[name][0].append(int(us))
         else:
             res[name][1] += 1
-    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test",
-                 "reuse:dave.dc1.ntm.test"):
-        ok, fail = res.get(name, [[], 0])
-        if not ok:
-            print("%-8s %s %5d %5d  no successful setup" % (k, label[name], 0, fail))
-            continue
-        p50[(k, name)] = pct(ok, 50)
-        ratio = pct(ok, 50) / floors[k] if name in goal else None
-        print("%-8s %s %5d %5d %9d %9d %9d %10s" % (k, label[name], len(ok),
-              fail, pct(ok, 50), pct(ok, 99), max(ok),
-              "-" if ratio is None else "%.2f" % ratio))
-for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
-    if ("ecdhe", name) in p50:
-        v = p50[("ecdhe", name)]
-        print("goal %s: ecdhe p50 %d us <= %d us: %s" % (label[name].strip(), v,
-              goal[name], "met" if v <= goal[name] else "NOT met"))
-    if ("ecdhe", name) in p50 and ("shared", name) in p50:
-        print("ratio ecdhe / shared, %s: %.2f (the paper: %.1f)" % (label[name].strip(),
-              p50[("ecdhe", name)] / p50[("shared", name)], paper[name]))
+    return res
+
+print("%-8s %-5s %-23s %5s %5s %9s %9s %9s %10s" % ("scheme", "peers", "path", "ok",
+      "fail", "p50 us", "p99 us", "max us", "p50/floor"))
+p50 = {}
+for k in kexes:
+    for mode in ("warm", "cold"):
+        res = load("%s/%s.%s.raw" % (tdir, k, mode))
+        names = ["dave.dc1.ntm.test", "bob.dc2.ntm.test"]
+        if mode == "warm":
+            names.append("reuse:dave.dc1.ntm.test")
+        for name in names:
+            ok, fail = res.get(name, [[], 0])
+            m = "-" if name.startswith("reuse:") else mode
+            if not ok:
+                print("%-8s %-5s %s %5d %5d  no successful setup" % (k, m, label[name], 0, fail))
+                continue
+            p50[(k, mode, name)] = pct(ok, 50)
+            ratio = pct(ok, 50) / floors[mode][k] if name in goal else None
+            print("%-8s %-5s %s %5d %5d %9d %9d %9d %10s" % (k, m, label[name], len(ok),
+                  fail, pct(ok, 50), pct(ok, 99), max(ok),
+                  "-" if ratio is None else "%.2f" % ratio))
+for mode in ("warm", "cold"):
+    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
+        if ("ecdhe", mode, name) in p50:
+            v = p50[("ecdhe", mode, name)]
+            print("goal %s, %s: ecdhe p50 %d us <= %d us: %s" % (label[name].strip(), mode,
+                  v, goal[name], "met" if v <= goal[name] else "NOT met"))
+        if ("ecdhe", mode, name) in p50 and ("shared", mode, name) in p50:
+            print("ratio ecdhe / shared, %s, %s: %.2f (the paper: %.1f)" % (label[name].strip(),
+                  mode, p50[("ecdhe", mode, name)] / p50[("shared", mode, name)], paper[name]))
 EOF
