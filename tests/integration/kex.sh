@@ -15,12 +15,12 @@
 #   dave -> alice  (dave initiator).
 #
 # rsa: the initiator encapsulates to the responder's certificate key, so
-# it must hold that certificate before its Tunnel Request (PROTOCOL.md
-# 9.2); ntmd learns a peer's certificate only from an earlier handshake
-# and keeps it in memory.  Hence the order below: a first rsa lookup is
-# refused without falling back, an ecdhe tunnel teaches both sides the
-# other's certificate, then rsa works both ways while the learner keeps
-# running.
+# it needs that certificate before its Tunnel Request (PROTOCOL.md 9.2).
+# ntmd keeps the certificates it learnt in memory; on first contact it
+# fetches the responder's in band (PROTOCOL.md 8.5), so the first rsa
+# lookup succeeds (the log says the certificate was fetched) and a later
+# one with the certificate still held sends no fetch.  rsa toward a P-256
+# certificate (fetched the same way) is still refused, with no fallback.
 . "$top_srcdir/tests/tap.sh"
 tap_need_root
 tap_need_cmd ip nsd unbound python3 setsid getent ping openssl
@@ -140,6 +140,25 @@ check "shared: alice's ntmd restarts" node_restart alice
 check "shared: dave holds no tunnel" wait_for 5 no_tunnel dave
 setup_check shared dave alice
 
+# ---- rsa toward a P-256 certificate, first contact ------------------------
+
+# Both allow rsa and ecdhe, alice asks rsa first, and neither holds the
+# other's certificate (both just restarted).  alice fetches dave's
+# certificate in band (PROTOCOL.md 8.5): it is his P-256 one, so rsa is
+# refused, and nothing falls back to ecdhe.
+both alice dave "rsa, ecdhe"
+log_mark alice
+log_mark dave
+check_fails "rsa toward P-256: alice's lookup of dave fails" \
+	lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test
+check "rsa toward P-256: alice fetched dave's certificate (none held)" \
+	log_has alice "certificate of dave\.dc1\.ntm\.test fetched \(path [0-9a-f]+\)"
+check "rsa toward P-256: alice's log says rsa needs an RSA-2048 certificate key" \
+	log_has alice "tunnel to dave\.dc1\.ntm\.test \(path [0-9a-f]+\) refused: key-exchange scheme needs an RSA-2048 certificate key"
+check "rsa toward P-256: no fallback: no tunnel with another scheme" \
+	not_logged alice dave "tunnel to (dave|alice)\.dc1\.ntm\.test (up|installed)"
+check_eq "rsa toward P-256: alice holds no tunnel" 0 "$(ntunnels alice)"
+
 # ---- rsa: RSA-2048 node keys -------------------------------------------------
 
 # Both nodes enroll again with an RSA key: state emptied, key_type set.
@@ -147,9 +166,8 @@ for n in alice dave; do
 	node_stop "$n"
 	rm -f "$S/$n/state/"*
 	node_set "$n" node key_type rsa2048
+	node_set "$n" tunnel kex_allowed "rsa, ecdhe"
 done
-node_set alice tunnel kex_allowed "rsa, ecdhe"
-node_set dave tunnel kex_allowed "ecdhe, rsa"
 for n in alice dave; do
 	check "$n: ntmd -n accepts key_type = rsa2048" "$NTMD" -n -f "$S/$n/ntmd.conf"
 	log_mark "$n"
@@ -164,37 +182,35 @@ for n in alice dave; do
 		grep -q 'Key Encipherment'"
 done
 
-# First contact: alice asks rsa without dave's certificate.  Refused, and
-# not tried again with ecdhe although both allow it.
-log_mark alice
-check_fails "rsa: alice's first lookup of dave fails (dave's certificate not held)" \
-	lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test
-check "rsa: alice's log says rsa needs the responder's certificate" \
-	log_has alice "tunnel to dave\.dc1\.ntm\.test \(path [0-9a-f]+\) refused: rsa needs the responder's certificate, not held"
-check "rsa: no fallback: no tunnel with another scheme on alice" \
-	not_logged alice alice "tunnel to dave\.dc1\.ntm\.test (up|installed)"
-check_eq "rsa: alice holds no tunnel" 0 "$(ntunnels alice)"
-# dave acknowledged the Route Direction of that attempt and waits for a
-# Tunnel Request that never comes; until the path id expires (30 s), his
-# own lookups of alice join that half-open setup and fail with it.  A
-# restart clears it (and changes nothing else here).
-check "rsa: dave's ntmd restarts (drops the half-open setup)" node_restart dave
+# First contact: alice holds no certificate of dave's.  Her ntmd fetches
+# it from dave on the path of the Route Direction, checks it against the
+# hash her DC directed, and the first rsa lookup sets the tunnel up.
+setup_check rsa alice dave
+check "rsa: alice's log: dave's certificate fetched (first contact)" \
+	log_has alice "certificate of dave\.dc1\.ntm\.test fetched \(path [0-9a-f]+\)"
+check "rsa: dave's log: he answered alice's certificate fetch" \
+	log_has dave "certificate fetch from alice\.dc1\.ntm\.test \(path [0-9a-f]+\) answered"
 
-# dave (ecdhe first) sets up an ecdhe tunnel: each learns the other's
-# certificate in the handshake.
-setup_check ecdhe dave alice
-# dave back with rsa first: his restart ends the tunnel; alice keeps
-# running and so keeps his certificate (the same one: only its key
-# matters here).
-node_set dave tunnel kex_allowed "rsa, ecdhe"
-check "rsa: dave's ntmd restarts with kex_allowed = rsa, ecdhe" node_restart dave
+# The tunnel closes (dave's restart); alice, still running, keeps his
+# certificate (the same one: his state survives the restart), so her
+# next lookup sends no fetch.
+check "rsa: dave's ntmd restarts (ends the tunnel)" node_restart dave
 check "rsa: alice holds no tunnel" wait_for 5 no_tunnel alice
 setup_check rsa alice dave
-# dave learnt alice's certificate from her Tunnel Request: after alice's
-# restart ends the tunnel, dave (still running) sets up rsa toward her.
-check "rsa: alice's ntmd restarts" node_restart alice
-check "rsa: dave holds no tunnel" wait_for 5 no_tunnel dave
+check "rsa: alice's second lookup did not fetch dave's certificate again" \
+	not_logged alice dave "certificate of dave\.dc1\.ntm\.test fetched"
+check "rsa: dave answered no certificate fetch this time" \
+	not_logged dave dave "certificate fetch from alice"
+
+# The other way: dave restarted again has forgotten alice's certificate
+# (it is kept in memory only) and fetches it for his first rsa lookup.
+check "rsa: dave's ntmd restarts (forgets alice's certificate)" node_restart dave
+check "rsa: alice holds no tunnel" wait_for 5 no_tunnel alice
 setup_check rsa dave alice
+check "rsa: dave's log: alice's certificate fetched" \
+	log_has dave "certificate of alice\.dc1\.ntm\.test fetched \(path [0-9a-f]+\)"
+check "rsa: alice's log: she answered dave's certificate fetch" \
+	log_has alice "certificate fetch from dave\.dc1\.ntm\.test \(path [0-9a-f]+\) answered"
 
 [ "$TAP_FAILED" = 0 ] || dump as dc1 alice dave
 tap_done
