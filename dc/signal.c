@@ -52,7 +52,11 @@ struct signal_keys {
 };
 
 struct signal_path {
-	struct signal_path	*next;
+	struct signal_path	*next, **pprev;	/* all paths; pprev NULL: unlinked */
+	struct signal_path	*id_next;	/* bucket id_b of its path id */
+	struct signal_path	*ref_next;	/* bucket ref_b of its ref */
+	size_t			 id_b, ref_b;	/* as filed (id_b: SIZE_MAX, none) */
+	size_t			 heap_i;	/* in signal's deadline heap */
 	enum signal_path_kind	 kind;
 	uint64_t		 ref;
 	uint8_t			 id[PROTO_ID_LEN];
@@ -95,6 +99,7 @@ struct signal_path {
 
 enum {
 	SIGNAL_GIVE_UP_MS = 4000,	/* after the last send (PROTOCOL 5.5) */
+	SIGNAL_PATH_BUCKETS = 2 * SIGNAL_PATHS_MAX,	/* a power of two */
 };
 
 struct signal {
@@ -110,6 +115,14 @@ struct signal {
 	size_t			 nrelay;	/* RS the caller can ask */
 	struct signal_path	*paths;
 	size_t			 npaths;
+	/*
+	 * The paths by path id and by ref (chained, SIGNAL_PATH_BUCKETS
+	 * each), and a binary min-heap of them by next_send, so an answer
+	 * finds its path and the earliest deadline without walking them all.
+	 */
+	struct signal_path	**by_id;
+	struct signal_path	**by_ref;
+	struct signal_path	**heap;		/* SIGNAL_PATHS_MAX */
 	struct frag_table	*frag;		/* node -> DC fragments */
 	uint64_t		 paths_next;	/* earliest next_send */
 	uint64_t		 next_ref;
@@ -178,7 +191,14 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	if (hooks != NULL)
 		s->hooks = *hooks;
 	ticket_keyring_init(&s->keys);
-	if ((s->frag = malloc(sizeof(*s->frag))) == NULL) {
+	s->by_id = calloc(SIGNAL_PATH_BUCKETS, sizeof(*s->by_id));
+	s->by_ref = calloc(SIGNAL_PATH_BUCKETS, sizeof(*s->by_ref));
+	s->heap = calloc(SIGNAL_PATHS_MAX, sizeof(*s->heap));
+	if (s->by_id == NULL || s->by_ref == NULL || s->heap == NULL ||
+	    (s->frag = malloc(sizeof(*s->frag))) == NULL) {
+		free(s->by_id);
+		free(s->by_ref);
+		free(s->heap);
 		free(s);
 		return -ENOMEM;
 	}
@@ -186,6 +206,9 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	if ((rc = registry_new(&s->reg, (uint64_t)s->lifetime_s * 1000,
 	    hooks != NULL ? &hooks->zone : NULL, rng)) < 0) {
 		free(s->frag);
+		free(s->by_id);
+		free(s->by_ref);
+		free(s->heap);
 		free(s);
 		return rc;
 	}
@@ -220,6 +243,9 @@ signal_free(struct signal *s)
 		next = p->next;
 		signal_path_free(p);
 	}
+	free(s->by_id);
+	free(s->by_ref);
+	free(s->heap);
 	registry_free(s->reg);
 	ticket_keyring_clear(&s->keys);
 	if (s->frag != NULL)
@@ -993,14 +1019,125 @@ struct signal_req {
 	const struct msg_attr	*offers;	/* or NULL */
 };
 
+/* Path ids are random: their first bytes serve as the hash. */
+static size_t
+signal_id_bucket(const uint8_t id[PROTO_ID_LEN])
+{
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return (size_t)(h & (SIGNAL_PATH_BUCKETS - 1));
+}
+
+static size_t
+signal_ref_bucket(uint64_t ref)
+{
+	return (size_t)((ref * 0x9e3779b97f4a7c15ULL) >> 32) &
+	    (SIGNAL_PATH_BUCKETS - 1);
+}
+
 static void
+signal_heap_set(struct signal *s, size_t i, struct signal_path *p)
+{
+	s->heap[i] = p;
+	p->heap_i = i;
+}
+
+/* Moves heap entry i up or down until the heap order holds again. */
+static void
+signal_heap_fix(struct signal *s, size_t i)
+{
+	struct signal_path *p = s->heap[i];
+	size_t n = s->npaths, c;
+
+	while (i > 0 && p->next_send < s->heap[(i - 1) / 2]->next_send) {
+		signal_heap_set(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && s->heap[c + 1]->next_send <
+		    s->heap[c]->next_send)
+			c++;
+		if (s->heap[c]->next_send >= p->next_send)
+			break;
+		signal_heap_set(s, i, s->heap[c]);
+		i = c;
+	}
+	signal_heap_set(s, i, p);
+}
+
+/* Files p under its current path id (when set) and ref. */
+static void
+signal_path_index(struct signal *s, struct signal_path *p)
+{
+	static const uint8_t unset[PROTO_ID_LEN];
+	size_t b;
+
+	p->id_next = p->ref_next = NULL;
+	p->id_b = SIZE_MAX;
+	if (memcmp(p->id, unset, PROTO_ID_LEN) != 0) {
+		b = p->id_b = signal_id_bucket(p->id);
+		p->id_next = s->by_id[b];
+		s->by_id[b] = p;
+	}
+	b = p->ref_b = signal_ref_bucket(p->ref);
+	p->ref_next = s->by_ref[b];
+	s->by_ref[b] = p;
+}
+
+static void
+signal_path_unindex(struct signal *s, struct signal_path *p)
+{
+	struct signal_path **q;
+
+	if (p->id_b != SIZE_MAX)
+		for (q = &s->by_id[p->id_b]; *q != NULL; q = &(*q)->id_next)
+			if (*q == p) {
+				*q = p->id_next;
+				break;
+			}
+	for (q = &s->by_ref[p->ref_b]; *q != NULL; q = &(*q)->ref_next)
+		if (*q == p) {
+			*q = p->ref_next;
+			break;
+		}
+}
+
+/*
+ * Links p (not yet linked) into the list, the indexes and the heap.
+ * -ENOSPC when SIGNAL_PATHS_MAX are waiting (the callers check first).
+ */
+static int
 signal_path_link(struct signal *s, struct signal_path *p)
 {
-	p->next = s->paths;
+	if (s->npaths >= SIGNAL_PATHS_MAX)
+		return -ENOSPC;
+	if ((p->next = s->paths) != NULL)
+		p->next->pprev = &p->next;
 	s->paths = p;
+	p->pprev = &s->paths;
+	signal_path_index(s, p);
+	s->heap[s->npaths] = p;
+	p->heap_i = s->npaths;
 	s->npaths++;
-	if (p->next_send < s->paths_next)
-		s->paths_next = p->next_send;
+	signal_heap_fix(s, p->heap_i);
+	s->paths_next = s->heap[0]->next_send;
+	return 0;
+}
+
+/*
+ * After a linked path's id, ref or next_send changed: filed again under
+ * them.  Does nothing for a path not linked yet.
+ */
+static void
+signal_path_touch(struct signal *s, struct signal_path *p)
+{
+	if (p->pprev == NULL)
+		return;
+	signal_path_unindex(s, p);
+	signal_path_index(s, p);
+	signal_heap_fix(s, p->heap_i);
+	s->paths_next = s->heap[0]->next_send;
 }
 
 /* Keeps what MN's request said in p (REMOTE_INFO, RELAY); 0 or -ENOMEM. */
@@ -1397,7 +1534,10 @@ signal_remote_start(struct signal *s, struct registry_entry *mn,
 		return PROTO_STATUS_INTERNAL;
 	}
 	p->next_send = now + SIGNAL_REMOTE_MS;
-	signal_path_link(s, p);
+	if (signal_path_link(s, p) < 0) {
+		signal_path_free(p);
+		return PROTO_STATUS_RATE_LIMITED;
+	}
 	f = signal_fed_next(s, out, SIGNAL_FED_ASK, p->ref);
 	snprintf(f->mn, sizeof(f->mn), "%s", registry_entry_fqdn(mn));
 	snprintf(f->cn, sizeof(f->cn), "%s", cn_name);
@@ -1503,22 +1643,25 @@ signal_direction(struct signal *s, struct registry_entry *mn,
 		signal_direction_refuse(s, mn, rx, st, out);
 		goto done;
 	}
-	signal_path_link(s, p);
-	p = NULL;
+	if (signal_path_link(s, p) < 0)
+		s->stats.drop_internal++;	/* checked above: never */
+	else
+		p = NULL;
 done:
 	if (p != NULL)
 		signal_path_free(p);
 }
 
+/* The list slot of the path with this id (not REMOTE_INFO), or NULL. */
 static struct signal_path **
 signal_path_find(struct signal *s, const uint8_t *id)
 {
-	struct signal_path **pp;
+	struct signal_path *p;
 
-	for (pp = &s->paths; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->kind != SIGNAL_PATH_REMOTE_INFO &&
-		    memcmp((*pp)->id, id, PROTO_ID_LEN) == 0)
-			return pp;
+	for (p = s->by_id[signal_id_bucket(id)]; p != NULL; p = p->id_next)
+		if (p->kind != SIGNAL_PATH_REMOTE_INFO &&
+		    memcmp(p->id, id, PROTO_ID_LEN) == 0)
+			return p->pprev;
 	return NULL;
 }
 
@@ -1526,38 +1669,41 @@ static struct signal_path **
 signal_path_find_ref(struct signal *s, enum signal_path_kind kind,
     uint64_t ref)
 {
-	struct signal_path **pp;
+	struct signal_path *p;
 
-	for (pp = &s->paths; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->kind == kind && (*pp)->ref == ref)
-			return pp;
+	for (p = s->by_ref[signal_ref_bucket(ref)]; p != NULL;
+	    p = p->ref_next)
+		if (p->kind == kind && p->ref == ref)
+			return p->pprev;
 	return NULL;
 }
 
-/* Unlinks and frees; the caller then runs signal_paths_min(). */
+/* Unlinks (pp is its list slot) and frees; then signal_paths_min(). */
 static void
 signal_path_remove(struct signal *s, struct signal_path **pp)
 {
-	struct signal_path *p = *pp;
+	struct signal_path *p = *pp, *last;
+	size_t i = p->heap_i;
 
-	*pp = p->next;
-	s->npaths--;
+	if ((*pp = p->next) != NULL)
+		p->next->pprev = pp;
+	signal_path_unindex(s, p);
+	last = s->heap[--s->npaths];
+	if (i < s->npaths) {
+		signal_heap_set(s, i, last);
+		signal_heap_fix(s, i);
+	}
 	signal_path_free(p);
 }
 
 /*
- * Recomputes the earliest path deadline, so signal_next_timer(), asked
- * after every datagram, does not walk the paths.
+ * The earliest path deadline, read off the heap, so signal_next_timer(),
+ * asked after every datagram, does not walk the paths.
  */
 static void
 signal_paths_min(struct signal *s)
 {
-	const struct signal_path *p;
-
-	s->paths_next = UINT64_MAX;
-	for (p = s->paths; p != NULL; p = p->next)
-		if (p->next_send < s->paths_next)
-			s->paths_next = p->next_send;
+	s->paths_next = s->npaths > 0 ? s->heap[0]->next_send : UINT64_MAX;
 }
 
 /* CN accepted (OK) or refused (status): MN hears it.  Frees the path. */
@@ -1674,6 +1820,7 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 				p->next_send = now + p->interval;
 			} else
 				p->next_send = now + SIGNAL_GIVE_UP_MS;
+			signal_path_touch(s, p);
 			pp = &p->next;
 			continue;
 		}
@@ -1984,7 +2131,7 @@ signal_remote_info(struct signal *s, uint64_t ref, int err,
 		st = signal_path_start(s, p, mn, &q, &rn_cn, &cnp, wall, now,
 		    out);
 		if (st == PROTO_STATUS_OK) {
-			signal_paths_min(s);
+			signal_path_touch(s, p);
 			return;
 		}
 		out->nrelay = 0;
@@ -2051,8 +2198,10 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 	mn_name[r.peer_fqdn_len] = '\0';
 	if ((pp = signal_path_find(s, r.path_id)) != NULL) {
 		/* Sent again after a reconnect: answer on the new link. */
-		if ((*pp)->kind == SIGNAL_PATH_HANDOFF)
+		if ((*pp)->kind == SIGNAL_PATH_HANDOFF) {
 			(*pp)->ref = ref;
+			signal_path_touch(s, *pp);
+		}
 		return;
 	}
 	if (!signal_in_zone(s, (const char *)r.fqdn, r.fqdn_len))
@@ -2113,7 +2262,12 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 	p->sends = 1;
 	p->interval = PROTO_TIMER_RETRANSMIT;
 	p->next_send = now + p->interval;
-	signal_path_link(s, p);
+	if (signal_path_link(s, p) < 0) {	/* checked above: never */
+		signal_peer_ack(s, ref, r.path_id, PROTO_STATUS_RATE_LIMITED,
+		    out);
+		signal_path_free(p);
+		return;
+	}
 	log_debug("signal: handoff %s -> %s: %s route, CN at %s", mn_name,
 	    p->cn, route_name(p->route),
 	    signal_addr_text(&p->cn_to, text, sizeof(text)));
@@ -2173,7 +2327,7 @@ signal_relay_ack(struct signal *s, uint64_t ref, int err,
 			p->relay_tries++;
 			p->next_send = now + SIGNAL_RELAY_MS;
 			signal_relay_emit(s, p, out);
-			signal_paths_min(s);
+			signal_path_touch(s, p);
 			log_debug("signal: ref %llu: receiver id taken at the "
 			    "RS, asking again", (unsigned long long)ref);
 			return;
@@ -2192,7 +2346,7 @@ signal_relay_ack(struct signal *s, uint64_t ref, int err,
 		    relay, nrelay, p->wall, now, out);
 		if (st == PROTO_STATUS_OK) {
 			crypto_wipe(&p->k, sizeof(p->k));
-			signal_paths_min(s);
+			signal_path_touch(s, p);
 			return;
 		}
 	}

@@ -1031,6 +1031,80 @@ test_direction_cn_silent(void **state)
 
 /* ---- two DCs in one process: the federation handoff (PROTOCOL.md 8.1) -- */
 
+/*
+ * Many directions in flight at once, answered out of order: each NTM_ACK
+ * finds its own path (MN i hears, nobody else), and the next timer is
+ * always the earliest deadline of the paths still waiting.
+ */
+enum { MANY = 40 };
+
+static void
+test_direction_many_in_flight(void **state)
+{
+	struct env *env = *state;
+	struct node *mn = calloc(MANY, sizeof(*mn)), dave;
+	struct msg m, ack;
+	struct msg_route r;
+	uint8_t buf[PROTO_DATAGRAM_MAX], copy[PROTO_DATAGRAM_MAX];
+	uint8_t path[MANY][PROTO_ID_LEN];
+	uint64_t due[MANY], min;
+	bool done[MANY];
+	char name[32];
+	size_t len;
+	unsigned i, j, k;
+
+	assert_non_null(mn);
+	node_init(&dave, "dave.dc1.ntm.test", 7, tkey, WALL + 3600, 21);
+	dave.local = dave.from = v4("203.0.113.9", 4620);
+	do_register(env, &dave, 0, &ack, copy);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "m%02u.dc1.ntm.test", i);
+		node_init(&mn[i], name, 7, tkey, WALL + 3600, 100 + i);
+		mn[i].from = v4("198.51.100.77", (uint16_t)(41000 + i));
+		do_register(env, &mn[i], 0, &ack, copy);
+	}
+	/* Requests at distinct times: deadlines 10250, 10257, ... */
+	for (i = 0; i < MANY; i++) {
+		len = node_direction(&mn[i], "dave.dc1.ntm.test", buf);
+		input(env, buf, len, &mn[i].from, 10000 + 7 * i);
+		assert_int_equal(env->out.nsend, 1);
+		node_open_route(&dave, &env->out.send[0], copy, &m);
+		assert_int_equal(msg_route_read(&m, &r), 0);
+		memcpy(path[i], r.path_id, PROTO_ID_LEN);
+		due[i] = 10000 + 7 * i + PROTO_TIMER_RETRANSMIT;
+		done[i] = false;
+	}
+	assert_true(signal_next_timer(env->sig) == due[0]);
+	/* Answered in the order 0, 17, 34, 11, 28, 5, ... (17 i mod 40). */
+	for (k = 0; k < MANY; k++) {
+		i = (17 * k) % MANY;
+		len = node_ntm_ack(&dave, path[i], PROTO_STATUS_OK, buf);
+		input(env, buf, len, &dave.from, 10000 + 7 * MANY);
+		assert_int_equal(env->out.nsend, 1);
+		assert_memory_equal(&env->out.send[0].to, &mn[i].from,
+		    sizeof(mn[i].from));
+		node_open_route(&mn[i], &env->out.send[0], copy, &m);
+		assert_int_equal(msg_route_read(&m, &r), 0);
+		assert_memory_equal(r.path_id, path[i], PROTO_ID_LEN);
+		done[i] = true;
+		min = UINT64_MAX;
+		for (j = 0; j < MANY; j++)
+			if (!done[j] && due[j] < min)
+				min = due[j];
+		if (min == UINT64_MAX)	/* then the registrations' expiry */
+			assert_true(signal_next_timer(env->sig) > due[MANY - 1]);
+		else
+			assert_true(signal_next_timer(env->sig) == min);
+	}
+	assert_int_equal(signal_stats(env->sig)->directions_routed, MANY);
+	/* Every path is gone: an NTM_ACK again finds none. */
+	len = node_ntm_ack(&dave, path[MANY / 2], PROTO_STATUS_OK, buf);
+	input(env, buf, len, &dave.from, 10000 + 7 * MANY + 1);
+	assert_int_equal(env->out.nsend, 0);
+	assert_int_equal(signal_stats(env->sig)->drop_unknown_path, 1);
+	free(mn);
+}
+
 static const uint8_t dc2key[PROTO_KEY_LEN] = { 0x52, 0x53, 0x54 };
 
 /* A DC core for zone with federation, its ticket key, in env (calloc'd). */
@@ -2325,6 +2399,8 @@ main(void)
 		    test_direction_reverse_and_punch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direction_refused, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_direction_many_in_flight,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direction_cn_silent,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigio_loopback, setup,
