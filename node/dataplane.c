@@ -842,26 +842,38 @@ dataplane_io_log_drop(const struct sockaddr *from, enum dataplane_verdict v)
 }
 
 /*
- * A write to a TUN fd with IFF_VNET_HDR: the header says no GSO and
- * DATA_VALID, since the sender's checksums came through the AEAD intact
- * (as the kernel's WireGuard marks decrypted packets).
+ * Writes the packets a receive round gathered in io->tun_gro (offloads
+ * on): each group is one writev(), a coalesced one as a TCP super-segment.
+ * What the kernel refuses is counted and dropped (inner TCP retransmits);
+ * a super-segment refused as invalid turns coalescing off for good.
  */
-static int
-dataplane_io_write_vnet(struct dataplane_io *io, uint8_t *p, size_t len)
+static void
+dataplane_io_tun_flush(struct dataplane_io *io)
 {
-	static const struct tso_vnet v = {
-		.flags = VIRTIO_NET_HDR_F_DATA_VALID,
-		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
-	};
-	uint8_t hdr[TSO_VNET_HDR_LEN];
-	struct iovec iov[2];
+	struct iovec iov[TSO_GRO_IOV];
+	struct tso_gro_hdr hb;
+	size_t i, n;
+	int niov;
 
-	tso_vnet_build(&v, hdr);
-	iov[0].iov_base = hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = p;
-	iov[1].iov_len = len;
-	return writev(io->tunfd, iov, 2) < 0 ? -errno : 0;
+	for (i = 0; i < tso_gro_groups(io->tun_gro); i++) {
+		n = tso_gro_group_size(io->tun_gro, i);
+		niov = tso_gro_iov(io->tun_gro, i, &hb, iov, TSO_GRO_IOV);
+		if (niov < 0 || writev(io->tunfd, iov, niov) < 0) {
+			io->tun_write_errors += n;
+			if (niov >= 0 && n > 1 && errno == EINVAL) {
+				log_warnx("dataplane: the TUN device refused a "
+				    "coalesced write, writing packets one by "
+				    "one");
+				tso_gro_split(io->tun_gro, true);
+			}
+			continue;
+		}
+		if (n > 1) {
+			io->tun_gro_writes++;
+			io->tun_gro_packets += n;
+		}
+	}
+	tso_gro_reset(io->tun_gro);
 }
 
 static void
@@ -887,10 +899,18 @@ dataplane_io_deliver(struct dataplane_io *io, uint8_t *p, size_t len,
 			    from);
 		return;
 	}
-	/* The kernel takes a whole packet per write or nothing. */
+	/*
+	 * With offloads the packet waits in the slot it came in, until the
+	 * round's end (dataplane_io_tun_flush); the kernel takes a whole
+	 * packet per write or nothing.
+	 */
 	if (io->vnet) {
-		if (dataplane_io_write_vnet(io, rx.inner, rx.inner_len) < 0)
-			io->tun_write_errors++;
+		if (tso_gro_add(io->tun_gro, rx.inner,
+		    rx.inner_len) == -ENOSPC) {
+			dataplane_io_tun_flush(io);
+			(void)tso_gro_add(io->tun_gro, rx.inner,
+			    rx.inner_len);
+		}
 	} else if (write(io->tunfd, rx.inner, rx.inner_len) < 0)
 		io->tun_write_errors++;
 }
@@ -929,6 +949,9 @@ dataplane_io_udp(struct dataplane_io *io, int fd)
 			dataplane_io_deliver(io, s->buf, s->len,
 			    (struct sockaddr *)&s->addr);
 		}
+		/* Before the next recvmmsg reuses the slots. */
+		if (io->vnet)
+			dataplane_io_tun_flush(io);
 		if (n < DATAPLANE_BATCH)
 			return;
 	}
@@ -1003,6 +1026,8 @@ dataplane_io_udp_gro(struct dataplane_io *io, int fd)
 				    len - off < seg ? len - off : seg,
 				    (struct sockaddr *)&io->slots[i].addr);
 		}
+		if (io->vnet)
+			dataplane_io_tun_flush(io);
 		if (n < DATAPLANE_GRO_BATCH)
 			return;
 	}
@@ -1368,12 +1393,18 @@ dataplane_io_start(struct dataplane_io *io, uv_loop_t *loop,
 	io->tunbuf = NULL;
 	io->tso_reads = 0;
 	io->tso_drops = 0;
+	io->tun_gro = NULL;
+	io->tun_gro_writes = 0;
+	io->tun_gro_packets = 0;
 	if (dp == NULL || tunfd < 0 || (fd4 < 0 && fd6 < 0))
 		return -EINVAL;
 	if (tun_has_vnet_hdr(tunfd)) {
 		if ((io->tunbuf = malloc(TSO_VNET_HDR_LEN +
 		    TSO_PACKET_MAX)) == NULL)
 			return -ENOMEM;
+		if ((rc = tso_gro_new(&io->tun_gro,
+		    DATAPLANE_TUN_GRO_PACKETS)) < 0)
+			return rc;
 		io->vnet = true;
 	}
 	/*
@@ -1405,6 +1436,8 @@ dataplane_io_done(struct dataplane_io *io)
 	io->grobuf = NULL;
 	free(io->tunbuf);
 	io->tunbuf = NULL;
+	tso_gro_free(io->tun_gro);
+	io->tun_gro = NULL;
 	io->slots = NULL;
 	io->msgs = NULL;
 	io->iovs = NULL;

@@ -59,6 +59,8 @@ enum dataplane_limit {
 	/* UDP GRO receive: messages per recvmmsg and one buffer each. */
 	DATAPLANE_GRO_BATCH = 8,
 	DATAPLANE_GRO_BUF = 65536,
+	/* Packets one receive round may give: 64 per UDP GRO buffer. */
+	DATAPLANE_TUN_GRO_PACKETS = DATAPLANE_GRO_BATCH * 64,
 	DATAPLANE_TUNNELS_MAX = 65536,
 	IPV4_HEADER_MIN = 20,
 	IPV6_HEADER_LEN = 40,
@@ -112,6 +114,7 @@ struct dataplane_conf {
 
 struct dataplane;
 struct dataplane_tunnel;
+struct tso_gro;
 
 /*
  * dataplane_new: an empty table.  rng keys the hash of peer virtual IPs (so
@@ -366,12 +369,20 @@ struct dataplane_io {
 	 * dataplane_io_start() when the TUN fd has IFF_VNET_HDR.  Reads go
 	 * to tunbuf (a virtio_net_hdr and up to 64 KiB) and are split by
 	 * node/tso.h into MTU-sized packets, each routed, checked and sealed
-	 * as before; writes carry a virtio_net_hdr (no GSO, DATA_VALID).
+	 * as before; writes carry a virtio_net_hdr (below: coalesced).
 	 */
 	bool			 vnet;
 	uint8_t			*tunbuf;
 	uint64_t		 tso_reads;	/* reads of 2+ packets */
 	uint64_t		 tso_drops;	/* reads tso_begin refused */
+	/*
+	 * Receive coalescing with offloads (node/tso.h tso_gro_*): the DATA
+	 * packets a receive round opened are written to the TUN fd at its
+	 * end, consecutive TCP segments of one flow as one super-segment.
+	 */
+	struct tso_gro		*tun_gro;
+	uint64_t		 tun_gro_writes;	/* writes of 2+ packets */
+	uint64_t		 tun_gro_packets;	/* packets in them */
 };
 
 /*
@@ -401,6 +412,15 @@ int	dataplane_io_gso(struct dataplane_io *, bool on);
  * sender (UDP_GRO); each is split here into its data packets.  Takes
  * DATAPLANE_GRO_BATCH * DATAPLANE_GRO_BUF bytes while on.  Returns 0,
  * -EOPNOTSUPP (kernel without UDP_GRO) or -ENOMEM.
+ *
+ * Worth turning on when the TUN fd has offloads (io->vnet): the peer's
+ * GSO sends then arrive as one buffer each (the kernel does not split
+ * them), and their TCP segments are coalesced again for the TUN write.
+ * Six alternating 5 s iperf3 runs in the lab (kernel 6.18, load 4 to 6)
+ * gave 1.9 to 2.3 tunnel CPU s per GB with it against 2.7 to 3.0
+ * without, at the same or higher throughput.  It stays the owner's
+ * choice (off after dataplane_io_start) so that dptest's "no gro" means
+ * what it says.
  */
 int	dataplane_io_gro(struct dataplane_io *, bool on);
 /* Stops polling; cb runs once every handle is closed and the pool freed. */

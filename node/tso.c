@@ -1,4 +1,4 @@
-/* tso.c -- TUN offloads: split a TCP super-segment, complete checksums. */
+/* tso.c -- TUN offloads: split TCP super-segments, coalesce received ones. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -299,4 +300,370 @@ tso_next(struct tso *s, uint8_t *out, size_t cap, size_t *outlen)
 	s->npieces++;
 	*outlen = n;
 	return 1;
+}
+
+/* ---- receive coalescing --------------------------------------------- */
+
+enum {
+	TSO_GRO_END = UINT32_MAX,	/* no next packet in the group */
+	TSO_IPV4_TOS = 1,
+	TSO_IPV4_FRAG = 6,
+	TSO_IPV4_TTL = 8,
+	TSO_IPV4_DF = 0x40,		/* in the byte at TSO_IPV4_FRAG */
+	TSO_IPV4_FRAG_MASK = 0x3fff,	/* MF and the fragment offset */
+	TSO_IPV6_HOPS = 7,
+	TSO_IPV6_FIRST_WORD = 4,	/* version, traffic class, flow label */
+	TSO_TCP_ACK_NUM = 8,
+	TSO_TCP_WINDOW = 14,
+	TSO_TCP_ACK = 0x10,
+	TSO_TCP_OPT_EOL = 0,
+	TSO_TCP_OPT_NOP = 1,
+	TSO_TCP_OPT_TS = 8,
+	TSO_TCP_OPT_TS_LEN = 10,
+};
+
+struct tso_gro_pkt {
+	const uint8_t	*p;		/* borrowed until tso_gro_reset() */
+	size_t		 len;
+	uint32_t	 next;		/* in its group, or TSO_GRO_END */
+};
+
+/* One write: a packet as it came, or a run of segments of one flow. */
+struct tso_gro_group {
+	uint32_t	 first, last;	/* packet indices */
+	uint32_t	 count;
+	uint32_t	 ports;		/* source and destination port */
+	uint32_t	 next_seq;	/* right after the last segment */
+	size_t		 total;		/* headers + every payload */
+	size_t		 mss;		/* the first segment's payload */
+	size_t		 l4off, hlen;
+	int		 family;	/* 0: not a TCP flow */
+	bool		 open;		/* may take another segment */
+	bool		 psh;
+};
+
+struct tso_gro {
+	size_t			 cap, npkts, ngroups;
+	bool			 split;
+	struct tso_gro_pkt	*pkts;
+	struct tso_gro_group	*groups;
+};
+
+/* What tso_gro_add needs of a packet: its flow, and whether it may join. */
+struct tso_gro_seg {
+	int		 family;	/* 0: not a TCP segment we know */
+	size_t		 l4off, hlen, payload;
+	uint32_t	 ports, seq;
+	uint8_t		 flags;
+	bool		 joinable;
+};
+
+int
+tso_gro_new(struct tso_gro **out, size_t cap)
+{
+	struct tso_gro *g;
+
+	*out = NULL;
+	if (cap == 0 || cap >= TSO_GRO_END)
+		return -EINVAL;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -ENOMEM;
+	if ((g->pkts = calloc(cap, sizeof(*g->pkts))) == NULL ||
+	    (g->groups = calloc(cap, sizeof(*g->groups))) == NULL) {
+		tso_gro_free(g);
+		return -ENOMEM;
+	}
+	g->cap = cap;
+	*out = g;
+	return 0;
+}
+
+void
+tso_gro_free(struct tso_gro *g)
+{
+	if (g == NULL)
+		return;
+	free(g->pkts);
+	free(g->groups);
+	free(g);
+}
+
+void
+tso_gro_reset(struct tso_gro *g)
+{
+	g->npkts = 0;
+	g->ngroups = 0;
+}
+
+void
+tso_gro_split(struct tso_gro *g, bool on)
+{
+	g->split = on;
+}
+
+size_t
+tso_gro_packets(const struct tso_gro *g)
+{
+	return g->npkts;
+}
+
+size_t
+tso_gro_groups(const struct tso_gro *g)
+{
+	return g->ngroups;
+}
+
+size_t
+tso_gro_group_size(const struct tso_gro *g, size_t i)
+{
+	return i < g->ngroups ? g->groups[i].count : 0;
+}
+
+/* TCP options that may be coalesced: none, or NOPs, EOLs and a timestamp. */
+static bool
+tso_gro_options_ok(const uint8_t *o, size_t len)
+{
+	size_t i = 0;
+	bool ts = false;
+
+	while (i < len) {
+		if (o[i] == TSO_TCP_OPT_EOL || o[i] == TSO_TCP_OPT_NOP) {
+			i++;
+			continue;
+		}
+		if (o[i] != TSO_TCP_OPT_TS || ts || len - i <
+		    TSO_TCP_OPT_TS_LEN || o[i + 1] != TSO_TCP_OPT_TS_LEN)
+			return false;
+		ts = true;
+		i += TSO_TCP_OPT_TS_LEN;
+	}
+	return true;
+}
+
+/*
+ * Reads the IP and TCP headers of p[0..len) (whose IP length is len) as
+ * far as tso_gro_add needs.  A packet that is not TCP, or IPv4 with
+ * options or fragmented, or IPv6 with extension headers, gets family 0:
+ * it is written alone and leaves every flow as it is.
+ */
+static void
+tso_gro_parse(const uint8_t *p, size_t len, struct tso_gro_seg *s)
+{
+	const uint8_t *tcp;
+	size_t doff;
+
+	memset(s, 0, sizeof(*s));
+	if (len < TSO_IPV4_HEADER_MIN)
+		return;
+	if (p[0] == ((TSO_IP_VERSION_4 << 4) | TSO_IPV4_HEADER_MIN / 4)) {
+		if (p[TSO_IPV4_PROTO] != IPPROTO_TCP ||
+		    (load_be16(p + TSO_IPV4_FRAG) & TSO_IPV4_FRAG_MASK) != 0 ||
+		    load_be16(p + TSO_IPV4_TOTAL) != len)
+			return;
+		s->l4off = TSO_IPV4_HEADER_MIN;
+	} else if (p[0] >> 4 == TSO_IP_VERSION_6) {
+		if (len < TSO_IPV6_HEADER_LEN ||
+		    p[TSO_IPV6_NEXT] != IPPROTO_TCP ||
+		    (size_t)load_be16(p + TSO_IPV6_PLEN) +
+		    TSO_IPV6_HEADER_LEN != len)
+			return;
+		s->l4off = TSO_IPV6_HEADER_LEN;
+	} else
+		return;
+	if (len < s->l4off + TSO_TCP_HEADER_MIN)
+		return;
+	tcp = p + s->l4off;
+	doff = (size_t)(tcp[TSO_TCP_DOFF] >> 4) * 4;
+	if (doff < TSO_TCP_HEADER_MIN || s->l4off + doff > len)
+		return;
+	s->family = s->l4off == TSO_IPV4_HEADER_MIN ? AF_INET : AF_INET6;
+	s->hlen = s->l4off + doff;
+	s->payload = len - s->hlen;
+	s->ports = load_be32(tcp);
+	s->seq = load_be32(tcp + TSO_TCP_SEQ);
+	s->flags = tcp[TSO_TCP_FLAGS];
+	/* The data offset's low nibble holds reserved bits and AE (ECN). */
+	s->joinable = s->payload > 0 && (tcp[TSO_TCP_DOFF] & 0x0f) == 0 &&
+	    (s->flags & ~TSO_TCP_PSH) == TSO_TCP_ACK &&
+	    tso_gro_options_ok(tcp + TSO_TCP_HEADER_MIN,
+	    doff - TSO_TCP_HEADER_MIN);
+}
+
+/* Does the packet q (parsed as s) belong to the flow of group gr? */
+static bool
+tso_gro_same_flow(const struct tso_gro *g, const struct tso_gro_group *gr,
+    const uint8_t *q, const struct tso_gro_seg *s)
+{
+	const uint8_t *h = g->pkts[gr->first].p;
+
+	if (gr->family != s->family || gr->ports != s->ports)
+		return false;
+	if (s->family == AF_INET)
+		return memcmp(h + TSO_IPV4_SRC, q + TSO_IPV4_SRC, 8) == 0;
+	return memcmp(h + TSO_IPV6_SRC, q + TSO_IPV6_SRC, 32) == 0;
+}
+
+/* May segment q (parsed as s) follow the last one of group gr? */
+static bool
+tso_gro_can_join(const struct tso_gro *g, const struct tso_gro_group *gr,
+    const uint8_t *q, const struct tso_gro_seg *s)
+{
+	const uint8_t *h = g->pkts[gr->first].p;
+
+	if (!gr->open || !s->joinable || s->hlen != gr->hlen ||
+	    s->seq != gr->next_seq || s->payload > gr->mss ||
+	    gr->count >= TSO_GRO_SEGMENTS ||
+	    gr->total + s->payload > TSO_PACKET_MAX)
+		return false;
+	if (s->family == AF_INET) {
+		if (h[TSO_IPV4_TOS] != q[TSO_IPV4_TOS] ||
+		    h[TSO_IPV4_TTL] != q[TSO_IPV4_TTL] ||
+		    ((h[TSO_IPV4_FRAG] ^ q[TSO_IPV4_FRAG]) & TSO_IPV4_DF))
+			return false;
+	} else if (memcmp(h, q, TSO_IPV6_FIRST_WORD) != 0 ||
+	    h[TSO_IPV6_HOPS] != q[TSO_IPV6_HOPS])
+		return false;
+	/* Same ACK number, and options (a timestamp) byte for byte. */
+	return memcmp(h + gr->l4off + TSO_TCP_ACK_NUM,
+	    q + s->l4off + TSO_TCP_ACK_NUM, 4) == 0 &&
+	    memcmp(h + gr->l4off + TSO_TCP_HEADER_MIN,
+	    q + s->l4off + TSO_TCP_HEADER_MIN,
+	    gr->hlen - gr->l4off - TSO_TCP_HEADER_MIN) == 0;
+}
+
+int
+tso_gro_add(struct tso_gro *g, const uint8_t *pkt, size_t len)
+{
+	struct tso_gro_group *gr;
+	struct tso_gro_seg s;
+	struct tso_gro_pkt *k;
+	uint32_t idx;
+	size_t i;
+
+	if (g->npkts >= g->cap)
+		return -ENOSPC;
+	idx = (uint32_t)g->npkts++;
+	k = &g->pkts[idx];
+	k->p = pkt;
+	k->len = len;
+	k->next = TSO_GRO_END;
+	tso_gro_parse(pkt, len, &s);
+	if (s.family != 0 && !g->split) {
+		/* Only the newest group of a flow may grow: order is kept. */
+		for (i = g->ngroups; i-- > 0;) {
+			gr = &g->groups[i];
+			if (!tso_gro_same_flow(g, gr, pkt, &s))
+				continue;
+			if (!tso_gro_can_join(g, gr, pkt, &s))
+				break;
+			g->pkts[gr->last].next = idx;
+			gr->last = idx;
+			gr->count++;
+			gr->total += s.payload;
+			gr->next_seq += (uint32_t)s.payload;
+			if (s.flags & TSO_TCP_PSH) {
+				gr->psh = true;
+				gr->open = false;
+			}
+			if (s.payload < gr->mss)
+				gr->open = false;
+			return 0;
+		}
+	}
+	gr = &g->groups[g->ngroups++];
+	memset(gr, 0, sizeof(*gr));
+	gr->first = gr->last = idx;
+	gr->count = 1;
+	gr->total = len;
+	if (s.family == 0)
+		return 0;
+	gr->family = s.family;
+	gr->ports = s.ports;
+	gr->l4off = s.l4off;
+	gr->hlen = s.hlen;
+	gr->mss = s.payload;
+	gr->next_seq = s.seq + (uint32_t)s.payload;
+	gr->psh = (s.flags & TSO_TCP_PSH) != 0;
+	gr->open = s.joinable && !gr->psh && !g->split;
+	return 0;
+}
+
+/*
+ * The headers of a coalesced group: the first segment's, with the IP
+ * length of the whole, the last segment's window and PSH, and the TCP
+ * checksum field holding the pseudo-header sum (NEEDS_CSUM).
+ */
+static void
+tso_gro_headers(const struct tso_gro *g, const struct tso_gro_group *gr,
+    struct tso_gro_hdr *hb)
+{
+	const uint8_t *last = g->pkts[gr->last].p;
+	uint8_t *ip = hb->ip_tcp, *tcp = hb->ip_tcp + gr->l4off;
+	struct tso_vnet v;
+
+	memcpy(ip, g->pkts[gr->first].p, gr->hlen);
+	if (gr->family == AF_INET) {
+		store_be16(ip + TSO_IPV4_TOTAL, (uint16_t)gr->total);
+		store_be16(ip + TSO_IPV4_CSUM, 0);
+		store_be16(ip + TSO_IPV4_CSUM,
+		    tso_csum_fold(tso_csum_add(0, ip, gr->l4off)));
+	} else
+		store_be16(ip + TSO_IPV6_PLEN,
+		    (uint16_t)(gr->total - TSO_IPV6_HEADER_LEN));
+	tcp[TSO_TCP_FLAGS] = (uint8_t)(TSO_TCP_ACK |
+	    (gr->psh ? TSO_TCP_PSH : 0));
+	memcpy(tcp + TSO_TCP_WINDOW, last + gr->l4off + TSO_TCP_WINDOW, 2);
+	store_be16(tcp + TSO_TCP_CSUM, (uint16_t)~tso_csum_fold(tso_pseudo(ip,
+	    gr->family, IPPROTO_TCP, gr->total - gr->l4off)));
+
+	memset(&v, 0, sizeof(v));
+	v.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	v.gso_type = gr->family == AF_INET ? VIRTIO_NET_HDR_GSO_TCPV4 :
+	    VIRTIO_NET_HDR_GSO_TCPV6;
+	v.hdr_len = (uint16_t)gr->hlen;
+	v.gso_size = (uint16_t)gr->mss;
+	v.csum_start = (uint16_t)gr->l4off;
+	v.csum_offset = TSO_TCP_CSUM;
+	tso_vnet_build(&v, hb->vnet);
+}
+
+int
+tso_gro_iov(const struct tso_gro *g, size_t i, struct tso_gro_hdr *hb,
+    struct iovec *iov, size_t iovcap)
+{
+	static const struct tso_vnet plain = {
+		/* The sender's checksums came through the AEAD intact. */
+		.flags = VIRTIO_NET_HDR_F_DATA_VALID,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+	};
+	const struct tso_gro_group *gr;
+	const struct tso_gro_pkt *k;
+	uint32_t idx;
+	size_t n;
+
+	if (i >= g->ngroups)
+		return -EINVAL;
+	gr = &g->groups[i];
+	if (iovcap < (size_t)gr->count + (gr->count > 1 ? 2 : 1))
+		return -ENOSPC;
+	iov[0].iov_base = hb->vnet;
+	iov[0].iov_len = TSO_VNET_HDR_LEN;
+	k = &g->pkts[gr->first];
+	if (gr->count == 1) {
+		tso_vnet_build(&plain, hb->vnet);
+		iov[1].iov_base = (void *)(uintptr_t)k->p;
+		iov[1].iov_len = k->len;
+		return 2;
+	}
+	tso_gro_headers(g, gr, hb);
+	iov[1].iov_base = hb->ip_tcp;
+	iov[1].iov_len = gr->hlen;
+	n = 2;
+	for (idx = gr->first; idx != TSO_GRO_END; idx = k->next) {
+		k = &g->pkts[idx];
+		iov[n].iov_base = (void *)(uintptr_t)(k->p + gr->hlen);
+		iov[n].iov_len = k->len - gr->hlen;
+		n++;
+	}
+	return (int)n;
 }

@@ -1,9 +1,11 @@
-/* tso.h -- TUN offloads: split a TCP super-segment, complete checksums. */
+/* tso.h -- TUN offloads: split TCP super-segments, coalesce received ones. */
 #ifndef NTM_NODE_TSO_H
 #define NTM_NODE_TSO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /*
  * With IFF_VNET_HDR and TUNSETOFFLOAD, every read from the TUN fd starts
@@ -98,5 +100,86 @@ uint16_t tso_csum_fold(uint32_t sum);
  * are correct.  For the tests and for debugging.
  */
 int	tso_csum_verify(const uint8_t *p, size_t len);
+
+/*
+ * Receive coalescing (GRO).  The packets of one receive batch, opened and
+ * checked one by one, are added in their order of arrival; consecutive
+ * in-order TCP segments of one flow become one group, written to the TUN
+ * fd as one super-segment that the kernel takes like a GRO packet: its
+ * virtio_net_hdr says gso_type TCPV4/TCPV6, gso_size the first segment's
+ * payload, NEEDS_CSUM at csum_start (the TCP header) + 16, and the TCP
+ * checksum field holds the pseudo-header sum for the whole length.  Any
+ * other packet is a group of its own, written as it came (DATA_VALID).
+ *
+ * A segment joins the newest group of its flow when all of these hold:
+ * same addresses, ports and IP version; IPv4 without options or
+ * fragmentation (DF as in the group), IPv6 without extension headers;
+ * same TOS / traffic class and flow label, TTL / hop limit; TCP flags ACK
+ * or ACK|PSH only (a PSH ends the group), the same ACK number, TCP options
+ * absent or only a timestamp, byte for byte as in the group's first
+ * segment; its sequence number right after the group's end; a payload of
+ * the group's first size (one shorter payload may end the group); at
+ * most TSO_GRO_SEGMENTS segments and TSO_PACKET_MAX bytes in all.  A
+ * segment that may not join starts a new group of its flow, so the
+ * segments of a flow are written in the order they came.  The
+ * super-segment's window is its last segment's.
+ *
+ *	tso_gro_reset(g);
+ *	for each opened packet: tso_gro_add(g, pkt, len)  (-ENOSPC: full)
+ *	for (i = 0; i < tso_gro_groups(g); i++)
+ *		niov = tso_gro_iov(g, i, &hb, iov, TSO_GRO_IOV);
+ *		writev(tunfd, iov, niov);
+ *
+ * Packets are borrowed, never modified, and must stay until
+ * tso_gro_reset(); the headers written are built in the caller's struct
+ * tso_gro_hdr.  Nothing is allocated after tso_gro_new().
+ */
+enum tso_gro_limit {
+	TSO_GRO_LIMIT_INVALID = 0,
+	TSO_GRO_SEGMENTS = 64,		/* segments per super-segment */
+	/* Entries tso_gro_iov() may fill: vnet, headers, payloads. */
+	TSO_GRO_IOV = TSO_GRO_SEGMENTS + 2,
+	/* IPv4 (IHL 15) + TCP (data offset 15) */
+	TSO_GRO_HEADERS_MAX = 60 + 60,
+};
+
+struct tso_gro;
+
+/* The headers of one write, built by tso_gro_iov(). */
+struct tso_gro_hdr {
+	uint8_t		vnet[TSO_VNET_HDR_LEN];
+	uint8_t		ip_tcp[TSO_GRO_HEADERS_MAX];
+};
+
+/* Room for `cap` packets per batch.  0, -EINVAL or -ENOMEM. */
+int	tso_gro_new(struct tso_gro **, size_t cap);
+void	tso_gro_free(struct tso_gro *);	/* accepts NULL */
+/* Forgets every packet and group: their bytes may be reused now. */
+void	tso_gro_reset(struct tso_gro *);
+/*
+ * tso_gro_split: with on, nothing is coalesced any more (every packet is
+ * its own group): for a kernel that refuses the GSO writes.
+ */
+void	tso_gro_split(struct tso_gro *, bool on);
+/*
+ * tso_gro_add: one IP packet of exactly len bytes (the caller has checked
+ * its length, addresses and tunnel), borrowed until tso_gro_reset().
+ * Returns 0, or -ENOSPC when the batch is full (write it and reset).
+ */
+int	tso_gro_add(struct tso_gro *, const uint8_t *pkt, size_t len);
+/* Packets added, and writes they make, since the last reset. */
+size_t	tso_gro_packets(const struct tso_gro *);
+size_t	tso_gro_groups(const struct tso_gro *);
+/* How many packets group i holds (1: written as it came). */
+size_t	tso_gro_group_size(const struct tso_gro *, size_t i);
+/*
+ * tso_gro_iov: the writev() vector of group i (i < tso_gro_groups()),
+ * pointing into hb (for the virtio_net_hdr and, when coalesced, the
+ * rewritten IP and TCP headers) and into the packets.  Returns the number
+ * of entries used, at most TSO_GRO_IOV, or -ENOSPC if iovcap is smaller
+ * than needed, -EINVAL for no such group.
+ */
+int	tso_gro_iov(const struct tso_gro *, size_t i, struct tso_gro_hdr *hb,
+	    struct iovec *iov, size_t iovcap);
 
 #endif
