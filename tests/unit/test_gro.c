@@ -732,6 +732,116 @@ test_odd_packets(void **state)
 	t_batch_free(&b);
 }
 
+/* xorshift64: the same "random" batches on every run. */
+static uint64_t
+t_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * Batches of a few flows with random flags, gaps, sizes, truncations and
+ * damaged header bytes: every packet is written exactly once, in a group
+ * whose packets keep their order of arrival, and a coalesced group's
+ * vector is its headers and then whole payloads of equal size but the
+ * last.  Under the sanitizer build this also reads no byte out of bounds.
+ */
+static void
+test_random_batches(void **state)
+{
+	struct iovec iov[TSO_GRO_IOV];
+	struct tso_gro_hdr hb;
+	struct t_batch b;
+	struct t_seg s[3];
+	uint64_t x = 0x9e3779b97f4a7c15ULL, r;
+	uint8_t seen[T_MAX];
+	size_t round, i, k, f, slot, off, last, want, cut;
+	size_t alone = 0, joined = 0;
+	int n;
+
+	(void)state;
+	t_batch_init(&b);
+	for (round = 0; round < 300; round++) {
+		tso_gro_reset(b.g);
+		b.n = 0;
+		t_seg_default(&s[0], AF_INET);
+		t_seg_default(&s[1], AF_INET6);
+		t_seg_default(&s[2], AF_INET);
+		s[2].sport = 1;
+		for (i = 0; i < T_MAX; i++) {
+			r = t_rand(&x);
+			f = r % 3;
+			s[f].payload = (r >> 8) % 8 == 0 ? (r >> 16) % 1400 :
+			    T_MSS;
+			s[f].flags = (r >> 24) % 16 == 0 ? T_ACK | T_PSH :
+			    (r >> 24) % 16 == 1 ? T_ACK | T_FIN : T_ACK;
+			if ((r >> 28) % 32 == 0)
+				s[f].seq += (uint32_t)(r >> 32);
+			b.len[i] = t_build(t_pkt(&b, i), &s[f]);
+			if ((r >> 40) % 16 == 0)
+				t_pkt(&b, i)[(r >> 44) % 80] ^= (uint8_t)(r >> 52);
+			if ((r >> 60) == 0) {
+				cut = (r >> 20) % (b.len[i] + 1);
+				b.len[i] = cut;
+			}
+			assert_int_equal(tso_gro_add(b.g, t_pkt(&b, i),
+			    b.len[i]), 0);
+			s[f].seq += (uint32_t)s[f].payload;
+			s[f].id++;
+		}
+		b.n = T_MAX;
+		memset(seen, 0, sizeof(seen));
+		for (k = 0; k < tso_gro_groups(b.g); k++) {
+			n = tso_gro_iov(b.g, k, &hb, iov, TSO_GRO_IOV);
+			assert_true(n >= 2);
+			assert_ptr_equal(iov[0].iov_base, hb.vnet);
+			if (tso_gro_group_size(b.g, k) == 1) {
+				assert_int_equal(n, 2);
+				slot = (size_t)((uint8_t *)iov[1].iov_base -
+				    b.buf) / T_SLOT;
+				assert_ptr_equal(iov[1].iov_base,
+				    t_pkt(&b, slot));
+				assert_int_equal(iov[1].iov_len, b.len[slot]);
+				assert_int_equal(seen[slot], 0);
+				seen[slot] = 1;
+				alone++;
+				continue;
+			}
+			joined += (size_t)n - 2;
+			assert_int_equal((size_t)n - 2,
+			    tso_gro_group_size(b.g, k));
+			assert_ptr_equal(iov[1].iov_base, hb.ip_tcp);
+			want = iov[2].iov_len;
+			for (i = 2, last = 0; i < (size_t)n; i++) {
+				off = (size_t)((uint8_t *)iov[i].iov_base -
+				    b.buf);
+				slot = off / T_SLOT;
+				assert_true(slot < T_MAX);
+				assert_int_equal(off % T_SLOT, iov[1].iov_len);
+				assert_int_equal(iov[i].iov_len,
+				    b.len[slot] - iov[1].iov_len);
+				if (i + 1 < (size_t)n)
+					assert_int_equal(iov[i].iov_len, want);
+				else
+					assert_true(iov[i].iov_len <= want);
+				assert_true(i == 2 || slot > last);
+				last = slot;
+				assert_int_equal(seen[slot], 0);
+				seen[slot] = 1;
+			}
+		}
+		for (i = 0; i < T_MAX; i++)
+			assert_int_equal(seen[i], 1);
+	}
+	/* Both kinds of write came up often. */
+	assert_true(alone > 300 * T_MAX / 10);
+	assert_true(joined > 300 * T_MAX / 2);
+	t_batch_free(&b);
+}
+
 int
 main(void)
 {
@@ -749,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_fin_keeps_order),
 		cmocka_unit_test(test_split_and_full),
 		cmocka_unit_test(test_odd_packets),
+		cmocka_unit_test(test_random_batches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
