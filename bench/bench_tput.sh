@@ -223,7 +223,7 @@ if command -v nebula >/dev/null && [ -n "$NEBCERT" ]; then
 fi
 
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "bench_tput: iperf3 TCP alice -> dave, $rounds rounds of $secs s, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
+echo "bench_tput: iperf3 TCP alice -> dave, $rounds rounds of $secs s, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, kernel $(uname -r), load $load0"
 hz=$(getconf CLK_TCK)
 : >"$T/results"
 r=1

@@ -354,7 +354,7 @@ enum {
 };
 
 struct tso_gro_pkt {
-	const uint8_t	*p;		/* borrowed until tso_gro_reset() */
+	const uint8_t	*p;		/* borrowed until the reset */
 	size_t		 len;
 	uint32_t	 next;		/* in its group, or TSO_GRO_END */
 };
@@ -365,8 +365,8 @@ struct tso_gro_group {
 	uint32_t	 count;
 	uint32_t	 ports;		/* source and destination port */
 	uint32_t	 next_seq;	/* right after the last segment */
-	size_t		 total;		/* headers + every payload */
-	size_t		 mss;		/* the first segment's payload */
+	size_t		 total;		/* headers + payloads */
+	size_t		 mss;		/* first segment's payload */
 	size_t		 l4off, hlen;
 	int		 family;	/* 0: not a TCP flow */
 	bool		 open;		/* may take another segment */

@@ -53,8 +53,8 @@ struct t_seg {
 	size_t		payload;
 	uint8_t		opts[40];
 	size_t		optlen;
-	size_t		ipopts;		/* IPv4 option bytes (NOPs) */
-	bool		ext;		/* IPv6: a hop-by-hop header first */
+	size_t		ipopts;		/* IPv4 option bytes */
+	bool		ext;		/* IPv6: hop-by-hop first */
 };
 
 struct t_batch {
@@ -782,7 +782,8 @@ test_random_batches(void **state)
 				s[f].seq += (uint32_t)(r >> 32);
 			b.len[i] = t_build(t_pkt(&b, i), &s[f]);
 			if ((r >> 40) % 16 == 0)
-				t_pkt(&b, i)[(r >> 44) % 80] ^= (uint8_t)(r >> 52);
+				t_pkt(&b, i)[(r >> 44) % 80] ^=
+				    (uint8_t)(r >> 52);
 			if ((r >> 60) == 0) {
 				cut = (r >> 20) % (b.len[i] + 1);
 				b.len[i] = cut;
