@@ -14,9 +14,13 @@
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
+#include <gnutls/x509-ext.h>
+#include <nettle/ecc-curve.h>
+#include <nettle/ecdsa.h>
 
 #include "buf.h"
 #include "cert.h"
+#include "crypto.h"
 #include "log.h"
 #include "rand.h"
 
@@ -894,24 +898,129 @@ out:
 
 /* ---- reading certificates ---- */
 
+/*
+ * subjectAltName read straight from the extension's DER with the cursor:
+ * GnuTLS's decoder (gnutls_x509_ext_import_subject_alt_names, behind
+ * every gnutls_x509_crt_get_subject_alt_name call) builds a libtasn1
+ * tree each time, which costs about as much as a signature check.
+ *
+ *   GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName
+ *   GeneralName: [0] otherName (constructed), [1] rfc822Name, [2] dNSName,
+ *   [3] x400Address, [4] directoryName, [5] ediPartyName, [6] URI,
+ *   [7] iPAddress, [8] registeredID (IMPLICIT tags)
+ *
+ * The whole extension is checked before any name is given out, so a
+ * malformed one has no names at all, as with GnuTLS's decoder.
+ */
+struct cert_san_iter {
+	gnutls_datum_t	 ext;
+	struct rbuf	 seq;
+};
+
+static int
+cert_san_type(uint8_t tag)
+{
+	switch (tag) {
+	case 0x82:
+		return GNUTLS_SAN_DNSNAME;
+	case 0x87:
+		return GNUTLS_SAN_IPADDRESS;
+	case 0x81:
+		return GNUTLS_SAN_RFC822NAME;
+	case 0x86:
+		return GNUTLS_SAN_URI;
+	case 0x88:
+		return GNUTLS_SAN_REGISTERED_ID;
+	case 0xa0:
+		return GNUTLS_SAN_OTHERNAME;
+	case 0xa4:
+		return GNUTLS_SAN_DN;
+	case 0xa3:
+	case 0xa5:
+		return 0;		/* x400Address, ediPartyName */
+	default:
+		return -1;
+	}
+}
+
+/* 0, GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE (no SAN), or -EINVAL. */
+static int
+cert_san_begin(gnutls_x509_crt_t crt, struct cert_san_iter *it)
+{
+	struct rbuf c, check;
+	unsigned int crit = 0;
+	uint8_t tag;
+	size_t len;
+	int rv;
+
+	memset(it, 0, sizeof(*it));
+	if ((rv = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.17", 0,
+	    &it->ext, &crit)) < 0)
+		return rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ? rv :
+		    -EINVAL;
+	rbuf_init(&c, it->ext.data, it->ext.size);
+	if (cert_der_header(&c, &tag, &len) < 0 || tag != 0x30 ||
+	    len == 0 || rbuf_sub(&c, &it->seq, len) < 0 || rbuf_left(&c) != 0)
+		goto bad;
+	check = it->seq;
+	while (rbuf_left(&check) > 0)
+		if (cert_der_header(&check, &tag, &len) < 0 ||
+		    cert_san_type(tag) < 0 || rbuf_skip(&check, len) < 0)
+			goto bad;
+	return 0;
+bad:
+	gnutls_free(it->ext.data);
+	it->ext.data = NULL;
+	return -EINVAL;
+}
+
+static bool
+cert_san_next(struct cert_san_iter *it, int *type, const uint8_t **p,
+    size_t *len)
+{
+	uint8_t tag;
+
+	if (rbuf_left(&it->seq) == 0 ||
+	    cert_der_header(&it->seq, &tag, len) < 0 ||
+	    rbuf_get_ptr(&it->seq, p, *len) < 0)
+		return false;
+	*type = cert_san_type(tag);
+	return true;
+}
+
+static void
+cert_san_end(struct cert_san_iter *it)
+{
+	gnutls_free(it->ext.data);
+	it->ext.data = NULL;
+}
+
 enum cert_role
 cert_role_of(gnutls_x509_crt_t crt)
 {
 	enum cert_role found = CERT_ROLE_INVALID, r;
+	gnutls_x509_key_purposes_t kp = NULL;
+	gnutls_datum_t ext = { NULL, 0 }, d;
 	size_t arclen = strlen(NTM_OID_ROLE_ARC);
-	unsigned int i, n = 0;
-	char oid[128];
-	size_t sz;
+	unsigned int i, n = 0, crit = 0;
+	const char *oid;
 	int rv;
 
+	if (gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.37", 0, &ext,
+	    &crit) < 0)
+		return CERT_ROLE_INVALID;
+	if (gnutls_x509_key_purpose_init(&kp) < 0 ||
+	    gnutls_x509_ext_import_key_purposes(&ext, kp, 0) < 0)
+		goto out;
 	for (i = 0;; i++) {
-		sz = sizeof(oid);
-		rv = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &sz,
-		    NULL);
+		rv = gnutls_x509_key_purpose_get(kp, i, &d);
 		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 			break;
-		if (rv < 0)
-			return CERT_ROLE_INVALID;
+		if (rv < 0) {
+			n = 0;
+			break;
+		}
+		oid = (const char *)d.data;
 		if (strncmp(oid, NTM_OID_ROLE_ARC, arclen) != 0 ||
 		    oid[arclen] != '.')
 			continue;	/* not ours */
@@ -920,9 +1029,14 @@ cert_role_of(gnutls_x509_crt_t crt)
 		for (r = CERT_ROLE_NODE; r <= CERT_ROLE_AS; r++)
 			if (strcmp(oid, cert_role_oids[r]) == 0)
 				found = r;
-		if (found == CERT_ROLE_INVALID)
-			return CERT_ROLE_INVALID;	/* unknown role */
+		if (found == CERT_ROLE_INVALID) {
+			n = 0;		/* unknown role */
+			break;
+		}
 	}
+out:
+	gnutls_x509_key_purpose_deinit(kp);
+	gnutls_free(ext.data);
 	return n == 1 ? found : CERT_ROLE_INVALID;
 }
 
@@ -930,58 +1044,56 @@ bool
 cert_has_dns(gnutls_x509_crt_t crt, const char *name)
 {
 	char want[CERT_FQDN_MAX + 1], have[CERT_FQDN_MAX + 2];
-	unsigned int i;
+	struct cert_san_iter it;
+	const uint8_t *p;
+	bool found = false;
 	size_t sz;
 	int type;
 
-	if (!cert_name_norm(name, want, sizeof(want)))
+	if (!cert_name_norm(name, want, sizeof(want)) ||
+	    cert_san_begin(crt, &it) < 0)
 		return false;
-	for (i = 0;; i++) {
-		sz = sizeof(have);
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, have, &sz,
-		    NULL);
-		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+	while (!found && cert_san_next(&it, &type, &p, &sz)) {
+		/* Embedded NUL: never equal; too long: not a name of ours. */
+		if (type != GNUTLS_SAN_DNSNAME || sz >= sizeof(have) ||
+		    memchr(p, 0, sz) != NULL)
 			continue;
-		if (type < 0)
-			return false;
-		if (type != GNUTLS_SAN_DNSNAME || sz != strlen(have))
-			continue;	/* embedded NUL: never equal */
+		memcpy(have, p, sz);
+		have[sz] = '\0';
 		if (sz > 0 && have[sz - 1] == '.')
 			have[--sz] = '\0';
-		if (strcasecmp(have, want) == 0)
-			return true;
+		found = strcasecmp(have, want) == 0;
 	}
+	cert_san_end(&it);
+	return found;
 }
 
 static bool
 cert_has_ip(gnutls_x509_crt_t crt, const void *addr, size_t len)
 {
-	uint8_t have[16];
-	unsigned int i;
+	struct cert_san_iter it;
+	const uint8_t *p;
+	bool found = false;
 	size_t sz;
 	int type;
 
-	for (i = 0;; i++) {
-		sz = sizeof(have);
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, have, &sz,
-		    NULL);
-		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			continue;
-		if (type < 0)
-			return false;
-		if (type == GNUTLS_SAN_IPADDRESS && sz == len &&
-		    memcmp(have, addr, len) == 0)
-			return true;
-	}
+	if (cert_san_begin(crt, &it) < 0)
+		return false;
+	while (!found && cert_san_next(&it, &type, &p, &sz))
+		found = type == GNUTLS_SAN_IPADDRESS && sz == len &&
+		    memcmp(p, addr, len) == 0;
+	cert_san_end(&it);
+	return found;
 }
 
 int
 cert_info(gnutls_x509_crt_t crt, struct cert_info *info)
 {
+	struct cert_san_iter it;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t dn = { NULL, 0 };
-	unsigned int ca = 0, i;
-	uint8_t buf[CERT_FQDN_MAX + 2];
+	const uint8_t *p;
+	unsigned int ca = 0;
 	size_t sz;
 	int type;
 
@@ -998,28 +1110,27 @@ cert_info(gnutls_x509_crt_t crt, struct cert_info *info)
 		    (int)dn.size, dn.data);
 		gnutls_free(dn.data);
 	}
-	for (i = 0;; i++) {
-		sz = sizeof(buf) - 1;
-		type = gnutls_x509_crt_get_subject_alt_name(crt, i, buf, &sz,
-		    NULL);
-		if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			continue;
-		if (type < 0)
-			break;
-		if (type == GNUTLS_SAN_DNSNAME) {
-			if (info->ndns++ == 0 && sz < sizeof(info->fqdn))
-				snprintf(info->fqdn, sizeof(info->fqdn),
-				    "%.*s", (int)sz, (char *)buf);
-		} else if (type == GNUTLS_SAN_IPADDRESS) {
-			info->nip++;
-			if (sz == 4 && !info->has_vip4) {
-				info->has_vip4 = true;
-				memcpy(&info->vip4, buf, 4);
-			} else if (sz == 16 && !info->has_vip6) {
-				info->has_vip6 = true;
-				memcpy(&info->vip6, buf, 16);
+	if (cert_san_begin(crt, &it) == 0) {
+		while (cert_san_next(&it, &type, &p, &sz)) {
+			if (type == GNUTLS_SAN_DNSNAME) {
+				/* Names of 254 bytes and more: not counted. */
+				if (sz >= CERT_FQDN_MAX + 1)
+					continue;
+				if (info->ndns++ == 0)
+					snprintf(info->fqdn, sizeof(info->fqdn),
+					    "%.*s", (int)sz, (const char *)p);
+			} else if (type == GNUTLS_SAN_IPADDRESS) {
+				info->nip++;
+				if (sz == 4 && !info->has_vip4) {
+					info->has_vip4 = true;
+					memcpy(&info->vip4, p, 4);
+				} else if (sz == 16 && !info->has_vip6) {
+					info->has_vip6 = true;
+					memcpy(&info->vip6, p, 16);
+				}
 			}
 		}
+		cert_san_end(&it);
 	}
 	sz = sizeof(info->serial);
 	if (gnutls_x509_crt_get_serial(crt, info->serial, &sz) < 0)
@@ -1167,6 +1278,489 @@ cert_verify(const struct cert_trust *t, gnutls_x509_crt_t leaf,
 	if (ex->vip6 != NULL && !cert_has_ip(leaf, ex->vip6, 16))
 		return CERT_E_VIP;
 	return 0;
+}
+
+/* ---- a verified intermediate: leaves for one signature check ---- */
+
+/* AlgorithmIdentifier ecdsa-with-SHA256 (RFC 5758: no parameters). */
+static const uint8_t cert_alg_ecdsa_sha256[] = {
+	0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+};
+
+/* Extensions of cert_issue()'s profile (RFC 5280 4.2.1). */
+static const char *const cert_profile_exts[] = {
+	"2.5.29.14",	/* subjectKeyIdentifier */
+	"2.5.29.15",	/* keyUsage */
+	"2.5.29.17",	/* subjectAltName */
+	"2.5.29.19",	/* basicConstraints */
+	"2.5.29.35",	/* authorityKeyIdentifier */
+	"2.5.29.37",	/* extKeyUsage */
+};
+
+#define CERT_OID_SAN		"2.5.29.17"
+#define CERT_OID_EKU		"2.5.29.37"
+#define CERT_OID_EKU_ANY	"2.5.29.37.0"
+
+struct cert_anchor {
+	bool				 usable;
+	enum cert_role			 role;
+	bool				 pub_init;
+	struct ecc_point		 pub;
+	gnutls_datum_t			 subject;	/* raw DN */
+	uint8_t				 ski[CERT_KEYID_MAX];
+	size_t				 ski_len;
+	gnutls_x509_name_constraints_t	 nc;
+	time_t				 not_before, not_after;
+	bool				 has_root;
+	time_t				 root_not_before, root_not_after;
+};
+
+/* Only dNSName and iPAddress subtrees: what the leaf checks below cover. */
+static bool
+cert_nc_simple(gnutls_x509_name_constraints_t nc)
+{
+	gnutls_datum_t name;
+	unsigned int i, type;
+	int rv;
+
+	for (i = 0;; i++) {
+		rv = gnutls_x509_name_constraints_get_permitted(nc, i, &type,
+		    &name);
+		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rv < 0 || (type != GNUTLS_SAN_DNSNAME &&
+		    type != GNUTLS_SAN_IPADDRESS))
+			return false;
+	}
+	for (i = 0;; i++) {
+		rv = gnutls_x509_name_constraints_get_excluded(nc, i, &type,
+		    &name);
+		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rv < 0 || (type != GNUTLS_SAN_DNSNAME &&
+		    type != GNUTLS_SAN_IPADDRESS))
+			return false;
+	}
+	return true;
+}
+
+static bool
+cert_has_nc(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t ext = { NULL, 0 };
+	unsigned int crit = 0;
+	bool has;
+
+	has = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.30", 0, &ext,
+	    &crit) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+	gnutls_free(ext.data);
+	return has;
+}
+
+/* The intermediate's P-256 key as a nettle point. */
+static int
+cert_anchor_key(struct cert_anchor *a, gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+	gnutls_ecc_curve_t curve;
+	mpz_t mx, my;
+	int rv = -ENOTSUP;
+
+	if (gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) < 0)
+		return -ENOTSUP;
+	mpz_init(mx);
+	mpz_init(my);
+	if (curve != GNUTLS_ECC_CURVE_SECP256R1)
+		goto out;
+	mpz_import(mx, x.size, 1, 1, 0, 0, x.data);
+	mpz_import(my, y.size, 1, 1, 0, 0, y.data);
+	ecc_point_init(&a->pub, nettle_get_secp_256r1());
+	a->pub_init = true;
+	if (ecc_point_set(&a->pub, mx, my) != 1)
+		goto out;
+	rv = 0;
+out:
+	mpz_clear(my);
+	mpz_clear(mx);
+	gnutls_free(y.data);
+	gnutls_free(x.data);
+	return rv;
+}
+
+/*
+ * The intermediate once, with cert_verify's own GnuTLS call but alone in
+ * the chain: signed by a trusted root, purpose not excluding the role.
+ */
+static int
+cert_anchor_load(struct cert_anchor *a, const struct cert_trust *t,
+    gnutls_x509_crt_t crt)
+{
+	gnutls_x509_crt_t root = NULL;
+	gnutls_typed_vdata_st vd;
+	unsigned int status = 0, ca = 0, ku = 0, crit = 0;
+	const char *oid = cert_role_oid(a->role);
+	int rv;
+
+	if (oid == NULL)
+		return -ENOTSUP;
+	vd.type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vd.data = (unsigned char *)(uintptr_t)oid;
+	vd.size = 0;
+	if (gnutls_x509_trust_list_verify_crt2(t->tl, &crt, 1, &vd, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS, &status, NULL) < 0 ||
+	    status != 0)
+		return -ENOTSUP;
+	if (gnutls_x509_crt_get_version(crt) != 3 ||
+	    gnutls_x509_crt_get_basic_constraints(crt, &crit, &ca, NULL) < 0 ||
+	    !ca)
+		return -ENOTSUP;
+	rv = gnutls_x509_crt_get_key_usage(crt, &ku, &crit);
+	if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		ku = GNUTLS_KEY_KEY_CERT_SIGN;
+	else if (rv < 0)
+		return -ENOTSUP;
+	if (!(ku & GNUTLS_KEY_KEY_CERT_SIGN))
+		return -ENOTSUP;
+	if ((rv = cert_anchor_key(a, crt)) < 0)
+		return rv;
+	if (gnutls_x509_crt_get_raw_dn(crt, &a->subject) < 0)
+		return -ENOTSUP;
+	a->ski_len = sizeof(a->ski);
+	if (gnutls_x509_crt_get_subject_key_id(crt, a->ski, &a->ski_len,
+	    NULL) < 0)
+		a->ski_len = 0;
+	if (gnutls_x509_name_constraints_init(&a->nc) < 0)
+		return -ENOMEM;
+	rv = gnutls_x509_crt_get_name_constraints(crt, a->nc, 0, &crit);
+	if (rv < 0 && rv != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		return -ENOTSUP;
+	if (!cert_nc_simple(a->nc))
+		return -ENOTSUP;
+	a->not_before = gnutls_x509_crt_get_activation_time(crt);
+	a->not_after = gnutls_x509_crt_get_expiration_time(crt);
+	if (gnutls_x509_trust_list_get_issuer(t->tl, crt, &root, 0) == 0) {
+		/* A root's own constraints would bind the leaf too. */
+		if (cert_has_nc(root))
+			return -ENOTSUP;
+		a->has_root = true;
+		a->root_not_before = gnutls_x509_crt_get_activation_time(root);
+		a->root_not_after = gnutls_x509_crt_get_expiration_time(root);
+	}
+	return 0;
+}
+
+int
+cert_anchor_new(const struct cert_trust *t, gnutls_x509_crt_t crt,
+    enum cert_role role, struct cert_anchor **out)
+{
+	struct cert_anchor *a;
+	int rv;
+
+	*out = NULL;
+	if (t == NULL || crt == NULL)
+		return -EINVAL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -ENOMEM;
+	a->role = role;
+	rv = cert_anchor_load(a, t, crt);
+	if (rv == -ENOMEM) {
+		cert_anchor_free(a);
+		return rv;
+	}
+	a->usable = rv == 0;
+	*out = a;
+	return 0;
+}
+
+void
+cert_anchor_free(struct cert_anchor *a)
+{
+	if (a == NULL)
+		return;
+	if (a->pub_init)
+		ecc_point_clear(&a->pub);
+	if (a->nc != NULL)
+		gnutls_x509_name_constraints_deinit(a->nc);
+	gnutls_free(a->subject.data);
+	free(a);
+}
+
+bool
+cert_anchor_usable(const struct cert_anchor *a)
+{
+	return a != NULL && a->usable;
+}
+
+/* A DER element at the cursor: its raw bytes and its contents. */
+static int
+cert_der_elem(struct rbuf *c, uint8_t want, const uint8_t **raw,
+    size_t *rawlen, struct rbuf *in)
+{
+	const uint8_t *start = c->p + c->off;
+	size_t before = rbuf_left(c), len;
+	uint8_t tag;
+
+	if (cert_der_header(c, &tag, &len) < 0 || tag != want ||
+	    rbuf_sub(c, in, len) < 0)
+		return -ENOTSUP;
+	if (raw != NULL) {
+		*raw = start;
+		*rawlen = before - rbuf_left(c);
+	}
+	return 0;
+}
+
+/* A positive DER INTEGER (at most 32 bytes of value) into x. */
+static int
+cert_der_uint(struct rbuf *c, mpz_t x)
+{
+	const uint8_t *p;
+	struct rbuf in;
+	size_t len;
+
+	if (cert_der_elem(c, 0x02, NULL, NULL, &in) < 0 ||
+	    (len = rbuf_left(&in)) == 0 || len > 33 ||
+	    rbuf_get_ptr(&in, &p, len) < 0 || (p[0] & 0x80) != 0 ||
+	    (len > 1 && p[0] == 0 && (p[1] & 0x80) == 0) ||
+	    (len == 33 && p[0] != 0))
+		return -ENOTSUP;
+	mpz_import(x, len, 1, 1, 0, 0, p);
+	return 0;
+}
+
+/*
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
+ * signatureValue }: ecdsa-with-SHA256 in both places, and the signature
+ * verified with the intermediate's key over the TBS bytes.
+ */
+static int
+cert_anchor_signature(const struct cert_anchor *a, const uint8_t *der,
+    size_t len)
+{
+	struct rbuf c, cert, tbs, alg, sig, seq;
+	const uint8_t *tbs_raw, *alg_raw;
+	size_t tbs_len, alg_len;
+	uint8_t digest[CRYPTO_SHA256_SIZE], unused;
+	struct dsa_signature ds;
+	int rv;
+
+	rbuf_init(&c, der, len);
+	if (cert_der_elem(&c, 0x30, NULL, NULL, &cert) < 0 ||
+	    rbuf_left(&c) != 0 ||
+	    cert_der_elem(&cert, 0x30, &tbs_raw, &tbs_len, &tbs) < 0 ||
+	    cert_der_elem(&cert, 0x30, &alg_raw, &alg_len, &alg) < 0 ||
+	    alg_len != sizeof(cert_alg_ecdsa_sha256) ||
+	    memcmp(alg_raw, cert_alg_ecdsa_sha256, alg_len) != 0 ||
+	    cert_der_elem(&cert, 0x03, NULL, NULL, &sig) < 0 ||
+	    rbuf_left(&cert) != 0)
+		return -ENOTSUP;
+	/* TBSCertificate: [0] version, serialNumber, signature. */
+	if (rbuf_left(&tbs) > 0 && tbs.p[tbs.off] == 0xa0 &&
+	    cert_der_elem(&tbs, 0xa0, NULL, NULL, &seq) < 0)
+		return -ENOTSUP;
+	if (cert_der_elem(&tbs, 0x02, NULL, NULL, &seq) < 0 ||
+	    cert_der_elem(&tbs, 0x30, &alg_raw, &alg_len, &seq) < 0 ||
+	    alg_len != sizeof(cert_alg_ecdsa_sha256) ||
+	    memcmp(alg_raw, cert_alg_ecdsa_sha256, alg_len) != 0)
+		return -ENOTSUP;
+	/* BIT STRING, no unused bits: ECDSA-Sig-Value ::= SEQUENCE { r, s } */
+	if (rbuf_get_u8(&sig, &unused) < 0 || unused != 0 ||
+	    cert_der_elem(&sig, 0x30, NULL, NULL, &seq) < 0 ||
+	    rbuf_left(&sig) != 0)
+		return -ENOTSUP;
+	crypto_sha256(digest, tbs_raw, tbs_len);
+	dsa_signature_init(&ds);
+	if (cert_der_uint(&seq, ds.r) < 0 || cert_der_uint(&seq, ds.s) < 0 ||
+	    rbuf_left(&seq) != 0)
+		rv = -ENOTSUP;
+	else
+		rv = ecdsa_verify(&a->pub, sizeof(digest), digest, &ds) == 1 ?
+		    0 : CERT_E_SIGNATURE;
+	dsa_signature_clear(&ds);
+	return rv;
+}
+
+/*
+ * Every SAN a dNSName (printable ASCII) or iPAddress (4 or 16 bytes)
+ * within the constraints, at least one dNSName.
+ */
+static int
+cert_anchor_names(const struct cert_anchor *a, gnutls_x509_crt_t leaf)
+{
+	struct cert_san_iter it;
+	gnutls_datum_t d;
+	const uint8_t *p;
+	unsigned int ndns = 0;
+	size_t sz, i;
+	int type, rv = 0;
+
+	if (cert_san_begin(leaf, &it) < 0)
+		return -ENOTSUP;
+	while (rv == 0 && cert_san_next(&it, &type, &p, &sz)) {
+		if (type == GNUTLS_SAN_DNSNAME) {
+			for (i = 0; i < sz; i++)
+				if (p[i] <= 0x20 || p[i] >= 0x7f)
+					break;
+			if (sz == 0 || i < sz) {
+				rv = -ENOTSUP;
+				break;
+			}
+			ndns++;
+		} else if (type != GNUTLS_SAN_IPADDRESS ||
+		    (sz != 4 && sz != 16)) {
+			rv = -ENOTSUP;
+			break;
+		}
+		d.data = (unsigned char *)(uintptr_t)p;
+		d.size = (unsigned int)sz;
+		if (!gnutls_x509_name_constraints_check(a->nc,
+		    (gnutls_x509_subject_alt_name_t)type, &d))
+			rv = CERT_E_CONSTRAINTS;
+	}
+	cert_san_end(&it);
+	if (rv == 0 && ndns == 0)
+		rv = -ENOTSUP;
+	return rv;
+}
+
+/* The role among the key purposes (GnuTLS's purpose check). */
+static int
+cert_anchor_purpose(const struct cert_anchor *a, gnutls_x509_crt_t leaf)
+{
+	gnutls_x509_key_purposes_t kp = NULL;
+	gnutls_datum_t ext = { NULL, 0 }, oid;
+	const char *want = cert_role_oid(a->role);
+	unsigned int crit = 0, i;
+	bool found = false;
+	int rv;
+
+	if (gnutls_x509_crt_get_extension_by_oid2(leaf, CERT_OID_EKU, 0, &ext,
+	    &crit) < 0)
+		return -ENOTSUP;
+	if (gnutls_x509_key_purpose_init(&kp) < 0) {
+		rv = -ENOMEM;
+		goto out;
+	}
+	if (gnutls_x509_ext_import_key_purposes(&ext, kp, 0) < 0) {
+		rv = -ENOTSUP;
+		goto out;
+	}
+	for (i = 0;; i++) {
+		rv = gnutls_x509_key_purpose_get(kp, i, &oid);
+		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rv < 0 || strcmp((const char *)oid.data,
+		    CERT_OID_EKU_ANY) == 0) {
+			rv = -ENOTSUP;
+			goto out;
+		}
+		if (strcmp((const char *)oid.data, want) == 0)
+			found = true;
+	}
+	rv = found ? 0 : CERT_E_ROLE;
+out:
+	gnutls_x509_key_purpose_deinit(kp);
+	gnutls_free(ext.data);
+	return rv;
+}
+
+/* Issued by this intermediate as GnuTLS matches issuers; the profile. */
+static int
+cert_anchor_shape(const struct cert_anchor *a, gnutls_x509_crt_t leaf)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	uint8_t aki[CERT_KEYID_MAX];
+	char oid[128];
+	size_t sz, k;
+	unsigned int i, crit, ca = 0;
+	int rv;
+
+	if (gnutls_x509_crt_get_version(leaf) != 3)
+		return -ENOTSUP;
+	if (gnutls_x509_crt_get_raw_issuer_dn(leaf, &dn) < 0)
+		return -ENOTSUP;
+	rv = dn.size == a->subject.size && memcmp(dn.data, a->subject.data,
+	    dn.size) == 0 ? 0 : -ENOTSUP;
+	gnutls_free(dn.data);
+	if (rv < 0)
+		return rv;
+	sz = sizeof(aki);
+	rv = gnutls_x509_crt_get_authority_key_id(leaf, aki, &sz, NULL);
+	if (rv != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE && (rv < 0 ||
+	    a->ski_len == 0 || sz != a->ski_len ||
+	    memcmp(aki, a->ski, sz) != 0))
+		return -ENOTSUP;
+	for (i = 0;; i++) {
+		sz = sizeof(oid);
+		rv = gnutls_x509_crt_get_extension_info(leaf, i, oid, &sz,
+		    &crit);
+		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (rv < 0)
+			return -ENOTSUP;
+		for (k = 0; k < sizeof(cert_profile_exts) /
+		    sizeof(cert_profile_exts[0]); k++)
+			if (strcmp(oid, cert_profile_exts[k]) == 0)
+				break;
+		if (k == sizeof(cert_profile_exts) /
+		    sizeof(cert_profile_exts[0]))
+			return -ENOTSUP;
+	}
+	rv = gnutls_x509_crt_get_basic_constraints(leaf, &crit, &ca, NULL);
+	if (rv != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE && (rv < 0 || ca))
+		return -ENOTSUP;
+	return 0;
+}
+
+int
+cert_anchor_check(const struct cert_anchor *a, gnutls_x509_crt_t leaf,
+    const uint8_t *der, size_t len)
+{
+	int rv;
+
+	if (!cert_anchor_usable(a))
+		return -ENOTSUP;
+	/* cert_verify's order: chain, signature, constraints, purpose. */
+	if ((rv = cert_anchor_shape(a, leaf)) < 0 ||
+	    (rv = cert_anchor_signature(a, der, len)) < 0 ||
+	    (rv = cert_anchor_names(a, leaf)) < 0 ||
+	    (rv = cert_anchor_purpose(a, leaf)) < 0)
+		return rv;
+	return 0;
+}
+
+int
+cert_anchor_dates(const struct cert_anchor *a, time_t nb, time_t na,
+    time_t now)
+{
+	if (now < nb)
+		return CERT_E_NOT_YET_VALID;
+	if (now > na)
+		return CERT_E_EXPIRED;
+	if (now < a->not_before)
+		return CERT_E_NOT_YET_VALID;
+	if (now > a->not_after)
+		return CERT_E_EXPIRED;
+	if (a->has_root && now < a->root_not_before)
+		return CERT_E_NOT_YET_VALID;
+	if (a->has_root && now > a->root_not_after)
+		return CERT_E_EXPIRED;
+	return 0;
+}
+
+int
+cert_anchor_verify(const struct cert_anchor *a, gnutls_x509_crt_t leaf,
+    const uint8_t *der, size_t len, time_t now)
+{
+	int rv;
+
+	if ((rv = cert_anchor_check(a, leaf, der, len)) < 0 ||
+	    (rv = cert_anchor_dates(a,
+	    gnutls_x509_crt_get_activation_time(leaf),
+	    gnutls_x509_crt_get_expiration_time(leaf), now)) < 0)
+		return rv;
+	return cert_role_of(leaf) == a->role ? 0 : CERT_E_ROLE;
 }
 
 /* ---- PKCS#10 requests from nodes ---- */

@@ -230,6 +230,50 @@ int	 cert_verify(const struct cert_trust *, gnutls_x509_crt_t leaf,
 	    gnutls_x509_crt_t intermediate, const struct cert_expect *,
 	    time_t now);
 
+/*
+ * An issuing CA verified once (doc/SECURITY.md "What peer verification
+ * caches"): the AS intermediate checked against the trust list (chain to a
+ * root, CA with keyCertSign, the role as key purpose, no time checks), and
+ * what checking a leaf under it needs kept parsed: its P-256 key as a
+ * nettle point, raw subject name, key identifier, nameConstraints, its
+ * dates and its root's.  Then cert_anchor_verify() gives the answer
+ * cert_verify(trust, leaf, intermediate, {role}, now) gives, for one
+ * ECDSA verification and one parse of the leaf's SAN and EKU:
+ *
+ *   cert_anchor_check   what does not depend on the clock: issuer name and
+ *                       key identifier, leaf signature (CERT_E_SIGNATURE),
+ *                       name constraints on every SAN (CERT_E_CONSTRAINTS),
+ *                       the role among the key purposes (CERT_E_ROLE);
+ *   cert_anchor_dates   leaf, intermediate, root dates against now;
+ *   then                exactly one role, the expected one.
+ *
+ * Leaves outside the profile cert_issue() writes (another signature
+ * algorithm, an extension other than basicConstraints, keyUsage, EKU, SAN
+ * and key identifiers, a CA leaf, a SAN other than dNSName and iPAddress,
+ * no dNSName, no EKU or anyExtendedKeyUsage, another issuer name or key
+ * identifier), and every leaf when the intermediate itself does not verify
+ * or has constraints other than dNSName/iPAddress (or its root any), give
+ * -ENOTSUP: the caller uses cert_verify(), which GnuTLS decides.
+ */
+struct cert_anchor;
+
+/* 0 and *out (caller frees), also when not usable; -ENOMEM, -EINVAL. */
+int	 cert_anchor_new(const struct cert_trust *,
+	    gnutls_x509_crt_t intermediate, enum cert_role role,
+	    struct cert_anchor **out);
+void	 cert_anchor_free(struct cert_anchor *);
+/* false: the intermediate did not verify; every check is -ENOTSUP. */
+bool	 cert_anchor_usable(const struct cert_anchor *);
+/* der: the leaf's DER, as leaf was imported from.  0, CERT_E_*, -ENOTSUP. */
+int	 cert_anchor_check(const struct cert_anchor *, gnutls_x509_crt_t leaf,
+	    const uint8_t *der, size_t len);
+/* 0, CERT_E_NOT_YET_VALID or CERT_E_EXPIRED, as cert_verify orders them. */
+int	 cert_anchor_dates(const struct cert_anchor *, time_t leaf_not_before,
+	    time_t leaf_not_after, time_t now);
+/* The three steps above, in cert_verify's order. */
+int	 cert_anchor_verify(const struct cert_anchor *, gnutls_x509_crt_t leaf,
+	    const uint8_t *der, size_t len, time_t now);
+
 /* Reads role, names, addresses, serial and dates from a certificate. */
 int	 cert_info(gnutls_x509_crt_t, struct cert_info *);
 /* Role of a certificate: exactly one ntmobile role EKU, else INVALID. */

@@ -18,8 +18,7 @@
 /* Generated from ocsp.asn by asn1Parser (lib/pki.mk). */
 extern const asn1_static_node ocsp_asn1_tab[];
 
-/* id-pkix-ocsp-basic and SHA-1 */
-#define OCSP_OID_BASIC	"1.3.6.1.5.5.7.48.1.1"
+/* SHA-1 (id-pkix-ocsp-basic is in ocsp.h) */
 #define OCSP_OID_SHA1	"1.3.14.3.2.26"
 
 static const uint8_t ocsp_der_null[] = { 0x05, 0x00 };

@@ -18,6 +18,9 @@
  * itself with ecdsa-with-SHA256 (sha256WithRSAEncryption for an RSA CA), no
  * certificates and no nonce (RFC 5019).
  */
+/* responseType id-pkix-ocsp-basic (RFC 6960 4.2.1), dotted. */
+#define OCSP_OID_BASIC	"1.3.6.1.5.5.7.48.1.1"
+
 enum ocsp_limits {
 	OCSP_VALIDITY_DEFAULT = 600,	/* seconds from thisUpdate */
 	OCSP_VALIDITY_MAX = 3600,

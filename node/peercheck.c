@@ -5,12 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gnutls/crypto.h>
 #include <gnutls/ocsp.h>
 
 #include "crypto.h"
 #include "log.h"
 #include "ocsp.h"
 #include "peercheck.h"
+
+enum pc_chain {
+	PC_CHAIN_UNKNOWN = 0,
+	PC_CHAIN_KNOWN,
+	PC_CHAIN_GNUTLS,
+};
 
 struct pc_cert {
 	bool			 live;
@@ -20,6 +27,13 @@ struct pc_cert {
 	size_t			 len;
 	gnutls_x509_crt_t	 crt;
 	struct cert_info	 info;
+	/*
+	 * cert_anchor_check()'s answer for these bytes (it does not depend
+	 * on the clock): PC_CHAIN_GNUTLS when the certificate is outside
+	 * the anchor's profile and cert_verify() decides each time.
+	 */
+	enum pc_chain		 chain;
+	int			 chain_rv;
 };
 
 /*
@@ -27,12 +41,16 @@ struct pc_cert {
  * says, by the hash of its bytes, so a Route Direction carrying a status
  * seen before costs a SHA-256 and no parse.
  */
-enum { PC_STATUSES = 16 };
+enum { PC_STATUSES = 16, PC_NAME_HASH_MAX = 64 };
 
 struct pc_status {
 	uint8_t		 hash[PROTO_HASH_LEN];
 	uint8_t		 serial[PROTO_SERIAL_MAX];
 	size_t		 serial_len;
+	/* CertID's issuerNameHash, for gnutls_ocsp_resp_check_crt's test */
+	gnutls_digest_algorithm_t digest;
+	uint8_t		 name_hash[PC_NAME_HASH_MAX];
+	size_t		 name_hash_len;
 	unsigned int	 cstatus;	/* gnutls_ocsp_cert_status_t */
 	time_t		 this_update;
 	time_t		 next_update;
@@ -61,6 +79,7 @@ struct pc_serial {
 struct peercheck {
 	const struct cert_trust	*trust;
 	gnutls_x509_crt_t	 as_ca;
+	struct cert_anchor	*anchor;	/* as_ca verified once */
 	uint64_t		 clock;		/* use counter for LRU */
 	struct pc_cert		*certs;
 	size_t			 ncerts;
@@ -70,6 +89,7 @@ struct peercheck {
 	size_t			 nserials;
 	struct pc_status	 statuses[PC_STATUSES];	/* ring */
 	size_t			 nstatuses, status_next;
+	bool			 no_cache;
 	struct peercheck_stats	 stats;
 };
 
@@ -170,8 +190,9 @@ pc_cert_clear(struct pc_cert *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int
-peercheck_new(struct peercheck **out, const struct peercheck_conf *conf)
+static int
+pc_new(struct peercheck **out, const struct peercheck_conf *conf,
+    bool no_cache)
 {
 	struct peercheck *pc;
 
@@ -182,12 +203,21 @@ peercheck_new(struct peercheck **out, const struct peercheck_conf *conf)
 		return -ENOMEM;
 	pc->trust = conf->trust;
 	pc->as_ca = conf->as_ca;
+	pc->no_cache = no_cache;
 	pc->ncerts = conf->certs_max ? conf->certs_max :
 	    PEERCHECK_CERTS_DEFAULT;
 	pc->npairs = conf->pairs_max ? conf->pairs_max :
 	    PEERCHECK_PAIRS_DEFAULT;
 	pc->nserials = conf->serials_max ? conf->serials_max :
 	    PEERCHECK_SERIALS_DEFAULT;
+	if (!pc->no_cache) {
+		/* Unusable (AS CA not verifying): cert_verify every time. */
+		if (cert_anchor_new(pc->trust, pc->as_ca, CERT_ROLE_NODE,
+		    &pc->anchor) < 0) {
+			free(pc);
+			return -ENOMEM;
+		}
+	}
 	pc->certs = calloc(pc->ncerts, sizeof(*pc->certs));
 	pc->pairs = calloc(pc->npairs, sizeof(*pc->pairs));
 	pc->serials = calloc(pc->nserials, sizeof(*pc->serials));
@@ -197,6 +227,19 @@ peercheck_new(struct peercheck **out, const struct peercheck_conf *conf)
 	}
 	*out = pc;
 	return 0;
+}
+
+int
+peercheck_new(struct peercheck **out, const struct peercheck_conf *conf)
+{
+	return pc_new(out, conf, false);
+}
+
+int
+peercheck_new_uncached(struct peercheck **out,
+    const struct peercheck_conf *conf)
+{
+	return pc_new(out, conf, true);
 }
 
 void
@@ -212,6 +255,7 @@ peercheck_free(struct peercheck *pc)
 	free(pc->certs);
 	free(pc->pairs);
 	free(pc->serials);
+	cert_anchor_free(pc->anchor);
 	free(pc);
 }
 
@@ -448,9 +492,10 @@ status_read(struct peercheck *pc, const uint8_t *status, size_t status_len,
 {
 	gnutls_datum_t sd = { (unsigned char *)(uintptr_t)status,
 	    (unsigned int)status_len };
-	gnutls_datum_t sn = { NULL, 0 };
+	gnutls_datum_t sn = { NULL, 0 }, nh = { NULL, 0 }, oid = { NULL, 0 };
 	gnutls_ocsp_resp_t resp = NULL;
 	unsigned int verify = 0, cstatus = 0, reason = 0;
+	gnutls_digest_algorithm_t digest = GNUTLS_DIG_UNKNOWN;
 	time_t rtime;
 	int rv = PEERCHECK_E_STATUS;
 
@@ -459,7 +504,13 @@ status_read(struct peercheck *pc, const uint8_t *status, size_t status_len,
 	if (gnutls_ocsp_resp_import(resp, &sd) < 0 ||
 	    gnutls_ocsp_resp_get_status(resp) != GNUTLS_OCSP_RESP_SUCCESSFUL)
 		goto out;
-	if (!status_in_pair(pc, sh) &&
+	/* id-pkix-ocsp-basic, as ocsp_verify() asks. */
+	if (gnutls_ocsp_resp_get_response(resp, &oid, NULL) < 0 ||
+	    oid.data == NULL || oid.size < strlen(OCSP_OID_BASIC) ||
+	    oid.size > strlen(OCSP_OID_BASIC) + 1 ||
+	    strncmp((char *)oid.data, OCSP_OID_BASIC, oid.size) != 0)
+		goto out;
+	if ((pc->no_cache || !status_in_pair(pc, sh)) &&
 	    (gnutls_ocsp_resp_verify_direct(resp, pc->as_ca, &verify, 0) < 0 ||
 	    verify != 0))
 		goto out;
@@ -469,22 +520,71 @@ status_read(struct peercheck *pc, const uint8_t *status, size_t status_len,
 	    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
 		goto out;
 	memset(out, 0, sizeof(*out));
-	if (gnutls_ocsp_resp_get_single(resp, 0, NULL, NULL, NULL, &sn,
+	if (gnutls_ocsp_resp_get_single(resp, 0, &digest, &nh, NULL, &sn,
 	    &out->cstatus, &out->this_update, &out->next_update, &rtime,
-	    &reason) < 0 || sn.size > sizeof(out->serial))
+	    &reason) < 0 || sn.size > sizeof(out->serial) ||
+	    nh.size > sizeof(out->name_hash))
 		goto out;
 	memcpy(out->hash, sh, PROTO_HASH_LEN);
 	memcpy(out->serial, sn.data, sn.size);
 	out->serial_len = sn.size;
+	out->digest = digest;
+	memcpy(out->name_hash, nh.data, nh.size);
+	out->name_hash_len = nh.size;
 	pc->statuses[pc->status_next] = *out;
 	pc->status_next = (pc->status_next + 1) % PC_STATUSES;
 	if (pc->nstatuses < PC_STATUSES)
 		pc->nstatuses++;
 	rv = 0;
 out:
+	gnutls_free(oid.data);
+	gnutls_free(nh.data);
 	gnutls_free(sn.data);
 	gnutls_ocsp_resp_deinit(resp);
 	return rv;
+}
+
+/*
+ * The status (from the ring) and a certificate: the test
+ * gnutls_ocsp_resp_check_crt() makes -- the same serial bytes, and the
+ * CertID's issuerNameHash the hash of the certificate's issuer name.
+ */
+static bool
+status_about(const struct pc_status *st, const struct pc_cert *c)
+{
+	gnutls_datum_t dn = { NULL, 0 };
+	uint8_t h[PC_NAME_HASH_MAX];
+	size_t hl;
+	bool ok;
+
+	if (st->serial_len == 0 || st->digest == GNUTLS_DIG_UNKNOWN)
+		return false;
+	hl = gnutls_hash_get_len(st->digest);
+	if (hl == 0 || hl > sizeof(h) || hl != st->name_hash_len)
+		return false;
+	if (st->serial_len != c->info.serial_len || memcmp(st->serial,
+	    c->info.serial, st->serial_len) != 0)
+		return false;
+	if (gnutls_x509_crt_get_raw_issuer_dn(c->crt, &dn) < 0)
+		return false;
+	ok = gnutls_hash_fast(st->digest, dn.data, dn.size, h) == 0 &&
+	    memcmp(h, st->name_hash, hl) == 0;
+	gnutls_free(dn.data);
+	return ok;
+}
+
+/* The status by its bytes: from the ring, else read and verified. */
+static int
+status_get(struct peercheck *pc, const uint8_t *status, size_t status_len,
+    const uint8_t *sh, struct pc_status *out)
+{
+	const struct pc_status *known;
+
+	if (!pc->no_cache && (known = status_lookup(pc, sh)) != NULL) {
+		*out = *known;
+		return 0;
+	}
+	return status_read(pc, status, status_len, sh, out);
 }
 
 /* ---- checks ---- */
@@ -552,7 +652,7 @@ chain_error(int rv)
  * again at the edge of the tolerated skew.
  */
 static int
-chain_check(struct peercheck *pc, struct pc_cert *c, time_t now)
+chain_check_gnutls(struct peercheck *pc, struct pc_cert *c, time_t now)
 {
 	struct cert_expect ex = { CERT_ROLE_NODE, NULL, NULL, NULL };
 	int rv;
@@ -564,6 +664,50 @@ chain_check(struct peercheck *pc, struct pc_cert *c, time_t now)
 	else if (rv == CERT_E_NOT_YET_VALID)
 		rv = cert_verify(pc->trust, c->crt, pc->as_ca, &ex,
 		    now + PEERCHECK_SKEW);
+	return rv == 0 ? 0 : chain_error(rv);
+}
+
+static int
+chain_dates(struct peercheck *pc, struct pc_cert *c, time_t now)
+{
+	return cert_anchor_dates(pc->anchor, c->info.not_before,
+	    c->info.not_after, now);
+}
+
+/*
+ * chain_check_gnutls's answer from the verified intermediate: the
+ * clock-free part once per certificate bytes, then the dates (with the
+ * same retry at the edge of the skew) and the exact role, every time.
+ */
+static int
+chain_check(struct peercheck *pc, struct pc_cert *c, time_t now)
+{
+	int rv;
+
+	if (pc->no_cache || !cert_anchor_usable(pc->anchor))
+		return chain_check_gnutls(pc, c, now);
+	if (c->chain == PC_CHAIN_UNKNOWN) {
+		rv = cert_anchor_check(pc->anchor, c->crt, c->der, c->len);
+		if (rv == -ENOMEM)
+			return rv;
+		if (rv == -ENOTSUP)
+			c->chain = PC_CHAIN_GNUTLS;
+		else {
+			c->chain = PC_CHAIN_KNOWN;
+			c->chain_rv = rv;
+		}
+	}
+	if (c->chain == PC_CHAIN_GNUTLS)
+		return chain_check_gnutls(pc, c, now);
+	if ((rv = c->chain_rv) < 0)
+		return chain_error(rv);
+	rv = chain_dates(pc, c, now);
+	if (rv == CERT_E_EXPIRED)
+		rv = chain_dates(pc, c, now - PEERCHECK_SKEW);
+	else if (rv == CERT_E_NOT_YET_VALID)
+		rv = chain_dates(pc, c, now + PEERCHECK_SKEW);
+	if (rv == 0 && c->info.role != CERT_ROLE_NODE)
+		rv = CERT_E_ROLE;
 	return rv == 0 ? 0 : chain_error(rv);
 }
 
@@ -628,6 +772,37 @@ status_floor(const struct peercheck *pc, const uint8_t *serial, size_t len,
 	return 0;
 }
 
+/*
+ * ocsp_verify()'s checks of a staple in its order, with the signature
+ * work done once per status bytes (status_get): often the Route Direction
+ * brought the same response and peercheck_status_check() read it.
+ */
+static int
+status_staple(struct peercheck *pc, struct pc_cert *c, const uint8_t *status,
+    size_t status_len, const uint8_t *sh, time_t now, time_t newest,
+    struct ocsp_result *res)
+{
+	struct pc_status st;
+	int rv;
+
+	memset(res, 0, sizeof(*res));
+	if ((rv = status_get(pc, status, status_len, sh, &st)) < 0)
+		return rv;
+	if (!status_about(&st, c))
+		return PEERCHECK_E_STATUS;
+	res->this_update = st.this_update;
+	res->next_update = st.next_update;
+	if (st.cstatus == GNUTLS_OCSP_CERT_REVOKED) {
+		serial_note(pc, c->info.serial, c->info.serial_len,
+		    st.this_update, st.next_update, true);
+		return PEERCHECK_E_REVOKED;
+	}
+	if (st.cstatus != GNUTLS_OCSP_CERT_GOOD ||
+	    st.next_update == (time_t)-1)
+		return PEERCHECK_E_STATUS;
+	return status_dates(st.this_update, st.next_update, now, newest);
+}
+
 int
 peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
     const uint8_t *status, size_t status_len,
@@ -656,7 +831,8 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	(void)peercheck_newest(pc, c->info.serial, c->info.serial_len,
 	    &revoked);
 	newest = status_floor(pc, c->info.serial, c->info.serial_len, now);
-	if ((pair = pair_lookup(pc, c->hash, sh)) != NULL) {
+	if (!pc->no_cache &&
+	    (pair = pair_lookup(pc, c->hash, sh)) != NULL) {
 		/* Signatures known good; the clock and the names are not. */
 		if ((rv = dates_check(&c->info, now)) < 0 ||
 		    (rv = expect_check(c, ex)) < 0)
@@ -675,12 +851,16 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 		return pc_refuse(pc, ex->fqdn, rv);
 	if (revoked)
 		return pc_refuse(pc, ex->fqdn, PEERCHECK_E_REVOKED);
-	rv = ocsp_verify(&sd, pc->as_ca, c->crt, now, newest, &res);
-	if (rv == OCSP_E_REVOKED)
-		serial_note(pc, c->info.serial, c->info.serial_len,
-		    res.this_update, res.next_update, true);
-	if (rv < 0)
-		return pc_refuse(pc, ex->fqdn, ocsp_error(rv));
+	if (pc->no_cache) {
+		rv = ocsp_verify(&sd, pc->as_ca, c->crt, now, newest, &res);
+		if (rv == OCSP_E_REVOKED)
+			serial_note(pc, c->info.serial, c->info.serial_len,
+			    res.this_update, res.next_update, true);
+		if (rv < 0)
+			return pc_refuse(pc, ex->fqdn, ocsp_error(rv));
+	} else if ((rv = status_staple(pc, c, status, status_len, sh, now,
+	    newest, &res)) < 0)
+		return rv == -ENOMEM ? rv : pc_refuse(pc, ex->fqdn, rv);
 	serial_note(pc, c->info.serial, c->info.serial_len, res.this_update,
 	    res.next_update, false);
 	pair_store(pc, c->hash, sh, res.this_update, res.next_update);
@@ -705,7 +885,6 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
     const uint8_t *serial, size_t serial_len, const uint8_t *status,
     size_t status_len, time_t now)
 {
-	const struct pc_status *known;
 	struct pc_status st;
 	uint8_t sh[PROTO_HASH_LEN];
 	time_t newest;
@@ -720,9 +899,7 @@ peercheck_status_check(struct peercheck *pc, const char *fqdn,
 		return pc_refuse(pc, fqdn, PEERCHECK_E_REVOKED);
 	/* Parsed and signature-checked once per status bytes. */
 	crypto_sha256(sh, status, status_len);
-	if ((known = status_lookup(pc, sh)) != NULL)
-		st = *known;
-	else if ((rv = status_read(pc, status, status_len, sh, &st)) < 0)
+	if ((rv = status_get(pc, status, status_len, sh, &st)) < 0)
 		return rv == -ENOMEM ? rv : pc_refuse(pc, fqdn, rv);
 	if (!serial_equal(st.serial, st.serial_len, serial, serial_len))
 		return pc_refuse(pc, fqdn, PEERCHECK_E_STATUS);

@@ -102,6 +102,14 @@ enum proto_status peercheck_status(int err);
 /* Returns 0 and *out (caller frees with peercheck_free), -EINVAL, -ENOMEM. */
 int	 peercheck_new(struct peercheck **out,
 	    const struct peercheck_conf *);
+/*
+ * The same without any cache of verification results: every call checks
+ * the chain through GnuTLS (cert_verify) and the status (ocsp_verify)
+ * from scratch.  The reference the cached path is tested and measured
+ * against; ntmd does not use it.
+ */
+int	 peercheck_new_uncached(struct peercheck **out,
+	    const struct peercheck_conf *);
 void	 peercheck_free(struct peercheck *);
 
 /*

@@ -690,6 +690,247 @@ test_reverse_zones(void **state)
 	assert_int_equal(cert_role_parse("ca"), CERT_ROLE_INVALID);
 }
 
+/* ---- cert_anchor: the verified intermediate gives cert_verify's answer ---- */
+
+/* A hand-built leaf: what cert_issue would write, with one thing changed. */
+struct hand {
+	const char	*name;
+	const char	*dns;		/* SAN dNSName, or NULL */
+	const char	*ip4;		/* SAN iPAddress, or NULL */
+	const char	*oid1, *oid2;	/* key purposes, or NULL */
+	bool		 ca;		/* basicConstraints CA */
+	bool		 extra;		/* an extension outside the profile */
+	bool		 by_root;	/* signed by the root, not the AS */
+	bool		 sha384;	/* ecdsa-with-SHA384 */
+	bool		 tamper;	/* a signature byte flipped */
+	time_t		 not_before, not_after;
+	bool		 fast;		/* within the anchor's profile */
+};
+
+static void
+hand_build(const struct pki *p, const struct hand *h, gnutls_x509_crt_t *out,
+    gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t crt;
+	struct in_addr a4;
+	uint8_t serial[2] = { 0x42, 0x17 }, id[20];
+	const char *cn = "alice.dc1.ntm.test";
+
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_version(crt, 3), 0);
+	assert_int_equal(gnutls_x509_crt_set_serial(crt, serial, 2), 0);
+	assert_int_equal(gnutls_x509_crt_set_activation_time(crt,
+	    h->not_before), 0);
+	assert_int_equal(gnutls_x509_crt_set_expiration_time(crt,
+	    h->not_after), 0);
+	assert_int_equal(gnutls_x509_crt_set_pubkey(crt, p->node_pub), 0);
+	assert_int_equal(gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, cn, (unsigned int)strlen(cn)), 0);
+	if (h->dns != NULL)
+		assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_DNSNAME, h->dns, (unsigned int)strlen(h->dns),
+		    GNUTLS_FSAN_APPEND), 0);
+	if (h->ip4 != NULL) {
+		assert_int_equal(inet_pton(AF_INET, h->ip4, &a4), 1);
+		assert_int_equal(gnutls_x509_crt_set_subject_alt_name(crt,
+		    GNUTLS_SAN_IPADDRESS, &a4, 4, GNUTLS_FSAN_APPEND), 0);
+	}
+	assert_int_equal(gnutls_x509_crt_set_basic_constraints(crt,
+	    h->ca ? 1 : 0, -1), 0);
+	assert_int_equal(gnutls_x509_crt_set_key_usage(crt,
+	    GNUTLS_KEY_DIGITAL_SIGNATURE), 0);
+	if (h->oid1 != NULL)
+		assert_int_equal(gnutls_x509_crt_set_key_purpose_oid(crt,
+		    h->oid1, 0), 0);
+	if (h->oid2 != NULL)
+		assert_int_equal(gnutls_x509_crt_set_key_purpose_oid(crt,
+		    h->oid2, 0), 0);
+	if (h->extra) {
+		/* A non-critical CRL distribution point. */
+		assert_int_equal(gnutls_x509_crt_set_crl_dist_points(crt,
+		    GNUTLS_SAN_URI, "http://crl.ntm.test/as.crl", 0), 0);
+	}
+	assert_int_equal(cert_pubkey_hash(p->as_pub, id), 0);
+	if (!h->by_root)
+		assert_int_equal(gnutls_x509_crt_set_authority_key_id(crt, id,
+		    20), 0);
+	assert_int_equal(gnutls_x509_crt_privkey_sign(crt,
+	    h->by_root ? p->root : p->as, h->by_root ? p->root_key : p->as_key,
+	    h->sha384 ? GNUTLS_DIG_SHA384 : GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
+	    der), 0);
+	gnutls_x509_crt_deinit(crt);
+	if (h->tamper)
+		der->data[der->size - 2] ^= 0x01;	/* inside s */
+	assert_int_equal(gnutls_x509_crt_init(out), 0);
+	assert_int_equal(gnutls_x509_crt_import(*out, der,
+	    GNUTLS_X509_FMT_DER), 0);
+}
+
+/*
+ * Table: every leaf at every time, cert_anchor_verify() against
+ * cert_verify() with the same role.  Within the profile the anchor must
+ * decide itself (one ECDSA check) and say exactly what GnuTLS says;
+ * outside it, it must hand the leaf back (-ENOTSUP), never decide.
+ */
+static void
+test_anchor_matches_verify(void **state)
+{
+	struct pki *p = *state, *q = pki_make("ntm.test", "anchor other");
+	const time_t nb = NOW - 300, na = NOW + 3600;
+	const char *node = NTM_OID_ROLE_NODE, *dc = NTM_OID_ROLE_DC;
+	const struct hand hands[] = {
+		{ "good", "alice.dc1.ntm.test", "198.18.1.10", node, NULL,
+		    false, false, false, false, false, nb, na, true },
+		{ "no address", "alice.dc1.ntm.test", NULL, node, NULL,
+		    false, false, false, false, false, nb, na, true },
+		{ "two roles", "alice.dc1.ntm.test", "198.18.1.10", node, dc,
+		    false, false, false, false, false, nb, na, true },
+		{ "role dc", "alice.dc1.ntm.test", "198.18.1.10", dc, NULL,
+		    false, false, false, false, false, nb, na, true },
+		{ "name outside", "alice.example.org", "198.18.1.10", node,
+		    NULL, false, false, false, false, false, nb, na, true },
+		{ "address outside", "alice.dc1.ntm.test", "10.0.0.1", node,
+		    NULL, false, false, false, false, false, nb, na, true },
+		{ "bad signature", "alice.dc1.ntm.test", "198.18.1.10", node,
+		    NULL, false, false, false, false, true, nb, na, true },
+		{ "short life", "alice.dc1.ntm.test", "198.18.1.10", node,
+		    NULL, false, false, false, false, false, NOW + 60,
+		    NOW + 120, true },
+		{ "no role", "alice.dc1.ntm.test", "198.18.1.10", NULL, NULL,
+		    false, false, false, false, false, nb, na, false },
+		{ "any purpose", "alice.dc1.ntm.test", "198.18.1.10",
+		    "2.5.29.37.0", NULL, false, false, false, false, false, nb,
+		    na, false },
+		{ "CA leaf", "alice.dc1.ntm.test", "198.18.1.10", node, NULL,
+		    true, false, false, false, false, nb, na, false },
+		{ "extra extension", "alice.dc1.ntm.test", "198.18.1.10", node,
+		    NULL, false, true, false, false, false, nb, na, false },
+		{ "by the root", "alice.dc1.ntm.test", "198.18.1.10", node,
+		    NULL, false, false, true, false, false, nb, na, false },
+		{ "sha384", "alice.dc1.ntm.test", "198.18.1.10", node, NULL,
+		    false, false, false, true, false, nb, na, false },
+		{ "no name", NULL, "198.18.1.10", node, NULL, false, false,
+		    false, false, false, nb, na, false },
+	};
+	const time_t times[] = {
+		NOW, NOW - 301, NOW + 59, NOW + 90, NOW + 121, NOW + 3601,
+		NOW - 86400 - 301, NOW + 20 * 86400 * 365,
+	};
+	struct cert_anchor *a, *other, *bad;
+	struct cert_expect ex;
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t der;
+	size_t i, k;
+	int want, got;
+
+	assert_int_equal(cert_anchor_new(p->trust, p->as, CERT_ROLE_NODE, &a),
+	    0);
+	assert_true(cert_anchor_usable(a));
+	/* Another deployment's AS against our roots: never usable. */
+	assert_int_equal(cert_anchor_new(p->trust, q->as, CERT_ROLE_NODE,
+	    &bad), 0);
+	assert_false(cert_anchor_usable(bad));
+	/* Same AS name, other key: leaves of ours are handed back. */
+	assert_int_equal(cert_anchor_new(q->trust, q->as, CERT_ROLE_NODE,
+	    &other), 0);
+	assert_true(cert_anchor_usable(other));
+	memset(&ex, 0, sizeof(ex));
+	ex.role = CERT_ROLE_NODE;
+	for (i = 0; i < sizeof(hands) / sizeof(hands[0]); i++) {
+		hand_build(p, &hands[i], &crt, &der);
+		for (k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
+			want = cert_verify(p->trust, crt, p->as, &ex, times[k]);
+			got = cert_anchor_verify(a, crt, der.data, der.size,
+			    times[k]);
+			if (hands[i].fast && got != want)
+				fail_msg("%s at %+lld: anchor %d, cert_verify "
+				    "%d", hands[i].name,
+				    (long long)(times[k] - NOW), got, want);
+			if (!hands[i].fast && got != -ENOTSUP)
+				fail_msg("%s: decided by the anchor (%d)",
+				    hands[i].name, got);
+			assert_int_equal(cert_anchor_verify(bad, crt, der.data,
+			    der.size, times[k]), -ENOTSUP);
+			assert_int_equal(cert_anchor_verify(other, crt,
+			    der.data, der.size, times[k]), -ENOTSUP);
+		}
+		gnutls_free(der.data);
+		gnutls_x509_crt_deinit(crt);
+	}
+	/* The issued certificate, and what the table's verdicts were. */
+	assert_int_equal(gnutls_x509_crt_export2(p->node, GNUTLS_X509_FMT_DER,
+	    &der), 0);
+	assert_int_equal(cert_anchor_verify(a, p->node, der.data, der.size,
+	    NOW), 0);
+	assert_int_equal(cert_anchor_verify(a, p->node, der.data, der.size,
+	    NOW + 3601), CERT_E_EXPIRED);
+	gnutls_free(der.data);
+	hand_build(p, &hands[6], &crt, &der);
+	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size, NOW),
+	    CERT_E_SIGNATURE);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	hand_build(p, &hands[4], &crt, &der);
+	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size, NOW),
+	    CERT_E_CONSTRAINTS);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	hand_build(p, &hands[3], &crt, &der);
+	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size, NOW),
+	    CERT_E_ROLE);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	cert_anchor_free(other);
+	cert_anchor_free(bad);
+	cert_anchor_free(a);
+	cert_anchor_free(NULL);
+	pki_free(q);
+}
+
+/*
+ * The root's dates count too: the same root key and name re-issued for
+ * two days, the AS and a leaf outliving it.  The anchor keeps the root's
+ * dates and refuses, with cert_verify, once the root has expired.
+ */
+static void
+test_anchor_root_dates(void **state)
+{
+	struct pki *p = *state;
+	struct hand h = { "long", "alice.dc1.ntm.test", "198.18.1.10",
+	    NTM_OID_ROLE_NODE, NULL, false, false, false, false, false,
+	    NOW - 300, NOW + 3 * 86400, true };
+	const time_t times[] = { NOW, NOW + 86400 - 1, NOW + 86400 + 1,
+	    NOW + 2 * 86400 };
+	struct cert_trust *trust;
+	struct cert_anchor *a;
+	struct cert_expect ex;
+	gnutls_x509_crt_t root, crt;
+	gnutls_datum_t der;
+	size_t k;
+
+	assert_int_equal(cert_make_root(p->root_key, "ntm.test", 2 * 86400,
+	    p->rng, NOW - 86400, &root), 0);
+	assert_int_equal(cert_trust_new(&root, 1, &trust), 0);
+	assert_int_equal(cert_anchor_new(trust, p->as, CERT_ROLE_NODE, &a), 0);
+	assert_true(cert_anchor_usable(a));
+	hand_build(p, &h, &crt, &der);
+	memset(&ex, 0, sizeof(ex));
+	ex.role = CERT_ROLE_NODE;
+	for (k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+		assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
+		    times[k]), cert_verify(trust, crt, p->as, &ex, times[k]));
+	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
+	    NOW + 86400 - 1), 0);
+	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
+	    NOW + 86400 + 1), CERT_E_EXPIRED);
+	gnutls_free(der.data);
+	gnutls_x509_crt_deinit(crt);
+	cert_anchor_free(a);
+	cert_trust_free(trust);
+	gnutls_x509_crt_deinit(root);
+}
+
 int
 main(void)
 {
@@ -709,6 +950,8 @@ main(void)
 		cmocka_unit_test(test_serial_from_injected_rng),
 		cmocka_unit_test(test_key_file_permissions),
 		cmocka_unit_test(test_csr_checks),
+		cmocka_unit_test(test_anchor_matches_verify),
+		cmocka_unit_test(test_anchor_root_dates),
 		cmocka_unit_test(test_reverse_zones),
 	};
 

@@ -520,6 +520,296 @@ test_status_alone(void **state)
 	gnutls_free(st.data);
 }
 
+/* ---- the cached path refuses exactly what the uncached path refuses ---- */
+
+/* A status with its own validity (status_make's is the default 10 min). */
+static gnutls_datum_t
+status_make_v(const struct ca *c, const struct leaf *l,
+    enum ocsp_cert_status s, time_t t, time_t validity)
+{
+	struct ocsp_status st;
+	gnutls_datum_t der;
+
+	memset(&st, 0, sizeof(st));
+	st.status = s;
+	st.produced_at = st.this_update = t;
+	st.next_update = t + validity;
+	if (s == OCSP_CERT_REVOKED) {
+		st.revocation_time = t - 10;
+		st.reason = OCSP_REASON_KEY_COMPROMISE;
+	}
+	assert_int_equal(ocsp_sign(c->signer, c->as_key, l->serial,
+	    l->serial_len, &st, &der), 0);
+	return der;
+}
+
+/* One row: a certificate and staple at `now`, after an optional prime. */
+struct pc_row {
+	const char			*name;
+	const gnutls_datum_t		*cert;
+	const gnutls_datum_t		*status;
+	struct peercheck_expect		 ex;
+	time_t				 now;
+	const gnutls_datum_t		*prime_cert;	/* verified first */
+	const gnutls_datum_t		*prime_status;
+	time_t				 prime_now;
+	bool				 prime_rd;	/* status check only */
+	int				 want;
+};
+
+enum pc_way {
+	PC_WAY_UNCACHED,	/* peercheck_new_uncached */
+	PC_WAY_COLD,		/* cached, first sight */
+	PC_WAY_AFTER_RD,	/* cached, status read at Route Direction */
+	PC_WAY_AGAIN,		/* cached, the same call a second time */
+	PC_WAY_N,
+};
+
+static int
+row_run(struct fix *f, const struct pc_row *r, enum pc_way way)
+{
+	struct peercheck_conf conf;
+	struct peercheck *pc;
+	int rv, again;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.trust = f->trust;
+	conf.as_ca = f->ca.as;
+	assert_int_equal((way == PC_WAY_UNCACHED ?
+	    peercheck_new_uncached(&pc, &conf) : peercheck_new(&pc, &conf)),
+	    0);
+	if (r->prime_rd)
+		(void)peercheck_status_check(pc, r->ex.fqdn, r->ex.serial,
+		    r->ex.serial_len, r->prime_status->data,
+		    r->prime_status->size, r->prime_now);
+	else if (r->prime_cert != NULL) {
+		/* Every prime in the table is bob, as directed. */
+		struct peercheck_expect pex = expect_bob(&f->bob);
+
+		assert_int_equal(peercheck_verify(pc, r->prime_cert->data,
+		    r->prime_cert->size, r->prime_status->data,
+		    r->prime_status->size, &pex, r->prime_now, NULL), 0);
+	}
+	/* Whatever the Route Direction check says, the staple is read. */
+	if (way == PC_WAY_AFTER_RD)
+		(void)peercheck_status_check(pc, r->ex.fqdn, r->ex.serial,
+		    r->ex.serial_len, r->status->data, r->status->size,
+		    r->now);
+	rv = peercheck_verify(pc, r->cert->data, r->cert->size,
+	    r->status->data, r->status->size, &r->ex, r->now, NULL);
+	if (way == PC_WAY_AGAIN) {
+		again = peercheck_verify(pc, r->cert->data, r->cert->size,
+		    r->status->data, r->status->size, &r->ex, r->now, NULL);
+		if (again != rv)
+			fail_msg("%s: second call %d, first %d", r->name,
+			    again, rv);
+		if (rv == 0)
+			assert_int_equal(peercheck_stats(pc)->cache_hits, 1);
+	}
+	peercheck_free(pc);
+	return rv;
+}
+
+static void
+test_cached_refuses_as_uncached(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect bob = expect_bob(&f->bob);
+	struct peercheck_expect old = expect_bob(&f->bob_old);
+	struct peercheck_expect other = expect_bob(&f->bob_other);
+	struct peercheck_expect rs = expect_bob(&f->bob_rs);
+	struct peercheck_expect e;
+	const time_t end = NOW - 3 * 86400 + 86400;	/* bob_old's end */
+	uint8_t v4[4] = { 198, 18, 2, 11 }, serial[32], hash[32];
+	gnutls_datum_t good = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_datum_t rev = status_make(&f->ca, &f->bob, OCSP_CERT_REVOKED,
+	    NOW - 30);
+	gnutls_datum_t forged = status_make(&f->other, &f->bob,
+	    OCSP_CERT_GOOD, NOW - 60);
+	gnutls_datum_t st_alice = status_make(&f->ca, &f->alice,
+	    OCSP_CERT_GOOD, NOW - 60);
+	gnutls_datum_t st_old = status_make(&f->ca, &f->bob_old,
+	    OCSP_CERT_GOOD, NOW - 60);
+	gnutls_datum_t st_old_end = status_make(&f->ca, &f->bob_old,
+	    OCSP_CERT_GOOD, end + 100);
+	gnutls_datum_t st_other = status_make(&f->other, &f->bob_other,
+	    OCSP_CERT_GOOD, NOW - 60);
+	gnutls_datum_t st_rs = status_make(&f->ca, &f->bob_rs, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_datum_t early = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 3600 - 900);
+	gnutls_datum_t aged = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 3600);
+	gnutls_datum_t future = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW + 1000);
+	/* Stale: a newer short status seen, expired; an older long one. */
+	gnutls_datum_t newer = status_make_v(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 900, 600);
+	gnutls_datum_t older = status_make_v(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 1000, OCSP_VALIDITY_MAX);
+	gnutls_datum_t tampered;
+	struct peercheck_expect ex_t;
+	size_t i, w;
+	int got;
+
+	/* bob's certificate with one bit of the AS's signature flipped. */
+	tampered.size = f->bob.der.size;
+	tampered.data = malloc(tampered.size);
+	assert_non_null(tampered.data);
+	memcpy(tampered.data, f->bob.der.data, tampered.size);
+	tampered.data[tampered.size - 2] ^= 0x01;
+	ex_t = bob;
+	crypto_sha256(hash, tampered.data, tampered.size);
+	ex_t.cert_hash = hash;
+	rs.vip4 = f->bob.vip4;
+	rs.vip6 = NULL;
+
+	{
+		struct pc_row rows[32];
+		size_t n = 0;
+
+#define ROW(nm, c, st, e_, t, w_) do {					\
+	memset(&rows[n], 0, sizeof(rows[n]));				\
+	rows[n].name = (nm);						\
+	rows[n].cert = (c);						\
+	rows[n].status = (st);						\
+	rows[n].ex = (e_);						\
+	rows[n].now = (t);						\
+	rows[n].want = (w_);						\
+	n++;								\
+} while (0)
+#define PRIME(c, st, t) do {						\
+	rows[n - 1].prime_cert = (c);					\
+	rows[n - 1].prime_status = (st);				\
+	rows[n - 1].prime_now = (t);					\
+} while (0)
+		ROW("good", &f->bob.der, &good, bob, NOW, 0);
+		ROW("revoked", &f->bob.der, &rev, bob, NOW,
+		    PEERCHECK_E_REVOKED);
+		/* A revocation seen at a Route Direction is final. */
+		ROW("revoked seen before", &f->bob.der, &good, bob, NOW,
+		    PEERCHECK_E_REVOKED);
+		PRIME(NULL, &rev, NOW);
+		rows[n - 1].prime_rd = true;
+		ROW("expired certificate", &f->bob_old.der, &st_old, old, NOW,
+		    PEERCHECK_E_EXPIRED);
+		ROW("expired within skew", &f->bob_old.der, &st_old_end, old,
+		    end + 200, 0);
+		ROW("expired beyond skew", &f->bob_old.der, &st_old_end, old,
+		    end + 400, PEERCHECK_E_EXPIRED);
+		ROW("not yet valid", &f->bob.der, &early, bob,
+		    NOW - 3600 - 1000, PEERCHECK_E_NOT_YET_VALID);
+		ROW("other root", &f->bob_other.der, &st_other, other, NOW,
+		    PEERCHECK_E_CHAIN);
+		ROW("bad signature", &tampered, &good, ex_t, NOW,
+		    PEERCHECK_E_CHAIN);
+		ROW("wrong role", &f->bob_rs.der, &st_rs, rs, NOW,
+		    PEERCHECK_E_ROLE);
+		e = bob;
+		e.fqdn = "carol.dc2.ntm.test";
+		ROW("wrong name", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_FQDN);
+		e = bob;
+		e.vip4 = v4;
+		ROW("wrong address", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_VIP);
+		e = bob;
+		memcpy(serial, f->bob.serial, f->bob.serial_len);
+		serial[f->bob.serial_len - 1] ^= 1;
+		e.serial = serial;
+		ROW("wrong serial", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_SERIAL);
+		e = bob;
+		e.cert_hash = f->alice.hash;
+		ROW("not the directed certificate", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_CERT_HASH);
+		ROW("status of another", &f->bob.der, &st_alice, bob, NOW,
+		    PEERCHECK_E_STATUS);
+		ROW("status by another AS", &f->bob.der, &forged, bob, NOW,
+		    PEERCHECK_E_STATUS);
+		ROW("status past nextUpdate", &f->bob.der, &aged, bob, NOW,
+		    PEERCHECK_E_STATUS_EXPIRED);
+		ROW("status from the future", &f->bob.der, &future, bob, NOW,
+		    PEERCHECK_E_STATUS_EXPIRED);
+		ROW("stale status", &f->bob.der, &older, bob, NOW + 100,
+		    PEERCHECK_E_STALE);
+		PRIME(&f->bob.der, &newer, NOW - 800);
+		/* A pair verified once must still obey the clock. */
+		ROW("good, later expired", &f->bob.der, &good, bob,
+		    NOW + 86400, PEERCHECK_E_EXPIRED);
+		PRIME(&f->bob.der, &good, NOW);
+		ROW("good, status later stale", &f->bob.der, &good, bob,
+		    NOW + OCSP_VALIDITY_DEFAULT + PEERCHECK_SKEW + 1,
+		    PEERCHECK_E_STATUS_EXPIRED);
+		PRIME(&f->bob.der, &good, NOW);
+		e = bob;
+		e.fqdn = "bob.dc1.ntm.test";
+		ROW("good, later another name", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_FQDN);
+		PRIME(&f->bob.der, &good, NOW);
+		e = bob;
+		e.vip6 = NULL;
+		ROW("good, later fewer addresses", &f->bob.der, &good, e, NOW,
+		    PEERCHECK_E_VIP);
+		PRIME(&f->bob.der, &good, NOW);
+#undef ROW
+#undef PRIME
+		for (i = 0; i < n; i++)
+			for (w = 0; w < PC_WAY_N; w++) {
+				got = row_run(f, &rows[i], w);
+				if (got != rows[i].want)
+					fail_msg("%s (way %zu): %d (%s), want "
+					    "%d (%s)", rows[i].name, w, got,
+					    peercheck_strerror(got),
+					    rows[i].want,
+					    peercheck_strerror(rows[i].want));
+			}
+	}
+	free(tampered.data);
+	gnutls_free(older.data);
+	gnutls_free(newer.data);
+	gnutls_free(future.data);
+	gnutls_free(aged.data);
+	gnutls_free(early.data);
+	gnutls_free(st_rs.data);
+	gnutls_free(st_other.data);
+	gnutls_free(st_old_end.data);
+	gnutls_free(st_old.data);
+	gnutls_free(st_alice.data);
+	gnutls_free(forged.data);
+	gnutls_free(rev.data);
+	gnutls_free(good.data);
+}
+
+/*
+ * The cached path's point: after the Route Direction's status check, the
+ * Tunnel Response's certificate costs no second status verification and
+ * a second sight of the certificate no chain work; the counters show the
+ * pair cache, the result shows the same peer accepted.
+ */
+static void
+test_cached_work_skipped(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	time_t tu = 0, nu = 0;
+
+	assert_int_equal(peercheck_status_check(f->pc, ex.fqdn, ex.serial,
+	    ex.serial_len, st.data, st.size, NOW), 0);
+	assert_int_equal(peercheck_status_times(f->pc, st.data, st.size, &tu,
+	    &nu), 0);
+	assert_int_equal(tu, NOW - 60);
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW), 0);
+	assert_int_equal(peercheck_stats(f->pc)->verified, 1);
+	assert_int_equal(peercheck_stats(f->pc)->cache_hits, 0);
+	assert_int_equal(verify(f, &f->bob, &st, &ex, NOW + 10), 0);
+	assert_int_equal(peercheck_stats(f->pc)->cache_hits, 1);
+	gnutls_free(st.data);
+}
+
 static void
 test_error_names(void **state)
 {
@@ -558,6 +848,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status_alone,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_peer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cached_refuses_as_uncached,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cached_work_skipped,
+		    setup, teardown),
 		cmocka_unit_test(test_error_names),
 	};
 
