@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 
 #include <nettle/curve25519.h>
 
@@ -56,5 +57,48 @@ x25519_shared(uint8_t shared[X25519_KEY_SIZE],
 		crypto_wipe(shared, X25519_KEY_SIZE);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * The spare: one pair made before a handshake needs it.  One per process
+ * (ntmd runs one loop thread), so the kex interface needs no new field.
+ */
+static struct x25519_keypair x25519_spare;
+static bool x25519_spare_full;
+
+int
+x25519_spare_fill(struct ntm_rng *rng)
+{
+	int ret;
+
+	if (x25519_spare_full)
+		return 0;
+	if ((ret = x25519_keypair_generate(&x25519_spare, rng)) < 0)
+		return ret;
+	x25519_spare_full = true;
+	return 0;
+}
+
+bool
+x25519_spare_ready(void)
+{
+	return x25519_spare_full;
+}
+
+void
+x25519_spare_wipe(void)
+{
+	x25519_keypair_wipe(&x25519_spare);
+	x25519_spare_full = false;
+}
+
+int
+x25519_keypair_take(struct x25519_keypair *kp, struct ntm_rng *rng)
+{
+	if (!x25519_spare_full)
+		return x25519_keypair_generate(kp, rng);
+	*kp = x25519_spare;
+	x25519_spare_wipe();
 	return 0;
 }

@@ -7,14 +7,18 @@
 #include "kex.h"
 #include "x25519.h"
 
-/* MN: a fresh key pair; its public half is eph_I. */
+/*
+ * MN: a fresh key pair -- the spare made ahead of time when there is one
+ * (x25519_spare_fill), never used before and wiped from the spare as it is
+ * taken; its public half is eph_I.
+ */
 static int
 kex_ecdhe_offer(struct kex *kx, const struct kex_input *in, uint8_t *field)
 {
 	int ret;
 
 	(void)in;
-	if ((ret = x25519_keypair_generate(&kx->eph, kx->rng)) < 0)
+	if ((ret = x25519_keypair_take(&kx->eph, kx->rng)) < 0)
 		return ret;
 	memcpy(field, kx->eph.pub, X25519_KEY_SIZE);
 	return 0;
@@ -34,7 +38,7 @@ kex_ecdhe_shared(struct kex *kx, const uint8_t *peer)
 	return 0;
 }
 
-/* CN: its own fresh key pair against eph_I; the answer is eph_R. */
+/* CN: its own fresh key pair (the spare, if ready) against eph_I: eph_R. */
 static int
 kex_ecdhe_respond(struct kex *kx, const struct kex_input *in,
     const struct handshake_verified *verified, const uint8_t *field,
@@ -44,7 +48,7 @@ kex_ecdhe_respond(struct kex *kx, const struct kex_input *in,
 
 	(void)in;
 	(void)verified;
-	if ((ret = x25519_keypair_generate(&kx->eph, kx->rng)) < 0)
+	if ((ret = x25519_keypair_take(&kx->eph, kx->rng)) < 0)
 		return ret;
 	memcpy(answer, kx->eph.pub, X25519_KEY_SIZE);
 	if ((ret = kex_ecdhe_shared(kx, field)) < 0)

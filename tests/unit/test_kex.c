@@ -453,6 +453,82 @@ test_deterministic_with_seeded_rng(void **state)
 	}
 }
 
+/*
+ * The ephemeral made ahead of time (x25519_spare_fill): the next
+ * handshake side that needs a key pair takes it -- its public half is
+ * what goes on the wire -- and the one after gets a fresh pair, never the
+ * same one again.  The exchange with a spare ends in the same keys on both
+ * sides.
+ */
+static void
+test_ecdhe_spare_used_once(void **state)
+{
+	struct pki *p = *state;
+	struct x25519_keypair want, a, b;
+	struct ntm_rng *g, *g_copy;
+	struct hs *h, *h2;
+
+	x25519_spare_wipe();
+	assert_false(x25519_spare_ready());
+	/* What the spare will be: the same seed drawn the same way. */
+	g = seeded("spare", "pool");
+	g_copy = seeded("spare", "pool");
+	assert_int_equal(x25519_keypair_generate(&want, g_copy), 0);
+
+	/* MN's eph_I is the spare, which is then gone. */
+	assert_int_equal(x25519_spare_fill(g), 0);
+	assert_true(x25519_spare_ready());
+	assert_int_equal(x25519_spare_fill(g), 0);	/* one is enough */
+	h = hs_run(&p->alice, &p->bob, PROTO_KEX_ECDHE, "spare-hs");
+	assert_false(x25519_spare_ready());
+	assert_int_equal(h->fieldlen, X25519_KEY_SIZE);
+	assert_memory_equal(h->field, want.pub, X25519_KEY_SIZE);
+	assert_memory_not_equal(h->answer, want.pub, X25519_KEY_SIZE);
+	assert_tunnel_keys(h);
+	assert_memory_equal(h->ikm_mn, h->ikm_cn, 32);
+
+	/* The same handshake seeds without a spare: another eph_I. */
+	h2 = hs_run(&p->alice, &p->bob, PROTO_KEX_ECDHE, "spare-hs");
+	assert_memory_not_equal(h2->field, want.pub, X25519_KEY_SIZE);
+	assert_memory_not_equal(h2->field, h->field, X25519_KEY_SIZE);
+	assert_tunnel_keys(h2);
+	hs_free(h2);
+	hs_free(h);
+
+	/* CN takes one too: filled between the request and the answer. */
+	assert_int_equal(x25519_keypair_generate(&want, g_copy), 0);
+	h = hs_new(&p->alice, &p->bob, PROTO_KEX_ECDHE, "spare-cn");
+	assert_int_equal(hs_mn_request(h), 0);
+	assert_int_equal(x25519_spare_fill(g), 0);
+	assert_int_equal(hs_cn_respond(h), 0);
+	assert_int_equal(hs_mn_finish(h), 0);
+	assert_false(x25519_spare_ready());
+	assert_memory_equal(h->answer, want.pub, X25519_KEY_SIZE);
+	assert_memory_not_equal(h->field, want.pub, X25519_KEY_SIZE);
+	assert_tunnel_keys(h);
+	hs_free(h);
+
+	/* Taken twice after one fill: two different, working pairs. */
+	assert_int_equal(x25519_spare_fill(g), 0);
+	assert_int_equal(x25519_keypair_take(&a, g), 0);
+	assert_int_equal(x25519_keypair_take(&b, g), 0);
+	assert_memory_not_equal(a.priv, b.priv, X25519_KEY_SIZE);
+	assert_memory_not_equal(a.pub, b.pub, X25519_KEY_SIZE);
+	x25519_public(want.pub, a.priv);
+	assert_memory_equal(want.pub, a.pub, X25519_KEY_SIZE);
+	x25519_public(want.pub, b.priv);
+	assert_memory_equal(want.pub, b.pub, X25519_KEY_SIZE);
+	/* A spare forgotten is wiped; nothing is handed out from it. */
+	assert_int_equal(x25519_spare_fill(g), 0);
+	x25519_spare_wipe();
+	assert_false(x25519_spare_ready());
+	x25519_keypair_wipe(&a);
+	x25519_keypair_wipe(&b);
+	x25519_keypair_wipe(&want);
+	rng_free(g_copy);
+	rng_free(g);
+}
+
 static void
 test_allowed_parse(void **state)
 {
@@ -1182,6 +1258,7 @@ main(void)
 		cmocka_unit_test(test_rsa_exchange),
 		cmocka_unit_test(test_shared_exchange),
 		cmocka_unit_test(test_deterministic_with_seeded_rng),
+		cmocka_unit_test(test_ecdhe_spare_used_once),
 		cmocka_unit_test(test_allowed_parse),
 		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_scheme_not_allowed_refused),
