@@ -1,9 +1,14 @@
 /* test_gro.c -- unit tests for TUN receive coalescing (tso_gro_*). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_net.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,11 +16,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "buf.h"
 #include "tso.h"
+#include "tun.h"
 
 enum {
 	T_SLOT = 2048,			/* bytes per test packet */
@@ -55,6 +64,7 @@ struct t_seg {
 	size_t		optlen;
 	size_t		ipopts;		/* IPv4 option bytes */
 	bool		ext;		/* IPv6: hop-by-hop first */
+	const uint8_t	*src4, *dst4;	/* NULL: t_src4, t_dst4 */
 };
 
 struct t_batch {
@@ -114,8 +124,8 @@ t_build(uint8_t *p, const struct t_seg *s)
 		store_be16(p + 6, s->frag);
 		p[8] = s->ttl;
 		p[9] = s->proto;
-		memcpy(p + 12, t_src4, 4);
-		memcpy(p + 16, t_dst4, 4);
+		memcpy(p + 12, s->src4 != NULL ? s->src4 : t_src4, 4);
+		memcpy(p + 16, s->dst4 != NULL ? s->dst4 : t_dst4, 4);
 		memset(p + 20, 1, s->ipopts);
 		store_be16(p + 10, tso_csum_fold(tso_csum_add(0, p, l4)));
 	} else {
@@ -843,6 +853,183 @@ test_random_batches(void **state)
 	t_batch_free(&b);
 }
 
+/* ---- the kernel takes it: a TCP connection over a TUN device --------- */
+
+enum {
+	K_PORT = 5555,
+	K_PEER_PORT = 40000,
+	K_SEGS = 12,
+	K_WAIT_MS = 3000,
+	K_ISN = 1000,
+};
+
+static const uint8_t k_self[4] = { 10, 97, 0, 1 };	/* the TUN's */
+static const uint8_t k_peer[4] = { 10, 97, 0, 2 };	/* played here */
+
+/* A plain write (DATA_VALID, no GSO) of the IPv4 TCP segment s. */
+static void
+k_write_plain(int fd, const struct t_seg *s)
+{
+	static const struct tso_vnet plain = {
+		.flags = VIRTIO_NET_HDR_F_DATA_VALID,
+	};
+	uint8_t hdr[TSO_VNET_HDR_LEN], pkt[T_SLOT];
+	struct iovec iov[2];
+	size_t len;
+
+	len = t_build(pkt, s);
+	tso_vnet_build(&plain, hdr);
+	iov[0].iov_base = hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = pkt;
+	iov[1].iov_len = len;
+	assert_int_equal(writev(fd, iov, 2), (ssize_t)(sizeof(hdr) + len));
+}
+
+/* Waits for the SYN-ACK the kernel sends through the TUN; its ISN. */
+static uint32_t
+k_read_synack(int fd)
+{
+	uint8_t buf[TSO_VNET_HDR_LEN + 2048], *p;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t r;
+
+	for (;;) {
+		assert_int_equal(poll(&pfd, 1, K_WAIT_MS), 1);
+		r = read(fd, buf, sizeof(buf));
+		assert_true(r > 0);
+		p = buf + TSO_VNET_HDR_LEN;
+		if (r < TSO_VNET_HDR_LEN + 40 || p[0] != 0x45 ||
+		    p[9] != IPPROTO_TCP || memcmp(p + 12, k_self, 4) != 0)
+			continue;	/* not ours (no IPv6 expected) */
+		assert_int_equal(load_be16(p + 20), K_PORT);
+		assert_int_equal(p[20 + 13] & (T_SYN | T_ACK), T_SYN | T_ACK);
+		assert_int_equal(load_be32(p + 20 + 8), K_ISN + 1);
+		return load_be32(p + 20 + 4);
+	}
+}
+
+static void
+k_set_addr(int sk, const char *ifname, unsigned long req, const uint8_t *a)
+{
+	struct sockaddr_in *sin;
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, IFNAMSIZ);
+	sin = (struct sockaddr_in *)(void *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, a, 4);
+	assert_int_equal(ioctl(sk, req, &ifr), 0);
+}
+
+/*
+ * What the user relies on: a super-segment built by tso_gro is taken by
+ * the kernel as it is written and its bytes reach a TCP socket in order.
+ * In a network namespace of its own (root only, else skipped), a TUN
+ * device with offloads holds 10.97.0.1; this test plays 10.97.0.2 through
+ * it: SYN, the kernel's SYN-ACK, ACK, then twelve segments coalesced into
+ * one writev(), and reads them back from the accepted socket.
+ */
+static void
+test_kernel_takes_it(void **state)
+{
+	static const uint8_t mask[4] = { 255, 255, 255, 0 };
+	struct iovec iov[TSO_GRO_IOV];
+	struct pollfd pfd;
+	struct tso_gro_hdr hb;
+	struct sockaddr_in sa;
+	struct ifreq ifr;
+	struct t_batch b;
+	struct t_seg s;
+	char ifname[IFNAMSIZ];
+	uint8_t got[K_SEGS * T_MSS];
+	uint32_t isn;
+	size_t have, want, i;
+	ssize_t r;
+	bool offloaded;
+	int tfd, sk, lfd, cfd, n;
+
+	(void)state;
+	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
+		skip();			/* not root: make check as root runs it */
+	if (tun_open_offload("ntmgro0", 1500, true, &tfd, ifname,
+	    &offloaded) < 0 || !offloaded)
+		skip();			/* no TUN, or no offloads, here */
+	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(sk >= 0);
+	k_set_addr(sk, ifname, SIOCSIFADDR, k_self);
+	k_set_addr(sk, ifname, SIOCSIFNETMASK, mask);
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, IFNAMSIZ);
+	assert_int_equal(ioctl(sk, SIOCGIFFLAGS, &ifr), 0);
+	ifr.ifr_flags |= IFF_UP;
+	assert_int_equal(ioctl(sk, SIOCSIFFLAGS, &ifr), 0);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(K_PORT);
+	memcpy(&sa.sin_addr, k_self, 4);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+
+	t_seg_default(&s, AF_INET);
+	s.src4 = k_peer;
+	s.dst4 = k_self;
+	s.sport = K_PEER_PORT;
+	s.dport = K_PORT;
+	s.optlen = 0;			/* no timestamps negotiated */
+	s.window = 65535;
+	s.seq = K_ISN;
+	s.ack = 0;
+	s.flags = T_SYN;
+	s.payload = 0;
+	k_write_plain(tfd, &s);
+	isn = k_read_synack(tfd);
+	s.seq = K_ISN + 1;
+	s.ack = isn + 1;
+	s.flags = T_ACK;
+	k_write_plain(tfd, &s);
+	pfd.fd = lfd;
+	pfd.events = POLLIN;
+	assert_int_equal(poll(&pfd, 1, K_WAIT_MS), 1);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+
+	t_batch_init(&b);
+	s.payload = T_MSS;
+	for (i = 0; i < K_SEGS; i++) {
+		s.flags = i + 1 < K_SEGS ? T_ACK : T_ACK | T_PSH;
+		t_add(&b, &s);
+		s.seq += T_MSS;
+		s.id++;
+	}
+	assert_int_equal(tso_gro_groups(b.g), 1);
+	n = tso_gro_iov(b.g, 0, &hb, iov, TSO_GRO_IOV);
+	assert_int_equal(n, K_SEGS + 2);
+	for (i = 0, want = 0; i < (size_t)n; i++)
+		want += iov[i].iov_len;
+	assert_int_equal(writev(tfd, iov, n), (ssize_t)want);
+
+	pfd.fd = cfd;
+	for (have = 0; have < sizeof(got); have += (size_t)r) {
+		assert_int_equal(poll(&pfd, 1, K_WAIT_MS), 1);
+		r = read(cfd, got + have, sizeof(got) - have);
+		assert_true(r > 0);
+	}
+	for (i = 0; i < sizeof(got); i++)
+		if (got[i] != t_byte(K_ISN + 1 + (uint32_t)i))
+			fail_msg("byte %zu differs", i);
+
+	t_batch_free(&b);
+	close(cfd);
+	close(lfd);
+	close(sk);
+	close(tfd);
+}
+
 int
 main(void)
 {
@@ -861,6 +1048,7 @@ main(void)
 		cmocka_unit_test(test_split_and_full),
 		cmocka_unit_test(test_odd_packets),
 		cmocka_unit_test(test_random_batches),
+		cmocka_unit_test(test_kernel_takes_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
