@@ -951,11 +951,12 @@ test_kernel_takes_it(void **state)
 	int tfd, sk, lfd, cfd, n;
 
 	(void)state;
+	/* Not root, no TUN or no offloads here: skipped. */
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) < 0)
-		skip();			/* not root: make check as root runs it */
+		skip();
 	if (tun_open_offload("ntmgro0", 1500, true, &tfd, ifname,
 	    &offloaded) < 0 || !offloaded)
-		skip();			/* no TUN, or no offloads, here */
+		skip();
 	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(sk >= 0);
 	k_set_addr(sk, ifname, SIOCSIFADDR, k_self);
