@@ -833,8 +833,13 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	newest = status_floor(pc, c->info.serial, c->info.serial_len, now);
 	if (!pc->no_cache &&
 	    (pair = pair_lookup(pc, c->hash, sh)) != NULL) {
-		/* Signatures known good; the clock and the names are not. */
-		if ((rv = dates_check(&c->info, now)) < 0 ||
+		/*
+		 * Signatures known good; the clock and the names are not.
+		 * chain_check is the dates of leaf, AS and root and the
+		 * exact role here (its signature part is remembered too).
+		 */
+		if ((rv = chain_check(pc, c, now)) < 0 ||
+		    (rv = dates_check(&c->info, now)) < 0 ||
 		    (rv = expect_check(c, ex)) < 0)
 			return pc_refuse(pc, ex->fqdn, rv);
 		if (revoked)

@@ -50,7 +50,19 @@ struct fix {
 };
 
 static void
+ca_make_life(struct fix *f, struct ca *c, time_t as_issued,
+    uint32_t as_lifetime);
+
+static void
 ca_make(struct fix *f, struct ca *c)
+{
+	ca_make_life(f, c, NOW - 30 * 86400, 0);
+}
+
+/* A root, and an AS issued at as_issued for as_lifetime (0: default). */
+static void
+ca_make_life(struct fix *f, struct ca *c, time_t as_issued,
+    uint32_t as_lifetime)
 {
 	struct cert_ca_request car;
 	struct cert_issuer iss;
@@ -67,9 +79,10 @@ ca_make(struct fix *f, struct ca *c)
 	    &car.vrange6), 0);
 	assert_int_equal(cert_pubkey_of(c->as_key, &pub), 0);
 	car.pubkey = pub;
+	car.lifetime = as_lifetime;
 	iss.crt = c->root;
 	iss.key = c->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &iss, f->rng, NOW - 30 * 86400,
+	assert_int_equal(cert_make_as_ca(&car, &iss, f->rng, as_issued,
 	    &c->as), 0);
 	gnutls_pubkey_deinit(pub);
 	assert_int_equal(ocsp_signer_new(c->as, &c->signer), 0);
@@ -810,6 +823,59 @@ test_cached_work_skipped(void **state)
 	gnutls_free(st.data);
 }
 
+/*
+ * An AS certificate that expires while a verified pair is still fresh:
+ * the cached pair is refused exactly when the uncached check refuses it.
+ */
+static void
+test_as_expiry_applies_to_cached_pairs(void **state)
+{
+	struct fix *f = *state;
+	const time_t as_end = NOW + 1800;
+	struct peercheck_conf conf;
+	struct peercheck *cached, *uncached;
+	struct cert_trust *trust;
+	struct peercheck_expect ex;
+	struct leaf bob;
+	struct ca ca;
+	gnutls_datum_t st;
+
+	ca_make_life(f, &ca, NOW - 86400, (uint32_t)(as_end - NOW + 86400));
+	assert_int_equal(cert_trust_new(&ca.root, 1, &trust), 0);
+	leaf_make(f, &bob, &ca, CERT_ROLE_NODE, "bob.dc2.ntm.test",
+	    "198.18.2.10", "fd6e:746d:6f62:2::10", NOW - 3600, 7 * 86400);
+	st = status_make_v(&ca, &bob, OCSP_CERT_GOOD, NOW - 60,
+	    OCSP_VALIDITY_MAX);
+	ex = expect_bob(&bob);
+	memset(&conf, 0, sizeof(conf));
+	conf.trust = trust;
+	conf.as_ca = ca.as;
+	assert_int_equal(peercheck_new(&cached, &conf), 0);
+	assert_int_equal(peercheck_new_uncached(&uncached, &conf), 0);
+	assert_int_equal(peercheck_verify(cached, bob.der.data, bob.der.size,
+	    st.data, st.size, &ex, NOW, NULL), 0);
+	assert_int_equal(peercheck_verify(uncached, bob.der.data,
+	    bob.der.size, st.data, st.size, &ex, NOW, NULL), 0);
+	/* Within the skew of the AS's end: still accepted, from the cache. */
+	assert_int_equal(peercheck_verify(cached, bob.der.data, bob.der.size,
+	    st.data, st.size, &ex, as_end + 200, NULL), 0);
+	assert_int_equal(peercheck_stats(cached)->cache_hits, 1);
+	assert_int_equal(peercheck_verify(uncached, bob.der.data,
+	    bob.der.size, st.data, st.size, &ex, as_end + 200, NULL), 0);
+	/* Beyond it: the leaf and the status are fine, the AS is not. */
+	assert_int_equal(peercheck_verify(cached, bob.der.data, bob.der.size,
+	    st.data, st.size, &ex, as_end + 400, NULL), PEERCHECK_E_EXPIRED);
+	assert_int_equal(peercheck_verify(uncached, bob.der.data,
+	    bob.der.size, st.data, st.size, &ex, as_end + 400, NULL),
+	    PEERCHECK_E_EXPIRED);
+	peercheck_free(uncached);
+	peercheck_free(cached);
+	gnutls_free(st.data);
+	leaf_free(&bob);
+	cert_trust_free(trust);
+	ca_free(&ca);
+}
+
 static void
 test_error_names(void **state)
 {
@@ -852,6 +918,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cached_work_skipped,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_as_expiry_applies_to_cached_pairs, setup, teardown),
 		cmocka_unit_test(test_error_names),
 	};
 
