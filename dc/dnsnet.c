@@ -28,10 +28,11 @@ enum {
 	DNSNET_LISTEN_MAX = 16,
 	/*
 	 * The UDP server sockets: datagrams per recvmmsg (and answers per
-	 * sendmmsg), batches per wakeup before the loop serves the rest.
+	 * sendmmsg).  A wakeup reads until the socket is empty, for at most
+	 * DNSNET_SLICE_US before the loop serves its other handles.
 	 */
 	DNSNET_BATCH = 64,
-	DNSNET_ROUNDS = 4,
+	DNSNET_SLICE_US = 1000,
 	/*
 	 * A receive slot holds any datagram whole, as uv_udp did, so an
 	 * oversized query still reaches dns_answer (FORMERR, not silence).
@@ -336,48 +337,61 @@ dnsnet_server_flush(struct dnsnet_server *u, int n)
 	}
 }
 
+/*
+ * Reads, answers and sends one recvmmsg batch.  Returns the datagrams
+ * read, 0 when the socket is empty, or -1 after another receive error.
+ */
+static int
+dnsnet_server_batch(struct dnsnet_server *u)
+{
+	int n, i, k;
+	uint64_t now;
+
+	n = recvmmsg(u->fd, u->rx, DNSNET_BATCH, 0, NULL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		log_warn("udp %s: recvmmsg", u->name);
+		return -1;
+	}
+	/*
+	 * The zone's memory latency is paid once per batch, not once per
+	 * query: slots of all, entries of all, their RRsets, and then the
+	 * answers.
+	 */
+	for (i = 0; i < n; i++)
+		dns_prefetch_start(u->net->srv, u->rxbuf +
+		    (size_t)i * DNSNET_RX_SLOT, u->rx[i].msg_len,
+		    &u->slot[i].hint);
+	for (i = 0; i < n; i++)
+		dns_prefetch_entry(u->net->srv, &u->slot[i].hint);
+	for (i = 0; i < n; i++)
+		dns_prefetch_data(u->net->srv, &u->slot[i].hint);
+	uv_update_time(u->net->loop);
+	now = uv_now(u->net->loop);
+	for (i = 0, k = 0; i < n; i++) {
+		if (dnsnet_server_answer(u, i, k, now))
+			k++;
+		dnsnet_server_rearm(u, i);
+	}
+	dnsnet_server_flush(u, k);
+	return n;
+}
+
 static void
 dnsnet_server_readable(uv_poll_t *h, int status, int events)
 {
 	struct dnsnet_server *u = (struct dnsnet_server *)h;
-	int round, n, i, k;
-	uint64_t now;
+	uint64_t start;
 
 	if (status < 0) {
 		log_warnx("udp %s: poll: %s", u->name, uv_strerror(status));
 		return;
 	}
-	for (round = 0; round < DNSNET_ROUNDS; round++) {
-		n = recvmmsg(u->fd, u->rx, DNSNET_BATCH, 0, NULL);
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_warn("udp %s: recvmmsg", u->name);
-			return;
-		}
-		/*
-		 * The zone's memory latency is paid once per batch, not once
-		 * per query: slots of all, entries of all, their RRsets, and
-		 * then the answers.
-		 */
-		for (i = 0; i < n; i++)
-			dns_prefetch_start(u->net->srv, u->rxbuf +
-			    (size_t)i * DNSNET_RX_SLOT, u->rx[i].msg_len,
-			    &u->slot[i].hint);
-		for (i = 0; i < n; i++)
-			dns_prefetch_entry(u->net->srv, &u->slot[i].hint);
-		for (i = 0; i < n; i++)
-			dns_prefetch_data(u->net->srv, &u->slot[i].hint);
-		now = uv_now(u->net->loop);
-		for (i = 0, k = 0; i < n; i++) {
-			if (dnsnet_server_answer(u, i, k, now))
-				k++;
-			dnsnet_server_rearm(u, i);
-		}
-		dnsnet_server_flush(u, k);
-		if (n < DNSNET_BATCH)
-			return;
-	}
+	start = uv_hrtime();
+	while (dnsnet_server_batch(u) > 0 &&
+	    uv_hrtime() - start < DNSNET_SLICE_US * 1000ull)
+		;
 }
 
 static bool
@@ -408,7 +422,9 @@ dnsnet_server_open(struct dnsnet *net, const struct sockaddr *sa,
 
 	if (loop_addr_format(sa, name, sizeof(name)) < 0)
 		strcpy(name, "?");
-	if ((rc = loop_udp_socket(sa, any ? LOOP_UDP_PKTINFO : 0, &fd)) < 0) {
+	/* Answers are at most DNS_UDP_MAX: they never need fragments. */
+	if ((rc = loop_udp_socket(sa, LOOP_UDP_DONTFRAG |
+	    (any ? LOOP_UDP_PKTINFO : 0), &fd)) < 0) {
 		log_warnx("udp %s: %s", name, strerror(-rc));
 		return rc;
 	}

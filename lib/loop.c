@@ -113,6 +113,23 @@ loop_shutdown(struct loop *l)
 	return rc;
 }
 
+/*
+ * DF on IPv4, no local fragmentation, no path MTU from ICMP.  IPv4 also
+ * gets its IP ID without the kernel's shared hash table: a DF datagram
+ * needs none.
+ */
+static int
+loop_udp_dontfrag(int fd, int family)
+{
+	int v4 = IP_PMTUDISC_PROBE, v6 = IPV6_PMTUDISC_PROBE;
+
+	if (family == AF_INET)
+		return setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4,
+		    sizeof(v4));
+	return setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v6,
+	    sizeof(v6));
+}
+
 int
 loop_udp_socket(const struct sockaddr *sa, unsigned flags, int *fdp)
 {
@@ -135,6 +152,9 @@ loop_udp_socket(const struct sockaddr *sa, unsigned flags, int *fdp)
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) :
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 	    sizeof(one))) < 0)
+		goto fail;
+	if ((flags & LOOP_UDP_DONTFRAG) && loop_udp_dontfrag(fd,
+	    sa->sa_family) < 0)
 		goto fail;
 	/*
 	 * The *FORCE options pass net.core.rmem_max/wmem_max when the

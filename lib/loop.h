@@ -74,12 +74,20 @@ int	loop_shutdown(struct loop *);
  * net.core.[rw]mem_max with CAP_NET_ADMIN; without it SO_RCVBUF / SO_SNDBUF,
  * which the kernel caps there), optional SO_REUSEADDR, optional
  * destination-address ancillary data (so a reply leaves from the address
- * the request came to), bound to sa.  On success *fdp is the caller's to
- * close.
+ * the request came to), optionally never fragmenting, bound to sa.  On
+ * success *fdp is the caller's to close.
  */
 enum loop_udp_flag {
 	LOOP_UDP_REUSEADDR = 1 << 0,
 	LOOP_UDP_PKTINFO = 1 << 1,	/* IP_PKTINFO / IPV6_RECVPKTINFO */
+	/*
+	 * Never fragment (RFC 9715): IPv4 datagrams carry DF and neither
+	 * family fragments locally or shrinks to a path MTU learned from
+	 * ICMP, which anyone can forge (IP_PMTUDISC_PROBE /
+	 * IPV6_PMTUDISC_PROBE).  A datagram above the interface MTU fails
+	 * with EMSGSIZE.  For answers that fit 1280 bytes, such as DNS's.
+	 */
+	LOOP_UDP_DONTFRAG = 1 << 2,
 };
 enum { LOOP_UDP_BUFSIZE = 4 * 1024 * 1024 };
 

@@ -790,6 +790,45 @@ free_port(const char *addr)
 }
 
 /*
+ * The DNS sockets never fragment an answer (RFC 9715): LOOP_UDP_DONTFRAG
+ * sets IPv4's DF with the path MTU ignored, and the same for IPv6; without
+ * the flag the kernel's default stays.
+ */
+static void
+test_udp_dontfrag(void **state)
+{
+	static const char *const addrs[] = { "127.0.0.1", "::1" };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t i;
+	int fd, v, flags, lvl, opt, want;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(loop_addr_parse(addrs[i], 0, 0, &ss), 0);
+		lvl = i == 0 ? IPPROTO_IP : IPPROTO_IPV6;
+		opt = i == 0 ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER;
+		want = i == 0 ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE;
+		for (flags = 0; flags <= LOOP_UDP_DONTFRAG;
+		    flags += LOOP_UDP_DONTFRAG) {
+			if (loop_udp_socket((struct sockaddr *)&ss,
+			    (unsigned)flags, &fd) < 0) {
+				assert_int_equal(i, 1);	/* no IPv6 here */
+				continue;
+			}
+			len = sizeof(v);
+			assert_int_equal(getsockopt(fd, lvl, opt, &v, &len),
+			    0);
+			if (flags != 0)
+				assert_int_equal(v, want);
+			else
+				assert_int_not_equal(v, want);
+			close(fd);
+		}
+	}
+}
+
+/*
  * BATCH_QUERIES datagrams sent at once to `dst` (the DC listening on
  * `listen`, same port), before the loop reads any: A, AAAA and NXDOMAIN
  * in turn, every seventh one a response (QR set) that must get no answer.
@@ -960,6 +999,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_hint, setup,
 		    teardown),
+		cmocka_unit_test(test_udp_dontfrag),
 		cmocka_unit_test_setup_teardown(test_udp_batch_v4, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_udp_batch_v6, setup,
