@@ -19,6 +19,10 @@
 # reports the server's CPU time (user + system, from /proc; for NSD all of
 # its processes) per answered query: on a machine shared with other work
 # the rate follows whatever else runs, the CPU cost per query much less.
+# It also reports how busy the server was, how often it slept (each sleep
+# costs a wakeup when the next query comes, dear on a virtual machine),
+# and dnsperf's own CPU per query: when the server is not busy all the
+# time, they tell whether dnsperf or the wakeups held it back.
 # Nothing leaves the two namespaces' loopback interfaces.
 #
 # Usage (root): bench/bench_dns.sh [-n nodes] [-l seconds] [-r rounds]
@@ -273,29 +277,76 @@ server_pids() {
 	fi
 }
 
-# One dnsperf run; prints its queries per second and records the server's
-# CPU microseconds per answered query in $work/$2.cpu.
+# Times a server's processes went to sleep (voluntary context switches).
+sleeps() {
+	for p in "$@"; do
+		cat "/proc/$p/status" 2>/dev/null
+	done | awk '/^voluntary_ctxt_switches:/ { n += $2 } END { print n + 0 }'
+}
+
+# CPU seconds (user + system) of this shell's waited-for children when
+# `times >FILE` ran here (not in a subshell, which has children of its own).
+child_cpu() {
+	awk 'NR == 2 {
+		t = 0
+		for (i = 1; i <= 2; i++) {
+			split($i, a, "m")
+			t += a[1] * 60 + a[2]
+		}
+		print t
+	}' "$1"
+}
+
+# One dnsperf run; prints its queries per second and records, per answered
+# query, the server's CPU microseconds in $work/$2.cpu, and beside them in
+# $work/$2.diag how busy the server was (its CPU time over the run's),
+# how often it went to sleep, and dnsperf's own CPU cost and busy share.
+# The last three say who waited for whom: a server under 100 % busy while
+# dnsperf is near it is held back by the client or by wakeups, not by its
+# own work.
 perf() {
 	# shellcheck disable=SC2046
 	t0=$(cpu_ticks $(server_pids "$2"))
+	# shellcheck disable=SC2046
+	s0=$(sleeps $(server_pids "$2"))
+	times >"$work/times0"
 	# shellcheck disable=SC2086
 	ip netns exec "$1" $pin_cli dnsperf -s 127.0.0.1 -p 53 \
 	    -d "$work/queries" \
 	    -l "$secs" -c 8 -T 1 -q 256 >"$work/perf.out" 2>&1 ||
 	    { cat "$work/perf.out" >&2; die "dnsperf failed in $1"; }
+	times >"$work/times1"
+	c0=$(child_cpu "$work/times0")
+	c1=$(child_cpu "$work/times1")
 	# shellcheck disable=SC2046
 	t1=$(cpu_ticks $(server_pids "$2"))
+	# shellcheck disable=SC2046
+	s1=$(sleeps $(server_pids "$2"))
 	done_q=$(awk '/Queries completed:/ { print $3 }' "$work/perf.out")
+	run_s=$(awk '/Run time \(s\):/ { print $4 }' "$work/perf.out")
 	cpu=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="$done_q" \
 	    'BEGIN { printf("%.2f\n", n > 0 ? t / hz * 1e6 / n : 0) }')
 	echo "$cpu" >>"$work/$2.cpu"
+	diag=$(awk -v t="$((t1 - t0))" -v hz="$clk_tck" -v n="$done_q" \
+	    -v s="$((s1 - s0))" -v c0="$c0" -v c1="$c1" -v r="$run_s" \
+	    'BEGIN {
+		if (n <= 0 || r <= 0) { print "0 0 0 0"; exit }
+		printf("%.0f %.1f %.2f %.0f\n", t / hz / r * 100,
+		    s * 1000 / n, (c1 - c0) * 1e6 / n, (c1 - c0) / r * 100)
+	}')
+	echo "$diag" >>"$work/$2.diag"
 	lost=$(awk '/Queries lost:/ { print $3 }' "$work/perf.out")
 	codes=$(sed -n 's/^ *Response codes: *//p' "$work/perf.out")
 	echo "$lost" >>"$work/$2.lost"
 	sed -n 's/^Version //p' "$work/perf.out" >"$work/perf.version"
 	qps=$(awk '/Queries per second:/ { printf("%.0f\n", $4) }' \
 	    "$work/perf.out")
-	echo "  $2: $qps qps, $cpu CPU us/query, lost $lost, $codes" >&2
+	echo "$diag" | {
+		read -r busy slp ccpu cbusy
+		echo "  $2: $qps qps, $cpu CPU us/query (busy $busy %," \
+		    "$slp sleeps per 1000 queries); dnsperf $ccpu us/query" \
+		    "(busy $cbusy %); lost $lost, $codes" >&2
+	}
 	echo "$qps"
 }
 
@@ -306,6 +357,8 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$work/nsd.lost"
 : >"$work/ntm-dc.cpu"
 : >"$work/nsd.cpu"
+: >"$work/ntm-dc.diag"
+: >"$work/nsd.diag"
 : >"$work/dc.qps"
 : >"$work/nsd.qps"
 r=1
@@ -324,24 +377,43 @@ nsd_cpu=$(median <"$work/nsd.cpu")
 cpu_ratio=$(awk -v a="$dc_cpu" -v b="$nsd_cpu" \
     'BEGIN { printf("%.2f", a > 0 ? b / a : 0) }')
 perf_version=$(cat "$work/perf.version")
+# Medians of the diagnostics: server busy %, server sleeps per 1000
+# queries, dnsperf CPU us per query, dnsperf busy %.
+diag_median() {
+	for col in 1 2 3 4; do
+		cut -d' ' -f"$col" "$1" | median
+	done | tr '\n' ' ' | sed 's/ $//'
+}
+# shellcheck disable=SC2046
+set -- $(diag_median "$work/ntm-dc.diag")
+dc_busy=$1 dc_slp=$2 dc_ccpu=$3 dc_cbusy=$4
+# shellcheck disable=SC2046
+set -- $(diag_median "$work/nsd.diag")
+nsd_busy=$1 nsd_slp=$2 nsd_ccpu=$3 nsd_cbusy=$4
 goal=$(awk -v r="$ratio" 'BEGIN { print (r >= 1.0) ? "met" : "NOT met" }')
 
-result="| server | queries/s (median of $rounds) | runs | queries lost per run | CPU us per query (median) | runs |
-|---|---|---|---|---|---|
-| ntm-dc (tree at $(cd "$builddir" && git rev-parse --short HEAD 2>/dev/null || echo '?'), RRL off) | $dc_q | $(tr '\n' ' ' <"$work/dc.qps") | $(tr '\n' ' ' <"$work/ntm-dc.lost") | $dc_cpu | $(tr '\n' ' ' <"$work/ntm-dc.cpu") |
-| NSD $(nsd -v 2>&1 | sed -n 's/^NSD version //p') (server-count 1, rrl-ratelimit 0) | $nsd_q | $(tr '\n' ' ' <"$work/nsd.qps") | $(tr '\n' ' ' <"$work/nsd.lost") | $nsd_cpu | $(tr '\n' ' ' <"$work/nsd.cpu") |
+result="| server | queries/s (median of $rounds) | runs | queries lost per run | CPU us per query (median) | runs | server busy % | server sleeps per 1000 queries | dnsperf CPU us per query | dnsperf busy % |
+|---|---|---|---|---|---|---|---|---|---|
+| ntm-dc (tree at $(cd "$builddir" && git rev-parse --short HEAD 2>/dev/null || echo '?'), RRL off) | $dc_q | $(tr '\n' ' ' <"$work/dc.qps") | $(tr '\n' ' ' <"$work/ntm-dc.lost") | $dc_cpu | $(tr '\n' ' ' <"$work/ntm-dc.cpu") | $dc_busy | $dc_slp | $dc_ccpu | $dc_cbusy |
+| NSD $(nsd -v 2>&1 | sed -n 's/^NSD version //p') (server-count 1, rrl-ratelimit 0) | $nsd_q | $(tr '\n' ' ' <"$work/nsd.qps") | $(tr '\n' ' ' <"$work/nsd.lost") | $nsd_cpu | $(tr '\n' ' ' <"$work/nsd.cpu") | $nsd_busy | $nsd_slp | $nsd_ccpu | $nsd_cbusy |
 
 ratio ntm-dc / NSD = **$ratio** (goal >= 1.0: $goal); CPU per query NSD /
 ntm-dc = $cpu_ratio (above 1: ntm-dc cheaper); $nodes nodes, A 45 % /
 AAAA 45 % / NXDOMAIN 10 %, UDP over IPv4 loopback, dnsperf $perf_version \`-c 8 -T 1 -q 256
 -l $secs\`, $(nproc) CPUs${pin_srv:+ (server on CPU 0, dnsperf on CPU 1)},
-load average before the run $load0, $(date -u +%Y-%m-%d)."
+load average before the run $load0, $(date -u +%Y-%m-%d).  Medians
+of the last four columns: the server's CPU time over the run's, its
+voluntary sleeps, and dnsperf's own CPU (both of its threads)."
 
 echo
 echo "ntm-dc: $dc_q queries/s"
 echo "nsd:    $nsd_q queries/s"
 echo "ratio ntm-dc/nsd: $ratio (goal >= 1.0: $goal)"
 echo "CPU us/query: ntm-dc $dc_cpu, nsd $nsd_cpu (nsd/ntm-dc $cpu_ratio)"
+echo "server busy %: ntm-dc $dc_busy, nsd $nsd_busy; sleeps/1000 queries:" \
+    "ntm-dc $dc_slp, nsd $nsd_slp"
+echo "dnsperf CPU us/query: with ntm-dc $dc_ccpu, with nsd $nsd_ccpu;" \
+    "dnsperf busy %: $dc_cbusy, $nsd_cbusy"
 echo
 printf '%s\n' "$result"
 
