@@ -29,9 +29,10 @@
  * a certificate and a status it has never verified; only the AS
  * intermediate and the trust list are the same, as in a running ntmd.
  *
- *   uncached   peercheck with its caches off: chain to the root and the
- *              OCSP response verified from scratch on every call (what
- *              every call cost before the intermediate was remembered);
+ *   uncached   peercheck_new_uncached: cert_verify (chain to the root
+ *              through GnuTLS) and ocsp_verify on every call, as every
+ *              cold check ran before the AS intermediate was remembered
+ *              (it shares lib/cert.c's cheaper SAN and EKU reading);
  *   cold       a new peer, its status not seen before;
  *   cold+RD    a new peer whose status the Route Direction brought: the
  *              Route Direction's check and the Tunnel Response's together,
@@ -100,7 +101,8 @@ bench_run(struct bench_ctx *c, bench_fn fn, double secs)
 	int i, rv;
 
 	if ((rv = fn(c)) < 0)
-		fatalx("bench: the operation fails: %s", peercheck_strerror(rv));
+		fatalx("bench: the operation fails: %s",
+		    peercheck_strerror(rv));
 	cpu0 = bench_clock(CLOCK_THREAD_CPUTIME_ID);
 	do {
 		for (i = 0; i < 8; i++)
@@ -232,8 +234,10 @@ bench_peer_make(struct bench_ctx *c, struct bench_peer *p, size_t i)
 	req.vip6.s6_addr[15] = (uint8_t)i;
 	memcpy(p->vip4, &req.vip4, 4);
 	memcpy(p->vip6, &req.vip6, 16);
-	/* Every peer has its own key, as real peers do (one key is enough
-	 * for the signature cost, but a shared key would hide nothing). */
+	/*
+	 * One key for every peer: the check verifies the AS's signature on
+	 * the certificate, whose cost does not depend on the subject key.
+	 */
 	if (cert_pubkey_of(c->leaf_key, &pub) < 0)
 		fatalx("bench: key");
 	req.pubkey = pub;

@@ -690,7 +690,7 @@ test_reverse_zones(void **state)
 	assert_int_equal(cert_role_parse("ca"), CERT_ROLE_INVALID);
 }
 
-/* ---- cert_anchor: the verified intermediate gives cert_verify's answer ---- */
+/* ---- cert_anchor: the verified AS gives cert_verify's answer ---- */
 
 /* A hand-built leaf: what cert_issue would write, with one thing changed. */
 struct hand {
