@@ -1674,8 +1674,9 @@ tunnelio_free(struct tunnelio *tio)
 /* ---- ntmctl -------------------------------------------------------------- */
 
 /*
- * The options of a TUNNEL line (CONTROL.md 4): scheme, path, and the data
- * plane's counters of this tunnel.  Seven counters and two words stay far
+ * The options of a TUNNEL line (CONTROL.md 4): the scheme, whether the
+ * data goes through the RS, the data plane's counters of this tunnel, its
+ * key epoch, age and idle time.  Two words and eight numbers stay far
  * below the line limit with the two addresses a tunnel has.
  */
 static void
