@@ -1217,6 +1217,9 @@ ntmd_dataplane(struct ntmd *n)
 	if ((rc = dataplane_io_start(&n->dpio, &n->uv, n->dp, n->fd4, n->fd6,
 	    n->tunfd)) < 0)
 		fatalx("data plane I/O: %s", strerror(-rc));
+	/* With TUN offloads the kernel's UDP GRO pays (dataplane.h). */
+	if (n->dpio.vnet && (rc = dataplane_io_gro(&n->dpio, true)) < 0)
+		log_info("data plane: no UDP GRO (%s)", strerror(-rc));
 	tunnelio_set_dataplane(n->tio, n->dp, &n->dpio);
 	if (n->dp_wanted)
 		log_info("data plane started with the certified addresses");
