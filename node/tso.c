@@ -340,7 +340,6 @@ enum {
 	TSO_IPV4_TOS = 1,
 	TSO_IPV4_FRAG = 6,
 	TSO_IPV4_TTL = 8,
-	TSO_IPV4_DF = 0x40,		/* in the byte at TSO_IPV4_FRAG */
 	TSO_IPV4_FRAG_MASK = 0x3fff,	/* MF and the fragment offset */
 	TSO_IPV6_HOPS = 7,
 	TSO_IPV6_FIRST_WORD = 4,	/* version, traffic class, flow label */
@@ -549,7 +548,7 @@ tso_gro_can_join(const struct tso_gro *g, const struct tso_gro_group *gr,
 	if (s->family == AF_INET) {
 		if (h[TSO_IPV4_TOS] != q[TSO_IPV4_TOS] ||
 		    h[TSO_IPV4_TTL] != q[TSO_IPV4_TTL] ||
-		    ((h[TSO_IPV4_FRAG] ^ q[TSO_IPV4_FRAG]) & TSO_IPV4_DF))
+		    h[TSO_IPV4_FRAG] != q[TSO_IPV4_FRAG])	/* DF, reserved */
 			return false;
 	} else if (memcmp(h, q, TSO_IPV6_FIRST_WORD) != 0 ||
 	    h[TSO_IPV6_HOPS] != q[TSO_IPV6_HOPS])

@@ -113,7 +113,7 @@ int	tso_csum_verify(const uint8_t *p, size_t len);
  *
  * A segment joins the newest group of its flow when all of these hold:
  * same addresses, ports and IP version; IPv4 without options or
- * fragmentation (DF as in the group), IPv6 without extension headers;
+ * fragmentation (the DF and reserved flags as in the group), IPv6 without extension headers;
  * same TOS / traffic class and flow label, TTL / hop limit; TCP flags ACK
  * or ACK|PSH only (a PSH ends the group), the same ACK number, TCP options
  * absent or only a timestamp, byte for byte as in the group's first

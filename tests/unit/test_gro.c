@@ -398,6 +398,7 @@ static void m_ipopts(struct t_seg *s) { s->ipopts = 4; }
 static void m_mf(struct t_seg *s) { s->frag = 0x2000; }
 static void m_fragoff(struct t_seg *s) { s->frag = 0x0010; }
 static void m_no_df(struct t_seg *s) { s->frag = 0; }
+static void m_reserved(struct t_seg *s) { s->frag = 0xc000; }
 static void m_flow(struct t_seg *s) { s->flow = 0x12345; }
 static void m_ext(struct t_seg *s) { s->ext = true; }
 static void m_sport(struct t_seg *s) { s->sport++; }
@@ -456,6 +457,7 @@ test_rules(void **state)
 		{ "IPv4 MF", m_mf, AF_INET }, { "IPv4 offset", m_fragoff,
 		    AF_INET },
 		{ "IPv4 DF differs", m_no_df, AF_INET },
+		{ "IPv4 reserved flag differs", m_reserved, AF_INET },
 		{ "flow label", m_flow, AF_INET6 },
 		{ "IPv6 extension header", m_ext, AF_INET6 },
 		{ "other port", m_sport, 0 },
