@@ -27,6 +27,7 @@
 #include "frag.h"
 #include "intunnel.h"
 #include "kex.h"
+#include "x25519.h"
 #include "log.h"
 #include "loop.h"
 #include "msg.h"
@@ -1308,6 +1309,19 @@ tunnelio_dc(struct tunnelio *tio, uint8_t *pkt, size_t len)
 	}
 }
 
+/*
+ * The next handshake's X25519 key pair, made after this input's sends
+ * went out (lib/x25519.h): the initiator waits a round trip for the
+ * Tunnel Response now, and the next setup takes a ready pair.
+ */
+static void
+tunnelio_spare(struct tunnelio *tio)
+{
+	if (kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
+	    !x25519_spare_ready())
+		(void)x25519_spare_fill(tio->conf.rng);
+}
+
 int
 tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
     const struct sockaddr *from, bool from_dc)
@@ -1341,6 +1355,8 @@ tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
 			return 0;
 	} else
 		rc = -EPROTO;
+	if (rc == 0)
+		tunnelio_spare(tio);
 	if (rc < 0) {
 		if (from_dc)
 			tio->stats.dc_dropped++;
@@ -1608,6 +1624,7 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 	tio->rstimer.data = tio;
 	tio->timers_init = true;
 	uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS, 0);
+	tunnelio_spare(tio);
 	*out = tio;
 	return 0;
 }
@@ -1669,6 +1686,7 @@ tunnelio_free(struct tunnelio *tio)
 	tunnelio_crts_free(tio->roots, tio->nroots);
 	free(tio->fqdn);
 	free(tio);
+	x25519_spare_wipe();
 }
 
 /* ---- ntmctl -------------------------------------------------------------- */
