@@ -1888,6 +1888,8 @@ tunnelio_stats_reply(struct tunnelio *tio, struct control_reply *r)
 		STAT_U64("tunnel-established", ts->established);
 		STAT_U64("tunnel-refused", ts->refused);
 		STAT_U64("tunnel-timeouts", ts->timeouts);
+		STAT_U64("tunnel-cert-fetches", ts->cert_fetches);
+		STAT_U64("tunnel-cert-fetch-answers", ts->cert_fetch_answers);
 	}
 #undef STAT_U64
 }
