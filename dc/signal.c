@@ -124,7 +124,6 @@ struct signal {
 	struct signal_path	**by_ref;
 	struct signal_path	**heap;		/* SIGNAL_PATHS_MAX */
 	struct frag_table	*frag;		/* node -> DC fragments */
-	uint64_t		 paths_next;	/* earliest next_send */
 	uint64_t		 next_ref;
 	bool			 federation;
 	struct signal_stats	 stats;
@@ -184,7 +183,6 @@ signal_new(struct signal **out, const struct signal_config *cfg,
 	s->keepalive_s = cfg->keepalive_s != 0 ? cfg->keepalive_s :
 	    PROTO_TIMER_KEEPALIVE / 1000;
 	s->punch_deadline = cfg->punch_deadline_ms;
-	s->paths_next = UINT64_MAX;
 	s->federation = cfg->federation;
 	s->nrelay = cfg->nrelay;
 	s->rng = rng;
@@ -1121,7 +1119,6 @@ signal_path_link(struct signal *s, struct signal_path *p)
 	p->heap_i = s->npaths;
 	s->npaths++;
 	signal_heap_fix(s, p->heap_i);
-	s->paths_next = s->heap[0]->next_send;
 	return 0;
 }
 
@@ -1137,7 +1134,6 @@ signal_path_touch(struct signal *s, struct signal_path *p)
 	signal_path_unindex(s, p);
 	signal_path_index(s, p);
 	signal_heap_fix(s, p->heap_i);
-	s->paths_next = s->heap[0]->next_send;
 }
 
 /* Keeps what MN's request said in p (REMOTE_INFO, RELAY); 0 or -ENOMEM. */
@@ -1678,7 +1674,7 @@ signal_path_find_ref(struct signal *s, enum signal_path_kind kind,
 	return NULL;
 }
 
-/* Unlinks (pp is its list slot) and frees; then signal_paths_min(). */
+/* Unlinks (pp is its list slot) and frees. */
 static void
 signal_path_remove(struct signal *s, struct signal_path **pp)
 {
@@ -1696,15 +1692,6 @@ signal_path_remove(struct signal *s, struct signal_path **pp)
 	signal_path_free(p);
 }
 
-/*
- * The earliest path deadline, read off the heap, so signal_next_timer(),
- * asked after every datagram, does not walk the paths.
- */
-static void
-signal_paths_min(struct signal *s)
-{
-	s->paths_next = s->npaths > 0 ? s->heap[0]->next_send : UINT64_MAX;
-}
 
 /* CN accepted (OK) or refused (status): MN hears it.  Frees the path. */
 static void
@@ -1733,7 +1720,6 @@ signal_mn_answer(struct signal *s, struct signal_path **pp, uint8_t status,
 	}
 done:
 	signal_path_remove(s, pp);
-	signal_paths_min(s);
 }
 
 /* CN's answer to its Route Direction: now MN may have its own. */
@@ -1760,7 +1746,6 @@ signal_ntm_ack(struct signal *s, struct registry_entry *cn,
 		    msg_status_name(m->hdr.status));
 		signal_peer_ack(s, p->ref, p->id, m->hdr.status, out);
 		signal_path_remove(s, pp);
-		signal_paths_min(s);
 		return;
 	}
 	signal_mn_answer(s, pp, m->hdr.status, registry_entry_fqdn(cn),
@@ -1833,7 +1818,6 @@ signal_paths_timer(struct signal *s, uint64_t now, struct signal_out *out)
 			    p->mn_req_seq, PROTO_STATUS_UNAVAILABLE, now, out);
 		signal_path_remove(s, pp);
 	}
-	signal_paths_min(s);
 }
 
 /* lib/frag's key for a source address: IPv4 as v4-mapped IPv6. */
@@ -2111,7 +2095,6 @@ signal_remote_info(struct signal *s, uint64_t ref, int err,
 	p = *pp;
 	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
 		signal_path_remove(s, pp);
-		signal_paths_min(s);
 		return;
 	}
 	if (err < 0 || resp == NULL)
@@ -2141,7 +2124,6 @@ signal_remote_info(struct signal *s, uint64_t ref, int err,
 	    err < 0 ? strerror(-err) : "answer of its DC");
 	signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq, st, now, out);
 	signal_path_remove(s, pp);
-	signal_paths_min(s);
 }
 
 void
@@ -2310,7 +2292,6 @@ signal_relay_ack(struct signal *s, uint64_t ref, int err,
 	p = *pp;
 	if ((mn = registry_find_sid(s->reg, p->mn_sid)) == NULL) {
 		signal_path_remove(s, pp);
-		signal_paths_min(s);
 		return;
 	}
 	if (err < 0 || ack == NULL ||
@@ -2358,7 +2339,6 @@ signal_relay_ack(struct signal *s, uint64_t ref, int err,
 	    msg_status_name(ack->hdr.status) : "no answer");
 	signal_direction_error(s, mn, p->mn_txid, p->mn_req_seq, st, now, out);
 	signal_path_remove(s, pp);
-	signal_paths_min(s);
 }
 
 int
@@ -2375,7 +2355,6 @@ signal_node_revoked(struct signal *s, const char *fqdn)
 			signal_path_remove(s, pp);
 		else
 			pp = &(*pp)->next;
-	signal_paths_min(s);
 	log_info("signal: registration of %s ended: certificate revoked",
 	    fqdn);
 	registry_remove(s->reg, e);
@@ -2411,7 +2390,10 @@ signal_next_timer(const struct signal *s)
 
 	if ((f = frag_next_expiry(s->frag)) < t)
 		t = f;
-	return s->paths_next < t ? s->paths_next : t;
+	/* The earliest path deadline is the heap's top. */
+	if (s->npaths > 0 && s->heap[0]->next_send < t)
+		t = s->heap[0]->next_send;
+	return t;
 }
 
 void
