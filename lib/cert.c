@@ -764,6 +764,49 @@ out:
 	return rv;
 }
 
+int
+cert_ca_make(const struct cert_ca_request *req, gnutls_privkey_t as_key,
+    struct ntm_rng *rng, time_t now, struct cert_ca *out)
+{
+	struct cert_ca_request car = *req;
+	struct cert_issuer root;
+	gnutls_pubkey_t pub = NULL;
+	int rv;
+
+	memset(out, 0, sizeof(*out));
+	out->as_key = as_key;
+	if ((rv = cert_key_generate(CERT_KEY_P256, &out->root_key)) < 0 ||
+	    (out->as_key == NULL &&
+	    (rv = cert_key_generate(CERT_KEY_P256, &out->as_key)) < 0) ||
+	    (rv = cert_pubkey_of(out->as_key, &pub)) < 0 ||
+	    (rv = cert_make_root(out->root_key, req->domain, 0, rng, now,
+	    &out->root)) < 0)
+		goto fail;
+	car.pubkey = pub;
+	root.crt = out->root;
+	root.key = out->root_key;
+	if ((rv = cert_make_as_ca(&car, &root, rng, now, &out->as)) < 0)
+		goto fail;
+	gnutls_pubkey_deinit(pub);
+	return 0;
+fail:
+	gnutls_pubkey_deinit(pub);
+	cert_ca_clear(out);
+	return rv;
+}
+
+void
+cert_ca_clear(struct cert_ca *ca)
+{
+	if (ca == NULL)
+		return;
+	gnutls_x509_crt_deinit(ca->as);
+	gnutls_privkey_deinit(ca->as_key);
+	gnutls_x509_crt_deinit(ca->root);
+	gnutls_privkey_deinit(ca->root_key);
+	memset(ca, 0, sizeof(*ca));
+}
+
 static int
 cert_add_dns(gnutls_x509_crt_t crt, const char *name)
 {

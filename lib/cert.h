@@ -205,6 +205,25 @@ int	 cert_issue(const struct cert_request *, const struct cert_issuer *,
 	    struct ntm_rng *, time_t now, gnutls_x509_crt_t *out);
 
 /*
+ * A whole CA as `ntmctl ca init` makes it: a new P-256 root key and the
+ * root for req->domain, then the AS intermediate of req (req->pubkey is not
+ * read) under it, both issued at `now`, their serials drawn from rng in
+ * that order.  The AS key is a new P-256 key, or as_key if not NULL, which
+ * *out then owns, also when this fails.  On failure *out is all NULL.
+ */
+struct cert_ca {
+	gnutls_privkey_t	 root_key;
+	gnutls_x509_crt_t	 root;
+	gnutls_privkey_t	 as_key;
+	gnutls_x509_crt_t	 as;
+};
+
+int	 cert_ca_make(const struct cert_ca_request *, gnutls_privkey_t as_key,
+	    struct ntm_rng *, time_t now, struct cert_ca *out);
+/* Frees what ca holds and zeroes it; accepts NULL and a cleared one. */
+void	 cert_ca_clear(struct cert_ca *);
+
+/*
  * Checks a PKCS#10 request from a node that will be named `fqdn` (NULL: any
  * valid LDH name): signature valid (CERT_E_CSR_SIGNATURE), key P-256 or
  * RSA-2048 (CERT_E_KEY_TYPE), subject empty or only CN=fqdn and SAN, if any,

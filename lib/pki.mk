@@ -17,11 +17,11 @@ lib/ocsp_asn1_tab.c: $(srcdir)/lib/ocsp.asn
 check_PROGRAMS += tests/unit/test_cert tests/unit/test_ocsp
 TESTS += tests/unit/test_cert tests/unit/test_ocsp
 
-tests_unit_test_cert_SOURCES = tests/unit/test_cert.c
+tests_unit_test_cert_SOURCES = tests/unit/test_cert.c tests/testca.h
 tests_unit_test_cert_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_cert_LDADD = $(TEST_LIBS)
 
-tests_unit_test_ocsp_SOURCES = tests/unit/test_ocsp.c
+tests_unit_test_ocsp_SOURCES = tests/unit/test_ocsp.c tests/testca.h
 tests_unit_test_ocsp_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_ocsp_LDADD = $(TEST_LIBS)
 

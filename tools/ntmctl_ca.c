@@ -438,11 +438,8 @@ ca_init(int argc, char *argv[])
 	    CA_OPT_NOW, 0 };
 	struct cert_prefix extra[CA_LIST_MAX];
 	struct cert_ca_request car;
-	struct cert_issuer root_iss;
+	struct cert_ca ca;
 	struct ca_opts o;
-	gnutls_privkey_t root_key = NULL, as_key = NULL;
-	gnutls_pubkey_t as_pub = NULL;
-	gnutls_x509_crt_t root = NULL, as = NULL;
 	char path[CA_PATH_MAX], serial[2 * OCSP_SERIAL_MAX + 1];
 	size_t i;
 	int rv, arg;
@@ -483,40 +480,24 @@ ca_init(int argc, char *argv[])
 		return ntmctl_err("%s: exists; the CA in %s is already "
 		    "initialised", path, o.dir);
 
-	if ((rv = cert_key_generate(CERT_KEY_P256, &root_key)) < 0 ||
-	    (rv = cert_key_generate(CERT_KEY_P256, &as_key)) < 0 ||
-	    (rv = cert_pubkey_of(as_key, &as_pub)) < 0) {
-		rv = ntmctl_err("key generation: %s", cert_strerror(rv));
-		goto out;
-	}
-	if ((rv = cert_make_root(root_key, o.domain, 0, rng_system(), o.now,
-	    &root)) < 0) {
-		rv = ntmctl_err("root certificate: %s", cert_strerror(rv));
-		goto out;
-	}
-	car.pubkey = as_pub;
-	root_iss.crt = root;
-	root_iss.key = root_key;
-	if ((rv = cert_make_as_ca(&car, &root_iss, rng_system(), o.now,
-	    &as)) < 0) {
-		rv = ntmctl_err("AS certificate: %s", cert_strerror(rv));
-		goto out;
-	}
+	if ((rv = cert_ca_make(&car, NULL, rng_system(), o.now, &ca)) < 0)
+		return ntmctl_err("root and AS certificates: %s",
+		    cert_strerror(rv));
 	ca_path(path, o.dir, CA_ROOT_KEY);
-	if ((rv = ca_write_key(path, root_key)) != NTMCTL_OK)
+	if ((rv = ca_write_key(path, ca.root_key)) != NTMCTL_OK)
 		goto out;
 	ca_path(path, o.dir, CA_AS_KEY);
-	if ((rv = ca_write_key(path, as_key)) != NTMCTL_OK)
+	if ((rv = ca_write_key(path, ca.as_key)) != NTMCTL_OK)
 		goto out;
 	ca_path(path, o.dir, CA_ROOT_CRT);
-	if ((rv = ca_write_crt(path, root)) != NTMCTL_OK)
+	if ((rv = ca_write_crt(path, ca.root)) != NTMCTL_OK)
 		goto out;
 	ca_path(path, o.dir, CA_AS_CRT);
-	if ((rv = ca_write_crt(path, as)) != NTMCTL_OK)
+	if ((rv = ca_write_crt(path, ca.as)) != NTMCTL_OK)
 		goto out;
-	if ((rv = ca_write_chain(o.dir, as, root)) != NTMCTL_OK)
+	if ((rv = ca_write_chain(o.dir, ca.as, ca.root)) != NTMCTL_OK)
 		goto out;
-	ca_crt_serial_hex(as, serial);
+	ca_crt_serial_hex(ca.as, serial);
 	if (o.json) {
 		printf("{\"dir\":");
 		ntmctl_json_str(stdout, o.dir);
@@ -532,11 +513,7 @@ ca_init(int argc, char *argv[])
 		    o.domain, o.dir);
 	rv = NTMCTL_OK;
 out:
-	gnutls_x509_crt_deinit(as);
-	gnutls_x509_crt_deinit(root);
-	gnutls_pubkey_deinit(as_pub);
-	gnutls_privkey_deinit(as_key);
-	gnutls_privkey_deinit(root_key);
+	cert_ca_clear(&ca);
 	return rv;
 }
 

@@ -18,48 +18,36 @@
 #include "cert.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 /* The injected clock: 2026-11-18. */
 #define NOW	((time_t)1795000000)
 
 struct pki {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, node_key;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 node_key;
 	gnutls_pubkey_t		 as_pub, node_pub;
-	gnutls_x509_crt_t	 root, as, node;
+	gnutls_x509_crt_t	 node;
 	struct cert_trust	*trust;
 	struct in_addr		 vip4;
 	struct in6_addr		 vip6;
 };
 
 static struct pki *
-pki_make(const char *domain, const char *seed)
+pki_make(const char *seed)
 {
 	struct pki *p;
-	struct cert_issuer root_iss;
-	struct cert_ca_request car;
 
 	p = calloc(1, sizeof(*p));
 	assert_non_null(p);
 	p->rng = rng_seeded_new(seed, strlen(seed));
 	assert_non_null(p->rng);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->as_key), 0);
+	assert_int_equal(testca_make(&p->ca, NULL, p->rng, NOW - 86400), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->node_key), 0);
-	assert_int_equal(cert_pubkey_of(p->as_key, &p->as_pub), 0);
+	assert_int_equal(cert_pubkey_of(p->ca.as_key, &p->as_pub), 0);
 	assert_int_equal(cert_pubkey_of(p->node_key, &p->node_pub), 0);
-	assert_int_equal(cert_make_root(p->root_key, domain, 0, p->rng,
-	    NOW - 86400, &p->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = domain;
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = p->as_pub;
-	root_iss.crt = p->root;
-	root_iss.key = p->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &root_iss, p->rng, NOW - 86400,
-	    &p->as), 0);
-	assert_int_equal(cert_trust_new(&p->root, 1, &p->trust), 0);
+	assert_int_equal(cert_trust_new(&p->ca.root, 1, &p->trust), 0);
 	inet_pton(AF_INET, "198.18.1.10", &p->vip4);
 	inet_pton(AF_INET6, "fd6e:746d:6f62:1::10", &p->vip6);
 	return p;
@@ -70,13 +58,10 @@ pki_free(struct pki *p)
 {
 	cert_trust_free(p->trust);
 	gnutls_x509_crt_deinit(p->node);
-	gnutls_x509_crt_deinit(p->as);
-	gnutls_x509_crt_deinit(p->root);
 	gnutls_pubkey_deinit(p->node_pub);
 	gnutls_pubkey_deinit(p->as_pub);
 	gnutls_privkey_deinit(p->node_key);
-	gnutls_privkey_deinit(p->as_key);
-	gnutls_privkey_deinit(p->root_key);
+	cert_ca_clear(&p->ca);
 	rng_free(p->rng);
 	free(p);
 }
@@ -98,9 +83,9 @@ node_request(const struct pki *p, struct cert_request *req)
 static int
 group_setup(void **state)
 {
-	struct pki *p = pki_make("ntm.test", "test_cert");
+	struct pki *p = pki_make("test_cert");
 	struct cert_request req;
-	struct cert_issuer iss = { p->as, p->as_key };
+	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
 
 	node_request(p, &req);
 	assert_int_equal(cert_issue(&req, &iss, p->rng, NOW, &p->node), 0);
@@ -165,10 +150,10 @@ test_verify_good(void **state)
 	struct cert_expect ex;
 
 	expect_node(p, &ex);
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW), 0);
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW), 0);
 	/* Names compare lower-case, one trailing dot ignored. */
 	ex.fqdn = "Alice.DC1.ntm.test.";
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW), 0);
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW), 0);
 }
 
 static void
@@ -179,10 +164,10 @@ test_verify_role_mismatch(void **state)
 
 	expect_node(p, &ex);
 	ex.role = CERT_ROLE_DC;
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_ROLE);
 	ex.role = CERT_ROLE_AS;
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_ROLE);
 }
 
@@ -194,10 +179,10 @@ test_verify_fqdn_mismatch(void **state)
 
 	expect_node(p, &ex);
 	ex.fqdn = "bob.dc2.ntm.test";
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_FQDN);
 	ex.fqdn = "alice.dc1.ntm.tes";
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_FQDN);
 }
 
@@ -213,11 +198,11 @@ test_verify_vip_mismatch(void **state)
 	inet_pton(AF_INET6, "fd6e:746d:6f62:1::11", &other6);
 	expect_node(p, &ex);
 	ex.vip4 = &other4;
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_VIP);
 	expect_node(p, &ex);
 	ex.vip6 = &other6;
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_VIP);
 }
 
@@ -228,14 +213,14 @@ test_verify_dates(void **state)
 	struct cert_expect ex;
 
 	expect_node(p, &ex);
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex,
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex,
 	    NOW + 3600), 0);
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex,
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex,
 	    NOW + 3601), CERT_E_EXPIRED);
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex,
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex,
 	    NOW - CERT_BACKDATE - 1), CERT_E_NOT_YET_VALID);
 	/* The AS CA was issued a day earlier; before that it is not valid. */
-	assert_int_equal(cert_verify(p->trust, p->node, p->as, &ex,
+	assert_int_equal(cert_verify(p->trust, p->node, p->ca.as, &ex,
 	    NOW - 86400 - CERT_BACKDATE - 1), CERT_E_NOT_YET_VALID);
 	assert_string_equal(cert_strerror(CERT_E_EXPIRED),
 	    "certificate has expired");
@@ -244,15 +229,15 @@ test_verify_dates(void **state)
 static void
 test_verify_wrong_root(void **state)
 {
-	struct pki *p = *state, *q = pki_make("ntm.test", "other root");
+	struct pki *p = *state, *q = pki_make("other root");
 	struct cert_expect ex;
 
 	expect_node(p, &ex);
 	/* Same names, different root: the chain does not reach it. */
-	assert_int_equal(cert_verify(q->trust, p->node, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(q->trust, p->node, p->ca.as, &ex, NOW),
 	    CERT_E_CHAIN);
 	/* Our node with the other deployment's AS certificate. */
-	assert_int_equal(cert_verify(p->trust, p->node, q->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, p->node, q->ca.as, &ex, NOW),
 	    CERT_E_CHAIN);
 	/* Without the intermediate the leaf does not chain either. */
 	assert_int_equal(cert_verify(p->trust, p->node, NULL, &ex, NOW),
@@ -260,14 +245,14 @@ test_verify_wrong_root(void **state)
 	pki_free(q);
 	/* A leaf the root signed itself does not come through the AS CA. */
 	{
-		struct cert_issuer root_iss = { p->root, p->root_key };
+		struct cert_issuer root_iss = { p->ca.root, p->ca.root_key };
 		struct cert_request req;
 		gnutls_x509_crt_t direct;
 
 		node_request(p, &req);
 		assert_int_equal(cert_issue(&req, &root_iss, p->rng, NOW,
 		    &direct), 0);
-		assert_int_equal(cert_verify(p->trust, direct, p->as, &ex,
+		assert_int_equal(cert_verify(p->trust, direct, p->ca.as, &ex,
 		    NOW), CERT_E_CHAIN);
 		gnutls_x509_crt_deinit(direct);
 	}
@@ -277,7 +262,7 @@ static void
 test_name_constraints(void **state)
 {
 	struct pki *p = *state;
-	struct cert_issuer iss = { p->as, p->as_key };
+	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
 	struct cert_request req;
 	gnutls_x509_crt_t crt = NULL;
 	struct in_addr out4;
@@ -333,8 +318,8 @@ test_two_roles_refused(void **state)
 	    NTM_OID_ROLE_DC, 0), 0);
 	assert_int_equal(cert_pubkey_hash(p->as_pub, id), 0);
 	assert_int_equal(gnutls_x509_crt_set_authority_key_id(crt, id, 20), 0);
-	assert_int_equal(gnutls_x509_crt_privkey_sign(crt, p->as, p->as_key,
-	    GNUTLS_DIG_SHA256, 0), 0);
+	assert_int_equal(gnutls_x509_crt_privkey_sign(crt, p->ca.as,
+	    p->ca.as_key, GNUTLS_DIG_SHA256, 0), 0);
 	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
 	    &der), 0);
 	assert_int_equal(gnutls_x509_crt_init(&copy), 0);
@@ -348,14 +333,14 @@ test_two_roles_refused(void **state)
 	/* GnuTLS alone accepts it for the node role ... */
 	{
 		gnutls_x509_trust_list_t tl;
-		gnutls_x509_crt_t chain[2] = { copy, p->as }, root;
+		gnutls_x509_crt_t chain[2] = { copy, p->ca.as }, root;
 		gnutls_typed_vdata_st vd = { GNUTLS_DT_KEY_PURPOSE_OID,
 		    (unsigned char *)NTM_OID_ROLE_NODE, 0 };
 		unsigned int status = 1;
 
 		assert_int_equal(gnutls_x509_trust_list_init(&tl, 0), 0);
 		assert_int_equal(gnutls_x509_crt_init(&root), 0);
-		assert_int_equal(gnutls_x509_crt_export2(p->root,
+		assert_int_equal(gnutls_x509_crt_export2(p->ca.root,
 		    GNUTLS_X509_FMT_DER, &der), 0);
 		assert_int_equal(gnutls_x509_crt_import(root, &der,
 		    GNUTLS_X509_FMT_DER), 0);
@@ -369,10 +354,10 @@ test_two_roles_refused(void **state)
 		gnutls_x509_trust_list_deinit(tl, 1);
 	}
 	/* ... but it does not carry exactly one role. */
-	assert_int_equal(cert_verify(p->trust, copy, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, copy, p->ca.as, &ex, NOW),
 	    CERT_E_ROLE);
 	ex.role = CERT_ROLE_DC;
-	assert_int_equal(cert_verify(p->trust, copy, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, copy, p->ca.as, &ex, NOW),
 	    CERT_E_ROLE);
 	gnutls_x509_crt_deinit(copy);
 	gnutls_x509_crt_deinit(crt);
@@ -382,7 +367,7 @@ static void
 test_dc_cert_zones(void **state)
 {
 	struct pki *p = *state;
-	struct cert_issuer iss = { p->as, p->as_key };
+	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
 	static const char *const zones[] = { "dc1.ntm.test",
 	    "1.18.198.in-addr.arpa",
 	    "1.0.0.0.2.6.f.6.d.6.4.7.e.6.d.f.ip6.arpa" };
@@ -408,9 +393,9 @@ test_dc_cert_zones(void **state)
 	memset(&ex, 0, sizeof(ex));
 	ex.role = CERT_ROLE_DC;
 	ex.fqdn = "dc1.ntm.test";
-	assert_int_equal(cert_verify(p->trust, dc, p->as, &ex, NOW), 0);
+	assert_int_equal(cert_verify(p->trust, dc, p->ca.as, &ex, NOW), 0);
 	ex.role = CERT_ROLE_NODE;
-	assert_int_equal(cert_verify(p->trust, dc, p->as, &ex, NOW),
+	assert_int_equal(cert_verify(p->trust, dc, p->ca.as, &ex, NOW),
 	    CERT_E_ROLE);
 	gnutls_x509_crt_deinit(dc);
 	/* A reverse zone outside the virtual ranges is not permitted. */
@@ -428,7 +413,7 @@ static void
 test_rsa_node(void **state)
 {
 	struct pki *p = *state;
-	struct cert_issuer iss = { p->as, p->as_key };
+	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
 	gnutls_privkey_t key;
 	gnutls_pubkey_t pub;
 	struct cert_request req;
@@ -449,7 +434,7 @@ test_rsa_node(void **state)
 	assert_int_equal(ku, GNUTLS_KEY_DIGITAL_SIGNATURE |
 	    GNUTLS_KEY_KEY_ENCIPHERMENT);
 	expect_node(p, &ex);
-	assert_int_equal(cert_verify(p->trust, crt, p->as, &ex, NOW), 0);
+	assert_int_equal(cert_verify(p->trust, crt, p->ca.as, &ex, NOW), 0);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_pubkey_deinit(pub);
 	gnutls_privkey_deinit(key);
@@ -503,7 +488,7 @@ static void
 test_issue_with_external_key(void **state)
 {
 	struct pki *p = *state;
-	struct ext_signer s = { p->as_key, 0 };
+	struct ext_signer s = { p->ca.as_key, 0 };
 	gnutls_privkey_t ext;
 	struct cert_issuer iss;
 	struct cert_request req;
@@ -513,13 +498,13 @@ test_issue_with_external_key(void **state)
 	assert_int_equal(gnutls_privkey_init(&ext), 0);
 	assert_int_equal(gnutls_privkey_import_ext4(ext, &s, ext_sign_data,
 	    ext_sign_hash, NULL, NULL, ext_info, 0), 0);
-	iss.crt = p->as;
+	iss.crt = p->ca.as;
 	iss.key = ext;
 	node_request(p, &req);
 	assert_int_equal(cert_issue(&req, &iss, p->rng, NOW, &crt), 0);
 	assert_int_equal(s.calls, 1);
 	expect_node(p, &ex);
-	assert_int_equal(cert_verify(p->trust, crt, p->as, &ex, NOW), 0);
+	assert_int_equal(cert_verify(p->trust, crt, p->ca.as, &ex, NOW), 0);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_privkey_deinit(ext);
 }
@@ -528,7 +513,7 @@ static void
 test_serial_from_injected_rng(void **state)
 {
 	struct pki *p = *state;
-	struct cert_issuer iss = { p->as, p->as_key };
+	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
 	struct cert_request req;
 	struct ntm_rng *a = rng_seeded_new("s", 1), *b = rng_seeded_new("s", 1);
 	gnutls_x509_crt_t c1, c2, c3;
@@ -755,7 +740,8 @@ hand_build(const struct pki *p, const struct hand *h, gnutls_x509_crt_t *out,
 		assert_int_equal(gnutls_x509_crt_set_authority_key_id(crt, id,
 		    20), 0);
 	assert_int_equal(gnutls_x509_crt_privkey_sign(crt,
-	    h->by_root ? p->root : p->as, h->by_root ? p->root_key : p->as_key,
+	    h->by_root ? p->ca.root : p->ca.as,
+	    h->by_root ? p->ca.root_key : p->ca.as_key,
 	    h->sha384 ? GNUTLS_DIG_SHA384 : GNUTLS_DIG_SHA256, 0), 0);
 	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
 	    der), 0);
@@ -776,7 +762,7 @@ hand_build(const struct pki *p, const struct hand *h, gnutls_x509_crt_t *out,
 static void
 test_anchor_matches_verify(void **state)
 {
-	struct pki *p = *state, *q = pki_make("ntm.test", "anchor other");
+	struct pki *p = *state, *q = pki_make("anchor other");
 	const time_t nb = NOW - 300, na = NOW + 3600;
 	const char *node = NTM_OID_ROLE_NODE, *dc = NTM_OID_ROLE_DC;
 	const struct hand hands[] = {
@@ -824,15 +810,15 @@ test_anchor_matches_verify(void **state)
 	size_t i, k;
 	int want, got;
 
-	assert_int_equal(cert_anchor_new(p->trust, p->as, CERT_ROLE_NODE, &a),
-	    0);
+	assert_int_equal(cert_anchor_new(p->trust, p->ca.as, CERT_ROLE_NODE,
+	    &a), 0);
 	assert_true(cert_anchor_usable(a));
 	/* Another deployment's AS against our roots: never usable. */
-	assert_int_equal(cert_anchor_new(p->trust, q->as, CERT_ROLE_NODE,
+	assert_int_equal(cert_anchor_new(p->trust, q->ca.as, CERT_ROLE_NODE,
 	    &bad), 0);
 	assert_false(cert_anchor_usable(bad));
 	/* Same AS name, other key: leaves of ours are handed back. */
-	assert_int_equal(cert_anchor_new(q->trust, q->as, CERT_ROLE_NODE,
+	assert_int_equal(cert_anchor_new(q->trust, q->ca.as, CERT_ROLE_NODE,
 	    &other), 0);
 	assert_true(cert_anchor_usable(other));
 	memset(&ex, 0, sizeof(ex));
@@ -840,7 +826,8 @@ test_anchor_matches_verify(void **state)
 	for (i = 0; i < sizeof(hands) / sizeof(hands[0]); i++) {
 		hand_build(p, &hands[i], &crt, &der);
 		for (k = 0; k < sizeof(times) / sizeof(times[0]); k++) {
-			want = cert_verify(p->trust, crt, p->as, &ex, times[k]);
+			want = cert_verify(p->trust, crt, p->ca.as, &ex,
+			    times[k]);
 			got = cert_anchor_verify(a, crt, der.data, der.size,
 			    times[k]);
 			if (hands[i].fast && got != want)
@@ -909,17 +896,19 @@ test_anchor_root_dates(void **state)
 	gnutls_datum_t der;
 	size_t k;
 
-	assert_int_equal(cert_make_root(p->root_key, "ntm.test", 2 * 86400,
+	assert_int_equal(cert_make_root(p->ca.root_key, "ntm.test", 2 * 86400,
 	    p->rng, NOW - 86400, &root), 0);
 	assert_int_equal(cert_trust_new(&root, 1, &trust), 0);
-	assert_int_equal(cert_anchor_new(trust, p->as, CERT_ROLE_NODE, &a), 0);
+	assert_int_equal(cert_anchor_new(trust, p->ca.as, CERT_ROLE_NODE, &a),
+	    0);
 	assert_true(cert_anchor_usable(a));
 	hand_build(p, &h, &crt, &der);
 	memset(&ex, 0, sizeof(ex));
 	ex.role = CERT_ROLE_NODE;
 	for (k = 0; k < sizeof(times) / sizeof(times[0]); k++)
 		assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
-		    times[k]), cert_verify(trust, crt, p->as, &ex, times[k]));
+		    times[k]), cert_verify(trust, crt, p->ca.as, &ex,
+		    times[k]));
 	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
 	    NOW + 86400 - 1), 0);
 	assert_int_equal(cert_anchor_verify(a, crt, der.data, der.size,
@@ -929,6 +918,85 @@ test_anchor_root_dates(void **state)
 	cert_anchor_free(a);
 	cert_trust_free(trust);
 	gnutls_x509_crt_deinit(root);
+}
+
+/*
+ * The CA `ntmctl ca init` makes, through cert_ca_make(): the AS it returns
+ * is a CA under the root, for the given key, constrained to the domain and
+ * ranges; a failure leaves nothing behind, the handed-in key included.
+ */
+static void
+test_ca_make(void **state)
+{
+	const struct testca_leaf in = { .fqdn = "alice.dc1.ntm.test",
+	    .vip4 = "198.18.1.10" };
+	const struct testca_leaf out = { .fqdn = "alice.example.org",
+	    .vip4 = "198.18.1.10" };
+	struct ntm_rng *rng = rng_seeded_new("ca_make", 7);
+	uint8_t want[CERT_KEYHASH_LEN], got[CERT_KEYHASH_LEN];
+	struct cert_ca_request car;
+	struct cert_trust *trust;
+	struct cert_expect ex;
+	struct cert_info info;
+	struct cert_ca ca;
+	gnutls_privkey_t as_key, leaf_key;
+	gnutls_pubkey_t pub;
+	gnutls_x509_crt_t leaf;
+	unsigned int status;
+
+	(void)state;
+	memset(&car, 0, sizeof(car));
+	car.domain = "ntm.test";
+	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
+	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
+	    &car.vrange6), 0);
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &as_key), 0);
+	assert_int_equal(cert_ca_make(&car, as_key, rng, NOW, &ca), 0);
+	assert_ptr_equal(ca.as_key, as_key);
+	assert_int_equal(gnutls_x509_crt_verify(ca.as, &ca.root, 1, 0,
+	    &status), 0);
+	assert_int_equal(status, 0);
+	assert_int_equal(cert_info(ca.as, &info), 0);
+	assert_true(info.is_ca);
+	assert_int_equal(info.not_before, NOW - CERT_BACKDATE);
+	assert_int_equal(info.not_after, NOW + CERT_AS_LIFETIME);
+	assert_int_equal(cert_pubkey_of(as_key, &pub), 0);
+	assert_int_equal(cert_pubkey_hash(pub, want), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_int_equal(gnutls_pubkey_init(&pub), 0);
+	assert_int_equal(gnutls_pubkey_import_x509(pub, ca.as, 0), 0);
+	assert_int_equal(cert_pubkey_hash(pub, got), 0);
+	gnutls_pubkey_deinit(pub);
+	assert_memory_equal(want, got, sizeof(want));
+	/* It issues inside ntm.test and the ranges, and nothing outside. */
+	assert_int_equal(testca_issue(&ca, &out, rng, NOW, &leaf_key, &leaf),
+	    CERT_E_CONSTRAINTS);
+	assert_null(leaf_key);
+	assert_int_equal(testca_issue(&ca, &in, rng, NOW, &leaf_key, &leaf),
+	    0);
+	assert_int_equal(cert_trust_new(&ca.root, 1, &trust), 0);
+	memset(&ex, 0, sizeof(ex));
+	ex.role = CERT_ROLE_NODE;
+	ex.fqdn = in.fqdn;
+	assert_int_equal(cert_verify(trust, leaf, ca.as, &ex, NOW), 0);
+	cert_trust_free(trust);
+	gnutls_x509_crt_deinit(leaf);
+	gnutls_privkey_deinit(leaf_key);
+	cert_ca_clear(&ca);
+	assert_null(ca.root);
+	assert_null(ca.as_key);
+	cert_ca_clear(NULL);
+
+	/* Refused: the key handed in is freed with the rest (ASan sees). */
+	car.domain = "not a domain";
+	assert_int_equal(cert_key_generate(CERT_KEY_P256, &as_key), 0);
+	assert_int_equal(cert_ca_make(&car, as_key, rng, NOW, &ca),
+	    CERT_E_REQUEST);
+	assert_null(ca.root_key);
+	assert_null(ca.root);
+	assert_null(ca.as_key);
+	assert_null(ca.as);
+	rng_free(rng);
 }
 
 int
@@ -953,6 +1021,7 @@ main(void)
 		cmocka_unit_test(test_anchor_matches_verify),
 		cmocka_unit_test(test_anchor_root_dates),
 		cmocka_unit_test(test_reverse_zones),
+		cmocka_unit_test(test_ca_make),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

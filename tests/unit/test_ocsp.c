@@ -18,30 +18,27 @@
 #include "ocsp.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1795000000)
 
 struct fix {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, node_key;
-	gnutls_pubkey_t		 as_pub, node_pub;
-	gnutls_x509_crt_t	 root, as, alice, bob;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 node_key;
+	gnutls_pubkey_t		 node_pub;
+	gnutls_x509_crt_t	 alice, bob;
 	struct ocsp_signer	*signer;
 };
 
 static gnutls_x509_crt_t
 fix_node(struct fix *f, const char *fqdn, const char *v4)
 {
-	struct cert_issuer iss = { f->as, f->as_key };
-	struct cert_request req;
+	const struct testca_leaf l = { .fqdn = fqdn, .vip4 = v4,
+	    .pubkey = f->node_pub };
 	gnutls_x509_crt_t crt;
 
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = fqdn;
-	req.has_vip4 = true;
-	inet_pton(AF_INET, v4, &req.vip4);
-	req.pubkey = f->node_pub;
-	assert_int_equal(cert_issue(&req, &iss, f->rng, NOW, &crt), 0);
+	assert_int_equal(testca_issue(&f->ca, &l, f->rng, NOW, NULL, &crt), 0);
 	return crt;
 }
 
@@ -49,31 +46,15 @@ static struct fix *
 fix_new(const char *seed)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
 
 	assert_non_null(f);
 	f->rng = rng_seeded_new(seed, strlen(seed));
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->as_key), 0);
+	assert_int_equal(testca_make(&f->ca, NULL, f->rng, NOW - 86400), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->node_key), 0);
-	assert_int_equal(cert_pubkey_of(f->as_key, &f->as_pub), 0);
 	assert_int_equal(cert_pubkey_of(f->node_key, &f->node_pub), 0);
-	assert_int_equal(cert_make_root(f->root_key, "ntm.test", 0, f->rng,
-	    NOW - 86400, &f->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = f->as_pub;
-	root_iss.crt = f->root;
-	root_iss.key = f->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &root_iss, f->rng, NOW - 86400,
-	    &f->as), 0);
 	f->alice = fix_node(f, "alice.dc1.ntm.test", "198.18.1.10");
 	f->bob = fix_node(f, "bob.dc2.ntm.test", "198.18.2.10");
-	assert_int_equal(ocsp_signer_new(f->as, &f->signer), 0);
+	assert_int_equal(ocsp_signer_new(f->ca.as, &f->signer), 0);
 	return f;
 }
 
@@ -83,13 +64,9 @@ fix_free(struct fix *f)
 	ocsp_signer_free(f->signer);
 	gnutls_x509_crt_deinit(f->bob);
 	gnutls_x509_crt_deinit(f->alice);
-	gnutls_x509_crt_deinit(f->as);
-	gnutls_x509_crt_deinit(f->root);
 	gnutls_pubkey_deinit(f->node_pub);
-	gnutls_pubkey_deinit(f->as_pub);
 	gnutls_privkey_deinit(f->node_key);
-	gnutls_privkey_deinit(f->as_key);
-	gnutls_privkey_deinit(f->root_key);
+	cert_ca_clear(&f->ca);
 	rng_free(f->rng);
 	free(f);
 }
@@ -144,16 +121,17 @@ test_good_response_verifies(void **state)
 	unsigned int verify = 1;
 
 	status_good(&st, NOW);
-	der = sign_for(f, f->as_key, f->alice, &st);
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
 	/* GnuTLS's own reader accepts it as signed by the AS certificate. */
 	assert_int_equal(gnutls_ocsp_resp_init(&resp), 0);
 	assert_int_equal(gnutls_ocsp_resp_import(resp, &der), 0);
-	assert_int_equal(gnutls_ocsp_resp_verify_direct(resp, f->as, &verify,
+	assert_int_equal(gnutls_ocsp_resp_verify_direct(resp, f->ca.as, &verify,
 	    0), 0);
 	assert_int_equal(verify, 0);
 	assert_int_equal(gnutls_ocsp_resp_check_crt(resp, 0, f->alice), 0);
 	gnutls_ocsp_resp_deinit(resp);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res), 0);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
+	    0);
 	assert_int_equal(res.status, OCSP_CERT_GOOD);
 	assert_int_equal(res.this_update, NOW);
 	assert_int_equal(res.next_update, NOW + OCSP_VALIDITY_DEFAULT);
@@ -172,24 +150,24 @@ test_flipped_byte_refused(void **state)
 	uint8_t *p;
 
 	status_good(&st, NOW);
-	der = sign_for(f, f->as_key, f->alice, &st);
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
 	/* A byte of producedAt ("2026...Z"), inside the signed part. */
 	p = memmem(der.data, der.size, "2026", 4);
 	assert_non_null(p);
 	p[3] ^= 0x01;
 	assert_int_equal(gnutls_ocsp_resp_init(&resp), 0);
 	assert_int_equal(gnutls_ocsp_resp_import(resp, &der), 0);
-	assert_int_equal(gnutls_ocsp_resp_verify_direct(resp, f->as, &verify,
+	assert_int_equal(gnutls_ocsp_resp_verify_direct(resp, f->ca.as, &verify,
 	    0), 0);
 	assert_int_not_equal(verify, 0);
 	assert_true(verify & GNUTLS_OCSP_VERIFY_SIGNATURE_FAILURE);
 	gnutls_ocsp_resp_deinit(resp);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_SIGNATURE);
 	p[3] ^= 0x01;
 	/* And the last byte, inside the signature value. */
 	der.data[der.size - 1] ^= 0x01;
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_SIGNATURE);
 	gnutls_free(der.data);
 }
@@ -204,14 +182,14 @@ test_dates_against_now(void **state)
 	time_t next = NOW + OCSP_VALIDITY_DEFAULT;
 
 	status_good(&st, NOW);
-	der = sign_for(f, f->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, next + OCSP_SKEW,
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, next + OCSP_SKEW,
 	    0, &res), 0);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice,
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice,
 	    next + OCSP_SKEW + 1, 0, &res), OCSP_E_EXPIRED);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW - OCSP_SKEW,
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW - OCSP_SKEW,
 	    0, &res), 0);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice,
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice,
 	    NOW - OCSP_SKEW - 1, 0, &res), OCSP_E_NOT_YET_VALID);
 	assert_string_equal(ocsp_strerror(OCSP_E_EXPIRED),
 	    "status response has expired (nextUpdate passed)");
@@ -227,14 +205,15 @@ test_older_than_seen_refused(void **state)
 	gnutls_datum_t old, cur;
 
 	status_good(&st, NOW - 300);
-	old = sign_for(f, f->as_key, f->alice, &st);
+	old = sign_for(f, f->ca.as_key, f->alice, &st);
 	status_good(&st, NOW);
-	cur = sign_for(f, f->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&cur, f->as, f->alice, NOW, NOW, &res),
+	cur = sign_for(f, f->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&cur, f->ca.as, f->alice, NOW, NOW, &res),
 	    0);
 	/* Still valid by its dates, but older than what we hold. */
-	assert_int_equal(ocsp_verify(&old, f->as, f->alice, NOW, 0, &res), 0);
-	assert_int_equal(ocsp_verify(&old, f->as, f->alice, NOW, NOW, &res),
+	assert_int_equal(ocsp_verify(&old, f->ca.as, f->alice, NOW, 0, &res),
+	    0);
+	assert_int_equal(ocsp_verify(&old, f->ca.as, f->alice, NOW, NOW, &res),
 	    OCSP_E_STALE);
 	gnutls_free(old.data);
 	gnutls_free(cur.data);
@@ -252,20 +231,20 @@ test_revoked_reported(void **state)
 	st.status = OCSP_CERT_REVOKED;
 	st.revocation_time = NOW - 42;
 	st.reason = OCSP_REASON_KEY_COMPROMISE;
-	der = sign_for(f, f->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_REVOKED);
 	assert_int_equal(res.status, OCSP_CERT_REVOKED);
 	assert_int_equal(res.revocation_time, NOW - 42);
 	assert_int_equal(res.reason, OCSP_REASON_KEY_COMPROMISE);
 	/* Revoked is final: an old revoked response still says revoked. */
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW + 86400, 0,
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW + 86400, 0,
 	    &res), OCSP_E_REVOKED);
 	gnutls_free(der.data);
 	/* Unspecified is sent as no reason and reads back as unspecified. */
 	st.reason = OCSP_REASON_UNSPECIFIED;
-	der = sign_for(f, f->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_REVOKED);
 	assert_int_equal(res.reason, OCSP_REASON_UNSPECIFIED);
 	assert_null(memmem(der.data, der.size, "\xa0\x03\x0a\x01", 4));
@@ -281,20 +260,20 @@ test_wrong_cert_or_issuer(void **state)
 	gnutls_datum_t der;
 
 	status_good(&st, NOW);
-	der = sign_for(f, f->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&der, f->as, f->bob, NOW, 0, &res),
+	der = sign_for(f, f->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->bob, NOW, 0, &res),
 	    OCSP_E_CERT_MISMATCH);
-	assert_int_equal(ocsp_verify(&der, g->as, f->alice, NOW, 0, &res),
+	assert_int_equal(ocsp_verify(&der, g->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_SIGNATURE);
 	gnutls_free(der.data);
 	/* Our CertID hashes, but signed by another key. */
-	der = sign_for(f, g->as_key, f->alice, &st);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	der = sign_for(f, g->ca.as_key, f->alice, &st);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_SIGNATURE);
 	gnutls_free(der.data);
 	der.data = (unsigned char *)"\x30\x03\x0a\x01\x00";
 	der.size = 5;
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res),
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
 	    OCSP_E_PARSE);
 	fix_free(g);
 }
@@ -306,7 +285,7 @@ test_responder_key_hash_is_ski(void **state)
 	uint8_t ski[64];
 	size_t len = sizeof(ski);
 
-	assert_true(gnutls_x509_crt_get_subject_key_id(f->as, ski, &len,
+	assert_true(gnutls_x509_crt_get_subject_key_id(f->ca.as, ski, &len,
 	    NULL) >= 0);
 	assert_int_equal(len, OCSP_SHA1_LEN);
 	assert_memory_equal(ocsp_signer_key_hash(f->signer), ski, len);
@@ -322,11 +301,11 @@ test_bad_status_refused(void **state)
 
 	status_good(&st, NOW);
 	st.next_update = NOW + OCSP_VALIDITY_MAX + 1;
-	assert_int_equal(ocsp_sign(f->signer, f->as_key, serial, 1, &st,
+	assert_int_equal(ocsp_sign(f->signer, f->ca.as_key, serial, 1, &st,
 	    &der), -EINVAL);
 	status_good(&st, NOW);
 	st.status = OCSP_CERT_INVALID;
-	assert_int_equal(ocsp_sign(f->signer, f->as_key, serial, 1, &st,
+	assert_int_equal(ocsp_sign(f->signer, f->ca.as_key, serial, 1, &st,
 	    &der), -EINVAL);
 	assert_null(der.data);
 }
@@ -375,7 +354,7 @@ static void
 test_sign_with_external_key(void **state)
 {
 	struct fix *f = *state;
-	struct ext_signer s = { f->as_key, 0 };
+	struct ext_signer s = { f->ca.as_key, 0 };
 	struct ocsp_status st;
 	struct ocsp_result res;
 	gnutls_privkey_t ext;
@@ -387,7 +366,8 @@ test_sign_with_external_key(void **state)
 	status_good(&st, NOW);
 	der = sign_for(f, ext, f->alice, &st);
 	assert_int_equal(s.calls, 1);
-	assert_int_equal(ocsp_verify(&der, f->as, f->alice, NOW, 0, &res), 0);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, f->alice, NOW, 0, &res),
+	    0);
 	gnutls_free(der.data);
 	gnutls_privkey_deinit(ext);
 }
@@ -415,9 +395,9 @@ test_crl_lists_serials(void **state)
 	 * gnutls_x509_crl_verify compares nextUpdate with the wall clock
 	 * whatever the flags, so this CRL is valid for ten years.
 	 */
-	assert_int_equal(crl_build(e, 2, f->as, f->as_key, 7, NOW,
+	assert_int_equal(crl_build(e, 2, f->ca.as, f->ca.as_key, 7, NOW,
 	    NOW + 10 * 365 * 86400, &crl), 0);
-	assert_int_equal(gnutls_x509_crl_verify(crl, &f->as, 1,
+	assert_int_equal(gnutls_x509_crl_verify(crl, &f->ca.as, 1,
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &verify), 0);
 	assert_int_equal(verify, 0);
 	assert_int_equal(gnutls_x509_crl_get_crt_count(crl), 2);
@@ -432,8 +412,8 @@ test_crl_lists_serials(void **state)
 	    0);
 	/* nextUpdate must follow thisUpdate. */
 	gnutls_x509_crl_deinit(crl);
-	assert_int_equal(crl_build(e, 2, f->as, f->as_key, 8, NOW, NOW, &crl),
-	    -EINVAL);
+	assert_int_equal(crl_build(e, 2, f->ca.as, f->ca.as_key, 8, NOW, NOW,
+	    &crl), -EINVAL);
 }
 
 int
