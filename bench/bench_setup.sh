@@ -49,6 +49,14 @@
 #   reuse        dave resolved again right after a warm round, his tunnel
 #                up: NSS, the control socket and ntmd's answer without a
 #                setup, the fixed part of the rows above.
+#   parts        the warm rows taken apart with ntmd's own clock (the
+#                TUNNEL timing options, doc/CONTROL.md 4, read with
+#                `ntmctl tunnels --json` after each round): alice's route
+#                (lookup to her Route Direction), request (to her Tunnel
+#                Request sent), peer (to the Response) and finish (to the
+#                tunnel up); the responder's answer (its part of peer); and
+#                what lies outside ntmd (python, glibc, the NSS module and
+#                the control socket): the row's p50 minus ntmd's.
 #
 # Baseline in the same run, the crypto floor: the public-key operations on
 # the critical path of those rows, timed one by one with GnuTLS and nettle
@@ -351,10 +359,17 @@ for k in $kexes; do
 	"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $(order 0) >"$T/$k.warmup.raw"
 	inst0=$(nstat alice tunnel-installed)
 	: >"$T/$k.warm.raw"
+	: >"$T/$k.parts.raw"
 	i=0
 	while [ "$i" -lt "$n" ]; do
 		close_peers
 		"$LABCMD" exec --name "$L" alice -- python3 "$T/gai.py" $(order "$i") >>"$T/$k.warm.raw"
+		# Where the time went: each side's TUNNEL timing options.
+		for h in alice dave bob; do
+			printf '%s ' "$h" >>"$T/$k.parts.raw"
+			"$NTMCTL" tunnels --json -s "$S/$h/ntmd.sock" >>"$T/$k.parts.raw" 2>/dev/null ||
+			    echo '[]' >>"$T/$k.parts.raw"
+		done
 		i=$((i + 1))
 	done
 	echo "$k warm pass: alice installed $(( $(nstat alice tunnel-installed) - inst0 )) tunnels for $((2 * n)) lookups, closed $(nstat alice tunnel-closed-by-request) on request"
@@ -440,6 +455,39 @@ for k in kexes:
             print("%-8s %-5s %s %5d %5d %9d %9d %9d %10s" % (k, m, label[name], len(ok),
                   fail, pct(ok, 50), pct(ok, 99), max(ok),
                   "-" if ratio is None else "%.2f" % ratio))
+# Where the warm setups' time went (ntmd's TUNNEL timing options,
+# doc/CONTROL.md 4): medians over the rounds, alice as MN, the peer as CN.
+import json
+parts = ("route-us", "request-us", "peer-us", "finish-us")
+for k in kexes:
+    seen = {}
+    try:
+        lines = open("%s/%s.parts.raw" % (tdir, k)).read().split("\n")
+    except OSError:
+        lines = []
+    for line in lines:
+        if not line.strip():
+            continue
+        host, js = line.split(" ", 1)
+        for t in json.loads(js):
+            if host == "alice" and t["peer"] in goal:
+                for key in ("setup-us",) + parts:
+                    if key in t:
+                        seen.setdefault((t["peer"], key), []).append(t[key])
+            elif host != "alice" and t["peer"] == "alice.dc1.ntm.test" and "answer-us" in t:
+                peer = "dave.dc1.ntm.test" if host == "dave" else "bob.dc2.ntm.test"
+                seen.setdefault((peer, "answer-us"), []).append(t["answer-us"])
+    for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
+        if (name, "setup-us") not in seen:
+            continue
+        row = ["%s %s" % (key[:-3], pct(seen[(name, key)], 50)) for key in parts
+               if (name, key) in seen]
+        ans = seen.get((name, "answer-us"))
+        print("parts %-6s %s p50 us, in ntmd: setup %d = %s; of peer, %s answered in %s; "
+              "outside ntmd (NSS, python) about %d" % (k, label[name].strip(),
+              pct(seen[(name, "setup-us")], 50), " + ".join(row), name.split(".")[0],
+              pct(ans, 50) if ans else "-",
+              p50.get((k, "warm", name), 0) - pct(seen[(name, "setup-us")], 50)))
 for mode in ("warm", "cold"):
     for name in ("dave.dc1.ntm.test", "bob.dc2.ntm.test"):
         if ("ecdhe", mode, name) in p50:

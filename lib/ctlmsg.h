@@ -32,7 +32,7 @@ enum ctlmsg_limit {
 	CTLMSG_WORD_MAX = 63,		/* reason, STAT key, route, state */
 	CTLMSG_VALUE_MAX = 255,		/* STAT value */
 	CTLMSG_ADDR_MAX = 8,		/* addresses in one OK or TUNNEL line */
-	CTLMSG_OPTS_MAX = 12,		/* key=value options of a TUNNEL line */
+	CTLMSG_OPTS_MAX = 16,		/* key=value options of a TUNNEL line */
 	CTLMSG_OPT_KEY_MAX = 15,	/* bytes of an option's key */
 	CTLMSG_OPT_VALUE_MAX = 23,	/* of its value (a uint64 is 20) */
 	CTLMSG_WAIT_MAX_MS = 30000,	/* longest WAIT a server may announce */

@@ -82,6 +82,12 @@ struct setup {
 	uint64_t	 fetch_seq;	/* responder: the fetch it answers */
 	unsigned	 fetch_sends;	/* responder: answers sent */
 	struct sockaddr_storage fetch_from; /* responder: whom it went to */
+	/* clock_us at each step (struct tunnel_timing). */
+	uint64_t	 at_start;	/* MN: lookup; CN: Route Direction */
+	uint64_t	 at_route;	/* Route Direction */
+	uint64_t	 at_sent;	/* initiator: Tunnel Request sent */
+	uint64_t	 at_in;		/* the peer's handshake message */
+	uint32_t	 answer_us;	/* responder: request in to response out */
 };
 
 /* A live tunnel: what a second lookup reuses. */
@@ -116,6 +122,7 @@ struct tunnel {
 	struct ntm_rng		*rng;
 	tunnel_emit_cb		 emit;
 	void			*arg;
+	uint64_t		(*clock_us)(void);
 	struct setup		*setup[TUNNEL_SETUPS_MAX];
 	struct link		*links;
 	size_t			 nlinks, caplinks;
@@ -128,6 +135,22 @@ struct tunnel {
 };
 
 /* ---- helpers ---- */
+
+/* The timing clock now, 0 without one. */
+static uint64_t
+clock_at(const struct tunnel *t)
+{
+	return t->clock_us != NULL ? t->clock_us() : 0;
+}
+
+/* b - a in microseconds, 0 when either is unknown, at most UINT32_MAX. */
+static uint32_t
+clock_span(uint64_t a, uint64_t b)
+{
+	if (a == 0 || b < a)
+		return 0;
+	return b - a > UINT32_MAX ? UINT32_MAX : (uint32_t)(b - a);
+}
 
 static void
 path_hex(const uint8_t *p, char out[2 * PROTO_ID_LEN + 1])
@@ -365,6 +388,7 @@ tunnel_new(struct tunnel **out, const struct tunnel_conf *conf)
 	t->rng = conf->rng;
 	t->emit = conf->emit;
 	t->arg = conf->arg;
+	t->clock_us = conf->clock_us;
 	t->armed = UINT64_MAX;
 	if (conf->kex_allowed.n == 0)
 		kex_allowed_default(&t->allowed);
@@ -484,10 +508,21 @@ setup_established(struct tunnel *t, struct setup *s,
 {
 	struct dataplane_tunnel_conf c;
 	struct tunnel_action a;
+	struct tunnel_timing tm;
 	struct link *l, *old, nl;
 	char hex[2 * PROTO_ID_LEN + 1];
+	uint64_t up = clock_at(t);
 	size_t i;
 
+	memset(&tm, 0, sizeof(tm));
+	tm.setup_us = clock_span(s->at_start, up);
+	if (s->mn) {
+		tm.route_us = clock_span(s->at_start, s->at_route);
+		tm.request_us = clock_span(s->at_route, s->at_sent);
+		tm.peer_us = clock_span(s->at_sent, s->at_in);
+		tm.finish_us = clock_span(s->at_in, up);
+	} else
+		tm.answer_us = s->answer_us;
 	memset(&c, 0, sizeof(c));
 	c.rid = s->rid;
 	c.peer_rid = s->peer_rid;
@@ -515,6 +550,7 @@ setup_established(struct tunnel *t, struct setup *s,
 	a.peer_cert_len = cert_len;
 	a.peer_status = status->val;
 	a.peer_status_len = status->len;
+	a.timing = &tm;
 	emit(t, &a);
 	crypto_wipe(&c, sizeof(c));
 	handshake_keys_wipe(keys);
@@ -764,6 +800,7 @@ tunnel_resolve(struct tunnel *t, const char *name, uint64_t token,
 	if ((s = setup_add(t)) == NULL)
 		return -EBUSY;
 	s->mn = true;
+	s->at_start = clock_at(t);
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->kex = (uint8_t)kex_allowed_first(&t->allowed);
 	s->waiter[s->nwaiters++] = token;
@@ -952,6 +989,9 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 		st = PROTO_STATUS_KEX_NOT_ALLOWED;
 		reason = "the DC changed the scheme";
 	}
+	s->at_route = clock_at(t);
+	if (!s->mn)
+		s->at_start = s->at_route;
 	if ((rc = route_copy(s, &r)) < 0) {
 		if (s->mn)
 			setup_fail(t, s, PROTO_STATUS_MALFORMED,
@@ -1102,6 +1142,7 @@ request_send(struct tunnel *t, struct setup *s, uint64_t now)
 		goto fail;
 	crypto_wipe(field, sizeof(field));
 	s->state = SETUP_WAIT_RESPONSE;
+	s->at_sent = clock_at(t);
 	s->sends = 1;
 	s->deadline = now + backoff(s->sends);
 	tx_send(t, s, s->tx, s->to, s->nto, false);
@@ -1282,6 +1323,7 @@ response_input(struct tunnel *t, struct setup *s, const struct msg *resp,
 	size_t len;
 	int rc;
 
+	s->at_in = clock_at(t);
 	memset(&keys, 0, sizeof(keys));
 	if (resp->hdr.status != PROTO_STATUS_OK) {
 		text = msg_attr_find(resp, PROTO_ATTR_ERROR_TEXT);
@@ -1405,6 +1447,7 @@ request_input(struct tunnel *t, struct setup *s, const struct msg *req,
 	struct msg m;
 	int rc;
 
+	s->at_in = clock_at(t);
 	memset(&keys, 0, sizeof(keys));
 	/* The scheme: the one the DC directed, and one we accept. */
 	if (msg_attr_u8(req, PROTO_ATTR_KEX, &kex) < 0 ||
@@ -1496,6 +1539,7 @@ request_input(struct tunnel *t, struct setup *s, const struct msg *req,
 	    (rc = response_send(t, s, &m, from)) < 0)
 		goto internal;
 	crypto_wipe(answer_buf, sizeof(answer_buf));
+	s->answer_us = clock_span(s->at_in, clock_at(t));
 	s->state = SETUP_DONE;
 	s->deadline = now + TUNNEL_CACHE_MS;
 	(void)setup_established(t, s, &keys, aead, from, der, len, st_attr);

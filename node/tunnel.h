@@ -106,6 +106,25 @@ enum tunnel_act_type {
  *   with `reason` for the log and the control socket.
  * TIMER: arm the one timer for `when` (ms); UINT64_MAX cancels it.
  */
+/*
+ * Where one setup's time went, in microseconds of the clock the conf
+ * gives (all 0 without one).  As MN: route is the lookup to our Route
+ * Direction (DC and CN's acceptance), request the Route Direction to our
+ * Tunnel Request sent (signature; a certificate fetch on rsa's first
+ * contact), peer the request to the Response (network and CN's work),
+ * finish the Response to the tunnel up (its checks and key schedule);
+ * setup their sum.  As CN: setup is our Route Direction to the tunnel
+ * up, answer the Tunnel Request in to our Response sent.
+ */
+struct tunnel_timing {
+	uint32_t	setup_us;
+	uint32_t	route_us;
+	uint32_t	request_us;
+	uint32_t	peer_us;
+	uint32_t	finish_us;
+	uint32_t	answer_us;
+};
+
 struct tunnel_action {
 	enum tunnel_act_type	 type;
 	const char		*peer;		/* FQDN; all but TIMER */
@@ -124,6 +143,7 @@ struct tunnel_action {
 	size_t			 peer_cert_len;
 	const uint8_t		*peer_status;	/* DER, the staple verified */
 	size_t			 peer_status_len;
+	const struct tunnel_timing *timing;
 	/* CLOSE */
 	uint32_t		 rid;
 	/* ANSWER */
@@ -163,6 +183,8 @@ struct tunnel_conf {
 	struct ntm_rng		*rng;		/* borrowed */
 	tunnel_emit_cb		 emit;
 	void			*arg;
+	/* Microseconds of a monotonic clock for tunnel_timing, or NULL. */
+	uint64_t		(*clock_us)(void);
 };
 
 struct tunnel_stats {

@@ -67,6 +67,7 @@ struct tunnelio_tunnel {
 	uint64_t		 installed_at;
 	uint64_t		 last_in;
 	uint64_t		 seen_in;	/* packets_in at last_in */
+	struct tunnel_timing	 timing;	/* of its setup */
 };
 
 struct tunnelio_route {
@@ -115,6 +116,7 @@ struct tunnelio {
 	uv_timer_t		 timer;		/* tunnel_next_timer() */
 	uv_timer_t		 tick;		/* data-plane timers, reaping */
 	uv_timer_t		 rstimer;	/* rsbind_next_timer() */
+	uv_timer_t		 spare;		/* the X25519 spare, when idle */
 	bool			 timers_init;
 	struct rsbind		*rsb;		/* RS bindings (punch, relay) */
 	uint64_t		 punch_held;	/* Tunnel Requests kept off the
@@ -556,6 +558,8 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 	tt->dt = dt;
 	tt->kex = a->kex;
 	tt->installed_at = tt->last_in = uv_now(tio->conf.loop);
+	if (a->timing != NULL)
+		tt->timing = *a->timing;
 	if ((tt->has_vip4 = a->tun->has_vip4))
 		memcpy(tt->vip4, a->tun->peer_vip4, 4);
 	if ((tt->has_vip6 = a->tun->has_vip6))
@@ -1310,9 +1314,12 @@ tunnelio_dc(struct tunnelio *tio, uint8_t *pkt, size_t len)
 }
 
 /*
- * The next handshake's X25519 key pair, made after this input's sends
- * went out (lib/x25519.h): the initiator waits a round trip for the
- * Tunnel Response now, and the next setup takes a ready pair.
+ * The next handshake's X25519 key pair (lib/x25519.h), made ahead so that
+ * a setup takes a ready pair.  At start-up at once; after a handshake
+ * TUNNELIO_SPARE_MS after the last signalling input, when the setups
+ * around it are over: made right after our Tunnel Request or Response it
+ * took a CPU from the peer's or the resolver's next step.  A setup that
+ * comes first makes its pair itself.
  */
 static void
 tunnelio_spare(struct tunnelio *tio)
@@ -1320,6 +1327,31 @@ tunnelio_spare(struct tunnelio *tio)
 	if (kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
 	    !x25519_spare_ready())
 		(void)x25519_spare_fill(tio->conf.rng);
+}
+
+static void
+tunnelio_spare_cb(uv_timer_t *h)
+{
+	tunnelio_spare(h->data);
+}
+
+static void
+tunnelio_spare_later(struct tunnelio *tio)
+{
+	if (kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
+	    !x25519_spare_ready())
+		uv_timer_start(&tio->spare, tunnelio_spare_cb,
+		    TUNNELIO_SPARE_MS, 0);
+}
+
+/* Microseconds of the monotonic clock: tunnel_timing. */
+static uint64_t
+tunnelio_clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int
@@ -1356,7 +1388,7 @@ tunnelio_signal(struct tunnelio *tio, uint8_t *pkt, size_t len,
 	} else
 		rc = -EPROTO;
 	if (rc == 0)
-		tunnelio_spare(tio);
+		tunnelio_spare_later(tio);
 	if (rc < 0) {
 		if (from_dc)
 			tio->stats.dc_dropped++;
@@ -1550,6 +1582,7 @@ tunnelio_identity(struct tunnelio *tio, const char *fqdn)
 	tc.rng = tio->conf.rng;
 	tc.emit = tunnelio_emit;
 	tc.arg = tio;
+	tc.clock_us = tunnelio_clock_us;
 	what = "tunnel";
 	if ((rc = tunnel_new(&tio->t, &tc)) < 0)
 		goto bad;
@@ -1622,6 +1655,8 @@ tunnelio_new(struct tunnelio **out, const struct tunnelio_conf *c)
 	tio->tick.data = tio;
 	uv_timer_init(c->loop, &tio->rstimer);
 	tio->rstimer.data = tio;
+	uv_timer_init(c->loop, &tio->spare);
+	tio->spare.data = tio;
 	tio->timers_init = true;
 	uv_timer_start(&tio->tick, tunnelio_tick_cb, TUNNELIO_TICK_MS, 0);
 	tunnelio_spare(tio);
@@ -1657,9 +1692,11 @@ tunnelio_stop(struct tunnelio *tio)
 	uv_timer_stop(&tio->timer);
 	uv_timer_stop(&tio->tick);
 	uv_timer_stop(&tio->rstimer);
+	uv_timer_stop(&tio->spare);
 	uv_close((uv_handle_t *)&tio->timer, NULL);
 	uv_close((uv_handle_t *)&tio->tick, NULL);
 	uv_close((uv_handle_t *)&tio->rstimer, NULL);
+	uv_close((uv_handle_t *)&tio->spare, NULL);
 }
 
 void
@@ -1691,11 +1728,34 @@ tunnelio_free(struct tunnelio *tio)
 
 /* ---- ntmctl -------------------------------------------------------------- */
 
+/* Its setup's timing (CONTROL.md 4), the parts we measured. */
+static void
+tunnelio_list_timing(const struct tunnelio_tunnel *tt, struct ctlmsg *m)
+{
+	const struct {
+		const char	*key;
+		uint32_t	 us;
+	} parts[] = {
+		{ "setup-us", tt->timing.setup_us },
+		{ "route-us", tt->timing.route_us },
+		{ "request-us", tt->timing.request_us },
+		{ "peer-us", tt->timing.peer_us },
+		{ "finish-us", tt->timing.finish_us },
+		{ "answer-us", tt->timing.answer_us },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if (parts[i].us != 0)
+			(void)ctlmsg_opt_add_u64(m, parts[i].key, parts[i].us);
+}
+
 /*
  * The options of a TUNNEL line (CONTROL.md 4): the scheme, whether the
  * data goes through the RS, the data plane's counters of this tunnel, its
- * key epoch, age and idle time.  Two words and eight numbers stay far
- * below the line limit with the two addresses a tunnel has.
+ * key epoch, age and idle time, its setup's timing.  Two words and at
+ * most thirteen numbers stay far below the line limit with the two
+ * addresses a tunnel has.
  */
 static void
 tunnelio_list_opts(struct tunnelio *tio, struct tunnelio_tunnel *tt,
@@ -1725,6 +1785,7 @@ tunnelio_list_opts(struct tunnelio *tio, struct tunnelio_tunnel *tt,
 	    (now - tt->installed_at) / 1000 : 0);
 	(void)ctlmsg_opt_add_u64(m, "idle-s", now > tt->last_in ?
 	    (now - tt->last_in) / 1000 : 0);
+	tunnelio_list_timing(tt, m);
 }
 
 void

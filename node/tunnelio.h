@@ -76,6 +76,7 @@ enum tunnelio_limit {
 	TUNNELIO_HELD_MAX = 4,		/* punch: datagrams held for the RS */
 	TUNNELIO_TICK_MS = 1000,	/* data-plane timer scan */
 	TUNNELIO_STATUS_TICKS = 10,	/* status.der checked every 10 s */
+	TUNNELIO_SPARE_MS = 5,		/* X25519 spare made after this quiet */
 };
 
 struct tunnelio_conf {

@@ -203,9 +203,10 @@ node_tunnels(const struct node_opts *o)
 		putchar('[');
 	else if (o->verbose)
 		printf("%-32s %-8s %-8s %-6s %-6s %10s %10s %12s %12s %6s "
-		    "%5s %7s %7s %s\n", "PEER", "ROUTE", "STATE", "KEX", "VIA",
-		    "PKTS-IN", "PKTS-OUT", "BYTES-IN", "BYTES-OUT", "DROPS",
-		    "EPOCH", "AGE-S", "IDLE-S", "ADDRESSES");
+		    "%5s %7s %7s %8s %s\n", "PEER", "ROUTE", "STATE", "KEX",
+		    "VIA", "PKTS-IN", "PKTS-OUT", "BYTES-IN", "BYTES-OUT",
+		    "DROPS", "EPOCH", "AGE-S", "IDLE-S", "SETUP-US",
+		    "ADDRESSES");
 	else
 		printf("%-32s %-8s %-8s %s\n", "PEER", "ROUTE", "STATE",
 		    "ADDRESSES");
@@ -225,7 +226,7 @@ node_tunnels(const struct node_opts *o)
 			putchar('}');
 		} else if (o->verbose) {
 			printf("%-32s %-8s %-8s %-6s %-6s %10s %10s %12s %12s "
-			    "%6s %5s %7s %7s ", a[i].name, a[i].word,
+			    "%6s %5s %7s %7s %8s ", a[i].name, a[i].word,
 			    a[i].value, node_opt(&a[i], "kex"),
 			    node_opt(&a[i], "via"),
 			    node_opt(&a[i], "packets-in"),
@@ -234,7 +235,8 @@ node_tunnels(const struct node_opts *o)
 			    node_opt(&a[i], "bytes-out"),
 			    node_opt(&a[i], "drops"), node_opt(&a[i], "epoch"),
 			    node_opt(&a[i], "age-s"),
-			    node_opt(&a[i], "idle-s"));
+			    node_opt(&a[i], "idle-s"),
+			    node_opt(&a[i], "setup-us"));
 			node_addrs_text(&a[i]);
 			putchar('\n');
 		} else {

@@ -459,9 +459,9 @@ test_tunnel_options_refused(void **state)
 		/* 16-byte key, 24-byte value */
 		"TUNNEL a.b direct up 1.2.3.4 abcdefghijklmnop=1",
 		"TUNNEL a.b direct up 1.2.3.4 k=123456789012345678901234",
-		/* 13 options */
+		/* 17 options */
 		"TUNNEL a.b direct up 1.2.3.4 a=1 b=1 c=1 d=1 e=1 f=1 g=1 "
-		    "h=1 i=1 j=1 k=1 l=1 m=1",
+		    "h=1 i=1 j=1 k=1 l=1 m=1 n=1 o=1 p=1 q=1",
 		/* options belong to TUNNEL lines only */
 		"OK a.b 1.2.3.4 kex=ecdhe",
 		"STAT kex ecdhe x=y",
@@ -475,7 +475,7 @@ test_tunnel_options_refused(void **state)
 	/* Exactly the longest key, value and option count are taken. */
 	assert_int_equal(parse_str(&m, "TUNNEL a.b direct up 1.2.3.4 "
 	    "abcdefghijklmno=12345678901234567890123 a=1 b=1 c=1 d=1 e=1 "
-	    "f=1 g=1 h=1 i=1 j=1 k=1"), 0);
+	    "f=1 g=1 h=1 i=1 j=1 k=1 l=1 m=1 n=1 o=1"), 0);
 	assert_int_equal(m.nopt, CTLMSG_OPTS_MAX);
 }
 
@@ -515,7 +515,7 @@ test_tunnel_options_build(void **state)
 	strcpy(m.opt[1].key, "Bytes");
 	assert_int_equal(ctlmsg_format(&m, out, sizeof(out), &len), -EINVAL);
 	strcpy(m.opt[1].key, "bytes-in");
-	/* Eight long IPv6 addresses and twelve long options: over 1024. */
+	/* Eight long IPv6 addresses and sixteen long options: over 1024. */
 	for (i = 0; i < CTLMSG_ADDR_MAX; i++)
 		set_addr(&m.addr[i], AF_INET6,
 		    "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
