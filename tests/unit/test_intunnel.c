@@ -25,6 +25,8 @@
 #include "proto.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 /* Certificate dates are around this wall clock; the data plane's ms clock
  * starts at T0. */
 #define NOW_S	((time_t)1795000000)
@@ -33,8 +35,7 @@
 /* ---- PKI ---- */
 
 struct ca {
-	gnutls_privkey_t	 root_key, as_key;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 cert;
 	struct ocsp_signer	*signer;
 };
 
@@ -57,50 +58,20 @@ struct pki {
 static void
 ca_make(struct pki *p, struct ca *c)
 {
-	struct cert_ca_request car;
-	struct cert_issuer iss;
-	gnutls_pubkey_t pub;
-
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->as_key), 0);
-	assert_int_equal(cert_make_root(c->root_key, "ntm.test", 0, p->rng,
-	    NOW_S - 30 * 86400, &c->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	assert_int_equal(cert_pubkey_of(c->as_key, &pub), 0);
-	car.pubkey = pub;
-	iss.crt = c->root;
-	iss.key = c->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &iss, p->rng,
-	    NOW_S - 30 * 86400, &c->as), 0);
-	gnutls_pubkey_deinit(pub);
-	assert_int_equal(ocsp_signer_new(c->as, &c->signer), 0);
+	assert_int_equal(testca_make(&c->cert, NULL, p->rng,
+	    NOW_S - 30 * 86400), 0);
+	assert_int_equal(ocsp_signer_new(c->cert.as, &c->signer), 0);
 }
 
 static void
 leaf_make(struct pki *p, struct leaf *l, enum cert_keytype kt,
     const char *fqdn, const char *v4, const char *v6, time_t issued)
 {
-	struct cert_issuer iss = { p->ca.as, p->ca.as_key };
-	struct cert_request req;
-	gnutls_pubkey_t pub;
+	const struct testca_leaf tl = { .keytype = kt, .fqdn = fqdn,
+	    .vip4 = v4, .vip6 = v6, .lifetime = 86400 };
 
-	assert_int_equal(cert_key_generate(kt, &l->key), 0);
-	assert_int_equal(cert_pubkey_of(l->key, &pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = fqdn;
-	req.has_vip4 = true;
-	assert_int_equal(inet_pton(AF_INET, v4, &req.vip4), 1);
-	req.has_vip6 = true;
-	assert_int_equal(inet_pton(AF_INET6, v6, &req.vip6), 1);
-	req.lifetime = 86400;
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &iss, p->rng, issued, &l->crt), 0);
-	gnutls_pubkey_deinit(pub);
+	assert_int_equal(testca_issue(&p->ca.cert, &tl, p->rng, issued,
+	    &l->key, &l->crt), 0);
 	assert_int_equal(gnutls_x509_crt_export2(l->crt, GNUTLS_X509_FMT_DER,
 	    &l->der), 0);
 	l->serial_len = sizeof(l->serial);
@@ -131,7 +102,7 @@ status_make(const struct pki *p, const struct leaf *l,
 	st.next_update = t + OCSP_VALIDITY_DEFAULT;
 	if (s == OCSP_CERT_REVOKED)
 		st.revocation_time = t - 5;
-	assert_int_equal(ocsp_sign(p->ca.signer, p->ca.as_key, l->serial,
+	assert_int_equal(ocsp_sign(p->ca.signer, p->ca.cert.as_key, l->serial,
 	    l->serial_len, &st, &der), 0);
 	return der;
 }
@@ -150,7 +121,7 @@ group_setup(void **state)
 	log_init("test_intunnel", 1, LOG_LEVEL_ERR);
 	p->rng = rng_seeded_new("test_intunnel", 13);
 	ca_make(p, &p->ca);
-	assert_int_equal(cert_trust_new(&p->ca.root, 1, &p->trust), 0);
+	assert_int_equal(cert_trust_new(&p->ca.cert.root, 1, &p->trust), 0);
 	leaf_make(p, &p->alice, CERT_KEY_P256, "alice.dc1.ntm.test", A_V4,
 	    A_V6, NOW_S - 3600);
 	leaf_make(p, &p->bob, CERT_KEY_P256, "bob.dc2.ntm.test", B_V4, B_V6,
@@ -180,10 +151,7 @@ group_teardown(void **state)
 	leaf_free(&p->alice);
 	cert_trust_free(p->trust);
 	ocsp_signer_free(p->ca.signer);
-	gnutls_x509_crt_deinit(p->ca.as);
-	gnutls_x509_crt_deinit(p->ca.root);
-	gnutls_privkey_deinit(p->ca.as_key);
-	gnutls_privkey_deinit(p->ca.root_key);
+	cert_ca_clear(&p->ca.cert);
 	rng_free(p->rng);
 	free(p);
 	return 0;
@@ -277,7 +245,8 @@ end_make(struct pair *pp, struct end *e, const char *name, bool initiator,
     const char *peer6, const uint8_t *k1, const uint8_t *k2,
     const uint8_t *krekey, uint8_t kex)
 {
-	struct peercheck_conf pcc = { pp->p->trust, pp->p->ca.as, 0, 0, 0 };
+	struct peercheck_conf pcc = { pp->p->trust, pp->p->ca.cert.as, 0, 0,
+	    0 };
 	struct peercheck_expect exp;
 	struct dataplane_conf dc;
 	struct dataplane_tunnel_conf tc;

@@ -18,11 +18,12 @@
 #include "peercheck.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1795000000)
 
 struct ca {
-	gnutls_privkey_t	 root_key, as_key;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 cert;
 	struct ocsp_signer	*signer;
 };
 
@@ -59,43 +60,22 @@ ca_make(struct fix *f, struct ca *c)
 	ca_make_life(f, c, NOW - 30 * 86400, 0);
 }
 
-/* A root, and an AS issued at as_issued for as_lifetime (0: default). */
+/* A root and an AS issued at as_issued, the AS for as_lifetime (0: default). */
 static void
 ca_make_life(struct fix *f, struct ca *c, time_t as_issued,
     uint32_t as_lifetime)
 {
-	struct cert_ca_request car;
-	struct cert_issuer iss;
-	gnutls_pubkey_t pub;
+	const struct testca_opts o = { .as_lifetime = as_lifetime };
 
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->as_key), 0);
-	assert_int_equal(cert_make_root(c->root_key, "ntm.test", 0, f->rng,
-	    NOW - 30 * 86400, &c->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	assert_int_equal(cert_pubkey_of(c->as_key, &pub), 0);
-	car.pubkey = pub;
-	car.lifetime = as_lifetime;
-	iss.crt = c->root;
-	iss.key = c->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &iss, f->rng, as_issued,
-	    &c->as), 0);
-	gnutls_pubkey_deinit(pub);
-	assert_int_equal(ocsp_signer_new(c->as, &c->signer), 0);
+	assert_int_equal(testca_make(&c->cert, &o, f->rng, as_issued), 0);
+	assert_int_equal(ocsp_signer_new(c->cert.as, &c->signer), 0);
 }
 
 static void
 ca_free(struct ca *c)
 {
 	ocsp_signer_free(c->signer);
-	gnutls_x509_crt_deinit(c->as);
-	gnutls_x509_crt_deinit(c->root);
-	gnutls_privkey_deinit(c->as_key);
-	gnutls_privkey_deinit(c->root_key);
+	cert_ca_clear(&c->cert);
 }
 
 static void
@@ -103,29 +83,15 @@ leaf_make_key(struct fix *f, struct leaf *l, const struct ca *c,
     enum cert_keytype kt, enum cert_role role, const char *fqdn,
     const char *v4, const char *v6, time_t issued, uint32_t lifetime)
 {
-	struct cert_issuer iss = { c->as, c->as_key };
-	struct cert_request req;
-	gnutls_pubkey_t pub;
+	const struct testca_leaf tl = { .role = role, .keytype = kt,
+	    .fqdn = fqdn, .vip4 = v4, .vip6 = v6, .lifetime = lifetime };
 
-	assert_int_equal(cert_key_generate(kt, &l->key), 0);
-	assert_int_equal(cert_pubkey_of(l->key, &pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = role;
-	req.fqdn = fqdn;
-	if (v4 != NULL) {
-		req.has_vip4 = true;
-		assert_int_equal(inet_pton(AF_INET, v4, &req.vip4), 1);
-		memcpy(l->vip4, &req.vip4, 4);
-	}
-	if (v6 != NULL) {
-		req.has_vip6 = true;
-		assert_int_equal(inet_pton(AF_INET6, v6, &req.vip6), 1);
-		memcpy(l->vip6, &req.vip6, 16);
-	}
-	req.lifetime = lifetime;
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &iss, f->rng, issued, &l->crt), 0);
-	gnutls_pubkey_deinit(pub);
+	if (v4 != NULL)
+		assert_int_equal(inet_pton(AF_INET, v4, l->vip4), 1);
+	if (v6 != NULL)
+		assert_int_equal(inet_pton(AF_INET6, v6, l->vip6), 1);
+	assert_int_equal(testca_issue(&c->cert, &tl, f->rng, issued, &l->key,
+	    &l->crt), 0);
 	assert_int_equal(gnutls_x509_crt_export2(l->crt, GNUTLS_X509_FMT_DER,
 	    &l->der), 0);
 	crypto_sha256(l->hash, l->der.data, l->der.size);
@@ -168,7 +134,7 @@ status_make(const struct ca *c, const struct leaf *l, enum ocsp_cert_status s,
 		st.revocation_time = t - 10;
 		st.reason = OCSP_REASON_KEY_COMPROMISE;
 	}
-	assert_int_equal(ocsp_sign(c->signer, c->as_key, l->serial,
+	assert_int_equal(ocsp_sign(c->signer, c->cert.as_key, l->serial,
 	    l->serial_len, &st, &der), 0);
 	return der;
 }
@@ -184,7 +150,7 @@ setup(void **state)
 	f->rng = rng_seeded_new("test_peercheck", 14);
 	ca_make(f, &f->ca);
 	ca_make(f, &f->other);
-	assert_int_equal(cert_trust_new(&f->ca.root, 1, &f->trust), 0);
+	assert_int_equal(cert_trust_new(&f->ca.cert.root, 1, &f->trust), 0);
 	leaf_make(f, &f->bob, &f->ca, CERT_ROLE_NODE, "bob.dc2.ntm.test",
 	    "198.18.2.10", "fd6e:746d:6f62:2::10", NOW - 3600, 86400);
 	leaf_make(f, &f->bob_other, &f->other, CERT_ROLE_NODE,
@@ -198,7 +164,7 @@ setup(void **state)
 	    "198.18.1.10", NULL, NOW - 3600, 86400);
 	memset(&conf, 0, sizeof(conf));
 	conf.trust = f->trust;
-	conf.as_ca = f->ca.as;
+	conf.as_ca = f->ca.cert.as;
 	assert_int_equal(peercheck_new(&f->pc, &conf), 0);
 	*state = f;
 	return 0;
@@ -551,7 +517,7 @@ status_make_v(const struct ca *c, const struct leaf *l,
 		st.revocation_time = t - 10;
 		st.reason = OCSP_REASON_KEY_COMPROMISE;
 	}
-	assert_int_equal(ocsp_sign(c->signer, c->as_key, l->serial,
+	assert_int_equal(ocsp_sign(c->signer, c->cert.as_key, l->serial,
 	    l->serial_len, &st, &der), 0);
 	return der;
 }
@@ -587,7 +553,7 @@ row_run(struct fix *f, const struct pc_row *r, enum pc_way way)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.trust = f->trust;
-	conf.as_ca = f->ca.as;
+	conf.as_ca = f->ca.cert.as;
 	assert_int_equal((way == PC_WAY_UNCACHED ?
 	    peercheck_new_uncached(&pc, &conf) : peercheck_new(&pc, &conf)),
 	    0);
@@ -841,7 +807,7 @@ test_as_expiry_applies_to_cached_pairs(void **state)
 	gnutls_datum_t st;
 
 	ca_make_life(f, &ca, NOW - 86400, (uint32_t)(as_end - NOW + 86400));
-	assert_int_equal(cert_trust_new(&ca.root, 1, &trust), 0);
+	assert_int_equal(cert_trust_new(&ca.cert.root, 1, &trust), 0);
 	leaf_make(f, &bob, &ca, CERT_ROLE_NODE, "bob.dc2.ntm.test",
 	    "198.18.2.10", "fd6e:746d:6f62:2::10", NOW - 3600, 7 * 86400);
 	st = status_make_v(&ca, &bob, OCSP_CERT_GOOD, NOW - 60,
@@ -849,7 +815,7 @@ test_as_expiry_applies_to_cached_pairs(void **state)
 	ex = expect_bob(&bob);
 	memset(&conf, 0, sizeof(conf));
 	conf.trust = trust;
-	conf.as_ca = ca.as;
+	conf.as_ca = ca.cert.as;
 	assert_int_equal(peercheck_new(&cached, &conf), 0);
 	assert_int_equal(peercheck_new_uncached(&uncached, &conf), 0);
 	assert_int_equal(peercheck_verify(cached, bob.der.data, bob.der.size,

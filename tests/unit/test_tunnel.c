@@ -24,6 +24,8 @@
 #include "rand.h"
 #include "tunnel.h"
 
+#include "../testca.h"
+
 /* Wall clock of the simulation, ms; certificate dates are around it. */
 #define NOW_S	((time_t)1795000000)
 #define NOW_MS	((uint64_t)NOW_S * 1000)
@@ -31,8 +33,7 @@
 /* ---- PKI made in the test through lib/cert and lib/ocsp ---- */
 
 struct ca {
-	gnutls_privkey_t	 root_key, as_key;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 cert;
 	struct ocsp_signer	*signer;
 };
 
@@ -60,27 +61,16 @@ struct pki {
 static void
 ca_make(struct pki *p, struct ca *c)
 {
-	struct cert_ca_request car;
-	struct cert_issuer iss;
-	gnutls_pubkey_t pub;
+	assert_int_equal(testca_make(&c->cert, NULL, p->rng,
+	    NOW_S - 30 * 86400), 0);
+	assert_int_equal(ocsp_signer_new(c->cert.as, &c->signer), 0);
+}
 
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &c->as_key), 0);
-	assert_int_equal(cert_make_root(c->root_key, "ntm.test", 0, p->rng,
-	    NOW_S - 30 * 86400, &c->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	assert_int_equal(cert_pubkey_of(c->as_key, &pub), 0);
-	car.pubkey = pub;
-	iss.crt = c->root;
-	iss.key = c->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &iss, p->rng,
-	    NOW_S - 30 * 86400, &c->as), 0);
-	gnutls_pubkey_deinit(pub);
-	assert_int_equal(ocsp_signer_new(c->as, &c->signer), 0);
+static void
+ca_free(struct ca *c)
+{
+	ocsp_signer_free(c->signer);
+	cert_ca_clear(&c->cert);
 }
 
 static void
@@ -88,31 +78,17 @@ leaf_make(struct pki *p, struct leaf *l, const struct ca *c,
     enum cert_keytype kt, enum cert_role role, const char *fqdn,
     const char *v4, const char *v6, time_t issued)
 {
-	struct cert_issuer iss = { c->as, c->as_key };
-	struct cert_request req;
-	gnutls_pubkey_t pub;
+	const struct testca_leaf tl = { .role = role, .keytype = kt,
+	    .fqdn = fqdn, .vip4 = v4, .vip6 = v6, .lifetime = 86400 };
 
 	l->fqdn = fqdn;
 	l->ca = c;
-	assert_int_equal(cert_key_generate(kt, &l->key), 0);
-	assert_int_equal(cert_pubkey_of(l->key, &pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = role;
-	req.fqdn = fqdn;
-	if (v4 != NULL) {
-		req.has_vip4 = true;
-		assert_int_equal(inet_pton(AF_INET, v4, &req.vip4), 1);
-		memcpy(l->vip4, &req.vip4, 4);
-	}
-	if (v6 != NULL) {
-		req.has_vip6 = true;
-		assert_int_equal(inet_pton(AF_INET6, v6, &req.vip6), 1);
-		memcpy(l->vip6, &req.vip6, 16);
-	}
-	req.lifetime = 86400;
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &iss, p->rng, issued, &l->crt), 0);
-	gnutls_pubkey_deinit(pub);
+	if (v4 != NULL)
+		assert_int_equal(inet_pton(AF_INET, v4, l->vip4), 1);
+	if (v6 != NULL)
+		assert_int_equal(inet_pton(AF_INET6, v6, l->vip6), 1);
+	assert_int_equal(testca_issue(&c->cert, &tl, p->rng, issued, &l->key,
+	    &l->crt), 0);
 	assert_int_equal(gnutls_x509_crt_export2(l->crt, GNUTLS_X509_FMT_DER,
 	    &l->der), 0);
 	crypto_sha256(l->hash, l->der.data, l->der.size);
@@ -144,7 +120,7 @@ status_make(const struct ca *c, const struct leaf *l,
 	st.next_update = t + OCSP_VALIDITY_DEFAULT;
 	if (s == OCSP_CERT_REVOKED)
 		st.revocation_time = t - 5;
-	assert_int_equal(ocsp_sign(c->signer, c->as_key, l->serial,
+	assert_int_equal(ocsp_sign(c->signer, c->cert.as_key, l->serial,
 	    l->serial_len, &st, &der), 0);
 	return der;
 }
@@ -159,7 +135,7 @@ group_setup(void **state)
 	p->rng = rng_seeded_new("test_tunnel", 11);
 	ca_make(p, &p->ca);
 	ca_make(p, &p->other);
-	assert_int_equal(cert_trust_new(&p->ca.root, 1, &p->trust), 0);
+	assert_int_equal(cert_trust_new(&p->ca.cert.root, 1, &p->trust), 0);
 	leaf_make(p, &p->alice, &p->ca, CERT_KEY_P256, CERT_ROLE_NODE,
 	    "alice.dc1.ntm.test", "198.18.1.10", "fd6e:746d:6f62:1::10",
 	    NOW_S - 3600);
@@ -201,16 +177,8 @@ group_teardown(void **state)
 	leaf_free(&p->alice_rsa);
 	leaf_free(&p->alice);
 	cert_trust_free(p->trust);
-	ocsp_signer_free(p->other.signer);
-	ocsp_signer_free(p->ca.signer);
-	gnutls_x509_crt_deinit(p->other.as);
-	gnutls_x509_crt_deinit(p->other.root);
-	gnutls_x509_crt_deinit(p->ca.as);
-	gnutls_x509_crt_deinit(p->ca.root);
-	gnutls_privkey_deinit(p->other.as_key);
-	gnutls_privkey_deinit(p->other.root_key);
-	gnutls_privkey_deinit(p->ca.as_key);
-	gnutls_privkey_deinit(p->ca.root_key);
+	ca_free(&p->other);
+	ca_free(&p->ca);
 	rng_free(p->rng);
 	free(p);
 	return 0;
@@ -306,7 +274,7 @@ node_init(struct node *n, const struct pki *p, const struct leaf *l,
 	assert_non_null(n->rng = rng_seeded_new(seed, strlen(seed)));
 	memset(&pcc, 0, sizeof(pcc));
 	pcc.trust = p->trust;
-	pcc.as_ca = p->ca.as;
+	pcc.as_ca = p->ca.cert.as;
 	assert_int_equal(peercheck_new(&n->pc, &pcc), 0);
 	n->status = status_make(l->ca, l, OCSP_CERT_GOOD, NOW_S - 60);
 	memset(&tc, 0, sizeof(tc));
