@@ -33,6 +33,8 @@
 #include "tls.h"
 #include "ticket.h"
 
+#include "../testca.h"
+
 /*
  * The DC side is spelled out from the protocol text, not from dcclient.c:
  * it derives the session keys with HKDF and the labels of PROTOCOL.md 7
@@ -902,8 +904,9 @@ test_against_dc_signal(void **state)
  */
 struct pki {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, node_key, other_key;
-	gnutls_x509_crt_t	 root, as, node;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 node_key, other_key;
+	gnutls_x509_crt_t	 node;
 	struct cert_trust	*trust;
 	gnutls_datum_t		 node_der, as_der;
 };
@@ -913,49 +916,22 @@ static const time_t NOW = 1800000000;
 static void
 pki_make(struct pki *p)
 {
-	struct cert_ca_request car;
-	struct cert_request cr;
-	struct cert_issuer ri, ai;
-	gnutls_pubkey_t pub;
+	struct testca_leaf alice = { .fqdn = "alice.dc1.ntm.test",
+	    .vip4 = "198.18.1.10", .lifetime = 3 * 86400 };
 
 	memset(p, 0, sizeof(*p));
 	p->rng = rng_seeded_new("enroll", 6);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->as_key), 0);
+	assert_int_equal(testca_make(&p->ca, NULL, p->rng, NOW - 86400), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->node_key), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->other_key), 0);
-	assert_int_equal(cert_make_root(p->root_key, "ntm.test", 0, p->rng,
-	    NOW - 86400, &p->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	assert_int_equal(cert_pubkey_of(p->as_key, &pub), 0);
-	car.pubkey = pub;
-	ri.crt = p->root;
-	ri.key = p->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &ri, p->rng, NOW - 86400,
-	    &p->as), 0);
-	gnutls_pubkey_deinit(pub);
-	assert_int_equal(cert_trust_new(&p->root, 1, &p->trust), 0);
-
-	memset(&cr, 0, sizeof(cr));
-	cr.role = CERT_ROLE_NODE;
-	cr.fqdn = "alice.dc1.ntm.test";
-	cr.has_vip4 = true;
-	inet_pton(AF_INET, "198.18.1.10", &cr.vip4);
-	cr.lifetime = 3 * 86400;
-	assert_int_equal(cert_pubkey_of(p->node_key, &pub), 0);
-	cr.pubkey = pub;
-	ai.crt = p->as;
-	ai.key = p->as_key;
-	assert_int_equal(cert_issue(&cr, &ai, p->rng, NOW - 3600, &p->node),
-	    0);
-	gnutls_pubkey_deinit(pub);
+	assert_int_equal(cert_trust_new(&p->ca.root, 1, &p->trust), 0);
+	assert_int_equal(cert_pubkey_of(p->node_key, &alice.pubkey), 0);
+	assert_int_equal(testca_issue(&p->ca, &alice, p->rng, NOW - 3600, NULL,
+	    &p->node), 0);
+	gnutls_pubkey_deinit(alice.pubkey);
 	assert_int_equal(gnutls_x509_crt_export2(p->node, GNUTLS_X509_FMT_DER,
 	    &p->node_der), 0);
-	assert_int_equal(gnutls_x509_crt_export2(p->as, GNUTLS_X509_FMT_DER,
+	assert_int_equal(gnutls_x509_crt_export2(p->ca.as, GNUTLS_X509_FMT_DER,
 	    &p->as_der), 0);
 }
 
@@ -965,11 +941,8 @@ pki_free(struct pki *p)
 	gnutls_free(p->node_der.data);
 	gnutls_free(p->as_der.data);
 	gnutls_x509_crt_deinit(p->node);
-	gnutls_x509_crt_deinit(p->as);
-	gnutls_x509_crt_deinit(p->root);
 	cert_trust_free(p->trust);
-	gnutls_privkey_deinit(p->root_key);
-	gnutls_privkey_deinit(p->as_key);
+	cert_ca_clear(&p->ca);
 	gnutls_privkey_deinit(p->node_key);
 	gnutls_privkey_deinit(p->other_key);
 	rng_free(p->rng);
@@ -1245,18 +1218,18 @@ test_enroll_over_tls(void **state)
 	cr.fqdn = "as.ntm.test";
 	assert_int_equal(cert_pubkey_of(skey, &pub), 0);
 	cr.pubkey = pub;
-	ai.crt = p.as;
-	ai.key = p.as_key;
+	ai.crt = p.ca.as;
+	ai.key = p.ca.as_key;
 	assert_int_equal(cert_issue(&cr, &ai, p.rng, NOW - 3600, &chain[0]),
 	    0);
 	gnutls_pubkey_deinit(pub);
-	chain[1] = p.as;
+	chain[1] = p.ca.as;
 	assert_int_equal(tls_creds_new(&screds), 0);
-	assert_int_equal(tls_creds_set_trust(screds, &p.root, 1), 0);
+	assert_int_equal(tls_creds_set_trust(screds, &p.ca.root, 1), 0);
 	assert_int_equal(tls_creds_set_key(screds, chain, 2, skey), 0);
 	gnutls_x509_crt_deinit(chain[0]);
 	assert_int_equal(tls_creds_new(&ccreds), 0);
-	assert_int_equal(tls_creds_set_trust(ccreds, &p.root, 1), 0);
+	assert_int_equal(tls_creds_set_trust(ccreds, &p.ca.root, 1), 0);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.creds = screds;

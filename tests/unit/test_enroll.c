@@ -29,6 +29,8 @@
 #include "rand.h"
 #include "status.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1790000000)
 
 static const struct account_params cheap = {
@@ -41,8 +43,8 @@ struct fx {
 	char			 crlpath[PATH_MAX];
 	struct db		*db;
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, node_key, node2_key;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 node_key, node2_key;
 	struct cert_trust	*trust;
 	struct ocsp_signer	*ocsp;
 	struct status_ctx	 sc;
@@ -90,9 +92,6 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct cert_ca_request car;
-	struct cert_issuer ri;
-	gnutls_pubkey_t pub;
 	const char *alice[] = { "alice.dc1.ntm.test", "dave.dc1.ntm.test",
 	    NULL };
 	const char *bob[] = { "bob.dc2.ntm.test", NULL };
@@ -107,30 +106,15 @@ setup(void **state)
 	snprintf(f->crlpath, sizeof(f->crlpath), "%s/as.crl", f->dir);
 	assert_int_equal(db_open(f->dbpath, &schema_as, &f->db), 0);
 	f->rng = rng_seeded_new("test_enroll", 11);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->as_key), 0);
+	assert_int_equal(testca_make(&f->ca, NULL, f->rng, NOW - 86400), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->node_key), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->node2_key), 0);
-	assert_int_equal(cert_make_root(f->root_key, "ntm.test", 0, f->rng,
-	    NOW - 86400, &f->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	assert_int_equal(cert_pubkey_of(f->as_key, &pub), 0);
-	car.pubkey = pub;
-	ri.crt = f->root;
-	ri.key = f->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &ri, f->rng, NOW - 86400,
-	    &f->as), 0);
-	gnutls_pubkey_deinit(pub);
-	assert_int_equal(cert_trust_new(&f->root, 1, &f->trust), 0);
-	assert_int_equal(ocsp_signer_new(f->as, &f->ocsp), 0);
+	assert_int_equal(cert_trust_new(&f->ca.root, 1, &f->trust), 0);
+	assert_int_equal(ocsp_signer_new(f->ca.as, &f->ocsp), 0);
 
 	f->sc.db = f->db;
-	f->sc.issuer = f->as;
-	f->sc.key = f->as_key;
+	f->sc.issuer = f->ca.as;
+	f->sc.key = f->ca.as_key;
 	f->sc.ocsp = f->ocsp;
 	f->sc.crl_path = f->crlpath;
 
@@ -178,10 +162,7 @@ teardown(void **state)
 	db_close(f->db);
 	ocsp_signer_free(f->ocsp);
 	cert_trust_free(f->trust);
-	gnutls_x509_crt_deinit(f->root);
-	gnutls_x509_crt_deinit(f->as);
-	gnutls_privkey_deinit(f->root_key);
-	gnutls_privkey_deinit(f->as_key);
+	cert_ca_clear(&f->ca);
 	gnutls_privkey_deinit(f->node_key);
 	gnutls_privkey_deinit(f->node2_key);
 	rng_free(f->rng);
@@ -397,14 +378,14 @@ test_enroll_issues_node_certificate(void **state)
 	exp.fqdn = "alice.dc1.ntm.test";
 	exp.vip4 = &v4;
 	exp.vip6 = &v6;
-	assert_int_equal(cert_verify(f->trust, crt, f->as, &exp, NOW), 0);
+	assert_int_equal(cert_verify(f->trust, crt, f->ca.as, &exp, NOW), 0);
 	assert_int_equal(cert_info(crt, &info), 0);
 	assert_int_equal(info.serial_len, CERT_SERIAL_LEN);
 	assert_int_equal(info.not_after - NOW, ENROLL_LIFETIME_DEFAULT);
 	assert_int_equal(info.nip, 2);
 	assert_int_equal(info.ndns, 1);
 	assert_false(info.is_ca);
-	assert_int_equal(ocsp_verify(&res.status, f->as, crt, NOW, 0, &orr),
+	assert_int_equal(ocsp_verify(&res.status, f->ca.as, crt, NOW, 0, &orr),
 	    0);
 	assert_int_equal(orr.next_update - orr.this_update,
 	    STATUS_VALIDITY_DEFAULT);
@@ -594,7 +575,7 @@ test_auth_and_renew(void **state)
 {
 	struct fx *f = *state;
 	struct enroll_result e, a, r;
-	struct cert_issuer iss = { f->as, f->as_key };
+	struct cert_issuer iss = { f->ca.as, f->ca.as_key };
 	struct cert_request cr;
 	gnutls_x509_crt_t crt, stranger, dc, renewed;
 	gnutls_pubkey_t pub;
@@ -725,7 +706,7 @@ test_status_refresh_and_revoke(void **state)
 	assert_int_equal(status_refresh(&f->sc, when, 0), 1);
 	assert_int_equal(status_get(f->db, e.serial, &der, &tu, &nu), 0);
 	assert_int_equal(tu, when);
-	assert_int_equal(ocsp_verify(&der, f->as, crt, when, NOW, &orr), 0);
+	assert_int_equal(ocsp_verify(&der, f->ca.as, crt, when, NOW, &orr), 0);
 	gnutls_free(der.data);
 	assert_int_equal(count(f, "SELECT count(*) FROM notice_outbox WHERE "
 	    "kind = 'status' AND dc = 'dc1'"), 1);
@@ -744,7 +725,7 @@ test_status_refresh_and_revoke(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM notice_outbox WHERE "
 	    "kind = 'revoked' AND dc = '*'"), 1);
 	assert_int_equal(status_get(f->db, e.serial, &der, NULL, NULL), 0);
-	assert_int_equal(ocsp_verify(&der, f->as, crt, NOW + 400, 0, &orr),
+	assert_int_equal(ocsp_verify(&der, f->ca.as, crt, NOW + 400, 0, &orr),
 	    OCSP_E_REVOKED);
 	assert_int_equal(orr.reason, OCSP_REASON_KEY_COMPROMISE);
 	assert_int_equal(orr.revocation_time, NOW + 400);
@@ -761,7 +742,7 @@ test_status_refresh_and_revoke(void **state)
 		unsigned int v;
 
 		/* Dates are the injected clock's, not today's. */
-		assert_int_equal(gnutls_x509_crl_verify(crl, &f->as, 1,
+		assert_int_equal(gnutls_x509_crl_verify(crl, &f->ca.as, 1,
 		    GNUTLS_VERIFY_DISABLE_TIME_CHECKS, &v), 0);
 		assert_int_equal(v & ~(unsigned)(GNUTLS_CERT_INVALID |
 		    GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED), 0);

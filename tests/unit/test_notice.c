@@ -27,14 +27,16 @@
 #include "signal.h"
 #include "vip.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1795000000)
 #define AS	"as.ntm.test"
 
 struct fix {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, other_key, node_key;
-	gnutls_pubkey_t		 as_pub, node_pub;
-	gnutls_x509_crt_t	 root, as, alice;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 other_key, node_key;
+	gnutls_x509_crt_t	 alice;
 	struct ocsp_signer	*signer;
 	uint8_t			 serial[32];
 	size_t			 serial_len;
@@ -94,57 +96,30 @@ fix_open(struct fix *f)
 		.arg = f,
 	};
 
-	assert_int_equal(notice_new(&f->n, f->path, f->as, &h), 0);
+	assert_int_equal(notice_new(&f->n, f->path, f->ca.as, &h), 0);
 }
 
 static int
 setup(void **state)
 {
 	struct fix *f = calloc(1, sizeof(*f));
-	struct cert_ca_request car;
-	struct cert_issuer root_iss, as_iss;
-	struct cert_request req;
+	const struct testca_leaf alice = { .fqdn = "alice.dc1.ntm.test",
+	    .vip4 = "198.18.1.10", .vip6 = "fd6e:746d:6f62:1::10" };
 	struct db *db;
 	int fd;
 
 	assert_non_null(f);
 	f->rng = rng_seeded_new("test_notice", 11);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->as_key), 0);
+	assert_int_equal(testca_make(&f->ca, NULL, f->rng, NOW - 86400), 0);
 	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->other_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &f->node_key), 0);
-	assert_int_equal(cert_pubkey_of(f->as_key, &f->as_pub), 0);
-	assert_int_equal(cert_pubkey_of(f->node_key, &f->node_pub), 0);
-	assert_int_equal(cert_make_root(f->root_key, "ntm.test", 0, f->rng,
-	    NOW - 86400, &f->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = f->as_pub;
-	root_iss.crt = f->root;
-	root_iss.key = f->root_key;
-	assert_int_equal(cert_make_as_ca(&car, &root_iss, f->rng, NOW - 86400,
-	    &f->as), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = "alice.dc1.ntm.test";
-	req.has_vip4 = true;
-	inet_pton(AF_INET, "198.18.1.10", &req.vip4);
-	req.has_vip6 = true;
-	inet_pton(AF_INET6, "fd6e:746d:6f62:1::10", &req.vip6);
-	req.pubkey = f->node_pub;
-	as_iss.crt = f->as;
-	as_iss.key = f->as_key;
-	assert_int_equal(cert_issue(&req, &as_iss, f->rng, NOW - 60,
-	    &f->alice), 0);
+	assert_int_equal(testca_issue(&f->ca, &alice, f->rng, NOW - 60,
+	    &f->node_key, &f->alice), 0);
 	f->serial_len = sizeof(f->serial);
 	assert_int_equal(gnutls_x509_crt_get_serial(f->alice, f->serial,
 	    &f->serial_len), 0);
 	assert_int_equal(gnutls_x509_crt_export2(f->alice, GNUTLS_X509_FMT_DER,
 	    &f->cert_der), 0);
-	assert_int_equal(ocsp_signer_new(f->as, &f->signer), 0);
+	assert_int_equal(ocsp_signer_new(f->ca.as, &f->signer), 0);
 
 	snprintf(f->path, sizeof(f->path), "/tmp/test_notice.XXXXXX");
 	assert_true((fd = mkstemp(f->path)) >= 0);
@@ -171,14 +146,9 @@ teardown(void **state)
 	ocsp_signer_free(f->signer);
 	gnutls_free(f->cert_der.data);
 	gnutls_x509_crt_deinit(f->alice);
-	gnutls_x509_crt_deinit(f->as);
-	gnutls_x509_crt_deinit(f->root);
-	gnutls_pubkey_deinit(f->node_pub);
-	gnutls_pubkey_deinit(f->as_pub);
 	gnutls_privkey_deinit(f->node_key);
 	gnutls_privkey_deinit(f->other_key);
-	gnutls_privkey_deinit(f->as_key);
-	gnutls_privkey_deinit(f->root_key);
+	cert_ca_clear(&f->ca);
 	rng_free(f->rng);
 	free(f);
 	return 0;
@@ -311,7 +281,7 @@ static void
 test_issued_once(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t st = status_for(f, f->ca.as_key, false, NOW - 10);
 	struct signal_cert sc;
 	uint8_t h[CRYPTO_SHA256_SIZE];
 	uint64_t acked;
@@ -350,9 +320,9 @@ static void
 test_revoked_final(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t good = status_for(f, f->as_key, false, NOW - 10);
-	gnutls_datum_t rev = status_for(f, f->as_key, true, NOW - 5);
-	gnutls_datum_t later = status_for(f, f->as_key, false, NOW);
+	gnutls_datum_t good = status_for(f, f->ca.as_key, false, NOW - 10);
+	gnutls_datum_t rev = status_for(f, f->ca.as_key, true, NOW - 5);
+	gnutls_datum_t later = status_for(f, f->ca.as_key, false, NOW);
 	struct signal_cert sc;
 	uint64_t acked;
 
@@ -396,8 +366,8 @@ static void
 test_older_status_kept_out(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t t1 = status_for(f, f->as_key, false, NOW - 100);
-	gnutls_datum_t t2 = status_for(f, f->as_key, false, NOW - 50);
+	gnutls_datum_t t1 = status_for(f, f->ca.as_key, false, NOW - 100);
+	gnutls_datum_t t2 = status_for(f, f->ca.as_key, false, NOW - 50);
 	struct signal_cert sc;
 	uint64_t acked;
 
@@ -418,7 +388,7 @@ static void
 test_gaps_and_order(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t st = status_for(f, f->ca.as_key, false, NOW - 10);
 	uint64_t acked;
 
 	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 7, &st, &acked), 0);
@@ -436,7 +406,7 @@ test_refused(void **state)
 {
 	struct fix *f = *state;
 	gnutls_datum_t forged = status_for(f, f->other_key, false, NOW - 10);
-	gnutls_datum_t future = status_for(f, f->as_key, false, NOW + 3600);
+	gnutls_datum_t future = status_for(f, f->ca.as_key, false, NOW + 3600);
 	uint8_t buf[256], ack[NOTICE_ACK_MAX];
 	size_t len, acklen;
 	uint64_t acked;
@@ -501,8 +471,8 @@ static void
 test_hash_after_restart(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
-	gnutls_datum_t later = status_for(f, f->as_key, false, NOW);
+	gnutls_datum_t st = status_for(f, f->ca.as_key, false, NOW - 10);
+	gnutls_datum_t later = status_for(f, f->ca.as_key, false, NOW);
 	uint8_t h[CRYPTO_SHA256_SIZE];
 	struct signal_cert sc;
 	uint64_t acked;
@@ -538,11 +508,11 @@ test_superseded(void **state)
 	struct signal_cert sc;
 	uint64_t acked;
 
-	old_good = status_for(f, f->as_key, false, NOW - 100);
-	old_rev = status_for(f, f->as_key, true, NOW - 10);
+	old_good = status_for(f, f->ca.as_key, false, NOW - 100);
+	old_rev = status_for(f, f->ca.as_key, true, NOW - 10);
 	f->serial[0] ^= 1;		/* the renewed certificate */
-	new_good = status_for(f, f->as_key, false, NOW - 50);
-	new_rev = status_for(f, f->as_key, true, NOW - 5);
+	new_good = status_for(f, f->ca.as_key, false, NOW - 50);
+	new_rev = status_for(f, f->ca.as_key, true, NOW - 5);
 	f->serial[0] ^= 1;
 	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &old_good,
 	    &acked), 0);
@@ -611,7 +581,7 @@ static void
 test_vip_request(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
+	gnutls_datum_t st = status_for(f, f->ca.as_key, false, NOW - 10);
 	struct vip_config vc;
 	char t4[VIP_TEXT_MAX], t6[VIP_TEXT_MAX];
 	uint64_t acked;
@@ -721,16 +691,16 @@ static void
 test_ocsphttp_answer(void **state)
 {
 	struct fix *f = *state;
-	gnutls_datum_t st = status_for(f, f->as_key, false, NOW - 10);
-	gnutls_datum_t req = ocsp_request_for(f, f->as);
-	gnutls_datum_t wrong = ocsp_request_for(f, f->root);
+	gnutls_datum_t st = status_for(f, f->ca.as_key, false, NOW - 10);
+	gnutls_datum_t req = ocsp_request_for(f, f->ca.as);
+	gnutls_datum_t wrong = ocsp_request_for(f, f->ca.root);
 	struct ocsp_signer *sg;
 	const uint8_t *kh;
 	uint8_t *out;
 	size_t len;
 	uint64_t acked;
 
-	assert_int_equal(ocsp_signer_new(f->as, &sg), 0);
+	assert_int_equal(ocsp_signer_new(f->ca.as, &sg), 0);
 	kh = ocsp_signer_key_hash(sg);
 	/* Nothing stored yet: unauthorized (RFC 5019 2.2.3). */
 	assert_int_equal(ocsphttp_answer(f->n, kh, req.data, req.size, &out,
