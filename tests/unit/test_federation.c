@@ -26,6 +26,8 @@
 #include "sigio.h"
 #include "tls.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1795000000)
 
 /* ---- a DNS server for the test ---------------------------------------- */
@@ -438,47 +440,20 @@ test_peer_authorized(void **state)
 {
 	static const char *const zones[] = { "dc2.ntm.test",
 	    "2.18.198.in-addr.arpa" };
+	const struct testca_leaf dcl = { .role = CERT_ROLE_DC,
+	    .fqdn = "ns1.dc2.ntm.test", .zones = zones, .nzones = 2 };
+	struct testca_leaf nodel = { .fqdn = "dc2.ntm.test",
+	    .vip4 = "198.18.2.9" };
 	struct ntm_rng *rng = rng_seeded_new("fed3", 4);
-	gnutls_privkey_t rk, ak, k;
-	gnutls_pubkey_t apub, pub;
-	gnutls_x509_crt_t root, as, dc, node;
-	struct cert_ca_request car;
-	struct cert_issuer ri, ai;
-	struct cert_request req;
+	gnutls_privkey_t k;
+	gnutls_x509_crt_t dc, node;
+	struct cert_ca ca;
 
 	(void)state;
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &rk), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &ak), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k), 0);
-	assert_int_equal(cert_pubkey_of(ak, &apub), 0);
-	assert_int_equal(cert_pubkey_of(k, &pub), 0);
-	assert_int_equal(cert_make_root(rk, "ntm.test", 0, rng, NOW, &root),
-	    0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = apub;
-	ri.crt = root;
-	ri.key = rk;
-	assert_int_equal(cert_make_as_ca(&car, &ri, rng, NOW, &as), 0);
-	ai.crt = as;
-	ai.key = ak;
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_DC;
-	req.fqdn = "ns1.dc2.ntm.test";
-	req.zones = zones;
-	req.nzones = 2;
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &ai, rng, NOW, &dc), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = "dc2.ntm.test";
-	req.has_vip4 = true;
-	inet_pton(AF_INET, "198.18.2.9", &req.vip4);
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &ai, rng, NOW, &node), 0);
+	assert_int_equal(testca_make(&ca, NULL, rng, NOW), 0);
+	assert_int_equal(testca_issue(&ca, &dcl, rng, NOW, &k, &dc), 0);
+	assert_int_equal(cert_pubkey_of(k, &nodel.pubkey), 0);
+	assert_int_equal(testca_issue(&ca, &nodel, rng, NOW, NULL, &node), 0);
 
 	assert_true(federation_peer_authorized(dc, "dc2.ntm.test"));
 	assert_true(federation_peer_authorized(dc, "2.18.198.in-addr.arpa"));
@@ -542,13 +517,9 @@ test_peer_authorized(void **state)
 
 	gnutls_x509_crt_deinit(node);
 	gnutls_x509_crt_deinit(dc);
-	gnutls_x509_crt_deinit(as);
-	gnutls_x509_crt_deinit(root);
-	gnutls_pubkey_deinit(pub);
-	gnutls_pubkey_deinit(apub);
+	gnutls_pubkey_deinit(nodel.pubkey);
 	gnutls_privkey_deinit(k);
-	gnutls_privkey_deinit(ak);
-	gnutls_privkey_deinit(rk);
+	cert_ca_clear(&ca);
 	rng_free(rng);
 }
 
@@ -556,34 +527,15 @@ test_peer_authorized(void **state)
 
 struct pki {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 rk, ak;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 ca;
 };
 
 static void
 pki_init(struct pki *k)
 {
-	struct cert_ca_request car;
-	struct cert_issuer ri;
-	gnutls_pubkey_t apub;
-
 	k->rng = rng_seeded_new("fedpki", 6);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k->rk), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &k->ak), 0);
-	assert_int_equal(cert_pubkey_of(k->ak, &apub), 0);
-	assert_int_equal(cert_make_root(k->rk, "ntm.test", 0, k->rng,
-	    time(NULL) - 3600, &k->root), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = apub;
-	ri.crt = k->root;
-	ri.key = k->rk;
-	assert_int_equal(cert_make_as_ca(&car, &ri, k->rng, time(NULL) - 3600,
-	    &k->as), 0);
-	gnutls_pubkey_deinit(apub);
+	assert_int_equal(testca_make(&k->ca, NULL, k->rng, time(NULL) - 3600),
+	    0);
 }
 
 /*
@@ -594,32 +546,26 @@ static struct tls_creds *
 pki_dc(struct pki *k, const char *zone)
 {
 	const char *zones[1] = { zone };
-	struct cert_issuer ai = { k->as, k->ak };
-	struct cert_request req;
+	struct testca_leaf l;
 	struct tls_creds *c;
 	gnutls_privkey_t key;
-	gnutls_pubkey_t pub;
 	gnutls_x509_crt_t chain[2];
 	char name[128];
 
 	snprintf(name, sizeof(name), zone != NULL ? "ns1.%s" : "rs.ntm.test",
 	    zone);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &key), 0);
-	assert_int_equal(cert_pubkey_of(key, &pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = zone != NULL ? CERT_ROLE_DC : CERT_ROLE_RS;
-	req.fqdn = name;
-	req.zones = zone != NULL ? zones : NULL;
-	req.nzones = zone != NULL ? 1 : 0;
-	req.pubkey = pub;
-	assert_int_equal(cert_issue(&req, &ai, k->rng, time(NULL) - 60,
-	    &chain[0]), 0);
-	chain[1] = k->as;
+	memset(&l, 0, sizeof(l));
+	l.role = zone != NULL ? CERT_ROLE_DC : CERT_ROLE_RS;
+	l.fqdn = name;
+	l.zones = zone != NULL ? zones : NULL;
+	l.nzones = zone != NULL ? 1 : 0;
+	assert_int_equal(testca_issue(&k->ca, &l, k->rng, time(NULL) - 60,
+	    &key, &chain[0]), 0);
+	chain[1] = k->ca.as;
 	assert_int_equal(tls_creds_new(&c), 0);
-	assert_int_equal(tls_creds_set_trust(c, &k->root, 1), 0);
+	assert_int_equal(tls_creds_set_trust(c, &k->ca.root, 1), 0);
 	assert_int_equal(tls_creds_set_key(c, chain, 2, key), 0);
 	gnutls_x509_crt_deinit(chain[0]);
-	gnutls_pubkey_deinit(pub);
 	return c;
 }
 
@@ -880,10 +826,7 @@ test_ask(void **state)
 	registry_free(d.reg);
 	tls_creds_free(mn_creds);
 	tls_creds_free(cn_creds);
-	gnutls_x509_crt_deinit(k.as);
-	gnutls_x509_crt_deinit(k.root);
-	gnutls_privkey_deinit(k.ak);
-	gnutls_privkey_deinit(k.rk);
+	cert_ca_clear(&k.ca);
 	rng_free(k.rng);
 }
 
@@ -1072,10 +1015,7 @@ test_relay_link(void **state)
 	tls_creds_free(dc_creds);
 	tls_creds_free(rs_creds);
 	tls_creds_free(other_dc);
-	gnutls_x509_crt_deinit(k.as);
-	gnutls_x509_crt_deinit(k.root);
-	gnutls_privkey_deinit(k.ak);
-	gnutls_privkey_deinit(k.rk);
+	cert_ca_clear(&k.ca);
 	rng_free(k.rng);
 }
 

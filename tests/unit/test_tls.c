@@ -22,6 +22,8 @@
 #include "rand.h"
 #include "tls.h"
 
+#include "../testca.h"
+
 /* The injected clock: 2026-11-18. */
 #define NOW		((time_t)1795000000)
 #define WAIT_MS		5000
@@ -56,102 +58,59 @@ pem_append(FILE *f, gnutls_x509_crt_t crt)
 	gnutls_free(pem.data);
 }
 
-/* Writes NAME.pem (leaf + issuer) and NAME.key (0600). */
+/* Writes NAME.pem (leaf + its AS) and NAME.key (0600). */
 static void
 leaf_make(struct pki *p, const char *name, enum cert_role role,
-    const char *fqdn, const struct cert_issuer *iss)
+    const char *fqdn, const struct cert_ca *ca)
 {
-	struct cert_request req;
+	const struct testca_leaf l = { .role = role, .fqdn = fqdn,
+	    .vip4 = role == CERT_ROLE_NODE ? "198.18.1.10" : NULL };
 	gnutls_privkey_t key;
-	gnutls_pubkey_t pub;
 	gnutls_x509_crt_t crt;
 	char file[64];
 	FILE *f;
 
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &key), 0);
-	assert_int_equal(cert_pubkey_of(key, &pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = role;
-	req.fqdn = fqdn;
-	req.pubkey = pub;
-	if (role == CERT_ROLE_NODE) {
-		req.has_vip4 = true;
-		inet_pton(AF_INET, "198.18.1.10", &req.vip4);
-	}
-	assert_int_equal(cert_issue(&req, iss, p->rng, NOW, &crt), 0);
+	assert_int_equal(testca_issue(ca, &l, p->rng, NOW, &key, &crt), 0);
 	snprintf(file, sizeof(file), "%s.pem", name);
 	assert_non_null(f = fopen(path_of(p, file), "w"));
 	pem_append(f, crt);
-	pem_append(f, iss->crt);
+	pem_append(f, ca->as);
 	assert_int_equal(fclose(f), 0);
 	snprintf(file, sizeof(file), "%s.key", name);
 	assert_int_equal(cert_key_write(path_of(p, file), key), 0);
 	gnutls_x509_crt_deinit(crt);
-	gnutls_pubkey_deinit(pub);
 	gnutls_privkey_deinit(key);
 }
 
 /* root<suffix>.pem, and an AS CA under it that issues the leaves. */
 static void
-ca_make(struct pki *p, const char *suffix, gnutls_x509_crt_t *root,
-    gnutls_privkey_t *root_key, gnutls_x509_crt_t *as,
-    gnutls_privkey_t *as_key)
+ca_make(struct pki *p, const char *suffix, struct cert_ca *ca)
 {
-	struct cert_ca_request car;
-	struct cert_issuer riss;
-	gnutls_pubkey_t pub;
 	char file[64];
 
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, root_key), 0);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, as_key), 0);
-	assert_int_equal(cert_make_root(*root_key, "ntm.test", 0, p->rng,
-	    NOW - 86400, root), 0);
-	assert_int_equal(cert_pubkey_of(*as_key, &pub), 0);
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	assert_int_equal(cert_prefix_parse("198.18.0.0/15", &car.vrange4), 0);
-	assert_int_equal(cert_prefix_parse("fd6e:746d:6f62::/48",
-	    &car.vrange6), 0);
-	car.pubkey = pub;
-	riss.crt = *root;
-	riss.key = *root_key;
-	assert_int_equal(cert_make_as_ca(&car, &riss, p->rng, NOW - 86400,
-	    as), 0);
-	gnutls_pubkey_deinit(pub);
+	assert_int_equal(testca_make(ca, NULL, p->rng, NOW - 86400), 0);
 	snprintf(file, sizeof(file), "root%s.pem", suffix);
-	assert_int_equal(cert_crt_write(path_of(p, file), *root), 0);
+	assert_int_equal(cert_crt_write(path_of(p, file), ca->root), 0);
 }
 
 static int
 group_setup(void **state)
 {
 	struct pki *p = calloc(1, sizeof(*p));
-	gnutls_x509_crt_t root, as, root2, as2;
-	gnutls_privkey_t root_key, as_key, root2_key, as2_key;
-	struct cert_issuer iss, iss2;
+	struct cert_ca ca, ca2;
 
 	assert_non_null(p);
 	strcpy(p->dir, "/tmp/test_tls.XXXXXX");
 	assert_non_null(mkdtemp(p->dir));
 	p->rng = rng_seeded_new("test_tls", 8);
-	ca_make(p, "", &root, &root_key, &as, &as_key);
-	ca_make(p, "2", &root2, &root2_key, &as2, &as2_key);
-	iss.crt = as;
-	iss.key = as_key;
-	iss2.crt = as2;
-	iss2.key = as2_key;
-	leaf_make(p, "dc", CERT_ROLE_DC, "dc1.ntm.test", &iss);
-	leaf_make(p, "as", CERT_ROLE_AS, "as.ntm.test", &iss);
-	leaf_make(p, "node", CERT_ROLE_NODE, "alice.dc1.ntm.test", &iss);
-	leaf_make(p, "dc-other", CERT_ROLE_DC, "dc1.ntm.test", &iss2);
-	gnutls_x509_crt_deinit(root);
-	gnutls_x509_crt_deinit(as);
-	gnutls_x509_crt_deinit(root2);
-	gnutls_x509_crt_deinit(as2);
-	gnutls_privkey_deinit(root_key);
-	gnutls_privkey_deinit(as_key);
-	gnutls_privkey_deinit(root2_key);
-	gnutls_privkey_deinit(as2_key);
+	ca_make(p, "", &ca);
+	ca_make(p, "2", &ca2);
+	leaf_make(p, "dc", CERT_ROLE_DC, "dc1.ntm.test", &ca);
+	leaf_make(p, "as", CERT_ROLE_AS, "as.ntm.test", &ca);
+	leaf_make(p, "node", CERT_ROLE_NODE, "alice.dc1.ntm.test", &ca);
+	leaf_make(p, "dc-other", CERT_ROLE_DC, "dc1.ntm.test", &ca2);
+	cert_ca_clear(&ca);
+	cert_ca_clear(&ca2);
 	*state = p;
 	return 0;
 }
