@@ -19,6 +19,8 @@
 #include "msg.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 #define NOW	((time_t)1795000000)
 
 /* A node's identity: key pair and a certificate from the test AS. */
@@ -31,8 +33,7 @@ struct ident {
 
 struct pki {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key;
-	gnutls_x509_crt_t	 root;
+	struct cert_ca		 ca;
 	struct ident		 alice;		/* P-256 */
 	struct ident		 bob;		/* P-256 */
 	struct ident		 dave;		/* RSA-2048 */
@@ -42,19 +43,12 @@ static void
 ident_make(struct pki *p, struct ident *id, enum cert_keytype type,
     const char *fqdn, const char *vip4)
 {
-	struct cert_issuer iss = { p->root, p->root_key };
-	struct cert_request req;
+	const struct testca_leaf l = { .keytype = type, .fqdn = fqdn,
+	    .vip4 = vip4, .lifetime = 3600 };
 
-	assert_int_equal(cert_key_generate(type, &id->key), 0);
+	assert_int_equal(testca_issue(&p->ca, &l, p->rng, NOW, &id->key,
+	    &id->crt), 0);
 	assert_int_equal(cert_pubkey_of(id->key, &id->pub), 0);
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = fqdn;
-	req.has_vip4 = true;
-	assert_int_equal(inet_pton(AF_INET, vip4, &req.vip4), 1);
-	req.lifetime = 3600;
-	req.pubkey = id->pub;
-	assert_int_equal(cert_issue(&req, &iss, p->rng, NOW, &id->crt), 0);
 	assert_int_equal(handshake_cert_hash(id->crt, id->hash), 0);
 }
 
@@ -74,9 +68,7 @@ group_setup(void **state)
 	assert_non_null(p);
 	p->rng = rng_seeded_new("test_handshake", 14);
 	assert_non_null(p->rng);
-	assert_int_equal(cert_key_generate(CERT_KEY_P256, &p->root_key), 0);
-	assert_int_equal(cert_make_root(p->root_key, "ntm.test", 0, p->rng,
-	    NOW - 86400, &p->root), 0);
+	assert_int_equal(testca_make(&p->ca, NULL, p->rng, NOW - 86400), 0);
 	ident_make(p, &p->alice, CERT_KEY_P256, "alice.dc1.ntm.test",
 	    "198.18.1.10");
 	ident_make(p, &p->bob, CERT_KEY_P256, "bob.dc2.ntm.test",
@@ -95,8 +87,7 @@ group_teardown(void **state)
 	ident_free(&p->dave);
 	ident_free(&p->bob);
 	ident_free(&p->alice);
-	gnutls_x509_crt_deinit(p->root);
-	gnutls_privkey_deinit(p->root_key);
+	cert_ca_clear(&p->ca);
 	rng_free(p->rng);
 	free(p);
 	return 0;
