@@ -14,7 +14,6 @@ EXTRA_DIST += \
 # Root: every kex scheme end to end in the lab, RSA-2048 node keys for rsa.
 TESTS += tests/integration/kex.sh
 dist_check_SCRIPTS += tests/integration/kex.sh
-EXTRA_DIST += tests/integration/labnode.sh
 # Root: the refusals of issue 5 in the lab, each direction.
 TESTS += tests/integration/refuse.sh
 dist_check_SCRIPTS += tests/integration/refuse.sh

@@ -19,27 +19,14 @@
 #   a setup held up (dave's ntmd stopped with SIGSTOP): close answers that
 #   the setup is still running and leaves it alone.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound python3 setsid getent ping openssl
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
+. "$top_srcdir/tests/lab.sh"
+lab_begin cc getent ping openssl
 
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-NTMD=$top_builddir/node/ntmd
-L=cc$$
-S=/run/ntm-lab/$L
-NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
-. "$top_srcdir/tests/integration/labnode.sh"
-
+# A stopped ntmd (the last part) goes on before the lab comes down.
 dpid=
-cleanup() {
+lab_atexit() {
 	[ -n "$dpid" ] && kill -CONT "$dpid" 2>/dev/null
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
 }
-trap cleanup EXIT INT TERM
 
 # jopt KEY: KEY of the first tunnel in the listing on stdin (--json).
 jopt() {
@@ -60,16 +47,8 @@ path_of() {
 	    "$S/$1/ntmd.log" | tail -n 1
 }
 
-if ! out=$(lab up --name "$L" 2>&1); then
-	not_ok "ntm-lab up with every node enrolled and registered" "$out"
-	dump as dc1 alice dave
-	tap_done
-	exit 1
-fi
-ok "ntm-lab up with every node enrolled and registered"
-for n in alice dave; do
-	registered "$n" || tap_skip_all "$n: ntmd is not registered in this lab"
-done
+lab_up "ntm-lab up with every node enrolled and registered"
+lab_need_registered alice dave
 v4=$(nstat dave vip4)
 v6=$(nstat dave vip6)
 

@@ -22,36 +22,11 @@
 # one with the certificate still held sends no fetch.  rsa toward a P-256
 # certificate (fetched the same way) is still refused, with no fallback.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound python3 setsid getent ping openssl
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
+. "$top_srcdir/tests/lab.sh"
+lab_begin kx getent ping openssl
 
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-NTMD=$top_builddir/node/ntmd
-L=kx$$
-S=/run/ntm-lab/$L
-NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
-. "$top_srcdir/tests/integration/labnode.sh"
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-}
-trap cleanup EXIT INT TERM
-
-if ! out=$(lab up --name "$L" 2>&1); then
-	not_ok "ntm-lab up with every node enrolled and registered" "$out"
-	dump as dc1 alice dave
-	tap_done
-	exit 1
-fi
-ok "ntm-lab up with every node enrolled and registered"
-for n in alice dave; do
-	registered "$n" || tap_skip_all "$n: ntmd is not registered in this lab"
-done
+lab_up "ntm-lab up with every node enrolled and registered"
+lab_need_registered alice dave
 
 # vips NODE: NODE's "vIPv4 vIPv6" from ntmctl status.
 vips() {

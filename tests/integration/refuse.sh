@@ -36,38 +36,11 @@
 # A revoked certificate never reaches a node's peer check: the AS's notice
 # makes the DC refuse the Direction Request (REVOKED) in either direction.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound python3 setsid getent openssl
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
+. "$top_srcdir/tests/lab.sh"
+lab_begin rf getent openssl
 
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-NTMD=$top_builddir/node/ntmd
-L=rf$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-refuse.XXXXXX)
-NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
-. "$top_srcdir/tests/integration/labnode.sh"
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-if ! out=$(lab up --name "$L" 2>&1); then
-	not_ok "ntm-lab up with every node enrolled and registered" "$out"
-	dump as dc1 alice dave
-	tap_done
-	exit 1
-fi
-ok "ntm-lab up with every node enrolled and registered"
-for n in alice dave; do
-	registered "$n" || tap_skip_all "$n: ntmd is not registered in this lab"
-done
+lab_up "ntm-lab up with every node enrolled and registered"
+lab_need_registered alice dave
 
 A4=$(nstat alice vip4)
 A6=$(nstat alice vip6)
