@@ -8,10 +8,16 @@
 # asdc_ca [dc2]              ca/ (root, AS intermediate), as1 and dc1 (and
 #                            dc2) certificates, each with NAME.chain
 # asdc_as_conf AS_EXTRA DC1_EXTRA   as.conf; lines added to [as] / [dc.dc1]
+#                            (dc1 at TLS_PORT, its signalling at SIG_PORT)
+# asdc_as_head AS_EXTRA      as.conf with its [as] section alone, then
+# asdc_as_dc N ADDRESS [EXTRA]  one [dc.dcN] after it: zone dcN.ntm.test at
+#                            ADDRESS, prefixes 198.18.N.0/24 and
+#                            fd6e:746d:6f62:N::/64, EXTRA lines
 # asdc_zone NS1_ADDRESS      dc1.zone (SOA, NS, the name server's A)
 # asdc_dc_conf [SIGNAL_EXTRA]  dc.conf: [dns] [database] [signal] [tls]; a
 #                            test appends its other sections (cat >> dc.conf)
-# The daemons' pids go in ASPID and DCPID; stop PID [SIGNAL] ends one.
+# The daemons' pids go in ASPID and DCPID (a list for several DCs); stop
+# PID [SIGNAL] ends one.
 
 asdc_begin() {
 	asdc_tag=$1
@@ -53,6 +59,12 @@ asdc_ca() {
 }
 
 asdc_as_conf() {
+	asdc_as_head "${1:-}"
+	asdc_as_dc 1 "127.0.0.1:$TLS_PORT" "signalling = 127.0.0.1:$SIG_PORT
+${2:-}"
+}
+
+asdc_as_head() {
 	cat > as.conf <<EOF
 [as]
 listen = 127.0.0.1:$AS_PORT
@@ -68,14 +80,18 @@ argon2_memory_kib = 1024
 account_burst = 1000
 source_burst = 1000
 $1
+EOF
+}
 
-[dc.dc1]
-zone = dc1.ntm.test
-address = 127.0.0.1:$TLS_PORT
-signalling = 127.0.0.1:$SIG_PORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-$2
+asdc_as_dc() {
+	cat >> as.conf <<EOF
+
+[dc.dc$1]
+zone = dc$1.ntm.test
+address = $2
+prefix4 = 198.18.$1.0/24
+prefix6 = fd6e:746d:6f62:$1::/64
+${3:-}
 EOF
 }
 

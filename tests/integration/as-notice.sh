@@ -8,31 +8,19 @@
 #
 # dcrecv (tests/as) is a stand-in DC: it appends "SEQ TYPE SERIAL" per
 # notice it applies and re-acknowledges duplicates without applying them.
-# No root needed: everything on 127.0.0.1, ports picked from the pid.
+# No root needed: everything on 127.0.0.1 (tests/asdc.sh picks the ports).
 . "$top_srcdir/tests/tap.sh"
+. "$top_srcdir/tests/asdc.sh"
 tap_need_cmd sqlite3
 
 NTMCTL=$top_builddir/tools/ntmctl
 NTMAS=$top_builddir/as/ntm-as
 ASNODE=$top_builddir/tests/as/asnode
 DCRECV=$top_builddir/tests/as/dcrecv
-T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-asn.XXXXXX")
-BASE=$((20000 + ($$ * 3) % 20000))
-AS_PORT=$BASE
-DC1_PORT=$((BASE + 1))
-DC2_PORT=$((BASE + 2))
-ASPID= R1= R2=
-# stop PID: never "kill ''", which dash takes as the whole group.
-stop() { [ -n "$1" ] && kill ${2:+-$2} "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-cleanup() {
-	for p in $ASPID $R1 $R2; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	[ -n "${NTM_KEEP:-}" ] && echo "# kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
+asdc_begin asn "$NTMCTL" "$NTMAS" "$ASNODE" "$DCRECV"
+DC1_PORT=$TLS_PORT
+DC2_PORT=$(tap_free_port)
+R1= R2=
 
 contains() {
 	case "$3" in
@@ -42,52 +30,20 @@ in: $3" ;;
 	esac
 }
 
-$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
-	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
-$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
-	--zone dc1.ntm.test --out dc1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc2.ntm.test \
-	--zone dc2.ntm.test --out dc2 >/dev/null &&
+asdc_ca dc2
 $NTMCTL ca issue --dir ca --role node --fqdn eve.dc2.ntm.test \
 	--vip4 198.18.2.200 --vip6 fd6e:746d:6f62:2::200 --out eve \
 	>/dev/null || exit 1
-for c in as1 dc1 dc2 eve; do cat $c.pem ca/as.pem > $c.chain; done
+cat eve.pem ca/as.pem > eve.chain
 head -c 32 /dev/urandom > dc1.tkey
 head -c 32 /dev/urandom > dc2.tkey
 chmod 600 dc1.tkey dc2.tkey
 
-cat > as.conf <<EOF
-[as]
-listen = 127.0.0.1:$AS_PORT
-database = $T/as.db
-trust = $T/ca/root.pem
-ca_cert = $T/ca/as.pem
-ca_key = $T/ca/as.key
-tls_cert = $T/as1.chain
-tls_key = $T/as1.key
-control = $T/as.sock
-argon2_passes = 1
-argon2_memory_kib = 1024
-argon2_checks = 32
-account_burst = 1000
-source_burst = 1000
-notice_window = 4
-
-[dc.dc1]
-zone = dc1.ntm.test
-address = 127.0.0.1:$DC1_PORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-ticket_key = $T/dc1.tkey
-
-[dc.dc2]
-zone = dc2.ntm.test
-address = 127.0.0.1:$DC2_PORT
-prefix4 = 198.18.2.0/24
-prefix6 = fd6e:746d:6f62:2::/64
-ticket_key = $T/dc2.tkey
-EOF
+# Two stand-in DCs, neither taking signalling.
+asdc_as_head "argon2_checks = 32
+notice_window = 4"
+asdc_as_dc 1 "127.0.0.1:$DC1_PORT" "ticket_key = $T/dc1.tkey"
+asdc_as_dc 2 "127.0.0.1:$DC2_PORT" "ticket_key = $T/dc2.tkey"
 
 # Each start gets a fresh log; earlier ones are kept in *.old.
 start_as() {
@@ -103,6 +59,7 @@ start_dc() {
 	$DCRECV -l 127.0.0.1:$port -t ca/root.pem -c "$2" -k "$3" \
 		-o dc$1.applied ${4:+-d $4} > dc$1.log 2>&1 &
 	eval R$1=$!
+	DCPID="$R1 $R2"
 	wait_for 5 grep -q "listening" dc$1.log
 }
 enroll() {	# enroll LABEL.ZONE
