@@ -19,6 +19,8 @@
 #include "log.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
@@ -66,9 +68,9 @@ static const uint8_t fz_alg[] = {
 };
 
 static struct {
-	gnutls_privkey_t	 root_key, as_key, other_key, node_key;
-	gnutls_pubkey_t		 as_pub, node_pub;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 other_key, node_key;
+	gnutls_pubkey_t		 node_pub;
 	struct cert_trust	*trust;
 	struct cert_anchor	*anchor;
 	struct ntm_rng		*rng;
@@ -87,37 +89,19 @@ fz_fail(const char *what)
 static void
 fz_init(void)
 {
-	const gnutls_datum_t pem = { (unsigned char *)fz_as_key_pem,
-	    sizeof(fz_as_key_pem) - 1 };
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
+	const struct testca_opts opts = { .as_key_pem = fz_as_key_pem };
 
 	log_init("fuzz_cert", 1, LOG_LEVEL_ERR);
 	if ((fz.rng = rng_seeded_new("fuzz_cert", 9)) == NULL ||
-	    gnutls_privkey_init(&fz.as_key) < 0 ||
-	    gnutls_privkey_import_x509_raw(fz.as_key, &pem,
-	    GNUTLS_X509_FMT_PEM, NULL, 0) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &fz.root_key) < 0 ||
+	    testca_make(&fz.ca, &opts, fz.rng, FZ_NOW - 86400) < 0 ||
 	    cert_key_generate(CERT_KEY_P256, &fz.other_key) < 0 ||
 	    cert_key_generate(CERT_KEY_P256, &fz.node_key) < 0 ||
-	    cert_pubkey_of(fz.as_key, &fz.as_pub) < 0 ||
-	    cert_pubkey_of(fz.node_key, &fz.node_pub) < 0 ||
-	    cert_make_root(fz.root_key, "ntm.test", 0, fz.rng,
-	    FZ_NOW - 86400, &fz.root) < 0)
-		fz_fail("keys and root");
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	if (cert_prefix_parse("198.18.0.0/15", &car.vrange4) < 0 ||
-	    cert_prefix_parse("fd6e:746d:6f62::/48", &car.vrange6) < 0)
-		fz_fail("ranges");
-	car.pubkey = fz.as_pub;
-	root_iss.crt = fz.root;
-	root_iss.key = fz.root_key;
-	if (cert_make_as_ca(&car, &root_iss, fz.rng, FZ_NOW - 86400,
-	    &fz.as) < 0 ||
-	    cert_trust_new(&fz.root, 1, &fz.trust) < 0 ||
-	    cert_anchor_new(fz.trust, fz.as, CERT_ROLE_NODE, &fz.anchor) < 0)
-		fz_fail("AS CA and anchor");
+	    cert_pubkey_of(fz.node_key, &fz.node_pub) < 0)
+		fz_fail("keys, root and AS CA");
+	if (cert_trust_new(&fz.ca.root, 1, &fz.trust) < 0 ||
+	    cert_anchor_new(fz.trust, fz.ca.as, CERT_ROLE_NODE,
+	    &fz.anchor) < 0)
+		fz_fail("trust and anchor");
 	if (!cert_anchor_usable(fz.anchor))
 		fz_fail("the AS CA made here does not give a usable anchor");
 }
@@ -183,7 +167,7 @@ fz_wrap(gnutls_privkey_t key, const uint8_t *tbs, size_t tlen, uint8_t *out,
 static gnutls_x509_crt_t
 fz_issue(const uint8_t *p, size_t len)
 {
-	struct cert_issuer iss = { fz.as, fz.as_key };
+	struct cert_issuer iss = { fz.ca.as, fz.ca.as_key };
 	struct cert_request req;
 	gnutls_x509_crt_t crt;
 	char fqdn[80];
@@ -223,7 +207,7 @@ fz_compare(gnutls_x509_crt_t leaf, const uint8_t *der, size_t len,
 		return;
 	}
 	fz.decided++;
-	rv = cert_verify(fz.trust, leaf, fz.as, &ex, now);
+	rv = cert_verify(fz.trust, leaf, fz.ca.as, &ex, now);
 	if ((ra == 0) != (rv == 0)) {
 		fprintf(stderr, "anchor %d (%s), GnuTLS %d (%s)\n", ra,
 		    cert_strerror(ra), rv, cert_strerror(rv));
@@ -263,7 +247,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	if (mode == 1 || mode == 2) {
-		if (len > 0xff00 || (len = fz_wrap(mode == 1 ? fz.as_key :
+		if (len > 0xff00 || (len = fz_wrap(mode == 1 ? fz.ca.as_key :
 		    fz.other_key, der, len, buf, sizeof(buf))) == 0)
 			return 0;
 		der = buf;

@@ -19,6 +19,8 @@
 #include "log.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
@@ -45,9 +47,9 @@ static const char *const fz_names[4] = {
 
 struct fz_state {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, p256, p384;
-	gnutls_pubkey_t		 as_pub, p256_pub, p384_pub;
-	gnutls_x509_crt_t	 root, as;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 p256, p384;
+	gnutls_pubkey_t		 p256_pub, p384_pub;
 	struct cert_trust	*trust;
 };
 
@@ -65,16 +67,14 @@ fz_fail(const char *what)
 static void
 fz_init(void)
 {
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
 	gnutls_x509_privkey_t xk;
 
 	log_init("fuzz_csr", 1, LOG_LEVEL_ERR);
 	if ((fz.rng = rng_seeded_new("fuzz_csr", 8)) == NULL ||
-	    cert_key_generate(CERT_KEY_P256, &fz.root_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &fz.as_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &fz.p256) < 0 ||
-	    cert_pubkey_of(fz.as_key, &fz.as_pub) < 0 ||
+	    testca_make(&fz.ca, NULL, fz.rng, FZ_NOW - 86400) < 0 ||
+	    cert_trust_new(&fz.ca.root, 1, &fz.trust) < 0)
+		fz_fail("root and AS CA");
+	if (cert_key_generate(CERT_KEY_P256, &fz.p256) < 0 ||
 	    cert_pubkey_of(fz.p256, &fz.p256_pub) < 0)
 		fz_fail("keys");
 	/* cert_key_generate makes only the two allowed types. */
@@ -86,20 +86,6 @@ fz_init(void)
 	    GNUTLS_PRIVKEY_IMPORT_AUTO_RELEASE) < 0 ||
 	    cert_pubkey_of(fz.p384, &fz.p384_pub) < 0)
 		fz_fail("P-384 key");
-	if (cert_make_root(fz.root_key, "ntm.test", 0, fz.rng, FZ_NOW - 86400,
-	    &fz.root) < 0)
-		fz_fail("root");
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	if (cert_prefix_parse("198.18.0.0/15", &car.vrange4) < 0 ||
-	    cert_prefix_parse("fd6e:746d:6f62::/48", &car.vrange6) < 0)
-		fz_fail("ranges");
-	car.pubkey = fz.as_pub;
-	root_iss.crt = fz.root;
-	root_iss.key = fz.root_key;
-	if (cert_make_as_ca(&car, &root_iss, fz.rng, FZ_NOW - 86400,
-	    &fz.as) < 0 || cert_trust_new(&fz.root, 1, &fz.trust) < 0)
-		fz_fail("AS CA");
 }
 
 /* Replaces the request's key and signs it again; false if GnuTLS cannot. */
@@ -216,7 +202,7 @@ fz_policy(gnutls_x509_crq_t crq, const char *name)
 static void
 fz_issue(gnutls_pubkey_t pub, const char *name)
 {
-	struct cert_issuer iss = { fz.as, fz.as_key };
+	struct cert_issuer iss = { fz.ca.as, fz.ca.as_key };
 	struct cert_request req;
 	struct cert_expect ex;
 	gnutls_x509_crt_t crt;
@@ -237,7 +223,7 @@ fz_issue(gnutls_pubkey_t pub, const char *name)
 	ex.role = CERT_ROLE_NODE;
 	ex.fqdn = req.fqdn;
 	ex.vip4 = &req.vip4;
-	if ((rv = cert_verify(fz.trust, crt, fz.as, &ex, FZ_NOW)) < 0) {
+	if ((rv = cert_verify(fz.trust, crt, fz.ca.as, &ex, FZ_NOW)) < 0) {
 		fprintf(stderr, "cert_verify: %s\n", cert_strerror(rv));
 		fz_fail("an accepted request's certificate does not verify");
 	}

@@ -19,6 +19,8 @@
 #include "ocsp.h"
 #include "rand.h"
 
+#include "../testca.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /*
@@ -58,9 +60,10 @@ static const time_t fz_clock[8] = {
 static const time_t fz_seen[4] = { 0, -60, 0, 3600 };	/* [2]: now */
 
 struct fz_state {
-	gnutls_privkey_t	 root_key, as_key, other_key, node_key;
-	gnutls_pubkey_t		 as_pub, node_pub;
-	gnutls_x509_crt_t	 root, as, cert[2];
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 other_key, node_key;
+	gnutls_pubkey_t		 node_pub;
+	gnutls_x509_crt_t	 cert[2];
 	uint8_t			 serial[2][32];
 	size_t			 serial_len[2];
 	struct ocsp_signer	*signer;
@@ -80,19 +83,12 @@ fz_fail(const char *what)
 static gnutls_x509_crt_t
 fz_node(struct ntm_rng *rng, const char *fqdn, const char *v4)
 {
-	struct cert_issuer iss = { fz.as, fz.as_key };
-	struct cert_request req;
+	const struct testca_leaf l = { .fqdn = fqdn, .vip4 = v4,
+	    .pubkey = fz.node_pub };
 	gnutls_x509_crt_t crt;
 
-	memset(&req, 0, sizeof(req));
-	req.role = CERT_ROLE_NODE;
-	req.fqdn = fqdn;
-	req.has_vip4 = true;
-	if (inet_pton(AF_INET, v4, &req.vip4) != 1)
-		fz_fail("address");
-	req.pubkey = fz.node_pub;
-	if (cert_issue(&req, &iss, rng, FZ_NOW - 3600, &crt) < 0)
-		fz_fail("cert_issue");
+	if (testca_issue(&fz.ca, &l, rng, FZ_NOW - 3600, NULL, &crt) < 0)
+		fz_fail("testca_issue");
 	return crt;
 }
 
@@ -100,37 +96,18 @@ fz_node(struct ntm_rng *rng, const char *fqdn, const char *v4)
 static void
 fz_init(void)
 {
-	const gnutls_datum_t pem = { (unsigned char *)fz_as_key_pem,
-	    sizeof(fz_as_key_pem) - 1 };
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
+	const struct testca_opts opts = { .as_key_pem = fz_as_key_pem };
 	struct ntm_rng *rng;
 	int i;
 
 	log_init("fuzz_ocsp", 1, LOG_LEVEL_ERR);
 	rng = rng_seeded_new("fuzz_ocsp", 9);
 	if (rng == NULL ||
-	    gnutls_privkey_init(&fz.as_key) < 0 ||
-	    gnutls_privkey_import_x509_raw(fz.as_key, &pem,
-	    GNUTLS_X509_FMT_PEM, NULL, 0) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &fz.root_key) < 0 ||
+	    testca_make(&fz.ca, &opts, rng, FZ_NOW - 86400) < 0 ||
 	    cert_key_generate(CERT_KEY_P256, &fz.other_key) < 0 ||
 	    cert_key_generate(CERT_KEY_P256, &fz.node_key) < 0 ||
-	    cert_pubkey_of(fz.as_key, &fz.as_pub) < 0 ||
-	    cert_pubkey_of(fz.node_key, &fz.node_pub) < 0 ||
-	    cert_make_root(fz.root_key, "ntm.test", 0, rng, FZ_NOW - 86400,
-	    &fz.root) < 0)
-		fz_fail("keys and root");
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	if (cert_prefix_parse("198.18.0.0/15", &car.vrange4) < 0 ||
-	    cert_prefix_parse("fd6e:746d:6f62::/48", &car.vrange6) < 0)
-		fz_fail("ranges");
-	car.pubkey = fz.as_pub;
-	root_iss.crt = fz.root;
-	root_iss.key = fz.root_key;
-	if (cert_make_as_ca(&car, &root_iss, rng, FZ_NOW - 86400, &fz.as) < 0)
-		fz_fail("AS CA");
+	    cert_pubkey_of(fz.node_key, &fz.node_pub) < 0)
+		fz_fail("keys, root and AS CA");
 	fz.cert[0] = fz_node(rng, "alice.dc1.ntm.test", "198.18.1.10");
 	fz.cert[1] = fz_node(rng, "bob.dc2.ntm.test", "198.18.2.10");
 	for (i = 0; i < 2; i++) {
@@ -139,7 +116,7 @@ fz_init(void)
 		    &fz.serial_len[i]) < 0)
 			fz_fail("serial");
 	}
-	if (ocsp_signer_new(fz.as, &fz.signer) < 0)
+	if (ocsp_signer_new(fz.ca.as, &fz.signer) < 0)
 		fz_fail("ocsp_signer_new");
 	rng_free(rng);
 }
@@ -183,16 +160,16 @@ fz_raw(const uint8_t *body, size_t len, int which, time_t now, time_t seen)
 	struct ocsp_result res, res2;
 	int rv, rv2;
 
-	rv = ocsp_verify(&der, fz.as, fz.cert[which], now, seen, &res);
+	rv = ocsp_verify(&der, fz.ca.as, fz.cert[which], now, seen, &res);
 	fz_check_result(rv, &res, now, seen);
 	if (rv != 0 && rv != OCSP_E_REVOKED)
 		return;
 	/* A response speaks for one certificate only. */
-	rv2 = ocsp_verify(&der, fz.as, fz.cert[!which], now, seen, &res2);
+	rv2 = ocsp_verify(&der, fz.ca.as, fz.cert[!which], now, seen, &res2);
 	if (rv2 != OCSP_E_CERT_MISMATCH)
 		fz_fail("a response is valid for two certificates");
 	/* And only under the CA that signed it. */
-	rv2 = ocsp_verify(&der, fz.root, fz.cert[which], now, seen, &res2);
+	rv2 = ocsp_verify(&der, fz.ca.root, fz.cert[which], now, seen, &res2);
 	if (rv2 != OCSP_E_SIGNATURE)
 		fz_fail("a response verifies under the root too");
 }
@@ -240,7 +217,7 @@ fz_wrap(const uint8_t *tbs, size_t tbslen, uint8_t *out, size_t cap)
 	size_t basic, bytes, outer;
 	uint8_t *p = out;
 
-	if (gnutls_privkey_sign_data2(fz.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
+	if (gnutls_privkey_sign_data2(fz.ca.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
 	    &t, &sig) < 0)
 		fz_fail("signing");
 	/* Contents lengths, from the inside out. */
@@ -352,7 +329,7 @@ fz_sign(const uint8_t *body, size_t len, int which, time_t now, time_t seen)
 		memcpy(serial, in.p, slen < in.len ? slen : in.len);
 		sp = serial;
 	}
-	rv = ocsp_sign(fz.signer, other_key ? fz.other_key : fz.as_key, sp,
+	rv = ocsp_sign(fz.signer, other_key ? fz.other_key : fz.ca.as_key, sp,
 	    slen, &st, &der);
 	if (rv < 0) {
 		/* Only a status ocsp_sign documents as wrong is refused. */
@@ -383,7 +360,7 @@ fz_sign(const uint8_t *body, size_t len, int which, time_t now, time_t seen)
 		want = OCSP_E_STALE;
 	else
 		want = 0;
-	rv = ocsp_verify(&der, fz.as, fz.cert[which], now, seen, &res);
+	rv = ocsp_verify(&der, fz.ca.as, fz.cert[which], now, seen, &res);
 	if (rv != want) {
 		fprintf(stderr, "fuzz_ocsp: want %s, got %s\n",
 		    ocsp_strerror(want), ocsp_strerror(rv));
@@ -486,7 +463,7 @@ gen_tbs(const char *name, uint8_t ctl, int which,
 	gnutls_datum_t der;
 	size_t len;
 
-	if (ocsp_sign(fz.signer, fz.as_key, fz.serial[which],
+	if (ocsp_sign(fz.signer, fz.ca.as_key, fz.serial[which],
 	    fz.serial_len[which], st, &der) < 0)
 		fz_fail("ocsp_sign");
 	p = der.data;
@@ -531,26 +508,26 @@ main(int argc, char *argv[])
 	st.status = OCSP_CERT_GOOD;
 	st.produced_at = st.this_update = FZ_NOW;
 	st.next_update = FZ_NOW + OCSP_VALIDITY_DEFAULT;
-	gen_signed("good-alice", 0x00, fz.as_key, 0, &st);
-	gen_signed("good-alice-seen-now", 0x40, fz.as_key, 0, &st);
-	gen_signed("good-alice-expired", 0x10, fz.as_key, 0, &st);
-	gen_signed("good-alice-day-early", 0x14, fz.as_key, 0, &st);
-	gen_signed("good-alice-asked-for-bob", 0x80, fz.as_key, 0, &st);
-	gen_signed("good-bob", 0x80, fz.as_key, 1, &st);
+	gen_signed("good-alice", 0x00, fz.ca.as_key, 0, &st);
+	gen_signed("good-alice-seen-now", 0x40, fz.ca.as_key, 0, &st);
+	gen_signed("good-alice-expired", 0x10, fz.ca.as_key, 0, &st);
+	gen_signed("good-alice-day-early", 0x14, fz.ca.as_key, 0, &st);
+	gen_signed("good-alice-asked-for-bob", 0x80, fz.ca.as_key, 0, &st);
+	gen_signed("good-bob", 0x80, fz.ca.as_key, 1, &st);
 	gen_signed("good-wrong-key", 0x00, fz.other_key, 0, &st);
 	st.this_update = FZ_NOW - 3600;
 	st.next_update = FZ_NOW - 3000;
-	gen_signed("good-alice-old", 0x04, fz.as_key, 0, &st);
+	gen_signed("good-alice-old", 0x04, fz.ca.as_key, 0, &st);
 	st.status = OCSP_CERT_REVOKED;
 	st.revocation_time = FZ_NOW - 60;
 	st.reason = OCSP_REASON_KEY_COMPROMISE;
-	gen_signed("revoked-alice-old", 0x00, fz.as_key, 0, &st);
+	gen_signed("revoked-alice-old", 0x00, fz.ca.as_key, 0, &st);
 	st.this_update = FZ_NOW;
 	st.next_update = FZ_NOW + OCSP_VALIDITY_DEFAULT;
 	st.reason = OCSP_REASON_UNSPECIFIED;
-	gen_signed("revoked-alice-unspecified", 0x00, fz.as_key, 0, &st);
+	gen_signed("revoked-alice-unspecified", 0x00, fz.ca.as_key, 0, &st);
 	st.reason = OCSP_REASON_AA_COMPROMISE;
-	gen_signed("revoked-bob-aa", 0x80, fz.as_key, 1, &st);
+	gen_signed("revoked-bob-aa", 0x80, fz.ca.as_key, 1, &st);
 	gen_tbs("tbs-revoked-alice", 0x03, 0, &st);
 	st.status = OCSP_CERT_GOOD;
 	gen_tbs("tbs-good-alice", 0x03, 0, &st);
