@@ -208,6 +208,8 @@ struct act {
 	uint8_t			 vip4[4];
 	uint64_t		 when;
 	uint64_t		 at;		/* simulated time it came */
+	bool			 has_timing;
+	struct tunnel_timing	 timing;
 };
 
 struct node {
@@ -258,7 +260,12 @@ record(void *arg, const struct tunnel_action *a)
 	c->has_vip4 = a->has_vip4;
 	memcpy(c->vip4, a->vip4, 4);
 	c->when = a->when;
+	if ((c->has_timing = a->timing != NULL))
+		c->timing = *a->timing;
 }
+
+/* The timing clock node_init gives its tunnel (test_setup_timing). */
+static uint64_t	(*node_clock_us)(void);
 
 static void
 node_init(struct node *n, const struct pki *p, const struct leaf *l,
@@ -289,6 +296,7 @@ node_init(struct node *n, const struct pki *p, const struct leaf *l,
 	tc.rng = n->rng;
 	tc.emit = record;
 	tc.arg = n;
+	tc.clock_us = node_clock_us;
 	assert_int_equal(tunnel_new(&n->t, &tc), 0);
 	n->addr.sin_family = AF_INET;
 	n->addr.sin_port = htons(PROTO_PORT_TUNNEL);
@@ -631,6 +639,121 @@ scheme_run(struct pki *p, const struct leaf *cn_leaf, const char *kexs,
 	assert_int_equal(tunnel_count(cn.t), 1);
 	assert_int_equal(tunnel_setups(mn.t), 0);
 	assert_int_equal(tunnel_stats(mn.t)->established, 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* ---- the direct route: MN's Route Direction before CN's NTM ACK ---- */
+
+/*
+ * On the direct route the DC sends MN its Route Direction right behind
+ * CN's (PROTOCOL.md 6); CN's refusal then reaches MN as an error Route
+ * Direction while MN waits for the Tunnel Response: the lookup fails with
+ * CN's status, and CN's answer, should one come, finds no setup.  An error
+ * for another transaction, or after the tunnel is up, changes nothing.
+ */
+static void
+test_refusal_after_route_direction(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *dr, *ans;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "early");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "early");
+	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 5, mn.now),
+	    0);
+	assert_non_null(dr = last(&mn, TUNNEL_ACT_SEND_DC));
+	assert_int_equal(route_to(&cn, &r.d, 0xc0ffee, PROTO_ROLE_RESPONDER,
+	    false, &r.about_mn), 0);
+	assert_int_equal(route_to(&mn, &r.d, dr->txid, PROTO_ROLE_INITIATOR,
+	    true, &r.about_cn), 0);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
+	assert_null(last(&mn, TUNNEL_ACT_ANSWER));
+	assert_int_equal(route_error(&mn, dr->txid + 1,
+	    PROTO_STATUS_REFUSED_POLICY), -ENOENT);
+	assert_int_equal(route_error(&mn, dr->txid, PROTO_STATUS_REFUSED_POLICY),
+	    0);
+	assert_non_null(ans = last(&mn, TUNNEL_ACT_ANSWER));
+	assert_int_equal(ans->token, 5);
+	assert_int_equal(ans->status, PROTO_STATUS_REFUSED_POLICY);
+	assert_int_equal(tunnel_setups(mn.t), 0);
+	/* CN answers the request anyway: MN has nothing waiting for it. */
+	pump_all(&mn, &cn);
+	assert_int_equal(count(&mn, TUNNEL_ACT_INSTALL), 0);
+	assert_int_equal(tunnel_count(mn.t), 0);
+	node_free(&cn);
+	node_free(&mn);
+
+	/* A late error after the tunnel is up: dropped, the tunnel stays. */
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "late");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "late");
+	assert_int_equal(run_setup(&r, &mn, &cn, 6), PROTO_STATUS_OK);
+	dr = last(&mn, TUNNEL_ACT_SEND_DC);
+	assert_int_equal(route_error(&mn, dr->txid, PROTO_STATUS_UNAVAILABLE),
+	    -ENOENT);
+	assert_int_equal(tunnel_count(mn.t), 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/* ---- where a setup's time went ---- */
+
+static uint64_t fake_us;
+
+/* A clock that moves 10 us each time it is read. */
+static uint64_t
+fake_clock_us(void)
+{
+	return fake_us += 10;
+}
+
+/*
+ * With a clock, each side's INSTALL says where the setup's time went:
+ * MN's four parts add up to its total, each part non-zero; CN's total
+ * covers its answer.  Without one (the other tests), nothing is claimed.
+ */
+static void
+test_setup_timing(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *im, *ic;
+	const struct tunnel_timing *tm;
+
+	node_clock_us = fake_clock_us;
+	fake_us = 1000000;
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "timing");
+	node_clock_us = NULL;
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "timing");
+	assert_int_equal(run_setup(&r, &mn, &cn, 8), PROTO_STATUS_OK);
+	assert_non_null(im = last(&mn, TUNNEL_ACT_INSTALL));
+	assert_non_null(ic = last(&cn, TUNNEL_ACT_INSTALL));
+	assert_true(im->has_timing);
+	tm = &im->timing;
+	assert_true(tm->route_us > 0 && tm->request_us > 0 &&
+	    tm->peer_us > 0 && tm->finish_us > 0);
+	assert_int_equal(tm->setup_us, tm->route_us + tm->request_us +
+	    tm->peer_us + tm->finish_us);
+	assert_int_equal(tm->answer_us, 0);
+	tm = &ic->timing;
+	assert_true(tm->answer_us > 0);
+	assert_true(tm->setup_us > tm->answer_us);
+	assert_int_equal(tm->route_us, 0);
+	/* CN answered inside MN's wait for the Response. */
+	assert_true(tm->answer_us < im->timing.peer_us);
+	node_free(&cn);
+	node_free(&mn);
+
+	/* No clock: all zero. */
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "noclock");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "noclock");
+	assert_int_equal(run_setup(&r, &mn, &cn, 9), PROTO_STATUS_OK);
+	im = last(&mn, TUNNEL_ACT_INSTALL);
+	assert_int_equal(im->timing.setup_us, 0);
+	assert_int_equal(im->timing.finish_us, 0);
 	node_free(&cn);
 	node_free(&mn);
 }
@@ -2209,6 +2332,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ecdhe_end_to_end),
+		cmocka_unit_test(test_refusal_after_route_direction),
+		cmocka_unit_test(test_setup_timing),
 		cmocka_unit_test(test_shared_end_to_end),
 		cmocka_unit_test(test_rsa_end_to_end),
 		cmocka_unit_test(test_renewed_identity),
