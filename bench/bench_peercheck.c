@@ -20,6 +20,8 @@
 #include "peercheck.h"
 #include "rand.h"
 
+#include "../tests/testca.h"
+
 /*
  * What an initiator's ntmd spends on the peer in one cold tunnel setup
  * (DESIGN.md 5.1): the status from the Route Direction
@@ -69,9 +71,9 @@ struct bench_peer {
 
 struct bench_ctx {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, leaf_key;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 leaf_key;
 	gnutls_pubkey_t		 as_pub;
-	gnutls_x509_crt_t	 root, as;
 	struct cert_trust	*trust;
 	struct ocsp_signer	*signer;
 	struct bench_peer	 peers[BENCH_PEERS];
@@ -123,7 +125,7 @@ bench_pc_new(struct bench_ctx *c, bool cache)
 	peercheck_free(c->pc);
 	memset(&conf, 0, sizeof(conf));
 	conf.trust = c->trust;
-	conf.as_ca = c->as;
+	conf.as_ca = c->ca.as;
 	if ((cache ? peercheck_new(&c->pc, &conf) :
 	    peercheck_new_uncached(&c->pc, &conf)) < 0)
 		fatalx("bench: peercheck_new");
@@ -216,7 +218,7 @@ bench_warm(struct bench_ctx *c)
 static void
 bench_peer_make(struct bench_ctx *c, struct bench_peer *p, size_t i)
 {
-	struct cert_issuer iss = { c->as, c->as_key };
+	struct cert_issuer iss = { c->ca.as, c->ca.as_key };
 	struct cert_request req;
 	struct ocsp_status st;
 	gnutls_x509_crt_t crt;
@@ -254,7 +256,7 @@ bench_peer_make(struct bench_ctx *c, struct bench_peer *p, size_t i)
 	st.status = OCSP_CERT_GOOD;
 	st.produced_at = st.this_update = BENCH_NOW - 60;
 	st.next_update = st.this_update + OCSP_VALIDITY_DEFAULT;
-	if (ocsp_sign(c->signer, c->as_key, p->serial, p->serial_len, &st,
+	if (ocsp_sign(c->signer, c->ca.as_key, p->serial, p->serial_len, &st,
 	    &p->status) < 0)
 		fatalx("bench: status");
 }
@@ -262,40 +264,25 @@ bench_peer_make(struct bench_ctx *c, struct bench_peer *p, size_t i)
 static void
 bench_setup(struct bench_ctx *c)
 {
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
 	gnutls_datum_t tbs;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	c->rng = rng_system();
-	if (cert_key_generate(CERT_KEY_P256, &c->root_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &c->as_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &c->leaf_key) < 0 ||
-	    cert_pubkey_of(c->as_key, &c->as_pub) < 0)
+	if (testca_make(&c->ca, NULL, c->rng, BENCH_NOW - 86400) < 0 ||
+	    ocsp_signer_new(c->ca.as, &c->signer) < 0 ||
+	    cert_trust_new(&c->ca.root, 1, &c->trust) < 0)
+		fatalx("bench: root and AS CA");
+	if (cert_key_generate(CERT_KEY_P256, &c->leaf_key) < 0 ||
+	    cert_pubkey_of(c->ca.as_key, &c->as_pub) < 0)
 		fatalx("bench: keys");
-	if (cert_make_root(c->root_key, "ntm.test", 0, c->rng,
-	    BENCH_NOW - 86400, &c->root) < 0)
-		fatalx("bench: root");
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	if (cert_prefix_parse("198.18.0.0/15", &car.vrange4) < 0 ||
-	    cert_prefix_parse("fd6e:746d:6f62::/48", &car.vrange6) < 0)
-		fatalx("bench: ranges");
-	car.pubkey = c->as_pub;
-	root_iss.crt = c->root;
-	root_iss.key = c->root_key;
-	if (cert_make_as_ca(&car, &root_iss, c->rng, BENCH_NOW - 86400,
-	    &c->as) < 0 || ocsp_signer_new(c->as, &c->signer) < 0 ||
-	    cert_trust_new(&c->root, 1, &c->trust) < 0)
-		fatalx("bench: AS CA");
 	for (i = 0; i < BENCH_PEERS; i++)
 		bench_peer_make(c, &c->peers[i], i);
 	for (i = 0; i < sizeof(c->tbs); i++)
 		c->tbs[i] = (uint8_t)i;
 	tbs.data = c->tbs;
 	tbs.size = sizeof(c->tbs);
-	if (gnutls_privkey_sign_data2(c->as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
+	if (gnutls_privkey_sign_data2(c->ca.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
 	    &tbs, &c->sig) < 0)
 		fatalx("bench: signature");
 }
@@ -313,12 +300,9 @@ bench_teardown(struct bench_ctx *c)
 	gnutls_free(c->sig.data);
 	cert_trust_free(c->trust);
 	ocsp_signer_free(c->signer);
-	gnutls_x509_crt_deinit(c->as);
-	gnutls_x509_crt_deinit(c->root);
 	gnutls_pubkey_deinit(c->as_pub);
 	gnutls_privkey_deinit(c->leaf_key);
-	gnutls_privkey_deinit(c->as_key);
-	gnutls_privkey_deinit(c->root_key);
+	cert_ca_clear(&c->ca);
 }
 
 static void

@@ -18,6 +18,8 @@
 #include "ocsp.h"
 #include "rand.h"
 
+#include "../tests/testca.h"
+
 /*
  * What the AS's signer spends per node: cert_issue() of a node certificate
  * (typed fields, SAN, role, serial, ECDSA-SHA256 by the P-256 AS key) for a
@@ -43,9 +45,10 @@ enum {
 
 struct bench_ctx {
 	struct ntm_rng		*rng;
-	gnutls_privkey_t	 root_key, as_key, p256, rsa;
+	struct cert_ca		 ca;
+	gnutls_privkey_t	 p256, rsa;
 	gnutls_pubkey_t		 as_pub, p256_pub, rsa_pub;
-	gnutls_x509_crt_t	 root, as, leaf;
+	gnutls_x509_crt_t	 leaf;
 	struct ocsp_signer	*signer;
 	uint8_t			 serial[32];
 	size_t			 serial_len;
@@ -105,7 +108,7 @@ bench_raw_sign(struct bench_ctx *c)
 {
 	gnutls_datum_t tbs = { c->tbs, sizeof(c->tbs) }, sig;
 
-	if (gnutls_privkey_sign_data2(c->as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
+	if (gnutls_privkey_sign_data2(c->ca.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
 	    &tbs, &sig) < 0)
 		return -EIO;
 	gnutls_free(sig.data);
@@ -124,7 +127,7 @@ bench_raw_verify(struct bench_ctx *c)
 static int
 bench_issue(struct bench_ctx *c, gnutls_pubkey_t pub)
 {
-	struct cert_issuer iss = { c->as, c->as_key };
+	struct cert_issuer iss = { c->ca.as, c->ca.as_key };
 	struct cert_request req;
 	gnutls_x509_crt_t crt;
 	int rv;
@@ -166,7 +169,7 @@ bench_ocsp_sign(struct bench_ctx *c)
 	st.status = OCSP_CERT_GOOD;
 	st.produced_at = st.this_update = BENCH_NOW;
 	st.next_update = BENCH_NOW + OCSP_VALIDITY_DEFAULT;
-	if ((rv = ocsp_sign(c->signer, c->as_key, c->serial, c->serial_len,
+	if ((rv = ocsp_sign(c->signer, c->ca.as_key, c->serial, c->serial_len,
 	    &st, &der)) < 0)
 		return rv;
 	gnutls_free(der.data);
@@ -178,71 +181,48 @@ bench_ocsp_verify(struct bench_ctx *c)
 {
 	struct ocsp_result res;
 
-	return ocsp_verify(&c->status, c->as, c->leaf, BENCH_NOW, 0, &res);
+	return ocsp_verify(&c->status, c->ca.as, c->leaf, BENCH_NOW, 0, &res);
 }
 
 static void
 bench_setup(struct bench_ctx *c)
 {
-	struct cert_ca_request car;
-	struct cert_issuer root_iss;
+	struct testca_leaf alice = { .fqdn = "alice.dc1.ntm.test",
+	    .vip4 = "198.18.1.10" };
 	struct ocsp_status st;
 	gnutls_datum_t tbs;
 	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	c->rng = rng_system();
-	if (cert_key_generate(CERT_KEY_P256, &c->root_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &c->as_key) < 0 ||
-	    cert_key_generate(CERT_KEY_P256, &c->p256) < 0 ||
+	if (testca_make(&c->ca, NULL, c->rng, BENCH_NOW - 86400) < 0)
+		fatalx("bench: root and AS CA");
+	if (cert_key_generate(CERT_KEY_P256, &c->p256) < 0 ||
 	    cert_key_generate(CERT_KEY_RSA2048, &c->rsa) < 0 ||
-	    cert_pubkey_of(c->as_key, &c->as_pub) < 0 ||
+	    cert_pubkey_of(c->ca.as_key, &c->as_pub) < 0 ||
 	    cert_pubkey_of(c->p256, &c->p256_pub) < 0 ||
 	    cert_pubkey_of(c->rsa, &c->rsa_pub) < 0)
 		fatalx("bench: keys");
-	if (cert_make_root(c->root_key, "ntm.test", 0, c->rng,
-	    BENCH_NOW - 86400, &c->root) < 0)
-		fatalx("bench: root");
-	memset(&car, 0, sizeof(car));
-	car.domain = "ntm.test";
-	if (cert_prefix_parse("198.18.0.0/15", &car.vrange4) < 0 ||
-	    cert_prefix_parse("fd6e:746d:6f62::/48", &car.vrange6) < 0)
-		fatalx("bench: ranges");
-	car.pubkey = c->as_pub;
-	root_iss.crt = c->root;
-	root_iss.key = c->root_key;
-	if (cert_make_as_ca(&car, &root_iss, c->rng, BENCH_NOW - 86400,
-	    &c->as) < 0)
-		fatalx("bench: AS CA");
-	{
-		struct cert_issuer iss = { c->as, c->as_key };
-		struct cert_request req;
-
-		memset(&req, 0, sizeof(req));
-		req.role = CERT_ROLE_NODE;
-		req.fqdn = "alice.dc1.ntm.test";
-		req.has_vip4 = true;
-		inet_pton(AF_INET, "198.18.1.10", &req.vip4);
-		req.pubkey = c->p256_pub;
-		if (cert_issue(&req, &iss, c->rng, BENCH_NOW, &c->leaf) < 0)
-			fatalx("bench: leaf");
-	}
+	alice.pubkey = c->p256_pub;
+	if (testca_issue(&c->ca, &alice, c->rng, BENCH_NOW, NULL,
+	    &c->leaf) < 0)
+		fatalx("bench: leaf");
 	c->serial_len = sizeof(c->serial);
 	if (gnutls_x509_crt_get_serial(c->leaf, c->serial,
-	    &c->serial_len) < 0 || ocsp_signer_new(c->as, &c->signer) < 0)
+	    &c->serial_len) < 0 || ocsp_signer_new(c->ca.as, &c->signer) < 0)
 		fatalx("bench: OCSP signer");
 	memset(&st, 0, sizeof(st));
 	st.status = OCSP_CERT_GOOD;
 	st.produced_at = st.this_update = BENCH_NOW;
 	st.next_update = BENCH_NOW + OCSP_VALIDITY_DEFAULT;
-	if (ocsp_sign(c->signer, c->as_key, c->serial, c->serial_len, &st,
+	if (ocsp_sign(c->signer, c->ca.as_key, c->serial, c->serial_len, &st,
 	    &c->status) < 0)
 		fatalx("bench: OCSP response");
 	for (i = 0; i < sizeof(c->tbs); i++)
 		c->tbs[i] = (uint8_t)(i * 7);
 	tbs.data = c->tbs;
 	tbs.size = sizeof(c->tbs);
-	if (gnutls_privkey_sign_data2(c->as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
+	if (gnutls_privkey_sign_data2(c->ca.as_key, GNUTLS_SIGN_ECDSA_SHA256, 0,
 	    &tbs, &c->sig) < 0)
 		fatalx("bench: raw signature");
 }
@@ -254,15 +234,12 @@ bench_free(struct bench_ctx *c)
 	gnutls_free(c->status.data);
 	ocsp_signer_free(c->signer);
 	gnutls_x509_crt_deinit(c->leaf);
-	gnutls_x509_crt_deinit(c->as);
-	gnutls_x509_crt_deinit(c->root);
 	gnutls_pubkey_deinit(c->rsa_pub);
 	gnutls_pubkey_deinit(c->p256_pub);
 	gnutls_pubkey_deinit(c->as_pub);
 	gnutls_privkey_deinit(c->rsa);
 	gnutls_privkey_deinit(c->p256);
-	gnutls_privkey_deinit(c->as_key);
-	gnutls_privkey_deinit(c->root_key);
+	cert_ca_clear(&c->ca);
 }
 
 static void
