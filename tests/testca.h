@@ -101,6 +101,16 @@ testca_make(struct cert_ca *ca, const struct testca_opts *opts,
 	return cert_ca_make(&car, as_key, rng, now, ca);
 }
 
+/* l's virtual IPs as bytes; an address l leaves out is not written. */
+static inline int
+testca_vips(const struct testca_leaf *l, uint8_t vip4[4], uint8_t vip6[16])
+{
+	if ((l->vip4 != NULL && inet_pton(AF_INET, l->vip4, vip4) != 1) ||
+	    (l->vip6 != NULL && inet_pton(AF_INET6, l->vip6, vip6) != 1))
+		return -EINVAL;
+	return 0;
+}
+
 /*
  * Issues leaf l from ca's AS at now.  With l->pubkey NULL a new key of
  * l->keytype is made and left in *key (the caller's; key may then not be
