@@ -781,17 +781,15 @@ cert_ca_make(const struct cert_ca_request *req, gnutls_privkey_t as_key,
 	    (rv = cert_pubkey_of(out->as_key, &pub)) < 0 ||
 	    (rv = cert_make_root(out->root_key, req->domain, 0, rng, now,
 	    &out->root)) < 0)
-		goto fail;
+		goto out;
 	car.pubkey = pub;
 	root.crt = out->root;
 	root.key = out->root_key;
-	if ((rv = cert_make_as_ca(&car, &root, rng, now, &out->as)) < 0)
-		goto fail;
+	rv = cert_make_as_ca(&car, &root, rng, now, &out->as);
+out:
 	gnutls_pubkey_deinit(pub);
-	return 0;
-fail:
-	gnutls_pubkey_deinit(pub);
-	cert_ca_clear(out);
+	if (rv < 0)
+		cert_ca_clear(out);
 	return rv;
 }
 
