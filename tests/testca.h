@@ -168,4 +168,70 @@ out:
 	return rv;
 }
 
+/*
+ * The AS key as the AS's signer process gives it to GnuTLS: an external key
+ * whose callbacks sign with `real` (ECDSA P-256), counting the signatures.
+ */
+struct testca_signer {
+	gnutls_privkey_t	 real;		/* borrowed */
+	int			 calls;
+};
+
+static inline int
+testca_signer_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
+    void *userdata, unsigned int flags, const gnutls_datum_t *data,
+    gnutls_datum_t *sig)
+{
+	struct testca_signer *s = userdata;
+
+	(void)key;
+	(void)flags;
+	s->calls++;
+	return gnutls_privkey_sign_data2(s->real, algo, 0, data, sig);
+}
+
+/* GnuTLS hands the digest, not the data, for ECDSA certificates. */
+static inline int
+testca_signer_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
+    void *userdata, unsigned int flags, const gnutls_datum_t *hash,
+    gnutls_datum_t *sig)
+{
+	struct testca_signer *s = userdata;
+
+	(void)key;
+	(void)flags;
+	s->calls++;
+	return gnutls_privkey_sign_hash2(s->real, algo, 0, hash, sig);
+}
+
+static inline int
+testca_signer_info(gnutls_privkey_t key, unsigned int flags, void *userdata)
+{
+	(void)key;
+	(void)userdata;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO)
+		return GNUTLS_PK_ECDSA;
+	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS)
+		return 256;
+	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO)
+		return GNUTLS_FLAGS_TO_SIGN_ALGO(flags) ==
+		    GNUTLS_SIGN_ECDSA_SHA256;
+	return -1;
+}
+
+/* *out (the caller's) signs through s, which must outlive it. */
+static inline int
+testca_signer_key(struct testca_signer *s, gnutls_privkey_t *out)
+{
+	if (gnutls_privkey_init(out) < 0)
+		return -ENOMEM;
+	if (gnutls_privkey_import_ext4(*out, s, testca_signer_data,
+	    testca_signer_hash, NULL, NULL, testca_signer_info, 0) < 0) {
+		gnutls_privkey_deinit(*out);
+		*out = NULL;
+		return CERT_E_GNUTLS;
+	}
+	return 0;
+}
+
 #endif

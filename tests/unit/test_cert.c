@@ -440,64 +440,18 @@ test_rsa_node(void **state)
 	gnutls_privkey_deinit(key);
 }
 
-/*
- * An external key as the AS signer process will provide: GnuTLS hands the
- * callback the data or (for ECDSA certificates) the digest to sign.
- */
-struct ext_signer {
-	gnutls_privkey_t	real;
-	int			calls;
-};
-
-static int
-ext_sign_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
-    void *userdata, unsigned int flags, const gnutls_datum_t *data,
-    gnutls_datum_t *sig)
-{
-	struct ext_signer *s = userdata;
-
-	s->calls++;
-	return gnutls_privkey_sign_data2(s->real, algo, 0, data, sig);
-}
-
-static int
-ext_sign_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
-    void *userdata, unsigned int flags, const gnutls_datum_t *hash,
-    gnutls_datum_t *sig)
-{
-	struct ext_signer *s = userdata;
-
-	s->calls++;
-	return gnutls_privkey_sign_hash2(s->real, algo, 0, hash, sig);
-}
-
-static int
-ext_info(gnutls_privkey_t key, unsigned int flags, void *userdata)
-{
-	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO)
-		return GNUTLS_PK_ECDSA;
-	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS)
-		return 256;
-	if (flags & GNUTLS_PRIVKEY_INFO_HAVE_SIGN_ALGO)
-		return GNUTLS_FLAGS_TO_SIGN_ALGO(flags) ==
-		    GNUTLS_SIGN_ECDSA_SHA256;
-	return -1;
-}
-
 static void
 test_issue_with_external_key(void **state)
 {
 	struct pki *p = *state;
-	struct ext_signer s = { p->ca.as_key, 0 };
+	struct testca_signer s = { p->ca.as_key, 0 };
 	gnutls_privkey_t ext;
 	struct cert_issuer iss;
 	struct cert_request req;
 	struct cert_expect ex;
 	gnutls_x509_crt_t crt;
 
-	assert_int_equal(gnutls_privkey_init(&ext), 0);
-	assert_int_equal(gnutls_privkey_import_ext4(ext, &s, ext_sign_data,
-	    ext_sign_hash, NULL, NULL, ext_info, 0), 0);
+	assert_int_equal(testca_signer_key(&s, &ext), 0);
 	iss.crt = p->ca.as;
 	iss.key = ext;
 	node_request(p, &req);
