@@ -73,7 +73,6 @@ struct signal_path {
 	size_t			 cn_len;
 	uint8_t			*mn_buf;	/* encoded, unsealed */
 	size_t			 mn_len;
-	bool			 mn_told;	/* MN has its Route Direction */
 	/* REMOTE_INFO, RELAY: what the Direction Request said. */
 	char			 cn[SIGNAL_FQDN_BUF];
 	uint8_t			 kex;
@@ -1385,28 +1384,6 @@ signal_relay_emit(struct signal *s, const struct signal_path *p,
 }
 
 /*
- * MN's Route Direction goes out.  After CN's NTM_ACK; on the direct route
- * right behind CN's own (PROTOCOL.md 6): MN signs its Tunnel Request
- * before it sends it, so CN has its Route Direction first, and a refusal
- * or silence of CN still reaches MN as an error Route Direction, which
- * MN takes while it waits for the Tunnel Response too.
- */
-static void
-signal_mn_route(struct signal *s, struct signal_path *p,
-    struct registry_entry *mn, uint64_t now, struct signal_out *out)
-{
-	if (p->mn_buf == NULL || signal_seal_emit(s, mn, p->mn_buf,
-	    p->mn_len, &mn->observed, true, PROTO_MSG_DIRECTION_REQUEST,
-	    p->mn_req_seq, now, out, NULL, NULL) < 0) {
-		s->stats.drop_internal++;
-		return;
-	}
-	p->mn_told = true;
-	s->stats.directions_routed++;
-	s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
-}
-
-/*
  * The Route Directions of p are built (relay[nrelay]: the RS's addresses
  * on punch and relay routes): one DC, CN's goes out now and is
  * retransmitted until its NTM_ACK (LOCAL); two DCs, the ROUTE_HANDOFF
@@ -1455,10 +1432,7 @@ signal_path_send(struct signal *s, struct signal_path *p,
 		    route_name(p->route));
 		return PROTO_STATUS_OK;
 	}
-	/*
-	 * CN first (DESIGN.md 4).  MN hears after CN's NTM_ACK, except on
-	 * the direct route, where MN's goes right behind (signal_mn_route).
-	 */
+	/* CN first (DESIGN.md 4); MN hears only after CN's NTM_ACK. */
 	p->kind = SIGNAL_PATH_LOCAL;
 	memcpy(p->cn_sid, cn->sid, PROTO_ID_LEN);
 	p->cn_to = cn->observed;
@@ -1475,8 +1449,6 @@ signal_path_send(struct signal *s, struct signal_path *p,
 	p->sends = 1;
 	p->interval = PROTO_TIMER_RETRANSMIT;
 	p->next_send = now + p->interval;
-	if (p->route == PROTO_ROUTE_DIRECT)
-		signal_mn_route(s, p, mn, now, out);
 	log_debug("signal: direction %s -> %s: %s route, CN at %s",
 	    registry_entry_fqdn(mn), registry_entry_fqdn(cn),
 	    route_name(p->route), signal_addr_text(&p->cn_to, text,
@@ -1738,8 +1710,14 @@ signal_mn_answer(struct signal *s, struct signal_path **pp, uint8_t status,
 		    status, now, out);
 		goto done;
 	}
-	if (!p->mn_told)
-		signal_mn_route(s, p, mn, now, out);
+	if (p->mn_buf == NULL || signal_seal_emit(s, mn, p->mn_buf,
+	    p->mn_len, &mn->observed, true, PROTO_MSG_DIRECTION_REQUEST,
+	    p->mn_req_seq, now, out, NULL, NULL) < 0)
+		s->stats.drop_internal++;
+	else {
+		s->stats.directions_routed++;
+		s->stats.route[p->route <= PROTO_ROUTE_MAX ? p->route : 0]++;
+	}
 done:
 	signal_path_remove(s, pp);
 }

@@ -923,17 +923,10 @@ tunnel_dc_input(struct tunnel *t, const struct msg *m, uint64_t now)
 	if (m == NULL || m->hdr.type != PROTO_MSG_ROUTE_DIRECTION)
 		return -EPROTO;
 	if (m->hdr.status != PROTO_STATUS_OK) {
-		/*
-		 * An error answer to one of our Direction Requests: before
-		 * the Route Direction, or after it on the direct route, where
-		 * the DC sends ours before CN's NTM_ACK and CN's refusal or
-		 * silence follows (PROTOCOL.md 6).
-		 */
+		/* An error answer to one of our Direction Requests. */
 		for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
 			if (t->setup[i] != NULL && t->setup[i]->mn &&
-			    (t->setup[i]->state == SETUP_WAIT_ROUTE ||
-			    t->setup[i]->state == SETUP_WAIT_CERT ||
-			    t->setup[i]->state == SETUP_WAIT_RESPONSE) &&
+			    t->setup[i]->state == SETUP_WAIT_ROUTE &&
 			    t->setup[i]->txid == m->hdr.txid)
 				s = t->setup[i];
 		if (s == NULL)

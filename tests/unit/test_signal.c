@@ -759,17 +759,10 @@ test_direction_one_dc(void **state)
 	rlen = node_direction(&alice, "dave.dc1.ntm.test", req);
 	req_txid = alice.txid;
 	input(env, req, rlen, &alice.from, 10000);
-	/*
-	 * The direct route: CN hears first, MN right behind it, before CN's
-	 * NTM_ACK (PROTOCOL.md 6).
-	 */
-	assert_int_equal(env->out.nsend, 2);
+	/* CN hears first; MN nothing yet. */
+	assert_int_equal(env->out.nsend, 1);
 	assert_memory_equal(&env->out.send[0].to, &dave.from,
 	    sizeof(dave.from));
-	assert_memory_equal(&env->out.send[1].to, &alice.from,
-	    sizeof(alice.from));
-	flen = env->out.send[1].len;
-	memcpy(first, env->out.send[1].buf, flen);
 	node_open_route(&dave, &env->out.send[0], ccopy, &mc);
 	assert_int_equal(msg_route_read(&mc, &rc), 0);
 	assert_memory_equal(mc.hdr.id, rc.path_id, PROTO_ID_LEN);
@@ -789,21 +782,18 @@ test_direction_one_dc(void **state)
 	assert_non_null(rc.aead_offers);
 	assert_null(rc.binding_key);
 	assert_non_null(rc.peer_vip4);
-	assert_int_equal(st->directions_routed, 1);
-	/* MN's Route Direction was lost: its retransmission, the same bytes. */
+	assert_int_equal(st->directions_routed, 0);
+	/* MN retransmits while CN has not answered: dropped. */
 	input(env, req, rlen, &alice.from, 10250);
-	assert_int_equal(env->out.nsend, 1);
-	assert_int_equal(env->out.send[0].len, flen);
-	assert_memory_equal(env->out.send[0].buf, first, flen);
-	/* CN's NTM_ACK ends the path: nothing more for MN, no more for CN. */
+	assert_int_equal(env->out.nsend, 0);
+
 	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
 	input(env, buf, len, &dave.from, 10300);
-	assert_int_equal(env->out.nsend, 0);
-	signal_timer(env->sig, 10000 + PROTO_TIMER_RETRANSMIT, &env->out);
-	assert_int_equal(env->out.nsend, 0);
-	env->out.send[0].len = flen;
-	memcpy(env->out.send[0].buf, first, flen);
-	env->out.send[0].to = alice.from;
+	assert_int_equal(env->out.nsend, 1);
+	assert_memory_equal(&env->out.send[0].to, &alice.from,
+	    sizeof(alice.from));
+	flen = env->out.send[0].len;
+	memcpy(first, env->out.send[0].buf, flen);
 	node_open_route(&alice, &env->out.send[0], mcopy, &mm);
 	assert_int_equal(mm.hdr.txid, req_txid);
 	assert_int_equal(msg_route_read(&mm, &rm), 0);
@@ -1044,9 +1034,7 @@ test_direction_cn_silent(void **state)
 /*
  * Many directions in flight at once, answered out of order: each NTM_ACK
  * finds its own path (MN i hears, nobody else), and the next timer is
- * always the earliest deadline of the paths still waiting.  The reverse
- * route (dave behind a NAT, the MNs global), where MN's Route Direction
- * waits for CN's NTM_ACK.
+ * always the earliest deadline of the paths still waiting.
  */
 enum { MANY = 40 };
 
@@ -1067,13 +1055,12 @@ test_direction_many_in_flight(void **state)
 
 	assert_non_null(mn);
 	node_init(&dave, "dave.dc1.ntm.test", 7, tkey, WALL + 3600, 21);
-	dave.from = v4("203.0.113.9", 4620);
+	dave.local = dave.from = v4("203.0.113.9", 4620);
 	do_register(env, &dave, 0, &ack, copy);
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof(name), "m%02u.dc1.ntm.test", i);
 		node_init(&mn[i], name, 7, tkey, WALL + 3600, 100 + i);
-		mn[i].local = mn[i].from = v4("198.51.100.77",
-		    (uint16_t)(41000 + i));
+		mn[i].from = v4("198.51.100.77", (uint16_t)(41000 + i));
 		do_register(env, &mn[i], 0, &ack, copy);
 	}
 	/* Requests at distinct times: deadlines 10250, 10257, ... */
@@ -1793,13 +1780,10 @@ test_node_revoked(void **state)
 	uint64_t before;
 
 	two_nodes(env, &alice, &dave);
-	/*
-	 * A direction to dave is waiting for his NTM_ACK when he is revoked
-	 * (alice has hers already: the direct route).
-	 */
+	/* A direction to dave is waiting for his NTM_ACK when he is revoked. */
 	len = node_direction(&alice, "dave.dc1.ntm.test", buf);
 	input(env, buf, len, &alice.from, 1000);
-	assert_int_equal(env->out.nsend, 2);
+	assert_int_equal(env->out.nsend, 1);
 	assert_int_equal(signal_node_revoked(env->sig, "dave.dc1.ntm.test"), 0);
 	assert_int_equal(signal_node_revoked(env->sig, "dave.dc1.ntm.test"),
 	    -ENOENT);
@@ -2293,7 +2277,6 @@ test_fragments(void **state)
 	uint8_t whole[SIGNAL_MSG_MAX], first[PROTO_FRAGMENTS_MAX][
 	    PROTO_DATAGRAM_MAX];
 	size_t lens[4], flen[PROTO_FRAGMENTS_MAX], ncn, i, len;
-	struct signal_send mn_rd;
 	struct node alice, dave;
 	struct msg m, mc;
 	struct msg_route rc;
@@ -2327,15 +2310,9 @@ test_fragments(void **state)
 	assert_int_equal(st->frag_in, 3);
 	assert_int_equal(st->frag_messages, 1);
 	assert_int_equal(st->directions, 1);
-	/*
-	 * dave's Route Direction carries that status: fragments too; then
-	 * alice's, one datagram (the direct route: before dave's NTM_ACK).
-	 */
-	assert_true(env->out.nsend >= 4);
-	ncn = env->out.nsend - 1;
-	assert_memory_equal(&env->out.send[ncn].to, &alice.from,
-	    sizeof(alice.from));
-	mn_rd = env->out.send[ncn];
+	/* dave's Route Direction carries that status: fragments too. */
+	ncn = env->out.nsend;
+	assert_true(ncn >= 3);
 	for (i = 0; i < ncn; i++) {
 		assert_memory_equal(&env->out.send[i].to, &dave.from,
 		    sizeof(dave.from));
@@ -2359,8 +2336,8 @@ test_fragments(void **state)
 	}
 	len = node_ntm_ack(&dave, rc.path_id, PROTO_STATUS_OK, buf);
 	input(env, buf, len, &dave.from, 1400);
-	assert_int_equal(env->out.nsend, 0);
-	node_open_route(&alice, &mn_rd, whole, &mc);
+	assert_int_equal(env->out.nsend, 1);
+	node_open_route(&alice, &env->out.send[0], whole, &mc);
 	assert_int_equal(mc.hdr.txid, alice.txid);
 
 	/* A fragment never completed is forgotten after 2 s. */

@@ -640,61 +640,6 @@ scheme_run(struct pki *p, const struct leaf *cn_leaf, const char *kexs,
 	node_free(&mn);
 }
 
-/* ---- the direct route: MN's Route Direction before CN's NTM ACK ---- */
-
-/*
- * On the direct route the DC sends MN its Route Direction right behind
- * CN's (PROTOCOL.md 6); CN's refusal then reaches MN as an error Route
- * Direction while MN waits for the Tunnel Response: the lookup fails with
- * CN's status, and CN's answer, should one come, finds no setup.  An error
- * for another transaction, or after the tunnel is up, changes nothing.
- */
-static void
-test_refusal_after_route_direction(void **state)
-{
-	struct pki *p = *state;
-	struct node mn, cn;
-	struct run r;
-	const struct act *dr, *ans;
-
-	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "early");
-	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "early");
-	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 5, mn.now),
-	    0);
-	assert_non_null(dr = last(&mn, TUNNEL_ACT_SEND_DC));
-	assert_int_equal(route_to(&cn, &r.d, 0xc0ffee, PROTO_ROLE_RESPONDER,
-	    false, &r.about_mn), 0);
-	assert_int_equal(route_to(&mn, &r.d, dr->txid, PROTO_ROLE_INITIATOR,
-	    true, &r.about_cn), 0);
-	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_PEER), 1);
-	assert_null(last(&mn, TUNNEL_ACT_ANSWER));
-	assert_int_equal(route_error(&mn, dr->txid + 1,
-	    PROTO_STATUS_REFUSED_POLICY), -ENOENT);
-	assert_int_equal(route_error(&mn, dr->txid, PROTO_STATUS_REFUSED_POLICY),
-	    0);
-	assert_non_null(ans = last(&mn, TUNNEL_ACT_ANSWER));
-	assert_int_equal(ans->token, 5);
-	assert_int_equal(ans->status, PROTO_STATUS_REFUSED_POLICY);
-	assert_int_equal(tunnel_setups(mn.t), 0);
-	/* CN answers the request anyway: MN has nothing waiting for it. */
-	pump_all(&mn, &cn);
-	assert_int_equal(count(&mn, TUNNEL_ACT_INSTALL), 0);
-	assert_int_equal(tunnel_count(mn.t), 0);
-	node_free(&cn);
-	node_free(&mn);
-
-	/* A late error after the tunnel is up: dropped, the tunnel stays. */
-	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "late");
-	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "late");
-	assert_int_equal(run_setup(&r, &mn, &cn, 6), PROTO_STATUS_OK);
-	dr = last(&mn, TUNNEL_ACT_SEND_DC);
-	assert_int_equal(route_error(&mn, dr->txid, PROTO_STATUS_UNAVAILABLE),
-	    -ENOENT);
-	assert_int_equal(tunnel_count(mn.t), 1);
-	node_free(&cn);
-	node_free(&mn);
-}
-
 /* ---- where a setup's time went ---- */
 
 static uint64_t fake_us;
@@ -2329,7 +2274,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ecdhe_end_to_end),
-		cmocka_unit_test(test_refusal_after_route_direction),
 		cmocka_unit_test(test_setup_timing),
 		cmocka_unit_test(test_shared_end_to_end),
 		cmocka_unit_test(test_rsa_end_to_end),
