@@ -34,6 +34,10 @@ struct pc_cert {
 	 */
 	enum pc_chain		 chain;
 	int			 chain_rv;
+	/* Its key, made at the first peercheck_verify_borrow (or NULL). */
+	gnutls_pubkey_t		 pub;
+	/* The last expected FQDN cert_has_dns() found ("" none yet). */
+	char			 fqdn_ok[CERT_FQDN_MAX + 1];
 };
 
 /*
@@ -186,6 +190,8 @@ pc_cert_clear(struct pc_cert *c)
 	if (!c->live)
 		return;
 	gnutls_x509_crt_deinit(c->crt);
+	if (c->pub != NULL)
+		gnutls_pubkey_deinit(c->pub);
 	free(c->der);
 	memset(c, 0, sizeof(*c));
 }
@@ -616,12 +622,22 @@ vip_check(const struct cert_info *in, const struct peercheck_expect *ex)
 	return 0;
 }
 
-/* Checks that depend on the caller's expectation, cached or not. */
+/*
+ * Checks that depend on the caller's expectation, cached or not.  The
+ * name is looked for in the SAN again only when it is not the one found
+ * last time in these certificate bytes.
+ */
 static int
 expect_check(struct pc_cert *c, const struct peercheck_expect *ex)
 {
-	if (ex->fqdn == NULL || !cert_has_dns(c->crt, ex->fqdn))
+	if (ex->fqdn == NULL)
 		return PEERCHECK_E_FQDN;
+	if (c->fqdn_ok[0] == '\0' || strcmp(c->fqdn_ok, ex->fqdn) != 0) {
+		if (!cert_has_dns(c->crt, ex->fqdn))
+			return PEERCHECK_E_FQDN;
+		if (strlen(ex->fqdn) < sizeof(c->fqdn_ok))
+			memcpy(c->fqdn_ok, ex->fqdn, strlen(ex->fqdn) + 1);
+	}
 	if (vip_check(&c->info, ex) < 0)
 		return PEERCHECK_E_VIP;
 	if (ex->serial != NULL && !serial_equal(ex->serial, ex->serial_len,
@@ -803,10 +819,11 @@ status_staple(struct peercheck *pc, struct pc_cert *c, const uint8_t *status,
 	return status_dates(st.this_update, st.next_update, now, newest);
 }
 
-int
-peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
+/* peercheck_verify's checks; *out is the certificate's entry. */
+static int
+pc_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
     const uint8_t *status, size_t status_len,
-    const struct peercheck_expect *ex, time_t now, gnutls_pubkey_t *pub)
+    const struct peercheck_expect *ex, time_t now, struct pc_cert **out)
 {
 	gnutls_datum_t sd = { (unsigned char *)(uintptr_t)status,
 	    (unsigned int)status_len };
@@ -818,8 +835,6 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	time_t newest;
 	int rv;
 
-	if (pub != NULL)
-		*pub = NULL;
 	if ((rv = cert_store(pc, cert, cert_len, &c)) < 0)
 		return pc_refuse(pc, ex->fqdn, rv);
 	if (ex->cert_hash != NULL && !crypto_ct_equal(ex->cert_hash, c->hash,
@@ -871,17 +886,58 @@ peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
 	pair_store(pc, c->hash, sh, res.this_update, res.next_update);
 good:
 	pc->stats.verified++;
-	if (pub != NULL) {
-		if (gnutls_pubkey_init(pub) < 0) {
-			*pub = NULL;
-			return -ENOMEM;
-		}
-		if (gnutls_pubkey_import_x509(*pub, c->crt, 0) < 0) {
-			gnutls_pubkey_deinit(*pub);
-			*pub = NULL;
-			return pc_refuse(pc, ex->fqdn, PEERCHECK_E_CERT_PARSE);
-		}
+	*out = c;
+	return 0;
+}
+
+/* A new gnutls_pubkey_t of c's key in *pub. */
+static int
+pc_pubkey(struct peercheck *pc, struct pc_cert *c, const char *fqdn,
+    gnutls_pubkey_t *pub)
+{
+	if (gnutls_pubkey_init(pub) < 0) {
+		*pub = NULL;
+		return -ENOMEM;
 	}
+	if (gnutls_pubkey_import_x509(*pub, c->crt, 0) < 0) {
+		gnutls_pubkey_deinit(*pub);
+		*pub = NULL;
+		return pc_refuse(pc, fqdn, PEERCHECK_E_CERT_PARSE);
+	}
+	return 0;
+}
+
+int
+peercheck_verify(struct peercheck *pc, const uint8_t *cert, size_t cert_len,
+    const uint8_t *status, size_t status_len,
+    const struct peercheck_expect *ex, time_t now, gnutls_pubkey_t *pub)
+{
+	struct pc_cert *c;
+	int rv;
+
+	if (pub != NULL)
+		*pub = NULL;
+	if ((rv = pc_verify(pc, cert, cert_len, status, status_len, ex, now,
+	    &c)) < 0)
+		return rv;
+	return pub != NULL ? pc_pubkey(pc, c, ex->fqdn, pub) : 0;
+}
+
+int
+peercheck_verify_borrow(struct peercheck *pc, const uint8_t *cert,
+    size_t cert_len, const uint8_t *status, size_t status_len,
+    const struct peercheck_expect *ex, time_t now, gnutls_pubkey_t *pub)
+{
+	struct pc_cert *c;
+	int rv;
+
+	*pub = NULL;
+	if ((rv = pc_verify(pc, cert, cert_len, status, status_len, ex, now,
+	    &c)) < 0)
+		return rv;
+	if (c->pub == NULL && (rv = pc_pubkey(pc, c, ex->fqdn, &c->pub)) < 0)
+		return rv;
+	*pub = c->pub;
 	return 0;
 }
 

@@ -121,6 +121,14 @@ void	 peercheck_free(struct peercheck *);
 int	 peercheck_verify(struct peercheck *, const uint8_t *cert,
 	    size_t cert_len, const uint8_t *status, size_t status_len,
 	    const struct peercheck_expect *, time_t now, gnutls_pubkey_t *pub);
+/*
+ * The same, with *pub the key kept with the cached certificate: borrowed,
+ * valid until the next call into this peercheck (the handshake checks
+ * its signature with it at once), made once per certificate.
+ */
+int	 peercheck_verify_borrow(struct peercheck *, const uint8_t *cert,
+	    size_t cert_len, const uint8_t *status, size_t status_len,
+	    const struct peercheck_expect *, time_t now, gnutls_pubkey_t *pub);
 
 /*
  * peercheck_status_check: the status alone, as soon as a Route Direction

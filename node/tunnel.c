@@ -1339,14 +1339,13 @@ response_input(struct tunnel *t, struct setup *s, const struct msg *resp,
 		return;
 	}
 	st_attr = msg_attr_find(resp, PROTO_ATTR_STATUS);
-	if ((rc = peercheck_verify(t->pc, der, len, st_attr->val,
+	if ((rc = peercheck_verify_borrow(t->pc, der, len, st_attr->val,
 	    st_attr->len, &ex, (time_t)(now / 1000), &pub)) < 0) {
 		setup_fail(t, s, peercheck_status(rc), peercheck_strerror(rc));
 		return;
 	}
 	rc = handshake_verify_response(&s->req, resp, s->peer_cert_hash, pub,
 	    &tok);
-	gnutls_pubkey_deinit(pub);
 	if (rc < 0) {
 		setup_fail(t, s, handshake_status(rc), handshake_strerror(rc));
 		return;
@@ -1477,14 +1476,13 @@ request_input(struct tunnel *t, struct setup *s, const struct msg *req,
 	}
 	/* cert_I, status_I, then Sig_I: before any private-key use. */
 	st_attr = msg_attr_find(req, PROTO_ATTR_STATUS);
-	if ((rc = peercheck_verify(t->pc, der, len, st_attr->val,
+	if ((rc = peercheck_verify_borrow(t->pc, der, len, st_attr->val,
 	    st_attr->len, &ex, (time_t)(now / 1000), &pub)) < 0) {
 		request_refuse(t, s, req, peercheck_status(rc),
 		    peercheck_strerror(rc), from, now, true);
 		return;
 	}
 	rc = handshake_verify_request(req, t->cert_hash, pub, &tok);
-	gnutls_pubkey_deinit(pub);
 	if (rc < 0) {
 		request_refuse(t, s, req, handshake_status(rc),
 		    handshake_strerror(rc), from, now, true);

@@ -256,6 +256,44 @@ test_rsa_peer(void **state)
 	leaf_free(&bob);
 }
 
+/*
+ * peercheck_verify_borrow: the key kept with the cached certificate, the
+ * same object each time, checks bob's signatures; a refusal lends none.
+ */
+static void
+test_borrowed_key(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t st = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - 60);
+	gnutls_datum_t msg = { (unsigned char *)"transcript", 10 }, sig;
+	gnutls_pubkey_t pub = NULL, again = NULL;
+
+	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
+	    f->bob.der.size, st.data, st.size, &ex, NOW, &pub), 0);
+	assert_non_null(pub);
+	assert_int_equal(cert_key_type(pub), CERT_KEY_P256);
+	assert_int_equal(gnutls_privkey_sign_data2(f->bob.key,
+	    GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &msg, &sig), 0);
+	assert_true(gnutls_pubkey_verify_data2(pub,
+	    GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &msg, &sig) >= 0);
+	sig.data[sig.size - 1] ^= 1;
+	assert_true(gnutls_pubkey_verify_data2(pub,
+	    GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &msg, &sig) < 0);
+	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
+	    f->bob.der.size, st.data, st.size, &ex, NOW, &again), 0);
+	assert_ptr_equal(again, pub);
+	/* Another expected name: refused, nothing lent. */
+	ex.fqdn = "carol.dc2.ntm.test";
+	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
+	    f->bob.der.size, st.data, st.size, &ex, NOW, &again),
+	    PEERCHECK_E_FQDN);
+	assert_null(again);
+	gnutls_free(sig.data);
+	gnutls_free(st.data);
+}
+
 static void
 test_good_peer_and_cache(void **state)
 {
@@ -861,6 +899,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good_peer_and_cache,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_borrowed_key,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_root_refused,
 		    setup, teardown),
