@@ -15,42 +15,8 @@
 # federation) are reported as TAP SKIP with ntmd's own answer as the
 # reason, never as passes.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound dig python3 setsid getent openssl ping curl iperf3 ss
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
-
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-L=e2e$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-e2e.XXXXXX)
-NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-lab() {
-	"$LABCMD" "$@"
-}
-
-# ctl NODE ARGS...: ntmctl against NODE's ntmd (its control socket).
-ctl() {
-	n=$1
-	shift
-	"$NTMCTL" "$@" -s "$S/$n/ntmd.sock"
-}
-
-# nstat NODE KEY: one value of the node's ntmctl status --json.
-nstat() {
-	ctl "$1" status --json 2>/dev/null |
-	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
-}
+. "$top_srcdir/tests/lab.sh"
+lab_begin e2e dig getent openssl ping curl iperf3 ss
 
 # in_prefix ADDR PREFIX: ADDR lies inside PREFIX.
 in_prefix() {
@@ -62,15 +28,6 @@ addr_of() {
 	eval "echo \$${2}_$1"
 }
 
-# dump HOST...: the daemons' logs under a failed check.
-dump() {
-	for h in "$@"; do
-		for f in "$S/$h"/*.log; do
-			[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $h/${f##*/}: |"
-		done
-	done
-}
-
 NODES="alice dave bob carol"
 zone_alice=dc1.ntm.test zone_dave=dc1.ntm.test
 zone_bob=dc2.ntm.test zone_carol=dc2.ntm.test
@@ -79,14 +36,7 @@ net4_dc2=198.18.2.0/24 net6_dc2=fd6e:746d:6f62:2::/64
 
 # ---- up: servers, then nodes enrolled and registered ----------------------
 
-if out=$(lab up --name "$L" 2>&1); then
-	ok "ntm-lab up returns with every node enrolled and registered"
-else
-	not_ok "ntm-lab up returns with every node enrolled and registered" "$out"
-	dump as dc1 dc2 alice dave bob carol
-	tap_done
-	exit 1
-fi
+lab_up "ntm-lab up returns with every node enrolled and registered"
 for d in as dc1 dc2; do
 	check "status: the daemon on $d runs" sh -c \
 		"'$LABCMD' status --name '$L' | grep -Eq '^$d .*(ntm-as|ntm-dc): running'"
@@ -269,10 +219,7 @@ check_eq "alice: the reverse lookup of carol's vIPv4 names her" \
 pid=$(lab status --name "$L" --json | python3 -c 'import json, sys
 print([p["pid"] for h in json.load(sys.stdin)["hosts"] if h["name"] == "alice" for p in h["processes"]][0])')
 kill -TERM "$pid"
-gone() {
-	! kill -0 "$pid" 2>/dev/null || sed 's/.*) //' "/proc/$pid/stat" | grep -q '^Z'
-}
-check "alice's ntmd stops on SIGTERM" wait_for 5 gone
+check "alice's ntmd stops on SIGTERM" wait_for 5 pid_gone "$pid"
 check "status shows alice's ntmd as exited" sh -c \
 	"'$LABCMD' status --name '$L' | grep -q '^alice .*ntmd: exited'"
 t0=$(date +%s%N)

@@ -17,42 +17,8 @@
 # where hole punching works (two firewall NATs), as ntmd logs it ("via
 # rs" / "via direct") on both sides.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound dig python3 setsid getent ping iptables ss
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
-
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-L=nat$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-nat.XXXXXX)
-NTM_BUILDDIR=$top_builddir
-export NTM_BUILDDIR
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-lab() {
-	"$LABCMD" "$@"
-}
-
-ctl() {
-	n=$1
-	shift
-	# A wedged ntmd must not hang the test.
-	timeout 5 "$NTMCTL" "$@" -s "$S/$n/ntmd.sock"
-}
-
-# nstat NODE KEY: one value of the node's ntmctl status --json.
-nstat() {
-	ctl "$1" status --json 2>/dev/null |
-	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
-}
+. "$top_srcdir/tests/lab.sh"
+lab_begin nat dig getent ping iptables ss
 
 # troute NODE PEER: the route of NODE's tunnel to PEER (ntmctl tunnels
 # --json), empty when there is none.
@@ -85,14 +51,6 @@ expect_via() {
 	fi
 }
 
-dump() {
-	for h in "$@"; do
-		for f in "$S/$h"/*.log; do
-			[ -f "$f" ] && tail -n 15 "$f" | sed "s|^|# $h/${f##*/}: |"
-		done
-	done
-}
-
 NODES="alice dave bob carol erin frank grace"
 zone_alice=dc1 zone_dave=dc1 zone_erin=dc1 zone_grace=dc1
 zone_bob=dc2 zone_carol=dc2 zone_frank=dc2
@@ -117,15 +75,10 @@ expect() {
 
 # ---- up: NAT routers, IPv6-only host, every node registered ------------------
 
-if out=$(NTM_LAB_KEY_TYPE=p256 lab up nat --name "$L" 2>&1); then
-	ok "ntm-lab up nat returns with every node enrolled and registered"
-else
-	not_ok "ntm-lab up nat returns with every node enrolled and registered" "$out"
-	dump as dc1 dc2 $NODES
-	tap_done
-	exit 1
-fi
-check_eq "up warns about nothing" "" "$(printf '%s\n' "$out" | grep -v "^lab $L up:")"
+NTM_LAB_KEY_TYPE=p256 lab_up \
+	"ntm-lab up nat returns with every node enrolled and registered" nat
+check_eq "up warns about nothing" "" \
+	"$(printf '%s\n' "$LAB_UP_OUT" | grep -v "^lab $L up:")"
 check_eq "status --json names each router's NAT kind" \
 	"cgn:random core:- home1:firewall home2:firewall hotel:masquerade" \
 	"$(lab status --name "$L" --json | python3 -c 'import json, sys
@@ -214,11 +167,8 @@ else
 	not_ok "ntm-lab restart carol" "$out"
 fi
 pid1=$(cut -d' ' -f1 "$S/carol/ntmd.pid")
-gone() {
-	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
-}
 check "carol's ntmd has a new PID" test "$pid0" != "$pid1"
-check "the old ntmd ($pid0) is gone" gone "$pid0"
+check "the old ntmd ($pid0) is gone" pid_gone "$pid0"
 check_eq "carol is registered again at once (restart waits for it)" registered \
 	"$(nstat carol registration)"
 check "carol's restarted ntmd runs ntm0 with mtu 1300 (the edited file was read)" sh -c \

@@ -15,76 +15,19 @@
 # is enrolled and registered.  Then alice's ntmd is restarted with
 # [tunnel] kex_allowed = shared: dave (ecdhe only) must refuse it.
 . "$top_srcdir/tests/tap.sh"
-tap_need_root
-tap_need_cmd ip nsd unbound python3 setsid getent ping curl sha256sum openssl
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$top_builddir/$b" ] || tap_skip_all "$b is not built"
-done
-
-LABCMD=$top_srcdir/tools/ntm-lab
-NTMCTL=$top_builddir/tools/ntmctl
-L=t$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-tunnel2.XXXXXX)
-NTM_BUILDDIR=$top_builddir
+. "$top_srcdir/tests/lab.sh"
+lab_begin t getent ping curl sha256sum openssl
 # The shortest validity ntm-as takes: ntmd's own status is half-stale
 # after 30 s and expired after 60 s.
 NTM_LAB_STATUS_VALIDITY=60s
-export NTM_BUILDDIR NTM_LAB_STATUS_VALIDITY
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-lab() {
-	"$LABCMD" "$@"
-}
-
-ctl() {
-	n=$1
-	shift
-	"$NTMCTL" "$@" -s "$S/$n/ntmd.sock"
-}
-
-nstat() {
-	ctl "$1" status --json 2>/dev/null |
-	    python3 -c "import json, sys; print(json.load(sys.stdin).get('$2', ''))" 2>/dev/null
-}
-
-# ntunnels NODE: how many tunnels ntmctl tunnels --json lists.
-ntunnels() {
-	ctl "$1" tunnels --json 2>/dev/null |
-	    python3 -c "import json, sys; print(len(json.load(sys.stdin)))" 2>/dev/null
-}
-
-dump() {
-	for h in "$@"; do
-		for f in "$S/$h"/*.log; do
-			[ -f "$f" ] && tail -n 20 "$f" | sed "s|^|# $h/${f##*/}: |"
-		done
-	done
-	for f in "$T"/*.log; do
-		[ -f "$f" ] && tail -n 20 "$f" | sed "s|^|# ${f##*/}: |"
-	done
-}
+export NTM_LAB_STATUS_VALIDITY
 
 now_ms() {
 	echo $(( $(date +%s%N) / 1000000 ))
 }
 
-if ! out=$(lab up --name "$L" 2>&1); then
-	not_ok "ntm-lab up with every node enrolled and registered" "$out"
-	dump as dc1 alice dave
-	tap_done
-	exit 1
-fi
-ok "ntm-lab up with every node enrolled and registered"
-for n in alice dave; do
-	[ "$(nstat "$n" registration)" = registered ] ||
-	    tap_skip_all "$n: ntmd is not registered in this lab"
-done
+lab_up "ntm-lab up with every node enrolled and registered"
+lab_need_registered alice dave
 v4=$(nstat dave vip4)
 v6=$(nstat dave vip6)
 check "dave has a vIPv4 and a vIPv6" test -n "$v4" -a -n "$v6"
@@ -171,15 +114,9 @@ a4=$(nstat alice vip4)
 a6=$(nstat alice vip6)
 pid=$(cut -d' ' -f1 "$S/alice/ntmd.pid")
 kill "$pid"
-gone() {
-	! kill -0 "$pid" 2>/dev/null || grep -q '^State:.*Z' "/proc/$pid/status"
-}
-check "alice's ntmd stops on SIGTERM" wait_for 10 gone
-dave_alone() {
-	test "$(ntunnels dave)" = 0
-}
+check "alice's ntmd stops on SIGTERM" wait_for 10 pid_gone "$pid"
 check "dave drops the tunnel at once: alice's ntmd sent TUNNEL_CLOSE" \
-	wait_for 2 dave_alone
+	wait_for 2 no_tunnel dave
 check "dave's log names the peer that closed the tunnel" \
 	grep -q "tunnel to alice.dc1.ntm.test closed by the peer" "$S/dave/ntmd.log"
 # The same node, its virtual IPs now fixed in the file (no AS round trip
@@ -191,10 +128,7 @@ check "ntmd -n accepts [tunnel] kex_allowed = shared" \
 	"$top_builddir/node/ntmd" -n -f "$T/alice.conf"
 setsid "$LABCMD" exec --name "$L" alice -- sh -c 'echo $$ >"$1"; exec "$2" -d -f "$3"' \
 	sh "$T/alice.pid" "$top_builddir/node/ntmd" "$T/alice.conf" >"$T/alice-ntmd.log" 2>&1 &
-registered() {
-	test "$(nstat alice registration)" = registered
-}
-check "alice's ntmd registers again" wait_for 20 registered
+check "alice's ntmd registers again" wait_for 20 registered alice
 check_fails "alice (shared): getent hosts dave.dc1.ntm.test is refused" \
 	lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test
 check_eq "alice: ntmctl resolve says NOTFOUND refused" "ntmctl: NOTFOUND refused" \
@@ -209,11 +143,11 @@ check "dave's log says shared is outside its kex_allowed" \
 
 pid=$(cat "$T/alice.pid")
 kill "$pid"
-check "alice's ntmd (shared) stops" wait_for 10 gone
+check "alice's ntmd (shared) stops" wait_for 10 pid_gone "$pid"
 sed -e 's/^kex_allowed = shared$/kex_allowed = ecdhe/' "$T/alice.conf" >"$T/alice2.conf"
 setsid "$LABCMD" exec --name "$L" alice -- sh -c 'echo $$ >"$1"; exec "$2" -d -f "$3"' \
 	sh "$T/alice2.pid" "$top_builddir/node/ntmd" "$T/alice2.conf" >"$T/alice2-ntmd.log" 2>&1 &
-check "alice's ntmd (ecdhe) registers again" wait_for 20 registered
+check "alice's ntmd (ecdhe) registers again" wait_for 20 registered alice
 check_eq "alice: getent sets up a new tunnel to dave" "$v6" \
 	"$(lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test | awk '{ print $1 }')"
 check "alice pings dave's vIPv4 over the new tunnel" \
@@ -270,11 +204,11 @@ check "dave: the next refresh is due at the new status's half-life" \
 # TUNNEL_CLOSE ends the old one), dave's keeps running on its timer.
 pid=$(cat "$T/alice2.pid")
 kill "$pid"
-check "alice's ntmd stops again" wait_for 10 gone
-check "dave holds no tunnel" wait_for 5 dave_alone
+check "alice's ntmd stops again" wait_for 10 pid_gone "$pid"
+check "dave holds no tunnel" wait_for 5 no_tunnel dave
 setsid "$LABCMD" exec --name "$L" alice -- "$top_builddir/node/ntmd" -d \
 	-f "$T/alice2.conf" >"$T/alice3-ntmd.log" 2>&1 &
-check "alice's ntmd registers again" wait_for 20 registered
+check "alice's ntmd registers again" wait_for 20 registered alice
 check_eq "alice: getent sets up a fresh tunnel to dave past the first nextUpdate" \
 	"$v6" "$(lab exec --name "$L" alice -- getent hosts dave.dc1.ntm.test | awk '{ print $1 }')"
 check "alice pings dave's vIPv4 over it" \
