@@ -66,23 +66,8 @@ struct dataplane {
 	struct dataplane_stats	  stats;	/* drops without a tunnel */
 };
 
-/* An inner IP packet's addresses, pointing into the packet. */
-struct dataplane_ip {
-	int		 family;
-	const uint8_t	*src, *dst;
-	size_t		 len;		/* the packet's own length */
-};
-
 enum {
 	DATAPLANE_DEFAULT_TUNNELS = 1024,
-	IP_VERSION_4 = 4,
-	IP_VERSION_6 = 6,
-	IPV4_ADDR_LEN = 4,
-	IPV6_ADDR_LEN = 16,
-	IPV4_SKIP_TO_TOTAL = 1,		/* DSCP/ECN */
-	IPV4_SKIP_TO_SRC = 8,		/* id, flags, ttl, protocol, checksum */
-	IPV6_SKIP_TO_PLEN = 3,		/* rest of class, flow label */
-	IPV6_SKIP_TO_SRC = 2,		/* next header, hop limit */
 };
 
 static const char *const dataplane_verdict_names[DATAPLANE_VERDICT_COUNT] = {
@@ -618,55 +603,6 @@ dataplane_stats_sum(const struct dataplane *dp, struct dataplane_stats *out)
 }
 
 /* ---- pure packet functions ------------------------------------------ */
-
-/*
- * Reads an inner IPv4 or IPv6 header far enough for its addresses and
- * length.  IPv4: IHL of at least 5 words, total length covering the header
- * and inside the input.  IPv6: the fixed header and its payload length
- * inside the input (jumbograms are not carried: the MTU is far below).
- */
-static int
-dataplane_ip_parse(const uint8_t *p, size_t len, struct dataplane_ip *ip)
-{
-	struct rbuf b;
-	uint8_t vihl;
-	uint16_t total, plen;
-	size_t ihl;
-
-	rbuf_init(&b, p, len);
-	if (rbuf_get_u8(&b, &vihl) < 0)
-		return -EBADMSG;
-	switch (vihl >> 4) {
-	case IP_VERSION_4:
-		ihl = (size_t)(vihl & 0x0f) * 4;
-		if (ihl < IPV4_HEADER_MIN ||
-		    rbuf_skip(&b, IPV4_SKIP_TO_TOTAL) < 0 ||
-		    rbuf_get_u16(&b, &total) < 0 ||
-		    rbuf_skip(&b, IPV4_SKIP_TO_SRC) < 0 ||
-		    rbuf_get_ptr(&b, &ip->src, IPV4_ADDR_LEN) < 0 ||
-		    rbuf_get_ptr(&b, &ip->dst, IPV4_ADDR_LEN) < 0)
-			return -EBADMSG;
-		if (total < ihl || total > len)
-			return -EBADMSG;
-		ip->family = AF_INET;
-		ip->len = total;
-		return 0;
-	case IP_VERSION_6:
-		if (rbuf_skip(&b, IPV6_SKIP_TO_PLEN) < 0 ||
-		    rbuf_get_u16(&b, &plen) < 0 ||
-		    rbuf_skip(&b, IPV6_SKIP_TO_SRC) < 0 ||
-		    rbuf_get_ptr(&b, &ip->src, IPV6_ADDR_LEN) < 0 ||
-		    rbuf_get_ptr(&b, &ip->dst, IPV6_ADDR_LEN) < 0)
-			return -EBADMSG;
-		if ((size_t)plen > rbuf_left(&b))
-			return -EBADMSG;
-		ip->family = AF_INET6;
-		ip->len = IPV6_HEADER_LEN + (size_t)plen;
-		return 0;
-	default:
-		return -EBADMSG;
-	}
-}
 
 static bool
 dataplane_is_peer(const struct dataplane_tunnel *t,

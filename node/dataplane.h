@@ -2,6 +2,7 @@
 #ifndef NTM_NODE_DATAPLANE_H
 #define NTM_NODE_DATAPLANE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <uv.h>
 
 #include "aead.h"
+#include "buf.h"
 #include "proto.h"
 #include "rand.h"
 #include "replay.h"
@@ -298,6 +300,75 @@ struct dataplane_rx {
  */
 enum dataplane_verdict dataplane_open(struct dataplane *, uint8_t *pkt,
 	    size_t len, const struct sockaddr *from, struct dataplane_rx *rx);
+
+/* An inner IP packet's addresses, pointing into the packet. */
+struct dataplane_ip {
+	int		 family;	/* AF_INET or AF_INET6 */
+	const uint8_t	*src, *dst;
+	size_t		 len;		/* the packet's own length */
+};
+
+/* Inner IP header fields, as dataplane_ip_parse() walks them. */
+enum dataplane_ip_field {
+	IP_VERSION_4 = 4,
+	IP_VERSION_6 = 6,
+	IPV4_ADDR_LEN = 4,
+	IPV6_ADDR_LEN = 16,
+	IPV4_SKIP_TO_TOTAL = 1,		/* DSCP/ECN */
+	IPV4_SKIP_TO_SRC = 8,		/* id, flags, ttl, protocol, checksum */
+	IPV6_SKIP_TO_PLEN = 3,		/* rest of class, flow label */
+	IPV6_SKIP_TO_SRC = 2,		/* next header, hop limit */
+};
+
+/*
+ * dataplane_ip_parse: an inner IPv4/IPv6 header's addresses and own length;
+ * 0 or -EBADMSG.  IPv4: IHL of at least 5 words, total length covering the
+ * header and inside the input.  IPv6: the fixed header and its payload
+ * length inside the input (no jumbograms: the MTU is far below).  Inline:
+ * the data plane runs it on every packet.
+ */
+static inline int
+dataplane_ip_parse(const uint8_t *p, size_t len, struct dataplane_ip *ip)
+{
+	struct rbuf b;
+	uint8_t vihl;
+	uint16_t total, plen;
+	size_t ihl;
+
+	rbuf_init(&b, p, len);
+	if (rbuf_get_u8(&b, &vihl) < 0)
+		return -EBADMSG;
+	switch (vihl >> 4) {
+	case IP_VERSION_4:
+		ihl = (size_t)(vihl & 0x0f) * 4;
+		if (ihl < IPV4_HEADER_MIN ||
+		    rbuf_skip(&b, IPV4_SKIP_TO_TOTAL) < 0 ||
+		    rbuf_get_u16(&b, &total) < 0 ||
+		    rbuf_skip(&b, IPV4_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, IPV4_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, IPV4_ADDR_LEN) < 0)
+			return -EBADMSG;
+		if (total < ihl || total > len)
+			return -EBADMSG;
+		ip->family = AF_INET;
+		ip->len = total;
+		return 0;
+	case IP_VERSION_6:
+		if (rbuf_skip(&b, IPV6_SKIP_TO_PLEN) < 0 ||
+		    rbuf_get_u16(&b, &plen) < 0 ||
+		    rbuf_skip(&b, IPV6_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, IPV6_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, IPV6_ADDR_LEN) < 0)
+			return -EBADMSG;
+		if ((size_t)plen > rbuf_left(&b))
+			return -EBADMSG;
+		ip->family = AF_INET6;
+		ip->len = IPV6_HEADER_LEN + (size_t)plen;
+		return 0;
+	default:
+		return -EBADMSG;
+	}
+}
 
 /*
  * dataplane_route: the tunnel for an inner packet read from the TUN device,

@@ -22,7 +22,7 @@ tests/fuzz/replay_tso.test: Makefile
 
 if FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_tso
-tests_fuzz_fuzz_tso_SOURCES = tests/fuzz/fuzz_tso.c node/tso.c
+tests_fuzz_fuzz_tso_SOURCES = tests/fuzz/fuzz_tso.c node/tso.c lib/buf.c
 tests_fuzz_fuzz_tso_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/node \
 	-fsanitize=fuzzer
 tests_fuzz_fuzz_tso_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane.h"
 #include "tso.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -18,10 +19,11 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 /*
  * The input is a batch of inner packets as the data plane hands them to
  * tso_gro_add() after opening them: each is a 2-byte big-endian length
- * and that many bytes, cut to what the data plane's own parse keeps (the
- * IPv4 total length or the IPv6 payload length; packets it would drop
- * are dropped here too).  Every group is then built as the writev() would
- * write it, and:
+ * and that many bytes, cut to the length the data plane's own parse
+ * (dataplane_ip_parse) gives it: the IPv4 total length, or the IPv6 header
+ * and payload length.  Packets it refuses are dropped here too, as
+ * dataplane_open() drops them.  Every group is then built as the writev()
+ * would write it, and:
  *   - a group of one packet is that packet, unchanged, DATA_VALID;
  *   - a coalesced group has a TCPV4/TCPV6 header and, split again at its
  *     gso_size by tso.c (what the kernel does with it), gives back packets
@@ -56,28 +58,6 @@ static uint16_t
 fz_be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-/* The length the data plane keeps of p[0..len), or 0 when it drops it. */
-static size_t
-fz_inner_len(const uint8_t *p, size_t len)
-{
-	size_t ihl, total;
-
-	if (len < 1)
-		return 0;
-	if (p[0] >> 4 == 4) {
-		ihl = (size_t)(p[0] & 0x0f) * 4;
-		if (ihl < 20 || len < 20)
-			return 0;
-		total = fz_be16(p + 2);
-		return total >= ihl && total <= len ? total : 0;
-	}
-	if (p[0] >> 4 == 6 && len >= 40) {
-		total = 40 + (size_t)fz_be16(p + 4);
-		return total <= len ? total : 0;
-	}
-	return 0;
 }
 
 /*
@@ -168,7 +148,8 @@ fz_group(size_t gi)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	size_t n = 0, off = 0, len, keep, gi, out = 0;
+	struct dataplane_ip ip;
+	size_t n = 0, off = 0, len, gi, out = 0;
 
 	if (fz_gro == NULL && tso_gro_new(&fz_gro, FZ_BATCH) < 0)
 		abort();
@@ -182,12 +163,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		if (len > FZ_PKT_MAX)
 			len = FZ_PKT_MAX;
-		keep = fz_inner_len(data + off, len);
-		if (keep > 0) {
-			if (tso_gro_add(fz_gro, data + off, keep) < 0)
+		if (dataplane_ip_parse(data + off, len, &ip) == 0) {
+			if (tso_gro_add(fz_gro, data + off, ip.len) < 0)
 				fz_fail("a batch within its capacity is full");
 			fz_pkt[n] = data + off;
-			fz_len[n] = keep;
+			fz_len[n] = ip.len;
 			n++;
 		}
 		off += len;
