@@ -13,6 +13,10 @@
 #                            on failure the logs, the plan, exit 1.  Its
 #                            output stays in LAB_UP_OUT
 # lab_need_registered NODE...  skip all unless each NODE's ntmd registered
+# lab_down_checks            three checks to end with: no daemon log reports
+#                            a sanitizer error, ntm-lab down exits 0 and
+#                            leaves no namespace, /etc/netns entry or state
+#                            dir behind
 #
 # A node's ntmd is stopped by the PID the lab records in $S/HOST/ntmd.pid
 # and started again (node_start), in the node's namespace, with
@@ -70,6 +74,16 @@ lab_need_registered() {
 		registered "$_n" ||
 		    tap_skip_all "$_n: ntmd is not registered in this lab"
 	done
+}
+
+lab_down_checks() {
+	# Sanitizer builds (--enable-sanitizers) report into the daemons' logs.
+	check_eq "no daemon log reports a sanitizer error" "" \
+	    "$(grep -l -e 'runtime error:' -e 'ERROR: AddressSanitizer' \
+	    -e 'ERROR: LeakSanitizer' "$S"/*/*.log 2>/dev/null)"
+	check "down --name $L exits 0" lab down --name "$L"
+	check_eq "down leaves no namespace, /etc/netns entry or state dir" "" \
+	    "$(ls -d /run/netns/ntm-"$L"-* /etc/netns/ntm-"$L"-* "$S" 2>/dev/null)"
 }
 
 lab() {

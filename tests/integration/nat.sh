@@ -251,13 +251,6 @@ for a in $NODES; do
 	done
 done
 
-# Sanitizer builds (--enable-sanitizers) report into the daemons' logs.
-check_eq "no daemon log reports a sanitizer error" "" \
-	"$(grep -l -e 'runtime error:' -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' \
-		"$S"/*/*.log 2>/dev/null)"
-
-check "down --name $L exits 0" lab down --name "$L"
-check_eq "down leaves no namespace, /etc/netns entry or state dir" "" \
-	"$(ls -d /run/netns/ntm-"$L"-* /etc/netns/ntm-"$L"-* "$S" 2>/dev/null)"
+lab_down_checks
 
 tap_done
