@@ -177,38 +177,38 @@ struct testca_signer {
 	int			 calls;
 };
 
+/* GnuTLS hands the data, or for ECDSA certificates the digest, to sign. */
+static inline int
+testca_signer_sign(void *userdata, gnutls_sign_algorithm_t algo,
+    const gnutls_datum_t *in, bool hashed, gnutls_datum_t *sig)
+{
+	struct testca_signer *s = userdata;
+
+	s->calls++;
+	if (hashed)
+		return gnutls_privkey_sign_hash2(s->real, algo, 0, in, sig);
+	return gnutls_privkey_sign_data2(s->real, algo, 0, in, sig);
+}
+
 static inline int
 testca_signer_data(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
     void *userdata, unsigned int flags, const gnutls_datum_t *data,
     gnutls_datum_t *sig)
 {
-	struct testca_signer *s = userdata;
-
-	(void)key;
-	(void)flags;
-	s->calls++;
-	return gnutls_privkey_sign_data2(s->real, algo, 0, data, sig);
+	return testca_signer_sign(userdata, algo, data, false, sig);
 }
 
-/* GnuTLS hands the digest, not the data, for ECDSA certificates. */
 static inline int
 testca_signer_hash(gnutls_privkey_t key, gnutls_sign_algorithm_t algo,
     void *userdata, unsigned int flags, const gnutls_datum_t *hash,
     gnutls_datum_t *sig)
 {
-	struct testca_signer *s = userdata;
-
-	(void)key;
-	(void)flags;
-	s->calls++;
-	return gnutls_privkey_sign_hash2(s->real, algo, 0, hash, sig);
+	return testca_signer_sign(userdata, algo, hash, true, sig);
 }
 
 static inline int
 testca_signer_info(gnutls_privkey_t key, unsigned int flags, void *userdata)
 {
-	(void)key;
-	(void)userdata;
 	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO)
 		return GNUTLS_PK_ECDSA;
 	if (flags & GNUTLS_PRIVKEY_INFO_PK_ALGO_BITS)
