@@ -43,7 +43,7 @@ tests/fuzz/replay_data.test: Makefile
 # sees it (libntm's objects are built without the instrumentation).
 if FUZZERS
 noinst_PROGRAMS += tests/fuzz/fuzz_data
-tests_fuzz_fuzz_data_SOURCES = tests/fuzz/fuzz_data.c node/dataplane.c \
+tests_fuzz_fuzz_data_SOURCES = tests/fuzz/fuzz_data.c node/dataplane.c node/tso.c node/tun.c \
 	lib/msg.c lib/buf.c lib/replay.c
 tests_fuzz_fuzz_data_CFLAGS = $(AM_CFLAGS) $(NTM_DEP_CFLAGS) \
 	-I$(top_srcdir)/node -fsanitize=fuzzer
