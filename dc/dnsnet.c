@@ -49,11 +49,21 @@ struct dnsnet_udp {
 	uint8_t		 buf[DNSNET_UDP_RECV];
 };
 
-/* Room for one IP_PKTINFO or IPV6_PKTINFO message, aligned for cmsghdr. */
+/*
+ * Room for one IP_PKTINFO or IPV6_PKTINFO message, aligned for cmsghdr
+ * (its cmsg_len is a size_t).  Not a struct cmsghdr member: glibc ends it
+ * with a flexible array, which clang will not have inside another struct.
+ */
 union dnsnet_cmsg {
-	struct cmsghdr	 align;
+	size_t		 align;
 	uint8_t		 b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
+
+static struct cmsghdr *
+dnsnet_cmsg_hdr(union dnsnet_cmsg *c)
+{
+	return (struct cmsghdr *)(void *)c->b;
+}
 
 /* Per datagram of a batch: who asked, where to, and the answer. */
 struct dnsnet_slot {
@@ -216,7 +226,7 @@ dnsnet_server_dst(struct dnsnet_server *u, int i)
 	struct cmsghdr *cm, *out;
 
 	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
-		out = &s->txctl.align;
+		out = dnsnet_cmsg_hdr(&s->txctl);
 		if (cm->cmsg_level == IPPROTO_IP &&
 		    cm->cmsg_type == IP_PKTINFO &&
 		    cm->cmsg_len >= CMSG_LEN(sizeof(p4))) {
@@ -293,7 +303,7 @@ dnsnet_server_answer(struct dnsnet_server *u, int i, int k, uint64_t now)
 	th->msg_flags = 0;
 	if (u->pktinfo && dnsnet_server_dst(u, i)) {
 		th->msg_control = &s->txctl;
-		th->msg_controllen = s->txctl.align.cmsg_len ==
+		th->msg_controllen = dnsnet_cmsg_hdr(&s->txctl)->cmsg_len ==
 		    CMSG_LEN(sizeof(struct in_pktinfo)) ?
 		    CMSG_SPACE(sizeof(struct in_pktinfo)) :
 		    CMSG_SPACE(sizeof(struct in6_pktinfo));

@@ -695,20 +695,20 @@ tx_send(struct tunnel *t, struct setup *s, const struct tx *tx,
 static void
 addr_of(const struct sockaddr *sa, struct msg_addr *a)
 {
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+
 	memset(a, 0, sizeof(*a));
 	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-
+		memcpy(&in, sa, sizeof(in));
 		a->family = PROTO_FAMILY_IPV4;
-		a->port = ntohs(in->sin_port);
-		memcpy(a->addr, &in->sin_addr, 4);
+		a->port = ntohs(in.sin_port);
+		memcpy(a->addr, &in.sin_addr, 4);
 	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)sa;
-
+		memcpy(&in6, sa, sizeof(in6));
 		a->family = PROTO_FAMILY_IPV6;
-		a->port = ntohs(in6->sin6_port);
-		memcpy(a->addr, &in6->sin6_addr, 16);
+		a->port = ntohs(in6.sin6_port);
+		memcpy(a->addr, &in6.sin6_addr, 16);
 	}
 }
 

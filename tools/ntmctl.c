@@ -33,6 +33,9 @@ static const struct ntmctl_cmd ntmctl_cmds[] = {
 	    ntmctl_node },
 };
 
+static void	ntmctl_vmsg(const char *, va_list)
+		    __attribute__((format(printf, 1, 0)));
+
 static void
 ntmctl_vmsg(const char *fmt, va_list ap)
 {

@@ -376,6 +376,23 @@ check "and some TC=1 slip answers ($tc)" test "$tc" -gt 0
 check_eq "meanwhile another source (127.0.0.2) is answered" "198.18.1.10" \
     "$($D -b 127.0.0.2 @127.0.0.1 alice.dc1.ntm.test A +short)"
 
+# ---- a wildcard listener answers from the address it was asked on --------------
+# (IP_PKTINFO / IPV6_PKTINFO: dig drops an answer from another source)
+W=$(tap_free_port)
+sed -e "s/^listen = .*/listen = 0.0.0.0:$W, [::]:$W/" \
+    -e "s|^path = .*|path = $T/wild.db|" "$T/dc.conf" > "$T/wild.conf"
+"$DC" -d -f "$T/wild.conf" > "$T/wild.log" 2>&1 &
+WPID=$!
+wild_up() { dig -p "$W" +time=2 +tries=1 @127.0.0.2 dc1.ntm.test SOA +short |
+    grep -q hostmaster; }
+check "on 0.0.0.0, a query to 127.0.0.2 is answered from 127.0.0.2" \
+    wait_for 10 wild_up
+check_eq "on [::], a query to ::1 is answered from ::1" "ns1.dc1.ntm.test." \
+    "$(dig -p "$W" +time=2 +tries=1 @::1 www.dc1.ntm.test CNAME +short)"
+kill "$WPID"
+wait "$WPID"
+check_eq "the wildcard ntm-dc stops with status 0" 0 "$?"
+
 # ---- shutdown: statistics in the log -------------------------------------------
 kill "$PID"
 wait "$PID"
