@@ -554,10 +554,6 @@ setup_established(struct tunnel *t, struct setup *s,
 	emit(t, &a);
 	crypto_wipe(&c, sizeof(c));
 	handshake_keys_wipe(keys);
-	path_hex(s->path, hex);
-	log_info("tunnel to %s up (path %s, %s, %s)", s->peer, hex,
-	    kex_name(s->kex), s->role == PROTO_ROLE_INITIATOR ? "initiator" :
-	    "responder");
 	t->stats.established++;
 
 	memset(&nl, 0, sizeof(nl));
@@ -603,6 +599,11 @@ setup_established(struct tunnel *t, struct setup *s,
 		    strcmp(t->setup[i]->peer, l->peer) == 0)
 			waiters_answer(t, t->setup[i], PROTO_STATUS_OK, "up",
 			    l);
+	/* After the answers: the lookup does not wait for the log. */
+	path_hex(s->path, hex);
+	log_info("tunnel to %s up (path %s, %s, %s)", s->peer, hex,
+	    kex_name(s->kex), s->role == PROTO_ROLE_INITIATOR ? "initiator" :
+	    "responder");
 	return 0;
 }
 
