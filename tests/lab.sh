@@ -41,7 +41,9 @@ lab_begin() {
 	NTM_BUILDDIR=$top_builddir
 	export NTM_BUILDDIR
 	T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-$L.XXXXXX") || exit 1
-	trap lab_cleanup EXIT INT TERM
+	trap lab_cleanup EXIT
+	# An interrupt ends the test (through the EXIT trap), not only the lab.
+	trap 'exit 1' INT TERM
 }
 
 lab_cleanup() {
