@@ -144,12 +144,14 @@ dataplane_lookup_vip(const struct dataplane *dp, int family,
 	if (family == AF_INET) {
 		for (t = dp->by_v4[dataplane_hash_v4(dp, addr)]; t != NULL;
 		    t = t->next_v4)
-			if (memcmp(t->peer_vip4, addr, IPV4_ADDR_LEN) == 0)
+			if (memcmp(t->peer_vip4, addr,
+			    DATAPLANE_IPV4_ADDR_LEN) == 0)
 				return t;
 	} else if (family == AF_INET6) {
 		for (t = dp->by_v6[dataplane_hash_v6(dp, addr)]; t != NULL;
 		    t = t->next_v6)
-			if (memcmp(t->peer_vip6, addr, IPV6_ADDR_LEN) == 0)
+			if (memcmp(t->peer_vip6, addr,
+			    DATAPLANE_IPV6_ADDR_LEN) == 0)
 				return t;
 	}
 	return NULL;
@@ -248,9 +250,9 @@ dataplane_is_own(const struct dataplane *dp, int family, const uint8_t *a)
 {
 	if (family == AF_INET)
 		return dp->conf.has_vip4 &&
-		    memcmp(dp->conf.vip4, a, IPV4_ADDR_LEN) == 0;
+		    memcmp(dp->conf.vip4, a, DATAPLANE_IPV4_ADDR_LEN) == 0;
 	return dp->conf.has_vip6 &&
-	    memcmp(dp->conf.vip6, a, IPV6_ADDR_LEN) == 0;
+	    memcmp(dp->conf.vip6, a, DATAPLANE_IPV6_ADDR_LEN) == 0;
 }
 
 int
@@ -610,8 +612,9 @@ dataplane_is_peer(const struct dataplane_tunnel *t,
 {
 	if (ip->family == AF_INET)
 		return t->has_vip4 &&
-		    memcmp(t->peer_vip4, ip->src, IPV4_ADDR_LEN) == 0;
-	return t->has_vip6 && memcmp(t->peer_vip6, ip->src, IPV6_ADDR_LEN) == 0;
+		    memcmp(t->peer_vip4, ip->src, DATAPLANE_IPV4_ADDR_LEN) == 0;
+	return t->has_vip6 &&
+	    memcmp(t->peer_vip6, ip->src, DATAPLANE_IPV6_ADDR_LEN) == 0;
 }
 
 /* Seals under key `key`, whose last counter is *counter, in `phase`. */

@@ -310,14 +310,15 @@ struct dataplane_ip {
 
 /* Inner IP header fields, as dataplane_ip_parse() walks them. */
 enum dataplane_ip_field {
-	IP_VERSION_4 = 4,
-	IP_VERSION_6 = 6,
-	IPV4_ADDR_LEN = 4,
-	IPV6_ADDR_LEN = 16,
-	IPV4_SKIP_TO_TOTAL = 1,		/* DSCP/ECN */
-	IPV4_SKIP_TO_SRC = 8,		/* id, flags, ttl, protocol, checksum */
-	IPV6_SKIP_TO_PLEN = 3,		/* rest of class, flow label */
-	IPV6_SKIP_TO_SRC = 2,		/* next header, hop limit */
+	DATAPLANE_IP_V4 = 4,
+	DATAPLANE_IP_V6 = 6,
+	DATAPLANE_IPV4_ADDR_LEN = 4,
+	DATAPLANE_IPV6_ADDR_LEN = 16,
+	DATAPLANE_IPV4_SKIP_TO_TOTAL = 1,	/* DSCP/ECN */
+	/* id, flags, ttl, protocol, checksum */
+	DATAPLANE_IPV4_SKIP_TO_SRC = 8,
+	DATAPLANE_IPV6_SKIP_TO_PLEN = 3,	/* rest of class, flow label */
+	DATAPLANE_IPV6_SKIP_TO_SRC = 2,		/* next header, hop limit */
 };
 
 /*
@@ -339,26 +340,26 @@ dataplane_ip_parse(const uint8_t *p, size_t len, struct dataplane_ip *ip)
 	if (rbuf_get_u8(&b, &vihl) < 0)
 		return -EBADMSG;
 	switch (vihl >> 4) {
-	case IP_VERSION_4:
+	case DATAPLANE_IP_V4:
 		ihl = (size_t)(vihl & 0x0f) * 4;
 		if (ihl < IPV4_HEADER_MIN ||
-		    rbuf_skip(&b, IPV4_SKIP_TO_TOTAL) < 0 ||
+		    rbuf_skip(&b, DATAPLANE_IPV4_SKIP_TO_TOTAL) < 0 ||
 		    rbuf_get_u16(&b, &total) < 0 ||
-		    rbuf_skip(&b, IPV4_SKIP_TO_SRC) < 0 ||
-		    rbuf_get_ptr(&b, &ip->src, IPV4_ADDR_LEN) < 0 ||
-		    rbuf_get_ptr(&b, &ip->dst, IPV4_ADDR_LEN) < 0)
+		    rbuf_skip(&b, DATAPLANE_IPV4_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, DATAPLANE_IPV4_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, DATAPLANE_IPV4_ADDR_LEN) < 0)
 			return -EBADMSG;
 		if (total < ihl || total > len)
 			return -EBADMSG;
 		ip->family = AF_INET;
 		ip->len = total;
 		return 0;
-	case IP_VERSION_6:
-		if (rbuf_skip(&b, IPV6_SKIP_TO_PLEN) < 0 ||
+	case DATAPLANE_IP_V6:
+		if (rbuf_skip(&b, DATAPLANE_IPV6_SKIP_TO_PLEN) < 0 ||
 		    rbuf_get_u16(&b, &plen) < 0 ||
-		    rbuf_skip(&b, IPV6_SKIP_TO_SRC) < 0 ||
-		    rbuf_get_ptr(&b, &ip->src, IPV6_ADDR_LEN) < 0 ||
-		    rbuf_get_ptr(&b, &ip->dst, IPV6_ADDR_LEN) < 0)
+		    rbuf_skip(&b, DATAPLANE_IPV6_SKIP_TO_SRC) < 0 ||
+		    rbuf_get_ptr(&b, &ip->src, DATAPLANE_IPV6_ADDR_LEN) < 0 ||
+		    rbuf_get_ptr(&b, &ip->dst, DATAPLANE_IPV6_ADDR_LEN) < 0)
 			return -EBADMSG;
 		if ((size_t)plen > rbuf_left(&b))
 			return -EBADMSG;
