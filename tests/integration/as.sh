@@ -7,22 +7,15 @@
 #   asnode (tests/as) ──TLS 127.0.0.1:$AS──> ntm-as ──> as.db, as.crl
 #   ntmctl account/revoke ──UNIX socket──> ntm-as
 #
-# No root needed: one ntm-as on 127.0.0.1, ports picked from the pid.
+# No root needed: one ntm-as on 127.0.0.1, its port picked free.
 . "$top_srcdir/tests/tap.sh"
 tap_need_cmd openssl
 
 NTMCTL=$top_builddir/tools/ntmctl
 NTMAS=$top_builddir/as/ntm-as
 ASNODE=$top_builddir/tests/as/asnode
-T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-as.XXXXXX")
-AS_PORT=$((20000 + $$ % 20000))
-ASPID=
-cleanup() {
-	[ -n "$ASPID" ] && kill "$ASPID" 2>/dev/null && wait "$ASPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
+. "$top_srcdir/tests/asdc.sh"
+asdc_begin as "$NTMCTL" "$NTMAS" "$ASNODE"
 
 contains() {
 	case "$3" in
@@ -33,56 +26,23 @@ in: $3" ;;
 }
 
 # --- PKI and configuration ----------------------------------------------
-$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
-	--vrange6 fd6e:746d:6f62::/48 >/dev/null || exit 1
-$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
-	--zone dc1.ntm.test --out dc1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role node --fqdn mallory.dc1.ntm.test \
-	--vip4 198.18.1.200 --vip6 fd6e:746d:6f62:1::200 --out stray \
-	>/dev/null || exit 1
-cat as1.pem ca/as.pem > as1.chain
-cat dc1.pem ca/as.pem > dc1.chain
-cat stray.pem ca/as.pem > stray.chain
+asdc_ca
+asdc_issue stray --role node --fqdn mallory.dc1.ntm.test \
+	--vip4 198.18.1.200 --vip6 fd6e:746d:6f62:1::200
 head -c 32 /dev/urandom > dc1.tkey
 head -c 32 /dev/urandom > dc2.tkey
 chmod 600 dc1.tkey dc2.tkey
 
-cat > as.conf <<EOF
-[as]
-listen = 127.0.0.1:$AS_PORT
-database = $T/as.db
-trust = $T/ca/root.pem
-ca_cert = $T/ca/as.pem
-ca_key = $T/ca/as.key
-tls_cert = $T/as1.chain
-tls_key = $T/as1.key
-crl = $T/as.crl
-control = $T/as.sock
-status_validity = 2m
-argon2_passes = 1
-argon2_memory_kib = 1024
-account_burst = 4
+# Few guesses per account, so the rate limit is seen below.
+asdc_as_head "crl = $T/as.crl
+status_validity = 2m" "account_burst = 4
 account_per_minute = 1
-source_burst = 500
-
-[dc.dc1]
-zone = dc1.ntm.test
-address = 127.0.0.1:1
-signalling = 192.0.2.1:4610
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
+source_burst = 500"
+asdc_as_dc 1 127.0.0.1:1 "signalling = 192.0.2.1:4610
 pool4 = 198.18.1.0/29
 pool6 = fd6e:746d:6f62:1::/125
-ticket_key = $T/dc1.tkey
-
-[dc.dc2]
-zone = dc2.ntm.test
-address = 127.0.0.1:1
-prefix4 = 198.18.2.0/24
-prefix6 = fd6e:746d:6f62:2::/64
-ticket_key = $T/dc2.tkey
-EOF
+ticket_key = $T/dc1.tkey"
+asdc_as_dc 2 127.0.0.1:1 "ticket_key = $T/dc2.tkey"
 
 out=$($NTMAS -n -f as.conf 2>&1)
 check_eq "ntm-as -n accepts the configuration" "configuration OK" "$out"

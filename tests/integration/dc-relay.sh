@@ -11,7 +11,7 @@
 #
 #   ns n1: alice 10.1.0.2 -- ns r1 (MASQUERADE) 192.0.2.1 --+
 #   ns n2: carol 10.2.0.2 -- ns r2 (MASQUERADE) 192.0.2.2 --+-- br0 in ns s:
-#        ntm-dc 192.0.2.10 (UDP 4610; TLS 4611 and ntm-as on loopback)
+#        ntm-dc 192.0.2.10 (UDP 4610; its TLS and ntm-as on loopback)
 #        ntm-rs 192.0.2.7  (UDP 4613, TLS 4614)
 #
 # NTM_KEEP=1 keeps the temporary directory (logs, outputs) for debugging.
@@ -27,22 +27,16 @@ DC=$top_builddir/dc/ntm-dc
 RS=$top_builddir/rs/ntm-rs
 DIR=$top_builddir/tests/dc/dirclient
 RSNODE=$top_builddir/tests/rs/rsnode
-for b in "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$RS" "$DIR" "$RSNODE"; do
-	[ -x "$b" ] || tap_skip_all "build $b first"
-done
-
 P=ntm-$$
 NS=$P-s NR1=$P-r1 NR2=$P-r2 NN1=$P-n1 NN2=$P-n2
-T=$(mktemp -d "${TMPDIR:-/tmp}/ntm-dcrelay.XXXXXX")
-ASPID= DCPID= RSPID= CPID=
-cleanup() {
-	for p in $CPID $DCPID $RSPID $ASPID; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
+RSPID= CPID=
+ASDC_AT_EXIT=relay_cleanup
+relay_cleanup() {
+	for p in $CPID $RSPID; do kill "$p" 2>/dev/null; done
 	for n in $NN1 $NN2 $NR1 $NR2 $NS; do ip netns del "$n" 2>/dev/null; done
-	[ -n "${NTM_KEEP:-}" ] || rm -rf "$T"
 }
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
+. "$top_srcdir/tests/asdc.sh"
+asdc_begin dcrelay "$NTMCTL" "$NTMAS" "$ASNODE" "$DC" "$RS" "$DIR" "$RSNODE"
 
 # ---- topology ----------------------------------------------------------
 for n in $NS $NR1 $NR2 $NN1 $NN2; do
@@ -70,67 +64,21 @@ for i in 1 2; do
 done
 
 # ---- certificates and configuration ------------------------------------
-$NTMCTL ca init --dir ca --domain ntm.test --vrange4 198.18.0.0/15 \
-	--vrange6 fd6e:746d:6f62::/48 >/dev/null &&
-$NTMCTL ca issue --dir ca --role as --name as.ntm.test --out as1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role dc --name ns1.dc1.ntm.test \
-	--zone dc1.ntm.test --out dc1 >/dev/null &&
-$NTMCTL ca issue --dir ca --role rs --name rs.ntm.test --out rs >/dev/null ||
-	exit 1
-for c in as1 dc1 rs; do cat $c.pem ca/as.pem > $c.chain; done
+asdc_ca
+asdc_issue rs --role rs --name rs.ntm.test
 head -c 32 /dev/urandom > dc1.tkey
 chmod 600 dc1.tkey
 
-cat > as.conf <<EOF2
-[as]
-listen = 127.0.0.1:4612
-database = $T/as.db
-trust = $T/ca/root.pem
-ca_cert = $T/ca/as.pem
-ca_key = $T/ca/as.key
-tls_cert = $T/as1.chain
-tls_key = $T/as1.key
-control = $T/as.sock
-argon2_passes = 1
-argon2_memory_kib = 1024
-account_burst = 1000
-source_burst = 1000
-
-[dc.dc1]
-zone = dc1.ntm.test
-address = 127.0.0.1:4611
-signalling = 192.0.2.10:4610
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-ticket_key = $T/dc1.tkey
-EOF2
-cat > dc1.zone <<EOF2
-\$ORIGIN dc1.ntm.test.
-\$TTL 3600
-@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
-	IN NS ns1
-ns1	IN A 192.0.2.10
-EOF2
-cat > dc.conf <<EOF2
-[dns]
-zone = dc1.ntm.test
-zone_file = $T/dc1.zone
-listen = 127.0.0.1:5353
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-
-[database]
-path = $T/dc.db
-
-[signal]
-listen = 192.0.2.10:4610
-ticket_key_file = $T/dc1.tkey
-
-[tls]
-listen = 127.0.0.1:4611
-trust = $T/ca/root.pem
-cert = $T/dc1.chain
-key = $T/dc1.key
+# ntm-as and the DC's TLS and DNS on the loopback of ns s; the DC signals
+# on the bridge, where the nodes reach it.
+asdc_as_head ""
+asdc_as_dc 1 "127.0.0.1:$TLS_PORT" "signalling = 192.0.2.10:4610
+ticket_key = $T/dc1.tkey"
+asdc_zone 192.0.2.10
+asdc_dc_dns
+asdc_dc_signal 192.0.2.10:4610 "ticket_key_file = $T/dc1.tkey"
+asdc_dc_tls
+cat >> dc.conf <<EOF
 
 [relay]
 server = 192.0.2.7:4614
@@ -140,7 +88,7 @@ socket = $T/dc.sock
 
 [policy]
 rule = deny carol.dc1.ntm.test -> alice.dc1.ntm.test
-EOF2
+EOF
 cat > rs.conf <<EOF2
 [relay]
 listen = 192.0.2.7:4613
@@ -192,7 +140,7 @@ wait_for 10 grep -q "listening for nodes" as.log ||
 enroll() {	# enroll NAME -> serial on stdout
 	echo "secret of $1" | ip netns exec "$NS" $NTMCTL account add "$1" \
 		--fqdn "$1.dc1.ntm.test" --socket as.sock >/dev/null
-	ip netns exec "$NS" $ASNODE -a 127.0.0.1:4612 -t ca/root.pem enroll \
+	ip netns exec "$NS" $ASNODE -a 127.0.0.1:$AS_PORT -t ca/root.pem enroll \
 		"$1" "secret of $1" "$1.dc1.ntm.test" "$1" > "$1.enroll" 2>&1
 	wait_for 10 grep -q "notice-issued $1.dc1.ntm.test" dc.log
 }

@@ -3,53 +3,24 @@
 # node registers with a ticket sealed under the DC's ticket key, and dig
 # then answers the node's virtual IPs.
 #
-#   tests/dc/regclient  --UDP-->  127.0.0.1:$SPORT, [::1]:$SPORT  ntm-dc -d
-#   (plays the AS: seals                                          signal + DNS
-#    the ticket with lib/ticket)                                   db $T/dc.db
-#   dig                 --UDP-->  127.0.0.1:$PORT
+#   tests/dc/regclient  --UDP-->  127.0.0.1:$SIG_PORT,     ntm-dc -d
+#   (plays the AS: seals            [::1]:$SIG_PORT        signal + DNS
+#    the ticket with lib/ticket)                           db $T/dc.db
+#   dig                 --UDP-->  127.0.0.1:$DNS_PORT
 set -u
 . "$top_srcdir/tests/tap.sh"
 tap_need_cmd dig sqlite3 python3
 
 DC=$top_builddir/dc/ntm-dc
 REG=$top_builddir/tests/dc/regclient
-[ -x "$DC" ] && [ -x "$REG" ] || tap_skip_all "build dc/ntm-dc and tests/dc/regclient first"
-T=$(mktemp -d /tmp/ntm-dc-signal-$$.XXXXXX)
-PID=""
+. "$top_srcdir/tests/asdc.sh"
+asdc_begin dc-signal "$DC" "$REG"
 
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-# A port free for UDP and TCP on both loopbacks.
-PORT=$(tap_free_port)
-SPORT=$(tap_free_port)
-
-cat > "$T/dc1.zone" <<EOF
-\$ORIGIN dc1.ntm.test.
-\$TTL 3600
-@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
-	IN NS ns1
-ns1	IN A 198.18.1.1
-EOF
-cat > "$T/dc.conf" <<EOF
-[dns]
-zone = dc1.ntm.test
-zone_file = $T/dc1.zone
-listen = 127.0.0.1:$PORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-
-[database]
-path = $T/dc.db
-
-[signal]
-listen = 127.0.0.1:$SPORT, [::1]:$SPORT
-ticket_key_file = $T/ticket.key
-lifetime = 60s
-EOF
+asdc_zone 198.18.1.1
+asdc_dc_dns
+asdc_dc_signal "127.0.0.1:$SIG_PORT, [::1]:$SIG_PORT" \
+	"ticket_key_file = $T/ticket.key
+lifetime = 60s"
 # The ticket key as ntm-as reads it: 64 hex digits.
 printf '%s\n' 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef > "$T/ticket.key"
 chmod 600 "$T/ticket.key"
@@ -84,12 +55,12 @@ esac
 # ---- start -----------------------------------------------------------------
 start_dc() {
 	"$DC" -d -v -f "$T/dc.conf" >> "$T/log" 2>&1 &
-	PID=$!
-	wait_for 10 grep -q "signalling on \[::1\]:$SPORT" "$T/log"
+	DCPID=$!
+	wait_for 10 grep -q "signalling on \[::1\]:$SIG_PORT" "$T/log"
 }
-if start_dc; then ok "ntm-dc signals on 127.0.0.1:$SPORT and [::1]:$SPORT"
-else not_ok "ntm-dc signals on 127.0.0.1:$SPORT and [::1]:$SPORT" "$(cat "$T/log")"; tap_done; exit 1; fi
-D="dig -p $PORT +time=2 +tries=1 @127.0.0.1"
+if start_dc; then ok "ntm-dc signals on 127.0.0.1:$SIG_PORT and [::1]:$SIG_PORT"
+else not_ok "ntm-dc signals on 127.0.0.1:$SIG_PORT and [::1]:$SIG_PORT" "$(cat "$T/log")"; tap_done; exit 1; fi
+D="dig -p $DNS_PORT +time=2 +tries=1 @127.0.0.1"
 serial() { $D dc1.ntm.test SOA +short | awk '{print $3}'; }
 S0=$(serial)
 check_eq "before registering, alice is not in DNS" "NXDOMAIN" \
@@ -97,7 +68,7 @@ check_eq "before registering, alice is not in DNS" "NXDOMAIN" \
 
 # ---- registration ----------------------------------------------------------
 out=$("$REG" -k "$T/ticket.key" -n alice.dc1.ntm.test -4 198.18.1.10 \
-    -6 fd6e:746d:6f62:1::10 127.0.0.1:$SPORT 2>&1)
+    -6 fd6e:746d:6f62:1::10 127.0.0.1:$SIG_PORT 2>&1)
 case $out in
 "registered alice.dc1.ntm.test observed 127.0.0.1:"*" lifetime 60")
 	ok "a node with a ticket under the DC's key registers (REGISTRATION_ACK, lifetime 60 s)" ;;
@@ -116,7 +87,7 @@ row() { [ "$(sqlite3 "$T/dc.db" "SELECT vip4, vip6 FROM nodes WHERE fqdn = 'alic
 check "the registration is stored in the nodes table" wait_for 5 row
 
 out=$("$REG" -k "$T/ticket.key" -n dave.dc1.ntm.test -6 fd6e:746d:6f62:1::11 \
-    "[::1]:$SPORT" 2>&1)
+    "[::1]:$SIG_PORT" 2>&1)
 case $out in
 "registered dave.dc1.ntm.test observed [::1]:"*)
 	ok "an IPv6-only node registers over IPv6" ;;
@@ -127,28 +98,27 @@ check_eq "and answers AAAA" fd6e:746d:6f62:1::11 \
 
 # ---- refusals --------------------------------------------------------------
 out=$("$REG" -k "$T/other.key" -n carol.dc1.ntm.test -4 198.18.1.12 \
-    127.0.0.1:$SPORT 2>&1)
+    127.0.0.1:$SIG_PORT 2>&1)
 check_eq "a ticket under a key the DC does not hold is refused" \
     "refused bad ticket" "$out"
 check_eq "and the node does not appear in DNS" "" \
     "$($D carol.dc1.ntm.test A +short)"
 out=$("$REG" -k "$T/ticket.key" -n bob.dc2.ntm.test -4 198.18.2.10 \
-    127.0.0.1:$SPORT 2>&1)
+    127.0.0.1:$SIG_PORT 2>&1)
 case $out in
 "refused "*) ok "a ticket for a name outside the DC's zone is refused ($out)" ;;
 *)	not_ok "a ticket for a name outside the DC's zone is refused" "$out" ;;
 esac
 
 # ---- restart ---------------------------------------------------------------
-kill "$PID"
-wait "$PID" 2>/dev/null
-PID=""
+stop "$DCPID"
+DCPID=
 : > "$T/log"
 if start_dc; then ok "ntm-dc restarts"; else not_ok "ntm-dc restarts" "$(cat "$T/log")"; fi
 check_eq "after a restart alice's address is served from the database" \
     198.18.1.10 "$($D alice.dc1.ntm.test A +short)"
 out=$("$REG" -k "$T/ticket.key" -n alice.dc1.ntm.test -4 198.18.1.10 \
-    -6 fd6e:746d:6f62:1::10 127.0.0.1:$SPORT 2>&1)
+    -6 fd6e:746d:6f62:1::10 127.0.0.1:$SIG_PORT 2>&1)
 case $out in
 "registered alice.dc1.ntm.test "*) ok "and alice registers again with the same ticket key" ;;
 *)	not_ok "and alice registers again with the same ticket key" "$out" ;;

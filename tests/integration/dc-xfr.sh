@@ -18,40 +18,21 @@ tap_need_cmd dig sqlite3 python3
 NSD=$(command -v nsd || echo /usr/sbin/nsd)
 
 DC=$top_builddir/dc/ntm-dc
-[ -x "$DC" ] || tap_skip_all "build dc/ntm-dc first"
-T=$(mktemp -d /tmp/ntm-dc-xfr-$$.XXXXXX)
-DCPID=""
-NSDPID=""
+. "$top_srcdir/tests/asdc.sh"
+asdc_begin dc-xfr "$DC"
+NSDPID=
+ASDC_AT_EXIT=nsd_stop
+nsd_stop() { [ -z "$NSDPID" ] || kill "$NSDPID" 2>/dev/null; }
 
-cleanup() {
-	[ -n "$NSDPID" ] && kill "$NSDPID" 2>/dev/null
-	[ -n "$DCPID" ] && kill "$DCPID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-DCPORT=$(tap_free_port)
+DCPORT=$DNS_PORT
 NSDPORT=$(tap_free_port)
 while [ "$NSDPORT" = "$DCPORT" ]; do NSDPORT=$(tap_free_port); done
 KEY=eHhmci1rZXktZm9yLXRoZS1uc2Qtc2Vjb25kYXJ5LXRlc3Q=
 
-cat > "$T/dc1.zone" <<EOF
-\$ORIGIN dc1.ntm.test.
-\$TTL 3600
-@	IN SOA ns1 hostmaster 1 60 30 1209600 300
-	IN NS ns1
-ns1	IN A 198.18.1.1
-EOF
-cat > "$T/dc.conf" <<EOF
-[dns]
-zone = dc1.ntm.test
-zone_file = $T/dc1.zone
-listen = 127.0.0.1:$DCPORT
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-
-[database]
-path = $T/dc.db
+# Serial 1 and a refresh of 60 s: a later serial can only come from NOTIFY.
+asdc_zone 198.18.1.1 "1 60 30 1209600 300"
+asdc_dc_dns
+cat >> dc.conf <<EOF
 
 [xfr]
 allow = 127.0.0.1
