@@ -25,6 +25,11 @@ ntmctl="$top_builddir/tools/ntmctl"
 ns="ntm-$$-node"
 dir=$(mktemp -d /tmp/ntmd-test.XXXXXX)
 chmod 755 "$dir"
+# The CA, zone and dc.conf of the third and fourth runs come from asdc.sh,
+# written in $T (run them in a subshell that cd's there).
+. "$top_srcdir/tests/asdc.sh"
+T=$dir
+NTMCTL=$ntmctl
 pid=
 dcpid=
 aspid=
@@ -322,11 +327,8 @@ fi
 # takes its virtual IP from the certificate and registers with the DC.
 if python3 -c 'import cryptography.hazmat.primitives.ciphers.aead' \
 	2>/dev/null && command -v openssl >/dev/null; then
-	(cd "$dir" && "$ntmctl" ca init --dir ca --domain ntm.test \
-		--vrange4 198.18.0.0/15 --vrange6 fd6e:746d:6f62::/48 &&
-	"$ntmctl" ca issue --dir ca --role as --name as.ntm.test \
-		--out as1) >"$dir/ca.log" 2>&1
-	cat "$dir/as1.pem" "$dir/ca/as.pem" >"$dir/as-chain.pem"
+	(cd "$dir" && asdc_ca_init &&
+	asdc_issue as1 --role as --name as.ntm.test) >"$dir/ca.log" 2>&1
 	cp "$dir/ca/root.pem" "$dir/root.pem"
 	cat >"$dir/as.py" <<'EOF'
 import socket, ssl, struct, subprocess, sys
@@ -344,7 +346,7 @@ def note(line):
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.minimum_version = ssl.TLSVersion.TLSv1_3
 ctx.set_alpn_protocols(["ntmobile/1"])
-ctx.load_cert_chain(d + "/as-chain.pem", d + "/as1.key")
+ctx.load_cert_chain(d + "/as1.chain", d + "/as1.key")
 ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 ls.bind(("192.0.2.1", 4612))
@@ -497,28 +499,8 @@ open(out + "/ticket", "wb").write(aad + AESGCM(key).encrypt(nonce, body, aad))
 open(out + "/ticket.key", "wb").write(knd + struct.pack("!Q", 4102444800))
 ' "$dkey" "$state4"
 	chmod 600 "$state4/ticket" "$state4/ticket.key"
-	cat >"$dir/dc1.zone" <<'EOF'
-$ORIGIN dc1.ntm.test.
-$TTL 3600
-@	IN SOA ns1 hostmaster 2026010100 7200 900 1209600 300
-	IN NS ns1
-ns1	IN A 198.18.1.1
-EOF
-	cat >"$dir/ntm-dc.conf" <<EOF
-[dns]
-zone = dc1.ntm.test
-zone_file = $dir/dc1.zone
-listen = 192.0.2.1:53
-prefix4 = 198.18.1.0/24
-prefix6 = fd6e:746d:6f62:1::/64
-
-[database]
-path = $dir/dc.db
-
-[signal]
-listen = 192.0.2.1:4610
-ticket_key_file = $dir/dc-ticket.key
-EOF
+	(cd "$dir" && asdc_zone 198.18.1.1 && asdc_dc_dns 192.0.2.1:53 &&
+	asdc_dc_signal 192.0.2.1:4610 "ticket_key_file = $dir/dc-ticket.key")
 	cat >"$dir/ntmd4.conf" <<EOF
 [node]
 state_dir = $state4
@@ -533,7 +515,7 @@ address = 192.0.2.1
 socket = $sock
 EOF
 	ip netns exec "$ns" "$top_builddir/dc/ntm-dc" -d -f \
-		"$dir/ntm-dc.conf" >"$dir/dc4.log" 2>&1 &
+		"$dir/dc.conf" >"$dir/dc4.log" 2>&1 &
 	dcpid=$!
 	wait_for 10 grep -q "signalling on 192.0.2.1:4610" "$dir/dc4.log"
 	ip netns exec "$ns" "$ntmd" -d -f "$dir/ntmd4.conf" 2>"$dir/log4" &
