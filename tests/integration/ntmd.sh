@@ -43,6 +43,22 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# end_run NTMD_LOG LABEL PEER_LOG...: stop ntmd, then the DC and AS of the
+# run; after a failure show ntmd's log and the peers' under LABEL.
+end_run() {
+	kill -TERM "$pid"
+	wait "$pid"
+	pid=
+	for p in $dcpid $aspid; do kill "$p" 2>/dev/null; done
+	for p in $dcpid $aspid; do wait "$p" 2>/dev/null; done
+	dcpid= aspid=
+	[ "$TAP_FAILED" = 0 ] && return
+	sed 's/^/# ntmd: /' "$1"
+	label=$2
+	shift 2
+	sed "s/^/# $label: /" "$@"
+}
+
 # A DC for one node, from PROTOCOL.md 2, 3 and 7 (not from ntmd's code).
 cat >"$dir/dc.py" <<'EOF'
 import hashlib, hmac, os, socket, struct, sys
@@ -306,16 +322,7 @@ assert d["registrations"] == 1, d
 	txt=$("$ntmctl" resolve -s "$sock" bob.dc2.ntm.test 2>&1)
 	check_eq "registered from a bare ticket, not enrolled: a peer is UNAVAIL" \
 		"ntmctl: UNAVAIL not-enrolled" "$txt"
-	kill -TERM "$pid"
-	wait "$pid"
-	pid=
-	kill "$dcpid" 2>/dev/null
-	wait "$dcpid" 2>/dev/null
-	dcpid=
-	if ! [ "$TAP_FAILED" = 0 ]; then
-		sed 's/^/# ntmd: /' "$dir/log2"
-		sed 's/^/# dc: /' "$dir/dc.log"
-	fi
+	end_run "$dir/log2" dc "$dir/dc.log"
 else
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N - registration with a DC # SKIP no python3-cryptography"
@@ -455,17 +462,7 @@ EOF
 		wait_for 5 cmp -s "$state3/cert.pem" "$dir/issued.pem" -n \
 		"$(stat -c %s "$dir/issued.pem")"
 	check "still registered after the renewal" registered
-	kill -TERM "$pid"
-	wait "$pid"
-	pid=
-	kill "$dcpid" "$aspid" 2>/dev/null
-	wait "$dcpid" "$aspid" 2>/dev/null
-	dcpid=
-	aspid=
-	if ! [ "$TAP_FAILED" = 0 ]; then
-		sed 's/^/# ntmd: /' "$dir/log3"
-		sed 's/^/# as: /' "$dir/as.log" "$dir/as.err" "$dir/ca.log"
-	fi
+	end_run "$dir/log3" as "$dir/as.log" "$dir/as.err" "$dir/ca.log"
 else
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N - enrollment with an AS # SKIP no python3-cryptography"
@@ -534,16 +531,7 @@ assert d["observed-port"] == 4620 and d["nat"] == "none", d
 		check_eq "ntm-dc's DNS answers the registered node's A" \
 			198.18.1.10 "$txt"
 	fi
-	kill -TERM "$pid"
-	wait "$pid"
-	pid=
-	kill "$dcpid" 2>/dev/null
-	wait "$dcpid" 2>/dev/null
-	dcpid=
-	if ! [ "$TAP_FAILED" = 0 ]; then
-		sed 's/^/# ntmd: /' "$dir/log4"
-		sed 's/^/# ntm-dc: /' "$dir/dc4.log"
-	fi
+	end_run "$dir/log4" ntm-dc "$dir/dc4.log"
 else
 	TAP_N=$((TAP_N + 1))
 	echo "ok $TAP_N - registration with ntm-dc # SKIP not built"
