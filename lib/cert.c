@@ -1360,28 +1360,24 @@ struct cert_anchor {
 static bool
 cert_nc_simple(gnutls_x509_name_constraints_t nc)
 {
+	int (*const get[])(gnutls_x509_name_constraints_t, unsigned int,
+	    unsigned int *, gnutls_datum_t *) = {
+		gnutls_x509_name_constraints_get_permitted,
+		gnutls_x509_name_constraints_get_excluded,
+	};
 	gnutls_datum_t name;
-	unsigned int i, type;
+	unsigned int i, k, type;
 	int rv;
 
-	for (i = 0;; i++) {
-		rv = gnutls_x509_name_constraints_get_permitted(nc, i, &type,
-		    &name);
-		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (rv < 0 || (type != GNUTLS_SAN_DNSNAME &&
-		    type != GNUTLS_SAN_IPADDRESS))
-			return false;
-	}
-	for (i = 0;; i++) {
-		rv = gnutls_x509_name_constraints_get_excluded(nc, i, &type,
-		    &name);
-		if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-			break;
-		if (rv < 0 || (type != GNUTLS_SAN_DNSNAME &&
-		    type != GNUTLS_SAN_IPADDRESS))
-			return false;
-	}
+	for (k = 0; k < sizeof(get) / sizeof(get[0]); k++)
+		for (i = 0;; i++) {
+			rv = get[k](nc, i, &type, &name);
+			if (rv == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+				break;
+			if (rv < 0 || (type != GNUTLS_SAN_DNSNAME &&
+			    type != GNUTLS_SAN_IPADDRESS))
+				return false;
+		}
 	return true;
 }
 

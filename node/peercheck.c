@@ -630,13 +630,15 @@ vip_check(const struct cert_info *in, const struct peercheck_expect *ex)
 static int
 expect_check(struct pc_cert *c, const struct peercheck_expect *ex)
 {
+	size_t n;
+
 	if (ex->fqdn == NULL)
 		return PEERCHECK_E_FQDN;
 	if (c->fqdn_ok[0] == '\0' || strcmp(c->fqdn_ok, ex->fqdn) != 0) {
 		if (!cert_has_dns(c->crt, ex->fqdn))
 			return PEERCHECK_E_FQDN;
-		if (strlen(ex->fqdn) < sizeof(c->fqdn_ok))
-			memcpy(c->fqdn_ok, ex->fqdn, strlen(ex->fqdn) + 1);
+		if ((n = strlen(ex->fqdn)) < sizeof(c->fqdn_ok))
+			memcpy(c->fqdn_ok, ex->fqdn, n + 1);
 	}
 	if (vip_check(&c->info, ex) < 0)
 		return PEERCHECK_E_VIP;

@@ -1321,11 +1321,17 @@ tunnelio_dc(struct tunnelio *tio, uint8_t *pkt, size_t len)
  * took a CPU from the peer's or the resolver's next step.  A setup that
  * comes first makes its pair itself.
  */
+static bool
+tunnelio_spare_wanted(const struct tunnelio *tio)
+{
+	return kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
+	    !x25519_spare_ready();
+}
+
 static void
 tunnelio_spare(struct tunnelio *tio)
 {
-	if (kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
-	    !x25519_spare_ready())
+	if (tunnelio_spare_wanted(tio))
 		(void)x25519_spare_fill(tio->conf.rng);
 }
 
@@ -1338,8 +1344,7 @@ tunnelio_spare_cb(uv_timer_t *h)
 static void
 tunnelio_spare_later(struct tunnelio *tio)
 {
-	if (kex_allowed_has(&tio->kex, PROTO_KEX_ECDHE) &&
-	    !x25519_spare_ready())
+	if (tunnelio_spare_wanted(tio))
 		uv_timer_start(&tio->spare, tunnelio_spare_cb,
 		    TUNNELIO_SPARE_MS, 0);
 }

@@ -210,6 +210,15 @@ verify(struct fix *f, const struct leaf *l, const gnutls_datum_t *st,
 	    st->size, ex, now, NULL);
 }
 
+/* verify() as the handshake calls it: *pub lent from the cache. */
+static int
+borrow(struct fix *f, const struct leaf *l, const gnutls_datum_t *st,
+    const struct peercheck_expect *ex, gnutls_pubkey_t *pub)
+{
+	return peercheck_verify_borrow(f->pc, l->der.data, l->der.size,
+	    st->data, st->size, ex, NOW, pub);
+}
+
 /*
  * A node enrolled with [node] key_type = rsa2048: its certificate passes
  * every check, and the key given back (and found by hash, as an rsa
@@ -270,8 +279,7 @@ test_borrowed_key(void **state)
 	gnutls_datum_t msg = { (unsigned char *)"transcript", 10 }, sig;
 	gnutls_pubkey_t pub = NULL, again = NULL;
 
-	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
-	    f->bob.der.size, st.data, st.size, &ex, NOW, &pub), 0);
+	assert_int_equal(borrow(f, &f->bob, &st, &ex, &pub), 0);
 	assert_non_null(pub);
 	assert_int_equal(cert_key_type(pub), CERT_KEY_P256);
 	assert_int_equal(gnutls_privkey_sign_data2(f->bob.key,
@@ -281,13 +289,11 @@ test_borrowed_key(void **state)
 	sig.data[sig.size - 1] ^= 1;
 	assert_true(gnutls_pubkey_verify_data2(pub,
 	    GNUTLS_SIGN_ECDSA_SECP256R1_SHA256, 0, &msg, &sig) < 0);
-	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
-	    f->bob.der.size, st.data, st.size, &ex, NOW, &again), 0);
+	assert_int_equal(borrow(f, &f->bob, &st, &ex, &again), 0);
 	assert_ptr_equal(again, pub);
 	/* Another expected name: refused, nothing lent. */
 	ex.fqdn = "carol.dc2.ntm.test";
-	assert_int_equal(peercheck_verify_borrow(f->pc, f->bob.der.data,
-	    f->bob.der.size, st.data, st.size, &ex, NOW, &again),
+	assert_int_equal(borrow(f, &f->bob, &st, &ex, &again),
 	    PEERCHECK_E_FQDN);
 	assert_null(again);
 	gnutls_free(sig.data);
