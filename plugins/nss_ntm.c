@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <nss.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,8 +21,9 @@
 
 /*
  * Loaded into every process that resolves a name, so: no threads, no
- * globals that change, no environment, nothing but libc and lib/ctlmsg.c.
- * One connection per call, one request per connection (doc/CONTROL.md).
+ * environment, nothing but libc and lib/ctlmsg.c, and one global that
+ * changes (nss.conf as last read, below).  One connection per call, one
+ * request per connection (doc/CONTROL.md).
  *
  * Outcome of one call, before it is mapped to NSS codes.
  */
@@ -60,14 +62,71 @@ nss_ntm_left_ms(uint64_t deadline)
 	return now >= deadline ? 0 : (int)(deadline - now);
 }
 
+/* How often a process looks whether nss.conf changed (nss_ntm(8)). */
+#define NSS_NTM_CONF_RECHECK_MS	1000
+
+/* What tells one nss.conf from another: where it is and when it changed. */
+struct nss_ntm_conf_id {
+	bool		present;
+	dev_t		dev;
+	ino_t		ino;
+	off_t		size;
+	struct timespec	mtim;
+	struct timespec	ctim;	/* also moves on chmod and chown */
+};
+
 /*
- * Reads nss.conf over the defaults.  A missing file means the defaults; a
- * file that root does not own, that others may write, or that does not
- * parse makes the module stand aside (-EPERM / -EINVAL), so a broken
- * install falls through to DNS instead of breaking every lookup.
+ * nss.conf as last read, for every thread of the process: most lookups are
+ * for other names, and reading the file each time cost them about 5 us
+ * (bench/bench_nss.sh).  Taken with trylock only: a thread that finds it
+ * held, and a child forked while another thread held it, read the file
+ * themselves instead of waiting.
+ */
+static pthread_mutex_t nss_ntm_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	bool			valid;
+	int			rc;
+	uint64_t		checked_ms;
+	struct nss_ntm_conf_id	id;
+	struct ctlmsg_conf	conf;
+} nss_ntm_cache;
+
+static void
+nss_ntm_conf_id_set(struct nss_ntm_conf_id *id, const struct stat *st)
+{
+	memset(id, 0, sizeof(*id));
+	if (st == NULL)
+		return;
+	id->present = true;
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+	id->size = st->st_size;
+	id->mtim = st->st_mtim;
+	id->ctim = st->st_ctim;
+}
+
+static bool
+nss_ntm_conf_id_same(const struct nss_ntm_conf_id *a,
+    const struct nss_ntm_conf_id *b)
+{
+	if (a->present != b->present)
+		return false;
+	return !a->present || (a->dev == b->dev && a->ino == b->ino &&
+	    a->size == b->size && a->mtim.tv_sec == b->mtim.tv_sec &&
+	    a->mtim.tv_nsec == b->mtim.tv_nsec &&
+	    a->ctim.tv_sec == b->ctim.tv_sec &&
+	    a->ctim.tv_nsec == b->ctim.tv_nsec);
+}
+
+/*
+ * Reads nss.conf over the defaults, and what it read into *id.  A missing
+ * file means the defaults; a file that root does not own, that others may
+ * write, or that does not parse makes the module stand aside (-EPERM /
+ * -EINVAL), so a broken install falls through to DNS instead of breaking
+ * every lookup.
  */
 static int
-nss_ntm_conf_load(struct ctlmsg_conf *c)
+nss_ntm_conf_read(struct ctlmsg_conf *c, struct nss_ntm_conf_id *id)
 {
 	char text[CTLMSG_CONF_MAX + 1];
 	struct stat st;
@@ -76,12 +135,14 @@ nss_ntm_conf_load(struct ctlmsg_conf *c)
 	int fd, rc = 0;
 
 	ctlmsg_conf_default(c);
+	nss_ntm_conf_id_set(id, NULL);
 	if ((fd = open(CTLMSG_CONF_PATH, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
 		goto out;
 	}
+	nss_ntm_conf_id_set(id, &st);
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		rc = -EPERM;
@@ -101,6 +162,41 @@ nss_ntm_conf_load(struct ctlmsg_conf *c)
 	rc = ctlmsg_conf_parse(c, text, len, &errline);
 out:
 	close(fd);
+	return rc;
+}
+
+/*
+ * nss.conf for this call: the process's copy, read again when the file
+ * changed (looked at once per NSS_NTM_CONF_RECHECK_MS at most).  Returns
+ * what reading it returned.
+ */
+static int
+nss_ntm_conf_load(struct ctlmsg_conf *c)
+{
+	struct nss_ntm_conf_id id;
+	struct stat st;
+	uint64_t now = nss_ntm_now_ms();
+	int rc;
+
+	if (pthread_mutex_trylock(&nss_ntm_cache_lock) != 0)
+		return nss_ntm_conf_read(c, &id);
+	if (!nss_ntm_cache.valid ||
+	    now - nss_ntm_cache.checked_ms >= NSS_NTM_CONF_RECHECK_MS) {
+		nss_ntm_conf_id_set(&id,
+		    stat(CTLMSG_CONF_PATH, &st) == 0 ? &st : NULL);
+		/* A stat that fails for another reason than ENOENT: read. */
+		if (!nss_ntm_cache.valid ||
+		    !nss_ntm_conf_id_same(&id, &nss_ntm_cache.id) ||
+		    (!id.present && errno != ENOENT)) {
+			nss_ntm_cache.rc = nss_ntm_conf_read(&nss_ntm_cache.conf,
+			    &nss_ntm_cache.id);
+			nss_ntm_cache.valid = true;
+		}
+		nss_ntm_cache.checked_ms = now;
+	}
+	rc = nss_ntm_cache.rc;
+	*c = nss_ntm_cache.conf;
+	pthread_mutex_unlock(&nss_ntm_cache_lock);
 	return rc;
 }
 

@@ -387,6 +387,40 @@ out=$(nx getent hosts alice.dc1.ntm.test | tr -s ' ')
 check_eq "the same responder is accepted once nss.conf names its uid" \
     "fd6e:746d:6f62:1::a alice.dc1.ntm.test" "$out"
 
+# ---- a running program keeps nss.conf, and sees a change within a second ----
+
+# again_after CHANGE: nsscall looks alice up, CHANGE edits nss.conf, and
+# 1.2 s later (the module looks at the file once a second at most) the
+# same process looks her up again.  Prints both outcomes' status lines.
+again_after() {
+	rm -f "$T/go" "$T/again"
+	mkfifo "$T/go"
+	nx "$NSSCALL" again-name2-inet alice.dc1.ntm.test <"$T/go" >"$T/again" 2>&1 &
+	ag=$!
+	exec 7>"$T/go"
+	wait_for 3 grep -q '^status' "$T/again"
+	"$@"
+	sleep 1.2
+	echo go >&7
+	exec 7>&-
+	wait "$ag"
+	grep '^status' "$T/again"
+}
+zones_dc2() {
+	write_conf "$T/nobody/ntmd.sock" "server_uid = 65534"
+	sed -i 's/^zones = .*/zones = dc2.ntm.test/' "$ETC/ntmobile/nss.conf"
+}
+out=$(again_after zones_dc2 | tr '\n' '|')
+check_eq "a program sees nss.conf's zones change (alice's zone dropped)" \
+    "status SUCCESS errno 0 h_errno NETDB_SUCCESS|status UNAVAIL errno ENOENT h_errno HOST_NOT_FOUND|" \
+    "$out"
+write_conf "$T/nobody/ntmd.sock" "server_uid = 65534"
+out=$(again_after chmod 666 "$ETC/ntmobile/nss.conf" | tr '\n' '|')
+check_eq "a program sees nss.conf become world-writable and stops trusting it" \
+    "status SUCCESS errno 0 h_errno NETDB_SUCCESS|status UNAVAIL errno EPERM h_errno HOST_NOT_FOUND|" \
+    "$out"
+chmod 644 "$ETC/ntmobile/nss.conf"
+
 # ---- a broken nss.conf makes the module stand aside ----
 
 chmod 666 "$ETC/ntmobile/nss.conf"
