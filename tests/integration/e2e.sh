@@ -204,6 +204,52 @@ case $a in
 	;;
 esac
 
+# ---- ssh by name: the client's own lookup sets the tunnel up -----------------
+
+# alice has no tunnel to carol yet: `ssh root@carol.dc2.ntm.test` resolves
+# the name through NSS (ntmd sets the tunnel up across the DCs), and the
+# session runs over the virtual IPs.  sshd runs in carol's namespace on her
+# virtual IPs with its own host key, an authorized key for this run only,
+# and no system configuration (-f /dev/null).
+SSHD=/usr/sbin/sshd
+if [ ! -x "$SSHD" ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
+	for c in "sshd listens on carol's virtual IPs" "ssh by name runs a command on carol" \
+	    "the session came from alice's virtual IP to carol's" "a file piped through ssh arrives intact"; do
+		ok "# SKIP $c: openssh-server / openssh-client not installed"
+	done
+else
+	check "alice has no tunnel to carol before ssh" sh -c \
+		"! '$NTMCTL' tunnels -s '$S/alice/ntmd.sock' | grep -q '^carol\.dc2\.ntm\.test '"
+	mkdir -p "$T/ssh" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host" </dev/null
+	ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/user" </dev/null
+	cp "$T/ssh/user.pub" "$T/ssh/authorized_keys"
+	setsid "$LABCMD" exec --name "$L" carol -- "$SSHD" -D -e -f /dev/null \
+		-h "$T/ssh/host" -p 2222 -o "ListenAddress=$vip4_carol" \
+		-o "ListenAddress=[$vip6_carol]" -o "AuthorizedKeysFile=$T/ssh/authorized_keys" \
+		-o StrictModes=no -o PidFile=none -o UsePAM=no \
+		-o PermitRootLogin=prohibit-password </dev/null >"$T/sshd.log" 2>&1 &
+	check "sshd listens on carol's virtual IPs" wait_for 5 lab exec --name "$L" carol -- \
+		sh -c "ss -ltn | grep -q '$vip4_carol:2222'"
+	sshc() {
+		lab exec --name "$L" alice -- ssh -F /dev/null -i "$T/ssh/user" -p 2222 \
+			-o BatchMode=yes -o ConnectTimeout=10 -o StrictHostKeyChecking=no \
+			-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@carol.dc2.ntm.test "$@"
+	}
+	# (check sets $out: the session's answer gets its own name.)
+	conn=$(sshc printenv SSH_CONNECTION 2>"$T/ssh.err")
+	check "ssh by name runs a command on carol" test -n "$conn"
+	[ -n "$conn" ] || sed 's/^/# /' "$T/ssh.err" "$T/sshd.log" >&2
+	set -- $conn
+	check "the session came from alice's virtual IP to carol's ($1 -> $3)" sh -c \
+		"{ [ '$1' = '$vip4_alice' ] && [ '$3' = '$vip4_carol' ]; } ||
+		 { [ '$1' = '$vip6_alice' ] && [ '$3' = '$vip6_carol' ]; }"
+	head -c 1000000 /dev/urandom >"$T/ssh/blob"
+	check_eq "a file piped through ssh arrives intact (sha256 on carol)" \
+		"$(sha256sum <"$T/ssh/blob" | awk '{ print $1 }')" \
+		"$(sshc 'sha256sum' <"$T/ssh/blob" 2>>"$T/ssh.err" | awk '{ print $1 }')"
+fi
+
 # ---- names outside NTMobile zones, with ntmd running and stopped ------------
 
 t0=$(date +%s%N)
