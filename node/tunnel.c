@@ -88,6 +88,8 @@ struct setup {
 	uint64_t	 at_sent;	/* initiator: Tunnel Request sent */
 	uint64_t	 at_in;		/* the peer's handshake message */
 	uint32_t	 answer_us;	/* responder: request in to response out */
+	/* Inside the INSTALL callback; tunnel_close() there refuses it. */
+	bool		 installing, install_refused;
 };
 
 /* A live tunnel: what a second lookup reuses. */
@@ -551,9 +553,20 @@ setup_established(struct tunnel *t, struct setup *s,
 	a.peer_status = status->val;
 	a.peer_status_len = status->len;
 	a.timing = &tm;
+	s->installing = true;
 	emit(t, &a);
+	s->installing = false;
 	crypto_wipe(&c, sizeof(c));
 	handshake_keys_wipe(keys);
+	if (s->install_refused) {
+		/* The data plane did not take it: nothing live to reuse. */
+		path_hex(s->path, hex);
+		log_info("tunnel to %s (path %s) not installed", s->peer, hex);
+		t->stats.refused++;
+		waiters_answer(t, s, PROTO_STATUS_INTERNAL, "not installed",
+		    NULL);
+		return -EIO;
+	}
 	t->stats.established++;
 
 	memset(&nl, 0, sizeof(nl));
@@ -1966,6 +1979,13 @@ tunnel_close(struct tunnel *t, const uint8_t path_id[PROTO_ID_LEN])
 	for (i = 0; i < t->nlinks; i++)
 		if (memcmp(t->links[i].path, path_id, PROTO_ID_LEN) == 0) {
 			link_del(t, &t->links[i]);
+			return 0;
+		}
+	/* From inside its INSTALL: the tunnel never goes live. */
+	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
+		if (t->setup[i] != NULL && t->setup[i]->installing &&
+		    memcmp(t->setup[i]->path, path_id, PROTO_ID_LEN) == 0) {
+			t->setup[i]->install_refused = true;
 			return 0;
 		}
 	return -ENOENT;

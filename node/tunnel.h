@@ -263,7 +263,9 @@ int	 tunnel_set_identity(struct tunnel *, gnutls_x509_crt_t cert,
 	    gnutls_privkey_t key, const uint8_t *status, size_t status_len);
 /*
  * Forgets a live tunnel (closed by the data plane, idle, peer revoked), so
- * the next lookup of its peer sets up a new one.  0 or -ENOENT.
+ * the next lookup of its peer sets up a new one.  Called from inside the
+ * INSTALL callback, it refuses that tunnel: it never goes live and its
+ * lookups are answered INTERNAL.  0 or -ENOENT.
  */
 int	 tunnel_close(struct tunnel *, const uint8_t path_id[PROTO_ID_LEN]);
 /* Live tunnels and setups in progress. */

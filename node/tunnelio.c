@@ -496,6 +496,8 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 	struct dataplane_tunnel *dt;
 	struct msg_addr ma;
 	char hex[2 * PROTO_ID_LEN + 1];
+	uint8_t replaced[PROTO_ID_LEN];
+	bool has_replaced = false;
 	size_t i;
 	int rc;
 
@@ -535,6 +537,8 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 			rsbind_stop(tio->rsb, a->path_id);
 			return;
 		}
+		memcpy(replaced, old->path_id, PROTO_ID_LEN);
+		has_replaced = true;
 		tunnelio_forget(tio, old);
 		dataplane_tunnel_remove(tio->dp, old->dt);
 		memset(old, 0, sizeof(*old));
@@ -547,6 +551,9 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		tio->stats.install_failed++;
 		log_warnx("tunnel to %s (path %s): data plane: %s", a->peer,
 		    hex, strerror(-rc));
+		/* Neither the new tunnel nor the one it replaced is live. */
+		if (has_replaced)
+			(void)tunnel_close(tio->t, replaced);
 		(void)tunnel_close(tio->t, a->path_id);
 		rsbind_stop(tio->rsb, a->path_id);
 		return;

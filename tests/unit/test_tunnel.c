@@ -220,6 +220,7 @@ struct node {
 	struct act		*act;
 	size_t			 nact;
 	size_t			 delivered;	/* SEND_PEER pumped */
+	bool			 refuse_install; /* as tunnelio on failure */
 };
 
 static void
@@ -259,6 +260,9 @@ record(void *arg, const struct tunnel_action *a)
 	c->when = a->when;
 	if ((c->has_timing = a->timing != NULL))
 		c->timing = *a->timing;
+	/* tunnelio_install() when the data plane does not take it. */
+	if (a->type == TUNNEL_ACT_INSTALL && n->refuse_install)
+		(void)tunnel_close(n->t, a->path_id);
 }
 
 /* The timing clock node_init gives its tunnel (test_setup_timing). */
@@ -1162,6 +1166,48 @@ test_replayed_path_id(void **state)
 	for (i = acts; i < cn.nact; i++)
 		assert_int_equal(cn.act[i].type, TUNNEL_ACT_TIMER);
 	assert_true(tunnel_stats(cn.t)->replays >= 2);
+	node_free(&cn);
+	node_free(&mn);
+}
+
+/*
+ * The data plane does not take a tunnel (too many tunnels, no data plane):
+ * tunnelio calls tunnel_close() for its path from inside the INSTALL.  No
+ * live tunnel may be left behind: the lookup is not answered OK, and the
+ * next lookup sets up anew instead of being answered "live" with
+ * addresses nothing routes to.
+ */
+static void
+test_install_refused(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+	const struct act *ans;
+	size_t dc_sends;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "refused-install");
+	mn.refuse_install = cn.refuse_install = true;
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "refused-install");
+	assert_int_not_equal(run_setup(&r, &mn, &cn, 21), PROTO_STATUS_OK);
+	assert_int_equal(count(&mn, TUNNEL_ACT_INSTALL), 1);
+	assert_int_equal(count(&cn, TUNNEL_ACT_INSTALL), 1);
+	assert_non_null(ans = last(&mn, TUNNEL_ACT_ANSWER));
+	assert_int_equal(ans->token, 21);
+	assert_int_equal(count(&mn, TUNNEL_ACT_ANSWER), 1);
+	assert_int_equal(tunnel_count(mn.t), 0);
+	assert_int_equal(tunnel_count(cn.t), 0);
+	assert_int_equal(tunnel_stats(mn.t)->established, 0);
+	assert_int_equal(tunnel_stats(cn.t)->established, 0);
+
+	/* The next lookup: a new Direction Request, no answer yet. */
+	mn.refuse_install = false;
+	dc_sends = count(&mn, TUNNEL_ACT_SEND_DC);
+	assert_int_equal(tunnel_resolve(mn.t, "bob.dc2.ntm.test", 22,
+	    mn.now), 0);
+	assert_int_equal(count(&mn, TUNNEL_ACT_ANSWER), 1);
+	assert_int_equal(count(&mn, TUNNEL_ACT_SEND_DC), dc_sends + 1);
+	assert_int_equal(tunnel_setups(mn.t), 1);
 	node_free(&cn);
 	node_free(&mn);
 }
@@ -2313,6 +2359,7 @@ main(void)
 		cmocka_unit_test(test_fetch_through_relay),
 		cmocka_unit_test(test_fetch_reverse_route),
 		cmocka_unit_test(test_fetch_codec),
+		cmocka_unit_test(test_install_refused),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
