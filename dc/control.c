@@ -93,6 +93,7 @@ control_dc_notice(struct statsock_out *o, const struct notice_stats *st)
 	control_dc_stat("notices_duplicates", st->duplicates, o);
 	control_dc_stat("notices_refused", st->refused, o);
 	control_dc_stat("notices_db_errors", st->db_errors, o);
+	control_dc_stat("notices_held_back", st->held_back, o);
 	control_dc_stat("vip_requests", st->vips, o);
 	control_dc_stat("vip_requests_refused", st->vips_refused, o);
 }

@@ -87,6 +87,8 @@ struct notice {
 	struct {
 		char		 name[NOTICE_AS_NAME_MAX + 1];
 		uint64_t	 seq;
+		uint64_t	 failed;	/* seq whose transaction failed,
+						 * 0: none */
 	}			 cursor[NOTICE_CURSORS_MAX];
 	size_t			 ncursor;
 	struct notice_entry	**by_serial, **by_fqdn;
@@ -513,7 +515,42 @@ notice_cursor_slot(struct notice *n, const char *as_name, bool create)
 	snprintf(n->cursor[n->ncursor].name, sizeof(n->cursor[0].name), "%s",
 	    as_name);
 	n->cursor[n->ncursor].seq = 0;
+	n->cursor[n->ncursor].failed = 0;
 	return &n->cursor[n->ncursor++].seq;
+}
+
+/*
+ * The seq of this AS's notice whose transaction failed and that has not
+ * been applied since, or 0.  Until it is, later notices are held back (not
+ * applied, not acknowledged): applying one would move the cursor past the
+ * failed seq, and its resend would then be taken for a duplicate and lost.
+ */
+static uint64_t *
+notice_failed_slot(struct notice *n, const char *as_name)
+{
+	size_t i;
+
+	for (i = 0; i < n->ncursor; i++)
+		if (strcmp(n->cursor[i].name, as_name) == 0)
+			return &n->cursor[i].failed;
+	return NULL;
+}
+
+static bool
+notice_held_back(struct notice *n, const struct notice_item *it)
+{
+	uint64_t *failed;
+
+	if (it->type == PROTO_MSG_VIP_REQUEST || it->duplicate ||
+	    (failed = notice_failed_slot(n, it->as_name)) == NULL)
+		return false;
+	if (*failed == 0 || it->seq <= *failed)
+		return false;
+	n->stats.held_back++;
+	log_info("notice %llu from %s: held back until notice %llu is "
+	    "applied", (unsigned long long)it->seq, it->as_name,
+	    (unsigned long long)*failed);
+	return true;
 }
 
 uint64_t
@@ -812,7 +849,7 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
     size_t cap, size_t *acklen)
 {
 	struct msg m;
-	uint64_t *cur = notice_cursor_slot(n, it->as_name, true);
+	uint64_t *cur = notice_cursor_slot(n, it->as_name, true), *failed;
 	size_t i;
 
 	*acklen = 0;
@@ -820,15 +857,20 @@ notice_commit(struct notice *n, struct notice_item *it, uint8_t *ack,
 		notice_vip_answer(n, it, ack, cap, acklen);
 		return;
 	}
+	failed = notice_failed_slot(n, it->as_name);
 	if (it->duplicate)
 		n->stats.duplicates++;
 	else if (it->rc < 0) {
 		n->stats.db_errors++;
+		if (failed != NULL && (*failed == 0 || it->seq < *failed))
+			*failed = it->seq;
 		return;			/* not acknowledged: resent */
 	} else {
 		n->stats.applied++;
 		if (cur != NULL)
 			*cur = it->seq;
+		if (failed != NULL && *failed != 0 && it->seq >= *failed)
+			*failed = 0;
 		if (it->type == PROTO_MSG_NOTICE_TICKET_KEY && it->key_stale)
 			log_info("notice %llu: ticket key %08x expired before "
 			    "it arrived, not used", (unsigned long long)it->seq,
@@ -893,6 +935,10 @@ notice_input(struct notice *n, const char *as_name, const uint8_t *p,
 		n->stats.refused++;
 		notice_item_free(it);
 		return rc;
+	}
+	if (notice_held_back(n, it)) {
+		notice_item_free(it);
+		return -EAGAIN;
 	}
 	if (!it->duplicate)
 		notice_work_item(n, it);
@@ -1026,9 +1072,11 @@ notice_server_next(struct notice_server *s)
 	struct notice_item *it;
 	uint8_t ack[NOTICE_ACK_MAX];
 	size_t acklen;
+	bool held;
 
 	while (!s->working && (it = s->head) != NULL) {
-		if (!it->duplicate && !s->closing) {
+		held = !s->closing && notice_held_back(s->n, it);
+		if (!it->duplicate && !s->closing && !held) {
 			s->work.data = s;
 			if (uv_queue_work(s->loop, &s->work, notice_work,
 			    notice_work_done) == 0) {
@@ -1041,7 +1089,7 @@ notice_server_next(struct notice_server *s)
 		if (s->head == NULL)
 			s->tail = NULL;
 		s->queued--;
-		if (!s->closing) {
+		if (!s->closing && !held) {
 			notice_commit(s->n, it, ack, sizeof(ack), &acklen);
 			if (acklen > 0 && it->conn != NULL)
 				(void)tls_send(it->conn, ack, acklen);

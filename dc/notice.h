@@ -30,6 +30,11 @@ struct vip_config;
  *   seq >  cursor   applied in one transaction with the cursor update,
  *                   then NOTICE_ACK with seq
  *
+ * A notice whose transaction fails is not acknowledged, and every later
+ * notice from that AS is held back (not applied, not acknowledged) until
+ * the failed one, resent, is applied: otherwise the cursor would pass it
+ * and the resend would count as a duplicate, a revocation lost for good.
+ *
  * Decision: a seq above cursor + 1 is applied too.  ntm-as draws seqs from
  * one counter for all DCs (as/outbox.h), so a DC sees gaps left by other
  * DCs' notices; PROTOCOL.md 12.3's "a gap is not applied" would stall it.
@@ -101,6 +106,8 @@ struct notice_stats {
 	uint64_t	 refused;	/* undecodable, wrong type, bad
 					 * status */
 	uint64_t	 db_errors;	/* not applied, not acknowledged */
+	uint64_t	 held_back;	/* after a db error, until it is
+					 * applied: not applied, not acked */
 	uint64_t	 vips;		/* VIP_REQUESTs answered OK */
 	uint64_t	 vips_refused;	/* answered with an error status */
 };
@@ -123,7 +130,8 @@ void	notice_free(struct notice *);		/* accepts NULL */
  * return *acklen is the length of the NOTICE_ACK to send in ack[cap] (0:
  * nothing to send: the frame was refused, or the database failed and the
  * AS will resend).  Returns 0 (applied), 1 (duplicate), or a negative
- * code (MSG_E_*, -EPROTO wrong type, -EBADMSG bad status, -EIO database).
+ * code (MSG_E_*, -EPROTO wrong type, -EBADMSG bad status, -EIO database,
+ * -EAGAIN held back behind a failed notice).
  * A VIP_REQUEST returns 0 with its VIP_RESPONSE (any status) in ack.
  * The server splits this into a decode on the loop, the transaction on a
  * worker and the commit on the loop; tests call it whole.

@@ -400,6 +400,63 @@ test_gaps_and_order(void **state)
 	gnutls_free(st.data);
 }
 
+static void
+sql_exec(struct fix *f, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/*
+ * A notice whose transaction fails is neither acknowledged nor skipped:
+ * later notices wait for it, so its resend is applied and not taken for a
+ * duplicate (before, the next notice moved the cursor past the failed
+ * revocation and the DC never learned of it).
+ */
+static void
+test_failed_notice_not_skipped(void **state)
+{
+	struct fix *f = *state;
+	gnutls_datum_t good = status_for(f, f->ca.as_key, false, NOW - 10);
+	gnutls_datum_t rev = status_for(f, f->ca.as_key, true, NOW - 5);
+	uint64_t acked;
+
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_ISSUED, 1, &good, &acked), 0);
+	assert_int_equal(acked, 1);
+	/* The database refuses the revocation's write (disk trouble). */
+	sql_exec(f, "CREATE TRIGGER fail_status BEFORE UPDATE ON cert_status "
+	    "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 2, &rev, &acked),
+	    -EIO);
+	assert_int_equal(acked, 0);
+	assert_false(notice_revoked(f->n, f->serial, f->serial_len));
+	sql_exec(f, "DROP TRIGGER fail_status");
+	/* The next one, pipelined behind it, waits: not applied, no ack. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_TICKET_KEY, 3, NULL, &acked),
+	    -EAGAIN);
+	assert_int_equal(acked, 0);
+	assert_int_equal(f->keys, 0);
+	assert_int_equal(notice_cursor(f->n, AS), 1);
+	assert_int_equal(notice_stats(f->n)->held_back, 1);
+	/* The AS resends from its cursor: both are applied, in order. */
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_REVOKED, 2, &rev, &acked), 0);
+	assert_int_equal(acked, 2);
+	assert_true(notice_revoked(f->n, f->serial, f->serial_len));
+	assert_int_equal(f->revokes, 1);
+	assert_int_equal(feed(f, PROTO_MSG_NOTICE_TICKET_KEY, 3, NULL, &acked),
+	    0);
+	assert_int_equal(acked, 3);
+	assert_int_equal(f->keys, 1);
+	assert_int_equal(sql_int(f, "SELECT revoked FROM cert_status"), 1);
+	assert_int_equal(sql_int(f, "SELECT last_seq FROM notice_cursor "
+	    "WHERE as_name = '" AS "'"), 3);
+	gnutls_free(good.data);
+	gnutls_free(rev.data);
+}
+
 /* A status not signed by the AS CA, or not a notice at all: refused, no ack. */
 static void
 test_refused(void **state)
@@ -741,6 +798,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_and_order, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_failed_notice_not_skipped,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ticket_key, setup,
 		    teardown),
