@@ -26,11 +26,15 @@
 # as.ntm.test, a name outside the DC zones, so the figure is the setup, not
 # dlopen), then dave once more with his tunnel up.  The lab runs with NTM_LAB_KEX=ecdhe,shared
 # (dave and bob allow both); alice's file names one scheme per pass, which
-# is what she asks for.  dave's and bob's ntmd are restarted (virtual IPs
+# is what she asks for.  The rsa pass comes last (-k keeps that order):
+# before it dave and bob enroll again with RSA-2048 keys (state emptied,
+# [node] key_type = rsa2048, the same FQDNs and virtual IPs) and allow
+# ecdhe, shared and rsa; alice keeps her P-256 key (she signs Sig_I with
+# it; rsa encapsulates to the responder's RSA key and the responder signs
+# Sig_R with it).  dave's and bob's ntmd are restarted (virtual IPs
 # fixed too) before each pass: a responder's ntmd took no new Route
 # Direction after 256 setups in its lifetime (see doc/BENCH.md), and a pass
-# is c + n + 1 setups per responder.  rsa is not run: ntmd always makes a
-# P-256 node key, so the lab has no RSA node keys.
+# is c + n + 1 setups per responder.
 #
 # What each row is:
 #   warm         both peers warm: alice (the MN) set up tunnels to dave and
@@ -83,13 +87,24 @@
 # Between two warm peers alice verifies neither dave's status at the Route
 # Direction nor his certificate at the Tunnel Response: 2 sign + 2 verify +
 # 2 X25519 (ecdhe), 2 sign + 2 verify (shared) (warm).
+# rsa (dave's key RSA-2048, alice's P-256): alice signs Sig_I (P-256) and
+# encapsulates to dave's key (an RSA public-key operation); dave verifies
+# Sig_I (P-256), decapsulates (nettle's blinded RSA root: a private-key
+# operation) and signs Sig_R (RSA-PSS); alice verifies Sig_R (RSA-PSS).
+# The floor program times RSA-PSS signing and verification with a 2048-bit
+# key; the decapsulation is counted at the signature's cost and the
+# encapsulation at the verification's (the same private / public RSA
+# operation with another padding): warm 1 sign + 1 verify + 2 RSA private +
+# 2 RSA public; cold 2 verify more (dave's status and certificate, both
+# signed by the P-256 AS, checked when alice fetches his certificate: rsa
+# needs it before the Tunnel Request, DESIGN 5).
 # Needs root, python3 and a C compiler; brings up its own lab and removes it.
 set -u
 
 builddir=.
 n=200
 c=20
-kexes="ecdhe shared"
+kexes="ecdhe shared rsa"
 while getopts b:n:c:k: o; do
 	case $o in
 	b) builddir=$OPTARG ;;
@@ -98,6 +113,14 @@ while getopts b:n:c:k: o; do
 	k) kexes=$OPTARG ;;
 	*) echo "usage: $0 [-b builddir] [-n warm setups] [-c cold setups] [-k \"ecdhe shared\"]" >&2
 	   exit 2 ;;
+	esac
+done
+for k in $kexes; do
+	case $k in
+	ecdhe | shared) [ -z "${rsa_seen:-}" ] ||
+		{ echo "$0: -k: rsa must come last (its responders keep RSA keys)" >&2; exit 2; } ;;
+	rsa) rsa_seen=1 ;;
+	*) echo "$0: -k: schemes are ecdhe, shared and rsa, not '$k'" >&2; exit 2 ;;
 	esac
 done
 builddir=$(cd "$builddir" && pwd) || exit 2
@@ -201,11 +224,42 @@ responders_restart() {
 		fi
 		kill "$pid"
 		wait_for 10 gone || { echo "$0: $h's ntmd does not stop" >&2; exit 1; }
-		node_start "$h" "$T/$h-ecdhe,shared.conf"
+		node_start "$h" "$T/$h-$rconf.conf"
 		wait_for 20 registered "$h" ||
 		    { echo "$0: $h does not register again" >&2; exit 1; }
 	done
 	pid=
+}
+
+# rsa_enroll: dave and bob enroll again with RSA-2048 keys (their lab files
+# gain key_type = rsa2048, their state is emptied) under the same FQDNs and
+# virtual IPs; from then on they allow rsa too.
+rsa_enroll() {
+	for h in dave bob; do
+		if [ -s "$T/$h.pid" ]; then
+			pid=$(cat "$T/$h.pid")
+		else
+			pid=$(cut -d' ' -f1 "$S/$h/ntmd.pid")
+		fi
+		v46="$(nstat "$h" vip4) $(nstat "$h" vip6)"
+		kill "$pid"
+		wait_for 10 gone || { echo "$0: $h's ntmd does not stop" >&2; exit 1; }
+		rm -f "$S/$h/state/"*
+		sed -i -e '/^key_type/d' -e '/^\[node\]/a key_type = rsa2048' "$S/$h/ntmd.conf"
+		sed -e '/^kex_allowed/d' -e '/^\[tunnel\]/a kex_allowed = ecdhe,shared,rsa' \
+		    "$S/$h/ntmd.conf" >"$T/$h-enroll.conf"
+		node_start "$h" "$T/$h-enroll.conf"
+		wait_for 30 registered "$h" ||
+		    { echo "$0: $h does not enroll again with an RSA-2048 key" >&2; exit 1; }
+		openssl x509 -in "$S/$h/state/cert.pem" -noout -text |
+		    grep -q 'Public-Key: (2048 bit)' ||
+		    { echo "$0: $h's new certificate has no RSA-2048 key" >&2; exit 1; }
+		[ "$(nstat "$h" vip4) $(nstat "$h" vip6)" = "$v46" ] ||
+		    { echo "$0: $h's virtual IPs changed with the new enrollment" >&2; exit 1; }
+		node_conf "$h" ecdhe,shared,rsa
+	done
+	pid=
+	rconf=ecdhe,shared,rsa
 }
 
 # ---- the crypto floor ------------------------------------------------------
@@ -233,11 +287,11 @@ floor_cpu_us(void)
 int
 main(void)
 {
-	gnutls_privkey_t key;
-	gnutls_pubkey_t pub;
+	gnutls_privkey_t key, rkey;
+	gnutls_pubkey_t pub, rpub;
 	gnutls_datum_t sig, msg;
 	unsigned char m[64] = { 1 }, priv[32], pubx[32], peer[32], shared[32];
-	double t0, sign_us, verify_us, x_us;
+	double t0, sign_us, verify_us, x_us, rsign_us, rverify_us;
 	int i, iters = 2000;
 
 	if (gnutls_global_init() < 0 || gnutls_privkey_init(&key) < 0 ||
@@ -273,8 +327,31 @@ main(void)
 		curve25519_mul(shared, priv, peer);
 	}
 	x_us = (floor_cpu_us() - t0) / (2 * iters);
-	printf("%.1f %.1f %.1f %u\n", sign_us, verify_us, x_us,
-	    (unsigned)(pubx[0] ^ shared[0]) & 0);
+	if (gnutls_privkey_init(&rkey) < 0 ||
+	    gnutls_privkey_generate(rkey, GNUTLS_PK_RSA, 2048, 0) < 0 ||
+	    gnutls_pubkey_init(&rpub) < 0 ||
+	    gnutls_pubkey_import_privkey(rpub, rkey, 0, 0) < 0)
+		return 1;
+	t0 = floor_cpu_us();
+	for (i = 0; i < iters / 10; i++) {
+		if (gnutls_privkey_sign_data2(rkey,
+		    GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &msg, &sig) < 0)
+			return 1;
+		if (i != iters / 10 - 1)
+			gnutls_free(sig.data);
+	}
+	rsign_us = (floor_cpu_us() - t0) / (iters / 10);
+	t0 = floor_cpu_us();
+	for (i = 0; i < iters; i++)
+		if (gnutls_pubkey_verify_data2(rpub,
+		    GNUTLS_SIGN_RSA_PSS_RSAE_SHA256, 0, &msg, &sig) < 0)
+			return 1;
+	rverify_us = (floor_cpu_us() - t0) / iters;
+	gnutls_free(sig.data);
+	printf("%.1f %.1f %.1f %.1f %.1f %u\n", sign_us, verify_us, x_us,
+	    rsign_us, rverify_us, (unsigned)(pubx[0] ^ shared[0]) & 0);
+	gnutls_pubkey_deinit(rpub);
+	gnutls_privkey_deinit(rkey);
 	gnutls_pubkey_deinit(pub);
 	gnutls_privkey_deinit(key);
 	return 0;
@@ -317,6 +394,7 @@ dave6=$(nstat dave vip6)
 bob6=$(nstat bob vip6)
 node_conf dave ecdhe,shared
 node_conf bob ecdhe,shared
+rconf=ecdhe,shared
 pid=$(cut -d' ' -f1 "$S/alice/ntmd.pid")
 kill "$pid"
 wait_for 10 gone || { echo "$0: alice's ntmd does not stop" >&2; exit 1; }
@@ -327,6 +405,7 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_setup: $n warm and $c cold setups per scheme and peer, tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null), $(nproc) CPUs, load $load0"
 
 for k in $kexes; do
+	[ "$k" = rsa ] && rsa_enroll
 	responders_restart
 	sed -e '/^kex_allowed/d' -e '/^vip[46] *=/d' \
 		-e "/^\[node\]/a vip4 = $a4" -e "/^\[node\]/a vip6 = $a6" \
@@ -390,21 +469,26 @@ python3 - "$T" "$dave6" "$bob6" "$fl0" "$fl1" "$load1" $kexes <<'EOF'
 import sys
 tdir, dave6, bob6, fl0, fl1, load1 = sys.argv[1:7]
 kexes = sys.argv[7:]
-f0 = [float(v) for v in fl0.split()[:3]]
-f1 = [float(v) for v in fl1.split()[:3]]
+f0 = [float(v) for v in fl0.split()[:5]]
+f1 = [float(v) for v in fl1.split()[:5]]
 for when, f in (("before", f0), ("after", f1)):
     print("crypto floor %-6s the setups (CPU us, one thread): ECDSA P-256 sign %.1f, "
-          "verify %.1f, X25519 %.1f" % (when, f[0], f[1], f[2]))
-sign, verify, x = ((a + b) / 2 for a, b in zip(f0, f1))
+          "verify %.1f, X25519 %.1f; RSA-2048 PSS sign %.1f, verify %.1f"
+          % (when, f[0], f[1], f[2], f[3], f[4]))
+sign, verify, x, rsign, rverify = ((a + b) / 2 for a, b in zip(f0, f1))
 floors = {
-    "cold": {"ecdhe": 2 * sign + 4 * verify + 2 * x, "shared": 2 * sign + 4 * verify},
-    "warm": {"ecdhe": 2 * sign + 2 * verify + 2 * x, "shared": 2 * sign + 2 * verify},
+    "cold": {"ecdhe": 2 * sign + 4 * verify + 2 * x, "shared": 2 * sign + 4 * verify,
+             "rsa": sign + 3 * verify + 2 * rsign + 2 * rverify},
+    "warm": {"ecdhe": 2 * sign + 2 * verify + 2 * x, "shared": 2 * sign + 2 * verify,
+             "rsa": sign + verify + 2 * rsign + 2 * rverify},
 }
 print("  mean of the two, GnuTLS 3.7.9 / nettle 3.8.1:")
-print("  warm (both peers warm): ecdhe: 2 sign + 2 verify + 2 X25519 = %.0f us; shared: 2 sign + 2 verify = %.0f us"
-      % (floors["warm"]["ecdhe"], floors["warm"]["shared"]))
-print("  cold (alice cold, responder warm): ecdhe: 2 sign + 4 verify + 2 X25519 = %.0f us; shared: 2 sign + 4 verify = %.0f us"
-      % (floors["cold"]["ecdhe"], floors["cold"]["shared"]))
+print("  warm (both peers warm): ecdhe: 2 sign + 2 verify + 2 X25519 = %.0f us; shared: 2 sign + 2 verify = %.0f us;"
+      " rsa: 1 sign + 1 verify + 2 RSA private + 2 RSA public = %.0f us"
+      % (floors["warm"]["ecdhe"], floors["warm"]["shared"], floors["warm"]["rsa"]))
+print("  cold (alice cold, responder warm): ecdhe: 2 sign + 4 verify + 2 X25519 = %.0f us; shared: 2 sign + 4 verify = %.0f us;"
+      " rsa: 1 sign + 3 verify + 2 RSA private + 2 RSA public = %.0f us"
+      % (floors["cold"]["ecdhe"], floors["cold"]["shared"], floors["cold"]["rsa"]))
 print("load average after the run: %s" % load1)
 want = {"dave.dc1.ntm.test": dave6, "bob.dc2.ntm.test": bob6,
         "reuse:dave.dc1.ntm.test": dave6}
@@ -494,7 +578,9 @@ for mode in ("warm", "cold"):
             v = p50[("ecdhe", mode, name)]
             print("goal %s, %s: ecdhe p50 %d us <= %d us: %s" % (label[name].strip(), mode,
                   v, goal[name], "met" if v <= goal[name] else "NOT met"))
-        if ("ecdhe", mode, name) in p50 and ("shared", mode, name) in p50:
-            print("ratio ecdhe / shared, %s, %s: %.2f (the paper: %.1f)" % (label[name].strip(),
-                  mode, p50[("ecdhe", mode, name)] / p50[("shared", mode, name)], paper[name]))
+        for k in ("ecdhe", "rsa"):
+            if (k, mode, name) in p50 and ("shared", mode, name) in p50:
+                print("ratio %s / shared, %s, %s: %.2f (the paper's PKI scheme over its conventional one: %.1f)"
+                      % (k, label[name].strip(), mode,
+                         p50[(k, mode, name)] / p50[("shared", mode, name)], paper[name]))
 EOF
