@@ -114,6 +114,8 @@ struct dnsnet_conn {
 	bool			 reading;
 	unsigned		 writes;
 	size_t			 wbytes;
+	size_t			 idle_queued;	/* write queue at the last
+						 * idle timeout */
 	size_t			 rlen;
 	uint8_t			 rbuf[DNSNET_TCP_FRAME + DNS_TCP_MAX];
 	uint8_t			 out[DNSNET_TCP_FRAME + DNS_TCP_MAX];
@@ -542,24 +544,39 @@ dnsnet_conn_close(struct dnsnet_conn *c, const char *why)
 
 static void dnsnet_conn_touch(struct dnsnet_conn *);
 
-/* Quiet for tcp_idle_ms; a client still reading a transfer is not idle. */
+/*
+ * Quiet for tcp_idle_ms.  A client still reading a transfer is not idle:
+ * its write queue shrank since the last timeout.  One that reads nothing
+ * while answers wait is, or it would hold its slot and the answers for good.
+ */
 static void
 dnsnet_conn_idle(uv_timer_t *t)
 {
 	struct dnsnet_conn *c = t->data;
+	size_t queued;
 
-	if (c->writes > 0)
-		dnsnet_conn_touch(c);
-	else
+	if (c->writes == 0) {
 		dnsnet_conn_close(c, "idle");
+		return;
+	}
+	queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->h);
+	if (queued >= c->idle_queued) {
+		dnsnet_conn_close(c, "not reading its answers");
+		return;
+	}
+	c->idle_queued = queued;
+	(void)uv_timer_start(&c->idle, dnsnet_conn_idle,
+	    c->net->cfg.tcp_idle_ms, 0);
 }
 
 static void
 dnsnet_conn_touch(struct dnsnet_conn *c)
 {
-	if (!c->closing)
-		(void)uv_timer_start(&c->idle, dnsnet_conn_idle,
-		    c->net->cfg.tcp_idle_ms, 0);
+	if (c->closing)
+		return;
+	c->idle_queued = SIZE_MAX;
+	(void)uv_timer_start(&c->idle, dnsnet_conn_idle,
+	    c->net->cfg.tcp_idle_ms, 0);
 }
 
 static void dnsnet_conn_read(uv_stream_t *, ssize_t, const uv_buf_t *);

@@ -972,6 +972,118 @@ test_udp_wildcard_v6(void **state)
 	batch_roundtrip(*state, "::", "::1");
 }
 
+/*
+ * A TCP client that pipelines queries and never reads the answers is
+ * closed after two idle timeouts without progress; the answers still
+ * waiting are dropped.  Before, a pending write kept re-arming the timer,
+ * so such clients held their slots (tcp_clients) and the answers for good.
+ */
+enum {
+	STALL_QUERIES = 120000,	/* 6.5 MB of answers: more than the
+				 * kernel buffers take */
+	STALL_IDLE_MS = 200,
+};
+
+static void
+test_tcp_stalled_reader(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_storage la;
+	struct dnsnet_config cfg = { 0 };
+	struct dnsnet *net = NULL;
+	struct ntm_rng *rng;
+	uint8_t q[128], *qs, rbuf[65536];
+	size_t n, qlen, sent = 0, have = 0, off, answers = 0, i;
+	uint64_t start;
+	uv_loop_t loop;
+	uint16_t port;
+	ssize_t r;
+	int cfd, rcv = 4096, rc;
+
+	port = free_port("127.0.0.1");
+	if (port == 0)
+		skip();
+	assert_int_equal(loop_addr_parse("127.0.0.1", port, 0, &la), 0);
+	assert_non_null(rng = rng_seeded_new("stall", 5));
+	cfg.listen = &la;
+	cfg.nlisten = 1;
+	cfg.tcp_idle_ms = STALL_IDLE_MS;
+	cfg.tcp_clients = 4;
+	cfg.rng = rng;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	rc = dnsnet_new(&loop, &f->srv, &cfg, &net);
+	if (rc == -EADDRINUSE) {
+		uv_run(&loop, UV_RUN_DEFAULT);
+		assert_int_equal(uv_loop_close(&loop), 0);
+		rng_free(rng);
+		skip();
+	}
+	assert_int_equal(rc, 0);
+
+	n = mkquery(q + 2, sizeof(q) - 2, 0, "alice.dc1.ntm.test",
+	    DNS_TYPE_A, 0, 0, 0);
+	store_be16(q, (uint16_t)n);
+	qlen = n + 2;
+	assert_non_null(qs = malloc(qlen * STALL_QUERIES));
+	for (i = 0; i < STALL_QUERIES; i++)
+		memcpy(qs + i * qlen, q, qlen);
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(cfd >= 0);
+	assert_int_equal(setsockopt(cfd, SOL_SOCKET, SO_RCVBUF, &rcv,
+	    sizeof(rcv)), 0);
+	(void)connect(cfd, (struct sockaddr *)&la, sizeof(struct sockaddr_in));
+	/* Send everything, reading nothing. */
+	start = uv_now(&loop);
+	while (sent < qlen * STALL_QUERIES) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		r = send(cfd, qs + sent, qlen * STALL_QUERIES - sent,
+		    MSG_NOSIGNAL);
+		if (r > 0)
+			sent += (size_t)r;
+		else
+			usleep(1000);
+		uv_update_time(&loop);
+		assert_true(uv_now(&loop) - start < 5000);
+	}
+	/* Still not reading: ten idle timeouts. */
+	start = uv_now(&loop);
+	while (uv_now(&loop) - start < 10 * STALL_IDLE_MS) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+		uv_update_time(&loop);
+	}
+	/* Now read: the connection ends before every answer came. */
+	start = uv_now(&loop);
+	for (;;) {
+		uv_run(&loop, UV_RUN_NOWAIT);
+		r = recv(cfd, rbuf + have, sizeof(rbuf) - have, 0);
+		if (r == 0 || (r < 0 && errno != EAGAIN))
+			break;
+		if (r < 0)
+			usleep(1000);
+		else {
+			have += (size_t)r;
+			for (off = 0; have - off >= 2 &&
+			    have - off >= 2 + (size_t)load_be16(rbuf + off);
+			    off += 2 + load_be16(rbuf + off))
+				answers++;
+			memmove(rbuf, rbuf + off, have - off);
+			have -= off;
+		}
+		uv_update_time(&loop);
+		assert_true(uv_now(&loop) - start < 10000);
+	}
+	assert_int_equal(f->srv.stats.tcp, STALL_QUERIES);
+	assert_true(answers > 0);
+	assert_true(answers < STALL_QUERIES);
+	close(cfd);
+	free(qs);
+	dnsnet_close(net);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	rng_free(rng);
+}
+
 int
 main(void)
 {
@@ -997,6 +1109,8 @@ main(void)
 		cmocka_unit_test(test_rrl_collisions),
 		cmocka_unit_test_setup_teardown(test_xfr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_stalled_reader, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_hint, setup,
 		    teardown),
 		cmocka_unit_test(test_udp_dontfrag),
