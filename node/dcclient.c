@@ -419,7 +419,7 @@ int
 dcclient_send_msg(struct dcclient *dc, const uint8_t *msg, size_t len,
     bool retransmit, uint8_t *out, size_t cap, size_t *outlen)
 {
-	uint8_t nonce[PROTO_NONCE_LEN];
+	uint8_t nonce[PROTO_NONCE_LEN], hash[PROTO_HASH_LEN];
 	struct msg_header h;
 	struct rbuf r;
 	size_t i, slot;
@@ -438,20 +438,30 @@ dcclient_send_msg(struct dcclient *dc, const uint8_t *msg, size_t len,
 	    (size_t)PROTO_HEADER_LEN + h.length != len ||
 	    h.length < PROTO_TAG_LEN)
 		return MSG_E_FLAGS;
+	crypto_sha256(hash, msg, len);
+	for (i = 0; i < DCCLIENT_SENT_CACHE; i++)
+		if (dc->sent[i].seq != 0 && dc->sent[i].type == h.type &&
+		    dc->sent[i].txid == h.txid)
+			break;
 	if (retransmit) {
-		for (i = 0; i < DCCLIENT_SENT_CACHE; i++)
-			if (dc->sent[i].len > 0 && dc->sent[i].type == h.type &&
-			    dc->sent[i].txid == h.txid) {
-				if (dc->sent[i].len > cap)
-					return -ENOSPC;
-				memcpy(out, dc->sent[i].buf, dc->sent[i].len);
-				*outlen = dc->sent[i].len;
-				return 0;
-			}
-		return -ENOENT;
+		/* Its nonce again: only over the very same bytes. */
+		if (i == DCCLIENT_SENT_CACHE ||
+		    memcmp(dc->sent[i].hash, hash, sizeof(hash)) != 0)
+			return -ENOENT;
+		slot = i;
+		h.seq = dc->sent[i].seq;
+	} else {
+		/* A new message under a transaction id takes its place. */
+		if (i < DCCLIENT_SENT_CACHE)
+			slot = i;
+		else {
+			slot = dc->sent_next;
+			dc->sent_next = (dc->sent_next + 1) %
+			    DCCLIENT_SENT_CACHE;
+		}
+		h.seq = dc->seq_tx + 1;
 	}
 	memcpy(out, msg, len);
-	h.seq = dc->seq_tx + 1;
 	store_be64(out + 12, h.seq);
 	memcpy(out + 20, dc->sid, PROTO_ID_LEN);
 	memcpy(h.id, dc->sid, PROTO_ID_LEN);
@@ -460,14 +470,14 @@ dcclient_send_msg(struct dcclient *dc, const uint8_t *msg, size_t len,
 	    out + PROTO_HEADER_LEN, len - PROTO_HEADER_LEN - PROTO_TAG_LEN,
 	    out + PROTO_HEADER_LEN, len - PROTO_HEADER_LEN)) < 0)
 		return rc;
+	*outlen = len;
+	if (retransmit)
+		return 0;
 	dc->seq_tx = h.seq;
-	slot = dc->sent_next;
-	dc->sent_next = (dc->sent_next + 1) % DCCLIENT_SENT_CACHE;
 	dc->sent[slot].type = h.type;
 	dc->sent[slot].txid = h.txid;
-	dc->sent[slot].len = len;
-	memcpy(dc->sent[slot].buf, out, len);
-	*outlen = len;
+	dc->sent[slot].seq = h.seq;
+	memcpy(dc->sent[slot].hash, hash, sizeof(hash));
 	return 0;
 }
 

@@ -58,7 +58,8 @@ enum dcclient_limit {
 	DCCLIENT_BACKOFF_MAX_MS = 60000,
 	/* Last send to failure (PROTOCOL.md 5.5). */
 	DCCLIENT_FAIL_AFTER_MS = 4000,
-	DCCLIENT_SENT_CACHE = 8,		/* sealed sends kept */
+	/* Sealed sends kept for resends: one per setup node/tunnel runs. */
+	DCCLIENT_SENT_CACHE = 256,
 };
 
 enum dcclient_action_type {
@@ -147,12 +148,16 @@ struct dcclient {
 	struct dcclient_action	 outbox[DCCLIENT_OUTBOX];
 	size_t			 out_head, out_n;
 
-	/* dcclient_send_msg()'s sealed messages, for byte-exact resends. */
+	/*
+	 * dcclient_send_msg()'s sealed messages, for byte-exact resends: the
+	 * same bytes sealed again under the same sequence number are the
+	 * same datagram, so the number and the plaintext's hash are enough.
+	 */
 	struct {
 		uint8_t		 type;
 		uint32_t	 txid;
-		size_t		 len;		/* 0: free */
-		uint8_t		 buf[PROTO_DATAGRAM_MAX];
+		uint64_t	 seq;		/* 0: free */
+		uint8_t		 hash[PROTO_HASH_LEN];	/* of msg as given */
 	}			 sent[DCCLIENT_SENT_CACHE];
 	size_t			 sent_next;
 
@@ -253,10 +258,11 @@ int	dcclient_fragment(struct dcclient *, const struct msg_header *h,
  * zero, plaintext body, PROTO_TAG_LEN zero bytes).  The client sets the
  * next sequence number and the session id and seals it into out (cap at
  * least len).  With retransmit it writes instead the sealed bytes it made
- * for the same type and transaction id, byte for byte (PROTOCOL.md 5.5);
- * the last DCCLIENT_SENT_CACHE messages are kept, and a new registration
- * forgets them.  Returns 0; -ENOTCONN without a session; -ENOENT for a
- * retransmission of nothing kept; -EMSGSIZE above one datagram (messages
+ * for the same type and transaction id, byte for byte (PROTOCOL.md 5.5):
+ * msg must be the bytes first given.  The last DCCLIENT_SENT_CACHE
+ * messages are kept, and a new registration forgets them.  Returns 0;
+ * -ENOTCONN without a session; -ENOENT for a retransmission of nothing
+ * kept (or of other bytes); -EMSGSIZE above one datagram (messages
  * are not fragmented here); MSG_E_* for a header that does not check or
  * an unsealed type; -ENOSPC.
  */

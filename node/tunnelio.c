@@ -39,6 +39,9 @@
 #include "tunnel.h"
 #include "tunnelio.h"
 
+_Static_assert((size_t)DCCLIENT_SENT_CACHE >= (size_t)TUNNEL_SETUPS_MAX,
+    "every setup's Direction Request or NTM ACK must stay resendable");
+
 /* A resolve from the control socket, until its ANSWER. */
 struct tunnelio_wait {
 	bool			 used;

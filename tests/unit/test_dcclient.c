@@ -1341,6 +1341,71 @@ test_send_msg_for_tunnel_code(void **state)
 	    sizeof(out), &olen), -ENOTCONN);
 }
 
+/*
+ * Every setup node/tunnel runs at once (TUNNEL_SETUPS_MAX) has one DC
+ * message in flight, a Direction Request or an NTM ACK; each must be
+ * resent byte for byte until it is answered, however many others were
+ * sealed since.  A resend whose bytes differ from what was sealed under
+ * that transaction id is refused: its nonce must not seal other bytes.
+ */
+static void
+test_send_msg_resends_many(void **state)
+{
+	enum { N = 64 };
+	struct fixture *f = *state;
+	uint8_t plain[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
+	uint8_t (*first)[PROTO_DATAGRAM_MAX];
+	size_t flen[N], plen, olen;
+	struct msg m;
+	char peer[32];
+	int i;
+
+	assert_non_null(first = calloc(N, sizeof(*first)));
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	for (i = 0; i < N; i++) {
+		msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+		m.hdr.txid = 0x7000 + (uint32_t)i;
+		snprintf(peer, sizeof(peer), "n%d.dc2.ntm.test", i);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
+		    strlen(peer)), 0);
+		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX,
+		    PROTO_KEX_ECDHE), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH,
+		    f->ticket, 32), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP",
+		    4), 0);
+		assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen),
+		    0);
+		assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false,
+		    first[i], sizeof(first[i]), &flen[i]), 0);
+	}
+	for (i = 0; i < N; i++) {
+		msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+		m.hdr.txid = 0x7000 + (uint32_t)i;
+		snprintf(peer, sizeof(peer), "n%d.dc2.ntm.test", i);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
+		    strlen(peer)), 0);
+		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX,
+		    PROTO_KEX_ECDHE), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH,
+		    f->ticket, 32), 0);
+		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP",
+		    4), 0);
+		assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen),
+		    0);
+		assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true,
+		    out, sizeof(out), &olen), 0);
+		assert_int_equal(olen, flen[i]);
+		assert_memory_equal(out, first[i], olen);
+	}
+	/* Other bytes under a transaction id already used: not sealed. */
+	plain[plen - PROTO_TAG_LEN - 1] ^= 1;
+	assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true, out,
+	    sizeof(out), &olen), -ENOENT);
+	free(first);
+}
+
 int
 main(void)
 {
@@ -1368,6 +1433,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_dropped, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_send_msg_for_tunnel_code,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_msg_resends_many,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragmented_from_dc, setup,
 		    teardown),
