@@ -32,41 +32,14 @@ while getopts b:n: o; do
 	*) echo "usage: $0 [-b builddir] [-n nodes]" >&2; exit 2 ;;
 	esac
 done
-builddir=$(cd "$builddir" && pwd) || exit 2
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
-done
+. "$(dirname "$0")/benchlab.sh"
+bench_lab_init bn "$builddir"
 [ -x "$builddir/tests/as/asnode" ] || make -s -C "$builddir" tests/as/asnode >/dev/null ||
     { echo "$0: cannot build tests/as/asnode" >&2; exit 2; }
 [ "$n" -ge 1 ] && [ "$n" -le 80 ] || { echo "$0: -n 1..80 (the AS's rate limits)" >&2; exit 2; }
 
-LABCMD=$srcdir/tools/ntm-lab
-NTMCTL=$builddir/tools/ntmctl
 ASNODE=$builddir/tests/as/asnode
-L=bn$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-bench-notice.XXXXXX)
-NTM_BUILDDIR=$builddir
-export NTM_BUILDDIR
 
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# wait_for SECONDS CMD...: poll CMD every 10 ms.
-wait_for() {
-	w_end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -lt "$w_end" ] || return 1
-		sleep 0.01
-	done
-}
 dc_has() {
 	grep -q "notice [0-9]*: $1 $2 " "$S/dc1/ntm-dc.log"
 }

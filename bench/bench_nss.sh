@@ -41,31 +41,12 @@ while getopts b:n:r: o; do
 	   exit 2 ;;
 	esac
 done
-builddir=$(cd "$builddir" && pwd) || exit 2
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl bench/bench_lookup \
-    plugins/.libs/libnss_ntm.so.2; do
-	[ -e "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
-done
 command -v unshare >/dev/null || { echo "$0: needs unshare (util-linux)" >&2; exit 2; }
-
-LABCMD=$srcdir/tools/ntm-lab
-NTMCTL=$builddir/tools/ntmctl
+. "$(dirname "$0")/benchlab.sh"
+bench_lab_init bl "$builddir" as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl \
+    bench/bench_lookup plugins/.libs/libnss_ntm.so.2
 LOOKUP=$builddir/bench/bench_lookup
-L=bn$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-bench-nss.XXXXXX)
-NTM_BUILDDIR=$builddir
-export NTM_BUILDDIR
 ARGS="localhost as.ntm.test nothere.ntm.test www.example.org 198.51.100.3"
-
-cleanup() {
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 echo "bench_nss: $blocks blocks of $n lookups per name and variant, ntmd running and stopped," \
     "tree $(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo unknown)," \

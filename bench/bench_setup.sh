@@ -123,29 +123,12 @@ for k in $kexes; do
 	*) echo "$0: -k: schemes are ecdhe, shared and rsa, not '$k'" >&2; exit 2 ;;
 	esac
 done
-builddir=$(cd "$builddir" && pwd) || exit 2
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
-done
-
-LABCMD=$srcdir/tools/ntm-lab
-NTMCTL=$builddir/tools/ntmctl
-L=bs$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-bench-setup.XXXXXX)
-NTM_BUILDDIR=$builddir
-export NTM_BUILDDIR
 pid=
-
-cleanup() {
+. "$(dirname "$0")/benchlab.sh"
+bench_lab_init bs "$builddir"
+bench_atexit() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # nstat HOST KEY: one value of ntmctl status (text: "key value" lines).
 # No python here: these poll every 20 ms, and a python start-up costs more
@@ -159,15 +142,6 @@ nstat() {
 ntunnels() {
 	nt_out=$("$NTMCTL" tunnels -s "$S/$1/ntmd.sock" 2>/dev/null) || return 0
 	printf '%s\n' "$nt_out" | sed 1d | grep -c .
-}
-# wait_for SECONDS CMD...: poll CMD every 20 ms.
-wait_for() {
-	w_end=$(( $(date +%s) + $1 ))
-	shift
-	while ! "$@"; do
-		[ "$(date +%s)" -lt "$w_end" ] || return 1
-		sleep 0.02
-	done
 }
 gone() {
 	! kill -0 "$pid" 2>/dev/null || grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null

@@ -41,26 +41,15 @@ while getopts b:t:r: o; do
 	*) echo "usage: $0 [-b builddir] [-t seconds] [-r rounds]" >&2; exit 2 ;;
 	esac
 done
-builddir=$(cd "$builddir" && pwd) || exit 2
-srcdir=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces)" >&2; exit 2; }
 command -v iperf3 >/dev/null || { echo "$0: needs iperf3 (apt-get install iperf3)" >&2; exit 2; }
-for b in as/ntm-as dc/ntm-dc node/ntmd tools/ntmctl; do
-	[ -x "$builddir/$b" ] || { echo "$0: $builddir/$b is not built" >&2; exit 2; }
-done
-
-LABCMD=$srcdir/tools/ntm-lab
-NTMCTL=$builddir/tools/ntmctl
-L=bt$$
-S=/run/ntm-lab/$L
-T=$(mktemp -d /tmp/ntm-bench-tput.XXXXXX)
-NTM_BUILDDIR=$builddir
-export NTM_BUILDDIR
 srv=
 wg=
 neb=
+. "$(dirname "$0")/benchlab.sh"
+bench_lab_init bt "$builddir"
 
-cleanup() {
+# Before the lab goes down: iperf3's server, wireguard-go and nebula.
+bench_atexit() {
 	[ -n "$srv" ] && kill "$srv" 2>/dev/null
 	for p in $wg $neb; do
 		kill "$p" 2>/dev/null
@@ -68,11 +57,7 @@ cleanup() {
 	for f in "$T"/wg-*.pid "$T"/neb-*.pid; do
 		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
-	"$LABCMD" down --name "$L" >/dev/null 2>&1
-	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 nstat() {
 	"$NTMCTL" status --json -s "$S/$1/ntmd.sock" 2>/dev/null |
