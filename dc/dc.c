@@ -377,6 +377,18 @@ dc_ocsp_start(struct dc *dc)
 	}
 }
 
+/* The [policy] decision for a direction MN -> CN. */
+static bool
+dc_signal_allowed(void *arg, const char *mn, const char *cn)
+{
+	struct dc *dc = arg;
+
+	if (policy_allowed(&dc->cfg.policy, mn, cn))
+		return true;
+	log_info("policy: %s -> %s denied", mn, cn);
+	return false;
+}
+
 /* dc/signal's view of the status store (none without a database). */
 static bool
 dc_signal_revoked(void *arg, const uint8_t *serial, size_t len)
@@ -583,8 +595,8 @@ dc_federation_frame(void *arg, struct tls_conn *c, const struct tls_peer *peer,
 	if (len >= PROTO_HEADER_LEN && p[1] == PROTO_MSG_ROUTE_HANDOFF)
 		return dc_fed_handoff(dc, c, peer, p, len, out, cap, outlen);
 	return federation_node_info(p, len, peer->crt, dc->cfg.zone,
-	    signal_registry(dc->sig), notice_cert, dc->notice, out, cap,
-	    outlen);
+	    signal_registry(dc->sig), dc_signal_cert, dc_signal_allowed, dc,
+	    out, cap, outlen);
 }
 
 /* DC_CN: handoffs of a closed link are answered on the next one. */
@@ -722,18 +734,6 @@ dc_notice_start(struct dc *dc)
  * The signalling core with its ticket keys (the configured file, then the
  * unexpired keys the AS sent earlier, from the database) and its sockets.
  */
-/* The [policy] decision for a direction MN -> CN. */
-static bool
-dc_signal_allowed(void *arg, const char *mn, const char *cn)
-{
-	struct dc *dc = arg;
-
-	if (policy_allowed(&dc->cfg.policy, mn, cn))
-		return true;
-	log_info("policy: %s -> %s denied", mn, cn);
-	return false;
-}
-
 static void
 dc_signal_start(struct dc *dc)
 {

@@ -226,7 +226,8 @@ federation_attr_name(const struct msg *m, uint16_t type, char *out,
 int
 federation_node_info(const uint8_t *p, size_t len, gnutls_x509_crt_t peer,
     const char *zone, struct registry *reg,
-    int (*cert)(void *, const char *, struct signal_cert *), void *cert_arg,
+    int (*cert)(void *, const char *, struct signal_cert *),
+    bool (*allowed)(void *, const char *, const char *), void *arg,
     uint8_t *out, size_t cap, size_t *outlen)
 {
 	char mn[PROTO_FQDN_MAX + 1], cn[PROTO_FQDN_MAX + 1];
@@ -263,9 +264,11 @@ federation_node_info(const uint8_t *p, size_t len, gnutls_x509_crt_t peer,
 	else if (federation_zone_of(cn, cnz, sizeof(cnz)) < 0 ||
 	    strcmp(cnz, zone) != 0)
 		st = PROTO_STATUS_UNKNOWN_NODE;
+	else if (allowed != NULL && !allowed(arg, mn, cn))
+		st = PROTO_STATUS_REFUSED_POLICY;
 	else if ((e = registry_find_fqdn(reg, cn, strlen(cn))) == NULL)
 		st = PROTO_STATUS_NOT_REGISTERED;
-	else if (cert == NULL || cert(cert_arg, cn, &sc) < 0)
+	else if (cert == NULL || cert(arg, cn, &sc) < 0)
 		st = PROTO_STATUS_UNAVAILABLE;
 	m->hdr.status = st;
 	rc = 0;

@@ -96,11 +96,14 @@ int	federation_answer_parse(const uint8_t *p, size_t len, uint16_t id,
 /*
  * federation_node_info: DC_CN's NODE_INFO_RESPONSE (PROTOCOL.md 6.4) to
  * the request in p[len] from the DC whose verified certificate is peer,
- * for CN in our zone `zone`.  cert(cert_arg, fqdn, &sc) is the status
- * store (notice_cert).  The answer, written to out[cap], echoes the
- * request's transaction id and has a status:
+ * for CN in our zone `zone`.  cert(arg, fqdn, &sc) is the status store
+ * (notice_cert); allowed(arg, mn, cn) the direction policy (NULL: every
+ * pair allowed).  The answer, written to out[cap], echoes the request's
+ * transaction id and has a status:
  *   REFUSED_POLICY  the asking DC's certificate does not list MN's zone
  *   UNKNOWN_NODE    CN is not a name of our zone
+ *   REFUSED_POLICY  the policy refuses MN -> CN (checked before anything
+ *                   about CN is looked up, so nothing of it is told)
  *   NOT_REGISTERED  CN has no live registration here
  *   UNAVAILABLE     no current status for CN's certificate
  *   OK              CN's addresses, NAT state, vIPs, hash, serial, status
@@ -110,7 +113,8 @@ int	federation_answer_parse(const uint8_t *p, size_t len, uint16_t id,
 int	federation_node_info(const uint8_t *p, size_t len,
 	    gnutls_x509_crt_t peer, const char *zone, struct registry *reg,
 	    int (*cert)(void *, const char *, struct signal_cert *),
-	    void *cert_arg, uint8_t *out, size_t cap, size_t *outlen);
+	    bool (*allowed)(void *, const char *mn, const char *cn),
+	    void *arg, uint8_t *out, size_t cap, size_t *outlen);
 
 /*
  * The resolver.  cb gets 0 and the DC, or a negative errno (-ENOENT no

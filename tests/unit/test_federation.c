@@ -410,6 +410,15 @@ registry_put(struct registry *reg, const char *fqdn, const char *v4,
 	assert_int_equal(registry_add(reg, &n, 1000, &e), 0);
 }
 
+/* DC_CN's direction policy in these tests: dave may not reach bob. */
+static bool
+deny_dave_to_bob(void *arg, const char *mn, const char *cn)
+{
+	(void)arg;
+	return !(strcmp(mn, "dave.dc2.ntm.test") == 0 &&
+	    strcmp(cn, "bob.dc2.ntm.test") == 0);
+}
+
 /* What DC_CN tells DC_MN about CN, and when it says no. */
 static uint8_t
 node_info(gnutls_x509_crt_t peer, struct registry *reg, const char *mn,
@@ -427,7 +436,7 @@ node_info(gnutls_x509_crt_t peer, struct registry *reg, const char *mn,
 	assert_int_equal(msg_add_u8(&q, PROTO_ATTR_KEX, 1), 0);
 	assert_int_equal(msg_encode(&q, req, sizeof(req), &len), 0);
 	assert_int_equal(federation_node_info(req, len, peer, "dc2.ntm.test",
-	    reg, store_cert, NULL, buf, cap, &outlen), 0);
+	    reg, store_cert, deny_dave_to_bob, NULL, buf, cap, &outlen), 0);
 	assert_int_equal(msg_decode(buf, outlen, m), 0);
 	assert_int_equal(m->hdr.type, PROTO_MSG_NODE_INFO_RESPONSE);
 	assert_int_equal(m->hdr.txid, 77);
@@ -499,6 +508,19 @@ test_peer_authorized(void **state)
 		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
 		    PROTO_STATUS_REFUSED_POLICY);
 		assert_null(msg_attr_find(&m, PROTO_ATTR_OBSERVED_ADDR));
+		/*
+		 * DC_CN's policy refuses dave -> bob: nothing about bob (his
+		 * addresses, NAT state, status) goes to the asking DC.
+		 */
+		assert_int_equal(node_info(dc, reg, "dave.dc2.ntm.test",
+		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_REFUSED_POLICY);
+		assert_null(msg_attr_find(&m, PROTO_ATTR_OBSERVED_ADDR));
+		assert_null(msg_attr_find(&m, PROTO_ATTR_LOCAL_ADDR));
+		assert_null(msg_attr_find(&m, PROTO_ATTR_STATUS));
+		assert_int_equal(node_info(dc, reg, "dave.dc2.ntm.test",
+		    "carol.dc2.ntm.test", &m, buf, sizeof(buf)),
+		    PROTO_STATUS_UNAVAILABLE);
 		/* A node certificate cannot ask at all. */
 		assert_int_equal(node_info(node, reg, "alice.dc2.ntm.test",
 		    "bob.dc2.ntm.test", &m, buf, sizeof(buf)),
@@ -617,7 +639,7 @@ dccn_frame(struct tls_conn *c, const uint8_t *p, size_t len, void *arg)
 		return;
 	}
 	assert_int_equal(federation_node_info(p, len, tls_conn_peer(c)->crt,
-	    "fed.ntm.test", d->reg, store_cert, NULL, out, sizeof(out),
+	    "fed.ntm.test", d->reg, store_cert, NULL, NULL, out, sizeof(out),
 	    &outlen), 0);
 	assert_int_equal(tls_send(c, out, outlen), 0);
 }
