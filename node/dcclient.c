@@ -793,7 +793,9 @@ dcclient_next_timer(const struct dcclient *dc)
 		t = dc->req_type != 0 ? refresh : dc->keepalive_due;
 		if (refresh < t)
 			t = refresh;
-		if (dc->ticket_expiry * 1000 < t)
+		/* An expiry beyond 64-bit milliseconds never comes. */
+		if (dc->ticket_expiry < UINT64_MAX / 1000 &&
+		    dc->ticket_expiry * 1000 < t)
 			t = dc->ticket_expiry * 1000;
 		break;
 	case DCCLIENT_BACKOFF:

@@ -1406,6 +1406,26 @@ test_send_msg_resends_many(void **state)
 	free(first);
 }
 
+/*
+ * A ticket whose expiry in milliseconds does not fit 64 bits (a corrupt
+ * ticket file, an AS meaning "never"): the timer is not pulled to a
+ * wrapped time in the past, which ntmd would arm as 0 ms again and again.
+ */
+static void
+test_far_ticket_expiry(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(dcclient_set_ticket(&f->dc, f->ticket,
+	    sizeof(f->ticket), f->fdc.k_nd, UINT64_MAX / 1000 + 1), 0);
+	assert_int_equal(dcclient_start(&f->dc, T0), 0);
+	register_at(f, T0);
+	assert_true(dcclient_next_timer(&f->dc) == T0 + 25000);
+	dcclient_timer(&f->dc, T0 + 1);
+	expect_none(&f->dc);
+	assert_true(dcclient_registered(&f->dc));
+}
+
 int
 main(void)
 {
@@ -1435,6 +1455,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_send_msg_for_tunnel_code,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_msg_resends_many,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_far_ticket_expiry,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragmented_from_dc, setup,
 		    teardown),
