@@ -2172,8 +2172,14 @@ signal_handoff_input(struct signal *s, uint64_t ref,
 	if (handoff->hdr.type != PROTO_MSG_ROUTE_HANDOFF ||
 	    msg_route_read(handoff, &r) < 0 || r.fqdn == NULL ||
 	    r.peer_fqdn_len >= sizeof(mn_name)) {
+		/*
+		 * Decoded, but not a usable handoff (an error status, say):
+		 * answered MALFORMED (PROTOCOL.md 15), or the caller would
+		 * wait for an answer under ref for as long as the link lasts.
+		 */
 		s->stats.handoffs_refused++;
-		s->stats.drop_internal++;	/* the caller decoded it */
+		signal_peer_ack(s, ref, handoff->hdr.id, PROTO_STATUS_MALFORMED,
+		    out);
 		return;
 	}
 	memcpy(mn_name, r.peer_fqdn, r.peer_fqdn_len);

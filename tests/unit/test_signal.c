@@ -1453,6 +1453,20 @@ test_direction_two_dcs_refused(void **state)
 	assert_int_equal(msg_decode(pbuf, dc2->out.fed[0].len, &pa), 0);
 	assert_int_equal(pa.hdr.status, PROTO_STATUS_NOT_REGISTERED);
 	assert_int_equal(signal_stats(dc2->sig)->handoffs_refused, 1);
+	/*
+	 * A handoff that decodes but is not one (an error status): answered
+	 * MALFORMED under its ref.  Before, no answer ever came, and dc.c kept
+	 * the handoff's entry (DC_HANDOFFS_MAX of them) while the link lasted.
+	 */
+	ho.hdr.status = PROTO_STATUS_INTERNAL;
+	signal_handoff_input(dc2->sig, 9, &ho, t + 20, &dc2->out);
+	memcpy(pbuf, fed_one(dc2, SIGNAL_FED_PEER_ACK, &pa)->buf,
+	    dc2->out.fed[0].len);
+	assert_int_equal(dc2->out.fed[0].ref, 9);
+	assert_int_equal(msg_decode(pbuf, dc2->out.fed[0].len, &pa), 0);
+	assert_int_equal(pa.hdr.status, PROTO_STATUS_MALFORMED);
+	assert_memory_equal(pa.hdr.id, ho.hdr.id, PROTO_ID_LEN);
+	assert_int_equal(signal_stats(dc2->sig)->handoffs_refused, 2);
 	fed_env_free(dc1);
 	fed_env_free(dc2);
 }
