@@ -19,8 +19,11 @@ enum control_limit {
 	CONTROL_ZONES_MAX = 16,
 	/* Answer lines to one request: every tunnel of TUNNELS, or STATUS. */
 	CONTROL_LINES_MAX = 320,
-	/* Their bytes: STAT and TUNNEL lines are far below CTLMSG_LINE_MAX. */
-	CONTROL_REPLY_MAX = 65536,
+	/*
+	 * Their bytes: every line may take CTLMSG_LINE_MAX (a TUNNEL line of
+	 * tunnelio takes 300 to 420, and TUNNELS lists up to 256 of them).
+	 */
+	CONTROL_REPLY_MAX = CONTROL_LINES_MAX * (int)CTLMSG_LINE_MAX,
 	CONTROL_IDLE_MS = 5000,		/* a client that sends no line */
 	CONTROL_BACKLOG = 64,
 	/* Beyond setup_ms, how long a resolver may take before NOTFOUND. */

@@ -334,6 +334,70 @@ test_every_answer_parses(void **state)
 	free(r);
 }
 
+/* As node/tunnelio lists them: two addresses and fifteen options each. */
+static void
+many_tunnels_cb(void *arg, struct control_reply *r)
+{
+	static const char *keys[] = { "packets-in", "packets-out",
+	    "bytes-in", "bytes-out", "drops", "epoch", "age-s", "idle-s",
+	    "setup-us", "route-us", "request-us", "peer-us", "finish-us" };
+	struct ctlmsg m;
+	size_t i, k;
+
+	for (i = 0; i < *(size_t *)arg; i++) {
+		memset(&m, 0, sizeof(m));
+		m.type = CTLMSG_TUNNEL;
+		snprintf(m.name, sizeof(m.name),
+		    "peer-%03zu.branch-office.dc2.ntm.test", i);
+		strcpy(m.word, "direct");
+		strcpy(m.value, "up");
+		m.addr[0].af = AF_INET;
+		inet_pton(AF_INET, "198.18.2.10", m.addr[0].a);
+		m.addr[1].af = AF_INET6;
+		inet_pton(AF_INET6, "fd6e:746d:6f62:2::a", m.addr[1].a);
+		m.naddr = 2;
+		assert_int_equal(ctlmsg_opt_add(&m, "kex", "ecdhe"), 0);
+		assert_int_equal(ctlmsg_opt_add(&m, "via", "direct"), 0);
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			assert_int_equal(ctlmsg_opt_add_u64(&m, keys[k],
+			    123456789012ULL), 0);
+		control_reply_add(r, &m);
+	}
+}
+
+/*
+ * TUNNELS on a node with as many tunnels as node/tunnelio keeps (256):
+ * every TUNNEL line and END, not UNAVAIL internal because the lines'
+ * bytes outgrew the answer.
+ */
+static void
+test_tunnels_many(void **state)
+{
+	size_t n = 256, off, ll, lines = 0;
+	struct control_reply *r;
+	struct control_view v;
+	struct ctlmsg m;
+
+	(void)state;
+	view_init(&v);
+	v.tunnels = many_tunnels_cb;
+	v.arg = &n;
+	assert_non_null(r = malloc(sizeof(*r)));
+	control_handle(&v, "TUNNELS", 7, 0, r);
+	assert_int_equal(r->err, 0);
+	/* A realistic listing: well beyond 64 KiB. */
+	assert_true(r->len > 65536);
+	for (off = 0; off < r->len; off += ll + 1) {
+		assert_int_equal(ctlmsg_line(r->buf + off, r->len - off, &ll),
+		    0);
+		assert_int_equal(ctlmsg_parse(&m, r->buf + off, ll), 0);
+		lines++;
+	}
+	assert_int_equal(lines, n + 1);
+	assert_int_equal(m.type, CTLMSG_END);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -348,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_close_tunnel),
 		cmocka_unit_test(test_close_refused),
 		cmocka_unit_test(test_every_answer_parses),
+		cmocka_unit_test(test_tunnels_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
