@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "cert.h"
 #include "crl.h"
@@ -77,18 +79,28 @@ int
 crl_write(const char *path, gnutls_x509_crl_t crl)
 {
 	gnutls_datum_t pem = { NULL, 0 };
+	char tmp[PATH_MAX];
 	size_t off = 0;
 	ssize_t w;
 	int fd, rv = 0;
 
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	if (gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem) < 0)
 		return CERT_E_GNUTLS;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	/*
+	 * Written beside the file, then renamed over it: a reader (a web
+	 * server publishing it) sees the old CRL or the new one, never a
+	 * truncated one, and a failed write (a full disk) leaves the old.
+	 */
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0644)) < 0) {
 		rv = -errno;
 		goto out;
 	}
-	while (off < pem.size) {
+	if (fchmod(fd, 0644) < 0)
+		rv = -errno;
+	while (rv == 0 && off < pem.size) {
 		w = write(fd, pem.data + off, pem.size - off);
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -98,8 +110,14 @@ crl_write(const char *path, gnutls_x509_crl_t crl)
 		}
 		off += (size_t)w;
 	}
+	if (rv == 0 && fsync(fd) < 0)
+		rv = -errno;
 	if (close(fd) < 0 && rv == 0)
 		rv = -errno;
+	if (rv == 0 && rename(tmp, path) < 0)
+		rv = -errno;
+	if (rv < 0)
+		(void)unlink(tmp);
 out:
 	gnutls_free(pem.data);
 	return rv;

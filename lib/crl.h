@@ -32,7 +32,10 @@ struct crl_entry {
 int	crl_build(const struct crl_entry *, size_t n,
 	    gnutls_x509_crt_t issuer, gnutls_privkey_t key, uint64_t number,
 	    time_t this_update, time_t next_update, gnutls_x509_crl_t *out);
-/* Writes the CRL as PEM (0644), replacing the file. */
+/*
+ * Writes the CRL as PEM (0644) to path.tmp, then renames it over path: a
+ * reader sees the old file or the new one, whole; on failure the old stays.
+ */
 int	crl_write(const char *path, gnutls_x509_crl_t);
 
 #endif

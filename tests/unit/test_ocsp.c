@@ -3,12 +3,16 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include <gnutls/ocsp.h>
@@ -374,6 +378,84 @@ test_crl_lists_serials(void **state)
 	    &crl), -EINVAL);
 }
 
+/* The CRL in a file as a reader opened earlier sees it: its entry count. */
+static unsigned
+crl_entries_in(int fd)
+{
+	char buf[8192];
+	gnutls_datum_t d;
+	gnutls_x509_crl_t crl;
+	ssize_t n;
+	int count;
+
+	assert_true((n = pread(fd, buf, sizeof(buf), 0)) > 0);
+	d.data = (unsigned char *)buf;
+	d.size = (unsigned int)n;
+	assert_int_equal(gnutls_x509_crl_init(&crl), 0);
+	assert_int_equal(gnutls_x509_crl_import(crl, &d, GNUTLS_X509_FMT_PEM),
+	    0);
+	count = gnutls_x509_crl_get_crt_count(crl);
+	gnutls_x509_crl_deinit(crl);
+	assert_true(count >= 0);
+	return (unsigned)count;
+}
+
+/*
+ * crl_write replaces the file whole: a reader that opened the old CRL
+ * (a web server publishing it) still reads the old one entire, a new open
+ * finds the new one, and no temporary file is left.  Before, the file was
+ * truncated and rewritten in place, so a reader could get a partial CRL,
+ * and a failed write (a full disk) left none.
+ */
+static void
+test_crl_write_replaces(void **state)
+{
+	struct fix *f = *state;
+	struct crl_entry e[2];
+	gnutls_x509_crl_t one, two;
+	char dir[] = "/tmp/test_ocsp.XXXXXX", path[64], tmp[80];
+	int fd, fd2;
+
+	memset(e, 0, sizeof(e));
+	e[0].serial[0] = 0x41;
+	e[0].serial_len = 1;
+	e[0].revoked_at = NOW - 60;
+	e[1].serial[0] = 0x42;
+	e[1].serial_len = 1;
+	e[1].revoked_at = NOW - 30;
+	assert_int_equal(crl_build(e, 1, f->ca.as, f->ca.as_key, 1, NOW,
+	    NOW + 600, &one), 0);
+	assert_int_equal(crl_build(e, 2, f->ca.as, f->ca.as_key, 2, NOW,
+	    NOW + 600, &two), 0);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/as.crl", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	assert_int_equal(crl_write(path, one), 0);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(crl_entries_in(fd), 1);
+	assert_int_equal(crl_write(path, two), 0);
+	assert_int_equal(crl_entries_in(fd), 1);
+	assert_true((fd2 = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(crl_entries_in(fd2), 2);
+	assert_int_equal(access(tmp, F_OK), -1);
+	close(fd);
+	close(fd2);
+
+	/* Cannot write beside it: an error, and the old CRL stays. */
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_true(crl_write(path, one) < 0);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(crl_entries_in(fd), 2);
+	close(fd);
+	assert_int_equal(rmdir(tmp), 0);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	gnutls_x509_crl_deinit(one);
+	gnutls_x509_crl_deinit(two);
+}
+
 int
 main(void)
 {
@@ -388,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_bad_status_refused),
 		cmocka_unit_test(test_sign_with_external_key),
 		cmocka_unit_test(test_crl_lists_serials),
+		cmocka_unit_test(test_crl_write_replaces),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
