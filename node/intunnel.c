@@ -841,7 +841,8 @@ intunnel_tick(struct intunnel *it, unsigned due, uint64_t now, time_t wall)
 		    it->peer);
 		intunnel_req_clear(&it->up);
 	}
-	if (wall >= it->status_next)
+	/* Expired as the handshake sees it: beyond the tolerated skew. */
+	if (wall > it->status_next + PEERCHECK_SKEW)
 		intunnel_close(it, PROTO_STATUS_EXPIRED,
 		    "the peer's stapled status expired without an update");
 }
