@@ -721,7 +721,7 @@ test_update_restaple(void **state)
 
 /*
  * A staple the handshake took within the tolerated clock skew (its
- * nextUpdate a minute past, PROTOCOL.md 13): the tunnel is not closed at
+ * nextUpdate a minute past, PROTOCOL.md 14): the tunnel is not closed at
  * the next tick for the staple the handshake just accepted, only once it
  * is expired beyond the skew as well.
  */
