@@ -329,6 +329,20 @@ rsbind_stop(struct rsbind *rb, const uint8_t path_id[PROTO_ID_LEN])
 		rsbind_remove(rb, p);
 }
 
+size_t
+rsbind_sweep(struct rsbind *rb, bool (*keep)(void *,
+    const uint8_t [PROTO_ID_LEN]), void *arg)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < RSBIND_PATHS_MAX; i++)
+		if (rb->p[i].used && !keep(arg, rb->p[i].path)) {
+			rsbind_remove(rb, &rb->p[i]);
+			n++;
+		}
+	return n;
+}
+
 void
 rsbind_timeout(struct rsbind *rb, uint64_t now)
 {

@@ -129,6 +129,14 @@ int	 rsbind_rebind(struct rsbind *, const uint8_t path_id[PROTO_ID_LEN],
 	    uint64_t now);
 /* Forget the path (tunnel closed, setup failed, direct path won). */
 void	 rsbind_stop(struct rsbind *, const uint8_t path_id[PROTO_ID_LEN]);
+/*
+ * Forgets every path for which keep(arg, path_id) is false (no tunnel and
+ * no setup uses it any more): a bound binding has no timer of its own, so
+ * one whose setup failed after it was confirmed would hold its slot for
+ * good.  Returns the number of paths forgotten.
+ */
+size_t	 rsbind_sweep(struct rsbind *, bool (*keep)(void *arg,
+	    const uint8_t path_id[PROTO_ID_LEN]), void *arg);
 /* Call at rsbind_next_timer() (or any time): hellos due, give-ups. */
 void	 rsbind_timeout(struct rsbind *, uint64_t now);
 /* The earliest time rsbind_timeout() has work, UINT64_MAX if none. */

@@ -457,6 +457,19 @@ tunnel_set_status(struct tunnel *t, const uint8_t *der, size_t len)
 	return 0;
 }
 
+bool
+tunnel_path_pending(const struct tunnel *t,
+    const uint8_t path_id[PROTO_ID_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
+		if (t->setup[i] != NULL && t->setup[i]->routed &&
+		    memcmp(t->setup[i]->path, path_id, PROTO_ID_LEN) == 0)
+			return true;
+	return false;
+}
+
 size_t
 tunnel_count(const struct tunnel *t)
 {

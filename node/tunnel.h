@@ -268,6 +268,13 @@ int	 tunnel_set_identity(struct tunnel *, gnutls_x509_crt_t cert,
  * lookups are answered INTERNAL.  0 or -ENOENT.
  */
 int	 tunnel_close(struct tunnel *, const uint8_t path_id[PROTO_ID_LEN]);
+/*
+ * Whether a setup holds this path id (its Route Direction taken, its end or
+ * its cached answer still to come): what an RS binding of the path serves
+ * until the tunnel is installed.
+ */
+bool	 tunnel_path_pending(const struct tunnel *,
+	    const uint8_t path_id[PROTO_ID_LEN]);
 /* Live tunnels and setups in progress. */
 size_t	 tunnel_count(const struct tunnel *);
 size_t	 tunnel_setups(const struct tunnel *);

@@ -1043,6 +1043,16 @@ tunnelio_status_reload(struct tunnelio *tio)
 	return rc;
 }
 
+/* An RS binding serves while its tunnel is installed or its setup runs. */
+static bool
+tunnelio_rs_keep(void *arg, const uint8_t path_id[PROTO_ID_LEN])
+{
+	struct tunnelio *tio = arg;
+
+	return tunnelio_find(tio, path_id) != NULL ||
+	    (tio->t != NULL && tunnel_path_pending(tio->t, path_id));
+}
+
 /* Every second: data-plane timers of each tunnel, and reaping. */
 static void
 tunnelio_tick_cb(uv_timer_t *h)
@@ -1074,6 +1084,10 @@ tunnelio_tick_cb(uv_timer_t *h)
 			intunnel_tick(tt->it, due, now, time(NULL));
 	}
 	tunnelio_reap(tio);
+	/* Bindings of setups that ended without a tunnel. */
+	if (tio->rsb != NULL && rsbind_count(tio->rsb) > 0 &&
+	    rsbind_sweep(tio->rsb, tunnelio_rs_keep, tio) > 0)
+		tunnelio_rs_arm(tio);
 	/* Whole seconds since the last status look, however often we ran. */
 	if (now >= tio->status_at) {
 		tio->status_at = now + (uint64_t)TUNNELIO_STATUS_TICKS *

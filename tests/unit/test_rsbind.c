@@ -463,6 +463,57 @@ test_table_full(void **state)
 	assert_int_equal(rsbind_count(f->rb), RSBIND_PATHS_MAX);
 }
 
+/* Keeps the paths whose first byte is even. */
+static bool
+keep_even(void *arg, const uint8_t path_id[PROTO_ID_LEN])
+{
+	(*(size_t *)arg)++;
+	return (path_id[0] & 1) == 0;
+}
+
+/*
+ * Bindings whose setup ended without a tunnel (refused after the first
+ * message through the RS confirmed them) are swept: a bound binding never
+ * fails on its own, so without the sweep the table filled up for good and
+ * every later relay or punch path got -ENOSPC.
+ */
+static void
+test_sweep(void **state)
+{
+	struct fixture *f = *state;
+	struct msg_addr relay[1] = { rs_v4 };
+	uint8_t path[PROTO_ID_LEN];
+	struct rsbind_conf c;
+	size_t i, asked = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(path, 0, sizeof(path));
+	c.path_id = path;
+	c.key = key_mn;
+	c.relay = relay;
+	c.nrelay = 1;
+	for (i = 0; i < RSBIND_PATHS_MAX; i++) {
+		path[0] = (uint8_t)i;
+		path[1] = (uint8_t)(i >> 8);
+		c.rid = (uint32_t)i;
+		assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
+		assert_true(rsbind_from_rs(f->rb, path, &rs_v4));
+	}
+	path[2] = 1;
+	assert_int_equal(rsbind_start(f->rb, &c, f->now), -ENOSPC);
+	assert_int_equal(rsbind_sweep(f->rb, keep_even, &asked),
+	    RSBIND_PATHS_MAX / 2);
+	assert_int_equal(asked, RSBIND_PATHS_MAX);
+	assert_int_equal(rsbind_count(f->rb), RSBIND_PATHS_MAX / 2);
+	path[2] = 0;
+	path[0] = 2;
+	assert_int_equal(rsbind_state(f->rb, path), RSBIND_STATE_BOUND);
+	path[0] = 3;
+	assert_int_equal(rsbind_state(f->rb, path), RSBIND_STATE_INVALID);
+	path[2] = 1;
+	assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
+}
+
 static void
 test_addr_of(void **state)
 {
@@ -512,6 +563,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_table_full, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_sweep, setup, teardown),
 		cmocka_unit_test(test_addr_of),
 	};
 

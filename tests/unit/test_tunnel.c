@@ -1212,6 +1212,33 @@ test_install_refused(void **state)
 	node_free(&mn);
 }
 
+/*
+ * A path id is pending from its Route Direction until its setup is over:
+ * what tunnelio keeps an RS binding for when no tunnel is installed.
+ */
+static void
+test_path_pending(void **state)
+{
+	struct pki *p = *state;
+	struct node mn, cn;
+	struct run r;
+
+	setup_pair(p, &mn, &cn, &p->bob, NULL, NULL, "pending");
+	run_prepare(&r, &mn, &cn, PROTO_KEX_ECDHE, "pending");
+	assert_false(tunnel_path_pending(mn.t, r.d.path));
+	assert_false(tunnel_path_pending(cn.t, r.d.path));
+	assert_int_equal(run_setup(&r, &mn, &cn, 31), PROTO_STATUS_OK);
+	/* MN is done; CN keeps its answer for a repeated request. */
+	assert_false(tunnel_path_pending(mn.t, r.d.path));
+	assert_true(tunnel_path_pending(cn.t, r.d.path));
+	cn.now += TUNNEL_CACHE_MS;
+	tunnel_timeout(cn.t, cn.now);
+	assert_false(tunnel_path_pending(cn.t, r.d.path));
+	assert_int_equal(tunnel_count(cn.t), 1);
+	node_free(&cn);
+	node_free(&mn);
+}
+
 static void
 test_request_without_route_direction(void **state)
 {
@@ -2360,6 +2387,7 @@ main(void)
 		cmocka_unit_test(test_fetch_reverse_route),
 		cmocka_unit_test(test_fetch_codec),
 		cmocka_unit_test(test_install_refused),
+		cmocka_unit_test(test_path_pending),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
