@@ -841,8 +841,7 @@ intunnel_tick(struct intunnel *it, unsigned due, uint64_t now, time_t wall)
 		    it->peer);
 		intunnel_req_clear(&it->up);
 	}
-	/* Expired as the handshake sees it: beyond the tolerated skew. */
-	if (wall > it->status_next + PEERCHECK_SKEW)
+	if (wall >= it->status_next)
 		intunnel_close(it, PROTO_STATUS_EXPIRED,
 		    "the peer's stapled status expired without an update");
 }

@@ -68,8 +68,7 @@ struct ntm_rng;
  * EXPIRED, any other failure with CERT_INVALID (each logged), except a
  * status older than one already seen, which is only dropped (a late copy).
  * The peer's staple (from the handshake or the last update) is watched:
- * past its nextUpdate and the clock skew the handshake tolerates
- * (PEERCHECK_SKEW) without a fresher one, the tunnel is closed (EXPIRED).
+ * at its nextUpdate without a fresher one the tunnel is closed (EXPIRED).
  */
 
 struct intunnel;
