@@ -1204,7 +1204,8 @@ static const struct {
 	    "[--vip4 A] [--vip6 A] [--now EPOCH] FILE" },
 	{ "revoke", ca_revoke, "--dir DIR --cert FILE | --serial HEX "
 	    "[--reason REASON]" },
-	{ "crl", ca_crl, "--dir DIR --out FILE [--days N]" },
+	{ "crl", ca_crl, "--dir DIR --out FILE [--days N | --lifetime SEC] "
+	    "[--now EPOCH]" },
 	{ "ocsp", ca_ocsp, "--dir DIR --cert FILE --out FILE "
 	    "[--lifetime SEC] [--json]" },
 };
