@@ -12,7 +12,9 @@
 #include "ntmctl.h"
 
 enum {
-	NODE_ANSWERS_MAX = 256,		/* lines kept from one answer */
+	NODE_ANSWERS_MAX = 320,		/* lines of one answer: ntmd sends at most
+					   CONTROL_LINES_MAX (node/control.h),
+					   e.g. 256 TUNNEL lines and END */
 	NODE_TIMEOUT_MS = CTLMSG_WAIT_MAX_MS + 1000,
 };
 
