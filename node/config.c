@@ -14,6 +14,7 @@
 #include "cert.h"
 #include "config_table.h"
 #include "ctlmsg.h"
+#include "kex.h"
 #include "log.h"
 #include "loop.h"
 #include "ntmd.h"
@@ -342,6 +343,15 @@ ntmd_config_load(struct ntmd_config *c, const char *path, char **errors)
 		conf_err(&e, "node", "vip6", "outside [tunnel] range6");
 	if ((c->has_vip4 || c->has_vip6) && c->fqdn == NULL)
 		conf_err(&e, "node", "fqdn", "required with vip4/vip6");
+	if (f.kex_allowed != NULL) {
+		struct kex_allowed ka;
+
+		/* What tunnelio_new() would refuse at start-up. */
+		if (kex_allowed_parse(f.kex_allowed, &ka) < 0)
+			conf_err(&e, "tunnel", "kex_allowed", "'%s' is not a "
+			    "list of ecdhe, rsa and shared, each named once",
+			    f.kex_allowed);
+	}
 
 	for (i = 0; i < f.zones.n; i++) {
 		if (!ctlmsg_name_valid(f.zones.v[i], strlen(f.zones.v[i]))) {

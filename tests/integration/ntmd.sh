@@ -165,6 +165,7 @@ fqdn = alice.dc1.ntm.test
 vip4 = fd6e::1
 [tunnel]
 mtu = 99
+kex_allowed = ecdhe, foo
 EOF
 txt=$("$ntmd" -n -f "$dir/bad.conf" 2>&1); rc=$?
 check "-n on a broken file exits 1" test "$rc" = 1
@@ -174,6 +175,10 @@ $txt
 EOF
 check "-n names file:line of the bad vip4" \
 	grep -qx "$dir/bad.conf:3: \[node\] vip4: not an IPv4 address" <<EOF
+$txt
+EOF
+check "-n names file:line of an unknown scheme in kex_allowed" \
+	grep -qx "$dir/bad.conf:6: \[tunnel\] kex_allowed: 'ecdhe, foo' is not a list of ecdhe, rsa and shared, each named once" <<EOF
 $txt
 EOF
 
