@@ -747,12 +747,19 @@ ocsp_error(int rv)
 	}
 }
 
+/*
+ * A status from an AS whose clock runs ahead is taken within the skew, but
+ * none is taken past its nextUpdate: a live tunnel closes there
+ * (node/intunnel.c), so a staple within the skew would give a tunnel that
+ * the next tick closes again, and a revocation could hide for a validity
+ * and the skew instead of one validity (DESIGN.md 3).  Peers re-staple at
+ * half-life, so a status at its end means the peer lost its AS.
+ */
 static int
 status_dates(time_t this_update, time_t next_update, time_t now,
     time_t newest)
 {
-	if (this_update > now + PEERCHECK_SKEW ||
-	    next_update < now - PEERCHECK_SKEW)
+	if (this_update > now + PEERCHECK_SKEW || next_update <= now)
 		return PEERCHECK_E_STATUS_EXPIRED;
 	if (this_update < newest)
 		return PEERCHECK_E_STALE;
@@ -780,8 +787,7 @@ status_floor(const struct peercheck *pc, const uint8_t *serial, size_t len,
 
 		if (s->live && s->len == len &&
 		    memcmp(s->serial, serial, len) == 0) {
-			if (!s->revoked &&
-			    s->newest_next >= now - PEERCHECK_SKEW &&
+			if (!s->revoked && s->newest_next > now &&
 			    s->newest <= now + PEERCHECK_SKEW)
 				return 0;
 			return s->newest;

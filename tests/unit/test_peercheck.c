@@ -444,6 +444,36 @@ test_stale_and_expired_status(void **state)
 	gnutls_free(older.data);
 }
 
+/*
+ * No staple past its nextUpdate, not even within the clock skew: a live
+ * tunnel closes at nextUpdate (intunnel), so the handshake taking one
+ * would set up a tunnel that the next tick closes again.  A status whose
+ * thisUpdate is ahead of our clock (an AS clock running fast) is taken
+ * within the skew.
+ */
+static void
+test_status_end_strict(void **state)
+{
+	struct fix *f = *state;
+	struct peercheck_expect ex = expect_bob(&f->bob);
+	gnutls_datum_t ended = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW - OCSP_VALIDITY_DEFAULT - 60);
+	gnutls_datum_t ahead = status_make(&f->ca, &f->bob, OCSP_CERT_GOOD,
+	    NOW + 60);
+
+	assert_int_equal(verify(f, &f->bob, &ended, &ex, NOW),
+	    PEERCHECK_E_STATUS_EXPIRED);
+	assert_int_equal(peercheck_status_check(f->pc, ex.fqdn, f->bob.serial,
+	    f->bob.serial_len, ended.data, ended.size, NOW),
+	    PEERCHECK_E_STATUS_EXPIRED);
+	/* The same staple a second before its end still counts. */
+	assert_int_equal(verify(f, &f->bob, &ended, &ex,
+	    NOW - 61), 0);
+	assert_int_equal(verify(f, &f->bob, &ahead, &ex, NOW), 0);
+	gnutls_free(ended.data);
+	gnutls_free(ahead.data);
+}
+
 static void
 test_wrong_role_refused(void **state)
 {
@@ -915,6 +945,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_revoked_is_final,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_and_expired_status,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_end_strict,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_role_refused,
 		    setup, teardown),
