@@ -1341,6 +1341,26 @@ test_send_msg_for_tunnel_code(void **state)
 	    sizeof(out), &olen), -ENOTCONN);
 }
 
+/* The plaintext Direction Request number i of test_send_msg_resends_many. */
+static void
+dr_plain(const struct fixture *f, int i, uint8_t *plain, size_t cap,
+    size_t *plen)
+{
+	struct msg m;
+	char peer[32];
+
+	msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
+	m.hdr.txid = 0x7000 + (uint32_t)i;
+	snprintf(peer, sizeof(peer), "n%d.dc2.ntm.test", i);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
+	    strlen(peer)), 0);
+	assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX, PROTO_KEX_ECDHE), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH, f->ticket,
+	    32), 0);
+	assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP", 4), 0);
+	assert_int_equal(msg_encode(&m, plain, cap, plen), 0);
+}
+
 /*
  * Every setup node/tunnel runs at once (TUNNEL_SETUPS_MAX) has one DC
  * message in flight, a Direction Request or an NTM ACK; each must be
@@ -1356,44 +1376,18 @@ test_send_msg_resends_many(void **state)
 	uint8_t plain[PROTO_DATAGRAM_MAX], out[PROTO_DATAGRAM_MAX];
 	uint8_t (*first)[PROTO_DATAGRAM_MAX];
 	size_t flen[N], plen, olen;
-	struct msg m;
-	char peer[32];
 	int i;
 
 	assert_non_null(first = calloc(N, sizeof(*first)));
 	assert_int_equal(dcclient_start(&f->dc, T0), 0);
 	register_at(f, T0);
 	for (i = 0; i < N; i++) {
-		msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
-		m.hdr.txid = 0x7000 + (uint32_t)i;
-		snprintf(peer, sizeof(peer), "n%d.dc2.ntm.test", i);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
-		    strlen(peer)), 0);
-		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX,
-		    PROTO_KEX_ECDHE), 0);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH,
-		    f->ticket, 32), 0);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP",
-		    4), 0);
-		assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen),
-		    0);
+		dr_plain(f, i, plain, sizeof(plain), &plen);
 		assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, false,
 		    first[i], sizeof(first[i]), &flen[i]), 0);
 	}
 	for (i = 0; i < N; i++) {
-		msg_init(&m, PROTO_MSG_DIRECTION_REQUEST);
-		m.hdr.txid = 0x7000 + (uint32_t)i;
-		snprintf(peer, sizeof(peer), "n%d.dc2.ntm.test", i);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_PEER_FQDN, peer,
-		    strlen(peer)), 0);
-		assert_int_equal(msg_add_u8(&m, PROTO_ATTR_KEX,
-		    PROTO_KEX_ECDHE), 0);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_CERT_HASH,
-		    f->ticket, 32), 0);
-		assert_int_equal(msg_add_bytes(&m, PROTO_ATTR_STATUS, "OCSP",
-		    4), 0);
-		assert_int_equal(msg_encode(&m, plain, sizeof(plain), &plen),
-		    0);
+		dr_plain(f, i, plain, sizeof(plain), &plen);
 		assert_int_equal(dcclient_send_msg(&f->dc, plain, plen, true,
 		    out, sizeof(out), &olen), 0);
 		assert_int_equal(olen, flen[i]);

@@ -417,6 +417,33 @@ test_cookie_bad(void **state)
 }
 
 /* A full table refuses a new path until a binding has failed. */
+/*
+ * Fills the table: RSBIND_PATHS_MAX bindings through one relay, path ids
+ * numbered in their first two bytes (c and path stay set up for more);
+ * with confirm, each bound by the RS's first answer.
+ */
+static void
+table_fill(struct fixture *f, struct rsbind_conf *c, uint8_t *path,
+    const struct msg_addr *relay, bool confirm)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	memset(path, 0, PROTO_ID_LEN);
+	c->path_id = path;
+	c->key = key_mn;
+	c->relay = relay;
+	c->nrelay = 1;
+	for (i = 0; i < RSBIND_PATHS_MAX; i++) {
+		path[0] = (uint8_t)i;
+		path[1] = (uint8_t)(i >> 8);
+		c->rid = (uint32_t)i;
+		assert_int_equal(rsbind_start(f->rb, c, f->now), 0);
+		if (confirm)
+			assert_true(rsbind_from_rs(f->rb, path, &rs_v4));
+	}
+}
+
 static void
 test_table_full(void **state)
 {
@@ -426,18 +453,7 @@ test_table_full(void **state)
 	struct rsbind_conf c;
 	size_t i;
 
-	memset(&c, 0, sizeof(c));
-	memset(path, 0, sizeof(path));
-	c.path_id = path;
-	c.key = key_mn;
-	c.relay = relay;
-	c.nrelay = 1;
-	for (i = 0; i < RSBIND_PATHS_MAX; i++) {
-		path[0] = (uint8_t)i;
-		path[1] = (uint8_t)(i >> 8);
-		c.rid = (uint32_t)i;
-		assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
-	}
+	table_fill(f, &c, path, relay, false);
 	path[2] = 1;
 	assert_int_equal(rsbind_start(f->rb, &c, f->now), -ENOSPC);
 	/* All confirmed but the first, which then runs out of time. */
@@ -484,21 +500,9 @@ test_sweep(void **state)
 	struct msg_addr relay[1] = { rs_v4 };
 	uint8_t path[PROTO_ID_LEN];
 	struct rsbind_conf c;
-	size_t i, asked = 0;
+	size_t asked = 0;
 
-	memset(&c, 0, sizeof(c));
-	memset(path, 0, sizeof(path));
-	c.path_id = path;
-	c.key = key_mn;
-	c.relay = relay;
-	c.nrelay = 1;
-	for (i = 0; i < RSBIND_PATHS_MAX; i++) {
-		path[0] = (uint8_t)i;
-		path[1] = (uint8_t)(i >> 8);
-		c.rid = (uint32_t)i;
-		assert_int_equal(rsbind_start(f->rb, &c, f->now), 0);
-		assert_true(rsbind_from_rs(f->rb, path, &rs_v4));
-	}
+	table_fill(f, &c, path, relay, true);
 	path[2] = 1;
 	assert_int_equal(rsbind_start(f->rb, &c, f->now), -ENOSPC);
 	assert_int_equal(rsbind_sweep(f->rb, keep_even, &asked),
