@@ -88,8 +88,6 @@ struct setup {
 	uint64_t	 at_sent;	/* initiator: Tunnel Request sent */
 	uint64_t	 at_in;		/* the peer's handshake message */
 	uint32_t	 answer_us;	/* responder: request in to response out */
-	/* Inside the INSTALL callback; tunnel_close() there refuses it. */
-	bool		 installing, install_refused;
 };
 
 /* A live tunnel: what a second lookup reuses. */
@@ -527,6 +525,7 @@ setup_established(struct tunnel *t, struct setup *s,
 	struct link *l, *old, nl;
 	char hex[2 * PROTO_ID_LEN + 1];
 	uint64_t up = clock_at(t);
+	bool refused = false;
 	size_t i;
 
 	memset(&tm, 0, sizeof(tm));
@@ -566,12 +565,11 @@ setup_established(struct tunnel *t, struct setup *s,
 	a.peer_status = status->val;
 	a.peer_status_len = status->len;
 	a.timing = &tm;
-	s->installing = true;
+	a.refused = &refused;
 	emit(t, &a);
-	s->installing = false;
 	crypto_wipe(&c, sizeof(c));
 	handshake_keys_wipe(keys);
-	if (s->install_refused) {
+	if (refused) {
 		/* The data plane did not take it: nothing live to reuse. */
 		path_hex(s->path, hex);
 		log_info("tunnel to %s (path %s) not installed", s->peer, hex);
@@ -1992,13 +1990,6 @@ tunnel_close(struct tunnel *t, const uint8_t path_id[PROTO_ID_LEN])
 	for (i = 0; i < t->nlinks; i++)
 		if (memcmp(t->links[i].path, path_id, PROTO_ID_LEN) == 0) {
 			link_del(t, &t->links[i]);
-			return 0;
-		}
-	/* From inside its INSTALL: the tunnel never goes live. */
-	for (i = 0; i < TUNNEL_SETUPS_MAX; i++)
-		if (t->setup[i] != NULL && t->setup[i]->installing &&
-		    memcmp(t->setup[i]->path, path_id, PROTO_ID_LEN) == 0) {
-			t->setup[i]->install_refused = true;
 			return 0;
 		}
 	return -ENOENT;

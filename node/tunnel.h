@@ -144,6 +144,8 @@ struct tunnel_action {
 	const uint8_t		*peer_status;	/* DER, the staple verified */
 	size_t			 peer_status_len;
 	const struct tunnel_timing *timing;
+	bool			*refused;	/* the handler sets it when the
+						 * data plane does not take it */
 	/* CLOSE */
 	uint32_t		 rid;
 	/* ANSWER */

@@ -130,8 +130,6 @@ struct tunnelio {
 	struct tunnelio_tunnel	 tunnels[TUNNELIO_TUNNELS_MAX];
 	struct tunnelio_route	 routes[TUNNELIO_ROUTES_MAX];
 	size_t			 route_next;
-	/* The peer whose last INSTALL failed: its OK answer is withheld. */
-	char			 failed[PROTO_FQDN_MAX + 1];
 	struct tunnelio_stats	 stats;
 	/* In-tunnel counters of tunnels already gone. */
 	struct intunnel_stats	 gone;
@@ -250,11 +248,6 @@ tunnelio_answer(struct tunnelio *tio, const struct tunnel_action *a)
 		}
 	if (w == NULL)
 		return;
-	if (a->status == PROTO_STATUS_OK && strcmp(tio->failed, a->peer) == 0) {
-		tio->stats.answered_refused++;
-		tunnelio_reply_word(w, CTLMSG_NOTFOUND, "refused");
-		return;
-	}
 	if (a->status != PROTO_STATUS_OK) {
 		tio->stats.answered_refused++;
 		log_warnx("lookup of %s: no tunnel: %s (%s)", a->peer,
@@ -508,13 +501,12 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 	for (i = 0; i < TUNNELIO_TUNNELS_MAX && tt == NULL; i++)
 		if (!tio->tunnels[i].used)
 			tt = &tio->tunnels[i];
-	snprintf(tio->failed, sizeof(tio->failed), "%s", a->peer);
 	if (tio->dp == NULL || tt == NULL) {
 		tio->stats.install_failed++;
 		log_warnx("tunnel to %s (path %s): %s", a->peer, hex,
 		    tio->dp == NULL ? "the data plane is not running" :
 		    "too many tunnels");
-		(void)tunnel_close(tio->t, a->path_id);
+		*a->refused = true;
 		rsbind_stop(tio->rsb, a->path_id);
 		return;
 	}
@@ -536,7 +528,6 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		if (memcmp(old->path_id, a->path_id, PROTO_ID_LEN) < 0) {
 			log_info("tunnel to %s (path %s): the live tunnel has "
 			    "the lower path id and stays", a->peer, hex);
-			tio->failed[0] = '\0';
 			rsbind_stop(tio->rsb, a->path_id);
 			return;
 		}
@@ -557,11 +548,10 @@ tunnelio_install(struct tunnelio *tio, const struct tunnel_action *a)
 		/* Neither the new tunnel nor the one it replaced is live. */
 		if (has_replaced)
 			(void)tunnel_close(tio->t, replaced);
-		(void)tunnel_close(tio->t, a->path_id);
+		*a->refused = true;
 		rsbind_stop(tio->rsb, a->path_id);
 		return;
 	}
-	tio->failed[0] = '\0';
 	tt->used = true;
 	memcpy(tt->path_id, a->path_id, PROTO_ID_LEN);
 	snprintf(tt->peer, sizeof(tt->peer), "%s", a->peer);

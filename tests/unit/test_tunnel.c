@@ -262,7 +262,7 @@ record(void *arg, const struct tunnel_action *a)
 		c->timing = *a->timing;
 	/* tunnelio_install() when the data plane does not take it. */
 	if (a->type == TUNNEL_ACT_INSTALL && n->refuse_install)
-		(void)tunnel_close(n->t, a->path_id);
+		*a->refused = true;
 }
 
 /* The timing clock node_init gives its tunnel (test_setup_timing). */
@@ -1172,7 +1172,7 @@ test_replayed_path_id(void **state)
 
 /*
  * The data plane does not take a tunnel (too many tunnels, no data plane):
- * tunnelio calls tunnel_close() for its path from inside the INSTALL.  No
+ * tunnelio sets the INSTALL's refused flag (its handler's answer).  No
  * live tunnel may be left behind: the lookup is not answered OK, and the
  * next lookup sets up anew instead of being answered "live" with
  * addresses nothing routes to.
