@@ -102,24 +102,25 @@ firstmed() {
 report() {
 	printf '%-18s %-9s %8s %8s %9s  %s\n' name variant "p50 us" "p99 us" \
 	    "first us" "result (mismatches)"
+	ratios=
+	worst=0
 	for a in $ARGS; do
 		for v in without with; do
 			res=$(awk -v a="$a" '$2 == a { $1 = $2 = $3 = $4 = ""; print; exit }' \
 			    "$T/$1-$v.first" | sed 's/^ *result //; s/ mismatches / (/; s/$/)/')
 			mm=$(awk -v a="$a" '$2 == a { m += $NF } END { print m + 0 }' "$T/$1-$v.first")
-			printf '%-18s %-9s %8s %8s %9s  %s\n' "$a" "$v" \
-			    "$(pct "$T/$1-$v" "$a" 50)" "$(pct "$T/$1-$v" "$a" 99)" \
-			    "$(firstmed "$T/$1-$v.first" "$a")" "$res"
+			eval "p50_$v=\$(pct \"\$T/\$1-\$v\" \"\$a\" 50)"
+			eval "p=\$p50_$v"
+			printf '%-18s %-9s %8s %8s %9s  %s\n' "$a" "$v" "$p" \
+			    "$(pct "$T/$1-$v" "$a" 99)" "$(firstmed "$T/$1-$v.first" "$a")" "$res"
 			[ "$mm" = 0 ] || echo "  $mm of $a's lookups ($v) ended unlike the first" >&2
 		done
-	done
-	worst=0
-	for a in $ARGS; do
-		r=$(awk -v x="$(pct "$T/$1-with" "$a" 50)" -v y="$(pct "$T/$1-without" "$a" 50)" \
-		    'BEGIN { printf "%.3f", x / y }')
-		echo "ratio with / without ntm, $1, $a: p50 $r"
+		r=$(awk -v x="$p50_with" -v y="$p50_without" 'BEGIN { printf "%.3f", x / y }')
+		ratios="$ratios
+ratio with / without ntm, $1, $a: p50 $r"
 		worst=$(awk -v r="$r" -v w="$worst" 'BEGIN { print (r > w) ? r : w }')
 	done
+	echo "${ratios#?}"
 	if awk -v w="$worst" 'BEGIN { exit !(w <= 1.05) }'; then
 		echo "goal ntmd $1: every p50 with ntm within 5% of without (worst $worst): met"
 	else

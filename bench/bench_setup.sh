@@ -188,16 +188,20 @@ node_start() {
 	    "$builddir/node/ntmd" "$2" >>"$T/$1-ntmd.log" 2>&1 &
 	wait_for 5 test -s "$T/$1.pid"
 }
+# node_stop HOST: stops HOST's ntmd, the bench's own or the lab's (pid set).
+node_stop() {
+	if [ -s "$T/$1.pid" ]; then
+		pid=$(cat "$T/$1.pid")
+	else
+		pid=$(cut -d' ' -f1 "$S/$1/ntmd.pid")
+	fi
+	kill "$pid"
+	wait_for 10 gone || { echo "$0: $1's ntmd does not stop" >&2; exit 1; }
+}
 # responders_restart: dave and bob get a fresh ntmd (same files).
 responders_restart() {
 	for h in dave bob; do
-		if [ -s "$T/$h.pid" ]; then
-			pid=$(cat "$T/$h.pid")
-		else
-			pid=$(cut -d' ' -f1 "$S/$h/ntmd.pid")
-		fi
-		kill "$pid"
-		wait_for 10 gone || { echo "$0: $h's ntmd does not stop" >&2; exit 1; }
+		node_stop "$h"
 		node_start "$h" "$T/$h-$rconf.conf"
 		wait_for 20 registered "$h" ||
 		    { echo "$0: $h does not register again" >&2; exit 1; }
@@ -210,14 +214,8 @@ responders_restart() {
 # virtual IPs; from then on they allow rsa too.
 rsa_enroll() {
 	for h in dave bob; do
-		if [ -s "$T/$h.pid" ]; then
-			pid=$(cat "$T/$h.pid")
-		else
-			pid=$(cut -d' ' -f1 "$S/$h/ntmd.pid")
-		fi
 		v46="$(nstat "$h" vip4) $(nstat "$h" vip6)"
-		kill "$pid"
-		wait_for 10 gone || { echo "$0: $h's ntmd does not stop" >&2; exit 1; }
+		node_stop "$h"
 		rm -f "$S/$h/state/"*
 		sed -i -e '/^key_type/d' -e '/^\[node\]/a key_type = rsa2048' "$S/$h/ntmd.conf"
 		sed -e '/^kex_allowed/d' -e '/^\[tunnel\]/a kex_allowed = ecdhe,shared,rsa' \
